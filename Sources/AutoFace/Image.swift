@@ -1,0 +1,128 @@
+import AutoFaceShim
+import Foundation
+import Ingest
+
+/// OpenCV's version string, e.g. "4.6.0".
+public var openCVVersion: String { String(cString: afs_opencv_version()) }
+
+/// A decoded image held by OpenCV (BGR or grayscale). Freed when the value goes away.
+public final class DecodedImage: @unchecked Sendable {
+  let handle: OpaquePointer
+
+  init(handle: OpaquePointer) {
+    self.handle = handle
+  }
+
+  deinit { afs_image_free(handle) }
+
+  /// Decodes encoded bytes after checking the header: only allow-listed formats, and never more than
+  /// `maxPixels` (so a header bomb is refused before OpenCV allocates).
+  public convenience init(
+    bytes: [UInt8], grayscale: Bool = false, maxPixels: Int = ImageHeader.defaultMaxPixels
+  ) throws {
+    switch ImageHeader.sniff(bytes) {
+    case .notImage(let kind): throw AutoFaceError.notAnImage("looks like \(kind)")
+    case .malformed(_, let reason): throw AutoFaceError.notAnImage(reason)
+    case .image(_, let width, let height, _):
+      if width * height > maxPixels {
+        throw AutoFaceError.tooManyPixels(width: width, height: height, limit: maxPixels)
+      }
+    }
+    var error = afs_error()
+    var out: OpaquePointer?
+    let rc = bytes.withUnsafeBufferPointer {
+      afs_image_decode($0.baseAddress, $0.count, grayscale ? 0 : 1, &out, &error)
+    }
+    try check(rc, error)
+    self.init(handle: out!)
+  }
+
+  public var width: Int { size.width }
+  public var height: Int { size.height }
+  public var channels: Int { size.channels }
+
+  var size: (width: Int, height: Int, channels: Int) {
+    var w: Int32 = 0
+    var h: Int32 = 0
+    var c: Int32 = 0
+    afs_image_size(handle, &w, &h, &c)
+    return (Int(w), Int(h), Int(c))
+  }
+
+  /// The part inside `rect` (clamped to the image), resized to `width`×`height`.
+  public func cropped(to rect: PixelRect, width: Int, height: Int) throws -> DecodedImage {
+    var error = afs_error()
+    var out: OpaquePointer?
+    let rc = afs_image_crop_resize(
+      handle, afs_rect(x: Int32(rect.x), y: Int32(rect.y), width: Int32(rect.width), height: Int32(rect.height)),
+      Int32(width), Int32(height), &out, &error)
+    try check(rc, error)
+    return DecodedImage(handle: out!)
+  }
+
+  /// A copy with every value mapped to `contrast * v + brightness`, optionally mirrored.
+  public func adjusted(contrast: Double = 1, brightness: Double = 0, mirrored: Bool = false) throws
+    -> DecodedImage
+  {
+    var error = afs_error()
+    var out: OpaquePointer?
+    try check(afs_image_adjust(handle, contrast, brightness, mirrored ? 1 : 0, &out, &error), error)
+    return DecodedImage(handle: out!)
+  }
+
+  /// Paints a filled, rotated ellipse in place (BGR colour).
+  public func fillEllipse(
+    centerX: Int, centerY: Int, radiusX: Int, radiusY: Int, angle: Double = 0,
+    blue: Int, green: Int, red: Int
+  ) throws {
+    var error = afs_error()
+    try check(
+      afs_image_fill_ellipse(
+        handle, Int32(centerX), Int32(centerY), Int32(radiusX), Int32(radiusY), angle, Int32(blue),
+        Int32(green), Int32(red), &error), error)
+  }
+
+  public enum Encoding: Sendable {
+    case jpeg(quality: Int)
+    case png
+  }
+
+  /// The image encoded as JPEG or PNG.
+  public func encoded(_ encoding: Encoding) throws -> [UInt8] {
+    var error = afs_error()
+    var out: UnsafeMutablePointer<UInt8>?
+    var length = 0
+    let rc: Int32
+    switch encoding {
+    case .jpeg(let quality): rc = afs_image_encode(handle, ".jpg", Int32(quality), &out, &length, &error)
+    case .png: rc = afs_image_encode(handle, ".png", 0, &out, &length, &error)
+    }
+    try check(rc, error)
+    defer { afs_buffer_free(out) }
+    return Array(UnsafeBufferPointer(start: out, count: length))
+  }
+}
+
+/// A rectangle in image pixels (x, y of the top-left corner).
+public struct PixelRect: Sendable, Hashable, Codable {
+  public var x: Int
+  public var y: Int
+  public var width: Int
+  public var height: Int
+
+  public init(x: Int, y: Int, width: Int, height: Int) {
+    self.x = x
+    self.y = y
+    self.width = width
+    self.height = height
+  }
+}
+
+func check(_ rc: Int32, _ error: afs_error) throws {
+  guard rc != 0 else { return }
+  var copy = error
+  let message = withUnsafeBytes(of: &copy.message) { raw in
+    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+  }
+  throw AutoFaceError.opencv(code: rc, message: message)
+}

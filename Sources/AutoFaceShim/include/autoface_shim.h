@@ -1,0 +1,75 @@
+/* The only door to OpenCV. Pure C: opaque handles, a status code and a message out-parameter.
+   Every entry point catches all C++ exceptions and turns them into AFS_ERR_* codes. */
+#ifndef DATASETKIT_AUTOFACE_SHIM_H
+#define DATASETKIT_AUTOFACE_SHIM_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  AFS_OK = 0,
+  AFS_ERR_DECODE = 1,      /* OpenCV could not decode the bytes */
+  AFS_ERR_ENCODE = 2,      /* OpenCV could not encode the image */
+  AFS_ERR_ARGUMENT = 3,    /* a bad argument (empty buffer, rectangle outside the image, ...) */
+  AFS_ERR_LOAD = 4,        /* a model or cascade file could not be loaded */
+  AFS_ERR_OPENCV = 5,      /* cv::Exception; the message carries e.what() */
+  AFS_ERR_MEMORY = 6,      /* std::bad_alloc */
+  AFS_ERR_UNKNOWN = 7      /* any other exception */
+};
+
+typedef struct afs_error {
+  int code;
+  char message[512];
+} afs_error;
+
+typedef struct afs_image afs_image;        /* a decoded image (cv::Mat, BGR or gray) */
+typedef struct afs_cascade afs_cascade;    /* a cv::CascadeClassifier */
+
+typedef struct afs_rect {
+  int x, y, width, height;
+} afs_rect;
+
+/** OpenCV's version string, e.g. "4.6.0". Static storage. */
+const char *afs_opencv_version(void);
+
+/** Decode encoded bytes (JPEG, PNG, WebP, BMP, GIF where built in). color: 1 = BGR, 0 = grayscale.
+    Callers must have checked the header dimensions first (header bombs). */
+int afs_image_decode(const uint8_t *bytes, size_t length, int color, afs_image **out, afs_error *error);
+void afs_image_free(afs_image *image);
+void afs_image_size(const afs_image *image, int *width, int *height, int *channels);
+
+/** Crop a rectangle (clamped to the image) and resize it to out_width x out_height (area interpolation
+    when shrinking, linear when enlarging). */
+int afs_image_crop_resize(const afs_image *image, afs_rect rect, int out_width, int out_height,
+                          afs_image **out, afs_error *error);
+/** Per-pixel value = clamp(alpha * value + beta); flip_horizontal mirrors the image. New image. */
+int afs_image_adjust(const afs_image *image, double alpha, double beta, int flip_horizontal,
+                     afs_image **out, afs_error *error);
+/** Fill a rotated ellipse (centre, axes, angle in degrees) with a BGR colour, in place. */
+int afs_image_fill_ellipse(afs_image *image, int cx, int cy, int ax, int ay, double angle,
+                           int b, int g, int r, afs_error *error);
+
+/** Encode as JPEG (quality 1-100) or PNG (ext ".png"). *out is malloc'd; free with afs_buffer_free. */
+int afs_image_encode(const afs_image *image, const char *ext, int quality, uint8_t **out,
+                     size_t *out_length, afs_error *error);
+void afs_buffer_free(void *buffer);
+
+/** Cascade classifiers (Haar or LBP XML). */
+int afs_cascade_load(const char *path, afs_cascade **out, afs_error *error);
+void afs_cascade_free(afs_cascade *cascade);
+/** detectMultiScale on the grayscale, histogram-equalised image. *out is malloc'd (free with
+    afs_buffer_free) and holds *count rectangles. */
+int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scale_factor,
+                       int min_neighbors, int min_size, int max_size, int equalize, afs_rect **out,
+                       size_t *count, afs_error *error);
+
+/** Set OpenCV's own worker threads (0 = none; callers parallelise per image). */
+void afs_set_num_threads(int threads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

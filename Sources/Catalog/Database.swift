@@ -1,0 +1,210 @@
+import CSQLite
+import Foundation
+
+/// One SQLite connection. Not shared between threads: the catalog is written from one place.
+///
+/// Opened in WAL mode with foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for every write
+/// transaction, so two processes writing at once wait for each other instead of failing with
+/// SQLITE_BUSY.
+public final class Database {
+  let handle: OpaquePointer
+  public let path: String
+  private var statementCache: [String: Statement] = [:]
+
+  /// Opens (or creates, with `create`) the database file at `path`.
+  public init(path: String, create: Bool = false, busyTimeoutMilliseconds: Int32 = 60_000) throws {
+    var db: OpaquePointer?
+    let flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0)
+    let rc = sqlite3_open_v2(path, &db, flags, nil)
+    guard rc == SQLITE_OK, let db else {
+      let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+      if let db { sqlite3_close_v2(db) }
+      throw CatalogError.sqlite(code: rc, message: "\(message) (\(path))", sql: nil)
+    }
+    handle = db
+    self.path = path
+    sqlite3_extended_result_codes(db, 1)
+    sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+    _ = dsk_sqlite3_enable_defensive(db)
+    try execute("PRAGMA foreign_keys = ON")
+    let mode = try scalarText("PRAGMA journal_mode = WAL")
+    if mode?.lowercased() != "wal" {
+      throw CatalogError.sqlite(
+        code: SQLITE_ERROR, message: "cannot switch \(path) to WAL journal mode (got \(mode ?? "nil"))",
+        sql: nil)
+    }
+    try execute("PRAGMA synchronous = NORMAL")
+  }
+
+  deinit {
+    statementCache.removeAll()
+    sqlite3_close_v2(handle)
+  }
+
+  /// Runs one or more statements that return no rows.
+  public func execute(_ sql: String) throws {
+    var errorMessage: UnsafeMutablePointer<CChar>?
+    let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+    if rc != SQLITE_OK {
+      let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+      sqlite3_free(errorMessage)
+      throw CatalogError.sqlite(code: rc, message: message, sql: sql)
+    }
+  }
+
+  /// A prepared statement, cached by its SQL text for reuse in batches.
+  public func prepare(_ sql: String) throws -> Statement {
+    if let cached = statementCache[sql] {
+      cached.reset()
+      return cached
+    }
+    let statement = try Statement(database: self, sql: sql)
+    statementCache[sql] = statement
+    return statement
+  }
+
+  /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; rolls back if it throws.
+  public func writeTransaction<T>(_ body: () throws -> T) throws -> T {
+    try execute("BEGIN IMMEDIATE")
+    do {
+      let value = try body()
+      try execute("COMMIT")
+      return value
+    } catch {
+      try? execute("ROLLBACK")
+      throw error
+    }
+  }
+
+  /// Runs `body` inside a read transaction (a consistent snapshot).
+  public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+    try execute("BEGIN DEFERRED")
+    defer { try? execute("COMMIT") }
+    return try body()
+  }
+
+  public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+  public var changes: Int { Int(sqlite3_changes(handle)) }
+
+  public func scalarInt(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
+    let statement = try prepare(sql)
+    defer { statement.reset() }
+    try statement.bind(values)
+    guard try statement.step() else { return nil }
+    return statement.isNull(0) ? nil : statement.int64(0)
+  }
+
+  public func scalarText(_ sql: String, _ values: [SQLValue] = []) throws -> String? {
+    let statement = try prepare(sql)
+    defer { statement.reset() }
+    try statement.bind(values)
+    guard try statement.step() else { return nil }
+    return statement.text(0)
+  }
+
+  /// All rows of a query, each mapped by `row`.
+  public func rows<T>(_ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> T)
+    throws -> [T]
+  {
+    let statement = try prepare(sql)
+    defer { statement.reset() }
+    try statement.bind(values)
+    var result: [T] = []
+    while try statement.step() { result.append(try row(statement)) }
+    return result
+  }
+
+  /// Runs a statement that returns no rows, with bound values.
+  public func run(_ sql: String, _ values: [SQLValue] = []) throws {
+    let statement = try prepare(sql)
+    defer { statement.reset() }
+    try statement.bind(values)
+    while try statement.step() {}
+  }
+
+  func error(_ rc: Int32, sql: String?) -> CatalogError {
+    .sqlite(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+  }
+
+  /// The SQLite library version, e.g. "3.40.1".
+  public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+}
+
+/// A value bound to a statement parameter.
+public enum SQLValue: Sendable, Equatable {
+  case null
+  case int(Int64)
+  case real(Double)
+  case text(String)
+  case blob([UInt8])
+
+  public static func optional(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
+  public static func optional(_ value: Int?) -> SQLValue { value.map { .int(Int64($0)) } ?? .null }
+  public static func optional(_ value: Int64?) -> SQLValue { value.map { .int($0) } ?? .null }
+}
+
+/// A prepared statement. Reset before each use by `Database.prepare`.
+public final class Statement {
+  let handle: OpaquePointer
+  unowned let database: Database
+  let sql: String
+
+  init(database: Database, sql: String) throws {
+    var statement: OpaquePointer?
+    let rc = sqlite3_prepare_v3(
+      database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+    guard rc == SQLITE_OK, let statement else { throw database.error(rc, sql: sql) }
+    handle = statement
+    self.database = database
+    self.sql = sql
+  }
+
+  deinit { sqlite3_finalize(handle) }
+
+  /// Ends the current use: resets and clears bindings, so the statement holds no read lock.
+  public func reset() {
+    sqlite3_reset(handle)
+    sqlite3_clear_bindings(handle)
+  }
+
+  public func bind(_ values: [SQLValue]) throws {
+    for (offset, value) in values.enumerated() {
+      let index = Int32(offset + 1)
+      let rc: Int32
+      switch value {
+      case .null: rc = sqlite3_bind_null(handle, index)
+      case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
+      case .real(let v): rc = sqlite3_bind_double(handle, index, v)
+      case .text(let v): rc = dsk_sqlite3_bind_text_transient(handle, index, v, -1)
+      case .blob(let v):
+        rc = v.withUnsafeBytes { dsk_sqlite3_bind_blob_transient(handle, index, $0.baseAddress, Int32($0.count)) }
+      }
+      if rc != SQLITE_OK { throw database.error(rc, sql: sql) }
+    }
+  }
+
+  /// Steps once; true while a row is available.
+  public func step() throws -> Bool {
+    let rc = sqlite3_step(handle)
+    switch rc {
+    case SQLITE_ROW: return true
+    case SQLITE_DONE: return false
+    default: throw database.error(rc, sql: sql)
+    }
+  }
+
+  public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+  public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+  public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+  public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+  public func text(_ column: Int32) -> String? {
+    guard let pointer = sqlite3_column_text(handle, column) else { return nil }
+    return String(cString: pointer)
+  }
+  public func blob(_ column: Int32) -> [UInt8] {
+    let count = Int(sqlite3_column_bytes(handle, column))
+    guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
+    return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+  }
+}

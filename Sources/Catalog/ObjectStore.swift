@@ -1,0 +1,101 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The content-addressed store: `objects/ab/cdef…`, named by the SHA-256 of the bytes.
+///
+/// Objects are written once and never modified. A batch is staged as temporary files under
+/// `objects/tmp/`, flushed with one `syncfs`, renamed into place, and flushed again before the catalog
+/// commits the rows that name them; so a crash at any point leaves no partial file under a final name
+/// and no catalog row without its object. Leftovers of dead processes are removed on open.
+public struct ObjectStore: Sendable {
+  public let root: String
+  var temporaryFolder: String { root + "/tmp" }
+
+  public init(root: String) {
+    self.root = root
+  }
+
+  /// The final path of an object.
+  public func path(of sha256: String) -> String {
+    let prefix = sha256.prefix(2)
+    return "\(root)/\(prefix)/\(sha256.dropFirst(2))"
+  }
+
+  public func contains(_ sha256: String) -> Bool {
+    FileIO.exists(path(of: sha256))
+  }
+
+  /// Writes `bytes` to a fresh temporary file (not yet durable, not yet visible).
+  public func stage(_ bytes: UnsafeRawBufferPointer, sha256: String) throws -> StagedObject {
+    let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    let temporary = "\(temporaryFolder)/\(name)"
+    try FileIO.writeNew(path: Array(temporary.utf8), bytes: bytes)
+    return StagedObject(sha256: sha256, temporaryPath: temporary)
+  }
+
+  /// Makes staged objects durable and visible under their final names. Objects already present are
+  /// kept as they are (same name, same bytes) and the staged copy is dropped.
+  public func publish(_ staged: [StagedObject]) throws {
+    guard !staged.isEmpty else { return }
+    try FileIO.syncFileSystem(containing: root)
+    for object in staged {
+      let final = path(of: object.sha256)
+      if FileIO.exists(final) {
+        unlink(object.temporaryPath)
+        continue
+      }
+      try FileIO.makeDirectory("\(root)/\(object.sha256.prefix(2))")
+      if rename(object.temporaryPath, final) != 0 {
+        let code = errno
+        unlink(object.temporaryPath)
+        throw CatalogError.io(path: final, operation: "rename into the object store", errno: code)
+      }
+    }
+    try FileIO.syncFileSystem(containing: root)
+  }
+
+  /// Drops staged files that will not be published (a failed batch).
+  public func discard(_ staged: [StagedObject]) {
+    for object in staged { unlink(object.temporaryPath) }
+  }
+
+  /// Removes temporary files left by processes that are no longer running. Returns how many.
+  @discardableResult
+  public func removeStaleTemporaries() -> Int {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: temporaryFolder) else {
+      return 0
+    }
+    var removed = 0
+    for entry in entries {
+      guard let pidText = entry.split(separator: "-").first, let pid = Int32(pidText) else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH {
+        if unlink("\(temporaryFolder)/\(entry)") == 0 { removed += 1 }
+      }
+    }
+    return removed
+  }
+
+  /// Reads an object and checks that its bytes still hash to its name.
+  public func read(_ sha256: String, limit: Int = 1 << 31) throws -> [UInt8] {
+    let file = path(of: sha256)
+    let bytes = try FileIO.read(path: Array(file.utf8), limit: limit)
+    guard SHA256.hex(of: bytes) == sha256 else {
+      throw CatalogError.objectCorrupt(sha256: sha256, path: file)
+    }
+    return bytes
+  }
+
+  func createLayout() throws {
+    try FileIO.makeDirectory(root)
+    try FileIO.makeDirectory(temporaryFolder)
+  }
+}
+
+/// A temporary file waiting for `ObjectStore.publish`.
+public struct StagedObject: Sendable, Hashable {
+  public let sha256: String
+  public let temporaryPath: String
+}

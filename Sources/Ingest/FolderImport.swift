@@ -1,0 +1,30 @@
+import Catalog
+import Foundation
+
+/// `datasetkit import DIR` for a folder-per-class tree: the label of an image is the name of the
+/// folder that holds it (at any depth); files directly in the root get no label.
+public enum FolderImport {
+  public static func run(
+    root: String, catalog: Catalog, name: String? = nil, license: String? = nil,
+    options: IngestOptions = IngestOptions(), progress: (IngestProgress) -> Void = { _ in }
+  ) throws -> IngestReport {
+    let (files, skipped) = try FolderWalker.walk(root: root)
+    if files.isEmpty && skipped.isEmpty { throw IngestError.emptyFolder(root) }
+    let rootPath = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
+    let source = SourceSpec(
+      kind: "folder", name: name ?? URL(fileURLWithPath: rootPath).lastPathComponent, uri: rootPath,
+      license: license)
+    let candidates = files.map { file in
+      IngestCandidate(
+        content: .file(file.path),
+        origin: OriginFacts(
+          relativePath: file.relativePath, fileSize: file.size,
+          modifiedNanoseconds: file.modifiedNanoseconds, license: license),
+        label: file.folders.last.map(FileIO.display), labelHow: "folder")
+    }
+    var report = try Ingester(catalog: catalog, options: options).ingest(
+      candidates, source: source, progress: progress)
+    report.walkSkipped = skipped
+    return report
+  }
+}

@@ -1,0 +1,76 @@
+import Annotations
+import ArgumentParser
+import AutoFace
+import Catalog
+import Crawler
+import Foundation
+
+extension Datasetkit {
+  struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Check the system libraries, the OpenCV cascades and the workspace's health.")
+
+    @Flag(help: "Also re-hash every object in the store (slow on large catalogs).")
+    var deep = false
+
+    @OptionGroup var global: GlobalOptions
+
+    struct Check: Encodable {
+      var name: String
+      var status: String  // ok, warning, failed
+      var detail: String
+    }
+
+    func run() async throws {
+      var checks: [Check] = []
+      try Output.run("doctor", global) {
+        checks = runChecks()
+        return checks
+      } text: { (checks: [Check]) in
+        Output.table(
+          ["check", "status", "detail"], checks.map { [$0.name, $0.status, $0.detail] },
+          leftAligned: [0, 1, 2])
+      }
+      if checks.contains(where: { $0.status == "failed" }) { throw ExitCode.failure }
+    }
+
+    func runChecks() -> [Check] {
+      var checks: [Check] = []
+      checks.append(Check(name: "sqlite3", status: "ok", detail: Database.libraryVersion))
+      checks.append(Check(name: "libcurl", status: "ok", detail: HTTPClient.libraryVersion))
+      checks.append(Check(name: "libxml2", status: "ok", detail: SafeXML.libraryVersion))
+      checks.append(Check(name: "opencv", status: "ok", detail: openCVVersion))
+      for (name, folder) in [("haar cascades", CascadeLocations.haarFolder), ("lbp cascades", CascadeLocations.lbpFolder)] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".xml") } ?? []
+        checks.append(
+          files.isEmpty
+            ? Check(name: name, status: "failed", detail: "none in \(folder); install Debian's opencv-data")
+            : Check(name: name, status: "ok", detail: "\(files.count) in \(folder)"))
+      }
+      do {
+        _ = try CascadeClassifier(path: CascadeLocations.defaultFrontalFace)
+        checks.append(Check(name: "default face cascade", status: "ok", detail: "loads"))
+      } catch {
+        checks.append(Check(name: "default face cascade", status: "failed", detail: error.localizedDescription))
+      }
+      do {
+        let catalog = try global.openCatalog()
+        checks.append(
+          Check(name: "workspace", status: "ok", detail: "\(catalog.workspace.root) (schema \(catalog.schemaVersion))"))
+        let integrity = try catalog.integrityCheck()
+        checks.append(
+          integrity == ["ok"]
+            ? Check(name: "catalog integrity", status: "ok", detail: "PRAGMA integrity_check: ok")
+            : Check(name: "catalog integrity", status: "failed", detail: integrity.prefix(5).joined(separator: "; ")))
+        let problems = try catalog.verifyObjects(rehash: deep)
+        checks.append(
+          problems.isEmpty
+            ? Check(name: "object store", status: "ok", detail: deep ? "every object present and re-hashed" : "every object present")
+            : Check(name: "object store", status: "failed", detail: "\(problems.count) problems, first: \(problems[0])"))
+      } catch {
+        checks.append(Check(name: "workspace", status: "warning", detail: error.localizedDescription))
+      }
+      return checks
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Ingest
+
+extension Datasetkit {
+  struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Import images from folders into the catalog.",
+      discussion: """
+        Layout `folders`: one folder per class at any depth; an image's label is the name of the folder
+        holding it. Images are recognised by their magic bytes (JPEG, PNG, WebP, BMP, GIF), not by their
+        extension; other files are skipped and counted. Headers are checked before anything is decoded:
+        more than --max-pixels is refused, a truncated file is stored but quarantined.
+        Importing the same folder again adds nothing; the same bytes from two sources are one image with
+        two origins.
+        """)
+
+    enum Layout: String, ExpressibleByArgument, CaseIterable {
+      case auto, folders
+    }
+
+    @Argument(help: "Folders to import.")
+    var paths: [String]
+
+    @Option(help: "How the folder is laid out: \(Layout.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var layout: Layout = .auto
+
+    @Option(help: "A name for the source (default: the folder's name). Only with one PATH.")
+    var name: String?
+
+    @Option(help: "The license of these images, recorded with every origin (e.g. CC0-1.0).")
+    var license: String?
+
+    @Option(help: "Refuse images whose header declares more pixels than this.")
+    var maxPixels: Int = ImageHeader.defaultMaxPixels
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if name != nil && paths.count > 1 { throw ValidationError("--name needs exactly one PATH") }
+      if maxPixels <= 0 { throw ValidationError("--max-pixels must be positive") }
+    }
+
+    struct Result: Encodable {
+      var layout: String
+      var layoutGuessed: Bool
+      var path: String
+      var report: IngestReport
+    }
+
+    func run() async throws {
+      try Output.run("import", global) {
+        let catalog = try global.openCatalog()
+        var options = IngestOptions()
+        options.maxPixels = maxPixels
+        var results: [Result] = []
+        for path in paths {
+          let bar = ProgressBar("importing", global)
+          defer { bar.finish() }
+          let report = try FolderImport.run(
+            root: path, catalog: catalog, name: name, license: license, options: options
+          ) { progress in
+            bar.update(progress.processed, of: progress.total, detail: "files")
+          }
+          results.append(
+            Result(layout: Layout.folders.rawValue, layoutGuessed: layout == .auto, path: path, report: report))
+        }
+        return results
+      } text: { results in
+        results.map { render($0) }.joined(separator: "\n\n")
+      }
+    }
+
+    func render(_ result: Result) -> String {
+      let r = result.report
+      var lines: [String] = []
+      let guessed = result.layoutGuessed ? " (guessed)" : ""
+      lines.append(
+        "Imported \(result.path) as source \"\(r.sourceName)\"\(r.sourceCreated ? "" : " (seen before)"), layout \(result.layout)\(guessed)")
+      var rows: [[String]] = [
+        ["files seen", "\(r.filesSeen)"],
+        ["images added", "\(r.added)"],
+        ["same bytes already in catalog", "\(r.knownBytes)"],
+        ["unchanged since last import", "\(r.unchanged)"],
+        ["quarantined (damaged)", "\(r.quarantined.count)"],
+        ["rejected", "\(r.rejected.count)"],
+        ["skipped: not images", "\(r.notImages.count)"],
+        ["unreadable", "\(r.errors.count)"],
+      ]
+      if !r.walkSkipped.isEmpty { rows.append(["not followed", "\(r.walkSkipped.count)"]) }
+      let width = rows.map { $0[0].count }.max() ?? 0
+      let numberWidth = rows.map { $0[1].count }.max() ?? 0
+      for row in rows {
+        let label = row[0] + String(repeating: " ", count: width - row[0].count)
+        lines.append("  \(label)  " + String(repeating: " ", count: numberWidth - row[1].count) + row[1])
+      }
+      if r.added == 0 && r.knownBytes == 0 && r.unchanged == r.filesSeen && r.filesSeen > 0 {
+        lines.append("Nothing new: every file was imported before.")
+      }
+      if !r.labels.isEmpty {
+        lines.append(
+          "Labels: " + r.labels.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) \($0.value)" }
+            .joined(separator: ", "))
+      }
+      let limit = global.verbose ? Int.max : 10
+      func list(_ title: String, _ issues: [FileIssue]) {
+        guard !issues.isEmpty else { return }
+        lines.append("\(title):")
+        for issue in issues.prefix(limit) {
+          lines.append("  \(Output.printable(issue.path)): \(issue.reason)")
+        }
+        if issues.count > limit { lines.append("  … and \(issues.count - limit) more (--verbose lists all)") }
+      }
+      list("Quarantined", r.quarantined)
+      list("Rejected", r.rejected)
+      list("Not images", r.notImages)
+      list("Unreadable", r.errors)
+      list("Not followed", r.walkSkipped.map { FileIssue(path: $0.path, reason: $0.reason) })
+      if !r.oddNames.isEmpty {
+        lines.append("Names that are not plain UTF-8 text (kept byte for byte):")
+        for name in r.oddNames.prefix(limit) { lines.append("  \(Output.printable(name))") }
+        if r.oddNames.count > limit { lines.append("  … and \(r.oddNames.count - limit) more") }
+      }
+      return lines.joined(separator: "\n")
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Catalog
+import Foundation
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+  @Option(name: .long, help: "The workspace folder (default: the current folder or the nearest above it).")
+  var workspace: String?
+
+  @Flag(name: .long, help: "Print a machine-readable JSON result on stdout.")
+  var json = false
+
+  @Flag(name: [.short, .long], help: "Print nothing on stderr but errors.")
+  var quiet = false
+
+  @Flag(name: [.short, .long], help: "Print more detail: every file that was skipped or flagged.")
+  var verbose = false
+
+  func validate() throws {
+    if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
+  }
+
+  /// The workspace named by --workspace, or found from the current folder upward.
+  func findWorkspace() throws -> Workspace {
+    if let workspace {
+      let found = Workspace(root: workspace)
+      guard FileIO.exists(found.catalogPath) else {
+        throw CatalogError.workspaceNotFound(searchedFrom: found.root)
+      }
+      return found
+    }
+    return try Workspace.find(from: FileManager.default.currentDirectoryPath)
+  }
+
+  func openCatalog() throws -> Catalog {
+    try Catalog(workspace: findWorkspace())
+  }
+}
