@@ -47,12 +47,14 @@ let package = Package(
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["AutoFace"]),
 
-    .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
-    .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace"]),
+    // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
+    .target(name: "TestSupport", dependencies: ["AutoFace", "Catalog"], path: "Tests/TestSupport"),
+    .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
+    .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations"]),
-    .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace"]),
-    .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace"]),
+    .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6],
   cxxLanguageStandard: .cxx17

@@ -1,0 +1,111 @@
+import AutoFace
+import Catalog
+import Foundation
+
+/// Shared helpers for the test targets: temporary folders, real sample photographs, the built binary.
+public enum TestSupport {
+  /// The repository root (this file is Tests/TestSupport/TestSupport.swift).
+  public static let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+  /// `../shared/testdata` beside the checkout, when present (CI has it, a user's clone does not).
+  public static var sharedTestdata: String? {
+    let path = URL(fileURLWithPath: repositoryRoot + "/../shared/testdata").standardizedFileURL.path
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+  }
+
+  /// Debian's opencv-doc example photographs (installed by scripts/bootstrap).
+  public static let debianPhotos = "/usr/share/doc/opencv-doc/examples/data"
+
+  /// The datasetkit binary built by `swift build` (the Makefile builds before testing).
+  public static var binary: String { repositoryRoot + "/.build/debug/datasetkit" }
+
+  /// A fresh empty folder under the system temporary folder.
+  public static func temporaryFolder(_ name: String = "dsk") throws -> String {
+    let path = NSTemporaryDirectory() + "\(name)-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }
+
+  /// Bytes of a real photograph from Debian's opencv-doc (e.g. "messi5.jpg").
+  public static func photo(_ name: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: debianPhotos + "/" + name) else {
+      throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: debianPhotos + "/" + name])
+    }
+    return Array(data)
+  }
+
+  /// `count` distinct real JPEGs (crops of Debian's photographs at different places), about 10–40 KB.
+  public static func distinctJPEGs(count: Int, width: Int = 200, seed: Int = 0) throws -> [[UInt8]] {
+    let sources = try ["fruits.jpg", "baboon.jpg", "building.jpg", "messi5.jpg", "home.jpg"].map {
+      try DecodedImage(bytes: photo($0))
+    }
+    var result: [[UInt8]] = []
+    for index in 0..<count {
+      let image = sources[(index + seed) % sources.count]
+      let step = index / sources.count + seed
+      let side = min(image.width, image.height) / 2
+      let x = (step * 7919) % max(1, image.width - side)
+      let y = (step * 104_729) % max(1, image.height - side)
+      let crop = try image.cropped(
+        to: PixelRect(x: x, y: y, width: side, height: side), width: width, height: width * 3 / 4)
+      result.append(try crop.encoded(.jpeg(quality: 85)))
+    }
+    return result
+  }
+
+  public static func write(_ bytes: [UInt8], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(bytes).write(to: url)
+  }
+
+  /// What a finished process printed.
+  public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+  }
+
+  /// Runs the built datasetkit binary and waits for it.
+  @discardableResult
+  public static func run(_ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes while the process runs, so a large output cannot block it.
+    let group = DispatchGroup()
+    let box = OutputBox()
+    DispatchQueue.global().async(group: group) { box.setOut(out.fileHandleForReading.readDataToEndOfFile()) }
+    DispatchQueue.global().async(group: group) { box.setErr(err.fileHandleForReading.readDataToEndOfFile()) }
+    process.waitUntilExit()
+    group.wait()
+    return ProcessResult(
+      status: process.terminationStatus, stdout: String(decoding: box.out, as: UTF8.self),
+      stderr: String(decoding: box.err, as: UTF8.self))
+  }
+
+  /// Parses a `--json` result and returns its `result` member.
+  public static func jsonResult(_ text: String) throws -> Any {
+    let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+    guard let dictionary = object as? [String: Any], dictionary["schemaVersion"] as? Int == 1 else {
+      throw CocoaError(.coderReadCorrupt)
+    }
+    return dictionary["result"] ?? NSNull()
+  }
+}
+
+final class OutputBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var out = Data()
+  private(set) var err = Data()
+  func setOut(_ data: Data) { lock.withLock { out = data } }
+  func setErr(_ data: Data) { lock.withLock { err = data } }
+}
