@@ -95,8 +95,8 @@ extension Datasetkit {
         let label = row[0] + String(repeating: " ", count: width - row[0].count)
         lines.append("  \(label)  " + String(repeating: " ", count: numberWidth - row[1].count) + row[1])
       }
-      if r.added == 0 && r.knownBytes == 0 && r.unchanged == r.filesSeen && r.filesSeen > 0 {
-        lines.append("Nothing new: every file was imported before.")
+      if r.added == 0 && r.knownBytes == 0 && r.unchanged > 0 {
+        lines.append("Nothing new: every image here was imported before.")
       }
       if !r.labels.isEmpty {
         lines.append(

@@ -1,0 +1,176 @@
+import Catalog
+import Foundation
+import Testing
+import TestSupport
+
+/// End-to-end: the built binary, its stdout, stderr and exit codes.
+@Suite("datasetkit init/import/stats/doctor end to end")
+struct CLITests {
+  func workspace() throws -> String {
+    let root = try TestSupport.temporaryFolder() + "/ws"
+    let result = try TestSupport.run(["init", root])
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("Initialized an empty datasetkit workspace in \(root)"))
+    return root
+  }
+
+  @Test("import then stats: text and --json, labels and sources counted")
+  func importAndStats() throws {
+    let ws = try workspace()
+    let data = try TestSupport.temporaryFolder() + "/masks"
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 5).enumerated() {
+      try TestSupport.write(jpeg, to: data + (index < 3 ? "/with_mask/" : "/without_mask/") + "\(index).jpg")
+    }
+    try TestSupport.write(Array("not an image".utf8), to: data + "/notes.txt")
+    let imported = try TestSupport.run(["import", data, "--json"], in: ws)
+    #expect(imported.status == 0, "\(imported.stderr)")
+    let results = try #require(try TestSupport.jsonResult(imported.stdout) as? [[String: Any]])
+    let report = try #require(results.first?["report"] as? [String: Any])
+    #expect(report["added"] as? Int == 5)
+    #expect(report["filesSeen"] as? Int == 6)
+    #expect((report["notImages"] as? [[String: Any]])?.first?["path"] as? String == "notes.txt")
+    #expect(results.first?["layout"] as? String == "folders")
+
+    let again = try TestSupport.run(["import", data], in: ws)
+    #expect(again.status == 0)
+    #expect(again.stdout.contains("Nothing new"))
+
+    let stats = try TestSupport.run(["stats", "--json"], in: ws + "/objects")  // found upward
+    #expect(stats.status == 0)
+    let result = try #require(try TestSupport.jsonResult(stats.stdout) as? [String: Any])
+    #expect(result["images"] as? Int == 5)
+    let labels = try #require(result["labels"] as? [[String: Any]])
+    #expect(labels.map { $0["label"] as? String } == ["with_mask", "without_mask"])
+    #expect(labels.map { $0["images"] as? Int } == [3, 2])
+    let text = try TestSupport.run(["stats"], in: ws)
+    #expect(text.stdout.contains("with_mask"))
+    #expect(text.stdout.contains("masks"))
+  }
+
+  @Test("errors: missing path, no workspace → exit 1 with a message; bad usage → exit 64")
+  func exitCodes() throws {
+    let ws = try workspace()
+    let missing = try TestSupport.run(["import", "/no/such/dir"], in: ws)
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("/no/such/dir: no such file or folder"))
+    #expect(missing.stdout.isEmpty)
+    let missingJSON = try TestSupport.run(["import", "/no/such/dir", "--json"], in: ws)
+    #expect(missingJSON.status == 1)
+    #expect((try TestSupport.jsonResult(missingJSON.stdout) as? [String: Any])?["error"] is String)
+
+    let nowhere = try TestSupport.temporaryFolder()
+    let noWorkspace = try TestSupport.run(["stats"], in: nowhere)
+    #expect(noWorkspace.status == 1)
+    #expect(noWorkspace.stderr.contains("no datasetkit workspace"))
+
+    #expect(try TestSupport.run(["import"], in: ws).status == 64)
+    #expect(try TestSupport.run(["stats", "--no-such-flag"], in: ws).status == 64)
+    #expect(try TestSupport.run(["stats", "--quiet", "--verbose"], in: ws).status == 64)
+    #expect(try TestSupport.run(["init", ws]).status == 1)
+  }
+
+  @Test("doctor finds the four libraries, the cascades and a healthy workspace")
+  func doctor() throws {
+    let ws = try workspace()
+    let result = try TestSupport.run(["doctor", "--json", "--deep"], in: ws)
+    #expect(result.status == 0, "\(result.stdout)")
+    let checks = try #require(try TestSupport.jsonResult(result.stdout) as? [[String: Any]])
+    let names = checks.compactMap { $0["name"] as? String }
+    for name in ["sqlite3", "libcurl", "libxml2", "opencv", "haar cascades", "catalog integrity", "object store"] {
+      #expect(names.contains(name))
+    }
+    #expect(checks.allSatisfy { $0["status"] as? String == "ok" })
+  }
+}
+
+@Suite("Crash safety: kill -9 during imports, two importers at once", .serialized)
+struct CrashSafetyTests {
+  /// Every image row has its object with the right SHA-256, every file under a final object name
+  /// hashes to that name, and SQLite's integrity check passes.
+  func assertConsistent(_ ws: String) throws {
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    #expect(try catalog.integrityCheck() == ["ok"])
+    #expect(try catalog.verifyObjects(rehash: true) == [])
+    let objects = ws + "/objects"
+    for shard in try FileManager.default.contentsOfDirectory(atPath: objects) where shard != "tmp" {
+      for rest in try FileManager.default.contentsOfDirectory(atPath: objects + "/" + shard) {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(objects)/\(shard)/\(rest)"))
+        #expect(SHA256.hex(of: bytes) == shard + rest, "partial or foreign file under \(shard)/\(rest)")
+      }
+    }
+  }
+
+  @Test("20 kills at random points: catalog intact every time, and re-running completes the import")
+  func killNine() throws {
+    let ws = try TestSupport.temporaryFolder() + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let data = try TestSupport.temporaryFolder() + "/big"
+    let count = 1200
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: count, width: 160).enumerated() {
+      try TestSupport.write(jpeg, to: "\(data)/class\(index % 3)/\(index).jpg")
+    }
+    // How long a whole import takes here, to spread the kills over it.
+    let probe = try TestSupport.temporaryFolder() + "/probe"
+    #expect(try TestSupport.run(["init", probe]).status == 0)
+    let started = Date()
+    #expect(try TestSupport.run(["import", data, "--quiet"], in: probe).status == 0)
+    let full = Date().timeIntervalSince(started)
+
+    var generator = SystemRandomNumberGenerator()
+    var killedMidway = 0
+    for _ in 0..<20 {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+      process.arguments = ["import", data, "--quiet", "--workspace", ws]
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      usleep(UInt32(Double.random(in: 0.02...max(0.05, full * 0.9), using: &generator) * 1_000_000))
+      if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        killedMidway += 1
+      }
+      process.waitUntilExit()
+      try assertConsistent(ws)
+    }
+    #expect(killedMidway >= 10, "most runs should have been killed mid-import (full run: \(full) s)")
+    let finish = try TestSupport.run(["import", data, "--json", "--workspace", ws])
+    #expect(finish.status == 0)
+    try assertConsistent(ws)
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM images") == Int64(count))
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM image_origins") == Int64(count))
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM image_labels") == Int64(count))
+    // The next run has nothing left to do.
+    let after = try TestSupport.run(["import", data, "--workspace", ws])
+    #expect(after.stdout.contains("Nothing new"))
+  }
+
+  @Test("two processes importing into one workspace at once both succeed")
+  func twoImporters() throws {
+    let ws = try TestSupport.temporaryFolder() + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let jpegs = try TestSupport.distinctJPEGs(count: 400, width: 160)
+    let first = try TestSupport.temporaryFolder() + "/a"
+    let second = try TestSupport.temporaryFolder() + "/b"
+    for (index, jpeg) in jpegs.enumerated() {
+      // 100 images in both folders: the same bytes arriving from two processes at once.
+      if index < 250 { try TestSupport.write(jpeg, to: "\(first)/x/\(index).jpg") }
+      if index >= 150 { try TestSupport.write(jpeg, to: "\(second)/y/\(index).jpg") }
+    }
+    let processes = [first, second].map { folder -> Process in
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+      process.arguments = ["import", folder, "--quiet", "--workspace", ws]
+      process.standardOutput = FileHandle.nullDevice
+      return process
+    }
+    for process in processes { try process.run() }
+    for process in processes { process.waitUntilExit() }
+    #expect(processes.map(\.terminationStatus) == [0, 0])
+    try assertConsistent(ws)
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM images") == 400)
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM image_origins") == 500)
+  }
+}
