@@ -9,8 +9,9 @@ public struct IngestOptions: Sendable {
   public var maxFileBytes: Int = 256 << 20
   /// Images committed per catalog transaction.
   public var batchSize: Int = 512
-  /// Worker threads for reading, sniffing and hashing.
-  public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+  /// Worker threads for reading, sniffing, hashing and staging. More than the cores: much of the
+  /// work is waiting on file creation in the store, which overlaps well.
+  public var workers: Int = max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
 
   public init() {}
 }
@@ -157,7 +158,7 @@ public final class Ingester {
     let slots = Slots<Examined>(count: batch.count)
     let store = catalog.store
     let options = self.options
-    DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+    parallelFor(batch.count, workers: options.workers) { index in
       slots[index] = Self.examine(batch[index], store: store, options: options)
     }
     return slots.values()
@@ -287,6 +288,29 @@ public final class Ingester {
     if String(validating: path, as: UTF8.self) == nil { return true }
     return path.contains { $0 < 0x20 || $0 == 0x7F }
   }
+}
+
+/// Runs `body(0..<count)` on `workers` threads, each taking the next index.
+func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
+  guard count > 0 else { return }
+  let next = Slots<Int>(count: 1)
+  next[0] = 0
+  let lock = NSLock()
+  let group = DispatchGroup()
+  for _ in 0..<min(workers, count) {
+    DispatchQueue.global().async(group: group) {
+      while true {
+        let index: Int = lock.withLock {
+          let value = next[0] ?? count
+          next[0] = value + 1
+          return value
+        }
+        if index >= count { return }
+        body(index)
+      }
+    }
+  }
+  group.wait()
 }
 
 /// Fixed slots written by concurrent workers, one index each.
