@@ -1,7 +1,7 @@
 // sample-images: makes sample photo trees for the demo, the tests and the benchmarks, from real
-// photographs installed by Debian packages (opencv-doc's examples, or any folder given).
+// photographs installed by Debian packages (opencv-doc's examples and manual), or any files given.
 //
-//   sample-images faces  --from DIR... --out DIR [--count N] [--size PX] [--seed S]
+//   sample-images faces  --from FILE|DIR... --out DIR [--count N] [--size PX] [--seed S]
 //       with_mask/ and without_mask/ face crops: faces found by the default Haar cascade, jittered
 //       (shift, scale, mirror, brightness); the with_mask copy has a painted surgical-mask shape over
 //       the lower face (the synthetic-mask technique of public mask datasets).
@@ -57,13 +57,18 @@ guard let out else { fail("--out DIR is required") }
 var random = SeededGenerator(state: seed)
 
 var photos: [(name: String, image: DecodedImage)] = []
-for folder in sources {
-  let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-  for name in names where [".jpg", ".jpeg", ".png"].contains(where: name.lowercased().hasSuffix) {
-    guard let data = FileManager.default.contents(atPath: folder + "/" + name),
+for source in sources {
+  var isFolder: ObjCBool = false
+  _ = FileManager.default.fileExists(atPath: source, isDirectory: &isFolder)
+  let files =
+    isFolder.boolValue
+    ? ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).sorted().map { source + "/" + $0 }
+    : [source]
+  for path in files where [".jpg", ".jpeg", ".png"].contains(where: path.lowercased().hasSuffix) {
+    guard let data = FileManager.default.contents(atPath: path),
       let image = try? DecodedImage(bytes: Array(data))
     else { continue }
-    photos.append((name, image))
+    photos.append((path, image))
   }
 }
 guard !photos.isEmpty else { fail("no photos found in \(sources)") }
@@ -81,7 +86,9 @@ case "faces":
   }
   var faces: [(DecodedImage, PixelRect)] = []
   for (_, image) in photos {
-    for face in (try? cascade.detect(in: image, parameters: .common)) ?? [] { faces.append((image, face)) }
+    // Strict settings: a sample of false faces would teach the demo nothing.
+    let strict = CascadeParameters(scaleFactor: 1.1, minNeighbors: 8, minSize: 48, maxSize: 0, equalize: false)
+    for face in (try? cascade.detect(in: image, parameters: strict)) ?? [] { faces.append((image, face)) }
   }
   guard !faces.isEmpty else { fail("no faces found in the photos") }
   for index in 0..<count {
