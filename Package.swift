@@ -36,12 +36,13 @@ let package = Package(
     .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest"]),
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
+    .target(name: "Splitter", dependencies: ["Catalog"]),
 
     // The thin CLI.
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace",
+        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
@@ -54,6 +55,7 @@ let package = Package(
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
+    .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6],

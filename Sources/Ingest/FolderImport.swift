@@ -19,12 +19,26 @@ public enum FolderImport {
         content: .file(file.path),
         origin: OriginFacts(
           relativePath: file.relativePath, fileSize: file.size,
-          modifiedNanoseconds: file.modifiedNanoseconds, license: license),
+          modifiedNanoseconds: file.modifiedNanoseconds,
+          originalSplit: originalSplit(file.folders.dropLast().map(FileIO.display)), license: license),
         label: file.folders.last.map(FileIO.display), labelHow: "folder")
     }
     var report = try Ingester(catalog: catalog, options: options).ingest(
       candidates, source: source, progress: progress)
     report.walkSkipped = skipped
     return report
+  }
+
+  /// The dataset's own split, when a folder above the class folder names one (`Train/WithMask/1.png`):
+  /// kept as a tag on the origin, never trusted as ours.
+  static func originalSplit(_ folders: [String]) -> String? {
+    let names: [String: String] = [
+      "train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+      "dev": "val", "test": "test", "testing": "test",
+    ]
+    for folder in folders.reversed() {
+      if let split = names[folder.lowercased()] { return split }
+    }
+    return nil
   }
 }

@@ -174,3 +174,38 @@ struct CrashSafetyTests {
     #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM image_origins") == 500)
   }
 }
+
+@Suite("datasetkit split and check leakage end to end")
+struct SplitCLITests {
+  @Test("split from folders, list, show, diff, original split, and a clean leakage check")
+  func splitCommands() throws {
+    let ws = try TestSupport.temporaryFolder() + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let data = try TestSupport.temporaryFolder() + "/kaggle"
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 30, width: 120).enumerated() {
+      let subset = index % 5 == 0 ? "Test" : "Train"
+      try TestSupport.write(jpeg, to: "\(data)/\(subset)/\(index % 3 == 0 ? "WithMask" : "WithoutMask")/\(index).png")
+    }
+    #expect(try TestSupport.run(["import", data, "--quiet"], in: ws).status == 0)
+    let made = try TestSupport.run(["split", "--name", "v1", "--ratios", "80/20", "--seed", "3"], in: ws)
+    #expect(made.status == 0, "\(made.stderr)")
+    #expect(made.stdout.contains("Split \"v1\" created: 30 images"))
+    let json = try TestSupport.run(["split", "--name", "v1", "--ratios", "80/20", "--seed", "3", "--json"], in: ws)
+    let report = try #require(try TestSupport.jsonResult(json.stdout) as? [String: Any])
+    #expect(report["newlyAssigned"] as? Int == 0 && report["kept"] as? Int == 30)
+    #expect(try TestSupport.run(["split", "--name", "v1", "--ratios", "70/30"], in: ws).status == 1)
+    #expect(try TestSupport.run(["split", "--name", "v2", "--ratios", "80/x"], in: ws).status == 1)
+    #expect(try TestSupport.run(["split", "--name", "v2", "--group", "bogus"], in: ws).status == 64)
+    let original = try TestSupport.run(["split", "--name", "kaggle", "--from-original", "--json"], in: ws)
+    let originalReport = try #require(try TestSupport.jsonResult(original.stdout) as? [String: Any])
+    #expect(originalReport["counts"] as? [String: Int] == ["train": 24, "test": 6])
+    let list = try TestSupport.run(["split", "list"], in: ws)
+    #expect(list.stdout.contains("v1") && list.stdout.contains("kaggle"))
+    #expect(try TestSupport.run(["split", "show", "v1"], in: ws).stdout.contains("stratify: label"))
+    #expect(try TestSupport.run(["split", "diff", "kaggle", "v1"], in: ws).status == 0)
+    let leakage = try TestSupport.run(["check", "leakage", "--split", "v1"], in: ws)
+    #expect(leakage.status == 0)
+    #expect(leakage.stdout.contains("No near-duplicate pair crosses subsets."))
+    #expect(try TestSupport.run(["check", "leakage", "--split", "nope"], in: ws).status == 1)
+  }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Splitter
+
+extension Datasetkit {
+  struct Split: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Make and inspect train/validation/test splits, stored in the catalog.",
+      subcommands: [Create.self, List.self, Show.self, Diff.self],
+      defaultSubcommand: Create.self)
+  }
+}
+
+extension Datasetkit.Split {
+  struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "create",
+      abstract: "Assign every active image to a subset (the default: `datasetkit split --name V ...`).",
+      discussion: """
+        Stratified: per stratum (label, optionally × source) subset sizes match the ratios within one
+        image (largest-remainder rounding). Grouped: members of a duplicate cluster (datasetkit dedup), and
+        images whose file names share a --group-by key, land in the same subset. Stable: an image's subset
+        depends on its group key, the seed and the parameters only; re-running on a grown catalog assigns
+        only the new images. Only --rebalance moves assigned images, and it says how many.
+        """)
+
+    @Option(help: "The split version's name.")
+    var name: String
+
+    @Option(help: "Subset ratios: train/val/test (80/10/10) or train/test (80/20).")
+    var ratios: String = "80/10/10"
+
+    @Option(help: "K folds (fold1…foldK) instead of --ratios.")
+    var folds: Int?
+
+    @Option(help: "Strata: label, source, or label,source.")
+    var stratify: String = "label"
+
+    @Option(help: "Groups kept whole: duplicates (clusters from dedup) or none.")
+    var group: String = "duplicates"
+
+    @Option(help: "A regular expression on the original file name; its first capture group is a group key.")
+    var groupBy: String?
+
+    @Option(help: "The label view to split (default: the labels as imported).")
+    var view: String = ""
+
+    @Option(help: "The seed of the assignment.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Reassign every image from scratch (moves images; reports how many).")
+    var rebalance = false
+
+    @Flag(help: "Make the split from the Train/Validation/Test folders the images came in.")
+    var fromOriginal = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if !["duplicates", "none"].contains(group) {
+        throw ValidationError("--group takes duplicates or none")
+      }
+      if folds != nil && ratios != "80/10/10" { throw ValidationError("use --folds or --ratios, not both") }
+    }
+
+    func run() async throws {
+      try Output.run("split", global) {
+        let catalog = try global.openCatalog()
+        if fromOriginal { return try SplitCatalog.fromOriginal(catalog: catalog, name: name) }
+        let plan = SplitPlan(
+          subsets: try folds.map(SplitPlan.folds) ?? SplitPlan.subsets(ratios: ratios),
+          stratify: stratify.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+          groupDuplicates: group == "duplicates", groupBy: groupBy, view: view, seed: seed)
+        return try SplitCatalog.split(catalog: catalog, name: name, plan: plan, rebalance: rebalance)
+      } text: { (report: SplitReport) in
+        render(report)
+      }
+    }
+
+    func render(_ report: SplitReport) -> String {
+      let names = report.plan.subsets.map(\.name)
+      var lines: [String] = []
+      lines.append(
+        "Split \"\(report.name)\"\(report.created ? " created" : " updated"): \(report.images) images in \(report.groups) groups; "
+          + "\(report.newlyAssigned) newly assigned, \(report.kept) kept, \(report.moved) moved")
+      lines.append("")
+      var rows = report.strata.map { stratum in
+        [Output.printable(stratum.stratum.isEmpty ? "(no label)" : stratum.stratum)]
+          + names.map { "\(stratum.actual[$0] ?? 0)/\(stratum.target[$0] ?? 0)" } + ["\(stratum.deviation)"]
+      }
+      rows.append(["all"] + names.map { "\(report.counts[$0] ?? 0)" } + [""])
+      lines.append(Output.table(["stratum"] + names.map { "\($0) (actual/target)" } + ["off by"], rows))
+      for warning in report.warnings { lines.append("warning: \(Output.printable(warning))") }
+      return lines.joined(separator: "\n")
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The split versions and their sizes.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+      try Output.run("split list", global) {
+        try SplitCatalog.list(catalog: global.openCatalog())
+      } text: { (splits: [SplitSummary]) in
+        splits.isEmpty
+          ? "No splits yet: `datasetkit split --name V --ratios 80/10/10`."
+          : Output.table(
+            ["split", "created", "subsets"],
+            splits.map { split in
+              [
+                split.name, split.createdAt,
+                split.plan.subsets.map { "\($0.name) \(split.counts[$0.name] ?? 0)" }.joined(separator: ", "),
+              ]
+            }, leftAligned: [0, 1, 2])
+      }
+    }
+  }
+
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One split version: parameters and sizes.")
+    @Argument(help: "The split's name.") var name: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+      try Output.run("split show", global) {
+        guard let split = try SplitCatalog.list(catalog: global.openCatalog()).first(where: { $0.name == name }) else {
+          throw SplitterError.unknownSplit(name)
+        }
+        return split
+      } text: { (split: SplitSummary) in
+        let plan = split.plan
+        return """
+          split \(split.name), created \(split.createdAt)
+          subsets:  \(plan.subsets.map { "\($0.name) \(split.counts[$0.name] ?? 0) (weight \($0.weight))" }.joined(separator: ", "))
+          stratify: \(plan.stratify.joined(separator: ",")); groups: \(plan.groupDuplicates ? "duplicate clusters" : "none")\(plan.groupBy.map { " + names matching \($0)" } ?? ""); seed \(plan.seed)\(plan.view.isEmpty ? "" : "; view \(plan.view)")
+          """
+      }
+    }
+  }
+
+  struct Diff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "How images moved between two split versions.")
+    @Argument(help: "The first split.") var from: String
+    @Argument(help: "The second split.") var to: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+      try Output.run("split diff", global) {
+        try SplitCatalog.diff(catalog: global.openCatalog(), from: from, to: to)
+      } text: { (transitions: [String: Int]) in
+        Output.table(["\(from) → \(to)", "images"], transitions.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
+      }
+    }
+  }
+}

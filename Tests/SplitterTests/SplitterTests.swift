@@ -1,0 +1,211 @@
+import Catalog
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Splitter
+
+func items(_ counts: [String: Int], startID: Int64 = 1) -> [SplitItem] {
+  var result: [SplitItem] = []
+  var id = startID
+  for (label, count) in counts.sorted(by: { $0.key < $1.key }) {
+    for _ in 0..<count {
+      result.append(SplitItem(imageID: id, groupKey: "sha-\(id)", stratum: label))
+      id += 1
+    }
+  }
+  return result
+}
+
+let plan801010 = SplitPlan(subsets: try! SplitPlan.subsets(ratios: "80/10/10"), seed: 42)
+
+@Suite("Split assignment: stratified, grouped, stable")
+struct SplitAssignerTests {
+  @Test("skewed classes like the real 3-class set: every stratum within one image of its target")
+  func skewedProportions() {
+    let all = items(["with_mask": 3232, "without_mask": 717, "mask_weared_incorrect": 123, "tiny": 7])
+    let outcome = SplitAssigner.assign(all, plan: plan801010)
+    let report = SplitCatalog.report(name: "v", created: true, plan: plan801010, items: all, outcome: outcome)
+    for stratum in report.strata {
+      #expect(stratum.deviation <= 1, "\(stratum.stratum): \(stratum.actual) vs \(stratum.target)")
+    }
+    let incorrect = report.strata.first { $0.stratum == "mask_weared_incorrect" }
+    #expect(incorrect?.actual == ["train": 98, "val": 13, "test": 12] || incorrect?.actual == ["train": 99, "val": 12, "test": 12])
+    #expect(SplitAssigner.largestRemainder(total: 123, weights: [80, 10, 10]) == [99, 12, 12])
+    #expect(outcome.subsets.count == all.count)
+  }
+
+  @Test("a class too small for a subset is reported, not crashed on")
+  func tinyClass() {
+    let all = items(["big": 100, "two": 2, "one": 1])
+    let outcome = SplitAssigner.assign(all, plan: plan801010)
+    let report = SplitCatalog.report(name: "v", created: true, plan: plan801010, items: all, outcome: outcome)
+    #expect(report.warnings.contains { $0.contains("two has 2 images: too few for val, test") })
+    #expect(report.warnings.contains { $0.contains("one has 1 image: too few for val, test") })
+    #expect(outcome.subsets.count == 103)
+  }
+
+  @Test("split 1,000, add 100, split again: none of the first 1,000 moves; targets still met")
+  func stability() {
+    let first = items(["a": 700, "b": 300])
+    let before = SplitAssigner.assign(first, plan: plan801010).subsets
+    var grown = first.map { item -> SplitItem in
+      var copy = item
+      copy.assigned = before[item.imageID]
+      return copy
+    }
+    grown += items(["a": 70, "b": 30], startID: 5000)
+    let after = SplitAssigner.assign(grown, plan: plan801010)
+    #expect(first.allSatisfy { after.subsets[$0.imageID] == before[$0.imageID] })
+    #expect(after.newlyAssigned == 100 && after.moved == 0)
+    let report = SplitCatalog.report(name: "v", created: false, plan: plan801010, items: grown, outcome: after)
+    #expect(report.strata.allSatisfy { $0.deviation <= 1 })
+  }
+
+  @Test("the same seed on a shuffled insertion order gives identical assignments; another seed differs")
+  func orderIndependent() {
+    let all = items(["a": 500, "b": 120])
+    var shuffled = all
+    var generator = SystemRandomNumberGenerator()
+    shuffled.shuffle(using: &generator)
+    #expect(SplitAssigner.assign(all, plan: plan801010).subsets == SplitAssigner.assign(shuffled, plan: plan801010).subsets)
+    var other = plan801010
+    other.seed = 43
+    #expect(SplitAssigner.assign(all, plan: plan801010).subsets != SplitAssigner.assign(all, plan: other).subsets)
+  }
+
+  @Test("members of a group always share a subset; the deviation is reported")
+  func groups() {
+    var all = items(["a": 300])
+    for index in all.indices { all[index].groupKey = "g\(index / 7)" }  // groups of 7
+    let outcome = SplitAssigner.assign(all, plan: plan801010)
+    var subsetOfGroup: [String: String] = [:]
+    for item in all {
+      let subset = outcome.subsets[item.imageID]
+      if let known = subsetOfGroup[item.groupKey] { #expect(known == subset) }
+      subsetOfGroup[item.groupKey] = subset
+    }
+    let report = SplitCatalog.report(name: "v", created: true, plan: plan801010, items: all, outcome: outcome)
+    #expect(report.strata[0].deviation <= 7)
+  }
+
+  @Test("k folds are equal within one image")
+  func folds() throws {
+    let plan = SplitPlan(subsets: try SplitPlan.folds(5), seed: 1)
+    let all = items(["a": 103, "b": 51])
+    let outcome = SplitAssigner.assign(all, plan: plan)
+    let report = SplitCatalog.report(name: "k", created: true, plan: plan, items: all, outcome: outcome)
+    #expect(report.strata.allSatisfy { $0.deviation <= 1 })
+    #expect(Set(outcome.subsets.values) == ["fold1", "fold2", "fold3", "fold4", "fold5"])
+  }
+
+  @Test("bad ratios and folds are refused")
+  func badInput() {
+    #expect(throws: SplitterError.badRatios("80/x")) { try SplitPlan.subsets(ratios: "80/x") }
+    #expect(throws: SplitterError.badRatios("100")) { try SplitPlan.subsets(ratios: "100") }
+    #expect(throws: SplitterError.badFolds(1)) { try SplitPlan.folds(1) }
+  }
+}
+
+@Suite("Splits in the catalog and the leakage check")
+struct SplitCatalogTests {
+  /// A catalog with `labels` images per class (synthetic rows: splitting needs no pixels).
+  func catalog(_ labels: [String: Int], folder: String = "") throws -> Catalog {
+    let catalog = try Workspace.create(at: try TestSupport.temporaryFolder() + "/ws")
+    let (source, _) = try catalog.sourceID(for: SourceSpec(kind: "folder", name: "s", uri: "/s"))
+    var arrivals: [ArrivingImage] = []
+    var n = 0
+    for (label, count) in labels.sorted(by: { $0.key < $1.key }) {
+      for _ in 0..<count {
+        n += 1
+        let path = "\(folder)\(label)/person\(n % 50)_\(n).jpg"
+        arrivals.append(
+          ArrivingImage(
+            image: ImageFacts(
+              sha256: SHA256.hex(of: Array("image \(n)".utf8)), size: 10, width: 10, height: 10, format: "jpeg",
+              fileExtension: "jpg"),
+            origin: OriginFacts(relativePath: Array(path.utf8), originalSplit: n % 5 == 0 ? "test" : "train"),
+            label: label, labelHow: "folder"))
+      }
+    }
+    _ = try catalog.database.writeTransaction { try catalog.record(arrivals, sourceID: source) }
+    return catalog
+  }
+
+  @Test("split is stored, re-running on a grown catalog assigns only the new images")
+  func storedAndGrown() throws {
+    let catalog = try catalog(["with_mask": 300, "without_mask": 100])
+    let first = try SplitCatalog.split(catalog: catalog, name: "v1", plan: plan801010)
+    #expect(first.created && first.newlyAssigned == 400)
+    let before = try SplitCatalog.assignments(catalog: catalog, name: "v1")
+    // Grow the catalog.
+    let (source, _) = try catalog.sourceID(for: SourceSpec(kind: "folder", name: "t", uri: "/t"))
+    let more = (0..<40).map { n in
+      ArrivingImage(
+        image: ImageFacts(sha256: SHA256.hex(of: Array("new \(n)".utf8)), size: 1, width: 1, height: 1, format: "jpeg", fileExtension: "jpg"),
+        origin: OriginFacts(relativePath: Array("x/\(n).jpg".utf8)), label: "with_mask", labelHow: "folder")
+    }
+    _ = try catalog.database.writeTransaction { try catalog.record(more, sourceID: source) }
+    let second = try SplitCatalog.split(catalog: catalog, name: "v1", plan: plan801010)
+    #expect(second.newlyAssigned == 40 && second.kept == 400 && second.moved == 0)
+    let after = try SplitCatalog.assignments(catalog: catalog, name: "v1")
+    #expect(before.allSatisfy { after[$0.key] == $0.value })
+    #expect(second.strata.allSatisfy { $0.deviation <= 1 })
+    // Other parameters under the same name are refused; --rebalance says how many moved.
+    var other = plan801010
+    other.seed = 7
+    #expect(throws: SplitterError.planChanged(name: "v1")) { try SplitCatalog.split(catalog: catalog, name: "v1", plan: other) }
+    let rebalanced = try SplitCatalog.split(catalog: catalog, name: "v1", plan: other, rebalance: true)
+    #expect(rebalanced.moved > 0)
+    #expect(try SplitCatalog.list(catalog: catalog).map(\.name) == ["v1"])
+  }
+
+  @Test("duplicate clusters and --group-by keys never cross subsets")
+  func clustersStayWhole() throws {
+    let catalog = try catalog(["a": 200])
+    // Clusters of 4 consecutive images.
+    try catalog.database.writeTransaction {
+      for id in 1...80 {
+        try catalog.database.run(
+          "INSERT INTO dup_clusters (image_id, cluster_id, method, radius) VALUES (?, ?, 'phash', 8)",
+          [.int(Int64(id)), .int(Int64((id - 1) / 4))])
+      }
+    }
+    var plan = plan801010
+    plan.groupBy = #"person(\d+)_"#
+    _ = try SplitCatalog.split(catalog: catalog, name: "g", plan: plan)
+    let subsets = try SplitCatalog.assignments(catalog: catalog, name: "g")
+    for cluster in 0..<20 {
+      let members = (1...4).map { Int64(cluster * 4 + $0) }
+      #expect(Set(members.compactMap { subsets[$0] }).count == 1)
+    }
+    let names = try catalog.database.rows("SELECT image_id, rel_path FROM image_origins") { ($0.int64(0), $0.text(1) ?? "") }
+    var byPerson: [String: Set<String>] = [:]
+    for (id, path) in names {
+      let person = String(path.split(separator: "/")[1].split(separator: "_")[0])
+      byPerson[person, default: []].insert(subsets[id] ?? "?")
+    }
+    #expect(byPerson.values.allSatisfy { $0.count == 1 })
+    #expect(try LeakageCheck.run(catalog: catalog, split: "g").pairs.isEmpty)
+  }
+
+  @Test("check leakage catches a planted near-duplicate pair across an imported split")
+  func plantedLeak() throws {
+    let catalog = try catalog(["a": 20])
+    let split = try SplitCatalog.fromOriginal(catalog: catalog, name: "kaggle")
+    #expect(split.counts == ["train": 16, "test": 4])
+    // Hashes: all far apart, except image 5 (test) and 6 (train) which differ in 3 bits.
+    try catalog.database.writeTransaction {
+      for id in 1...20 {
+        var value = UInt64(id) &* 0x9E37_79B9_7F4A_7C15
+        if id == 6 { value = (UInt64(5) &* 0x9E37_79B9_7F4A_7C15) ^ 0b1011 }
+        try catalog.database.run(
+          "INSERT INTO hashes (image_id, algorithm, version, value) VALUES (?, 'phash', 1, ?)",
+          [.int(Int64(id)), .int(Int64(bitPattern: value))])
+      }
+    }
+    let report = try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 8)
+    #expect(report.pairs == [LeakedPair(first: 5, second: 6, firstSubset: "test", secondSubset: "train", distance: 3, evidence: "hash:phash")])
+    #expect(try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 2).pairs.isEmpty)
+  }
+}
