@@ -1,6 +1,6 @@
 import Foundation
 
-/// One image as the splitter sees it.
+/// One image as the splitter sees it (a convenience form of `SplitInput`).
 public struct SplitItem: Sendable, Hashable {
   public var imageID: Int64
   /// Images with the same group key always land in the same subset.
@@ -18,13 +18,56 @@ public struct SplitItem: Sendable, Hashable {
   }
 }
 
+/// The splitter's input in dense arrays (one entry per image), so a million images cost arrays, not
+/// dictionaries.
+public struct SplitInput: Sendable {
+  public var imageIDs: [Int64] = []
+  /// Dense group index of each image.
+  public var group: [Int32] = []
+  /// Each group's key (what orders unassigned groups; stored with grouped assignments).
+  public var groupKeys: [String] = []
+  /// Dense stratum index of each image, and the strata's names.
+  public var stratum: [Int32] = []
+  public var strata: [String] = []
+  /// Index into the plan's subsets of each image's current subset, or -1.
+  public var assigned: [Int8] = []
+
+  public init() {}
+
+  /// Builds the arrays from items (subset names resolved against `subsets`).
+  public init(_ items: [SplitItem], subsets: [String]) {
+    var groupIndex: [String: Int32] = [:]
+    var stratumIndex: [String: Int32] = [:]
+    for item in items {
+      imageIDs.append(item.imageID)
+      if let g = groupIndex[item.groupKey] {
+        group.append(g)
+      } else {
+        groupIndex[item.groupKey] = Int32(groupKeys.count)
+        group.append(Int32(groupKeys.count))
+        groupKeys.append(item.groupKey)
+      }
+      if let s = stratumIndex[item.stratum] {
+        stratum.append(s)
+      } else {
+        stratumIndex[item.stratum] = Int32(strata.count)
+        stratum.append(Int32(strata.count))
+        strata.append(item.stratum)
+      }
+      assigned.append(item.assigned.flatMap { subsets.firstIndex(of: $0) }.map(Int8.init) ?? -1)
+    }
+  }
+
+  public var count: Int { imageIDs.count }
+}
+
 /// What the assigner decided.
 public struct SplitOutcome: Sendable {
-  /// Subset of every item, by image id.
-  public var subsets: [Int64: String]
-  /// Items that had no subset before.
+  /// Index into the plan's subsets for every image of the input, in input order.
+  public var subsetIndex: [Int8]
+  /// Images that had no subset before.
   public var newlyAssigned: Int
-  /// Items whose subset changed (only with rebalance).
+  /// Images whose subset changed (only with rebalance).
   public var moved: Int
 }
 
@@ -36,63 +79,91 @@ public struct SplitOutcome: Sendable {
 /// largest-remainder rounding. Singleton groups therefore hit every target exactly (within one image);
 /// larger groups land whole and the remaining deviation is reported. Images that already have a subset
 /// keep it (unless `rebalance`), and a group with an assigned member pulls its new members along.
+///
+/// Why not a pure per-image hash (which would make each image's subset independent even of the set of
+/// other images): it misses the ratios by about √n per stratum, far outside "within one image". Ranking
+/// by hash within the stratum keeps order-independence, and stored assignments keep stability.
 public enum SplitAssigner {
-  public static func assign(_ items: [SplitItem], plan: SplitPlan, rebalance: Bool = false) -> SplitOutcome {
+  public static func assign(_ items: [SplitItem], plan: SplitPlan, rebalance: Bool = false) -> (
+    subsets: [Int64: String], outcome: SplitOutcome
+  ) {
     let names = plan.subsets.map(\.name)
-    var result: [Int64: String] = [:]
-    result.reserveCapacity(items.count)
-    // Groups: members and an existing subset, if any member has one.
-    struct Group {
-      var key: String
-      var members: [Int64] = []
-      var strata: [String: Int] = [:]
-      var existing: String?
+    let input = SplitInput(items, subsets: names)
+    let outcome = assign(input, plan: plan, rebalance: rebalance)
+    var subsets: [Int64: String] = [:]
+    for (index, id) in input.imageIDs.enumerated() where outcome.subsetIndex[index] >= 0 {
+      subsets[id] = names[Int(outcome.subsetIndex[index])]
     }
-    var groups: [String: Group] = [:]
-    for item in items {
-      var group = groups[item.groupKey] ?? Group(key: item.groupKey)
-      group.members.append(item.imageID)
-      group.strata[item.stratum, default: 0] += 1
-      if !rebalance, let assigned = item.assigned, names.contains(assigned), group.existing == nil {
-        group.existing = assigned
+    return (subsets, outcome)
+  }
+
+  public static func assign(_ input: SplitInput, plan: SplitPlan, rebalance: Bool = false) -> SplitOutcome {
+    let subsetCount = plan.subsets.count
+    let groupCount = input.groupKeys.count
+    // Per group: size, existing subset, and its stratum (the most common among its members).
+    var size = [Int32](repeating: 0, count: groupCount)
+    var existing = [Int8](repeating: -1, count: groupCount)
+    var groupStratum = [Int32](repeating: -1, count: groupCount)
+    var mixed: [Int32: [Int32: Int]] = [:]
+    for image in 0..<input.count {
+      let g = Int(input.group[image])
+      size[g] += 1
+      if !rebalance, existing[g] < 0, input.assigned[image] >= 0, Int(input.assigned[image]) < subsetCount {
+        existing[g] = input.assigned[image]
       }
-      groups[item.groupKey] = group
+      let s = input.stratum[image]
+      if groupStratum[g] < 0 {
+        groupStratum[g] = s
+      } else if groupStratum[g] != s || mixed[Int32(g)] != nil {
+        var counts = mixed[Int32(g)] ?? [groupStratum[g]: Int(size[g]) - 1]
+        counts[s, default: 0] += 1
+        mixed[Int32(g)] = counts
+      }
     }
-    // A group's stratum is its most common one (ties: smallest name).
-    var byStratum: [String: [Group]] = [:]
-    for group in groups.values {
-      let stratum = group.strata.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? ""
-      byStratum[stratum, default: []].append(group)
+    for (g, counts) in mixed {
+      let best = counts.max { a, b in
+        a.value < b.value || (a.value == b.value && input.strata[Int(a.key)] > input.strata[Int(b.key)])
+      }
+      if let best { groupStratum[Int(g)] = best.key }
     }
-    var newlyAssigned = 0
-    for stratum in byStratum.keys.sorted() {
-      let stratumGroups = byStratum[stratum] ?? []
-      let total = stratumGroups.reduce(0) { $0 + $1.members.count }
-      let targets = largestRemainder(total: total, weights: plan.subsets.map(\.weight))
-      var counts = [Int](repeating: 0, count: names.count)
-      var pending: [(UInt64, Group)] = []
-      for group in stratumGroups {
-        if let existing = group.existing, let index = names.firstIndex(of: existing) {
-          counts[index] += group.members.count
-          for member in group.members { result[member] = existing }
+    // Groups bucketed by stratum.
+    var groupsOfStratum = [[Int32]](repeating: [], count: input.strata.count)
+    for g in 0..<groupCount { groupsOfStratum[Int(groupStratum[g])].append(Int32(g)) }
+
+    var groupSubset = existing
+    let weights = plan.subsets.map(\.weight)
+    for stratumGroups in groupsOfStratum {
+      let total = stratumGroups.reduce(0) { $0 + Int(size[Int($1)]) }
+      let targets = largestRemainder(total: total, weights: weights)
+      var counts = [Int](repeating: 0, count: subsetCount)
+      var pending: [(key: UInt64, group: Int32)] = []
+      for g in stratumGroups {
+        if existing[Int(g)] >= 0 {
+          counts[Int(existing[Int(g)])] += Int(size[Int(g)])
         } else {
-          pending.append((orderKey(seed: plan.seed, key: group.key), group))
+          pending.append((orderKey(seed: plan.seed, key: input.groupKeys[Int(g)]), g))
         }
       }
-      pending.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1.key < $1.1.key) }
-      for (_, group) in pending {
-        let index = mostNeeding(counts: counts, targets: targets, adding: group.members.count)
-        counts[index] += group.members.count
-        for member in group.members { result[member] = names[index] }
-        newlyAssigned += group.members.count
+      pending.sort { $0.key < $1.key || ($0.key == $1.key && input.groupKeys[Int($0.group)] < input.groupKeys[Int($1.group)]) }
+      for (_, g) in pending {
+        let index = mostNeeding(counts: counts, targets: targets, adding: Int(size[Int(g)]))
+        counts[index] += Int(size[Int(g)])
+        groupSubset[Int(g)] = Int8(index)
       }
     }
+    var result = [Int8](repeating: -1, count: input.count)
+    var newlyAssigned = 0
     var moved = 0
-    if rebalance {
-      for item in items where item.assigned != nil && item.assigned != result[item.imageID] { moved += 1 }
-      newlyAssigned = items.filter { $0.assigned == nil }.count
+    for image in 0..<input.count {
+      let subset = groupSubset[Int(input.group[image])]
+      result[image] = subset
+      if input.assigned[image] < 0 {
+        newlyAssigned += 1
+      } else if input.assigned[image] != subset {
+        moved += 1
+      }
     }
-    return SplitOutcome(subsets: result, newlyAssigned: newlyAssigned, moved: moved)
+    return SplitOutcome(subsetIndex: result, newlyAssigned: newlyAssigned, moved: moved)
   }
 
   /// `total` split by `weights`, each rounded down, the leftover units going to the largest remainders
@@ -115,23 +186,23 @@ public enum SplitAssigner {
     return counts
   }
 
-  /// The subset whose count after adding `adding` items overshoots its target least — for one item,
-  /// the one furthest below target, relative to the target's size.
+  /// The subset to give a group of `adding` images: among those that can take it whole, the one
+  /// furthest below target relative to its size; otherwise the one it overshoots least.
   static func mostNeeding(counts: [Int], targets: [Int], adding: Int) -> Int {
-    var best = 0
+    var best = -1
     var bestScore = -Double.infinity
     for index in counts.indices {
       let deficit = Double(targets[index] - counts[index])
       if targets[index] == 0 && deficit <= 0 { continue }
-      // Fill whole deficits first; among subsets that cannot take the group whole, overshoot least.
-      let score = deficit >= Double(adding) ? deficit / Double(max(1, targets[index])) + 1 : deficit - Double(adding)
+      let score =
+        deficit >= Double(adding) ? deficit / Double(max(1, targets[index])) + 1 : deficit - Double(adding)
       if score > bestScore {
         bestScore = score
         best = index
       }
     }
-    if bestScore == -Double.infinity {
-      // Every target is zero (an empty stratum): the largest weight's subset.
+    if best < 0 {
+      // Every target is zero: the subset with the largest weight's target, i.e. the first.
       best = targets.indices.max { targets[$0] < targets[$1] } ?? 0
     }
     return best
@@ -141,9 +212,12 @@ public enum SplitAssigner {
   /// `Hasher`, which is seeded per process.
   public static func orderKey(seed: UInt64, key: String) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
-    for byte in key.utf8 {
-      hash ^= UInt64(byte)
-      hash = hash &* 0x0000_0100_0000_01B3
+    var key = key
+    key.withUTF8 { bytes in
+      for byte in bytes {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01B3
+      }
     }
     hash ^= hash >> 30
     hash = hash &* 0xBF58_476D_1CE4_E5B9

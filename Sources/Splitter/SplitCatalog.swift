@@ -51,9 +51,17 @@ public enum SplitCatalog {
       let stored = try? JSONDecoder().decode(SplitPlan.self, from: Data(params.utf8))
       if stored != plan { throw SplitterError.planChanged(name: name) }
     }
-    let items = try loadItems(catalog: catalog, plan: plan, splitID: splitID)
-    if items.isEmpty { throw SplitterError.nothingToSplit(view: plan.view) }
-    let outcome = SplitAssigner.assign(items, plan: plan, rebalance: rebalance)
+    let loaded = try load(catalog: catalog, plan: plan, splitID: splitID)
+    let input = loaded.input
+    if input.count == 0 { throw SplitterError.nothingToSplit(view: plan.view) }
+    let outcome = SplitAssigner.assign(input, plan: plan, rebalance: rebalance)
+    let names = plan.subsets.map(\.name)
+    let result = report(
+      name: name, created: existing == nil, plan: plan, input: input, outcome: outcome,
+      groups: loaded.groupSizes.count)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let reportJSON = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) }
 
     let now = Timestamp.now()
     try db.writeTransaction {
@@ -70,47 +78,71 @@ public enum SplitCatalog {
         splitID = db.lastInsertRowID
       }
       guard let splitID else { return }
-      let statement = try db.prepare(
-        """
-        INSERT INTO split_assignments (split_id, image_id, subset, group_key, assigned_at)
-        VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (split_id, image_id) DO UPDATE SET subset = excluded.subset,
-          group_key = excluded.group_key, assigned_at = excluded.assigned_at
-        """)
-      for item in items {
-        guard let subset = outcome.subsets[item.imageID], subset != item.assigned else { continue }
-        try statement.bind([.int(splitID), .int(item.imageID), .text(subset), .text(item.groupKey), .text(now)])
+      try db.run(
+        "INSERT INTO split_runs (split_id, created_at, rebalance, assigned, moved, report) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+          .int(splitID), .text(now), .int(rebalance ? 1 : 0), .int(Int64(outcome.newlyAssigned)),
+          .int(Int64(outcome.moved)), .optional(reportJSON),
+        ])
+      let run = db.lastInsertRowID
+      let insert = try db.prepare(
+        "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id) VALUES (?, ?, ?, ?, ?)")
+      let update = try db.prepare(
+        "UPDATE split_assignments SET subset = ?, run_id = ? WHERE split_id = ? AND image_id = ?")
+      for index in 0..<input.count {
+        let subset = outcome.subsetIndex[index]
+        guard subset >= 0, subset != input.assigned[index] else { continue }
+        let group = Int(input.group[index])
+        // Only grouped images store their group key; a singleton's key is its own SHA-256.
+        let key: SQLValue = loaded.groupSizes[group] > 1 ? .text(input.groupKeys[group]) : .null
+        let statement = input.assigned[index] < 0 ? insert : update
+        if input.assigned[index] < 0 {
+          try insert.bind([.int(splitID), .int(input.imageIDs[index]), .text(names[Int(subset)]), key, .int(run)])
+        } else {
+          try update.bind([.text(names[Int(subset)]), .int(run), .int(splitID), .int(input.imageIDs[index])])
+        }
         while try statement.step() {}
         statement.reset()
       }
     }
-    return report(name: name, created: existing == nil, plan: plan, items: items, outcome: outcome)
+    return result
   }
 
+  /// Builds the report from the items-form input (tests use this form).
   static func report(
     name: String, created: Bool, plan: SplitPlan, items: [SplitItem], outcome: SplitOutcome
   ) -> SplitReport {
+    let input = SplitInput(items, subsets: plan.subsets.map(\.name))
+    return report(name: name, created: created, plan: plan, input: input, outcome: outcome, groups: input.groupKeys.count)
+  }
+
+  static func report(
+    name: String, created: Bool, plan: SplitPlan, input: SplitInput, outcome: SplitOutcome, groups: Int
+  ) -> SplitReport {
     let names = plan.subsets.map(\.name)
-    var perStratum: [String: [String: Int]] = [:]
-    var counts: [String: Int] = Dictionary(uniqueKeysWithValues: names.map { ($0, 0) })
-    for item in items {
-      guard let subset = outcome.subsets[item.imageID] else { continue }
-      perStratum[item.stratum, default: [:]][subset, default: 0] += 1
-      counts[subset, default: 0] += 1
+    var perStratum = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: input.strata.count)
+    var totals = [Int](repeating: 0, count: names.count)
+    var kept = 0
+    for index in 0..<input.count {
+      let subset = Int(outcome.subsetIndex[index])
+      guard subset >= 0 else { continue }
+      perStratum[Int(input.stratum[index])][subset] += 1
+      totals[subset] += 1
+      if input.assigned[index] >= 0 && Int(input.assigned[index]) == subset { kept += 1 }
     }
     var strata: [StratumReport] = []
     var warnings: [String] = []
-    for stratum in perStratum.keys.sorted() {
-      let actual = perStratum[stratum] ?? [:]
-      let total = actual.values.reduce(0, +)
+    for stratumIndex in input.strata.indices.sorted(by: { input.strata[$0] < input.strata[$1] }) {
+      let stratum = input.strata[stratumIndex]
+      let actual = perStratum[stratumIndex]
+      let total = actual.reduce(0, +)
       let targets = SplitAssigner.largestRemainder(total: total, weights: plan.subsets.map(\.weight))
-      let target = Dictionary(uniqueKeysWithValues: zip(names, targets))
-      let deviation = names.map { abs((actual[$0] ?? 0) - (target[$0] ?? 0)) }.max() ?? 0
+      let deviation = zip(actual, targets).map { abs($0 - $1) }.max() ?? 0
       strata.append(
         StratumReport(
-          stratum: stratum, total: total, target: target,
-          actual: Dictionary(uniqueKeysWithValues: names.map { ($0, actual[$0] ?? 0) }), deviation: deviation))
-      let empty = zip(names, plan.subsets).filter { $0.1.weight > 0 && (target[$0.0] ?? 0) == 0 }.map(\.0)
+          stratum: stratum, total: total, target: Dictionary(uniqueKeysWithValues: zip(names, targets)),
+          actual: Dictionary(uniqueKeysWithValues: zip(names, actual)), deviation: deviation))
+      let empty = names.indices.filter { plan.subsets[$0].weight > 0 && targets[$0] == 0 }.map { names[$0] }
       if !empty.isEmpty {
         warnings.append(
           "\(display(stratum)) has \(total) image\(total == 1 ? "" : "s"): too few for \(empty.joined(separator: ", "))")
@@ -120,17 +152,18 @@ public enum SplitCatalog {
           "\(display(stratum)) is \(deviation) images off its target: duplicate groups or earlier assignments must stay whole")
       }
     }
-    let groups = Set(items.map(\.groupKey)).count
     return SplitReport(
-      name: name, created: created, plan: plan, images: items.count, newlyAssigned: outcome.newlyAssigned,
-      kept: items.filter { $0.assigned != nil }.count - outcome.moved, moved: outcome.moved, groups: groups,
-      counts: counts, strata: strata, warnings: warnings)
+      name: name, created: created, plan: plan, images: input.count, newlyAssigned: outcome.newlyAssigned,
+      kept: kept, moved: outcome.moved, groups: groups,
+      counts: Dictionary(uniqueKeysWithValues: zip(names, totals)), strata: strata, warnings: warnings)
   }
 
   static func display(_ stratum: String) -> String { stratum.isEmpty ? "(no label)" : stratum }
 
-  /// Every active image of the plan's view with its group key, stratum and current subset.
-  static func loadItems(catalog: Catalog, plan: SplitPlan, splitID: Int64?) throws -> [SplitItem] {
+  /// Every active image of the plan's view with its group, stratum and current subset, in dense arrays.
+  static func load(catalog: Catalog, plan: SplitPlan, splitID: Int64?) throws -> (
+    input: SplitInput, groupSizes: [Int]
+  ) {
     let db = catalog.database
     for key in plan.stratify where key != "label" && key != "source" {
       throw SplitterError.unknownStratum(key)
@@ -141,106 +174,165 @@ public enum SplitCatalog {
         throw SplitterError.badGroupPattern(groupBy)
       }
     }
+    let subsetNames = plan.subsets.map(\.name)
     return try db.readTransaction {
-      var shas: [Int64: String] = [:]
-      var order: [Int64] = []
-      let images = try db.prepare("SELECT id, sha256 FROM images WHERE status = 'active' ORDER BY id")
-      defer { images.reset() }
-      while try images.step() {
-        let id = images.int64(0)
-        shas[id] = images.text(1) ?? ""
-        order.append(id)
+      // Images, dense by position; `position` maps catalog ids to it (an array: ids are rowids).
+      var ids: [Int64] = []
+      var shas: [String] = []
+      try scan(db, "SELECT id, sha256 FROM images WHERE status = 'active' ORDER BY id") { row in
+        ids.append(row.int64(0))
+        shas.append(row.text(1) ?? "")
       }
-      var labels: [Int64: String] = [:]
-      let labelRows = try db.prepare(
-        """
-        SELECT l.image_id, MIN(c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
-        WHERE l.view = ? GROUP BY l.image_id
-        """)
-      defer { labelRows.reset() }
-      try labelRows.bind([.text(plan.view)])
-      while try labelRows.step() { labels[labelRows.int64(0)] = labelRows.text(1) ?? "" }
-      var sources: [Int64: String] = [:]
-      var names: [Int64: String] = [:]
-      let origins = try db.prepare(
-        "SELECT o.image_id, s.name, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.id")
-      defer { origins.reset() }
-      while try origins.step() {
-        let id = origins.int64(0)
-        if sources[id] == nil {
-          sources[id] = origins.text(1) ?? ""
-          names[id] = origins.text(2) ?? ""
+      let n = ids.count
+      let positions = Positions(ids)
+      func position(_ id: Int64) -> Int32? { positions[id] }
+      // Labels: the alphabetically first class of the view per image.
+      let classNames = Dictionary(
+        uniqueKeysWithValues: try db.rows("SELECT id, name FROM classes") { ($0.int64(0), $0.text(1) ?? "") })
+      let labelNames = classNames.values.sorted()
+      let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, Int32($0)) })
+      var label = [Int32](repeating: -1, count: n)
+      try scan(db, "SELECT image_id, class_id FROM image_labels WHERE view = ?", [.text(plan.view)]) { row in
+        guard let p = position(row.int64(0)).map(Int.init),
+          let index = classNames[row.int64(1)].flatMap({ labelIndex[$0] })
+        else { return }
+        if label[p] < 0 || index < label[p] { label[p] = index }
+      }
+      var source = [Int32](repeating: -1, count: n)
+      var sourceNames: [String] = []
+      var fileName = [String?](repeating: nil, count: pattern == nil ? 0 : n)
+      if plan.stratify.contains("source") || pattern != nil {
+        try scan(
+          db,
+          "SELECT o.image_id, s.name, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.id"
+        ) { row in
+          guard let p = position(row.int64(0)).map(Int.init), source[p] < 0 else { return }
+          let name = row.text(1) ?? ""
+          if let index = sourceNames.firstIndex(of: name) {
+            source[p] = Int32(index)
+          } else {
+            source[p] = Int32(sourceNames.count)
+            sourceNames.append(name)
+          }
+          if pattern != nil { fileName[p] = row.text(2) }
         }
       }
-      var assigned: [Int64: String] = [:]
+      var assigned = [Int8](repeating: -1, count: n)
       if let splitID {
-        let rows = try db.prepare("SELECT image_id, subset FROM split_assignments WHERE split_id = ?")
-        defer { rows.reset() }
-        try rows.bind([.int(splitID)])
-        while try rows.step() { assigned[rows.int64(0)] = rows.text(1) }
+        try scan(db, "SELECT image_id, subset FROM split_assignments WHERE split_id = ?", [.int(splitID)]) { row in
+          guard let p = position(row.int64(0)), let subset = row.text(1),
+            let index = subsetNames.firstIndex(of: subset)
+          else { return }
+          assigned[Int(p)] = Int8(index)
+        }
       }
-      // Groups: union of duplicate clusters and --group-by keys.
-      var parent: [Int64: Int64] = [:]
-      func find(_ x: Int64) -> Int64 {
+      // Groups: union-find over positions, joining duplicate clusters and --group-by keys.
+      var parent = (0..<n).map { Int32($0) }
+      func find(_ x: Int32) -> Int32 {
         var root = x
-        while let p = parent[root], p != root { root = p }
+        while parent[Int(root)] != root { root = parent[Int(root)] }
         var node = x
-        while let p = parent[node], p != root {
-          parent[node] = root
-          node = p
+        while parent[Int(node)] != root {
+          let next = parent[Int(node)]
+          parent[Int(node)] = root
+          node = next
         }
         return root
       }
-      func union(_ a: Int64, _ b: Int64) {
-        let (ra, rb) = (find(a), find(b))
-        if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-      }
-      var firstByKey: [String: Int64] = [:]
-      func join(_ id: Int64, key: String) {
-        if let first = firstByKey[key] { union(first, id) } else { firstByKey[key] = id }
+      var firstByKey: [String: Int32] = [:]
+      func join(_ p: Int32, key: String) {
+        guard let first = firstByKey[key] else {
+          firstByKey[key] = p
+          return
+        }
+        let (a, b) = (find(first), find(p))
+        if a != b { parent[Int(max(a, b))] = min(a, b) }
       }
       if plan.groupDuplicates {
-        let clusters = try db.prepare("SELECT image_id, method, radius, cluster_id FROM dup_clusters")
-        defer { clusters.reset() }
-        while try clusters.step() {
-          let id = clusters.int64(0)
-          guard shas[id] != nil else { continue }
-          join(id, key: "dup:\(clusters.text(1) ?? ""):\(clusters.int(2)):\(clusters.int64(3))")
+        try scan(db, "SELECT image_id, method, radius, cluster_id FROM dup_clusters") { row in
+          guard let p = position(row.int64(0)) else { return }
+          join(p, key: "dup:\(row.text(1) ?? ""):\(row.int(2)):\(row.int64(3))")
         }
       }
       if let pattern {
-        for id in order {
-          guard let name = names[id] else { continue }
+        for p in 0..<n {
+          guard let name = fileName[p] else { continue }
           let range = NSRange(name.startIndex..., in: name)
           guard let match = pattern.firstMatch(in: name, range: range) else { continue }
           let captured = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
           guard let swiftRange = Range(captured, in: name) else { continue }
-          join(id, key: "name:" + name[swiftRange])
+          join(Int32(p), key: "name:" + name[swiftRange])
         }
       }
-      // A group's key: the smallest SHA-256 among its members (stable as the group grows only if
-      // no smaller member arrives; assignments already stored keep the group in place either way).
-      var groupKey: [Int64: String] = [:]
-      for id in order {
-        let root = find(id)
-        let sha = shas[id] ?? ""
-        if let current = groupKey[root], current <= sha { continue }
-        groupKey[root] = sha
+      // Dense groups; a group's key is the smallest SHA-256 among its members.
+      var input = SplitInput()
+      var groupOfRoot = [Int32](repeating: -1, count: n)
+      var groupSizes: [Int] = []
+      var strataIndex: [String: Int32] = [:]
+      for p in 0..<n {
+        if !plan.view.isEmpty && label[p] < 0 { continue }
+        let root = Int(find(Int32(p)))
+        var group = groupOfRoot[root]
+        if group < 0 {
+          group = Int32(input.groupKeys.count)
+          groupOfRoot[root] = group
+          input.groupKeys.append(shas[p])
+          groupSizes.append(0)
+        } else if shas[p] < input.groupKeys[Int(group)] {
+          input.groupKeys[Int(group)] = shas[p]
+        }
+        groupSizes[Int(group)] += 1
+        var parts: [String] = []
+        if plan.stratify.contains("label") { parts.append(label[p] >= 0 ? labelNames[Int(label[p])] : "") }
+        if plan.stratify.contains("source") { parts.append(source[p] >= 0 ? sourceNames[Int(source[p])] : "") }
+        let stratum = parts.joined(separator: "|")
+        let stratumIndex: Int32
+        if let known = strataIndex[stratum] {
+          stratumIndex = known
+        } else {
+          stratumIndex = Int32(input.strata.count)
+          strataIndex[stratum] = stratumIndex
+          input.strata.append(stratum)
+        }
+        input.imageIDs.append(ids[p])
+        input.group.append(group)
+        input.stratum.append(stratumIndex)
+        input.assigned.append(assigned[p])
       }
-      var items: [SplitItem] = []
-      items.reserveCapacity(order.count)
-      for id in order {
-        if !plan.view.isEmpty && labels[id] == nil { continue }
-        var strata: [String] = []
-        if plan.stratify.contains("label") { strata.append(labels[id] ?? "") }
-        if plan.stratify.contains("source") { strata.append(sources[id] ?? "") }
-        items.append(
-          SplitItem(
-            imageID: id, groupKey: groupKey[find(id)] ?? shas[id] ?? "", stratum: strata.joined(separator: "|"),
-            assigned: assigned[id]))
-      }
-      return items
+      return (input, groupSizes)
     }
+  }
+
+  /// Catalog id → dense position: an array when ids are dense enough (they are rowids), else a
+  /// dictionary.
+  struct Positions {
+    var dense: [Int32] = []
+    var sparse: [Int64: Int32] = [:]
+
+    init(_ ids: [Int64]) {
+      if let last = ids.last, last < Int64(ids.count) * 4 + 1024 {
+        dense = [Int32](repeating: -1, count: Int(last) + 1)
+        for (index, id) in ids.enumerated() where id >= 0 { dense[Int(id)] = Int32(index) }
+      } else {
+        for (index, id) in ids.enumerated() { sparse[id] = Int32(index) }
+      }
+    }
+
+    subscript(id: Int64) -> Int32? {
+      if !dense.isEmpty {
+        guard id >= 0, id < Int64(dense.count), dense[Int(id)] >= 0 else { return nil }
+        return dense[Int(id)]
+      }
+      return sparse[id]
+    }
+  }
+
+  /// Steps through a query's rows.
+  static func scan(_ db: Database, _ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> Void) throws {
+    let statement = try db.prepare(sql)
+    defer { statement.reset() }
+    try statement.bind(values)
+    while try statement.step() { try row(statement) }
   }
 
   /// Every stored split version with its counts.
@@ -312,10 +404,13 @@ extension SplitCatalog {
         "INSERT INTO splits (name, params, seed, created_at) VALUES (?, ?, 0, ?)",
         [.text(name), .text(plan.canonicalJSON()), .text(now)])
       let id = db.lastInsertRowID
+      try db.run(
+        "INSERT INTO split_runs (split_id, created_at, assigned) VALUES (?, ?, ?)", [.int(id), .text(now), .int(Int64(rows.count))])
+      let run = db.lastInsertRowID
       for (image, subset) in rows {
         try db.run(
-          "INSERT INTO split_assignments (split_id, image_id, subset, group_key, assigned_at) VALUES (?, ?, ?, NULL, ?)",
-          [.int(id), .int(image), .text(subset), .text(now)])
+          "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id) VALUES (?, ?, ?, NULL, ?)",
+          [.int(id), .int(image), .text(subset), .int(run)])
       }
     }
     var counts: [String: Int] = [:]

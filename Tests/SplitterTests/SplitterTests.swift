@@ -24,7 +24,7 @@ struct SplitAssignerTests {
   @Test("skewed classes like the real 3-class set: every stratum within one image of its target")
   func skewedProportions() {
     let all = items(["with_mask": 3232, "without_mask": 717, "mask_weared_incorrect": 123, "tiny": 7])
-    let outcome = SplitAssigner.assign(all, plan: plan801010)
+    let (subsets, outcome) = SplitAssigner.assign(all, plan: plan801010)
     let report = SplitCatalog.report(name: "v", created: true, plan: plan801010, items: all, outcome: outcome)
     for stratum in report.strata {
       #expect(stratum.deviation <= 1, "\(stratum.stratum): \(stratum.actual) vs \(stratum.target)")
@@ -32,17 +32,17 @@ struct SplitAssignerTests {
     let incorrect = report.strata.first { $0.stratum == "mask_weared_incorrect" }
     #expect(incorrect?.actual == ["train": 98, "val": 13, "test": 12] || incorrect?.actual == ["train": 99, "val": 12, "test": 12])
     #expect(SplitAssigner.largestRemainder(total: 123, weights: [80, 10, 10]) == [99, 12, 12])
-    #expect(outcome.subsets.count == all.count)
+    #expect(subsets.count == all.count)
   }
 
   @Test("a class too small for a subset is reported, not crashed on")
   func tinyClass() {
     let all = items(["big": 100, "two": 2, "one": 1])
-    let outcome = SplitAssigner.assign(all, plan: plan801010)
+    let (subsets, outcome) = SplitAssigner.assign(all, plan: plan801010)
     let report = SplitCatalog.report(name: "v", created: true, plan: plan801010, items: all, outcome: outcome)
     #expect(report.warnings.contains { $0.contains("two has 2 images: too few for val, test") })
     #expect(report.warnings.contains { $0.contains("one has 1 image: too few for val, test") })
-    #expect(outcome.subsets.count == 103)
+    #expect(subsets.count == 103)
   }
 
   @Test("split 1,000, add 100, split again: none of the first 1,000 moves; targets still met")
@@ -55,8 +55,8 @@ struct SplitAssignerTests {
       return copy
     }
     grown += items(["a": 70, "b": 30], startID: 5000)
-    let after = SplitAssigner.assign(grown, plan: plan801010)
-    #expect(first.allSatisfy { after.subsets[$0.imageID] == before[$0.imageID] })
+    let (afterSubsets, after) = SplitAssigner.assign(grown, plan: plan801010)
+    #expect(first.allSatisfy { afterSubsets[$0.imageID] == before[$0.imageID] })
     #expect(after.newlyAssigned == 100 && after.moved == 0)
     let report = SplitCatalog.report(name: "v", created: false, plan: plan801010, items: grown, outcome: after)
     #expect(report.strata.allSatisfy { $0.deviation <= 1 })
@@ -78,10 +78,10 @@ struct SplitAssignerTests {
   func groups() {
     var all = items(["a": 300])
     for index in all.indices { all[index].groupKey = "g\(index / 7)" }  // groups of 7
-    let outcome = SplitAssigner.assign(all, plan: plan801010)
+    let (subsets, outcome) = SplitAssigner.assign(all, plan: plan801010)
     var subsetOfGroup: [String: String] = [:]
     for item in all {
-      let subset = outcome.subsets[item.imageID]
+      let subset = subsets[item.imageID]
       if let known = subsetOfGroup[item.groupKey] { #expect(known == subset) }
       subsetOfGroup[item.groupKey] = subset
     }
@@ -93,10 +93,10 @@ struct SplitAssignerTests {
   func folds() throws {
     let plan = SplitPlan(subsets: try SplitPlan.folds(5), seed: 1)
     let all = items(["a": 103, "b": 51])
-    let outcome = SplitAssigner.assign(all, plan: plan)
+    let (subsets, outcome) = SplitAssigner.assign(all, plan: plan)
     let report = SplitCatalog.report(name: "k", created: true, plan: plan, items: all, outcome: outcome)
     #expect(report.strata.allSatisfy { $0.deviation <= 1 })
-    #expect(Set(outcome.subsets.values) == ["fold1", "fold2", "fold3", "fold4", "fold5"])
+    #expect(Set(subsets.values) == ["fold1", "fold2", "fold3", "fold4", "fold5"])
   }
 
   @Test("bad ratios and folds are refused")
