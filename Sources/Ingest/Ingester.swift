@@ -313,13 +313,28 @@ func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -
   group.wait()
 }
 
-/// Fixed slots written by concurrent workers, one index each.
+/// Fixed slots written by concurrent workers, one index each. A raw allocation: an Array's
+/// `withUnsafeMutableBufferPointer` briefly moves the array out of its property, which races when
+/// several threads call it at once.
 final class Slots<T>: @unchecked Sendable {
-  private var storage: [T?]
-  init(count: Int) { storage = Array(repeating: nil, count: count) }
-  subscript(index: Int) -> T? {
-    get { storage.withUnsafeBufferPointer { $0[index] } }
-    set { storage.withUnsafeMutableBufferPointer { $0[index] = newValue } }
+  private let storage: UnsafeMutablePointer<T?>
+  private let count: Int
+
+  init(count: Int) {
+    self.count = count
+    storage = UnsafeMutablePointer<T?>.allocate(capacity: max(1, count))
+    storage.initialize(repeating: nil, count: max(1, count))
   }
-  func values() -> [T] { storage.map { $0! } }
+
+  deinit {
+    storage.deinitialize(count: max(1, count))
+    storage.deallocate()
+  }
+
+  subscript(index: Int) -> T? {
+    get { storage[index] }
+    set { storage[index] = newValue }
+  }
+
+  func values() -> [T] { (0..<count).compactMap { storage[$0] } }
 }
