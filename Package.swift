@@ -36,12 +36,13 @@ let package = Package(
     .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest"]),
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
+    .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
 
     // The thin CLI.
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace",
+        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Dedup",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
@@ -53,6 +54,9 @@ let package = Package(
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace"]),
+    .testTarget(
+      name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],
+      resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6],
   cxxLanguageStandard: .cxx17
