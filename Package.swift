@@ -47,6 +47,8 @@ let package = Package(
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["AutoFace"]),
+    // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
+    .executableTarget(name: "dedup-bench", dependencies: ["Dedup"]),
 
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace"]),

@@ -185,3 +185,12 @@ public enum PerceptualHash {
     return pack(low.map { $0 > median })
   }
 }
+
+extension PerceptualHash {
+  /// A full-size colour decode and nothing else (the benchmark's baseline), after the same header check.
+  public static func decodeOnly(_ bytes: [UInt8], maxPixels: Int = ImageHeader.defaultMaxPixels) throws {
+    try bytes.withUnsafeBytes {
+      _ = try DecodedImage(bytes: $0, grayscale: false, reduction: 1, maxPixels: maxPixels)
+    }
+  }
+}
