@@ -7,8 +7,8 @@ public enum DedupError: LocalizedError, Equatable {
   case badRadius(Int)
   /// `--keep source-priority` named a source the catalog does not have.
   case unknownSource(String, known: [String])
-  /// An image's bytes were requested but its object is missing from the store.
-  case objectMissing(sha256: String, path: String)
+  /// The HTML report could not be written.
+  case reportNotWritten(path: String, reason: String)
 
   public var errorDescription: String? {
     switch self {
@@ -17,8 +17,8 @@ public enum DedupError: LocalizedError, Equatable {
     case .unknownSource(let name, let known):
       return
         "no source named \"\(name)\" in the catalog; sources are: \(known.joined(separator: ", ")) (see `datasetkit stats`)"
-    case .objectMissing(let sha, let path):
-      return "object \(sha) is missing (\(path)); run `datasetkit doctor`"
+    case .reportNotWritten(let path, let reason):
+      return "cannot write the report \(path): \(reason); check the folder exists and is writable"
     }
   }
 }

@@ -196,7 +196,9 @@ extension Catalog {
     var clusters: [DuplicateCluster] = []
     var statusChanges: [(Int64, String, String?)] = []
     var rows: [(Int64, Int64, Bool)] = []
-    for members in components.values where members.count > 1 {
+    // Deterministic ids: components in the order of their earliest image.
+    let ordered = components.values.map { $0.sorted() }.sorted { ($0.first ?? 0) < ($1.first ?? 0) }
+    for members in ordered where members.count > 1 {
       let earlierIDs = Set(members.compactMap { previousCluster[$0] })
       let clusterID: Int64
       if let smallest = earlierIDs.min() {
