@@ -175,13 +175,34 @@ public struct HammingIndex: Sendable {
   }
 }
 
-/// Slots written by concurrent workers, one index each, read after they all finish.
+/// Slots written by concurrent workers, one index each, read after they all finish. The storage is a
+/// raw allocation: an `Array` property would be moved out and back by every
+/// `withUnsafeMutableBufferPointer`, which races when threads do it at once.
 final class ResultSlots<T>: @unchecked Sendable {
-  private var storage: [T?]
-  init(count: Int) { storage = Array(repeating: nil, count: count) }
-  subscript(index: Int) -> T? {
-    get { storage.withUnsafeBufferPointer { $0[index] } }
-    set { storage.withUnsafeMutableBufferPointer { $0[index] = newValue } }
+  private let storage: UnsafeMutablePointer<T?>
+  let count: Int
+
+  init(count: Int) {
+    self.count = count
+    storage = UnsafeMutablePointer<T?>.allocate(capacity: max(1, count))
+    storage.initialize(repeating: nil, count: count)
   }
-  func values() -> [T] { storage.compactMap { $0 } }
+
+  deinit {
+    storage.deinitialize(count: count)
+    storage.deallocate()
+  }
+
+  subscript(index: Int) -> T? {
+    get {
+      precondition(index >= 0 && index < count, "slot out of range")
+      return storage[index]
+    }
+    set {
+      precondition(index >= 0 && index < count, "slot out of range")
+      storage[index] = newValue
+    }
+  }
+
+  func values() -> [T] { (0..<count).compactMap { storage[$0] } }
 }
