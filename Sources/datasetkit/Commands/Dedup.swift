@@ -79,7 +79,7 @@ extension Datasetkit {
       var lines: [String] = []
       let h = r.hashing
       lines.append(
-        "Hashed \(h.hashed) images (\(h.algorithms.joined(separator: ", "))); \(h.upToDate) already hashed; \(h.skipped.count) skipped")
+        "Hashed \(h.hashed) images (\(h.algorithms.joined(separator: ", "))\(r.dryRun ? ", not stored" : "")); \(h.upToDate) already hashed; \(h.skipped.count) skipped")
       lines.append(
         "Compared \(r.imagesSearched) images by \(r.method) within \(r.radius) bits: \(r.pairs) pairs, \(r.clusters.count) clusters holding \(r.imagesInClusters) images")
       let verb = r.dryRun ? "Would mark" : "Marked"
@@ -97,7 +97,7 @@ extension Datasetkit {
             "\(farthest)", cluster.change,
           ]
         }
-        lines.append(Output.table(["cluster", "images", "kept", "max distance", "change"], rows, leftAligned: [2, 4]))
+        lines.append(Output.table(["cluster", "images", "kept", "farthest from kept", "change"], rows, leftAligned: [2, 4]))
         if r.clusters.count > limit { lines.append("… and \(r.clusters.count - limit) more clusters (--verbose lists all)") }
       }
       let crossSource = r.sourceMatrix.filter { $0.sourceA != $0.sourceB }
