@@ -69,6 +69,14 @@ public struct HammingIndex: Sendable {
 
   /// 16-bit masks with at most `bits` bits set (0 first).
   static func masks(upTo bits: Int) -> [UInt16] {
+    if bits < precomputedMasks.count { return precomputedMasks[bits] }
+    return makeMasks(upTo: bits)
+  }
+
+  /// Masks for chunk radii 0...4 (radius up to 19), made once rather than per query.
+  static let precomputedMasks: [[UInt16]] = (0...4).map { makeMasks(upTo: $0) }
+
+  static func makeMasks(upTo bits: Int) -> [UInt16] {
     (0..<bucketCount).filter { $0.nonzeroBitCount <= bits }.sorted {
       ($0.nonzeroBitCount, $0) < ($1.nonzeroBitCount, $1)
     }.map { UInt16($0) }

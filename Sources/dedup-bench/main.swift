@@ -22,17 +22,6 @@ func peakRSSMegabytes() -> Double {
   return Double(usage.ru_maxrss) / 1024
 }
 
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let mode = arguments.first else { fail("usage: dedup-bench search|hash ...") }
 arguments.removeFirst()
@@ -59,18 +48,8 @@ case "search":
   let count = Int(options["--count"] ?? "1000000") ?? 1_000_000
   let radii = (options["--radius"] ?? "8").split(separator: ",").compactMap { Int($0) }
   let queries = Int(options["--queries"] ?? "1000") ?? 1000
-  var random = SplitMix(state: UInt64(options["--seed"] ?? "1") ?? 1)
-  // Clusters: a uniform centre and 1-20 members up to 6 flipped bits from it (near-duplicates).
-  var hashes: [UInt64] = []
-  hashes.reserveCapacity(count)
-  while hashes.count < count {
-    let centre = random.next()
-    for _ in 0..<Int.random(in: 1...20, using: &random) where hashes.count < count {
-      var member = centre
-      for _ in 0..<Int.random(in: 0...6, using: &random) { member ^= 1 << UInt64.random(in: 0..<64, using: &random) }
-      hashes.append(member)
-    }
-  }
+  let hashes = SyntheticHashes.clustered(count: count, seed: UInt64(options["--seed"] ?? "1") ?? 1)
+  var random = SyntheticHashes.Generator(seed: 77)
   var index: HammingIndex?
   let build = seconds { index = HammingIndex(hashes) }
   guard let index else { fail("no index") }

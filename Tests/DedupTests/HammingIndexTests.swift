@@ -4,30 +4,8 @@ import Testing
 @testable import Dedup
 
 @Suite struct HammingIndexTests {
-  struct Generator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
-  /// Clustered hashes: centres, and members a few flipped bits away (and some exact copies).
   static func clustered(count: Int, seed: UInt64) -> [UInt64] {
-    var random = Generator(state: seed)
-    var hashes: [UInt64] = []
-    while hashes.count < count {
-      let centre = random.next()
-      for _ in 0..<Int.random(in: 1...8, using: &random) where hashes.count < count {
-        var member = centre
-        for _ in 0..<Int.random(in: 0...7, using: &random) { member ^= 1 << UInt64.random(in: 0..<64, using: &random) }
-        hashes.append(member)
-      }
-    }
-    return hashes
+    SyntheticHashes.clustered(count: count, seed: seed, maxMembers: 8, maxFlips: 7)
   }
 
   static func bruteForce(_ hashes: [UInt64], radius: Int) -> Set<HashPair> {
@@ -52,7 +30,7 @@ import Testing
   @Test func queryIsExact() {
     let hashes = Self.clustered(count: 3000, seed: 5)
     let index = HammingIndex(hashes)
-    var random = Generator(state: 99)
+    var random = SyntheticHashes.Generator(seed: 99)
     for radius in [0, 2, 8, 10] {
       for _ in 0..<30 {
         var probe = hashes[Int.random(in: 0..<hashes.count, using: &random)]
