@@ -53,3 +53,63 @@ import Testing
     #expect(PerceptualHash.pack([true] + Array(repeating: false, count: 63)) == 1 << 63)
   }
 }
+
+/// RELIABILITY 13, 15, 16 on the hashing path: refused before any decode, or a clear OpenCV error.
+@Suite struct HostileImageTests {
+  /// A PNG header declaring 100000×100000 pixels (IHDR only, then IEND).
+  static func pngBomb() -> [UInt8] {
+    var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    func chunk(_ type: String, _ data: [UInt8]) {
+      let length = UInt32(data.count)
+      bytes += [UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)]
+      bytes += Array(type.utf8) + data + [0, 0, 0, 0]  // CRC is not checked by the header sniff
+    }
+    let side: UInt32 = 100_000
+    let be = [UInt8(side >> 24), UInt8((side >> 16) & 0xFF), UInt8((side >> 8) & 0xFF), UInt8(side & 0xFF)]
+    chunk("IHDR", be + be + [8, 2, 0, 0, 0])
+    chunk("IEND", [])
+    return bytes
+  }
+
+  @Test func headerBombIsRefusedBeforeDecoding() {
+    for algorithms in [Set([HashAlgorithm.phash]), Set([HashAlgorithm.phashImagehash])] {
+      #expect {
+        try PerceptualHash.hashes(of: Self.pngBomb(), algorithms: algorithms)
+      } throws: { error in
+        (error as? LocalizedError)?.errorDescription?.contains("100000×100000") == true
+      }
+    }
+  }
+
+  @Test func nonImagesAreRefusedByMagicBytes() {
+    let html = Array("<!DOCTYPE html><html><body>Access denied</body></html>".utf8)
+    #expect {
+      try PerceptualHash.hashes(of: html, algorithms: [.phash])
+    } throws: { error in
+      (error as? LocalizedError)?.errorDescription?.contains("not a decodable image") == true
+    }
+    #expect(throws: (any Error).self) { try PerceptualHash.hashes(of: [], algorithms: [.dhash]) }
+  }
+
+  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc"))
+  func mutatedFilesFailCleanly() throws {
+    let jpeg = try TestPaths.bytes(TestPaths.opencvPhotos.appendingPathComponent("fruits.jpg"))
+    var random = SyntheticHashes.Generator(seed: 3)
+    var failures = 0
+    for round in 0..<40 {
+      var mutated = jpeg
+      for _ in 0..<(1 + round % 20) {
+        let at = Int.random(in: 2..<(mutated.count - 2), using: &random)
+        mutated[at] = UInt8.random(in: 0...255, using: &random)
+      }
+      if round % 5 == 0 { mutated = Array(mutated.prefix(mutated.count / 2)) + [0xFF, 0xD9] }
+      do {
+        _ = try PerceptualHash.hashes(of: mutated, algorithms: [.phash, .phashCentre, .phashImagehash])
+      } catch {
+        failures += 1
+      }
+    }
+    // No crash is the point; libjpeg decodes many damaged files anyway (with grey blocks).
+    #expect(failures < 40)
+  }
+}
