@@ -132,11 +132,15 @@ extension Catalog {
     let pairs = search.allPairs(radius: options.radius)
     let method = options.method.rawValue
 
-    // Earlier clusters of this method and radius.
+    // Earlier clusters of this method and radius (members since rejected or quarantined are left out:
+    // they are neither kept nor a reason to mark others).
     var previousCluster: [Int64: Int64] = [:]
     var previouslyKept: Set<Int64> = []
     for row in try database.rows(
-      "SELECT image_id, cluster_id, kept FROM dup_clusters WHERE method = ? AND radius = ?",
+      """
+      SELECT d.image_id, d.cluster_id, d.kept FROM dup_clusters d JOIN images i ON i.id = d.image_id
+      WHERE d.method = ? AND d.radius = ? AND i.status IN ('active', 'duplicate')
+      """,
       [.text(method), .int(Int64(options.radius))], { ($0.int64(0), $0.int64(1), $0.int(2) != 0) })
     {
       previousCluster[row.0] = row.1

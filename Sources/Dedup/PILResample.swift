@@ -108,15 +108,22 @@ enum PILResample {
         for i in 0..<outHeight { verticalBounds[i].min -= first }
       }
       var temp = [UInt8](repeating: 0, count: outWidth * rows.count)
-      for (tempRow, y) in rows.enumerated() {
-        for xx in 0..<outWidth {
-          let (xmin, count) = horizontal.bounds[xx]
-          var sum = half
-          let base = xx * horizontal.kernelSize
-          for x in 0..<count {
-            sum += Int64(pixels[y * width + xmin + x]) * Int64(horizontal.weights[base + x])
+      pixels.withUnsafeBufferPointer { source in
+        horizontal.weights.withUnsafeBufferPointer { weights in
+          temp.withUnsafeMutableBufferPointer { target in
+            for (tempRow, y) in rows.enumerated() {
+              let row = y * width
+              for xx in 0..<outWidth {
+                let (xmin, count) = horizontal.bounds[xx]
+                var sum = half
+                let base = xx * horizontal.kernelSize
+                for x in 0..<count {
+                  sum += Int64(source[row + xmin + x]) * Int64(weights[base + x])
+                }
+                target[tempRow * outWidth + xx] = clip8(sum)
+              }
+            }
           }
-          temp[tempRow * outWidth + xx] = clip8(sum)
         }
       }
       current = temp
@@ -124,15 +131,21 @@ enum PILResample {
     }
     guard needVertical else { return current }
     var out = [UInt8](repeating: 0, count: currentWidth * outHeight)
-    for yy in 0..<outHeight {
-      let (ymin, count) = verticalBounds[yy]
-      let base = yy * vertical.kernelSize
-      for xx in 0..<currentWidth {
-        var sum = half
-        for y in 0..<count {
-          sum += Int64(current[(ymin + y) * currentWidth + xx]) * Int64(vertical.weights[base + y])
+    current.withUnsafeBufferPointer { source in
+      vertical.weights.withUnsafeBufferPointer { weights in
+        out.withUnsafeMutableBufferPointer { target in
+          for yy in 0..<outHeight {
+            let (ymin, count) = verticalBounds[yy]
+            let base = yy * vertical.kernelSize
+            for xx in 0..<currentWidth {
+              var sum = half
+              for y in 0..<count {
+                sum += Int64(source[(ymin + y) * currentWidth + xx]) * Int64(weights[base + y])
+              }
+              target[yy * currentWidth + xx] = clip8(sum)
+            }
+          }
         }
-        out[yy * currentWidth + xx] = clip8(sum)
       }
     }
     return out

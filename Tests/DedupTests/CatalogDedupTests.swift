@@ -102,6 +102,25 @@ import Testing
     #expect(after.sourceMatrix.contains { $0.sourceA == "first" && $0.sourceB == "second" && $0.pairs > 0 })
   }
 
+  /// A kept image rejected later (by review) stops being kept: another member is kept and made active.
+  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  func rejectedKeptMemberIsReplaced() throws {
+    let catalog = try Self.workspace()
+    let items = try Self.sample(tiles: 1)
+    try Self.ingest(catalog, items.map { (Self.name($0), $0.bytes) }, source: "a")
+    let first = try catalog.deduplicate(DedupOptions())
+    let cluster = try #require(first.clusters.first)
+    try catalog.database.run("UPDATE images SET status = 'rejected' WHERE id = ?", [.int(cluster.keptImageID)])
+    let second = try catalog.deduplicate(DedupOptions())
+    let now = try #require(second.clusters.first)
+    #expect(now.id == cluster.id)
+    #expect(now.keptImageID != cluster.keptImageID)
+    #expect(now.members.count == items.count - 1)
+    #expect(second.markedActive == 1)
+    #expect(try Self.status(catalog, now.keptImageID) == "active")
+    #expect(try Self.status(catalog, cluster.keptImageID) == "rejected")
+  }
+
   @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
   func keepPolicies() throws {
     let items = try Self.sample(tiles: 1)
