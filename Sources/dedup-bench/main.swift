@@ -55,9 +55,23 @@ case "search":
   guard let index else { fail("no index") }
   print(String(format: "index build: %d hashes in %.2f s", count, build))
   for radius in radii {
-    var pairs = 0
-    let time = seconds { pairs = index.allPairs(radius: radius).count }
-    print(String(format: "all pairs r=%d: %d pairs in %.2f s", radius, pairs, time))
+    var pairs: [HashPair] = []
+    let time = seconds { pairs = index.allPairs(radius: radius) }
+    print(String(format: "all pairs r=%d: %d pairs in %.2f s", radius, pairs.count, time))
+    // Exactness, checked by brute force for a sample of entries: their neighbours among all N.
+    let sample = Set((0..<200).map { _ in Int.random(in: 0..<count, using: &random) })
+    var found: Set<[Int]> = []
+    for pair in pairs where sample.contains(Int(pair.first)) || sample.contains(Int(pair.second)) {
+      if sample.contains(Int(pair.first)) { found.insert([Int(pair.first), Int(pair.second)]) }
+      if sample.contains(Int(pair.second)) { found.insert([Int(pair.second), Int(pair.first)]) }
+    }
+    var expected: Set<[Int]> = []
+    for i in sample {
+      for j in 0..<count where j != i && (hashes[i] ^ hashes[j]).nonzeroBitCount <= radius { expected.insert([i, j]) }
+    }
+    print(
+      "  exactness: \(sample.count) sampled hashes, \(expected.count) neighbours by brute force over all \(count): "
+        + (found == expected ? "all found, none extra" : "MISMATCH (\(found.count) found)"))
   }
   for radius in radii {
     var times: [Double] = []
