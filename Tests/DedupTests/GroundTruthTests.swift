@@ -49,3 +49,34 @@ import Testing
     print("ground truth (\(items.count) images, \(result.pairs) pairs): " + lines.joined(separator: ", "))
   }
 }
+
+/// The fast default pipeline (DCT-scaled decode, area shrink) must find near-duplicates at least as
+/// well as the imagehash-compatible one: plain pHash of both, original ↔ copy within 8 bits.
+@Suite struct FastPipelineRecallTests {
+  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  func fastPHashRecallIsAsGoodAsImagehash() throws {
+    let items = try GroundTruth.items(includeVOC: false).filter { $0.group % 2 == 0 }
+    let algorithms: Set<HashAlgorithm> = [.phash, .phashImagehash]
+    let hashes = try items.map { try PerceptualHash.hashes(of: $0.bytes, algorithms: algorithms) }
+    var lines: [String] = []
+    for transform in GroundTruth.Transform.allCases where transform != .original {
+      var fast = 0
+      var compatible = 0
+      var total = 0
+      for (i, item) in items.enumerated() where item.transform == transform {
+        guard let o = items.firstIndex(where: { $0.group == item.group && $0.transform == .original }) else { continue }
+        total += 1
+        func within(_ algorithm: HashAlgorithm) -> Bool {
+          guard let a = hashes[o][algorithm], let b = hashes[i][algorithm] else { return false }
+          return PerceptualHash.distance(a, b) <= 8
+        }
+        if within(.phash) { fast += 1 }
+        if within(.phashImagehash) { compatible += 1 }
+      }
+      lines.append("\(transform.rawValue): fast \(fast)/\(total), imagehash-compatible \(compatible)/\(total)")
+      // One image of slack: the two pipelines round differently on borderline pairs.
+      #expect(fast + 1 >= compatible, "\(transform.rawValue): fast \(fast), imagehash-compatible \(compatible)")
+    }
+    print("pHash recall at r=8: " + lines.joined(separator: "; "))
+  }
+}
