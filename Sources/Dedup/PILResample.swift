@@ -80,10 +80,11 @@ enum PILResample {
     return Coefficients(bounds: bounds, kernelSize: kernelSize, weights: weights)
   }
 
-  @inline(__always) static func clip8(_ value: Int64) -> UInt8 {
-    if value >= Int64(1) << (precisionBits + 8) { return 255 }
+  /// Pillow accumulates in a C `int`; |sum| stays below 2^31 (255 × the kernel's absolute sum × 2^22).
+  @inline(__always) static func clip8(_ value: Int32) -> UInt8 {
+    if value >= Int32(1) << Int32(precisionBits + 8) { return 255 }
     if value <= 0 { return 0 }
-    return UInt8(truncatingIfNeeded: value >> Int64(precisionBits))
+    return UInt8(truncatingIfNeeded: value >> Int32(precisionBits))
   }
 
   /// `Image.resize((outWidth, outHeight), Image.LANCZOS)` of an 8-bit gray image.
@@ -94,7 +95,7 @@ enum PILResample {
     let vertical = coefficients(inSize: height, outSize: outHeight)
     let needHorizontal = outWidth != width
     let needVertical = outHeight != height
-    let half = Int64(1) << Int64(precisionBits - 1)
+    let half = Int32(1) << Int32(precisionBits - 1)
 
     var current = pixels
     var currentWidth = width
@@ -118,7 +119,7 @@ enum PILResample {
                 var sum = half
                 let base = xx * horizontal.kernelSize
                 for x in 0..<count {
-                  sum += Int64(source[row + xmin + x]) * Int64(weights[base + x])
+                  sum &+= Int32(source[row + xmin + x]) &* weights[base + x]
                 }
                 target[tempRow * outWidth + xx] = clip8(sum)
               }
@@ -140,7 +141,7 @@ enum PILResample {
             for xx in 0..<currentWidth {
               var sum = half
               for y in 0..<count {
-                sum += Int64(source[(ymin + y) * currentWidth + xx]) * Int64(weights[base + y])
+                sum &+= Int32(source[(ymin + y) * currentWidth + xx]) &* weights[base + y]
               }
               target[yy * currentWidth + xx] = clip8(sum)
             }

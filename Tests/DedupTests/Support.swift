@@ -7,7 +7,6 @@ enum TestPaths {
   static let testdata = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
   static let vocImages = testdata.appendingPathComponent("voc-facemask/images")
   static let opencvPhotos = URL(fileURLWithPath: "/usr/share/doc/opencv-doc/examples/data")
-  static let binary = repositoryRoot.appendingPathComponent(".build/debug/datasetkit")
 
   static var hasVOC: Bool { FileManager.default.fileExists(atPath: vocImages.path) }
   static var hasPhotos: Bool { FileManager.default.fileExists(atPath: opencvPhotos.path) }
