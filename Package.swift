@@ -37,16 +37,19 @@ let package = Package(
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
     .target(name: "Splitter", dependencies: ["Catalog"]),
+    .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
 
     // The thin CLI.
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter",
+        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["AutoFace"]),
+    // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
+    .executableTarget(name: "dedup-bench", dependencies: ["Dedup"]),
 
     // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
     .target(name: "TestSupport", dependencies: ["AutoFace", "Catalog"], path: "Tests/TestSupport"),
@@ -57,6 +60,9 @@ let package = Package(
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
+    .testTarget(
+      name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],
+      resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6],
   cxxLanguageStandard: .cxx17

@@ -197,6 +197,110 @@ int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scal
   });
 }
 
+int afs_image_decode_reduced(const uint8_t *bytes, size_t length, int color, int reduction,
+                             afs_image **out, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    if (bytes == nullptr || length == 0) {
+      set_error(error, AFS_ERR_ARGUMENT, "empty buffer");
+      return AFS_ERR_ARGUMENT;
+    }
+    int flags;
+    switch (reduction) {
+      case 1: flags = color ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE; break;
+      case 2: flags = color ? cv::IMREAD_REDUCED_COLOR_2 : cv::IMREAD_REDUCED_GRAYSCALE_2; break;
+      case 4: flags = color ? cv::IMREAD_REDUCED_COLOR_4 : cv::IMREAD_REDUCED_GRAYSCALE_4; break;
+      case 8: flags = color ? cv::IMREAD_REDUCED_COLOR_8 : cv::IMREAD_REDUCED_GRAYSCALE_8; break;
+      default:
+        set_error(error, AFS_ERR_ARGUMENT, "reduction must be 1, 2, 4 or 8");
+        return AFS_ERR_ARGUMENT;
+    }
+    cv::Mat encoded(1, static_cast<int>(length), CV_8UC1, const_cast<uint8_t *>(bytes));
+    cv::Mat decoded = cv::imdecode(encoded, flags);
+    if (decoded.empty()) {
+      set_error(error, AFS_ERR_DECODE, "OpenCV could not decode the image data");
+      return AFS_ERR_DECODE;
+    }
+    *out = new afs_image{decoded};
+    return AFS_OK;
+  });
+}
+
+int afs_image_grayscale(const afs_image *image, afs_image **out, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    cv::Mat gray;
+    if (image->mat.channels() == 1) {
+      gray = image->mat.clone();
+    } else if (image->mat.channels() == 4) {
+      cv::cvtColor(image->mat, gray, cv::COLOR_BGRA2GRAY);
+    } else {
+      cv::cvtColor(image->mat, gray, cv::COLOR_BGR2GRAY);
+    }
+    *out = new afs_image{gray};
+    return AFS_OK;
+  });
+}
+
+int afs_image_resize(const afs_image *image, afs_rect rect, int out_width, int out_height,
+                     int interpolation, afs_image **out, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    cv::Rect clipped = cv::Rect(rect.x, rect.y, rect.width, rect.height) &
+                       cv::Rect(0, 0, image->mat.cols, image->mat.rows);
+    if (clipped.empty() || out_width <= 0 || out_height <= 0) {
+      set_error(error, AFS_ERR_ARGUMENT, "resize rectangle is outside the image or the output size is empty");
+      return AFS_ERR_ARGUMENT;
+    }
+    int flag;
+    switch (interpolation) {
+      case AFS_INTER_NEAREST: flag = cv::INTER_NEAREST; break;
+      case AFS_INTER_LINEAR: flag = cv::INTER_LINEAR; break;
+      case AFS_INTER_CUBIC: flag = cv::INTER_CUBIC; break;
+      case AFS_INTER_AREA: flag = cv::INTER_AREA; break;
+      case AFS_INTER_LANCZOS4: flag = cv::INTER_LANCZOS4; break;
+      default:
+        set_error(error, AFS_ERR_ARGUMENT, "unknown interpolation " + std::to_string(interpolation));
+        return AFS_ERR_ARGUMENT;
+    }
+    cv::Mat resized;
+    cv::resize(image->mat(clipped), resized, cv::Size(out_width, out_height), 0, 0, flag);
+    *out = new afs_image{resized};
+    return AFS_OK;
+  });
+}
+
+int afs_image_copy_pixels(const afs_image *image, uint8_t *out, size_t capacity, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    const cv::Mat &mat = image->mat;
+    if (mat.depth() != CV_8U) {
+      set_error(error, AFS_ERR_ARGUMENT, "image is not 8-bit");
+      return AFS_ERR_ARGUMENT;
+    }
+    size_t row = static_cast<size_t>(mat.cols) * mat.channels();
+    if (out == nullptr || capacity < row * static_cast<size_t>(mat.rows)) {
+      set_error(error, AFS_ERR_ARGUMENT, "pixel buffer too small");
+      return AFS_ERR_ARGUMENT;
+    }
+    for (int y = 0; y < mat.rows; y++) std::memcpy(out + row * y, mat.ptr<uint8_t>(y), row);
+    return AFS_OK;
+  });
+}
+
+int afs_dct2(const double *in, int rows, int cols, double *out, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    if (in == nullptr || out == nullptr || rows <= 0 || cols <= 0) {
+      set_error(error, AFS_ERR_ARGUMENT, "empty matrix");
+      return AFS_ERR_ARGUMENT;
+    }
+    cv::Mat source(rows, cols, CV_64F, const_cast<double *>(in));
+    cv::Mat result;
+    cv::dct(source, result);
+    std::memcpy(out, result.ptr<double>(0), sizeof(double) * static_cast<size_t>(rows) * cols);
+    return AFS_OK;
+  });
+}
+
 void afs_set_num_threads(int threads) {
   try {
     cv::setNumThreads(threads);

@@ -15,6 +15,8 @@ struct Datasetkit: AsyncParsableCommand {
       Exit codes: 0 success, 1 failure, 64 usage error. --json prints a stable result on stdout.
       """,
     version: version,
-    subcommands: [Init.self, Import.self, Stats.self, Split.self, Check.self, Doctor.self]
+    subcommands: [
+      Init.self, Import.self, Stats.self, Dedup.self, Split.self, Check.self, Doctor.self,
+    ]
   )
 }

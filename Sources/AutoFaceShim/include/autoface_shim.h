@@ -66,6 +66,33 @@ int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scal
                        int min_neighbors, int min_size, int max_size, int equalize, afs_rect **out,
                        size_t *count, afs_error *error);
 
+/* Perceptual hashing: reduced decode, grayscale, resize with a chosen interpolation, pixels out, DCT. */
+enum {
+  AFS_INTER_NEAREST = 0,
+  AFS_INTER_LINEAR = 1,
+  AFS_INTER_CUBIC = 2,
+  AFS_INTER_AREA = 3,
+  AFS_INTER_LANCZOS4 = 4
+};
+
+/** Decode at 1/reduction of the size (reduction 1, 2, 4 or 8). JPEG is decoded DCT-scaled (libjpeg
+    scale_denom: less work); other formats are decoded whole and then shrunk by OpenCV. color: 1 = BGR,
+    0 = grayscale. Callers must have checked the header dimensions first (header bombs). */
+int afs_image_decode_reduced(const uint8_t *bytes, size_t length, int color, int reduction,
+                             afs_image **out, afs_error *error);
+/** A grayscale copy (OpenCV's BGR weights 0.299/0.587/0.114); a gray image is copied as it is. */
+int afs_image_grayscale(const afs_image *image, afs_image **out, afs_error *error);
+/** The part inside rect (clamped to the image) resized to out_width x out_height with interpolation
+    AFS_INTER_*. */
+int afs_image_resize(const afs_image *image, afs_rect rect, int out_width, int out_height,
+                     int interpolation, afs_image **out, afs_error *error);
+/** Copies the 8-bit pixels (rows top to bottom, channels interleaved, BGR order) into out, which holds
+    capacity bytes (at least width * height * channels). */
+int afs_image_copy_pixels(const afs_image *image, uint8_t *out, size_t capacity, afs_error *error);
+/** 2-D DCT-II of a rows x cols row-major matrix, orthonormal scaling as cv::dct (even sizes only).
+    in and out may be the same buffer. */
+int afs_dct2(const double *in, int rows, int cols, double *out, afs_error *error);
+
 /** Set OpenCV's own worker threads (0 = none; callers parallelise per image). */
 void afs_set_num_threads(int threads);
 

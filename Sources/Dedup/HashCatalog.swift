@@ -1,0 +1,150 @@
+import Catalog
+import Foundation
+import Ingest
+
+/// What `Catalog.computeHashes` does.
+public struct HashingOptions: Sendable {
+  public var algorithms: Set<HashAlgorithm>
+  /// Images hashed per catalog transaction.
+  public var batchSize = 256
+  public var maxPixels = ImageHeader.defaultMaxPixels
+  /// Compute but do not store (a dry run).
+  public var store = true
+
+  public init(algorithms: Set<HashAlgorithm>) {
+    self.algorithms = algorithms
+  }
+}
+
+/// An image that could not be hashed, and why. It stays in the catalog untouched.
+public struct SkippedImage: Sendable, Codable, Hashable {
+  public var imageID: Int64
+  public var sha256: String
+  /// The first place it came from ("source/relative path"), for people.
+  public var origin: String
+  public var reason: String
+}
+
+/// What a hashing run did.
+public struct HashingReport: Sendable, Codable {
+  public var algorithms: [String] = []
+  /// Images eligible for hashing (status active or duplicate).
+  public var images = 0
+  /// Images that already had every requested hash at its current version.
+  public var upToDate = 0
+  /// Images hashed in this run.
+  public var hashed = 0
+  public var skipped: [SkippedImage] = []
+}
+
+public struct HashingProgress: Sendable {
+  public var processed: Int
+  public var total: Int
+}
+
+/// Per image: the hashes of the requested algorithms (current versions).
+public typealias ImageHashes = [Int64: [HashAlgorithm: UInt64]]
+
+extension Catalog {
+  /// Hashes every active or duplicate image that lacks a current-version hash of one of the
+  /// algorithms: each image is read and decoded once for all of its missing hashes, on all cores,
+  /// and the values are written in one transaction per batch. Images that cannot be decoded are
+  /// skipped with a reason; the run goes on. Returns the report and (for dry runs, where nothing is
+  /// stored) the values computed.
+  public func computeHashes(
+    _ options: HashingOptions, progress: (HashingProgress) -> Void = { _ in }
+  ) throws -> (report: HashingReport, computed: ImageHashes) {
+    var report = HashingReport()
+    report.algorithms = options.algorithms.map(\.rawValue).sorted()
+    let eligible = try database.rows(
+      "SELECT id, sha256 FROM images WHERE status IN ('active', 'duplicate') ORDER BY id"
+    ) { (id: $0.int64(0), sha256: $0.text(1) ?? "") }
+    report.images = eligible.count
+    var present: [Int64: Set<HashAlgorithm>] = [:]
+    for algorithm in options.algorithms {
+      for id in try database.rows(
+        "SELECT image_id FROM hashes WHERE algorithm = ? AND version = ?",
+        [.text(algorithm.rawValue), .int(Int64(algorithm.version))], { $0.int64(0) })
+      {
+        present[id, default: []].insert(algorithm)
+      }
+    }
+    let work = eligible.compactMap { image -> (id: Int64, sha256: String, missing: Set<HashAlgorithm>)? in
+      let missing = options.algorithms.subtracting(present[image.id] ?? [])
+      return missing.isEmpty ? nil : (image.id, image.sha256, missing)
+    }
+    report.upToDate = eligible.count - work.count
+    var computed: ImageHashes = [:]
+    progress(HashingProgress(processed: 0, total: work.count))
+    var start = 0
+    while start < work.count {
+      let batch = Array(work[start..<min(work.count, start + options.batchSize)])
+      let results = ResultSlots<Result<[HashAlgorithm: UInt64], Error>>(count: batch.count)
+      let store = self.store
+      let maxPixels = options.maxPixels
+      DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+        results[i] = Result {
+          let bytes = try store.read(batch[i].sha256)
+          return try PerceptualHash.hashes(of: bytes, algorithms: batch[i].missing, maxPixels: maxPixels)
+        }
+      }
+      var rows: [(Int64, [HashAlgorithm: UInt64])] = []
+      for (item, result) in zip(batch, results.values()) {
+        switch result {
+        case .success(let values):
+          rows.append((item.id, values))
+        case .failure(let error):
+          let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+          report.skipped.append(
+            SkippedImage(imageID: item.id, sha256: item.sha256, origin: try originName(of: item.id), reason: message))
+        }
+      }
+      if options.store {
+        try database.writeTransaction {
+          for (id, values) in rows {
+            for (algorithm, value) in values {
+              try database.run(
+                "INSERT OR REPLACE INTO hashes (image_id, algorithm, version, value) VALUES (?, ?, ?, ?)",
+                [.int(id), .text(algorithm.rawValue), .int(Int64(algorithm.version)), .int(Int64(bitPattern: value))])
+            }
+          }
+        }
+      } else {
+        for (id, values) in rows { computed[id, default: [:]].merge(values) { $1 } }
+      }
+      report.hashed += rows.count
+      start += batch.count
+      progress(HashingProgress(processed: start, total: work.count))
+    }
+    return (report, computed)
+  }
+
+  /// Stored hashes (current versions) of the active and duplicate images.
+  public func storedHashes(_ algorithms: Set<HashAlgorithm>) throws -> ImageHashes {
+    var result: ImageHashes = [:]
+    for algorithm in algorithms {
+      let statement = try database.prepare(
+        """
+        SELECT h.image_id, h.value FROM hashes h JOIN images i ON i.id = h.image_id
+        WHERE h.algorithm = ? AND h.version = ? AND i.status IN ('active', 'duplicate')
+        """)
+      defer { statement.reset() }
+      try statement.bind([.text(algorithm.rawValue), .int(Int64(algorithm.version))])
+      while try statement.step() {
+        result[statement.int64(0), default: [:]][algorithm] = UInt64(bitPattern: statement.int64(1))
+      }
+    }
+    return result
+  }
+
+  /// "source/relative path" of an image's first origin, or its SHA-256 prefix.
+  func originName(of imageID: Int64) throws -> String {
+    let rows = try database.rows(
+      """
+      SELECT s.name, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
+      WHERE o.image_id = ? ORDER BY o.id LIMIT 1
+      """, [.int(imageID)]
+    ) { "\($0.text(0) ?? "")/\($0.text(1) ?? "")" }
+    return rows.first ?? "image \(imageID)"
+  }
+}

@@ -1,0 +1,196 @@
+import AutoFace
+import Foundation
+import Ingest
+
+/// A 64-bit perceptual hash algorithm. Values are stored in the catalog with `name` and `version`, so a
+/// changed definition (a new version) never mixes with old values.
+///
+/// Bits are laid out row-major with the first cell in the most significant bit, so `hex(_:)` prints the
+/// same 16 hex digits as Python `imagehash` prints for the same bits.
+///
+/// Two pixel pipelines:
+/// - **fast** (`ahash`, `dhash`, `phash`, `phash-centre`): one grayscale decode, DCT-scaled for JPEG
+///   (libjpeg decodes at 1/2, 1/4 or 1/8 of the size, the largest reduction that keeps the short side
+///   at 64 px or more; other formats are decoded whole), then OpenCV's pixel-area shrink.
+/// - **imagehash-compatible** (`*-imagehash`): a full colour decode, Pillow's `convert("L")` luma and
+///   Pillow's antialiased Lanczos resize, reproduced exactly, so the bits agree with Python `imagehash`
+///   except where the JPEG decoders or the last floating-point digit of the DCT differ.
+///
+/// Definitions (N×M = width × height of the shrunk gray image):
+/// - aHash: 8×8; a bit is set where the pixel is brighter than the mean of the 64 pixels.
+/// - dHash: 9×8; a bit is set where a pixel is brighter than its left neighbour (8 per row).
+/// - pHash: 32×32; 2-D DCT-II (scipy's unnormalised scaling); the 8×8 lowest frequencies; a bit is set
+///   where the coefficient is above their median.
+/// - pHash-centre: pHash of the centre `HashAlgorithm.centreFraction` of the image (3 % trimmed at each
+///   edge). A copy cropped by a few percent at each edge looks, at hash resolution, like this centre
+///   region of its original, so comparing full and centre hashes crosswise finds crops a plain pHash misses.
+public enum HashAlgorithm: String, Sendable, CaseIterable, Codable, Hashable {
+  case ahash
+  case dhash
+  case phash
+  case phashCentre = "phash-centre"
+  case ahashImagehash = "ahash-imagehash"
+  case dhashImagehash = "dhash-imagehash"
+  case phashImagehash = "phash-imagehash"
+
+  /// The version stored with each value. Bump it when the definition changes.
+  public var version: Int { 1 }
+
+  /// The share of width and height kept by `phash-centre`.
+  public static let centreFraction = 0.94
+
+  /// True for the Pillow-exact pipeline.
+  public var isImagehashCompatible: Bool {
+    switch self {
+    case .ahashImagehash, .dhashImagehash, .phashImagehash: return true
+    default: return false
+    }
+  }
+
+  /// The short side (pixels) the fast pipeline's reduced decode keeps at least.
+  public static let minimumDecodedSide = 64
+}
+
+/// Computes perceptual hashes of encoded images.
+public enum PerceptualHash {
+  /// 16 lowercase hex digits, as Python `imagehash` prints a 64-bit hash.
+  public static func hex(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+  }
+
+  /// The value of 16 hex digits (as `imagehash.hex_to_hash`), or nil.
+  public static func value(hex: String) -> UInt64? {
+    guard hex.count == 16 else { return nil }
+    return UInt64(hex, radix: 16)
+  }
+
+  /// Hamming distance between two hashes.
+  @inline(__always) public static func distance(_ a: UInt64, _ b: UInt64) -> Int {
+    (a ^ b).nonzeroBitCount
+  }
+
+  /// All of `algorithms` for one encoded image, decoding it once per pixel pipeline (once in all when
+  /// only fast or only imagehash-compatible algorithms are asked for). Refuses non-images and header
+  /// bombs before decoding.
+  public static func hashes(
+    of bytes: UnsafeRawBufferPointer, algorithms: Set<HashAlgorithm>,
+    maxPixels: Int = ImageHeader.defaultMaxPixels
+  ) throws -> [HashAlgorithm: UInt64] {
+    var result: [HashAlgorithm: UInt64] = [:]
+    let (format, width, height) = try DecodedImage.checkHeader(bytes, maxPixels: maxPixels)
+    let fast = algorithms.filter { !$0.isImagehashCompatible }
+    if !fast.isEmpty {
+      var reduction = 1
+      if format == .jpeg {
+        while reduction < 8 && min(width, height) / (reduction * 2) >= HashAlgorithm.minimumDecodedSide {
+          reduction *= 2
+        }
+      }
+      let gray = try DecodedImage(bytes: bytes, grayscale: true, reduction: reduction, maxPixels: maxPixels)
+      for algorithm in fast { result[algorithm] = try fastHash(algorithm, gray) }
+    }
+    let compatible = algorithms.filter(\.isImagehashCompatible)
+    if !compatible.isEmpty {
+      let colour = try DecodedImage(bytes: bytes, grayscale: false, reduction: 1, maxPixels: maxPixels)
+      let luma = PILResample.luma(
+        bgr: try colour.pixels(), width: colour.width, height: colour.height, channels: colour.channels)
+      for algorithm in compatible {
+        result[algorithm] = try imagehashCompatible(algorithm, luma, width: colour.width, height: colour.height)
+      }
+    }
+    return result
+  }
+
+  /// Convenience for an array of bytes.
+  public static func hashes(
+    of bytes: [UInt8], algorithms: Set<HashAlgorithm>, maxPixels: Int = ImageHeader.defaultMaxPixels
+  ) throws -> [HashAlgorithm: UInt64] {
+    try bytes.withUnsafeBytes { try hashes(of: $0, algorithms: algorithms, maxPixels: maxPixels) }
+  }
+
+  static func fastHash(_ algorithm: HashAlgorithm, _ gray: DecodedImage) throws -> UInt64 {
+    func shrunk(_ width: Int, _ height: Int, region: PixelRect? = nil) throws -> [UInt8] {
+      try gray.resized(region, width: width, height: height, interpolation: .area).pixels()
+    }
+    switch algorithm {
+    case .ahash: return averageBits(try shrunk(8, 8))
+    case .dhash: return differenceBits(try shrunk(9, 8))
+    case .phash: return try dctBits(try shrunk(32, 32))
+    case .phashCentre: return try dctBits(try shrunk(32, 32, region: centre(of: gray)))
+    default: preconditionFailure("not a fast algorithm: \(algorithm)")
+    }
+  }
+
+  /// The centre region `phash-centre` hashes.
+  static func centre(of image: DecodedImage) -> PixelRect {
+    let f = HashAlgorithm.centreFraction
+    let w = max(1, Int((Double(image.width) * f).rounded()))
+    let h = max(1, Int((Double(image.height) * f).rounded()))
+    return PixelRect(x: (image.width - w) / 2, y: (image.height - h) / 2, width: w, height: h)
+  }
+
+  static func imagehashCompatible(_ algorithm: HashAlgorithm, _ luma: [UInt8], width: Int, height: Int)
+    throws -> UInt64
+  {
+    func shrunk(_ w: Int, _ h: Int) -> [UInt8] {
+      PILResample.resizeLanczos(luma, width: width, height: height, outWidth: w, outHeight: h)
+    }
+    switch algorithm {
+    case .ahashImagehash: return averageBits(shrunk(8, 8))
+    case .dhashImagehash: return differenceBits(shrunk(9, 8))
+    case .phashImagehash: return try dctBits(shrunk(32, 32))
+    default: preconditionFailure("not an imagehash-compatible algorithm: \(algorithm)")
+    }
+  }
+
+  /// Packs 64 booleans, first into the most significant bit.
+  static func pack(_ bits: some Sequence<Bool>) -> UInt64 {
+    var value: UInt64 = 0
+    for bit in bits { value = (value << 1) | (bit ? 1 : 0) }
+    return value
+  }
+
+  static func averageBits(_ pixels: [UInt8]) -> UInt64 {
+    let mean = Double(pixels.reduce(0) { $0 + Int($1) }) / Double(pixels.count)
+    return pack(pixels.map { Double($0) > mean })
+  }
+
+  static func differenceBits(_ pixels: [UInt8]) -> UInt64 {
+    var bits: [Bool] = []
+    bits.reserveCapacity(64)
+    for y in 0..<8 {
+      for x in 0..<8 { bits.append(pixels[y * 9 + x + 1] > pixels[y * 9 + x]) }
+    }
+    return pack(bits)
+  }
+
+  /// pHash bits of 32×32 pixels: the DCT rescaled to scipy.fftpack's unnormalised DCT-II (as imagehash
+  /// computes it), 8×8 lowest frequencies, above-median rule.
+  static func dctBits(_ pixels: [UInt8]) throws -> UInt64 {
+    let n = 32
+    let coefficients = try DiscreteCosineTransform.forward2D(pixels.map(Double.init), rows: n, cols: n)
+    // cv::dct scales index 0 by √(1/N) and the others by √(2/N); scipy scales every index by 2.
+    let first = 2 / (1 / Double(n)).squareRoot()
+    let other = 2 / (2 / Double(n)).squareRoot()
+    var low: [Double] = []
+    low.reserveCapacity(64)
+    for u in 0..<8 {
+      for v in 0..<8 {
+        low.append(coefficients[u * n + v] * (u == 0 ? first : other) * (v == 0 ? first : other))
+      }
+    }
+    let sorted = low.sorted()
+    let median = (sorted[31] + sorted[32]) / 2
+    return pack(low.map { $0 > median })
+  }
+}
+
+extension PerceptualHash {
+  /// A full-size colour decode and nothing else (the benchmark's baseline), after the same header check.
+  public static func decodeOnly(_ bytes: [UInt8], maxPixels: Int = ImageHeader.defaultMaxPixels) throws {
+    try bytes.withUnsafeBytes {
+      _ = try DecodedImage(bytes: $0, grayscale: false, reduction: 1, maxPixels: maxPixels)
+    }
+  }
+}

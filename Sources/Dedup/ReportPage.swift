@@ -1,0 +1,137 @@
+import AutoFace
+import Catalog
+import Foundation
+import Ingest
+
+/// The self-contained HTML page of a dedup run: clusters largest first with inline thumbnails,
+/// distances, origins and the kept member, and the source × source near-duplicate matrix. Nothing is
+/// fetched from anywhere: thumbnails are base64 JPEGs in `data:` URLs.
+public enum DedupReportPage {
+  /// Clusters drawn with thumbnails; the rest are counted.
+  public static let clusterLimit = 500
+
+  public static func render(_ result: DedupResult, catalog: Catalog, thumbnailSide: Int = 120) -> String {
+    var html = """
+      <!DOCTYPE html>
+      <html lang="en"><head><meta charset="utf-8"><title>datasetkit dedup report</title>
+      <style>
+      body{font:14px system-ui,sans-serif;margin:24px;color:#222}
+      h2{margin-top:32px} table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+      th:first-child,td:first-child{text-align:left}
+      .cluster{border:1px solid #ddd;border-radius:6px;padding:8px;margin:12px 0}
+      .members{display:flex;flex-wrap:wrap;gap:8px}
+      .member{width:\(thumbnailSide + 40)px;font-size:11px;word-break:break-all}
+      .member img{display:block;max-width:\(thumbnailSide)px;max-height:\(thumbnailSide)px;border:3px solid #bbb}
+      .kept img{border-color:#2a2} .kept b{color:#2a2}
+      .none{color:#999}
+      </style></head><body>
+      <h1>Near-duplicates</h1>
+
+      """
+    let totalImages = result.imagesSearched
+    html += "<p>Method <b>\(escape(result.method))</b>, radius <b>\(result.radius)</b>, keep <b>\(escape(result.keep))</b>"
+    html += result.dryRun ? " — <b>dry run</b>: nothing was changed.</p>\n" : ".</p>\n"
+    html += "<p>\(totalImages) images compared, \(result.pairs) pairs within the radius, \(result.clusters.count) clusters "
+    html += "holding \(result.imagesInClusters) images; \(result.markedDuplicate) marked duplicate in this run.</p>\n"
+    if !result.hashing.skipped.isEmpty {
+      html += "<p>Skipped (could not be hashed): \(result.hashing.skipped.count)</p><ul>\n"
+      for skipped in result.hashing.skipped.prefix(100) {
+        html += "<li>\(escape(skipped.origin)): \(escape(skipped.reason))</li>\n"
+      }
+      html += "</ul>\n"
+    }
+
+    html += "<h2>Source × source</h2>\n"
+    html += sourceMatrix(result.sourceMatrix)
+
+    html += "<h2>Clusters, largest first</h2>\n"
+    for cluster in result.clusters.prefix(clusterLimit) {
+      html += "<div class=\"cluster\"><div>Cluster \(cluster.id) — \(cluster.members.count) images (\(escape(cluster.change)))</div>\n"
+      html += "<div class=\"members\">\n"
+      for member in cluster.members {
+        html += "<div class=\"member\(member.kept ? " kept" : "")\">"
+        if let thumbnail = thumbnail(member.sha256, catalog: catalog, side: thumbnailSide) {
+          html += "<img alt=\"image \(member.imageID)\" src=\"data:image/jpeg;base64,\(thumbnail)\">"
+        } else {
+          html += "<div class=\"none\">(no preview)</div>"
+        }
+        html += member.kept ? "<b>kept</b>" : "distance \(member.distanceToKept) · \(escape(member.status))"
+        html += "<br>#\(member.imageID) · \(member.width)×\(member.height) · \(member.bytes / 1024) KB"
+        for origin in member.origins.prefix(5) { html += "<br>\(escape(origin))" }
+        if member.origins.count > 5 { html += "<br>… \(member.origins.count - 5) more origins" }
+        html += "</div>\n"
+      }
+      html += "</div></div>\n"
+    }
+    if result.clusters.count > clusterLimit {
+      html += "<p>… and \(result.clusters.count - clusterLimit) smaller clusters (see <code>--json</code>).</p>\n"
+    }
+    if result.clusters.isEmpty { html += "<p class=\"none\">No near-duplicates.</p>\n" }
+    html += "</body></html>\n"
+    return html
+  }
+
+  /// Renders the page and writes it to `path` (replacing the file at once).
+  public static func write(_ result: DedupResult, catalog: Catalog, to path: String) throws {
+    do {
+      try Data(render(result, catalog: catalog).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      throw DedupError.reportNotWritten(path: path, reason: error.localizedDescription)
+    }
+  }
+
+  static func sourceMatrix(_ counts: [SourcePairCount]) -> String {
+    let names = Array(Set(counts.flatMap { [$0.sourceA, $0.sourceB] })).sorted()
+    guard !names.isEmpty else { return "<p class=\"none\">No near-duplicate pairs.</p>\n" }
+    var lookup: [String: Int] = [:]
+    for count in counts {
+      lookup["\(count.sourceA)\u{0}\(count.sourceB)"] = count.pairs
+      lookup["\(count.sourceB)\u{0}\(count.sourceA)"] = count.pairs
+    }
+    var html = "<table><tr><th>pairs</th>" + names.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+    for a in names {
+      html += "<tr><th>\(escape(a))</th>"
+      for b in names {
+        let value = lookup["\(a)\u{0}\(b)"] ?? 0
+        html += value == 0 ? "<td class=\"none\">·</td>" : "<td>\(value)</td>"
+      }
+      html += "</tr>\n"
+    }
+    return html + "</table>\n"
+  }
+
+  /// A small JPEG of an object, base64, or nil when it cannot be read or decoded.
+  static func thumbnail(_ sha256: String, catalog: Catalog, side: Int) -> String? {
+    guard let bytes = try? catalog.store.read(sha256) else { return nil }
+    return bytes.withUnsafeBytes { raw -> String? in
+      guard let header = try? DecodedImage.checkHeader(raw, maxPixels: ImageHeader.defaultMaxPixels) else { return nil }
+      var reduction = 1
+      if header.format == .jpeg {
+        while reduction < 8 && max(header.width, header.height) / (reduction * 2) >= side { reduction *= 2 }
+      }
+      guard let image = try? DecodedImage(bytes: raw, grayscale: false, reduction: reduction) else { return nil }
+      let scale = min(1, Double(side) / Double(max(image.width, image.height)))
+      let w = max(1, Int(Double(image.width) * scale))
+      let h = max(1, Int(Double(image.height) * scale))
+      guard let small = try? image.resized(width: w, height: h, interpolation: .area),
+        let jpeg = try? small.encoded(.jpeg(quality: 75))
+      else { return nil }
+      return Data(jpeg).base64EncodedString()
+    }
+  }
+
+  static func escape(_ text: String) -> String {
+    var out = ""
+    for character in text {
+      switch character {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&#39;"
+      default: out.append(character)
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Catalog
+import Dedup
+import Foundation
+
+extension DedupMethod: ExpressibleByArgument {}
+extension KeepPolicy: ExpressibleByArgument {}
+
+extension Datasetkit {
+  struct Dedup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Find near-duplicate images, cluster them and mark all but one of each cluster duplicate.",
+      discussion: """
+        Hashes every image that lacks a hash (each image decoded once, on all cores; hashes are stored with
+        their algorithm and version, so a re-run only hashes new images), finds every pair within --radius
+        bits exactly, joins pairs into clusters and keeps one member per cluster by --keep; the others get
+        status `duplicate`. Nothing is deleted. Clusters are stored per method and radius; running again
+        after adding images only extends them (the kept member stays kept).
+
+        --hash phash+centre (default) compares pHash crosswise with a pHash of the centre 94 % of each image,
+        which also catches copies cropped a few percent at the edges. phash, dhash, ahash use one hash;
+        the *-imagehash variants reproduce Python imagehash's values exactly (slower: full decode).
+        Images that cannot be decoded are skipped with a reason.
+        """)
+
+    @Option(help: "The hash method: \(DedupMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var hash: DedupMethod = .phashCentre
+
+    @Option(help: "Pairs within this many differing bits (of 64) are near-duplicates.")
+    var radius = 8
+
+    @Option(help: "Which member of a cluster stays active: \(KeepPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var keep: KeepPolicy = .largest
+
+    @Option(help: "For --keep source-priority: source names, most trusted first, comma-separated.")
+    var priority: String?
+
+    @Flag(help: "Show what would change; change nothing (hashes are not stored either).")
+    var dryRun = false
+
+    @Option(help: "Write a self-contained HTML report (thumbnails, distances, origins, source matrix).")
+    var report: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if !(0...32).contains(radius) { throw ValidationError("--radius must be between 0 and 32") }
+      if priority != nil && keep != .sourcePriority {
+        throw ValidationError("--priority only applies with --keep source-priority")
+      }
+    }
+
+    struct Result: Encodable {
+      var dedup: DedupResult
+      var report: String?
+    }
+
+    func run() async throws {
+      try Output.run("dedup", global) {
+        let catalog = try global.openCatalog()
+        var options = DedupOptions()
+        options.method = hash
+        options.radius = radius
+        options.keep = keep
+        options.sourcePriority = (priority ?? "").split(separator: ",").map {
+          $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        options.dryRun = dryRun
+        let bar = ProgressBar("hashing", global)
+        defer { bar.finish() }
+        let result = try catalog.deduplicate(options) { bar.update($0.processed, of: $0.total, detail: "images") }
+        if let report { try DedupReportPage.write(result, catalog: catalog, to: report) }
+        return Result(dedup: result, report: report)
+      } text: { render($0) }
+    }
+
+    func render(_ result: Result) -> String {
+      let r = result.dedup
+      var lines: [String] = []
+      let h = r.hashing
+      lines.append(
+        "Hashed \(h.hashed) images (\(h.algorithms.joined(separator: ", "))\(r.dryRun ? ", not stored" : "")); \(h.upToDate) already hashed; \(h.skipped.count) skipped")
+      lines.append(
+        "Compared \(r.imagesSearched) images by \(r.method) within \(r.radius) bits: \(r.pairs) pairs, \(r.clusters.count) clusters holding \(r.imagesInClusters) images")
+      let verb = r.dryRun ? "Would mark" : "Marked"
+      lines.append(
+        "\(verb) \(r.markedDuplicate) images duplicate (keep \(r.keep))"
+          + (r.markedActive > 0 ? ", \(r.markedActive) back to active" : "") + (r.dryRun ? " — dry run, nothing changed" : ""))
+      if !r.clusters.isEmpty {
+        lines.append("")
+        let limit = global.verbose ? Int.max : 10
+        let rows = r.clusters.prefix(limit).map { cluster -> [String] in
+          let kept = cluster.members.first { $0.kept }
+          let farthest = cluster.members.map(\.distanceToKept).max() ?? 0
+          return [
+            "\(cluster.id)", "\(cluster.members.count)", Output.printable(kept?.origins.first ?? "#\(cluster.keptImageID)"),
+            "\(farthest)", cluster.change,
+          ]
+        }
+        lines.append(Output.table(["cluster", "images", "kept", "farthest from kept", "change"], rows, leftAligned: [2, 4]))
+        if r.clusters.count > limit { lines.append("… and \(r.clusters.count - limit) more clusters (--verbose lists all)") }
+      }
+      let crossSource = r.sourceMatrix.filter { $0.sourceA != $0.sourceB }
+      if !crossSource.isEmpty {
+        lines.append("")
+        lines.append("Near-duplicate pairs across sources:")
+        lines.append(
+          Output.table(
+            ["source", "source", "pairs"],
+            crossSource.map { [Output.printable($0.sourceA), Output.printable($0.sourceB), "\($0.pairs)"] },
+            leftAligned: [0, 1]))
+      }
+      if !h.skipped.isEmpty {
+        lines.append("")
+        lines.append("Skipped (not hashed):")
+        for skipped in h.skipped.prefix(global.verbose ? Int.max : 10) {
+          lines.append("  \(Output.printable(skipped.origin)): \(skipped.reason)")
+        }
+      }
+      if let report = result.report { lines.append("Report: \(report)") }
+      return lines.joined(separator: "\n")
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Paths the tests share: the repository root, ../shared/testdata and Debian's opencv-doc photos.
+enum TestPaths {
+  static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let testdata = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
+  static let vocImages = testdata.appendingPathComponent("voc-facemask/images")
+  static let opencvPhotos = URL(fileURLWithPath: "/usr/share/doc/opencv-doc/examples/data")
+
+  static var hasVOC: Bool { FileManager.default.fileExists(atPath: vocImages.path) }
+  static var hasPhotos: Bool { FileManager.default.fileExists(atPath: opencvPhotos.path) }
+
+  static func bytes(_ url: URL) throws -> [UInt8] { Array(try Data(contentsOf: url)) }
+
+  static func files(in folder: URL, extensions: Set<String> = ["png", "jpg", "jpeg"]) -> [URL] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.sorted().filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+      .map { folder.appendingPathComponent($0) }
+  }
+
+  static func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "dedup-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+}
