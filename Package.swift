@@ -36,7 +36,7 @@ let package = Package(
     .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest"]),
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
-    .target(name: "Splitter", dependencies: ["Catalog"]),
+    .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
     .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
 
     // The thin CLI.

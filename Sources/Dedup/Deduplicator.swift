@@ -50,6 +50,10 @@ public struct DuplicateCluster: Sendable, Codable, Hashable {
   public var members: [ClusterMember]
   /// New in this run, or grown (`extended`), or as before (`unchanged`).
   public var change: String
+  /// Members carry different labels (a masked and an unmasked copy of one face, say): the best member
+  /// of each label stays active, so no class loses its image; the cluster still keeps them in one
+  /// split subset.
+  public var conflictingLabels: Bool = false
 }
 
 /// Near-duplicate pairs between (or within) two sources.
@@ -170,6 +174,16 @@ extension Catalog {
     // Facts used by the keep policy and the report.
     let facts = try imageFacts(Set(ids))
     let originsByImage = try origins(Set(ids))
+    // Each image's labels as found (view ''), joined: the keep policy keeps one image per label set.
+    var labelsByImage: [Int64: String] = [:]
+    for (id, names) in try database.rows(
+      """
+      SELECT l.image_id, GROUP_CONCAT(DISTINCT c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
+      WHERE l.view = '' GROUP BY l.image_id
+      """, [], { ($0.int64(0), $0.text(1) ?? "") })
+    {
+      labelsByImage[id] = names.split(separator: ",").sorted().joined(separator: ",")
+    }
     let rank = Dictionary(uniqueKeysWithValues: options.sourcePriority.enumerated().map { ($0.element, $0.offset) })
     let sourceOrder = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($0.element.1, $0.offset) })
     func priority(_ id: Int64) -> Int {
@@ -214,6 +228,13 @@ extension Catalog {
       let candidates = members.filter { previouslyKept.contains($0) }
       let pool = candidates.isEmpty ? members : candidates
       guard let kept = pool.min(by: better) else { continue }
+      // One kept member per label set: a near-duplicate with another label is not redundant.
+      var keptOfLabels: [String: Int64] = [:]
+      for id in members.sorted(by: { a, b in (a == kept) != (b == kept) ? a == kept : better(a, b) }) {
+        let labels = labelsByImage[id] ?? ""
+        if keptOfLabels[labels] == nil { keptOfLabels[labels] = id }
+      }
+      let keptSet = Set(keptOfLabels.values)
       let keptHashes = hashes[kept] ?? [:]
       var reportMembers: [ClusterMember] = []
       for id in members {
@@ -221,26 +242,29 @@ extension Catalog {
         let distance =
           id == kept ? 0 : (NearDuplicateSearch.distance(hashes[id] ?? [:], keptHashes, method: options.method) ?? -1)
         var status = fact?.status ?? "active"
-        if id == kept && status == "duplicate" {
+        if keptSet.contains(id) && status == "duplicate" {
           statusChanges.append((id, "active", nil))
           status = "active"
-        } else if id != kept && status == "active" {
+        } else if !keptSet.contains(id) && status == "active" {
           let reason = "near-duplicate of image \(kept) (\(method) distance \(distance), cluster \(clusterID))"
           statusChanges.append((id, "duplicate", reason))
           status = "duplicate"
         }
-        rows.append((id, clusterID, id == kept))
+        rows.append((id, clusterID, keptSet.contains(id)))
         reportMembers.append(
           ClusterMember(
             imageID: id, sha256: fact?.sha256 ?? "", width: fact?.width ?? 0, height: fact?.height ?? 0,
-            bytes: fact?.bytes ?? 0, status: status, kept: id == kept, distanceToKept: distance,
+            bytes: fact?.bytes ?? 0, status: status, kept: keptSet.contains(id), distanceToKept: distance,
             origins: (originsByImage[id] ?? []).map { "\($0.source)/\($0.path)" },
             wasClustered: previousCluster[id] == clusterID))
       }
       reportMembers.sort { ($0.kept ? 0 : 1, $0.distanceToKept, $0.imageID) < ($1.kept ? 0 : 1, $1.distanceToKept, $1.imageID) }
       let change =
         earlierIDs.isEmpty ? "new" : (reportMembers.allSatisfy(\.wasClustered) ? "unchanged" : "extended")
-      clusters.append(DuplicateCluster(id: clusterID, keptImageID: kept, members: reportMembers, change: change))
+      clusters.append(
+        DuplicateCluster(
+          id: clusterID, keptImageID: kept, members: reportMembers, change: change,
+          conflictingLabels: keptOfLabels.count > 1))
     }
     clusters.sort { ($0.members.count, -$0.id) > ($1.members.count, -$1.id) }
 

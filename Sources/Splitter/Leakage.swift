@@ -1,4 +1,5 @@
 import Catalog
+import Dedup
 import Foundation
 
 /// Two images in different subsets that are (near-)duplicates.
@@ -16,7 +17,8 @@ public struct LeakedPair: Sendable, Codable, Equatable {
 public struct LeakageReport: Sendable, Codable {
   public var split: String
   public var radius: Int
-  /// The hash algorithm compared, or nil when the catalog has no hashes (then only clusters count).
+  /// The dedup method whose stored hashes were compared, or nil when the catalog has none (then only
+  /// clusters count).
   public var hashAlgorithm: String?
   public var imagesChecked: Int
   public var pairs: [LeakedPair]
@@ -24,9 +26,10 @@ public struct LeakageReport: Sendable, Codable {
 
 /// `datasetkit check leakage`: near-duplicate pairs that cross subsets of a split.
 public enum LeakageCheck {
-  /// Pairs in different subsets that share a duplicate cluster, or whose stored 64-bit hashes (the
-  /// newest version of `algorithm`, default the most common one) are within `radius` bits.
-  public static func run(catalog: Catalog, split: String, radius: Int = 8, algorithm: String? = nil)
+  /// Pairs in different subsets that share a duplicate cluster, or whose stored hashes are within
+  /// `radius` bits under `method` (default: the dedup default, phash+centre; when no image has its
+  /// hashes, the first method that has some). The search is the exact multi-index one of `dedup`.
+  public static func run(catalog: Catalog, split: String, radius: Int = 8, method: DedupMethod? = nil)
     throws -> LeakageReport
   {
     let subsets = try SplitCatalog.assignments(catalog: catalog, name: split)
@@ -53,32 +56,18 @@ public enum LeakageCheck {
       }
     }
     // Hash distances across subsets.
-    let chosen =
-      try algorithm
-      ?? db.scalarText("SELECT algorithm FROM hashes GROUP BY algorithm ORDER BY COUNT(*) DESC, algorithm LIMIT 1")
-    if let chosen {
-      let version = try db.scalarInt("SELECT MAX(version) FROM hashes WHERE algorithm = ?", [.text(chosen)]) ?? 0
-      var bySubset: [String: [(Int64, UInt64)]] = [:]
-      for (image, value) in try db.rows(
-        "SELECT image_id, value FROM hashes WHERE algorithm = ? AND version = ?", [.text(chosen), .int(version)],
-        { ($0.int64(0), UInt64(bitPattern: $0.int64(1))) })
-      {
-        if let subset = subsets[image] { bySubset[subset, default: []].append((image, value)) }
+    var chosen: DedupMethod?
+    for candidate in method.map({ [$0] }) ?? [.phashCentre] + DedupMethod.allCases.filter({ $0 != .phashCentre }) {
+      let search = try catalog.nearDuplicateSearch(method: candidate)
+      guard !search.imageIDs.isEmpty else { continue }
+      chosen = candidate
+      for pair in search.allPairs(radius: radius) {
+        add(pair.first, pair.second, distance: pair.distance, evidence: "hash:\(candidate.rawValue)")
       }
-      let names = bySubset.keys.sorted()
-      for (i, a) in names.enumerated() {
-        for b in names[(i + 1)...] {
-          for (imageA, hashA) in bySubset[a] ?? [] {
-            for (imageB, hashB) in bySubset[b] ?? [] {
-              let distance = (hashA ^ hashB).nonzeroBitCount
-              if distance <= radius { add(imageA, imageB, distance: distance, evidence: "hash:\(chosen)") }
-            }
-          }
-        }
-      }
+      break
     }
     pairs.sort { ($0.first, $0.second) < ($1.first, $1.second) }
     return LeakageReport(
-      split: split, radius: radius, hashAlgorithm: chosen, imagesChecked: subsets.count, pairs: pairs)
+      split: split, radius: radius, hashAlgorithm: chosen?.rawValue, imagesChecked: subsets.count, pairs: pairs)
   }
 }

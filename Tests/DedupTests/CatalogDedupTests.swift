@@ -78,6 +78,32 @@ import Testing
     #expect(Set(again.clusters.map(\.id)) == Set(result.clusters.map(\.id)))
   }
 
+  @Test("near-duplicates with different labels both stay active (one kept per label), in one cluster",
+    .enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  func differentLabelsAreNotDuplicates() throws {
+    let catalog = try Self.workspace()
+    let items = try Self.sample(tiles: 1)
+    // The same tile and its copies, half labelled with_mask and half without_mask.
+    let candidates = items.enumerated().map { index, item in
+      IngestCandidate(
+        content: .bytes(item.bytes), origin: OriginFacts(relativePath: Array(Self.name(item).utf8)),
+        label: index % 2 == 0 ? "with_mask" : "without_mask", labelHow: "folder")
+    }
+    _ = try Ingester(catalog: catalog).ingest(candidates, source: SourceSpec(kind: "folder", name: "a", uri: "/a"))
+    let result = try catalog.deduplicate(DedupOptions())
+    #expect(result.clusters.count == 1)
+    let cluster = try #require(result.clusters.first)
+    #expect(cluster.conflictingLabels)
+    #expect(cluster.members.filter(\.kept).count == 2)
+    #expect(result.markedDuplicate == items.count - 2)
+    let activeLabels = try catalog.database.rows(
+      """
+      SELECT c.name FROM images i JOIN image_labels l ON l.image_id = i.id JOIN classes c ON c.id = l.class_id
+      WHERE i.status = 'active' ORDER BY c.name
+      """) { $0.text(0) ?? "" }
+    #expect(activeLabels == ["with_mask", "without_mask"])
+  }
+
   @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
   func addingImagesOnlyExtendsClusters() throws {
     let catalog = try Self.workspace()

@@ -206,6 +206,7 @@ struct SplitCatalogTests {
     }
     let report = try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 8)
     #expect(report.pairs == [LeakedPair(first: 5, second: 6, firstSubset: "test", secondSubset: "train", distance: 3, evidence: "hash:phash")])
+    #expect(report.hashAlgorithm == "phash")
     #expect(try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 2).pairs.isEmpty)
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Catalog
+import Dedup
 import Foundation
 import Splitter
 
@@ -21,13 +22,19 @@ extension Datasetkit.Check {
 
     @Option(help: "The split to check.") var split: String
     @Option(help: "Hamming radius for stored hashes.") var radius: Int = 8
-    @Option(help: "Which stored hash to compare (default: the most common one).") var hash: String?
+    @Option(help: "Which dedup method's stored hashes to compare: \(DedupMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default: phash+centre, else the first one stored).")
+    var hash: String?
     @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if let hash, DedupMethod(rawValue: hash) == nil { throw ValidationError("--hash \(hash) is not a dedup method") }
+    }
 
     func run() async throws {
       var leaked = false
       try Output.run("check leakage", global) {
-        let report = try LeakageCheck.run(catalog: global.openCatalog(), split: split, radius: radius, algorithm: hash)
+        let report = try LeakageCheck.run(
+          catalog: global.openCatalog(), split: split, radius: radius, method: hash.flatMap(DedupMethod.init(rawValue:)))
         leaked = !report.pairs.isEmpty
         return report
       } text: { (report: LeakageReport) in

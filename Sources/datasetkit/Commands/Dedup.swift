@@ -94,7 +94,7 @@ extension Datasetkit {
           let farthest = cluster.members.map(\.distanceToKept).max() ?? 0
           return [
             "\(cluster.id)", "\(cluster.members.count)", Output.printable(kept?.origins.first ?? "#\(cluster.keptImageID)"),
-            "\(farthest)", cluster.change,
+            "\(farthest)", cluster.change + (cluster.conflictingLabels ? ", labels differ: one kept per label" : ""),
           ]
         }
         lines.append(Output.table(["cluster", "images", "kept", "farthest from kept", "change"], rows, leftAligned: [2, 4]))
