@@ -38,12 +38,13 @@ let package = Package(
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
     .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
     .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
+    .target(name: "Export", dependencies: ["Catalog", "Splitter"]),
 
     // The thin CLI.
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup",
+        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup", "Export",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
@@ -59,6 +60,7 @@ let package = Package(
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
+    .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
     .testTarget(
       name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],

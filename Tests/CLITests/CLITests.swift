@@ -209,3 +209,28 @@ struct SplitCLITests {
     #expect(try TestSupport.run(["check", "leakage", "--split", "nope"], in: ws).status == 1)
   }
 }
+
+@Suite("datasetkit export end to end")
+struct ExportCLITests {
+  @Test("export a split as folders, JSON report; a foreign folder is refused with exit 1")
+  func exportCommand() throws {
+    let ws = try TestSupport.temporaryFolder() + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let data = try TestSupport.temporaryFolder() + "/d"
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 10, width: 120).enumerated() {
+      try TestSupport.write(jpeg, to: "\(data)/\(index % 2 == 0 ? "a" : "b")/\(index).jpg")
+    }
+    #expect(try TestSupport.run(["import", data, "--quiet"], in: ws).status == 0)
+    #expect(try TestSupport.run(["split", "--name", "v", "--ratios", "80/20"], in: ws).status == 0)
+    let result = try TestSupport.run(["export", "--split", "v", "--json"], in: ws)
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = try #require(try TestSupport.jsonResult(result.stdout) as? [String: Any])
+    #expect(report["files"] as? Int == 10)
+    #expect(FileManager.default.fileExists(atPath: ws + "/exports/v-folders/train/a"))
+    let foreign = try TestSupport.temporaryFolder()
+    try TestSupport.write([1], to: foreign + "/x")
+    let refused = try TestSupport.run(["export", "--split", "v", "--out", foreign], in: ws)
+    #expect(refused.status == 1 && refused.stderr.contains("not a datasetkit export"))
+    #expect(try TestSupport.run(["export", "--format", "nope"], in: ws).status == 64)
+  }
+}

@@ -1,0 +1,284 @@
+import Catalog
+import Foundation
+import Splitter
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// How image files get into an export.
+public enum LinkMode: String, Sendable, Codable, CaseIterable {
+  /// Hard links (no extra disk); copies where the export is on another file system.
+  case hard
+  /// Symbolic links into the object store.
+  case sym
+  case copy
+}
+
+/// The layouts written here: `folders` (train/<label>/… for Keras `image_dataset_from_directory` and
+/// torchvision `ImageFolder`) and `csv` (one row per image with provenance, plus the files).
+public enum ExportFormat: String, Sendable, Codable, CaseIterable {
+  case folders, csv
+}
+
+public struct ExportRequest: Sendable {
+  public var format: ExportFormat
+  public var output: String
+  /// The split version to export; nil exports every active image under "all".
+  public var split: String?
+  public var link: LinkMode
+  /// The label view ("" = labels as imported).
+  public var view: String
+  public var toolVersion: String
+
+  public init(format: ExportFormat, output: String, split: String?, link: LinkMode = .hard, view: String = "", toolVersion: String) {
+    self.format = format
+    self.output = output
+    self.split = split
+    self.link = link
+    self.view = view
+    self.toolVersion = toolVersion
+  }
+}
+
+/// What an export wrote.
+public struct ExportReport: Sendable, Codable {
+  public var output: String
+  public var format: String
+  public var split: String?
+  public var files: Int
+  /// Per subset, per label.
+  public var counts: [String: [String: Int]]
+  /// Images left out because they have no label (folders need one).
+  public var unlabeled: Int
+  /// Hard links that fell back to copies (another file system).
+  public var copiedInsteadOfLinked: Int
+  public var replacedPreviousExport: Bool
+}
+
+/// One entry of `manifest.json`.
+struct ManifestFile: Codable {
+  var path: String
+  var sha256: String
+  var label: String?
+  var subset: String
+  var origins: [ManifestOrigin]
+}
+
+struct ManifestOrigin: Codable {
+  var source: String
+  var path: String
+  var license: String?
+  var url: String?
+  var pageURL: String?
+  var creator: String?
+  var attribution: String?
+}
+
+struct Manifest: Codable {
+  var schemaVersion = 1
+  var tool: String
+  var format: String
+  var split: ManifestSplit?
+  var view: String
+  /// Class name → index (sorted names, 0-based): the same table every format and re-run uses.
+  var classes: [String: Int]
+  var counts: [String: [String: Int]]
+  var files: [ManifestFile]
+}
+
+struct ManifestSplit: Codable {
+  var name: String
+  var createdAt: String
+  var plan: SplitPlan
+}
+
+/// Writes an export tree: every file first into a temporary sibling folder, then swapped in whole, so
+/// an interrupted export leaves no half-written file under a final name. `manifest.json` (tool version,
+/// split parameters, class → index table, each file's SHA-256 and provenance) is byte-identical for the
+/// same catalog and command.
+public enum Exporter {
+  public static func run(catalog: Catalog, request: ExportRequest) throws -> ExportReport {
+    let output = URL(fileURLWithPath: request.output).standardizedFileURL.path
+    let replacing = try checkTarget(output)
+    let db = catalog.database
+    var subsets: [Int64: String] = [:]
+    var splitInfo: ManifestSplit?
+    if let name = request.split {
+      subsets = try SplitCatalog.assignments(catalog: catalog, name: name)
+      guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
+        throw SplitterError.unknownSplit(name)
+      }
+      splitInfo = ManifestSplit(name: name, createdAt: summary.createdAt, plan: summary.plan)
+    }
+    struct Row {
+      var id: Int64
+      var sha: String
+      var ext: String
+      var label: String?
+    }
+    let rows = try db.rows(
+      """
+      SELECT i.id, i.sha256, i.extension,
+        (SELECT MIN(c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
+         WHERE l.image_id = i.id AND l.view = ?)
+      FROM images i WHERE i.status = 'active' ORDER BY i.sha256
+      """, [.text(request.view)]
+    ) { Row(id: $0.int64(0), sha: $0.text(1) ?? "", ext: $0.text(2) ?? "jpg", label: $0.text(3)) }
+    var origins: [Int64: [ManifestOrigin]] = [:]
+    for (id, origin) in try db.rows(
+      """
+      SELECT o.image_id, s.name, o.rel_path, COALESCE(o.license, s.license), o.url, o.page_url, o.creator, o.attribution
+      FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.image_id, s.name, o.rel_path
+      """, [],
+      {
+        ($0.int64(0), ManifestOrigin(source: $0.text(1) ?? "", path: $0.text(2) ?? "", license: $0.text(3), url: $0.text(4), pageURL: $0.text(5), creator: $0.text(6), attribution: $0.text(7)))
+      })
+    {
+      origins[id, default: []].append(origin)
+    }
+
+    let staging = output + ".datasetkit-export-\(getpid())"
+    try? FileManager.default.removeItem(atPath: staging)
+    try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+    var files: [ManifestFile] = []
+    var counts: [String: [String: Int]] = [:]
+    var unlabeled = 0
+    var copied = 0
+    do {
+      for row in rows {
+        let subset: String
+        if request.split != nil {
+          guard let assigned = subsets[row.id] else { continue }
+          subset = assigned
+        } else {
+          subset = "all"
+        }
+        if request.format == .folders && row.label == nil {
+          unlabeled += 1
+          continue
+        }
+        let name = "\(row.sha.prefix(16)).\(row.ext)"
+        let labelFolder = safeComponent(row.label ?? "")
+        let folder =
+          request.format == .folders
+          ? (request.split == nil ? labelFolder : "\(subset)/\(labelFolder)") : "images/\(subset)"
+        let relative = "\(folder)/\(name)"
+        try FileManager.default.createDirectory(atPath: "\(staging)/\(folder)", withIntermediateDirectories: true)
+        if try place(catalog.store.path(of: row.sha), at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
+        files.append(ManifestFile(path: relative, sha256: row.sha, label: row.label, subset: subset, origins: origins[row.id] ?? []))
+        counts[subset, default: [:]][row.label ?? "", default: 0] += 1
+      }
+      let labels = Set(files.compactMap(\.label)).sorted()
+      let classes = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+      files.sort { $0.path < $1.path }
+      if request.format == .csv {
+        var csv = "path,label,subset,sha256,source,license,url\n"
+        for file in files {
+          let origin = file.origins.first
+          csv += [file.path, file.label ?? "", file.subset, file.sha256, origin?.source ?? "", origin?.license ?? "", origin?.url ?? ""]
+            .map(csvField).joined(separator: ",") + "\n"
+        }
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/data.csv"))
+      }
+      let manifest = Manifest(
+        tool: "datasetkit \(request.toolVersion)", format: request.format.rawValue, split: splitInfo, view: request.view,
+        classes: classes, counts: counts, files: files)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+      try encoder.encode(manifest).write(to: URL(fileURLWithPath: staging + "/manifest.json"))
+      try swapIn(staging, output, replacing: replacing)
+    } catch {
+      try? FileManager.default.removeItem(atPath: staging)
+      throw error
+    }
+    return ExportReport(
+      output: output, format: request.format.rawValue, split: request.split, files: files.count, counts: counts,
+      unlabeled: unlabeled, copiedInsteadOfLinked: copied, replacedPreviousExport: replacing)
+  }
+
+  /// True when `output` holds an earlier datasetkit export (to be replaced); throws for a non-empty
+  /// folder that is not one.
+  static func checkTarget(_ output: String) throws -> Bool {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) else { return false }
+    guard isFolder.boolValue else { throw ExportError.notAFolder(output) }
+    let entries = try FileManager.default.contentsOfDirectory(atPath: output)
+    if entries.isEmpty { return false }
+    guard let data = FileManager.default.contents(atPath: output + "/manifest.json"),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      (object["tool"] as? String)?.hasPrefix("datasetkit") == true
+    else {
+      throw ExportError.foreignFolder(output)
+    }
+    return true
+  }
+
+  /// Moves the finished staging folder to `output` (an earlier export is moved aside first and removed
+  /// after, so at every instant `output` is either the old export or the new one).
+  static func swapIn(_ staging: String, _ output: String, replacing: Bool) throws {
+    let aside = output + ".datasetkit-old-\(getpid())"
+    if FileManager.default.fileExists(atPath: output) {
+      guard rename(output, aside) == 0 else { throw ExportError.io(path: output, errno: errno) }
+    }
+    guard rename(staging, output) == 0 else {
+      let code = errno
+      _ = rename(aside, output)
+      throw ExportError.io(path: output, errno: code)
+    }
+    try? FileManager.default.removeItem(atPath: aside)
+  }
+
+  /// Puts an object at `path`; returns true when a hard link had to become a copy.
+  static func place(_ object: String, at path: String, mode: LinkMode) throws -> Bool {
+    switch mode {
+    case .sym:
+      guard symlink(object, path) == 0 else { throw ExportError.io(path: path, errno: errno) }
+      return false
+    case .hard:
+      if link(object, path) == 0 { return false }
+      guard errno == EXDEV || errno == EPERM || errno == EMLINK else { throw ExportError.io(path: path, errno: errno) }
+      try copy(object, path)
+      return true
+    case .copy:
+      try copy(object, path)
+      return false
+    }
+  }
+
+  static func copy(_ from: String, _ to: String) throws {
+    do { try FileManager.default.copyItem(atPath: from, toPath: to) } catch {
+      throw ExportError.io(path: to, errno: EIO)
+    }
+  }
+
+  /// A label as a folder name: no "/" and no leading dot.
+  static func safeComponent(_ label: String) -> String {
+    var name = label.replacingOccurrences(of: "/", with: "_")
+    if name.hasPrefix(".") || name.isEmpty { name = "_" + name }
+    return name
+  }
+
+  static func csvField(_ text: String) -> String {
+    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+      return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return text
+  }
+}
+
+/// Export errors; each says what to do.
+public enum ExportError: LocalizedError, Equatable {
+  case foreignFolder(String)
+  case notAFolder(String)
+  case io(path: String, errno: Int32)
+
+  public var errorDescription: String? {
+    switch self {
+    case .foreignFolder(let path):
+      return "\(path) is not empty and is not a datasetkit export; choose an empty or new folder (nothing was written)"
+    case .notAFolder(let path): return "\(path) exists and is not a folder"
+    case .io(let path, let code): return "\(path): \(String(cString: strerror(code)))"
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import Catalog
+import Foundation
+import Ingest
+import Splitter
+import Testing
+import TestSupport
+
+@testable import Export
+
+@Suite("Export: folders and CSV with a reproducible manifest")
+struct ExportTests {
+  func setUp() throws -> (Catalog, String) {
+    let base = try TestSupport.temporaryFolder()
+    let catalog = try Workspace.create(at: base + "/ws")
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 20, width: 120).enumerated() {
+      try TestSupport.write(jpeg, to: "\(base)/data/\(index % 4 == 0 ? "without_mask" : "with_mask")/\(index).jpg")
+    }
+    _ = try FolderImport.run(root: base + "/data", catalog: catalog, license: "CC0-1.0")
+    _ = try SplitCatalog.split(
+      catalog: catalog, name: "v1", plan: SplitPlan(subsets: try SplitPlan.subsets(ratios: "80/10/10"), seed: 1))
+    return (catalog, base)
+  }
+
+  @Test("folders: train/<label>/ as Keras and ImageFolder expect; hard links use no extra disk; manifest byte-identical")
+  func folders() throws {
+    let (catalog, base) = try setUp()
+    let out = base + "/export"
+    let report = try Exporter.run(
+      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", toolVersion: "test"))
+    #expect(report.files == 20 && report.copiedInsteadOfLinked == 0)
+    #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["train", "val", "test", "manifest.json"])
+    #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out + "/train")) == ["with_mask", "without_mask"])
+    let assignments = try SplitCatalog.assignments(catalog: catalog, name: "v1")
+    let trainCount = assignments.values.filter { $0 == "train" }.count
+    let inTrain = try ["with_mask", "without_mask"].map { try FileManager.default.contentsOfDirectory(atPath: out + "/train/" + $0).count }
+    #expect(inTrain.reduce(0, +) == trainCount)
+    // Hard links: the exported file is the object's inode.
+    let file = try #require(try FileManager.default.contentsOfDirectory(atPath: out + "/train/with_mask").first)
+    var a = stat()
+    var b = stat()
+    stat(out + "/train/with_mask/" + file, &a)
+    let sha = try #require(try catalog.database.scalarText("SELECT sha256 FROM images WHERE sha256 LIKE ?", [.text(String(file.prefix(16)) + "%")]))
+    stat(catalog.store.path(of: sha), &b)
+    #expect(a.st_ino == b.st_ino && a.st_nlink >= 2)
+    let manifest = try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))
+    let object = try #require(try JSONSerialization.jsonObject(with: manifest) as? [String: Any])
+    #expect(object["classes"] as? [String: Int] == ["with_mask": 0, "without_mask": 1])
+    #expect((object["files"] as? [[String: Any]])?.count == 20)
+    // Re-export: the earlier export is replaced, the manifest bytes are the same.
+    let again = try Exporter.run(
+      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", toolVersion: "test"))
+    #expect(again.replacedPreviousExport)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")) == manifest)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: base).allSatisfy { !$0.contains("datasetkit-") })
+  }
+
+  @Test("csv: data.csv with provenance; copies when asked")
+  func csv() throws {
+    let (catalog, base) = try setUp()
+    let out = base + "/csv"
+    let report = try Exporter.run(
+      catalog: catalog, request: ExportRequest(format: .csv, output: out, split: "v1", link: .copy, toolVersion: "test"))
+    #expect(report.files == 20)
+    let csv = try String(contentsOfFile: out + "/data.csv", encoding: .utf8).split(separator: "\n")
+    #expect(csv.first == "path,label,subset,sha256,source,license,url")
+    #expect(csv.count == 21)
+    #expect(csv.dropFirst().allSatisfy { $0.contains(",data,CC0-1.0,") })
+  }
+
+  @Test("a non-empty folder that is not an export is refused, untouched")
+  func foreignFolder() throws {
+    let (catalog, base) = try setUp()
+    let out = base + "/mine"
+    try TestSupport.write(Array("keep me".utf8), to: out + "/notes.txt")
+    #expect(throws: ExportError.foreignFolder(out)) {
+      try Exporter.run(catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", toolVersion: "t"))
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: out) == ["notes.txt"])
+  }
+
+  @Test("hard links fall back to copies on another file system, and say so",
+    .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+  func crossFileSystem() throws {
+    let (catalog, base) = try setUp()
+    let mountPoint = base + "/other-fs"
+    try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+    let mount = Process()
+    mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+    mount.arguments = ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mountPoint]
+    try mount.run()
+    mount.waitUntilExit()
+    try #require(mount.terminationStatus == 0)
+    defer {
+      let umount = Process()
+      umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+      umount.arguments = [mountPoint]
+      try? umount.run()
+      umount.waitUntilExit()
+    }
+    let report = try Exporter.run(
+      catalog: catalog, request: ExportRequest(format: .folders, output: mountPoint + "/out", split: "v1", toolVersion: "t"))
+    #expect(report.files == 20 && report.copiedInsteadOfLinked == 20)
+  }
+}
