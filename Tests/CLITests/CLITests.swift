@@ -234,3 +234,29 @@ struct ExportCLITests {
     #expect(try TestSupport.run(["export", "--format", "nope"], in: ws).status == 64)
   }
 }
+
+@Suite("datasetkit stats --split --html")
+struct StatsSplitCLITests {
+  @Test("subset × label × source counts in text, JSON and a self-contained HTML page")
+  func statsBySplit() throws {
+    let ws = try TestSupport.temporaryFolder() + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let data = try TestSupport.temporaryFolder() + "/d"
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 12, width: 120).enumerated() {
+      try TestSupport.write(jpeg, to: "\(data)/\(index % 3 == 0 ? "without_mask" : "with_mask")/\(index).jpg")
+    }
+    #expect(try TestSupport.run(["import", data, "--quiet"], in: ws).status == 0)
+    #expect(try TestSupport.run(["split", "--name", "v", "--ratios", "50/50"], in: ws).status == 0)
+    let html = ws + "/report.html"
+    let text = try TestSupport.run(["stats", "--split", "v", "--html", html], in: ws)
+    #expect(text.status == 0)
+    #expect(text.stdout.contains("split v: subset × label (actual/target)"))
+    #expect(text.stdout.contains("4/4"))
+    let page = try String(contentsOfFile: html, encoding: .utf8)
+    #expect(page.contains("<svg") && page.contains("with_mask") && !page.contains("<script") && !page.contains("src=\"http"))
+    let json = try #require(try TestSupport.jsonResult(try TestSupport.run(["stats", "--split", "v", "--json"], in: ws).stdout) as? [String: Any])
+    #expect(json["images"] as? Int == 12)
+    #expect((json["split"] as? [String: Any])?["subsets"] as? [String] == ["train", "test"])
+    #expect(try TestSupport.run(["stats", "--html", html], in: ws).status == 64)
+  }
+}

@@ -1,18 +1,51 @@
 import ArgumentParser
 import Catalog
 import Foundation
+import Splitter
 
 extension Datasetkit {
   struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Count images: by status, per label and per source.")
 
+    @Option(help: "Also count a split: subset × label × source, target vs actual.")
+    var split: String?
+
+    @Option(help: "Write a self-contained HTML page (bar charts) of the split's counts. Needs --split.")
+    var html: String?
+
     @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if html != nil && split == nil { throw ValidationError("--html needs --split") }
+    }
+
+    /// The catalog's counts, with a `split` member when --split is given.
+    struct Result: Encodable {
+      var catalog: CatalogStats
+      var split: SplitStats?
+
+      enum Keys: String, CodingKey { case split }
+
+      func encode(to encoder: Encoder) throws {
+        try catalog.encode(to: encoder)
+        if let split {
+          var container = encoder.container(keyedBy: Keys.self)
+          try container.encode(split, forKey: .split)
+        }
+      }
+    }
 
     func run() async throws {
       try Output.run("stats", global) {
-        try global.openCatalog().stats()
-      } text: { stats in
+        let catalog = try global.openCatalog()
+        let splitStats = try split.map { try SplitCatalog.stats(catalog: catalog, split: $0) }
+        if let html, let splitStats {
+          try Data(SplitStatsPage.render(splitStats).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+        }
+        return Result(catalog: try catalog.stats(), split: splitStats)
+      } text: { result in
+        let stats = result.catalog
         var out: [String] = []
         let statuses = stats.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         out.append("\(stats.images) images" + (statuses.isEmpty ? "" : " (" + statuses.joined(separator: ", ") + ")"))
@@ -25,6 +58,28 @@ extension Datasetkit {
           Output.table(
             ["source", "kind", "images", "files"],
             stats.sources.map { [Output.printable($0.name), $0.kind, "\($0.images)", "\($0.files)"] }))
+        if let split = result.split {
+          out.append("")
+          out.append("split \(split.split): subset × label (actual/target)")
+          out.append(
+            Output.table(
+              ["label"] + split.subsets + ["off by"],
+              split.strata.map { stratum in
+                [Output.printable(stratum.stratum.isEmpty ? "(no label)" : stratum.stratum)]
+                  + split.subsets.map { "\(stratum.actual[$0] ?? 0)/\(stratum.target[$0] ?? 0)" } + ["\(stratum.deviation)"]
+              }))
+          out.append("")
+          out.append(
+            Output.table(
+              ["source", "label"] + split.subsets,
+              split.sources.flatMap { source in
+                split.labels.filter { split.images(label: $0, source: source) > 0 }.map { label in
+                  [Output.printable(source), Output.printable(label)]
+                    + split.subsets.map { "\(split.images(subset: $0, label: label, source: source))" }
+                }
+              }, leftAligned: [0, 1]))
+          if let html { out.append("\nWrote \(html)") }
+        }
         return out.joined(separator: "\n")
       }
     }
