@@ -52,9 +52,13 @@ public struct XMLElementNode: Sendable, Hashable {
 public enum SafeXML {
   public static let defaultMaxBytes = 4 << 20
 
-  public static func parse(_ bytes: [UInt8], file: String, maxBytes: Int = defaultMaxBytes) throws
-    -> XMLElementNode
-  {
+  /// Text nodes larger than this are refused (libxml2 2.9.14 does not enforce its own 10 MB limit
+  /// on documents parsed from memory).
+  public static let defaultMaxTextBytes = 1 << 20
+
+  public static func parse(
+    _ bytes: [UInt8], file: String, maxBytes: Int = defaultMaxBytes, maxTextBytes: Int = defaultMaxTextBytes
+  ) throws -> XMLElementNode {
     if bytes.count > maxBytes {
       throw AnnotationsError.tooLarge(file: file, size: bytes.count, limit: maxBytes)
     }
@@ -85,7 +89,7 @@ public enum SafeXML {
     guard let root = xmlDocGetRootElement(document) else {
       throw AnnotationsError.invalid(file: file, line: nil, message: "document has no root element")
     }
-    return element(root)
+    return try element(root, file: file, maxTextBytes: maxTextBytes)
   }
 
   /// Refuses, before libxml2 sees them, inputs that would otherwise give a vague parse error or be
@@ -166,7 +170,7 @@ public enum SafeXML {
     return false
   }
 
-  static func element(_ node: xmlNodePtr) -> XMLElementNode {
+  static func element(_ node: xmlNodePtr, file: String, maxTextBytes: Int) throws -> XMLElementNode {
     var attributes: [XMLAttribute] = []
     var attribute = node.pointee.properties
     while let current = attribute {
@@ -185,9 +189,15 @@ public enum SafeXML {
     var child = node.pointee.children
     while let current = child {
       switch current.pointee.type {
-      case XML_ELEMENT_NODE: children.append(element(current))
+      case XML_ELEMENT_NODE: children.append(try element(current, file: file, maxTextBytes: maxTextBytes))
       case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
         if let content = current.pointee.content {
+          let length = strlen(UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
+          if length > maxTextBytes || text.utf8.count + length > maxTextBytes {
+            throw AnnotationsError.textTooLong(
+              file: file, line: Int(xmlGetLineNo(node)),
+              message: "\(length) bytes in <\(String(cString: node.pointee.name))>, over the \(maxTextBytes)-byte limit")
+          }
           let piece = String(cString: content)
           if textLine == nil, let first = piece.firstIndex(where: { !$0.isWhitespace }) {
             // libxml2 numbers a text node by the line where it ends; count back to its first word.
