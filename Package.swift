@@ -34,7 +34,7 @@ let package = Package(
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),
     .target(name: "Ingest", dependencies: ["Catalog"]),
     .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest"]),
-    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog"]),
+    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
 
     // The thin CLI.
@@ -50,7 +50,7 @@ let package = Package(
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler"]),
-    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations"]),
+    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace"]),
   ],

@@ -320,3 +320,36 @@ public enum VOCWriter {
     return out
   }
 }
+
+extension VOCObject {
+  /// The object's attributes and unknown children as one compact XML string for the catalog's
+  /// `boxes.extra_xml` (nil when there are none): `<object a="…"><after name="truncated">…</after>
+  /// <box-after name="ymax">…</box-after></object>`.
+  public var extraXML: String? {
+    guard !attributes.isEmpty || !extras.isEmpty || !boxExtras.isEmpty else { return nil }
+    func wrap(_ tag: String, _ extra: VOCExtra) -> XMLElementNode {
+      XMLElementNode(
+        name: tag, attributes: extra.after.map { [XMLAttribute(name: "name", value: $0)] } ?? [],
+        children: [extra.element])
+    }
+    let root = XMLElementNode(
+      name: "object", attributes: attributes,
+      children: extras.map { wrap("after", $0) } + boxExtras.map { wrap("box-after", $0) })
+    var out = ""
+    VOCWriter.compact(root, into: &out)
+    return out
+  }
+
+  /// Restores what `extraXML` stored.
+  public mutating func apply(extraXML: String) throws {
+    let root = try SafeXML.parse(Array(extraXML.utf8), file: "boxes.extra_xml")
+    attributes = root.attributes
+    extras = []
+    boxExtras = []
+    for wrapper in root.children {
+      guard let element = wrapper.children.first else { continue }
+      let extra = VOCExtra(after: wrapper.attribute("name"), element: element)
+      if wrapper.name == "box-after" { boxExtras.append(extra) } else { extras.append(extra) }
+    }
+  }
+}

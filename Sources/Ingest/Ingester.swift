@@ -290,12 +290,12 @@ public final class Ingester {
 }
 
 /// Fixed slots written by concurrent workers, one index each.
-final class Slots<T>: @unchecked Sendable {
+public final class Slots<T>: @unchecked Sendable {
   private var storage: [T?]
-  init(count: Int) { storage = Array(repeating: nil, count: count) }
-  subscript(index: Int) -> T? {
+  public init(count: Int) { storage = Array(repeating: nil, count: count) }
+  public subscript(index: Int) -> T? {
     get { storage.withUnsafeBufferPointer { $0[index] } }
     set { storage.withUnsafeMutableBufferPointer { $0[index] = newValue } }
   }
-  func values() -> [T] { storage.map { $0! } }
+  public func values() -> [T] { storage.map { $0! } }
 }
