@@ -35,6 +35,12 @@ public struct VOCImportReport: Sendable, Encodable {
   public init(images: IngestReport) {
     self.images = images
   }
+
+  /// The image counts are reported on their own (`IngestReport`); these keys are the annotations'.
+  enum CodingKeys: String, CodingKey {
+    case annotationFiles, documentsRecorded, documentsUnchanged, boxesAdded, classes, rejectedFiles, warnings
+    case imagesWithoutAnnotation, annotationsWithoutImage
+  }
 }
 
 /// Progress of a VOC import.

@@ -135,6 +135,12 @@ public enum VOCLayout {
 
   static func join(_ folder: String, _ name: String) -> String { folder.isEmpty ? name : folder + "/" + name }
 
+  /// True when the folder at `root` looks like a VOC dataset (see `looksLikeVOC(relativePaths:)`).
+  public static func detect(root: String) throws -> Bool {
+    let (files, _) = try FolderWalker.walk(root: root)
+    return looksLikeVOC(relativePaths: files.map { FileIO.display($0.relativePath) })
+  }
+
   /// True when a folder's files look like a VOC dataset: an annotation folder beside an image folder, or
   /// XML files named like the images next to them.
   public static func looksLikeVOC(relativePaths paths: [String]) -> Bool {
