@@ -149,7 +149,8 @@ public enum VOCReader {
       if known && child.name != "object" && seen.contains(child.name) {
         findings.append(
           VOCFinding(.warning, line: child.line, code: "duplicate-element", "a second <\(child.name)>; the first is used, this one kept as it is"))
-        document.extras.append(VOCExtra(after: previous, element: child))
+        // Anchored after the first one, so that writing keeps the first one first.
+        document.extras.append(VOCExtra(after: child.name, element: child))
         continue
       }
       guard known else {
@@ -225,7 +226,7 @@ public enum VOCReader {
       guard sizeChildren.contains(child.name), !(child.name == "width" && width != nil),
         !(child.name == "height" && height != nil), !(child.name == "depth" && depth != nil)
       else {
-        extras.append(VOCExtra(after: previous, element: child))
+        extras.append(VOCExtra(after: sizeChildren.contains(child.name) ? child.name : previous, element: child))
         findings.append(VOCFinding(.note, line: child.line, code: "unknown-element", "<\(child.name)> in <size> kept as it is"))
         continue
       }
@@ -268,7 +269,7 @@ public enum VOCReader {
     var seen: Set<String> = []
     for child in element.children {
       guard objectChildren.contains(child.name), !seen.contains(child.name) else {
-        extras.append(VOCExtra(after: previous, element: child))
+        extras.append(VOCExtra(after: objectChildren.contains(child.name) ? child.name : previous, element: child))
         let what = objectChildren.contains(child.name) ? "a second <\(child.name)>" : "<\(child.name)>"
         findings.append(VOCFinding(.note, line: child.line, code: "unknown-element", "\(what) in <object> kept as it is"))
         continue
@@ -307,7 +308,7 @@ public enum VOCReader {
     var bad = false
     for child in boxElement.children {
       guard boxChildren.contains(child.name), values[child.name] == nil else {
-        boxExtras.append(VOCExtra(after: previousCoordinate, element: child))
+        boxExtras.append(VOCExtra(after: boxChildren.contains(child.name) ? child.name : previousCoordinate, element: child))
         findings.append(VOCFinding(.note, line: child.line, code: "unknown-element", "<\(child.name)> in <bndbox> kept as it is"))
         continue
       }

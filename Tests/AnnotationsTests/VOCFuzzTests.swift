@@ -93,4 +93,20 @@ struct VOCFuzzTests {
     #expect(accepted > Self.executions / 50 && rejected > Self.executions / 2, "accepted \(accepted), rejected \(rejected)")
     #expect(roundTripFailures.isEmpty, "\(roundTripFailures.prefix(5))")
   }
+
+  @Test("a second <bndbox> or <filename> earlier than LabelImg's order stays second when written (found by the fuzzer)")
+  func duplicatesStaySecond() throws {
+    let text = """
+      <annotation><filename>a.jpg</filename><folder>f</folder><filename>b.jpg</filename>\
+      <size><width>50</width><height>50</height></size><object><name>x</name>\
+      <bndbox><xmin>1</xmin><ymin>1</ymin><xmax>10</xmax><ymax>10</ymax></bndbox><truncated>0</truncated>\
+      <bndbox><xmin>2</xmin><ymin>2</ymin><xmax>20</xmax><ymax>20</ymax></bndbox></object></annotation>
+      """
+    let first = try VOCReader.document(Array(text.utf8), file: "d.xml")
+    let again = try VOCReader.document(first.bytes(), file: "d2.xml")
+    #expect(first.filename == "a.jpg" && again.filename == "a.jpg")
+    #expect(first.objects[0].box == VOCBox(xmin: 1, ymin: 1, xmax: 10, ymax: 10))
+    #expect(again.objects[0].box == first.objects[0].box)
+    #expect(again.bytes() == first.bytes())
+  }
 }
