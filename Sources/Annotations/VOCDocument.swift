@@ -91,9 +91,9 @@ public struct VOCObject: Sendable, Hashable {
   }
 
   /// `difficult` as a flag: "1" (or any non-zero number) is difficult.
-  public var isDifficult: Bool { (difficult.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0) != 0 }
+  public var isDifficult: Bool { (difficult.flatMap(VOCReader.number) ?? 0) != 0 }
   /// `truncated` as a flag.
-  public var isTruncated: Bool { (truncated.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0) != 0 }
+  public var isTruncated: Bool { (truncated.flatMap(VOCReader.number) ?? 0) != 0 }
 }
 
 /// A Pascal VOC annotation file as LabelImg writes it, plus whatever else a file in the wild holds
@@ -159,7 +159,7 @@ public struct VOCDocument: Sendable, Hashable {
   /// The file as LabelImg writes it: no XML declaration, one tab per level (LabelImg pretty-prints with
   /// two spaces and then turns every two spaces into a tab, text included), `\n`, a final newline.
   public func bytes() -> [UInt8] {
-    Array(VOCWriter.text(of: element()).utf8)
+    VOCWriter.bytes(of: element())
   }
 
   /// The element tree `bytes()` serialises, in LabelImg's order with extras in their places.
@@ -221,9 +221,27 @@ public struct VOCDocument: Sendable, Hashable {
 public enum VOCWriter {
   /// The whole file's text, ending in a newline.
   public static func text(of root: XMLElementNode) -> String {
-    var out = ""
+    String(decoding: bytes(of: root), as: UTF8.self)
+  }
+
+  /// The whole file's bytes: pretty-printed with two spaces, then every two spaces made a tab.
+  public static func bytes(of root: XMLElementNode) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(1024)
     write(root, depth: 0, into: &out)
-    return out.replacingOccurrences(of: "  ", with: "\t")
+    var tabbed: [UInt8] = []
+    tabbed.reserveCapacity(out.count)
+    var index = 0
+    while index < out.count {
+      if out[index] == 0x20, index + 1 < out.count, out[index + 1] == 0x20 {
+        tabbed.append(0x09)
+        index += 2
+      } else {
+        tabbed.append(out[index])
+        index += 1
+      }
+    }
+    return tabbed
   }
 
   /// A coordinate as LabelImg writes it: an integer, by truncation.
@@ -234,6 +252,7 @@ public enum VOCWriter {
 
   /// Known children in their order, with each extra placed after the known element it followed.
   static func place(_ known: [(String, [XMLElementNode])], _ extras: [VOCExtra]) -> [XMLElementNode] {
+    if extras.isEmpty { return known.flatMap(\.1) }
     let knownNames = Set(known.map(\.0))
     var result = extras.filter { $0.after == nil || !knownNames.contains($0.after ?? "") }.map(\.element)
     for (name, elements) in known {
@@ -243,81 +262,86 @@ public enum VOCWriter {
     return result
   }
 
-  static func write(_ element: XMLElementNode, depth: Int, into out: inout String) {
-    let indent = String(repeating: "  ", count: depth)
-    out += indent
-    out += open(element)
+  static func write(_ element: XMLElementNode, depth: Int, into out: inout [UInt8]) {
+    for _ in 0..<depth { out += [0x20, 0x20] }
+    open(element, into: &out)
     let text = element.text
     if element.children.isEmpty {
       if text.isEmpty {
         out.removeLast()
-        out += "/>\n"
+        out += Array("/>\n".utf8)
       } else {
-        out += escapeText(text) + "</\(element.name)>\n"
+        escape(text, attribute: false, into: &out)
+        close(element, into: &out)
+        out.append(0x0A)
       }
-    } else if !text.allSatisfy(\.isWhitespace) {
+    } else if !VOCReader.isBlank(text) {
       // Mixed content: lxml does not indent inside it.
-      out += escapeText(text)
+      escape(text, attribute: false, into: &out)
       for child in element.children { compact(child, into: &out) }
-      out += "</\(element.name)>\n"
+      close(element, into: &out)
+      out.append(0x0A)
     } else {
-      out += "\n"
+      out.append(0x0A)
       for child in element.children { write(child, depth: depth + 1, into: &out) }
-      out += indent + "</\(element.name)>\n"
+      for _ in 0..<depth { out += [0x20, 0x20] }
+      close(element, into: &out)
+      out.append(0x0A)
     }
   }
 
-  static func compact(_ element: XMLElementNode, into out: inout String) {
-    out += open(element)
+  static func compact(_ element: XMLElementNode, into out: inout [UInt8]) {
+    open(element, into: &out)
     if element.children.isEmpty && element.text.isEmpty {
       out.removeLast()
-      out += "/>"
+      out += Array("/>".utf8)
       return
     }
-    out += escapeText(element.text)
+    escape(element.text, attribute: false, into: &out)
     for child in element.children { compact(child, into: &out) }
-    out += "</\(element.name)>"
+    close(element, into: &out)
   }
 
-  static func open(_ element: XMLElementNode) -> String {
-    var tag = "<" + element.name
+  static func compact(_ element: XMLElementNode) -> String {
+    var out: [UInt8] = []
+    compact(element, into: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  static func open(_ element: XMLElementNode, into out: inout [UInt8]) {
+    out.append(0x3C)
+    out += element.name.utf8
     for attribute in element.attributes {
-      tag += " \(attribute.name)=\"\(escapeAttribute(attribute.value))\""
+      out.append(0x20)
+      out += attribute.name.utf8
+      out += [0x3D, 0x22]
+      escape(attribute.value, attribute: true, into: &out)
+      out.append(0x22)
     }
-    return tag + ">"
+    out.append(0x3E)
   }
 
-  /// libxml2's text escaping as lxml uses it: `&`, `<`, `>`, and CR as a character reference.
-  static func escapeText(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\r": out += "&#13;"
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
+  static func close(_ element: XMLElementNode, into out: inout [UInt8]) {
+    out += [0x3C, 0x2F]
+    out += element.name.utf8
+    out.append(0x3E)
   }
 
-  static func escapeAttribute(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "\n": out += "&#10;"
-      case "\r": out += "&#13;"
-      case "\t": out += "&#9;"
-      default: out.unicodeScalars.append(scalar)
+  /// libxml2's escaping as lxml uses it: in text `&`, `<`, `>` and CR; in attribute values also `"`,
+  /// LF and TAB (as character references). Non-ASCII text stays raw UTF-8.
+  static func escape(_ text: String, attribute: Bool, into out: inout [UInt8]) {
+    for byte in text.utf8 {
+      switch byte {
+      case 0x26: out += Array("&amp;".utf8)
+      case 0x3C: out += Array("&lt;".utf8)
+      case 0x3E: out += Array("&gt;".utf8)
+      case 0x0D: out += Array("&#13;".utf8)
+      case 0x22 where attribute: out += Array("&quot;".utf8)
+      case 0x0A where attribute: out += Array("&#10;".utf8)
+      case 0x09 where attribute: out += Array("&#9;".utf8)
+      default: out.append(byte)
       }
     }
-    return out
   }
 }
 
@@ -335,9 +359,7 @@ extension VOCObject {
     let root = XMLElementNode(
       name: "object", attributes: attributes,
       children: extras.map { wrap("after", $0) } + boxExtras.map { wrap("box-after", $0) })
-    var out = ""
-    VOCWriter.compact(root, into: &out)
-    return out
+    return VOCWriter.compact(root)
   }
 
   /// Restores what `extraXML` stored.

@@ -98,7 +98,7 @@ public enum VOCLayout {
   /// The bare file name a `<filename>` may contribute: folders dropped, nothing that could climb out.
   public static func safeName(_ raw: String?) -> (name: String?, note: String?) {
     guard let raw else { return (nil, nil) }
-    let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+    let trimmed = String(VOCReader.trimmed(raw))
     if trimmed.isEmpty { return (nil, "empty <filename>") }
     if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) {
       return (nil, "<filename> holds control characters; not used")

@@ -39,13 +39,16 @@ public enum VOCLint {
         let (files, _) = try FolderWalker.walk(root: path)
         let relative = files.map { FileIO.display($0.relativePath) }
         let index = VOCLayout.FileIndex(paths: relative.filter { !$0.lowercased().hasSuffix(".xml") })
-        for (file, name) in zip(files, relative) where name.lowercased().hasSuffix(".xml") {
+        let xml = zip(files, relative).filter { $0.1.lowercased().hasSuffix(".xml") }
+        let slots = Slots<VOCLintFile>(count: xml.count)
+        DispatchQueue.concurrentPerform(iterations: xml.count) { position in
+          let (file, name) = xml[position]
           let display = path.hasSuffix("/") ? path + name : path + "/" + name
-          report.files.append(
-            lintFile(
-              absolute: FileIO.display(file.path), display: display, relative: name, root: path, index: index,
-              classes: classes, options: options))
+          slots[position] = lintFile(
+            absolute: FileIO.display(file.path), display: display, relative: name, root: path, index: index,
+            classes: classes, options: options)
         }
+        report.files += slots.values()
       } else {
         // A single file: its image is looked for in its folder and the image folders beside it.
         let url = URL(fileURLWithPath: path)

@@ -174,7 +174,7 @@ public enum VOCReader {
     if document.filename == nil {
       findings.append(
         VOCFinding(.warning, line: root.line, code: "missing-filename", "no <filename>; the image is looked for by the XML file's own name"))
-    } else if document.filename?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true {
+    } else if document.filename.map(isBlank) == true {
       findings.append(
         VOCFinding(.warning, line: root.child("filename")?.line, code: "missing-filename", "empty <filename>; the image is looked for by the XML file's own name"))
     }
@@ -290,11 +290,11 @@ public enum VOCReader {
           VOCFinding(.warning, line: element.line, code: "bad-flag", "<\(label)> \"\(value)\" is not 0 or 1; read as \(value == "" ? "0" : (number(value) ?? 0) != 0 ? "1" : "0")"))
       }
     }
-    guard let name, !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+    guard let name, !isBlank(name) else {
       findings.append(VOCFinding(.error, line: element.line, code: "missing-name", "an <object> without a class <name>"))
       return nil
     }
-    if name != name.trimmingCharacters(in: .whitespacesAndNewlines) {
+    if trimmed(name).count != name.unicodeScalars.count {
       findings.append(VOCFinding(.warning, line: element.line, code: "name-space", "class name \"\(name)\" has white space around it; kept as written"))
     }
     guard let boxElement else {
@@ -367,7 +367,7 @@ public enum VOCReader {
 
   /// A plain decimal number (`12`, `12.7`, `-3`, `1e2`); not hex, `nan`, `inf`, or anything that overflows.
   static func number(_ text: String) -> Double? {
-    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    let trimmed = Substring(Self.trimmed(text))
     guard !trimmed.isEmpty, trimmed.utf8.count < 64,
       trimmed.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45 }),
       let value = Double(trimmed), value.isFinite
@@ -379,10 +379,27 @@ public enum VOCReader {
     value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
   }
 
+  /// XML white space: space, tab, CR, LF.
+  static func isXMLSpace(_ scalar: Unicode.Scalar) -> Bool {
+    scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r"
+  }
+
+  /// Nothing but XML white space.
+  static func isBlank(_ text: String) -> Bool { text.unicodeScalars.allSatisfy(isXMLSpace) }
+
+  /// The text without leading and trailing XML white space.
+  static func trimmed(_ text: String) -> String.UnicodeScalarView.SubSequence {
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !isXMLSpace($0) }),
+      let last = scalars.lastIndex(where: { !isXMLSpace($0) })
+    else { return scalars[scalars.endIndex...] }
+    return scalars[first...last]
+  }
+
   /// Non-white text directly inside a container element (the damaged Kaggle file has a path there).
   static func strayText(_ element: XMLElementNode, _ findings: inout [VOCFinding]) {
-    let text = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !text.isEmpty, !element.children.isEmpty else { return }
+    guard !element.children.isEmpty, !isBlank(element.text) else { return }
+    let text = String(trimmed(element.text))
     let shown = text.count > 70 ? String(text.prefix(30)) + "…" + String(text.suffix(38)) : text
     findings.append(
       VOCFinding(.warning, line: element.textLine ?? element.line, code: "stray-text", "stray text inside <\(element.name)> ignored: \"\(shown)\""))

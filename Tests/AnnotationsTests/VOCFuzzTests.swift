@@ -83,7 +83,12 @@ struct VOCFuzzTests {
         roundTripFailures.append("run \(run): rewritten file rejected: \(again.errors.map(\.message))")
         continue
       }
-      if reread.bytes() != written { roundTripFailures.append("run \(run): second write differs") }
+      let rewritten = reread.bytes()
+      if rewritten != written {
+        let at = zip(written, rewritten).prefix { $0 == $1 }.count
+        let context = { (bytes: [UInt8]) in String(decoding: bytes[max(0, at - 60)..<min(bytes.count, at + 60)], as: UTF8.self) }
+        roundTripFailures.append("run \(run): second write differs at \(at): \(context(written)) ≠ \(context(rewritten))")
+      }
       // LabelImg turns two spaces into a tab everywhere, class names included: so does the writer.
       let before = document.objects.map { "\($0.name.replacingOccurrences(of: "  ", with: "\t"))|\(Int($0.box.xmin)),\(Int($0.box.ymin)),\(Int($0.box.xmax)),\(Int($0.box.ymax))" }
       let after = reread.objects.map { "\($0.name)|\(Int($0.box.xmin)),\(Int($0.box.ymin)),\(Int($0.box.xmax)),\(Int($0.box.ymax))" }
