@@ -179,6 +179,8 @@ public struct VOCDocument: Sendable, Hashable {
           ("depth", leaf("depth", size.depth)),
         ], size.extras)
       known.append(("size", [XMLElementNode(name: "size", children: children)]))
+    } else {
+      known.append(("size", []))
     }
     known.append(("segmented", leaf("segmented", segmented)))
     known.append(("object", objects.map { objectElement($0) }))

@@ -167,7 +167,10 @@ public enum VOCReader {
       case "path": document.path = child.text
       case "source": document.source = child
       case "segmented": document.segmented = child.text
-      case "size": document.size = readSize(child, &findings)
+      case "size":
+        document.size = readSize(child, &findings)
+        // An unusable <size> is kept as it was, so nothing is lost.
+        if document.size == nil { document.extras.append(VOCExtra(after: "size", element: child)) }
       default: objectElements.append(child)
       }
     }

@@ -87,6 +87,9 @@ struct VOCFuzzTests {
       if rewritten != written {
         let at = zip(written, rewritten).prefix { $0 == $1 }.count
         let context = { (bytes: [UInt8]) in String(decoding: bytes[max(0, at - 60)..<min(bytes.count, at + 60)], as: UTF8.self) }
+        if let dump = ProcessInfo.processInfo.environment["DSK_FUZZ_DUMP"] {
+          try? Data(input).write(to: URL(fileURLWithPath: "\(dump)/fuzz-\(run).xml"))
+        }
         roundTripFailures.append("run \(run): second write differs at \(at): \(context(written)) ≠ \(context(rewritten))")
       }
       // LabelImg turns two spaces into a tab everywhere, class names included: so does the writer.
