@@ -199,10 +199,11 @@ public enum SafeXML {
               message: "\(length) bytes in <\(String(cString: node.pointee.name))>, over the \(maxTextBytes)-byte limit")
           }
           let piece = String(cString: content)
-          if textLine == nil, let first = piece.firstIndex(where: { !$0.isWhitespace }) {
+          let utf8 = piece.utf8
+          if textLine == nil, let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) {
             // libxml2 numbers a text node by the line where it ends; count back to its first word.
-            let newlines = piece.reduce(0) { $0 + ($1 == "\n" ? 1 : 0) }
-            let leading = piece[..<first].reduce(0) { $0 + ($1 == "\n" ? 1 : 0) }
+            let newlines = utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let leading = utf8[..<first].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             textLine = max(1, Int(xmlGetLineNo(current)) - newlines + leading)
           }
           text += piece

@@ -411,13 +411,17 @@ public enum VOCReader {
   /// Why a readable file is not LabelImg's own output, in a few words.
   static func traits(_ bytes: [UInt8], _ document: VOCDocument) -> String {
     var traits: [String] = []
-    let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
-    if text.hasPrefix("<?xml") { traits.append("XML declaration") }
-    if text.hasPrefix("\n") || text.hasPrefix("\r\n") { traits.append("leading blank line") }
-    if text.contains("\r\n") { traits.append("CRLF line ends") }
-    if let line = text.split(separator: "\n").dropFirst().first(where: { $0.hasPrefix(" ") || $0.hasPrefix("\t") }) {
-      let indent = line.prefix { $0 == " " || $0 == "\t" }
-      if indent.allSatisfy({ $0 == " " }) { traits.append("\(indent.count)-space indent") }
+    let head = bytes.prefix(4096)
+    if head.starts(with: Array("<?xml".utf8)) { traits.append("XML declaration") }
+    if head.first == 0x0A || head.starts(with: [0x0D, 0x0A]) { traits.append("leading blank line") }
+    if head.contains(0x0D) { traits.append("CRLF line ends") }
+    // The indentation of the first indented line.
+    if let newline = head.dropFirst().firstIndex(where: { $0 == 0x0A }) {
+      var index = newline + 1
+      while index < head.endIndex, head[index] == 0x0A { index += 1 }
+      let start = index
+      while index < head.endIndex, head[index] == 0x20 { index += 1 }
+      if index > start && (index == head.endIndex || head[index] != 0x09) { traits.append("\(index - start)-space indent") }
     }
     if document.path == nil { traits.append("no <path>") }
     if document.source == nil { traits.append("no <source>") }
