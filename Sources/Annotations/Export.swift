@@ -154,15 +154,26 @@ public enum DatasetExport {
     for (id, sha256, fileExtension, width, height) in images {
       if !wanted.isEmpty && boxesByImage[id] == nil && !labelled.contains(id) { continue }
       let origin = firstOrigin[id]
+      // The name its annotation file gives it (so a LabelImg file is written back unchanged), else the
+      // name it first arrived with.
+      let annotated = skeletons[id].flatMap { skeletonFileName($0) }
       let fileName = uniqueName(
-        preferred: origin.map { VOCLayout.lastComponent($0.path) }, sha256: sha256, fileExtension: fileExtension,
-        used: &usedStems)
+        preferred: annotated ?? origin.map { VOCLayout.lastComponent($0.path) }, sha256: sha256,
+        fileExtension: fileExtension, used: &usedStems)
       items.append(
         ExportItem(
           imageID: id, sha256: sha256, width: width, height: height, fileName: fileName, license: origin?.license,
           boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
     }
     return ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
+  }
+
+  /// The `<filename>` of a stored VOC skeleton when it is a plain image file name.
+  static func skeletonFileName(_ skeleton: String) -> String? {
+    guard let document = try? VOCReader.document(Array(skeleton.utf8), file: "skeleton"),
+      let name = VOCLayout.safeName(document.filename).name, name == document.filename, VOCLayout.isImageName(name)
+    else { return nil }
+    return name
   }
 
   /// A file name that is safe (no folders, no control characters) and whose stem is unused.

@@ -112,9 +112,15 @@ public enum VOCReader {
     do {
       root = try SafeXML.parse(bytes, file: file, maxBytes: options.maxBytes)
     } catch let error as AnnotationsError {
+      // The finding carries the file and line itself: the message is the rest.
+      var message = error.localizedDescription
+      let line = line(of: error)
+      for prefix in [line.map { "\(file):\($0): " }, "\(file): "].compactMap({ $0 }) where message.hasPrefix(prefix) {
+        message = String(message.dropFirst(prefix.count))
+        break
+      }
       return VOCReadResult(
-        document: nil, findings: [VOCFinding(.error, line: line(of: error), code: "xml", error.localizedDescription)],
-        dialect: "other")
+        document: nil, findings: [VOCFinding(.error, line: line, code: "xml", message)], dialect: "other")
     } catch {
       return VOCReadResult(
         document: nil, findings: [VOCFinding(.error, line: nil, code: "xml", error.localizedDescription)],
