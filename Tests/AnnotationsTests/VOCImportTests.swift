@@ -168,4 +168,25 @@ struct VOCImportTests {
     #expect(!VOCLayout.looksLikeVOC(relativePaths: ["with_mask/a.jpg", "without_mask/b.jpg"]))
     #expect(!VOCLayout.looksLikeVOC(relativePaths: ["with_mask/a.jpg", "notes/pom.xml"]))
   }
+
+  @Test("an annotation file changed since the last import replaces its boxes; unchanged files are left alone")
+  func changedFile() throws {
+    let folder = try TestData.temporaryFolder("voc-changed")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let dataset = folder.appendingPathComponent("dataset")
+    try write(TinyPNG.make(width: 40, height: 30, seed: 1), to: dataset.appendingPathComponent("images/a.png"))
+    try write(TinyPNG.make(width: 40, height: 30, seed: 2), to: dataset.appendingPathComponent("images/b.png"))
+    let a = dataset.appendingPathComponent("annotations/a.xml")
+    try write(vocText(filename: "a.png", boxes: [("face", 1, 1, 10, 10), ("face", 5, 5, 20, 20)]), to: a)
+    try write(vocText(filename: "b.png", boxes: [("face", 2, 2, 9, 9)]), to: dataset.appendingPathComponent("annotations/b.xml"))
+    let catalog = try Workspace.create(at: folder.appendingPathComponent("ws").path)
+    #expect(try VOCImport.run(root: dataset.path, catalog: catalog).boxesAdded == 3)
+    try write(vocText(filename: "a.png", boxes: [("mask", 3, 3, 30, 25)]), to: a)
+    let again = try VOCImport.run(root: dataset.path, catalog: catalog)
+    #expect(again.documentsRecorded == 1 && again.documentsUnchanged == 1 && again.boxesAdded == 1)
+    let stored = try boxes(catalog)
+    #expect(stored.map(\.file) == ["annotations/b.xml", "annotations/a.xml"])
+    #expect(stored.last?.name == "mask")
+    #expect(try catalog.database.scalarInt("SELECT count(*) FROM voc_documents") == 2)
+  }
 }
