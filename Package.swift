@@ -34,11 +34,11 @@ let package = Package(
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),
     .target(name: "Ingest", dependencies: ["Catalog"]),
     .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest"]),
-    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog"]),
+    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
     .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
     .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
-    .target(name: "Export", dependencies: ["Catalog", "Splitter"]),
+    .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
 
     // The thin CLI.
     .executableTarget(
@@ -57,7 +57,7 @@ let package = Package(
     .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler"]),
-    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations"]),
+    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),

@@ -10,6 +10,24 @@ public enum AnnotationsError: LocalizedError, Equatable {
   case malformedXML(file: String, line: Int, message: String)
   /// Well-formed XML that is not what was expected.
   case invalid(file: String, line: Int?, message: String)
+  /// The file has no bytes, or only white space.
+  case empty(file: String)
+  /// The file is gzip- or zip-compressed, not XML text.
+  case compressed(file: String, format: String)
+  /// The text is not UTF-8 (a UTF-16/32 byte-order mark, or an encoding declaration naming another one).
+  case unsupportedEncoding(file: String, encoding: String)
+  /// A NUL byte, which XML text never holds.
+  case nulByte(file: String, offset: Int, line: Int)
+  /// Elements nested deeper than libxml2's limit (256 levels).
+  case tooDeep(file: String, line: Int, message: String)
+  /// One text node larger than libxml2's limit (10 MB).
+  case textTooLong(file: String, line: Int, message: String)
+  /// The document stops before its root element is closed.
+  case truncated(file: String, line: Int, message: String)
+  /// An annotation file whose content cannot be used (every problem listed, with lines).
+  case rejectedAnnotation(file: String, problems: [String])
+  /// Writing an export failed.
+  case exportFailed(path: String, message: String)
 
   public var errorDescription: String? {
     switch self {
@@ -21,6 +39,25 @@ public enum AnnotationsError: LocalizedError, Equatable {
       return "\(file):\(line): malformed XML: \(message)"
     case .invalid(let file, let line, let message):
       return "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
+    case .empty(let file):
+      return "\(file): empty file, not an annotation; remove it or write the annotation again"
+    case .compressed(let file, let format):
+      return "\(file): \(format)-compressed data, not XML text; decompress it first"
+    case .unsupportedEncoding(let file, let encoding):
+      return
+        "\(file): text in \(encoding); annotation files are read as UTF-8 only (convert with `iconv -t UTF-8` and drop the encoding declaration)"
+    case .nulByte(let file, let offset, let line):
+      return "\(file):\(line): NUL byte at offset \(offset); the file is damaged or not text"
+    case .tooDeep(let file, let line, let message):
+      return "\(file):\(line): elements nested too deeply (\(message)); not an annotation file"
+    case .textTooLong(let file, let line, let message):
+      return "\(file):\(line): a text node is too large (\(message)); not an annotation file"
+    case .truncated(let file, let line, let message):
+      return "\(file):\(line): the document is cut short (\(message)); the file is incomplete"
+    case .rejectedAnnotation(let file, let problems):
+      return "\(file): no boxes read: " + problems.joined(separator: "; ")
+    case .exportFailed(let path, let message):
+      return "\(path): export failed: \(message)"
     }
   }
 }

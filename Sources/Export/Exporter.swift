@@ -1,3 +1,4 @@
+import Annotations
 import Catalog
 import Foundation
 import Splitter
@@ -15,14 +16,18 @@ public enum LinkMode: String, Sendable, Codable, CaseIterable {
   case copy
 }
 
-/// The layouts written here: `folders` (train/<label>/… for Keras `image_dataset_from_directory` and
-/// torchvision `ImageFolder`) and `csv` (one row per image with provenance, plus the files).
-public enum ExportFormat: String, Sendable, Codable, CaseIterable {
-  case folders, csv
+/// Every export layout. `folders` (train/<label>/… for Keras `image_dataset_from_directory` and
+/// torchvision `ImageFolder`) and `csv` (one row per image with provenance, plus the files) are written
+/// here; `voc`, `yolo`, `coco` and `createml` (boxes) by the Annotations writers, one subset per split
+/// subset.
+public enum DatasetFormat: String, Sendable, Codable, CaseIterable {
+  case folders, csv, voc, yolo, coco, createml
+
+  var boxFormat: Annotations.ExportFormat? { Annotations.ExportFormat(rawValue: rawValue) }
 }
 
 public struct ExportRequest: Sendable {
-  public var format: ExportFormat
+  public var format: DatasetFormat
   public var output: String
   /// The split version to export; nil exports every active image under "all".
   public var split: String?
@@ -30,23 +35,36 @@ public struct ExportRequest: Sendable {
   /// The label view ("" = labels as imported).
   public var view: String
   public var toolVersion: String
+  /// Box formats: only images and boxes of these classes (empty: all).
+  public var labels: [String]
+  /// VOC: devkit (Annotations/, JPEGImages/, ImageSets/Main) or flat (image and XML side by side).
+  public var vocLayout: VOCExportLayout
 
-  public init(format: ExportFormat, output: String, split: String?, link: LinkMode = .hard, view: String = "", toolVersion: String) {
+  public init(
+    format: DatasetFormat, output: String, split: String?, link: LinkMode = .copy, view: String = "",
+    toolVersion: String, labels: [String] = [], vocLayout: VOCExportLayout = .devkit
+  ) {
     self.format = format
     self.output = output
     self.split = split
     self.link = link
     self.view = view
     self.toolVersion = toolVersion
+    self.labels = labels
+    self.vocLayout = vocLayout
   }
 }
 
 /// What an export wrote.
-public struct ExportReport: Sendable, Codable {
+public struct ExportSummary: Sendable, Codable {
   public var output: String
   public var format: String
   public var split: String?
   public var files: Int
+  /// Boxes written (box formats).
+  public var boxes: Int = 0
+  /// Class names in index order (the workspace's frozen table for box formats).
+  public var classes: [String] = []
   /// Per subset, per label.
   public var counts: [String: [String: Int]]
   /// Images left out because they have no label (folders need one).
@@ -98,9 +116,12 @@ struct ManifestSplit: Codable {
 /// split parameters, class → index table, each file's SHA-256 and provenance) is byte-identical for the
 /// same catalog and command.
 public enum Exporter {
-  public static func run(catalog: Catalog, request: ExportRequest) throws -> ExportReport {
+  public static func run(catalog: Catalog, request: ExportRequest) throws -> ExportSummary {
     let output = URL(fileURLWithPath: request.output).standardizedFileURL.path
     let replacing = try checkTarget(output)
+    if request.format.boxFormat != nil {
+      return try runBoxFormat(catalog: catalog, request: request, output: output, replacing: replacing)
+    }
     let db = catalog.database
     var subsets: [Int64: String] = [:]
     var splitInfo: ManifestSplit?
@@ -192,9 +213,86 @@ public enum Exporter {
       try? FileManager.default.removeItem(atPath: staging)
       throw error
     }
-    return ExportReport(
-      output: output, format: request.format.rawValue, split: request.split, files: files.count, counts: counts,
-      unlabeled: unlabeled, copiedInsteadOfLinked: copied, replacedPreviousExport: replacing)
+    return ExportSummary(
+      output: output, format: request.format.rawValue, split: request.split, files: files.count,
+      classes: Set(files.compactMap(\.label)).sorted(), counts: counts, unlabeled: unlabeled,
+      copiedInsteadOfLinked: copied, replacedPreviousExport: replacing)
+  }
+
+  /// VOC, YOLO, COCO, Create ML: the Annotations writers, with the split's subsets (train, val, test in
+  /// the plan's order) or one subset `all`; the manifest gains the tool, the split and each image's
+  /// origins.
+  static func runBoxFormat(catalog: Catalog, request: ExportRequest, output: String, replacing: Bool) throws
+    -> ExportSummary
+  {
+    guard let format = request.format.boxFormat else { throw ExportError.notAFolder(output) }
+    var plan = try DatasetExport.plan(catalog: catalog, labels: request.labels)
+    var splitInfo: [String: Any]?
+    if let name = request.split {
+      let subsets = try SplitCatalog.assignments(catalog: catalog, name: name)
+      guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
+        throw SplitterError.unknownSplit(name)
+      }
+      let items = plan.subsets.flatMap(\.items)
+      plan.subsets = summary.plan.subsets.map { subset in
+        ExportSubset(name: subset.name, items: items.filter { subsets[$0.imageID] == subset.name })
+      }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      let planJSON = try JSONSerialization.jsonObject(with: try encoder.encode(summary.plan))
+      splitInfo = ["name": name, "createdAt": summary.createdAt, "plan": planJSON]
+    }
+    let staging = output + ".datasetkit-export-\(getpid())"
+    try? FileManager.default.removeItem(atPath: staging)
+    do {
+      let link: ExportLink = request.link == .hard ? .hard : request.link == .sym ? .sym : .copy
+      let report = try DatasetExport.write(
+        plan, format: format, to: staging, store: catalog.store, link: link, vocLayout: request.vocLayout)
+      // Provenance in the manifest: the tool, the split, every origin of every image.
+      var origins: [String: [[String: Any]]] = [:]
+      for (sha, source, path, license, url) in try catalog.database.rows(
+        """
+        SELECT i.sha256, s.name, o.rel_path, COALESCE(o.license, s.license), o.url FROM image_origins o
+        JOIN sources s ON s.id = o.source_id JOIN images i ON i.id = o.image_id ORDER BY i.sha256, s.name, o.rel_path
+        """, [], { ($0.text(0) ?? "", $0.text(1) ?? "", $0.text(2) ?? "", $0.text(3), $0.text(4)) })
+      {
+        var origin: [String: Any] = ["source": source, "path": path]
+        if let license { origin["license"] = license }
+        if let url { origin["url"] = url }
+        origins[sha, default: []].append(origin)
+      }
+      let manifestPath = staging + "/manifest.json"
+      if let data = FileManager.default.contents(atPath: manifestPath),
+        var manifest = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+      {
+        manifest["schemaVersion"] = 1
+        manifest["tool"] = "datasetkit \(request.toolVersion)"
+        manifest["split"] = splitInfo ?? NSNull()
+        if let images = manifest["images"] as? [[String: Any]] {
+          manifest["images"] = images.map { entry -> [String: Any] in
+            var entry = entry
+            entry["origins"] = origins[entry["sha256"] as? String ?? ""] ?? []
+            return entry
+          }
+        }
+        let bytes = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        try bytes.write(to: URL(fileURLWithPath: manifestPath))
+      }
+      try swapIn(staging, output, replacing: replacing)
+      var counts: [String: [String: Int]] = [:]
+      for subset in plan.subsets {
+        for item in subset.items {
+          for name in Set(item.boxes.map(\.className)) { counts[subset.name, default: [:]][name, default: 0] += 1 }
+          if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
+        }
+      }
+      return ExportSummary(
+        output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
+        classes: report.classes, counts: counts, unlabeled: 0, copiedInsteadOfLinked: 0, replacedPreviousExport: replacing)
+    } catch {
+      try? FileManager.default.removeItem(atPath: staging)
+      throw error
+    }
   }
 
   /// True when `output` holds an earlier datasetkit export (to be replaced); throws for a non-empty

@@ -316,11 +316,11 @@ func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -
 /// Fixed slots written by concurrent workers, one index each. A raw allocation: an Array's
 /// `withUnsafeMutableBufferPointer` briefly moves the array out of its property, which races when
 /// several threads call it at once.
-final class Slots<T>: @unchecked Sendable {
+public final class Slots<T>: @unchecked Sendable {
   private let storage: UnsafeMutablePointer<T?>
   private let count: Int
 
-  init(count: Int) {
+  public init(count: Int) {
     self.count = count
     storage = UnsafeMutablePointer<T?>.allocate(capacity: max(1, count))
     storage.initialize(repeating: nil, count: max(1, count))
@@ -331,10 +331,10 @@ final class Slots<T>: @unchecked Sendable {
     storage.deallocate()
   }
 
-  subscript(index: Int) -> T? {
+  public subscript(index: Int) -> T? {
     get { storage[index] }
     set { storage[index] = newValue }
   }
 
-  func values() -> [T] { (0..<count).compactMap { storage[$0] } }
+  public func values() -> [T] { (0..<count).compactMap { storage[$0] } }
 }

@@ -49,7 +49,7 @@ struct SafeXMLTests {
   @Test("malformed XML names the file and line; oversized files are refused unread")
   func malformed() {
     do {
-      _ = try SafeXML.parse(Array("<annotation>\n<object>\n</annotation>".utf8), file: "bad.xml")
+      _ = try SafeXML.parse(Array("<annotation>\n<object>\n</size>\n</annotation>".utf8), file: "bad.xml")
       Issue.record("expected an error")
     } catch let error as AnnotationsError {
       guard case .malformedXML(let file, let line, _) = error else {

@@ -26,7 +26,7 @@ struct ExportTests {
     let (catalog, base) = try setUp()
     let out = base + "/export"
     let report = try Exporter.run(
-      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", toolVersion: "test"))
+      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", link: .hard, toolVersion: "test"))
     #expect(report.files == 20 && report.copiedInsteadOfLinked == 0)
     #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["train", "val", "test", "manifest.json"])
     #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out + "/train")) == ["with_mask", "without_mask"])
@@ -48,7 +48,7 @@ struct ExportTests {
     #expect((object["files"] as? [[String: Any]])?.count == 20)
     // Re-export: the earlier export is replaced, the manifest bytes are the same.
     let again = try Exporter.run(
-      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", toolVersion: "test"))
+      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", link: .hard, toolVersion: "test"))
     #expect(again.replacedPreviousExport)
     #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")) == manifest)
     #expect(try FileManager.default.contentsOfDirectory(atPath: base).allSatisfy { !$0.contains("datasetkit-") })
@@ -98,7 +98,7 @@ struct ExportTests {
       umount.waitUntilExit()
     }
     let report = try Exporter.run(
-      catalog: catalog, request: ExportRequest(format: .folders, output: mountPoint + "/out", split: "v1", toolVersion: "t"))
+      catalog: catalog, request: ExportRequest(format: .folders, output: mountPoint + "/out", split: "v1", link: .hard, toolVersion: "t"))
     #expect(report.files == 20 && report.copiedInsteadOfLinked == 20)
   }
 }

@@ -6,32 +6,55 @@ import Foundation
 extension Datasetkit {
   struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Write a split (or every active image) as a training-ready tree with a manifest.",
+      abstract: "Write a split (or every active image) for training: folders, CSV, VOC, YOLO, COCO, Create ML.",
       discussion: """
-        folders: <subset>/<label>/<sha>.jpg, as Keras image_dataset_from_directory and torchvision
+        With --split V every subset of the split is exported (train/val/test or folds); without, every
+        active image is one subset `all`.
+        folders: <subset>/<label>/<sha>.<ext>, as Keras image_dataset_from_directory and torchvision
         ImageFolder read it (<label>/… without --split). csv: images/<subset>/… plus data.csv
-        (path,label,subset,sha256,source,license,url). Every export writes manifest.json: tool version,
-        split parameters, class → index table, each file's SHA-256 and provenance; the same catalog and
-        command give the same bytes. A non-empty folder that is not an earlier export is refused; an
-        earlier export is replaced whole.
+        (path,label,subset,sha256,source,license,url).
+        voc: LabelImg's exact format (a LabelImg file imported comes back byte for byte); --voc-layout devkit
+        (Annotations/, JPEGImages/, ImageSets/Main/<subset>.txt) or flat. yolo: images/<subset>/,
+        labels/<subset>/, classes.txt, an Ultralytics data.yaml. coco: annotations/instances_<subset>.json.
+        createml: <subset>/annotations.json. Class indices (YOLO index, COCO id = index + 1) are frozen per
+        workspace, so every export and re-run agrees.
+        Every export writes manifest.json (tool version, split parameters, class table, each file's SHA-256
+        and provenance); the same catalog and command give the same manifest bytes. The export is built
+        beside --out and swapped in whole; a non-empty folder that is not an earlier export is refused.
         """)
 
-    @Option(help: "The split version to export (default: every active image).")
+    @Option(help: "The split version to export (default: every active image, as subset `all`).")
     var split: String?
 
-    @Option(help: "Layout: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var format: ExportFormat = .folders
+    @Option(help: "Layout: \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: DatasetFormat = .folders
 
     @Option(help: "The output folder (default: exports/<split or all>-<format> in the workspace).")
     var out: String?
 
-    @Option(help: "hard (no extra disk; copies across file systems), sym or copy.")
-    var link: LinkMode = .hard
+    @Option(
+      help: "copy, hard (no extra disk; copies across file systems) or sym. Hard and sym links point into the object store: do not edit those files in place."
+    )
+    var link: LinkMode = .copy
 
-    @Option(help: "The label view (default: the labels as imported).")
+    @Option(help: "Box formats: only images and boxes of this class (repeatable).")
+    var label: [String] = []
+
+    @Option(help: "VOC layout: devkit or flat.")
+    var vocLayout: String = "devkit"
+
+    @Option(help: "The label view for folders and csv (default: the labels as imported).")
     var view: String = ""
 
     @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if !["devkit", "flat"].contains(vocLayout) { throw ValidationError("--voc-layout takes devkit or flat") }
+      if vocLayout != "devkit" && format != .voc { throw ValidationError("--voc-layout applies to --format voc only") }
+      if !label.isEmpty && (format == .folders || format == .csv) {
+        throw ValidationError("--label applies to the box formats (voc, yolo, coco, createml)")
+      }
+    }
 
     func run() async throws {
       try Output.run("export", global) {
@@ -40,17 +63,26 @@ extension Datasetkit {
         return try Exporter.run(
           catalog: catalog,
           request: ExportRequest(
-            format: format, output: output, split: split, link: link, view: view, toolVersion: Datasetkit.version))
-      } text: { (report: ExportReport) in
-        var lines = ["Exported \(report.files) images to \(report.output) (\(report.format)\(report.split.map { ", split \($0)" } ?? ""))"]
+            format: format, output: output, split: split, link: link, view: view, toolVersion: Datasetkit.version,
+            labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit))
+      } text: { (report: ExportSummary) in
+        var lines: [String] = []
+        let what = report.boxes > 0 || !["folders", "csv"].contains(report.format)
+          ? "\(report.files) images and \(report.boxes) boxes as \(report.format)" : "\(report.files) images as \(report.format)"
+        lines.append("Exported \(what) to \(report.output)\(report.split.map { " (split \($0))" } ?? "")")
         let subsets = report.counts.keys.sorted()
         let labels = Set(report.counts.values.flatMap(\.keys)).sorted()
         lines.append(
           Output.table(
-            ["label"] + subsets, labels.map { label in [label.isEmpty ? "(no label)" : label] + subsets.map { "\(report.counts[$0]?[label] ?? 0)" } }))
+            ["label"] + subsets,
+            labels.map { label in [label.isEmpty ? "(no label)" : Output.printable(label)] + subsets.map { "\(report.counts[$0]?[label] ?? 0)" } }))
+        if !report.classes.isEmpty {
+          lines.append("Classes (index: name): " + report.classes.enumerated().map { "\($0): \(Output.printable($1))" }.joined(separator: ", "))
+        }
         if report.unlabeled > 0 { lines.append("\(report.unlabeled) images without a label left out (folders need one)") }
         if report.copiedInsteadOfLinked > 0 {
-          lines.append("\(report.copiedInsteadOfLinked) files copied: the export is on another file system than the workspace, so hard links were not possible")
+          lines.append(
+            "\(report.copiedInsteadOfLinked) files copied: the export is on another file system than the workspace, so hard links were not possible")
         }
         if report.replacedPreviousExport { lines.append("(replaced the earlier export in that folder)") }
         return lines.joined(separator: "\n")
@@ -59,5 +91,5 @@ extension Datasetkit {
   }
 }
 
-extension ExportFormat: ExpressibleByArgument {}
+extension DatasetFormat: ExpressibleByArgument {}
 extension LinkMode: ExpressibleByArgument {}

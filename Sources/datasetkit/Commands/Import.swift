@@ -1,3 +1,4 @@
+import Annotations
 import ArgumentParser
 import Catalog
 import Foundation
@@ -14,10 +15,15 @@ extension Datasetkit {
         more than --max-pixels is refused, a truncated file is stored but quarantined.
         Importing the same folder again adds nothing; the same bytes from two sources are one image with
         two origins.
+        Layout `voc`: Pascal VOC XML (LabelImg, the Kaggle face-mask set, the VOC devkit) in an
+        `annotations/` folder beside `images/`, or next to the images. Each XML's <filename> is looked up
+        inside the folder only (never <path>, never `..`); its boxes are stored with origin `voc`. A file
+        with an impossible box imports none of its boxes; boxes a few pixels past the edge are clamped.
+        `auto` picks `voc` when the folder looks like one, else `folders`.
         """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
-      case auto, folders
+      case auto, folders, voc
     }
 
     @Argument(help: "Folders to import.")
@@ -47,6 +53,7 @@ extension Datasetkit {
       var layoutGuessed: Bool
       var path: String
       var report: IngestReport
+      var annotations: VOCImportReport?
     }
 
     func run() async throws {
@@ -58,6 +65,21 @@ extension Datasetkit {
         for path in paths {
           let bar = ProgressBar("importing", global)
           defer { bar.finish() }
+          let chosen = layout == .auto ? (try VOCLayout.detect(root: path) ? Layout.voc : .folders) : layout
+          if chosen == .voc {
+            let report = try VOCImport.run(
+              root: path, catalog: catalog, name: name, license: license, options: options
+            ) { progress in
+              if case .images(let progress) = progress {
+                bar.update(progress.processed, of: progress.total, detail: "images")
+              }
+            }
+            results.append(
+              Result(
+                layout: chosen.rawValue, layoutGuessed: layout == .auto, path: path, report: report.images,
+                annotations: report))
+            continue
+          }
           let report = try FolderImport.run(
             root: path, catalog: catalog, name: name, license: license, options: options
           ) { progress in
@@ -117,6 +139,21 @@ extension Datasetkit {
       list("Not images", r.notImages)
       list("Unreadable", r.errors)
       list("Not followed", r.walkSkipped.map { FileIssue(path: $0.path, reason: $0.reason) })
+      if let a = result.annotations {
+        lines.append(
+          "Annotations: \(a.annotationFiles) files, \(a.documentsRecorded) recorded, \(a.documentsUnchanged) unchanged, \(a.boxesAdded) boxes added")
+        if !a.classes.isEmpty {
+          lines.append(
+            "Boxes by class: " + a.classes.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) \($0.value)" }
+              .joined(separator: ", "))
+        }
+        list("Annotation files rejected (none of their boxes imported)", a.rejectedFiles)
+        list(
+          "Warnings",
+          a.warnings.map { FileIssue(path: $0.file + ($0.line.map { ":\($0)" } ?? ""), reason: $0.message) })
+        list("Annotation files without their image", a.annotationsWithoutImage)
+        list("Images without an annotation file", a.imagesWithoutAnnotation.map { FileIssue(path: $0, reason: "no XML names it") })
+      }
       if !r.oddNames.isEmpty {
         lines.append("Names that are not plain UTF-8 text (kept byte for byte):")
         for name in r.oddNames.prefix(limit) { lines.append("  \(Output.printable(name))") }

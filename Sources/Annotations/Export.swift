@@ -1,0 +1,521 @@
+import Catalog
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Export formats.
+public enum ExportFormat: String, Sendable, Codable, CaseIterable {
+  /// Pascal VOC as LabelImg writes it (devkit layout or image + XML side by side).
+  case voc
+  /// One txt per image, `classes.txt`, an Ultralytics `data.yaml`.
+  case yolo
+  /// One COCO detection JSON per subset.
+  case coco
+  /// Apple Create ML object-detection JSON, one per subset.
+  case createml
+}
+
+/// A box to export.
+public struct ExportBox: Sendable, Hashable {
+  public var id: Int64
+  public var className: String
+  public var box: VOCBox
+  public var difficult: Bool
+  public var truncated: Bool
+  public var pose: String?
+  public var extraXML: String?
+  /// `voc` for boxes read from an annotation file (written back as they were), else a detector or review.
+  public var origin: String
+}
+
+/// An image to export.
+public struct ExportItem: Sendable {
+  public var imageID: Int64
+  public var sha256: String
+  public var width: Int
+  public var height: Int
+  /// The file name in the export, unique in it (case-insensitively, stem included).
+  public var fileName: String
+  public var license: String?
+  public var boxes: [ExportBox]
+  /// The VOC file this image was imported with, without its objects (written back byte for byte).
+  public var vocSkeleton: String?
+
+  public var stem: String {
+    guard let dot = fileName.lastIndex(of: ".") else { return fileName }
+    return String(fileName[..<dot])
+  }
+}
+
+/// A named subset of the export (`train`, `val`, `test` once splits exist; `all` until then).
+public struct ExportSubset: Sendable {
+  public var name: String
+  public var items: [ExportItem]
+
+  public init(name: String, items: [ExportItem]) {
+    self.name = name
+    self.items = items
+  }
+}
+
+/// What to write: subsets of images and the class list with frozen indices.
+public struct ExportPlan: Sendable {
+  public var subsets: [ExportSubset]
+  /// Every class of the workspace by frozen index (YOLO index; COCO category id = index + 1).
+  public var classes: [String]
+}
+
+/// How image files are placed in the export.
+public enum ExportLink: String, Sendable, Codable, CaseIterable {
+  case copy, hard, sym
+}
+
+/// The VOC layout of an export.
+public enum VOCExportLayout: String, Sendable, Codable, CaseIterable {
+  /// `Annotations/`, `JPEGImages/`, `ImageSets/Main/<subset>.txt`, like the VOC devkit.
+  case devkit
+  /// Image and XML side by side, as LabelImg saves them by default.
+  case flat
+}
+
+/// What an export wrote.
+public struct ExportReport: Sendable, Codable {
+  public var format: ExportFormat
+  public var out: String
+  public var images = 0
+  public var boxes = 0
+  public var subsets: [String: Int] = [:]
+  public var classes: [String] = []
+  public var boxesByClass: [String: Int] = [:]
+  public var files = 0
+}
+
+/// Exports the catalog's images and boxes as VOC, YOLO, COCO or Create ML.
+///
+/// `plan` picks the images (the whole catalog or some labels, one subset named `all`; a split issue
+/// passes its own subsets to `write`). `write` builds the export in a temporary folder beside `out` and
+/// renames it into place, so `out` is either complete or absent.
+public enum DatasetExport {
+  /// The whole catalog (active images), or only images and boxes of `labels`, as one subset.
+  public static func plan(catalog: Catalog, labels: [String] = [], subsetName: String = "all") throws -> ExportPlan {
+    let classes = try catalog.frozenClassIndices()
+    let wanted = Set(labels)
+    var boxesByImage: [Int64: [ExportBox]] = [:]
+    var seen: Set<String> = []
+    let boxes = try catalog.database.rows(
+      """
+      SELECT b.id, b.image_id, c.name, b.xmin, b.ymin, b.xmax, b.ymax, b.difficult, b.truncated, b.pose,
+        b.extra_xml, b.origin
+      FROM boxes b JOIN classes c ON c.id = b.class_id
+      WHERE b.status != 'rejected' ORDER BY b.id
+      """
+    ) { row in
+      (
+        row.int64(1),
+        ExportBox(
+          id: row.int64(0), className: row.text(2) ?? "",
+          box: VOCBox(xmin: row.double(3), ymin: row.double(4), xmax: row.double(5), ymax: row.double(6)),
+          difficult: row.int(7) != 0, truncated: row.int(8) != 0, pose: row.text(9), extraXML: row.text(10),
+          origin: row.text(11) ?? "")
+      )
+    }
+    for (imageID, box) in boxes where wanted.isEmpty || wanted.contains(box.className) {
+      // The same box from two sources is exported once.
+      let key = "\(imageID)|\(box.className)|\(box.box.xmin),\(box.box.ymin),\(box.box.xmax),\(box.box.ymax)"
+      guard seen.insert(key).inserted else { continue }
+      boxesByImage[imageID, default: []].append(box)
+    }
+    var labelled: Set<Int64> = []
+    if !wanted.isEmpty {
+      let rows = try catalog.database.rows(
+        "SELECT l.image_id, c.name FROM image_labels l JOIN classes c ON c.id = l.class_id"
+      ) { ($0.int64(0), $0.text(1) ?? "") }
+      for (imageID, name) in rows where wanted.contains(name) { labelled.insert(imageID) }
+    }
+    var skeletons: [Int64: String] = [:]
+    for (imageID, skeleton) in try catalog.database.rows(
+      "SELECT image_id, skeleton_xml FROM voc_documents ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "") })
+    {
+      skeletons[imageID] = skeleton
+    }
+    var firstOrigin: [Int64: (path: String, license: String?)] = [:]
+    for (imageID, path, license) in try catalog.database.rows(
+      "SELECT image_id, rel_path, license FROM image_origins ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "", $0.text(2)) })
+    where firstOrigin[imageID] == nil {
+      firstOrigin[imageID] = (path, license)
+    }
+    var items: [ExportItem] = []
+    var usedStems: Set<String> = []
+    let images = try catalog.database.rows(
+      "SELECT id, sha256, extension, width, height FROM images WHERE status = 'active' ORDER BY id"
+    ) { ($0.int64(0), $0.text(1) ?? "", $0.text(2) ?? "jpg", $0.int(3), $0.int(4)) }
+    for (id, sha256, fileExtension, width, height) in images {
+      if !wanted.isEmpty && boxesByImage[id] == nil && !labelled.contains(id) { continue }
+      let origin = firstOrigin[id]
+      // The name its annotation file gives it (so a LabelImg file is written back unchanged), else the
+      // name it first arrived with.
+      let annotated = skeletons[id].flatMap { skeletonFileName($0) }
+      let fileName = uniqueName(
+        preferred: annotated ?? origin.map { VOCLayout.lastComponent($0.path) }, sha256: sha256,
+        fileExtension: fileExtension, used: &usedStems)
+      items.append(
+        ExportItem(
+          imageID: id, sha256: sha256, width: width, height: height, fileName: fileName, license: origin?.license,
+          boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
+    }
+    return ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
+  }
+
+  /// The `<filename>` of a stored VOC skeleton when it is a plain image file name.
+  static func skeletonFileName(_ skeleton: String) -> String? {
+    guard let document = try? VOCReader.document(Array(skeleton.utf8), file: "skeleton"),
+      let name = VOCLayout.safeName(document.filename).name, name == document.filename, VOCLayout.isImageName(name)
+    else { return nil }
+    return name
+  }
+
+  /// A file name that is safe (no folders, no control characters) and whose stem is unused.
+  static func uniqueName(preferred: String?, sha256: String, fileExtension: String, used: inout Set<String>) -> String {
+    var name = preferred ?? ""
+    if name.isEmpty || name.hasPrefix(".") || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "/" || $0 == "\\" })
+      || !VOCLayout.isImageName(name)
+    {
+      name = String(sha256.prefix(16)) + "." + fileExtension
+    }
+    let dot = name.lastIndex(of: ".") ?? name.endIndex
+    var stem = String(name[..<dot])
+    let ext = String(name[dot...])
+    if used.contains(stem.lowercased()) { stem += "-" + sha256.prefix(8) }
+    var counter = 2
+    let base = stem
+    while used.contains(stem.lowercased()) {
+      stem = "\(base)-\(counter)"
+      counter += 1
+    }
+    used.insert(stem.lowercased())
+    return stem + ext
+  }
+
+  /// Writes `plan` in `format` to `out`, which must not exist or be an empty folder.
+  public static func write(
+    _ plan: ExportPlan, format: ExportFormat, to out: String, store: ObjectStore, link: ExportLink = .copy,
+    vocLayout: VOCExportLayout = .devkit
+  ) throws -> ExportReport {
+    let final = URL(fileURLWithPath: out).standardizedFileURL.path
+    var info = stat()
+    if stat(final, &info) == 0 {
+      let isFolder = (info.st_mode & S_IFMT) == S_IFDIR
+      let entries = (try? FileManager.default.contentsOfDirectory(atPath: final)) ?? []
+      guard isFolder, entries.isEmpty else {
+        throw AnnotationsError.exportFailed(
+          path: final, message: "already exists and is not an empty folder; choose a new --out or remove it")
+      }
+    }
+    let parent = URL(fileURLWithPath: final).deletingLastPathComponent().path
+    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    let staging = parent + "/.\(URL(fileURLWithPath: final).lastPathComponent).partial-\(getpid())"
+    try? FileManager.default.removeItem(atPath: staging)
+    try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+    var report = ExportReport(format: format, out: final)
+    report.classes = plan.classes
+    do {
+      let writer = ExportWriter(root: staging, finalRoot: final, store: store, link: link)
+      switch format {
+      case .voc: try writer.voc(plan, layout: vocLayout)
+      case .yolo: try writer.yolo(plan)
+      case .coco: try writer.coco(plan)
+      case .createml: try writer.createML(plan)
+      }
+      try writer.manifest(plan, format: format)
+      report.files = writer.files
+      if stat(final, &info) == 0 { rmdir(final) }
+      if rename(staging, final) != 0 {
+        throw AnnotationsError.exportFailed(path: final, message: "cannot move the export into place: \(String(cString: strerror(errno)))")
+      }
+    } catch {
+      try? FileManager.default.removeItem(atPath: staging)
+      if let error = error as? AnnotationsError { throw error }
+      throw AnnotationsError.exportFailed(path: final, message: error.localizedDescription)
+    }
+    for subset in plan.subsets {
+      report.subsets[subset.name] = subset.items.count
+      report.images += subset.items.count
+      for item in subset.items {
+        report.boxes += item.boxes.count
+        for box in item.boxes { report.boxesByClass[box.className, default: 0] += 1 }
+      }
+    }
+    return report
+  }
+}
+
+/// Writes the files of one export into a staging folder.
+final class ExportWriter {
+  let root: String
+  let finalRoot: String
+  let store: ObjectStore
+  let link: ExportLink
+  var files = 0
+
+  init(root: String, finalRoot: String, store: ObjectStore, link: ExportLink) {
+    self.root = root
+    self.finalRoot = finalRoot
+    self.store = store
+    self.link = link
+  }
+
+  func folder(_ relative: String) throws {
+    try FileManager.default.createDirectory(atPath: root + "/" + relative, withIntermediateDirectories: true)
+  }
+
+  func file(_ relative: String, _ bytes: [UInt8]) throws {
+    try FileIO.writeNew(path: Array((root + "/" + relative).utf8), bytes: bytes.withUnsafeBytes { $0 })
+    files += 1
+  }
+
+  func file(_ relative: String, _ text: String) throws { try file(relative, Array(text.utf8)) }
+
+  /// Places an image: copied, hard-linked (falls back to a copy across file systems) or symlinked to
+  /// the object store.
+  func image(_ item: ExportItem, at relative: String) throws {
+    let source = store.path(of: item.sha256)
+    let target = root + "/" + relative
+    switch link {
+    case .sym:
+      if symlink(source, target) != 0 {
+        throw AnnotationsError.exportFailed(path: target, message: "symlink: \(String(cString: strerror(errno)))")
+      }
+    case .hard:
+      if Glibc.link(source, target) == 0 { break }
+      fallthrough
+    case .copy:
+      let bytes = try store.read(item.sha256)
+      try file(relative, bytes)
+      return
+    }
+    files += 1
+  }
+
+  // MARK: VOC
+
+  func voc(_ plan: ExportPlan, layout: VOCExportLayout) throws {
+    let imageFolder = layout == .devkit ? "JPEGImages" : ""
+    let annotationFolder = layout == .devkit ? "Annotations" : ""
+    if layout == .devkit {
+      try folder("JPEGImages")
+      try folder("Annotations")
+      try folder("ImageSets/Main")
+    }
+    func join(_ folder: String, _ name: String) -> String { folder.isEmpty ? name : folder + "/" + name }
+    for subset in plan.subsets {
+      for item in subset.items {
+        try image(item, at: join(imageFolder, item.fileName))
+        let document = try Self.vocDocument(
+          item, folder: imageFolder.isEmpty ? URL(fileURLWithPath: finalRoot).lastPathComponent : imageFolder,
+          path: finalRoot + "/" + join(imageFolder, item.fileName))
+        try file(join(annotationFolder, item.stem + ".xml"), document.bytes())
+      }
+      if layout == .devkit {
+        try file("ImageSets/Main/\(subset.name).txt", subset.items.map { $0.stem + "\n" }.joined())
+      }
+    }
+  }
+
+  /// The LabelImg document of an image: its imported file's skeleton when there is one (so a LabelImg
+  /// file comes back byte for byte), else a new LabelImg document; boxes from elsewhere are converted
+  /// the way LabelImg saves them (integers, min ≥ 1, inside the image, truncated by its rule).
+  static func vocDocument(_ item: ExportItem, folder: String, path: String) throws -> VOCDocument {
+    var document: VOCDocument
+    if let skeleton = item.vocSkeleton, let read = try? VOCReader.document(Array(skeleton.utf8), file: "skeleton") {
+      document = read
+      if document.filename != item.fileName { document.filename = item.fileName }
+      if document.size == nil || document.size?.width == 0 {
+        document.size = VOCSize(width: item.width, height: item.height)
+      }
+      // LabelImg always writes these; a foreign file gains them.
+      if document.folder == nil { document.folder = folder }
+      if document.path == nil { document.path = path }
+      if document.source == nil { document.source = VOCDocument.labelImgSource }
+      if document.segmented == nil { document.segmented = "0" }
+    } else {
+      document = VOCDocument.labelImg(
+        folder: folder, filename: item.fileName, path: path, width: item.width, height: item.height)
+    }
+    let width = document.size?.width ?? item.width
+    let height = document.size?.height ?? item.height
+    document.objects = try item.boxes.map { box in
+      if box.origin == "voc" {
+        var object = VOCObject(
+          name: box.className, box: box.box, pose: box.pose, truncated: box.truncated ? "1" : "0",
+          difficult: box.difficult ? "1" : "0")
+        if let extra = box.extraXML { try object.apply(extraXML: extra) }
+        return object
+      }
+      return VOCObject(
+        name: box.className, box: box.box.labelImgIntegers(width: width, height: height),
+        difficult: box.difficult ? "1" : "0")
+    }
+    return document
+  }
+
+  // MARK: YOLO
+
+  func yolo(_ plan: ExportPlan) throws {
+    let index = Dictionary(uniqueKeysWithValues: plan.classes.enumerated().map { ($1, $0) })
+    for subset in plan.subsets {
+      try folder("images/\(subset.name)")
+      try folder("labels/\(subset.name)")
+      for item in subset.items {
+        try image(item, at: "images/\(subset.name)/\(item.fileName)")
+        var lines = ""
+        for box in item.boxes {
+          guard let classIndex = index[box.className] else { continue }
+          lines += YOLOFormat.line(classIndex: classIndex, box: box.box, width: item.width, height: item.height)
+        }
+        try file("labels/\(subset.name)/\(item.stem).txt", lines)
+      }
+    }
+    try file("classes.txt", plan.classes.map { $0 + "\n" }.joined())
+    let names = plan.subsets.map(\.name)
+    let train = names.contains("train") ? "train" : names.first ?? "all"
+    let val = names.contains("val") ? "val" : train
+    var yaml = "# Written by datasetkit export --format yolo. Class indices are frozen per workspace.\n"
+    if val == train && !names.contains("val") {
+      yaml += "# No split yet: val is the same images as train (run `datasetkit split`).\n"
+    }
+    yaml += "path: \(YOLOFormat.quote(finalRoot))\ntrain: images/\(train)\nval: images/\(val)\n"
+    if names.contains("test") { yaml += "test: images/test\n" }
+    yaml += "names:\n"
+    for (number, name) in plan.classes.enumerated() { yaml += "  \(number): \(YOLOFormat.quote(name))\n" }
+    try file("data.yaml", yaml)
+  }
+
+  // MARK: COCO
+
+  func coco(_ plan: ExportPlan) throws {
+    try folder("annotations")
+    let categories = plan.classes.enumerated().map { COCOFile.Category(id: $0 + 1, name: $1, supercategory: "none") }
+    let categoryID = Dictionary(uniqueKeysWithValues: categories.map { ($0.name, $0.id) })
+    for subset in plan.subsets {
+      try folder("images/\(subset.name)")
+      var licenses: [String] = []
+      var images: [COCOFile.Image] = []
+      var annotations: [COCOFile.Annotation] = []
+      for item in subset.items {
+        try image(item, at: "images/\(subset.name)/\(item.fileName)")
+        var licenseID: Int?
+        if let license = item.license {
+          if !licenses.contains(license) { licenses.append(license) }
+          licenseID = (licenses.firstIndex(of: license) ?? 0) + 1
+        }
+        images.append(
+          COCOFile.Image(id: Int(item.imageID), file_name: item.fileName, width: item.width, height: item.height, license: licenseID))
+        for box in item.boxes {
+          guard let category = categoryID[box.className] else { continue }
+          let clamped = COCOFile.clamp(box.box, width: item.width, height: item.height)
+          let w = clamped.xmax - clamped.xmin
+          let h = clamped.ymax - clamped.ymin
+          annotations.append(
+            COCOFile.Annotation(
+              id: Int(box.id), image_id: Int(item.imageID), category_id: category, bbox: [clamped.xmin, clamped.ymin, w, h],
+              area: w * h, iscrowd: 0, segmentation: []))
+        }
+      }
+      let document = COCOFile(
+        info: COCOFile.Info(
+          description: "datasetkit export, subset \(subset.name)", version: "1.0", year: Calendar(identifier: .gregorian).component(.year, from: Date()),
+          contributor: "datasetkit", date_created: Timestamp.now()),
+        licenses: licenses.enumerated().map { COCOFile.License(id: $0 + 1, name: $1, url: "") },
+        images: images, annotations: annotations, categories: categories)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      try file("annotations/instances_\(subset.name).json", [UInt8](try encoder.encode(document)))
+    }
+  }
+
+  // MARK: Create ML
+
+  func createML(_ plan: ExportPlan) throws {
+    for subset in plan.subsets {
+      try folder(subset.name)
+      var entries: [CreateMLFormat.Entry] = []
+      for item in subset.items {
+        try image(item, at: "\(subset.name)/\(item.fileName)")
+        entries.append(
+          CreateMLFormat.Entry(
+            image: item.fileName,
+            annotations: item.boxes.map { box in
+              let b = COCOFile.clamp(box.box, width: item.width, height: item.height)
+              return CreateMLFormat.Annotation(
+                label: box.className,
+                coordinates: CreateMLFormat.Coordinates(
+                  x: (b.xmin + b.xmax) / 2, y: (b.ymin + b.ymax) / 2, width: b.xmax - b.xmin, height: b.ymax - b.ymin))
+            }))
+      }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      try file("\(subset.name)/annotations.json", [UInt8](try encoder.encode(entries)))
+    }
+  }
+
+  // MARK: Manifest
+
+  /// `manifest.json`: every exported file with its SHA-256, subset, size and license (provenance travels
+  /// with the images).
+  func manifest(_ plan: ExportPlan, format: ExportFormat) throws {
+    struct Entry: Encodable {
+      var file: String
+      var sha256: String
+      var subset: String
+      var width: Int
+      var height: Int
+      var license: String?
+      var boxes: Int
+    }
+    struct Manifest: Encodable {
+      var format: String
+      var classes: [String]
+      var images: [Entry]
+    }
+    var entries: [Entry] = []
+    for subset in plan.subsets {
+      for item in subset.items {
+        entries.append(
+          Entry(
+            file: item.fileName, sha256: item.sha256, subset: subset.name, width: item.width, height: item.height,
+            license: item.license, boxes: item.boxes.count))
+      }
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    try file("manifest.json", [UInt8](try encoder.encode(Manifest(format: format.rawValue, classes: plan.classes, images: entries))))
+  }
+}
+
+extension Catalog {
+  /// Every class's export index, assigning the next free index to classes that have none (in name
+  /// order), so indices never change once given. Returns class names by index.
+  public func frozenClassIndices() throws -> [String] {
+    try database.writeTransaction {
+      let missing = try database.rows(
+        """
+        SELECT c.id FROM classes c LEFT JOIN export_class_indices e ON e.class_id = c.id
+        WHERE e.class_id IS NULL ORDER BY c.name
+        """
+      ) { $0.int64(0) }
+      var next = Int64(try database.scalarInt("SELECT coalesce(max(idx) + 1, 0) FROM export_class_indices") ?? 0)
+      let now = Timestamp.now()
+      for classID in missing {
+        try database.run(
+          "INSERT INTO export_class_indices (class_id, idx, assigned_at) VALUES (?, ?, ?)",
+          [.int(classID), .int(next), .text(now)])
+        next += 1
+      }
+      return try database.rows(
+        "SELECT c.name FROM export_class_indices e JOIN classes c ON c.id = e.class_id ORDER BY e.idx"
+      ) { $0.text(0) ?? "" }
+    }
+  }
+}

@@ -1,0 +1,194 @@
+import Catalog
+import Foundation
+import Ingest
+
+/// A box with its class, as the format readers return them (pixels, xmin/ymin/xmax/ymax).
+public struct LabeledBox: Sendable, Hashable, Codable {
+  public var className: String
+  public var box: VOCBox
+
+  public init(className: String, box: VOCBox) {
+    self.className = className
+    self.box = box
+  }
+}
+
+/// YOLO (Ultralytics / LabelImg): `class x_center y_center width height`, normalised, one line per box.
+public enum YOLOFormat {
+  /// One label line, exactly as LabelImg writes it (`%d %.6f %.6f %.6f %.6f\n`), the box clamped to the image.
+  public static func line(classIndex: Int, box: VOCBox, width: Int, height: Int) -> String {
+    let b = COCOFile.clamp(box, width: width, height: height)
+    let w = Double(max(width, 1))
+    let h = Double(max(height, 1))
+    return String(
+      format: "%d %.6f %.6f %.6f %.6f\n", classIndex, (b.xmin + b.xmax) / 2 / w, (b.ymin + b.ymax) / 2 / h,
+      (b.xmax - b.xmin) / w, (b.ymax - b.ymin) / h)
+  }
+
+  /// A YAML scalar in double quotes.
+  static func quote(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 { out += String(format: "\\x%02X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+      }
+    }
+    return out + "\""
+  }
+
+  /// Reads a YOLO export back: `classes.txt`, `labels/<subset>/*.txt`, and the image sizes from
+  /// `images/<subset>/` headers. Returns boxes in pixels by image file name.
+  public static func read(root: String, subset: String) throws -> [String: [LabeledBox]] {
+    let classes = try String(contentsOfFile: root + "/classes.txt", encoding: .utf8)
+      .split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    let imageFolder = root + "/images/" + subset
+    var result: [String: [LabeledBox]] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: imageFolder).sorted() {
+      let bytes = try FileIO.read(path: Array((imageFolder + "/" + name).utf8), limit: 1 << 30)
+      guard case .image(_, let width, let height, _) = ImageHeader.sniff(bytes) else {
+        throw AnnotationsError.invalid(file: imageFolder + "/" + name, line: nil, message: "not an image")
+      }
+      let stem = name.lastIndex(of: ".").map { String(name[..<$0]) } ?? name
+      let labelPath = root + "/labels/" + subset + "/" + stem + ".txt"
+      let text = (try? String(contentsOfFile: labelPath, encoding: .utf8)) ?? ""
+      var boxes: [LabeledBox] = []
+      for (number, line) in text.split(separator: "\n").enumerated() {
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard fields.count == 5, let index = Int(fields[0]), index >= 0, index < classes.count,
+          let xc = Double(fields[1]), let yc = Double(fields[2]), let w = Double(fields[3]), let h = Double(fields[4])
+        else {
+          throw AnnotationsError.invalid(file: labelPath, line: number + 1, message: "not a YOLO line: \(line)")
+        }
+        let W = Double(width)
+        let H = Double(height)
+        boxes.append(
+          LabeledBox(
+            className: classes[index],
+            box: VOCBox(
+              xmin: max(xc - w / 2, 0) * W, ymin: max(yc - h / 2, 0) * H, xmax: min(xc + w / 2, 1) * W,
+              ymax: min(yc + h / 2, 1) * H)))
+      }
+      result[name] = boxes
+    }
+    return result
+  }
+}
+
+/// A COCO detection file (the subset of the format datasetkit writes and reads).
+public struct COCOFile: Codable, Sendable {
+  public struct Info: Codable, Sendable {
+    public var description: String
+    public var version: String
+    public var year: Int
+    public var contributor: String
+    public var date_created: String
+  }
+
+  public struct License: Codable, Sendable {
+    public var id: Int
+    public var name: String
+    public var url: String
+  }
+
+  public struct Image: Codable, Sendable {
+    public var id: Int
+    public var file_name: String
+    public var width: Int
+    public var height: Int
+    public var license: Int?
+  }
+
+  public struct Annotation: Codable, Sendable {
+    public var id: Int
+    public var image_id: Int
+    public var category_id: Int
+    /// x, y (top-left), width, height in pixels.
+    public var bbox: [Double]
+    public var area: Double
+    public var iscrowd: Int
+    public var segmentation: [[Double]]
+  }
+
+  public struct Category: Codable, Sendable {
+    public var id: Int
+    public var name: String
+    public var supercategory: String
+  }
+
+  public var info: Info
+  public var licenses: [License]
+  public var images: [Image]
+  public var annotations: [Annotation]
+  public var categories: [Category]
+
+  /// The box inside the image (COCO and Create ML have no notion of a box past the edge).
+  static func clamp(_ box: VOCBox, width: Int, height: Int) -> VOCBox {
+    let w = Double(width)
+    let h = Double(height)
+    return VOCBox(
+      xmin: min(max(box.xmin, 0), w), ymin: min(max(box.ymin, 0), h), xmax: min(max(box.xmax, 0), w),
+      ymax: min(max(box.ymax, 0), h))
+  }
+
+  /// Reads a COCO file back: boxes in pixels by image file name.
+  public static func read(path: String) throws -> [String: [LabeledBox]] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let file = try JSONDecoder().decode(COCOFile.self, from: data)
+    let categories = Dictionary(uniqueKeysWithValues: file.categories.map { ($0.id, $0.name) })
+    let images = Dictionary(uniqueKeysWithValues: file.images.map { ($0.id, $0.file_name) })
+    var result: [String: [LabeledBox]] = [:]
+    for image in file.images { result[image.file_name] = [] }
+    for annotation in file.annotations {
+      guard let name = images[annotation.image_id], let category = categories[annotation.category_id],
+        annotation.bbox.count == 4
+      else {
+        throw AnnotationsError.invalid(file: path, line: nil, message: "annotation \(annotation.id) names no image or category")
+      }
+      let b = annotation.bbox
+      result[name, default: []].append(
+        LabeledBox(className: category, box: VOCBox(xmin: b[0], ymin: b[1], xmax: b[0] + b[2], ymax: b[1] + b[3])))
+    }
+    return result
+  }
+}
+
+/// Apple Create ML object detection: a JSON list of `{image, annotations: [{label, coordinates: {x, y,
+/// width, height}}]}` with x, y the box centre (as LabelImg writes it).
+public enum CreateMLFormat {
+  public struct Coordinates: Codable, Sendable {
+    public var x: Double
+    public var y: Double
+    public var width: Double
+    public var height: Double
+  }
+
+  public struct Annotation: Codable, Sendable {
+    public var label: String
+    public var coordinates: Coordinates
+  }
+
+  public struct Entry: Codable, Sendable {
+    public var image: String
+    public var annotations: [Annotation]
+  }
+
+  /// Reads a Create ML file back: boxes in pixels by image file name.
+  public static func read(path: String) throws -> [String: [LabeledBox]] {
+    let entries = try JSONDecoder().decode([Entry].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    var result: [String: [LabeledBox]] = [:]
+    for entry in entries {
+      result[entry.image] = entry.annotations.map { a in
+        let c = a.coordinates
+        return LabeledBox(
+          className: a.label,
+          box: VOCBox(xmin: c.x - c.width / 2, ymin: c.y - c.height / 2, xmax: c.x + c.width / 2, ymax: c.y + c.height / 2))
+      }
+    }
+    return result
+  }
+}
