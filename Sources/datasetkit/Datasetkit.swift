@@ -15,6 +15,6 @@ struct Datasetkit: AsyncParsableCommand {
       Exit codes: 0 success, 1 failure, 64 usage error. --json prints a stable result on stdout.
       """,
     version: version,
-    subcommands: [Init.self, Import.self, Stats.self, Doctor.self]
+    subcommands: [Init.self, Import.self, Crawl.self, Stats.self, Doctor.self]
   )
 }
