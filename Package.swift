@@ -49,7 +49,7 @@ let package = Package(
 
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace"]),
-    .testTarget(name: "CrawlerTests", dependencies: ["Crawler"]),
+    .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace"]),

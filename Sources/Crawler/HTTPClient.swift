@@ -494,7 +494,8 @@ public final class TransferSession {
         target.scheme?.lowercased() == base.scheme?.lowercased()
         && target.host?.lowercased() == base.host?.lowercased() && target.port == base.port
       guard sameOrigin else {
-        return .done(.failure(.crossHostRedirect(url: shown, target: target.host ?? "?")))
+        let port = target.port.map { ":\($0)" } ?? ""
+        return .done(.failure(.crossHostRedirect(url: shown, target: (target.host ?? "?") + port)))
       }
       guard pending.hops < limits.maxRedirects else {
         return .done(
