@@ -373,11 +373,14 @@ struct CrawlRunner {
     try commitUpdates(updates)
     var batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)] = []
     let batchSize = max(32, min(256, request.transfer.concurrency * 4))
+    var lastFlush = Date()
     try session.run(requests) { httpRequest, result in
       batch.append((items[httpRequest.tag], result))
-      if batch.count >= batchSize {
+      // Commit in batches, and at least every second so a killed crawl loses little.
+      if batch.count >= batchSize || Date().timeIntervalSince(lastFlush) >= 1 {
         try process(batch)
         batch.removeAll(keepingCapacity: true)
+        lastFlush = Date()
       }
     }
     if !batch.isEmpty { try process(batch) }
