@@ -173,6 +173,7 @@ struct CrawlRunner {
     report.label = request.label
     let session = TransferSession(request.transfer)
     let chunk = max(64, request.transfer.concurrency * 8)
+    var budgetNote: String?
     do {
       while true {
         let states = try jobStates()
@@ -185,12 +186,18 @@ struct CrawlRunner {
         let needed = request.limit - kept
         let pending = states["pending"] ?? 0
         let cursor = try database.scalarText("SELECT cursor FROM crawl_jobs WHERE id = ?", [.int(jobID)])
-        if pending < min(needed, chunk), let cursor {
-          try fetchPage(cursor: cursor, session: session)
+        if pending < min(needed, chunk), let cursor, budgetNote == nil {
+          do {
+            try fetchPage(cursor: cursor, session: session)
+          } catch let error as CrawlerError {
+            guard case .budgetExhausted = error else { throw error }
+            budgetNote = error.errorDescription  // download what the saved pages hold, then stop
+          }
           continue
         }
         if pending == 0 {
-          report.status = "exhausted"
+          report.status = budgetNote == nil ? "exhausted" : "budget"
+          report.note = budgetNote
           break
         }
         let items = try database.rows(
@@ -202,14 +209,6 @@ struct CrawlRunner {
             result: (row.text(3)).flatMap { try? JSONDecoder().decode(CrawlResult.self, from: Data($0.utf8)) })
         }
         try download(items, session: session)
-      }
-    } catch let error as CrawlerError {
-      if case .budgetExhausted = error {
-        report.status = "budget"
-        report.note = error.errorDescription
-      } else {
-        try? setJobStatus("stopped")
-        throw error
       }
     } catch {
       try? setJobStatus("stopped")
