@@ -238,6 +238,11 @@ struct CrawlRunner {
     {
       jobID = id
       report.resumed = true
+      // Transfers that failed (timeouts, resets, refused private addresses) get another try, up to 3.
+      try database.writeTransaction {
+        try database.run(
+          "UPDATE crawl_items SET state = 'pending' WHERE job_id = ? AND state = 'failed' AND attempts < 3", [.int(id)])
+      }
     } else {
       let now = Timestamp.now()
       jobID = try database.writeTransaction {
@@ -440,7 +445,7 @@ struct CrawlRunner {
       case .failure(let error):
         let reason = error.errorDescription ?? "transfer failed"
         switch error {
-        case .transfer:
+        case .transfer, .privateAddress:  // retried when the job runs again (a network hiccup, a missing flag)
           updates.append(Update(id: item.id, state: "failed", error: reason))
           report.failed.append(CrawlIssue(url: item.url, reason: reason))
           counters.failed += 1
