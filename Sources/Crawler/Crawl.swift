@@ -172,7 +172,7 @@ struct CrawlRunner {
     report.query = request.query
     report.label = request.label
     let session = TransferSession(request.transfer)
-    let chunk = max(64, request.transfer.concurrency * 8)
+    let chunk = max(256, request.transfer.concurrency * 32)
     var budgetNote: String?
     do {
       while true {
@@ -378,16 +378,26 @@ struct CrawlRunner {
     var batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)] = []
     let batchSize = max(32, min(256, request.transfer.concurrency * 4))
     var lastFlush = Date()
-    try session.run(requests) { httpRequest, result in
-      batch.append((items[httpRequest.tag], result))
-      // Commit in batches, and at least every second so a killed crawl loses little.
-      if batch.count >= batchSize || Date().timeIntervalSince(lastFlush) >= 1 {
-        try process(batch)
-        batch.removeAll(keepingCapacity: true)
-        lastFlush = Date()
+    let pipeline = IngestPipeline()
+    let ingest = self.ingest
+    do {
+      try session.run(requests) { httpRequest, result in
+        batch.append((items[httpRequest.tag], result))
+        // Commit in batches, and at least every second so a killed crawl loses little.
+        if batch.count >= batchSize || Date().timeIntervalSince(lastFlush) >= 1 {
+          pipeline.submit(ingest, batch)
+          batch.removeAll(keepingCapacity: true)
+          lastFlush = Date()
+          merge(try pipeline.take())
+        }
       }
+      if !batch.isEmpty { pipeline.submit(ingest, batch) }
+    } catch {
+      pipeline.wait()  // nothing writes the catalog once this returns
+      throw error
     }
-    if !batch.isEmpty { try process(batch) }
+    pipeline.wait()
+    merge(try pipeline.take())
   }
 
   /// Fetches robots.txt for the hosts of `urls` not seen yet in this run.
@@ -435,7 +445,58 @@ struct CrawlRunner {
     return "\(scheme)://\(host)\(port)"
   }
 
-  mutating func process(_ batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)]) throws {
+  var ingest: BatchIngest { BatchIngest(request: request, catalog: catalog, sourceID: sourceID, source: source) }
+
+  func commitUpdates(_ updates: [Update]) throws { try ingest.commitUpdates(updates) }
+
+  mutating func merge(_ outcomes: [BatchOutcome]) {
+    guard !outcomes.isEmpty else { return }
+    for outcome in outcomes {
+      report.stored += outcome.stored
+      report.duplicates += outcome.duplicates
+      report.rejected += outcome.rejected
+      report.skipped += outcome.skipped
+      report.failed += outcome.failed
+      report.bytes += outcome.bytes
+      counters.stored += outcome.stored
+      counters.duplicates += outcome.duplicates
+      counters.rejected += outcome.rejected.count
+      counters.skipped += outcome.skipped.count
+      counters.failed += outcome.failed.count
+      counters.bytes += outcome.bytes
+    }
+    report(progress: ())
+  }
+
+  mutating func report(progress _: Void) {
+    counters.seconds = Date().timeIntervalSince(started)
+    progress(counters)
+  }
+}
+
+/// What one batch of finished downloads did (computed and committed off the transfer thread).
+struct BatchOutcome: Sendable {
+  var stored = 0
+  var duplicates = 0
+  var rejected: [CrawlIssue] = []
+  var skipped: [CrawlIssue] = []
+  var failed: [CrawlIssue] = []
+  var bytes: Int64 = 0
+}
+
+/// Validates, stores and records one batch of downloads through the ``Ingester`` and updates the items.
+/// Runs on the ingest thread while transfers go on; only it writes the catalog meanwhile.
+struct BatchIngest: @unchecked Sendable {
+  typealias PendingItem = CrawlRunner.PendingItem
+  typealias Update = CrawlRunner.Update
+  let request: CrawlRequest
+  let catalog: Catalog
+  let sourceID: Int64
+  let source: SourceSpec
+  var database: Database { catalog.database }
+
+  func run(_ batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)]) throws -> BatchOutcome {
+    var outcome = BatchOutcome()
     var updates: [Update] = []
     var candidates: [IngestCandidate] = []
     var candidateItems: [PendingItem] = []
@@ -447,28 +508,23 @@ struct CrawlRunner {
         switch error {
         case .transfer, .privateAddress:  // retried when the job runs again (a network hiccup, a missing flag)
           updates.append(Update(id: item.id, state: "failed", error: reason))
-          report.failed.append(CrawlIssue(url: item.url, reason: reason))
-          counters.failed += 1
+          outcome.failed.append(CrawlIssue(url: item.url, reason: reason))
         default:
           updates.append(Update(id: item.id, state: "rejected", error: reason))
-          report.rejected.append(CrawlIssue(url: item.url, reason: reason))
-          counters.rejected += 1
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
         }
       case .success(let response):
-        report.bytes += Int64(response.body.count)
-        counters.bytes += Int64(response.body.count)
+        outcome.bytes += Int64(response.body.count)
         if response.status != 200 {
           let reason = "HTTP \(response.status)"
           updates.append(Update(id: item.id, state: "rejected", error: reason))
-          report.rejected.append(CrawlIssue(url: item.url, reason: reason))
-          counters.rejected += 1
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
           continue
         }
         if robotsTagForbidsAI(response.headers["x-robots-tag"], agent: Crawl.agentToken) {
           let reason = "X-Robots-Tag forbids AI use (\(response.headers["x-robots-tag"] ?? ""))"
           updates.append(Update(id: item.id, state: "skipped", error: reason))
-          report.skipped.append(CrawlIssue(url: item.url, reason: reason))
-          counters.skipped += 1
+          outcome.skipped.append(CrawlIssue(url: item.url, reason: reason))
           continue
         }
         if request.minSize > 0, case .image(let format, let width, let height, _) = ImageHeader.sniff(response.body),
@@ -476,8 +532,7 @@ struct CrawlRunner {
         {
           let reason = "\(format.rawValue) of \(width)×\(height) is smaller than --min-size \(request.minSize)"
           updates.append(Update(id: item.id, state: "rejected", error: reason))
-          report.rejected.append(CrawlIssue(url: item.url, reason: reason))
-          counters.rejected += 1
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
           continue
         }
         let facts = item.result
@@ -516,22 +571,19 @@ struct CrawlRunner {
         if let imageID {
           updates.append(Update(id: item.id, state: duplicate[index] ? "duplicate" : "stored", imageID: imageID))
           if duplicate[index] {
-            report.duplicates += 1
-            counters.duplicates += 1
+            outcome.duplicates += 1
           } else {
-            report.stored += 1
-            counters.stored += 1
+            outcome.stored += 1
           }
         } else {
           let reason = reasons[item.url] ?? "not stored"
           updates.append(Update(id: item.id, state: "rejected", error: reason))
-          report.rejected.append(CrawlIssue(url: item.url, reason: reason))
-          counters.rejected += 1
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
         }
       }
     }
     try commitUpdates(updates)
-    report(progress: ())
+    return outcome
   }
 
   func commitUpdates(_ updates: [Update]) throws {
@@ -545,9 +597,45 @@ struct CrawlRunner {
       }
     }
   }
+}
 
-  mutating func report(progress _: Void) {
-    counters.seconds = Date().timeIntervalSince(started)
-    progress(counters)
+/// Runs ingest batches on one background thread, at most two waiting, so downloads continue while a
+/// batch is hashed, stored and recorded.
+final class IngestPipeline: @unchecked Sendable {
+  private let queue = DispatchQueue(label: "datasetkit.crawl.ingest")
+  private let slots = DispatchSemaphore(value: 2)
+  private let lock = NSLock()
+  private var finished: [BatchOutcome] = []
+  private var failure: (any Error)?
+
+  func submit(_ ingest: BatchIngest, _ batch: [(CrawlRunner.PendingItem, Result<HTTPResponse, CrawlerError>)]) {
+    slots.wait()
+    let work = UncheckedBatch(batch: batch)
+    queue.async { [self] in
+      defer { slots.signal() }
+      guard !lock.withLock({ failure != nil }) else { return }
+      do {
+        let outcome = try ingest.run(work.batch)
+        lock.withLock { finished.append(outcome) }
+      } catch {
+        lock.withLock { failure = failure ?? error }
+      }
+    }
   }
+
+  /// Outcomes finished so far; rethrows the first failure.
+  func take() throws -> [BatchOutcome] {
+    try lock.withLock {
+      if let failure { throw failure }
+      defer { finished.removeAll() }
+      return finished
+    }
+  }
+
+  /// Waits for every submitted batch.
+  func wait() { queue.sync {} }
+}
+
+struct UncheckedBatch: @unchecked Sendable {
+  var batch: [(CrawlRunner.PendingItem, Result<HTTPResponse, CrawlerError>)]
 }
