@@ -376,7 +376,7 @@ struct CrawlRunner {
     }
     try commitUpdates(updates)
     var batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)] = []
-    let batchSize = max(32, min(256, request.transfer.concurrency * 4))
+    let batchSize = max(32, min(128, request.transfer.concurrency * 4))
     var lastFlush = Date()
     let pipeline = IngestPipeline()
     let ingest = self.ingest
