@@ -504,7 +504,8 @@ struct BatchIngest: @unchecked Sendable {
     for (item, result) in batch {
       switch result {
       case .failure(let error):
-        let reason = error.errorDescription ?? "transfer failed"
+        var reason = error.errorDescription ?? "transfer failed"
+        if reason.hasPrefix(item.url + ": ") { reason.removeFirst(item.url.count + 2) }  // the issue names the URL
         switch error {
         case .transfer, .privateAddress:  // retried when the job runs again (a network hiccup, a missing flag)
           updates.append(Update(id: item.id, state: "failed", error: reason))

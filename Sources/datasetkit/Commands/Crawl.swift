@@ -214,12 +214,13 @@ extension Datasetkit.Crawl {
 final class ProgressLine {
   let enabled: Bool
   let tty: Bool
-  var lastPrinted = Date.distantPast
+  var lastPrinted: Date
   var drawn = false
 
   init(_ global: GlobalOptions) {
     enabled = !global.quiet
     tty = isatty(STDERR_FILENO) == 1
+    lastPrinted = tty ? .distantPast : Date()  // a log gets its first line after 5 s, not at once
   }
 
   func show(_ text: String) {
