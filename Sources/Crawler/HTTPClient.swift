@@ -245,6 +245,8 @@ public final class TransferSession {
   public let configuration: TransferConfiguration
   let multi: UnsafeMutableRawPointer
   var spareHandles: [UnsafeMutableRawPointer] = []
+  /// When each host may get its next request (rate limit, Retry-After); kept across `run` calls.
+  var hostNotBefore: [String: Double] = [:]
 
   public init(_ configuration: TransferConfiguration) {
     _ = HTTPClient.globalInit
@@ -280,7 +282,6 @@ public final class TransferSession {
     var queues: [String: [Pending]] = [:]
     var queueHeads: [String: Int] = [:]
     var hostOrder: [String] = []
-    var hostNotBefore: [String: Double] = [:]
     var activePerHost: [String: Int] = [:]
     var active: [UnsafeMutableRawPointer: Transfer] = [:]
     var waiting = 0

@@ -374,17 +374,19 @@ struct ProviderTests {
       case "/small.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 16, height: 200, seed: 7))
       case "/good.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
       case "/same.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
+      case "/endless.jpg": return .endlessChunks
       default: return .status(404)
       }
     }
     defer { server.stop() }
     let workspace = try TempWorkspace()
     let list = workspace.root + "/list.txt"
-    try ["html.jpg", "small.png", "good.png", "same.png", "gone.jpg"].map { "\(server.base)/\($0)" }.joined(separator: "\n")
+    try ["html.jpg", "small.png", "good.png", "same.png", "gone.jpg", "endless.jpg"].map { "\(server.base)/\($0)" }.joined(separator: "\n")
       .write(toFile: list, atomically: true, encoding: .utf8)
     var request = testRequest("urls", query: "list", endpoint: nil)
     request.settings.listPath = list
     request.minSize = 128
+    request.transfer.limits.maxBytes = 1 << 20
     let report = try Crawl.run(request, catalog: workspace.catalog)
     #expect(report.stored == 1)
     #expect(report.duplicates == 1)
@@ -392,6 +394,8 @@ struct ProviderTests {
     #expect(reasons["html.jpg"]?.contains("not an image (html)") == true)
     #expect(reasons["small.png"]?.contains("smaller than --min-size 128") == true)
     #expect(reasons["gone.jpg"] == "HTTP 404")
+    #expect(reasons["endless.jpg"]?.contains("body larger than 1048576 bytes; stopped") == true)
+    #expect(try workspace.count("SELECT count(*) FROM crawl_items WHERE state = 'rejected' AND error LIKE '%larger than%'") == 1)
     #expect(try workspace.count("SELECT count(*) FROM images") == 1)
     #expect(try workspace.count("SELECT count(*) FROM image_origins") == 2)
     let objects = FileManager.default.enumerator(atPath: workspace.root + "/objects")?.compactMap { $0 as? String }

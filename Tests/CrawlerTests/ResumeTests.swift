@@ -198,6 +198,10 @@ struct ResumeTests {
     #expect(missingKey.stderr.contains("PEXELS_API_KEY"))
     let usage = try runDatasetkit(["crawl", "--workspace", workspace.root, "--query", "x", "--limit", "0"])
     #expect(usage.status == 64)
+    let help = try runDatasetkit(["crawl", "run", "--help"])
+    for variable in ["FLICKR_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "GOOGLE_CSE_KEY", "GOOGLE_CSE_CX", "SERPAPI_KEY", "BING_SEARCH_KEY"] {
+      #expect(help.stdout.contains(variable))
+    }
 
     let server = try slowOpenverse(total: 6, delay: 0)
     defer { server.stop() }
