@@ -111,15 +111,15 @@ public enum Providers {
   }
 
   public static let all: [Info] = [
-    Info(name: "openverse", summary: "Openverse (CC-licensed; works without a key)", keyVariables: ["OPENVERSE_TOKEN (optional)"]),
+    Info(name: "openverse", summary: "Openverse, CC-licensed", keyVariables: ["OPENVERSE_TOKEN (optional)"]),
     Info(name: "commons", summary: "Wikimedia Commons (no key)", keyVariables: []),
-    Info(name: "urls", summary: "a URL list, txt (one per line) or CSV with a url column (--urls FILE)", keyVariables: []),
+    Info(name: "urls", summary: "a URL list (--urls): .txt or .csv with a url column", keyVariables: []),
     Info(name: "flickr", summary: "Flickr photos.search", keyVariables: ["FLICKR_API_KEY"]),
     Info(name: "pexels", summary: "Pexels search", keyVariables: ["PEXELS_API_KEY"]),
     Info(name: "pixabay", summary: "Pixabay search", keyVariables: ["PIXABAY_API_KEY"]),
-    Info(name: "google", summary: "Google Custom Search, image mode (closing 2027)", keyVariables: ["GOOGLE_CSE_KEY", "GOOGLE_CSE_CX"]),
+    Info(name: "google", summary: "Google Custom Search (image)", keyVariables: ["GOOGLE_CSE_KEY", "GOOGLE_CSE_CX"]),
     Info(name: "serpapi", summary: "SerpApi google_images", keyVariables: ["SERPAPI_KEY"]),
-    Info(name: "bing", summary: "a Bing Image Search v7-compatible endpoint (Bing itself retired 2025)", keyVariables: ["BING_SEARCH_KEY"]),
+    Info(name: "bing", summary: "a Bing v7-compatible endpoint", keyVariables: ["BING_SEARCH_KEY"]),
   ]
 
   /// The provider called `name`, configured by `settings`.

@@ -11,19 +11,30 @@ extension Datasetkit {
   struct Crawl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Crawl image-search APIs and URL lists into the catalog, with provenance and resume.",
+      discussion: """
+        Providers and the environment variables holding their keys:
+        \(providerList)
+
+        `datasetkit crawl run --help` lists every option.
+        """,
       subcommands: [Run.self, Status.self],
       defaultSubcommand: Run.self)
   }
 }
 
 extension Datasetkit.Crawl {
+  static let providerList = Providers.all.map { info in
+    "  \(info.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(info.summary)"
+      + (info.keyVariables.isEmpty ? "" : "; key: " + info.keyVariables.joined(separator: ", "))
+  }.joined(separator: "\n")
+
   struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "run",
       abstract: "Crawl one query (or a plan of queries × labels); `datasetkit crawl --provider …` runs this.",
       discussion: """
         Providers and the environment variables holding their keys:
-        \(Providers.all.map { "  \($0.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \($0.summary)" + ($0.keyVariables.isEmpty ? "" : "; key: " + $0.keyVariables.joined(separator: ", ")) }.joined(separator: "\n"))
+        \(Datasetkit.Crawl.providerList)
 
         Each job (provider, query, label, endpoint, licenses) is kept in the catalog with its page cursor,
         its per-URL state and the API requests it spent: running the same command again after a crash or
