@@ -30,6 +30,8 @@ public struct CrawlProgress: Sendable {
   public var stored = 0
   public var duplicates = 0
   public var rejected = 0
+  /// Rejected, skipped and failed URLs by kind of reason ("HTTP 404", "not an image", "too small", …).
+  public var reasons: [String: Int] = [:]
   public var skipped = 0
   public var failed = 0
   public var bytes: Int64 = 0
@@ -370,6 +372,7 @@ struct CrawlRunner {
         updates.append(Update(id: item.id, state: "skipped", error: reason))
         report.skipped.append(CrawlIssue(url: item.url, reason: reason))
         counters.skipped += 1
+        counters.reasons["robots.txt", default: 0] += 1
       } else {
         requests.append(HTTPRequest(url: item.url, redirects: .follow, tag: index))
       }
@@ -460,12 +463,27 @@ struct CrawlRunner {
       report.bytes += outcome.bytes
       counters.stored += outcome.stored
       counters.duplicates += outcome.duplicates
+      counters.kept += outcome.stored + outcome.duplicates
       counters.rejected += outcome.rejected.count
       counters.skipped += outcome.skipped.count
       counters.failed += outcome.failed.count
       counters.bytes += outcome.bytes
+      for issue in outcome.rejected + outcome.skipped + outcome.failed {
+        counters.reasons[Self.kind(of: issue.reason), default: 0] += 1
+      }
     }
     report(progress: ())
+  }
+
+  /// A short name for a reason, for counting.
+  static func kind(of reason: String) -> String {
+    if reason.hasPrefix("HTTP ") { return String(reason.prefix(8)) }
+    let kinds = [
+      ("not an image", "not an image"), ("smaller than", "too small"), ("larger than", "too large"),
+      ("refused to connect", "private address"), ("robots.txt", "robots.txt"), ("X-Robots-Tag", "X-Robots-Tag"),
+      ("timed out", "timeout"), ("redirect", "redirects"),
+    ]
+    return kinds.first { reason.contains($0.0) }?.1 ?? "other"
   }
 
   mutating func report(progress _: Void) {

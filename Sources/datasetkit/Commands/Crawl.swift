@@ -157,7 +157,7 @@ extension Datasetkit.Crawl {
           defer { line.finish() }
           let report = try Crawler.Crawl.run(request, catalog: catalog) { progress in
             line.show(
-              "\(request.provider) \"\(request.query)\": pages \(progress.pagesFetched), kept \(progress.kept)/\(progress.limit) (new \(progress.stored), duplicate \(progress.duplicates)), rejected \(progress.rejected), skipped \(progress.skipped), failed \(progress.failed), \(ByteCountFormatter.string(fromByteCount: progress.bytes, countStyle: .binary)), \(String(format: "%.0f", Double(progress.stored + progress.duplicates) / max(progress.seconds, 0.001))) img/s"
+              "\(request.provider) \"\(request.query)\": pages \(progress.pagesFetched), kept \(progress.kept)/\(progress.limit) (new \(progress.stored), duplicate \(progress.duplicates)), rejected \(progress.rejected)\(Self.reasons(progress.reasons)), skipped \(progress.skipped), failed \(progress.failed), \(ByteCountFormatter.string(fromByteCount: progress.bytes, countStyle: .binary)), \(String(format: "%.0f", Double(progress.stored + progress.duplicates) / max(progress.seconds, 0.001))) img/s"
             )
           }
           reports.append(report)
@@ -166,6 +166,11 @@ extension Datasetkit.Crawl {
       } text: { reports in
         reports.map(render).joined(separator: "\n\n")
       }
+    }
+
+    static func reasons(_ counts: [String: Int]) -> String {
+      guard !counts.isEmpty else { return "" }
+      return " (" + counts.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
     }
 
     func render(_ r: CrawlReport) -> String {
