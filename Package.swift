@@ -33,7 +33,7 @@ let package = Package(
     // Libraries: one responsibility each; none of them prints or exits.
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),
     .target(name: "Ingest", dependencies: ["Catalog"]),
-    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest"]),
+    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest", "AutoFace"]),
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
 

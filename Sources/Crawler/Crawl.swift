@@ -1,3 +1,4 @@
+import AutoFace
 import Catalog
 import Foundation
 import Ingest
@@ -13,6 +14,8 @@ public struct CrawlRequest: Sendable {
   public var transfer = TransferConfiguration()
   /// Images whose shorter side is below this many pixels (from the header) are rejected.
   public var minSize: Int = 0
+  /// Decode every image fully before storing it (rejects files whose data is damaged).
+  public var decodeCheck = true
   /// Overrides the provider's documented request budget.
   public var budget: RequestBudget?
   public var ingest = IngestOptions()
@@ -565,6 +568,31 @@ struct BatchIngest: @unchecked Sendable {
         digests.append(SHA256.hex(of: response.body))
       }
     }
+    if request.decodeCheck && !candidates.isEmpty {
+      // A full decode (in parallel): a file whose header is fine but whose data is not never enters.
+      let failures = DecodeFailures(count: candidates.count)
+      let maxPixels = request.ingest.maxPixels
+      let all = candidates
+      DispatchQueue.concurrentPerform(iterations: all.count) { index in
+        // Files that are not images at all are left to the Ingester, which says what they look like.
+        guard case .bytes(let bytes) = all[index].content, case .image = ImageHeader.sniff(bytes) else { return }
+        do {
+          _ = try DecodedImage(bytes: bytes, grayscale: true, maxPixels: maxPixels)
+        } catch {
+          failures.set(index, (error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+      }
+      for (index, message) in failures.values.enumerated().reversed() {
+        guard let message else { continue }
+        let item = candidateItems[index]
+        let reason = "does not decode: \(message)"
+        updates.append(Update(id: item.id, state: "rejected", error: reason))
+        outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+        candidates.remove(at: index)
+        candidateItems.remove(at: index)
+        digests.remove(at: index)
+      }
+    }
     if !candidates.isEmpty {
       // Bytes the catalog holds from another origin are duplicates; so is a second URL of one batch.
       var seen: Set<String> = []
@@ -653,6 +681,15 @@ final class IngestPipeline: @unchecked Sendable {
 
   /// Waits for every submitted batch.
   func wait() { queue.sync {} }
+}
+
+/// Decode failures written by concurrent workers, one index each.
+final class DecodeFailures: @unchecked Sendable {
+  private var storage: [String?]
+  private let lock = NSLock()
+  init(count: Int) { storage = Array(repeating: nil, count: count) }
+  func set(_ index: Int, _ message: String) { lock.withLock { storage[index] = message } }
+  var values: [String?] { lock.withLock { storage } }
 }
 
 struct UncheckedBatch: @unchecked Sendable {

@@ -375,13 +375,17 @@ struct ProviderTests {
       case "/good.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
       case "/same.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
       case "/endless.jpg": return .endlessChunks
+      case "/damaged.png":
+        var bytes = TestImages.png(width: 140, height: 140, seed: 9)
+        for offset in stride(from: 60, to: 400, by: 7) { bytes[offset] ^= 0x5A }  // IDAT data and CRC no longer agree
+        return .respond(status: 200, headers: [], body: bytes)
       default: return .status(404)
       }
     }
     defer { server.stop() }
     let workspace = try TempWorkspace()
     let list = workspace.root + "/list.txt"
-    try ["html.jpg", "small.png", "good.png", "same.png", "gone.jpg", "endless.jpg"].map { "\(server.base)/\($0)" }.joined(separator: "\n")
+    try ["html.jpg", "small.png", "good.png", "same.png", "gone.jpg", "endless.jpg", "damaged.png"].map { "\(server.base)/\($0)" }.joined(separator: "\n")
       .write(toFile: list, atomically: true, encoding: .utf8)
     var request = testRequest("urls", query: "list", endpoint: nil)
     request.settings.listPath = list
@@ -394,6 +398,7 @@ struct ProviderTests {
     #expect(reasons["html.jpg"]?.contains("not an image (html)") == true)
     #expect(reasons["small.png"]?.contains("smaller than --min-size 128") == true)
     #expect(reasons["gone.jpg"] == "HTTP 404")
+    #expect(reasons["damaged.png"]?.hasPrefix("does not decode") == true, "\(reasons["damaged.png"] ?? "stored")")
     #expect(reasons["endless.jpg"]?.contains("body larger than 1048576 bytes; stopped") == true)
     #expect(try workspace.count("SELECT count(*) FROM crawl_items WHERE state = 'rejected' AND error LIKE '%larger than%'") == 1)
     #expect(try workspace.count("SELECT count(*) FROM images") == 1)

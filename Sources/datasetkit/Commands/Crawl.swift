@@ -100,6 +100,9 @@ extension Datasetkit.Crawl {
     @Option(help: "Replace the provider's base URL (a proxy, a compatible service, a test server).")
     var endpoint: String?
 
+    @Flag(inversion: .prefixedNo, help: "Decode every image fully before storing it (rejects damaged data).")
+    var decodeCheck = true
+
     @Flag(help: "Allow loopback, private and link-local addresses (off by default: SSRF protection).")
     var allowPrivateNetwork = false
 
@@ -122,6 +125,7 @@ extension Datasetkit.Crawl {
       var base = CrawlRequest(provider: provider, query: query ?? "", label: label)
       base.limit = limit
       base.minSize = minSize
+      base.decodeCheck = decodeCheck
       base.budget = budget.flatMap(RequestBudget.init(parsing:))
       base.settings.endpoint = endpoint
       base.settings.licenses = license.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
