@@ -176,7 +176,7 @@ struct CrawlRunner {
     report.provider = provider.name
     report.query = request.query
     report.label = request.label
-    let session = TransferSession(request.transfer)
+    let session = try TransferSession(request.transfer)
     let chunk = max(256, request.transfer.concurrency * 32)
     var budgetNote: String?
     do {

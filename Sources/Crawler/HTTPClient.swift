@@ -229,7 +229,7 @@ public final class HTTPClient {
     configuration.concurrency = 1
     configuration.userAgent = userAgent
     configuration.network = network
-    let session = TransferSession(configuration)
+    let session = try TransferSession(configuration)
     var outcome: Result<HTTPResponse, CrawlerError> = .failure(.unsupportedScheme(url: url))
     try session.run([
       HTTPRequest(url: url, headers: headers, redirects: limits.followRedirects ? .follow : .none)
@@ -248,11 +248,13 @@ public final class TransferSession {
   /// When each host may get its next request (rate limit, Retry-After); kept across `run` calls.
   var hostNotBefore: [String: Double] = [:]
 
-  public init(_ configuration: TransferConfiguration) {
+  /// Throws only when libcurl cannot make a multi handle (out of memory).
+  public init(_ configuration: TransferConfiguration) throws {
     _ = HTTPClient.globalInit
     self.configuration = configuration
-    // curl_multi_init only fails when out of memory.
-    guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+    guard let multi = curl_multi_init() else {
+      throw CrawlerError.transfer(url: "-", code: -1, message: "curl_multi_init failed (out of memory?)")
+    }
     self.multi = multi
     dsk_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, configuration.perHostConnections))
     dsk_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max(1, configuration.concurrency))
