@@ -149,7 +149,9 @@ struct CrawlRunner {
   var sourceID: Int64 = 0
   var source: SourceSpec
 
-  init(request: CrawlRequest, provider: any CrawlProvider, catalog: Catalog, progress: @escaping (CrawlProgress) -> Void) {
+  init(
+    request: CrawlRequest, provider: any CrawlProvider, catalog: Catalog, progress: @escaping (CrawlProgress) -> Void
+  ) {
     self.request = request
     self.provider = provider
     self.catalog = catalog
@@ -255,7 +257,11 @@ struct CrawlRunner {
           """
           INSERT INTO crawl_jobs (provider, query, label, params, cursor, status, created_at, updated_at)
           VALUES (?, ?, ?, ?, ?, 'running', ?, ?)
-          """, [.text(provider.name), .text(request.query), label, .text(params), .text(provider.firstCursor), .text(now), .text(now)])
+          """,
+          [
+            .text(provider.name), .text(request.query), label, .text(params), .text(provider.firstCursor), .text(now),
+            .text(now),
+          ])
         return database.lastInsertRowID
       }
     }
@@ -266,12 +272,15 @@ struct CrawlRunner {
   func setJobStatus(_ status: String) throws {
     try database.writeTransaction {
       try database.run(
-        "UPDATE crawl_jobs SET status = ?, updated_at = ? WHERE id = ?", [.text(status), .text(Timestamp.now()), .int(jobID)])
+        "UPDATE crawl_jobs SET status = ?, updated_at = ? WHERE id = ?",
+        [.text(status), .text(Timestamp.now()), .int(jobID)])
     }
   }
 
   func jobStates() throws -> [String: Int] {
-    let rows = try database.rows("SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobID)]) {
+    let rows = try database.rows(
+      "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobID)]
+    ) {
       ($0.text(0) ?? "", $0.int(1))
     }
     return Dictionary(uniqueKeysWithValues: rows)
@@ -315,13 +324,16 @@ struct CrawlRunner {
     let now = Date().timeIntervalSince1970
     if let budget = request.budget ?? provider.budget {
       let since = now - Double(budget.windowSeconds)
-      let spent = try database.scalarInt(
-        "SELECT count(*) FROM crawl_requests WHERE provider = ? AND requested_at > ?", [.text(provider.name), .real(since)]) ?? 0
+      let spent =
+        try database.scalarInt(
+          "SELECT count(*) FROM crawl_requests WHERE provider = ? AND requested_at > ?",
+          [.text(provider.name), .real(since)]) ?? 0
       if spent >= budget.limit {
-        let oldest = try database.rows(
-          "SELECT min(requested_at) FROM crawl_requests WHERE provider = ? AND requested_at > ?",
-          [.text(provider.name), .real(since)]
-        ) { $0.double(0) }.first ?? now
+        let oldest =
+          try database.rows(
+            "SELECT min(requested_at) FROM crawl_requests WHERE provider = ? AND requested_at > ?",
+            [.text(provider.name), .real(since)]
+          ) { $0.double(0) }.first ?? now
         throw CrawlerError.budgetExhausted(
           provider: provider.name, limit: budget.limit, windowSeconds: budget.windowSeconds,
           retryAfterSeconds: max(1, Int((oldest + Double(budget.windowSeconds) - now).rounded(.up))))
@@ -341,7 +353,8 @@ struct CrawlRunner {
     encoder.outputFormatting = [.sortedKeys]
     let now = Timestamp.now()
     try database.writeTransaction {
-      var rank = Int(try database.scalarInt("SELECT coalesce(max(rank), 0) FROM crawl_items WHERE job_id = ?", [.int(jobID)]) ?? 0)
+      var rank = Int(
+        try database.scalarInt("SELECT coalesce(max(rank), 0) FROM crawl_items WHERE job_id = ?", [.int(jobID)]) ?? 0)
       for result in results {
         let metadata = String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self)
         try database.run(
@@ -349,7 +362,10 @@ struct CrawlRunner {
           INSERT OR IGNORE INTO crawl_items (job_id, url, page_url, rank, metadata, state, updated_at)
           VALUES (?, ?, ?, ?, ?, 'pending', ?)
           """,
-          [.int(jobID), .text(result.url), .optional(result.pageURL), .int(Int64(rank + 1)), .text(metadata), .text(now)])
+          [
+            .int(jobID), .text(result.url), .optional(result.pageURL), .int(Int64(rank + 1)), .text(metadata),
+            .text(now),
+          ])
         if database.changes > 0 { rank += 1 }
       }
       try database.run(
@@ -416,7 +432,9 @@ struct CrawlRunner {
     guard !wanted.isEmpty else { return }
     var found: [String: RobotsRules] = [:]
     let origins = Array(wanted.keys)
-    let requests = origins.enumerated().map { HTTPRequest(url: wanted[$0.element] ?? "", redirects: .follow, tag: $0.offset) }
+    let requests = origins.enumerated().map {
+      HTTPRequest(url: wanted[$0.element] ?? "", redirects: .follow, tag: $0.offset)
+    }
     try session.run(requests) { httpRequest, result in
       let origin = origins[httpRequest.tag]
       switch result {
@@ -563,7 +581,8 @@ struct BatchIngest: @unchecked Sendable {
           pageURL: facts?.pageURL, license: facts?.license, licenseURL: facts?.licenseURL, creator: facts?.creator,
           attribution: facts?.attribution, query: request.query, rank: item.rank, httpStatus: response.status)
         candidates.append(
-          IngestCandidate(content: .bytes(response.body), origin: origin, label: facts?.label ?? request.label, labelHow: "crawl"))
+          IngestCandidate(
+            content: .bytes(response.body), origin: origin, label: facts?.label ?? request.label, labelHow: "crawl"))
         candidateItems.append(item)
         digests.append(SHA256.hex(of: response.body))
       }
@@ -640,7 +659,10 @@ struct BatchIngest: @unchecked Sendable {
       for update in updates {
         try database.run(
           "UPDATE crawl_items SET state = ?, error = ?, image_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-          [.text(update.state), .optional(update.error), update.imageID.map { .int($0) } ?? .null, .text(now), .int(update.id)])
+          [
+            .text(update.state), .optional(update.error), update.imageID.map { .int($0) } ?? .null, .text(now),
+            .int(update.id),
+          ])
       }
     }
   }

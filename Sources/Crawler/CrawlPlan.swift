@@ -38,7 +38,8 @@ public struct CrawlPlan: Sendable, Decodable {
     do {
       plan = try JSONDecoder().decode(CrawlPlan.self, from: data)
     } catch let DecodingError.dataCorrupted(context) {
-      throw CrawlerError.invalidInput("\(path): not valid JSON: \(context.underlyingError?.localizedDescription ?? context.debugDescription)")
+      throw CrawlerError.invalidInput(
+        "\(path): not valid JSON: \(context.underlyingError?.localizedDescription ?? context.debugDescription)")
     } catch let DecodingError.typeMismatch(_, context) {
       let at = context.codingPath.map(\.stringValue).joined(separator: ".")
       throw CrawlerError.invalidInput("\(path): \(at): \(context.debugDescription)")
@@ -46,10 +47,12 @@ public struct CrawlPlan: Sendable, Decodable {
       throw CrawlerError.invalidInput("\(path): \(error.localizedDescription)")
     }
     if plan.resolvedJobs().isEmpty {
-      throw CrawlerError.invalidInput("\(path): the plan lists no jobs; add \"labels\": {\"LABEL\": [\"QUERY\", …]} or \"jobs\"")
+      throw CrawlerError.invalidInput(
+        "\(path): the plan lists no jobs; add \"labels\": {\"LABEL\": [\"QUERY\", …]} or \"jobs\"")
     }
     for job in plan.resolvedJobs() where job.provider == nil {
-      throw CrawlerError.invalidInput("\(path): job \"\(job.query ?? "")\" names no provider (set \"provider\" at the top)")
+      throw CrawlerError.invalidInput(
+        "\(path): job \"\(job.query ?? "")\" names no provider (set \"provider\" at the top)")
     }
     return plan
   }
@@ -59,7 +62,10 @@ public struct CrawlPlan: Sendable, Decodable {
     var out: [Job] = []
     for (label, queries) in (labels ?? [:]).sorted(by: { $0.key < $1.key }) {
       for query in queries {
-        out.append(Job(provider: provider, query: query, label: label, limit: limit, license: license, endpoint: endpoint, minSize: minSize))
+        out.append(
+          Job(
+            provider: provider, query: query, label: label, limit: limit, license: license, endpoint: endpoint,
+            minSize: minSize))
       }
     }
     for job in jobs ?? [] {

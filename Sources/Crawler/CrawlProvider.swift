@@ -132,12 +132,14 @@ public enum Providers {
     }
     switch name.lowercased() {
     case "openverse":
-      return Openverse(settings: settings, token: settings.environment["OPENVERSE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+      return Openverse(
+        settings: settings, token: settings.environment["OPENVERSE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
     case "commons", "wikimedia":
       return WikimediaCommons(settings: settings)
     case "urls", "url-list", "urllist":
       guard let path = settings.listPath else {
-        throw CrawlerError.invalidInput("the urls provider needs --urls FILE (a .txt with one URL per line, or a .csv with a url column)")
+        throw CrawlerError.invalidInput(
+          "the urls provider needs --urls FILE (a .txt with one URL per line, or a .csv with a url column)")
       }
       return try URLList(path: path)
     case "flickr": return Flickr(settings: settings, key: try key("FLICKR_API_KEY"))
@@ -158,7 +160,8 @@ public enum Providers {
 
 /// Percent-encodes query parameters strictly (RFC 3986 unreserved characters only; space is %20).
 func queryString(_ items: [(String, String)]) -> String {
-  var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+  var allowed = CharacterSet.alphanumerics.intersection(
+    CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
   allowed.insert(charactersIn: "-._~")
   return items.map { name, value in
     "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
@@ -211,9 +214,17 @@ func plainText(_ html: String) -> String {
   var out = ""
   var inTag = false
   for character in html {
-    if character == "<" { inTag = true } else if character == ">" { inTag = false } else if !inTag { out.append(character) }
+    if character == "<" {
+      inTag = true
+    } else if character == ">" {
+      inTag = false
+    } else if !inTag {
+      out.append(character)
+    }
   }
-  for (entity, text) in [("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&nbsp;", " ")] {
+  for (entity, text) in [
+    ("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&nbsp;", " "),
+  ] {
     out = out.replacingOccurrences(of: entity, with: text)
   }
   return out.split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -91,7 +91,9 @@ struct WikimediaCommons: CrawlProvider {
     }
     // A search without hits has no `query` at all.
     let pages = json["query"]["pages"].array ?? []
-    let ordered = pages.enumerated().sorted { ($0.element["index"].int ?? $0.offset) < ($1.element["index"].int ?? $1.offset) }
+    let ordered = pages.enumerated().sorted {
+      ($0.element["index"].int ?? $0.offset) < ($1.element["index"].int ?? $1.offset)
+    }
     let found: [CrawlResult] = ordered.compactMap { _, page in
       let info = page["imageinfo"][0]
       guard let link = info["url"].string else { return nil }
@@ -448,7 +450,12 @@ struct URLList: CrawlProvider {
       if quoted {
         if character == "\"" {
           if let following = iterator.next() {
-            if following == "\"" { field.append("\"") } else { quoted = false; pending = following }
+            if following == "\"" {
+              field.append("\"")
+            } else {
+              quoted = false
+              pending = following
+            }
           } else {
             quoted = false
           }

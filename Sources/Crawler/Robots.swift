@@ -96,7 +96,8 @@ func robotsTagForbidsAI(_ value: String?, agent: String) -> Bool {
         directive = rest
       }
     }
-    for token in directive.split(whereSeparator: { $0 == " " || $0 == ":" }) where token == "noai" || token == "noimageai" {
+    for token in directive.split(whereSeparator: { $0 == " " || $0 == ":" })
+    where token == "noai" || token == "noimageai" {
       return true
     }
   }

@@ -136,12 +136,17 @@ final class LoopbackServer: @unchecked Sendable {
         head += "\r\n"
         guard write(connection, Array(head.utf8) + (request.method == "HEAD" ? [] : body)) else { return }
       case .endlessChunks:
-        guard write(connection, Array("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)) else { return }
+        guard
+          write(
+            connection, Array("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
+        else { return }
         let chunk = Array("10000\r\n".utf8) + [UInt8](repeating: 0xFF, count: 0x10000) + Array("\r\n".utf8)
         while !isStopped, write(connection, chunk) {}
         return
       case .drip(let interval):
-        guard write(connection, Array("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n".utf8)) else { return }
+        guard
+          write(connection, Array("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n".utf8))
+        else { return }
         while !isStopped {
           guard write(connection, [0xFF]) else { return }
           pause(interval, connection)

@@ -17,24 +17,31 @@ enum FakeProvider {
     switch provider {
     case "openverse":
       return (
-        "https://www.flickr.com/photos/x/\(n)", "CC BY 2.0", "https://creativecommons.org/licenses/by/2.0/", "Creator \(n)",
+        "https://www.flickr.com/photos/x/\(n)", "CC BY 2.0", "https://creativecommons.org/licenses/by/2.0/",
+        "Creator \(n)",
         "\"T \(n)\" by Creator \(n) is licensed under CC BY 2.0."
       )
     case "commons":
       return (
-        "https://commons.wikimedia.org/wiki/File:\(n).png", "CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0",
+        "https://commons.wikimedia.org/wiki/File:\(n).png", "CC BY-SA 4.0",
+        "https://creativecommons.org/licenses/by-sa/4.0",
         "Artist \(n)", "Artist \(n), CC BY-SA 4.0, via Wikimedia Commons"
       )
     case "flickr":
       return (
-        "https://www.flickr.com/photos/12345@N00/\(n)", "CC BY 2.0", "https://creativecommons.org/licenses/by/2.0/", "Owner \(n)",
+        "https://www.flickr.com/photos/12345@N00/\(n)", "CC BY 2.0", "https://creativecommons.org/licenses/by/2.0/",
+        "Owner \(n)",
         "T \(n) by Owner \(n) on Flickr"
       )
     case "pexels":
-      return ("https://www.pexels.com/photo/\(n)/", "Pexels License", "https://www.pexels.com/license/", "Photog \(n)", "Photo by Photog \(n) on Pexels")
+      return (
+        "https://www.pexels.com/photo/\(n)/", "Pexels License", "https://www.pexels.com/license/", "Photog \(n)",
+        "Photo by Photog \(n) on Pexels"
+      )
     case "pixabay":
       return (
-        "https://pixabay.com/photos/\(n)/", "Pixabay Content License", "https://pixabay.com/service/license-summary/", "User \(n)",
+        "https://pixabay.com/photos/\(n)/", "Pixabay Content License", "https://pixabay.com/service/license-summary/",
+        "User \(n)",
         "Image by User \(n) from Pixabay"
       )
     case "google": return ("https://example.com/page/\(n)", nil, nil, nil, nil)
@@ -73,14 +80,17 @@ enum FakeProvider {
       let size = Int(q["page_size"] ?? "20") ?? 20
       let results = range(start: (page - 1) * size + 1, size: size).map { n -> [String: Any] in
         [
-          "id": "id-\(n)", "title": "T \(n)", "url": img(n), "width": 32, "height": 32, "license": "by", "license_version": "2.0",
+          "id": "id-\(n)", "title": "T \(n)", "url": img(n), "width": 32, "height": 32, "license": "by",
+          "license_version": "2.0",
           "license_url": "https://creativecommons.org/licenses/by/2.0/", "creator": "Creator \(n)",
           "foreign_landing_url": "https://www.flickr.com/photos/x/\(n)",
-          "attribution": "\"T \(n)\" by Creator \(n) is licensed under CC BY 2.0.", "provider": "flickr", "source": "flickr",
+          "attribution": "\"T \(n)\" by Creator \(n) is licensed under CC BY 2.0.", "provider": "flickr",
+          "source": "flickr",
         ]
       }
       return json([
-        "result_count": total, "page_count": (total + size - 1) / size, "page_size": size, "page": page, "results": results,
+        "result_count": total, "page_count": (total + size - 1) / size, "page_size": size, "page": page,
+        "results": results,
         "warnings": [],
       ])
     case "commons":
@@ -93,7 +103,8 @@ enum FakeProvider {
           "pageid": 1000 + n, "ns": 6, "title": "File:\(n).png", "index": n,
           "imageinfo": [
             [
-              "url": img(n), "descriptionurl": "https://commons.wikimedia.org/wiki/File:\(n).png", "width": 32, "height": 32,
+              "url": img(n), "descriptionurl": "https://commons.wikimedia.org/wiki/File:\(n).png", "width": 32,
+              "height": 32,
               "mime": "image/png",
               "extmetadata": [
                 "LicenseShortName": ["value": "CC BY-SA 4.0"], "Artist": ["value": "<a href=\"//x\">Artist \(n)</a>"],
@@ -107,17 +118,22 @@ enum FakeProvider {
       if offset + size < total { body["continue"] = ["gsroffset": offset + size, "continue": "gsroffset||"] }
       return json(body)
     case "flickr":
-      guard request.path == "/services/rest/", q["method"] == "flickr.photos.search", q["api_key"] == key else { return nil }
+      guard request.path == "/services/rest/", q["method"] == "flickr.photos.search", q["api_key"] == key else {
+        return nil
+      }
       let page = Int(q["page"] ?? "1") ?? 1
       let size = Int(q["per_page"] ?? "100") ?? 100
       let photos = range(start: (page - 1) * size + 1, size: size).map { n -> [String: Any] in
         [
-          "id": "\(n)", "owner": "12345@N00", "secret": "ab", "server": "65535", "farm": 66, "title": "T \(n)", "ispublic": 1,
+          "id": "\(n)", "owner": "12345@N00", "secret": "ab", "server": "65535", "farm": 66, "title": "T \(n)",
+          "ispublic": 1,
           "license": "4", "ownername": "Owner \(n)", "url_l": img(n), "height_l": "32", "width_l": 32,
         ]
       }
       return json([
-        "photos": ["page": page, "pages": (total + size - 1) / size, "perpage": size, "total": "\(total)", "photo": photos],
+        "photos": [
+          "page": page, "pages": (total + size - 1) / size, "perpage": size, "total": "\(total)", "photo": photos,
+        ],
         "stat": "ok",
       ])
     case "pexels":
@@ -126,12 +142,15 @@ enum FakeProvider {
       let size = Int(q["per_page"] ?? "15") ?? 15
       let photos = range(start: (page - 1) * size + 1, size: size).map { n -> [String: Any] in
         [
-          "id": n, "width": 32, "height": 32, "url": "https://www.pexels.com/photo/\(n)/", "photographer": "Photog \(n)",
+          "id": n, "width": 32, "height": 32, "url": "https://www.pexels.com/photo/\(n)/",
+          "photographer": "Photog \(n)",
           "photographer_url": "https://www.pexels.com/@p\(n)", "src": ["original": img(n), "large": img(n)],
         ]
       }
       var body: [String: Any] = ["page": page, "per_page": size, "total_results": total, "photos": photos]
-      if page * size < total { body["next_page"] = "https://api.pexels.com/v1/search/?page=\(page + 1)&per_page=\(size)" }
+      if page * size < total {
+        body["next_page"] = "https://api.pexels.com/v1/search/?page=\(page + 1)&per_page=\(size)"
+      }
       return json(body)
     case "pixabay":
       guard request.path == "/api/", q["key"] == key else { return nil }
@@ -139,13 +158,15 @@ enum FakeProvider {
       let size = Int(q["per_page"] ?? "20") ?? 20
       let hits = range(start: (page - 1) * size + 1, size: size).map { n -> [String: Any] in
         [
-          "id": n, "pageURL": "https://pixabay.com/photos/\(n)/", "type": "photo", "tags": "mask", "largeImageURL": img(n),
+          "id": n, "pageURL": "https://pixabay.com/photos/\(n)/", "type": "photo", "tags": "mask",
+          "largeImageURL": img(n),
           "webformatURL": img(n), "imageWidth": 32, "imageHeight": 32, "user": "User \(n)", "user_id": n,
         ]
       }
       return json(["total": total, "totalHits": total, "hits": hits])
     case "google":
-      guard request.path == "/customsearch/v1", q["key"] == key, q["cx"] == "engine-1", q["searchType"] == "image" else { return nil }
+      guard request.path == "/customsearch/v1", q["key"] == key, q["cx"] == "engine-1", q["searchType"] == "image"
+      else { return nil }
       let start = Int(q["start"] ?? "1") ?? 1
       let items = range(start: start, size: 10).map { n -> [String: Any] in
         [
@@ -161,32 +182,41 @@ enum FakeProvider {
       let ijn = Int(q["ijn"] ?? "0") ?? 0
       let results = range(start: ijn * 5 + 1, size: 5).map { n -> [String: Any] in
         [
-          "position": n, "title": "T \(n)", "source": "example.com", "link": "https://example.com/page/\(n)", "original": img(n),
+          "position": n, "title": "T \(n)", "source": "example.com", "link": "https://example.com/page/\(n)",
+          "original": img(n),
           "original_width": 32, "original_height": 32, "thumbnail": "\(base)/thumb/\(n).jpg",
         ]
       }
       var body: [String: Any] = ["search_metadata": ["status": "Success"], "images_results": results]
       body["serpapi_pagination"] =
-        (ijn + 1) * 5 < total ? ["current": ijn, "next": "https://serpapi.com/search.json?engine=google_images&ijn=\(ijn + 1)"] : ["current": ijn]
+        (ijn + 1) * 5 < total
+        ? ["current": ijn, "next": "https://serpapi.com/search.json?engine=google_images&ijn=\(ijn + 1)"]
+        : ["current": ijn]
       return json(body)
     case "bing":
-      guard request.path == "/v7.0/images/search", request.headers["ocp-apim-subscription-key"] == key else { return nil }
+      guard request.path == "/v7.0/images/search", request.headers["ocp-apim-subscription-key"] == key else {
+        return nil
+      }
       let offset = Int(q["offset"] ?? "0") ?? 0
       let count = Int(q["count"] ?? "35") ?? 35
       let values = range(start: offset + 1, size: count).map { n -> [String: Any] in
         [
-          "name": "T \(n)", "contentUrl": img(n), "thumbnailUrl": "\(base)/thumb/\(n)", "hostPageUrl": "https://example.com/page/\(n)",
+          "name": "T \(n)", "contentUrl": img(n), "thumbnailUrl": "\(base)/thumb/\(n)",
+          "hostPageUrl": "https://example.com/page/\(n)",
           "encodingFormat": "png", "width": 32, "height": 32,
         ]
       }
-      return json(["_type": "Images", "totalEstimatedMatches": total, "nextOffset": offset + values.count, "value": values])
+      return json([
+        "_type": "Images", "totalEstimatedMatches": total, "nextOffset": offset + values.count, "value": values,
+      ])
     default:
       return nil
     }
   }
 
   static let endpoints: [String: String] = [
-    "openverse": "/v1/images/", "commons": "/w/api.php", "flickr": "/services/rest/", "pexels": "/v1/search", "pixabay": "/api/",
+    "openverse": "/v1/images/", "commons": "/w/api.php", "flickr": "/services/rest/", "pexels": "/v1/search",
+    "pixabay": "/api/",
     "google": "/customsearch/v1", "serpapi": "/search.json", "bing": "/v7.0/images/search",
   ]
 
@@ -196,7 +226,8 @@ enum FakeProvider {
     let server = try LoopbackServer { request in
       if let reply = page(provider, request, base: baseBox.value) { return reply }
       if request.path.hasPrefix("/img/"), let n = Int(request.path.dropFirst(5).dropLast(4)) {
-        return .respond(status: 200, headers: [("Content-Type", "image/png")], body: TestImages.png(width: 32, height: 32, seed: n))
+        return .respond(
+          status: 200, headers: [("Content-Type", "image/png")], body: TestImages.png(width: 32, height: 32, seed: n))
       }
       return .status(404)
     }
@@ -206,7 +237,8 @@ enum FakeProvider {
 
   static func environment() -> [String: String] {
     [
-      "FLICKR_API_KEY": key, "PEXELS_API_KEY": key, "PIXABAY_API_KEY": key, "GOOGLE_CSE_KEY": key, "GOOGLE_CSE_CX": "engine-1",
+      "FLICKR_API_KEY": key, "PEXELS_API_KEY": key, "PIXABAY_API_KEY": key, "GOOGLE_CSE_KEY": key,
+      "GOOGLE_CSE_CX": "engine-1",
       "SERPAPI_KEY": key, "BING_SEARCH_KEY": key,
     ]
   }
@@ -233,7 +265,8 @@ struct ProviderTests {
     defer { server.stop() }
     let workspace = try TempWorkspace()
     let limit = provider == "google" ? 11 : 7
-    var request = testRequest(provider, query: Self.query, endpoint: server.base + (FakeProvider.endpoints[provider] ?? "/"), limit: limit)
+    var request = testRequest(
+      provider, query: Self.query, endpoint: server.base + (FakeProvider.endpoints[provider] ?? "/"), limit: limit)
     request.settings.environment = FakeProvider.environment()
     request.settings.pageSize = 5
     let report = try Crawl.run(request, catalog: workspace.catalog)
@@ -248,7 +281,8 @@ struct ProviderTests {
     // The images are fetched without any key.
     let imageCalls = server.requests.filter { $0.path.hasPrefix("/img/") }
     #expect(imageCalls.count == limit)
-    #expect(imageCalls.allSatisfy { !$0.target.contains(FakeProvider.key) && !$0.headers.values.contains(FakeProvider.key) })
+    #expect(
+      imageCalls.allSatisfy { !$0.target.contains(FakeProvider.key) && !$0.headers.values.contains(FakeProvider.key) })
     #expect(imageCalls.allSatisfy { ($0.headers["user-agent"] ?? "").hasPrefix("datasetkit/") })
 
     let rows = try workspace.catalog.database.rows(
@@ -287,7 +321,9 @@ struct ProviderTests {
   @Test("a CSV URL list carries per-row label, landing page, license and creator")
   func urlListCSV() throws {
     let server = try LoopbackServer { request in
-      guard request.path.hasPrefix("/img/"), let n = Int(request.path.dropFirst(5).dropLast(4)) else { return .status(404) }
+      guard request.path.hasPrefix("/img/"), let n = Int(request.path.dropFirst(5).dropLast(4)) else {
+        return .status(404)
+      }
       return .respond(status: 200, headers: [], body: TestImages.png(width: 40, height: 30, seed: 100 + n))
     }
     defer { server.stop() }
@@ -323,7 +359,10 @@ struct ProviderTests {
   func malformedResponses() throws {
     let server = try LoopbackServer { request in
       switch request.path {
-      case "/html/": return .respond(status: 200, headers: [("Content-Type", "application/json")], body: Array("<html><body>Oops</body></html>".utf8))
+      case "/html/":
+        return .respond(
+          status: 200, headers: [("Content-Type", "application/json")],
+          body: Array("<html><body>Oops</body></html>".utf8))
       case "/shape/": return .json("{\"detail\": \"unexpected\"}")
       case "/truncated/": return .json("{\"results\": [{\"url\": \"http://x/1.jpg\"")
       case "/unauthorized/": return .json("{\"detail\": \"page_size too large\"}", status: 401)
@@ -333,7 +372,8 @@ struct ProviderTests {
     defer { server.stop() }
     let workspace = try TempWorkspace()
     let cases: [(String, String)] = [
-      ("/html/", "not JSON"), ("/shape/", "no results array"), ("/truncated/", "not JSON"), ("/unauthorized/", "HTTP 401"),
+      ("/html/", "not JSON"), ("/shape/", "no results array"), ("/truncated/", "not JSON"),
+      ("/unauthorized/", "HTTP 401"),
     ]
     for (path, phrase) in cases {
       let request = testRequest("openverse", query: "face mask", endpoint: server.base + path)
@@ -351,10 +391,13 @@ struct ProviderTests {
 
   @Test("an empty result page ends the crawl cleanly; an empty query is refused")
   func emptyResults() throws {
-    let server = try LoopbackServer { _ in .json("{\"result_count\": 0, \"page_count\": 0, \"page\": 1, \"results\": []}") }
+    let server = try LoopbackServer { _ in
+      .json("{\"result_count\": 0, \"page_count\": 0, \"page\": 1, \"results\": []}")
+    }
     defer { server.stop() }
     let workspace = try TempWorkspace()
-    let report = try Crawl.run(testRequest("openverse", query: "zzzz", endpoint: server.base + "/v1/images/"), catalog: workspace.catalog)
+    let report = try Crawl.run(
+      testRequest("openverse", query: "zzzz", endpoint: server.base + "/v1/images/"), catalog: workspace.catalog)
     #expect(report.status == "exhausted")
     #expect(report.stored == 0)
     #expect(server.requests.count == 1)
@@ -370,10 +413,15 @@ struct ProviderTests {
   func validation() throws {
     let server = try LoopbackServer { request in
       switch request.path {
-      case "/html.jpg": return .respond(status: 200, headers: [("Content-Type", "image/jpeg")], body: Array("<!DOCTYPE html><html>login</html>".utf8))
-      case "/small.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 16, height: 200, seed: 7))
-      case "/good.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
-      case "/same.png": return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
+      case "/html.jpg":
+        return .respond(
+          status: 200, headers: [("Content-Type", "image/jpeg")], body: Array("<!DOCTYPE html><html>login</html>".utf8))
+      case "/small.png":
+        return .respond(status: 200, headers: [], body: TestImages.png(width: 16, height: 200, seed: 7))
+      case "/good.png":
+        return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
+      case "/same.png":
+        return .respond(status: 200, headers: [], body: TestImages.png(width: 130, height: 140, seed: 8))
       case "/endless.jpg": return .endlessChunks
       case "/damaged.png":
         var bytes = TestImages.png(width: 140, height: 140, seed: 9)
@@ -385,7 +433,9 @@ struct ProviderTests {
     defer { server.stop() }
     let workspace = try TempWorkspace()
     let list = workspace.root + "/list.txt"
-    try ["html.jpg", "small.png", "good.png", "same.png", "gone.jpg", "endless.jpg", "damaged.png"].map { "\(server.base)/\($0)" }.joined(separator: "\n")
+    try ["html.jpg", "small.png", "good.png", "same.png", "gone.jpg", "endless.jpg", "damaged.png"].map {
+      "\(server.base)/\($0)"
+    }.joined(separator: "\n")
       .write(toFile: list, atomically: true, encoding: .utf8)
     var request = testRequest("urls", query: "list", endpoint: nil)
     request.settings.listPath = list
@@ -394,16 +444,20 @@ struct ProviderTests {
     let report = try Crawl.run(request, catalog: workspace.catalog)
     #expect(report.stored == 1)
     #expect(report.duplicates == 1)
-    let reasons = Dictionary(uniqueKeysWithValues: report.rejected.map { (URL(string: $0.url)?.lastPathComponent ?? "", $0.reason) })
+    let reasons = Dictionary(
+      uniqueKeysWithValues: report.rejected.map { (URL(string: $0.url)?.lastPathComponent ?? "", $0.reason) })
     #expect(reasons["html.jpg"]?.contains("not an image (html)") == true)
     #expect(reasons["small.png"]?.contains("smaller than --min-size 128") == true)
     #expect(reasons["gone.jpg"] == "HTTP 404")
     #expect(reasons["damaged.png"]?.hasPrefix("does not decode") == true, "\(reasons["damaged.png"] ?? "stored")")
     #expect(reasons["endless.jpg"]?.contains("body larger than 1048576 bytes; stopped") == true)
-    #expect(try workspace.count("SELECT count(*) FROM crawl_items WHERE state = 'rejected' AND error LIKE '%larger than%'") == 1)
+    #expect(
+      try workspace.count("SELECT count(*) FROM crawl_items WHERE state = 'rejected' AND error LIKE '%larger than%'")
+        == 1)
     #expect(try workspace.count("SELECT count(*) FROM images") == 1)
     #expect(try workspace.count("SELECT count(*) FROM image_origins") == 2)
-    let objects = FileManager.default.enumerator(atPath: workspace.root + "/objects")?.compactMap { $0 as? String }
+    let objects =
+      FileManager.default.enumerator(atPath: workspace.root + "/objects")?.compactMap { $0 as? String }
       .filter { !$0.contains("tmp") && $0.count > 3 } ?? []
     #expect(objects.count == 1)
   }

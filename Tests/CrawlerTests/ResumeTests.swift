@@ -34,7 +34,8 @@ func runDatasetkit(_ arguments: [String], environment: [String: String] = [:]) t
   let stderr = err.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   return CommandResult(
-    status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+    stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 /// A fake Openverse with `total` results whose images answer after `delay` seconds.
@@ -51,11 +52,14 @@ func slowOpenverse(total: Int, delay: Double) throws -> LoopbackServer {
         "{\"url\": \"\(base.value)/img/\(n).png\", \"license\": \"cc0\", \"license_version\": \"1.0\", \"creator\": \"C\(n)\", \"foreign_landing_url\": \"https://example.org/\(n)\"}"
       }
       return .json(
-        "{\"result_count\": \(total), \"page_count\": \((total + size - 1) / size), \"page\": \(page), \"results\": [\(results.joined(separator: ","))]}")
+        "{\"result_count\": \(total), \"page_count\": \((total + size - 1) / size), \"page\": \(page), \"results\": [\(results.joined(separator: ","))]}"
+      )
     }
     if request.path.hasPrefix("/img/"), let n = Int(request.path.dropFirst(5).dropLast(4)) {
       usleep(useconds_t(delay * 1_000_000))
-      return .respond(status: 200, headers: [("Content-Type", "image/png")], body: TestImages.png(width: 24, height: 24, seed: 500 + n))
+      return .respond(
+        status: 200, headers: [("Content-Type", "image/png")],
+        body: TestImages.png(width: 24, height: 24, seed: 500 + n))
     }
     return .status(404)
   }
@@ -82,17 +86,22 @@ func catalogFacts(_ root: String) throws -> [String] {
   return origins + items + counts
 }
 
-@Suite("Resume, budgets and the CLI", .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: datasetkitBinary)))
+@Suite(
+  "Resume, budgets and the CLI", .serialized,
+  .enabled(if: FileManager.default.isExecutableFile(atPath: datasetkitBinary)))
 struct ResumeTests {
   func crawlArguments(_ root: String, _ server: LoopbackServer) -> [String] {
     [
-      "crawl", "--workspace", root, "--provider", "openverse", "--query", "face mask", "--label", "with_mask", "--limit", "60",
-      "--concurrency", "2", "--per-host-connections", "2", "--per-host-rate", "0", "--endpoint", server.base + "/v1/images/",
+      "crawl", "--workspace", root, "--provider", "openverse", "--query", "face mask", "--label", "with_mask",
+      "--limit", "60",
+      "--concurrency", "2", "--per-host-connections", "2", "--per-host-rate", "0", "--endpoint",
+      server.base + "/v1/images/",
       "--allow-private-network",
     ]
   }
 
-  @Test("kill -9 mid-crawl, then re-run: no stored image or saved page fetched again; same catalog as an uninterrupted run")
+  @Test(
+    "kill -9 mid-crawl, then re-run: no stored image or saved page fetched again; same catalog as an uninterrupted run")
   func killAndResume() throws {
     let server = try slowOpenverse(total: 60, delay: 0.05)
     defer { server.stop() }
@@ -160,7 +169,8 @@ struct ResumeTests {
     #expect(try workspace.count("SELECT count(*) FROM crawl_requests WHERE provider = 'openverse'") == 2)
     // The CLI reads the same ledger.
     let cli = try runDatasetkit([
-      "crawl", "--workspace", workspace.root, "--query", "face mask", "--label", "with_mask", "--endpoint", server.base + "/v1/images/",
+      "crawl", "--workspace", workspace.root, "--query", "face mask", "--label", "with_mask", "--endpoint",
+      server.base + "/v1/images/",
       "--budget", "2/hour", "--allow-private-network",
     ])
     #expect(cli.status == 0)
@@ -184,7 +194,8 @@ struct ResumeTests {
     for extra in [[], ["--json"], ["--verbose"]] {
       let result = try runDatasetkit(
         [
-          "crawl", "--workspace", workspace.root, "--provider", "pexels", "--query", "face mask", "--endpoint", api.base + "/v1/search",
+          "crawl", "--workspace", workspace.root, "--provider", "pexels", "--query", "face mask", "--endpoint",
+          api.base + "/v1/search",
           "--allow-private-network",
         ] + extra, environment: ["PEXELS_API_KEY": key])
       #expect(result.status == 1)
@@ -193,13 +204,17 @@ struct ResumeTests {
     }
     #expect(api.requests.allSatisfy { $0.headers["authorization"] == key })
     let missingKey = try runDatasetkit(
-      ["crawl", "--workspace", workspace.root, "--provider", "pexels", "--query", "x"], environment: ["PEXELS_API_KEY": ""])
+      ["crawl", "--workspace", workspace.root, "--provider", "pexels", "--query", "x"],
+      environment: ["PEXELS_API_KEY": ""])
     #expect(missingKey.status == 1)
     #expect(missingKey.stderr.contains("PEXELS_API_KEY"))
     let usage = try runDatasetkit(["crawl", "--workspace", workspace.root, "--query", "x", "--limit", "0"])
     #expect(usage.status == 64)
     let help = try runDatasetkit(["crawl", "run", "--help"])
-    for variable in ["FLICKR_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "GOOGLE_CSE_KEY", "GOOGLE_CSE_CX", "SERPAPI_KEY", "BING_SEARCH_KEY"] {
+    for variable in [
+      "FLICKR_API_KEY", "PEXELS_API_KEY", "PIXABAY_API_KEY", "GOOGLE_CSE_KEY", "GOOGLE_CSE_CX", "SERPAPI_KEY",
+      "BING_SEARCH_KEY",
+    ] {
       #expect(help.stdout.contains(variable))
     }
 
@@ -207,10 +222,12 @@ struct ResumeTests {
     defer { server.stop() }
     let plan = workspace.root + "/plan.json"
     try """
-      {"provider": "openverse", "limit": 3, "endpoint": "\(server.base)/v1/images/",
-       "labels": {"with_mask": ["face mask", "surgical mask"], "without_mask": ["face"]}}
-      """.write(toFile: plan, atomically: true, encoding: .utf8)
-    let planned = try runDatasetkit(["crawl", "--workspace", workspace.root, "--plan", plan, "--allow-private-network", "--json"])
+    {"provider": "openverse", "limit": 3, "endpoint": "\(server.base)/v1/images/",
+     "labels": {"with_mask": ["face mask", "surgical mask"], "without_mask": ["face"]}}
+    """.write(toFile: plan, atomically: true, encoding: .utf8)
+    let planned = try runDatasetkit([
+      "crawl", "--workspace", workspace.root, "--plan", plan, "--allow-private-network", "--json",
+    ])
     #expect(planned.status == 0, "\(planned.stderr)")
     let jobs = try runDatasetkit(["crawl", "status", "--workspace", workspace.root])
     #expect(jobs.stdout.contains("surgical mask"))

@@ -7,7 +7,9 @@ import Testing
 @Suite("robots.txt and X-Robots-Tag")
 struct RobotsTests {
   static func image(_ seed: Int, headers: [(String, String)] = []) -> LoopbackServer.Reply {
-    .respond(status: 200, headers: [("Content-Type", "image/png")] + headers, body: TestImages.png(width: 20, height: 20, seed: seed))
+    .respond(
+      status: 200, headers: [("Content-Type", "image/png")] + headers,
+      body: TestImages.png(width: 20, height: 20, seed: seed))
   }
 
   @Test("robots.txt 404 → allowed, 503 → host skipped, Disallow → path skipped, noai → excluded")
@@ -18,7 +20,8 @@ struct RobotsTests {
       if request.path == "/robots.txt" {
         return .respond(
           status: 200, headers: [("Content-Type", "text/plain")],
-          body: Array("User-agent: *\nDisallow: /private/\nAllow: /private/ok*.png$\n\nUser-agent: OtherBot\nDisallow: /\n".utf8))
+          body: Array(
+            "User-agent: *\nDisallow: /private/\nAllow: /private/ok*.png$\n\nUser-agent: OtherBot\nDisallow: /\n".utf8))
       }
       return Self.image(100 + request.path.count)
     }
@@ -35,7 +38,8 @@ struct RobotsTests {
 
     let workspace = try TempWorkspace()
     let urls = [
-      "\(missing.base)/a.png", "\(failing.base)/b.png", "\(disallowing.base)/private/c.png", "\(disallowing.base)/private/ok1.png",
+      "\(missing.base)/a.png", "\(failing.base)/b.png", "\(disallowing.base)/private/c.png",
+      "\(disallowing.base)/private/ok1.png",
       "\(disallowing.base)/public/d.png", "\(tagging.base)/noai.png", "\(tagging.base)/noimageai.png",
       "\(tagging.base)/other-agent.png", "\(tagging.base)/plain.png",
     ]
@@ -54,7 +58,8 @@ struct RobotsTests {
     let skipped = Set(report.skipped.map(\.url))
     #expect(
       skipped == [
-        "\(failing.base)/b.png", "\(disallowing.base)/private/c.png", "\(tagging.base)/noai.png", "\(tagging.base)/noimageai.png",
+        "\(failing.base)/b.png", "\(disallowing.base)/private/c.png", "\(tagging.base)/noai.png",
+        "\(tagging.base)/noimageai.png",
       ])
     #expect(failing.hits("/b.png") == 0)  // robots.txt unreachable: the host is not fetched
     #expect(disallowing.hits("/private/c.png") == 0)

@@ -59,7 +59,8 @@ struct TransferTests {
       return .status(404)
     }
     defer { server.stop() }
-    let results = try fetchAll(["/hop/0", "/loop", "/file", "/ftp", "/three"].map { HTTPRequest(url: server.base + $0) })
+    let results = try fetchAll(
+      ["/hop/0", "/loop", "/file", "/ftp", "/three"].map { HTTPRequest(url: server.base + $0) })
     for index in 0..<4 {
       guard case .failure(.transfer(_, let code, _)) = results[index] else {
         Issue.record("request \(index): expected a failure, got \(results[index])")
@@ -76,13 +77,16 @@ struct TransferTests {
 
   @Test("20: private targets are refused by default and the server sees zero hits; the flag allows them")
   func privateAddresses() throws {
-    let server = try LoopbackServer { _ in .respond(status: 200, headers: [], body: TestImages.png(width: 4, height: 4, seed: 1)) }
+    let server = try LoopbackServer { _ in
+      .respond(status: 200, headers: [], body: TestImages.png(width: 4, height: 4, seed: 1))
+    }
     defer { server.stop() }
     let port = server.port
     let urls = [
       "http://127.0.0.1:\(port)/a", "http://2130706433:\(port)/b", "http://0x7f.1:\(port)/c",
       "http://[::ffff:7f00:1]:\(port)/d", "http://[::1]:\(port)/e", "http://localhost:\(port)/f",
-      "http://10.1.2.3:\(port)/g", "http://169.254.169.254/latest/meta-data/", "http://192.168.0.1/", "http://[fd00::1]/",
+      "http://10.1.2.3:\(port)/g", "http://169.254.169.254/latest/meta-data/", "http://192.168.0.1/",
+      "http://[fd00::1]/",
     ]
     let refused = try fetchAll(urls.map { HTTPRequest(url: $0) }, testTransfer(allowPrivate: false))
     for (url, result) in zip(urls, refused) {
@@ -115,7 +119,10 @@ struct TransferTests {
 
   @Test("20: address classification covers IPv4, IPv6 and mapped forms")
   func addressClassification() {
-    for private_ in [[127, 0, 0, 1], [10, 9, 8, 7], [172, 20, 0, 1], [192, 168, 1, 1], [169, 254, 169, 254], [100, 64, 0, 1], [0, 0, 0, 0], [224, 0, 0, 1]] as [[UInt8]] {
+    for private_ in [
+      [127, 0, 0, 1], [10, 9, 8, 7], [172, 20, 0, 1], [192, 168, 1, 1], [169, 254, 169, 254], [100, 64, 0, 1],
+      [0, 0, 0, 0], [224, 0, 0, 1],
+    ] as [[UInt8]] {
       #expect(NetworkPolicy.isPrivate(private_))
     }
     for public_ in [[8, 8, 8, 8], [93, 184, 216, 34], [172, 32, 0, 1]] as [[UInt8]] {
@@ -141,7 +148,8 @@ struct TransferTests {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return n == 1 ? .status(429, headers: [("Retry-After", formatter.string(from: Date().addingTimeInterval(2)))]) : .json("{}")
+        return n == 1
+          ? .status(429, headers: [("Retry-After", formatter.string(from: Date().addingTimeInterval(2)))]) : .json("{}")
       case "/absurd": return n == 1 ? .status(429, headers: [("Retry-After", "999999999")]) : .json("{}")
       case "/flaky": return n <= 3 ? .status(503) : .json("{}")
       case "/timeout": return n == 1 ? .status(408) : .json("{}")
@@ -209,9 +217,12 @@ struct TransferTests {
     }
     defer { sameHostRedirect.stop() }
     let results = try fetchAll([
-      HTTPRequest(url: api.base + "/v1/search?q=x", headers: ["Authorization: \(key)"], redirects: .sameHost, secrets: [key]),
+      HTTPRequest(
+        url: api.base + "/v1/search?q=x", headers: ["Authorization: \(key)"], redirects: .sameHost, secrets: [key]),
       HTTPRequest(url: api.base + "/broken?api_key=\(key)&q=x", redirects: .sameHost, secrets: [key]),
-      HTTPRequest(url: sameHostRedirect.base + "/start?key=\(key)", headers: ["Authorization: \(key)"], redirects: .sameHost, secrets: [key]),
+      HTTPRequest(
+        url: sameHostRedirect.base + "/start?key=\(key)", headers: ["Authorization: \(key)"], redirects: .sameHost,
+        secrets: [key]),
     ])
     guard case .failure(let error) = results[0], case .crossHostRedirect = error else {
       Issue.record("expected crossHostRedirect, got \(results[0])")

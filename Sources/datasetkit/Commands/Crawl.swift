@@ -73,7 +73,10 @@ extension Datasetkit.Crawl {
     @Option(help: "Stop once this many result images are in the catalog for the job.")
     var limit = 100
 
-    @Option(help: "License filter, comma-separated (Openverse names: cc0, pdm, by, by-sa, by-nc, …; Flickr maps them to its ids).")
+    @Option(
+      help:
+        "License filter, comma-separated (Openverse names: cc0, pdm, by, by-sa, by-nc, …; Flickr maps them to its ids)."
+    )
     var license: String?
 
     @Option(help: "Reject images whose shorter side is below this many pixels.")
@@ -109,8 +112,12 @@ extension Datasetkit.Crawl {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-      if plan == nil && query == nil && urls == nil { throw ValidationError("give --query (or --plan FILE, or --urls FILE with --provider urls)") }
-      if plan != nil && (query != nil || label != nil) { throw ValidationError("--plan replaces --query and --label; give one or the other") }
+      if plan == nil && query == nil && urls == nil {
+        throw ValidationError("give --query (or --plan FILE, or --urls FILE with --provider urls)")
+      }
+      if plan != nil && (query != nil || label != nil) {
+        throw ValidationError("--plan replaces --query and --label; give one or the other")
+      }
       if limit <= 0 { throw ValidationError("--limit must be positive") }
       if concurrency <= 0 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
       if perHostConnections <= 0 { throw ValidationError("--per-host-connections must be positive") }
@@ -118,7 +125,9 @@ extension Datasetkit.Crawl {
       if maxBytes <= 0 { throw ValidationError("--max-bytes must be positive") }
       if minSize < 0 { throw ValidationError("--min-size must be 0 or more") }
       if timeout <= 0 { throw ValidationError("--timeout must be positive") }
-      if let budget, RequestBudget(parsing: budget) == nil { throw ValidationError("--budget takes N/second|minute|hour|day, e.g. 200/hour") }
+      if let budget, RequestBudget(parsing: budget) == nil {
+        throw ValidationError("--budget takes N/second|minute|hour|day, e.g. 200/hour")
+      }
     }
 
     func requests() throws -> [CrawlRequest] {
@@ -128,7 +137,8 @@ extension Datasetkit.Crawl {
       base.decodeCheck = decodeCheck
       base.budget = budget.flatMap(RequestBudget.init(parsing:))
       base.settings.endpoint = endpoint
-      base.settings.licenses = license.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+      base.settings.licenses =
+        license.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
       base.settings.listPath = urls
       if query == nil, let urls { base.query = (urls as NSString).lastPathComponent }
       base.transfer.concurrency = concurrency
@@ -174,14 +184,16 @@ extension Datasetkit.Crawl {
 
     static func reasons(_ counts: [String: Int]) -> String {
       guard !counts.isEmpty else { return "" }
-      return " (" + counts.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+      return " ("
+        + counts.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
     }
 
     func render(_ r: CrawlReport) -> String {
       var lines: [String] = []
       let label = r.label.map { " → \(Output.printable($0))" } ?? ""
       lines.append(
-        "Crawled \(r.provider) \"\(Output.printable(r.query))\"\(label): job \(r.jobID)\(r.resumed ? " (resumed)" : ""), \(r.status)")
+        "Crawled \(r.provider) \"\(Output.printable(r.query))\"\(label): job \(r.jobID)\(r.resumed ? " (resumed)" : ""), \(r.status)"
+      )
       lines.append(
         Output.table(
           ["", "this run"],
@@ -196,7 +208,8 @@ extension Datasetkit.Crawl {
           + "; API requests spent \(r.jobRequestsSpent)")
       if let note = r.note { lines.append(note) }
       let limit = global.verbose ? Int.max : 10
-      for (title, issues) in [("Rejected", r.rejected), ("Skipped", r.skipped), ("Failed", r.failed)] where !issues.isEmpty {
+      for (title, issues) in [("Rejected", r.rejected), ("Skipped", r.skipped), ("Failed", r.failed)]
+      where !issues.isEmpty {
         lines.append("\(title):")
         for issue in issues.prefix(limit) { lines.append("  \(Output.printable(issue.url)): \(issue.reason)") }
         if issues.count > limit { lines.append("  … and \(issues.count - limit) more (--verbose lists all)") }
