@@ -103,7 +103,7 @@ struct ResumeTests {
   @Test(
     "kill -9 mid-crawl, then re-run: no stored image or saved page fetched again; same catalog as an uninterrupted run")
   func killAndResume() throws {
-    let server = try slowOpenverse(total: 60, delay: 0.05)
+    let server = try slowOpenverse(total: 60, delay: 0.1)
     defer { server.stop() }
     let interrupted = try TempWorkspace()
     let process = Process()
