@@ -33,7 +33,7 @@ let package = Package(
     // Libraries: one responsibility each; none of them prints or exits.
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),
     .target(name: "Ingest", dependencies: ["Catalog"]),
-    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest"]),
+    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest", "AutoFace"]),
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest"]),
     .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
     .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
@@ -56,7 +56,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["AutoFace", "Catalog"], path: "Tests/TestSupport"),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
-    .testTarget(name: "CrawlerTests", dependencies: ["Crawler"]),
+    .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),

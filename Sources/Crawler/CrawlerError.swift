@@ -1,6 +1,7 @@
 import Foundation
 
-/// Transfer and provider errors. Messages carry libcurl's own text and never an API key.
+/// Transfer, provider and crawl errors. Messages carry libcurl's own text and never an API key
+/// (URLs are shown with key parameters redacted).
 public enum CrawlerError: LocalizedError, Equatable {
   /// libcurl failed; `message` is `curl_easy_strerror` plus its error buffer.
   case transfer(url: String, code: Int32, message: String)
@@ -8,12 +9,45 @@ public enum CrawlerError: LocalizedError, Equatable {
   case tooLarge(url: String, limit: Int)
   /// The URL is not http or https.
   case unsupportedScheme(url: String)
+  /// The host resolved to a private, loopback or link-local address.
+  case privateAddress(url: String, address: String)
+  /// A request carrying an API key was redirected to another host and not followed.
+  case crossHostRedirect(url: String, target: String)
+  /// The provider answered with something that is not its documented JSON shape.
+  case malformedResponse(provider: String, url: String, detail: String)
+  /// The provider answered with an HTTP error.
+  case providerStatus(provider: String, url: String, status: Int, detail: String)
+  /// A provider needs a key from the environment.
+  case missingKey(provider: String, variable: String)
+  /// Bad crawl input: unknown provider, unreadable URL list or plan, bad option value.
+  case invalidInput(String)
+  /// The per-provider request budget is spent for now.
+  case budgetExhausted(provider: String, limit: Int, windowSeconds: Int, retryAfterSeconds: Int)
 
   public var errorDescription: String? {
     switch self {
-    case .transfer(let url, let code, let message): return "\(url): transfer failed (curl \(code)): \(message)"
-    case .tooLarge(let url, let limit): return "\(url): body larger than \(limit) bytes; stopped"
+    case .transfer(let url, let code, let message):
+      return "\(url): transfer failed (curl \(code)): \(message)"
+    case .tooLarge(let url, let limit):
+      return "\(url): body larger than \(limit) bytes; stopped (raise --max-bytes to allow bigger files)"
     case .unsupportedScheme(let url): return "\(url): only http and https URLs are fetched"
+    case .privateAddress(let url, let address):
+      return
+        "\(url): refused to connect to \(address), a private, loopback or link-local address (pass --allow-private-network to allow it)"
+    case .crossHostRedirect(let url, let target):
+      return
+        "\(url): redirected to another host (\(target)); not followed because the request carries an API key"
+    case .malformedResponse(let provider, let url, let detail):
+      return "\(provider): \(url): the response is not the JSON the API documents: \(detail)"
+    case .providerStatus(let provider, let url, let status, let detail):
+      let tail = detail.isEmpty ? "" : ": \(detail)"
+      return "\(provider): \(url): HTTP \(status)\(tail)"
+    case .missingKey(let provider, let variable):
+      return "\(provider) needs an API key: set the environment variable \(variable)"
+    case .invalidInput(let message): return message
+    case .budgetExhausted(let provider, let limit, let window, let retry):
+      return
+        "\(provider): request budget of \(limit) per \(window) s is spent; run the crawl again in \(retry) s to continue from where it stopped"
     }
   }
 }

@@ -16,7 +16,8 @@ struct Datasetkit: AsyncParsableCommand {
       """,
     version: version,
     subcommands: [
-      Init.self, Import.self, Stats.self, VOC.self, Dedup.self, Split.self, Check.self, Export.self, Doctor.self,
+      Init.self, Import.self, Crawl.self, Stats.self, VOC.self, Dedup.self, Split.self, Check.self, Export.self,
+      Doctor.self,
     ]
   )
 }

@@ -1,0 +1,719 @@
+import AutoFace
+import Catalog
+import Foundation
+import Ingest
+
+/// What to crawl and how.
+public struct CrawlRequest: Sendable {
+  public var provider: String
+  public var query: String
+  public var label: String?
+  /// Stop once this many result images are in the catalog for the job (new or already known bytes).
+  public var limit: Int = 100
+  public var settings = ProviderSettings()
+  public var transfer = TransferConfiguration()
+  /// Images whose shorter side is below this many pixels (from the header) are rejected.
+  public var minSize: Int = 0
+  /// Decode every image fully before storing it (rejects files whose data is damaged).
+  public var decodeCheck = true
+  /// Overrides the provider's documented request budget.
+  public var budget: RequestBudget?
+  public var ingest = IngestOptions()
+
+  public init(provider: String, query: String, label: String?) {
+    self.provider = provider
+    self.query = query
+    self.label = label
+  }
+}
+
+/// Progress of a crawl, reported after each page and each batch of downloads.
+public struct CrawlProgress: Sendable {
+  public var pagesFetched = 0
+  public var stored = 0
+  public var duplicates = 0
+  public var rejected = 0
+  /// Rejected, skipped and failed URLs by kind of reason ("HTTP 404", "not an image", "too small", …).
+  public var reasons: [String: Int] = [:]
+  public var skipped = 0
+  public var failed = 0
+  public var bytes: Int64 = 0
+  public var seconds: Double = 0
+  public var limit = 0
+  /// Result images kept so far by the job, this run and earlier ones.
+  public var kept = 0
+}
+
+/// A URL the crawl did not store, and why.
+public struct CrawlIssue: Sendable, Codable, Hashable {
+  public var url: String
+  public var reason: String
+}
+
+/// What a crawl run did. Counts are for this run unless named `job…`.
+public struct CrawlReport: Sendable, Codable {
+  public var jobID: Int64 = 0
+  public var provider = ""
+  public var query = ""
+  public var label: String?
+  /// `done` (limit reached), `exhausted` (the provider has no more results), `budget` (request
+  /// budget spent; run again later to continue).
+  public var status = ""
+  public var resumed = false
+  public var pagesFetched = 0
+  public var stored = 0
+  public var duplicates = 0
+  /// Not stored: HTTP errors, not images, too small, too large, private addresses.
+  public var rejected: [CrawlIssue] = []
+  /// Not fetched or not kept by the site's wish: robots.txt, `X-Robots-Tag: noai`.
+  public var skipped: [CrawlIssue] = []
+  /// Transfers that failed (timeouts, resets) after their retries.
+  public var failed: [CrawlIssue] = []
+  public var bytes: Int64 = 0
+  public var seconds: Double = 0
+  /// Items of the job by state, all runs.
+  public var jobStates: [String: Int] = [:]
+  public var jobRequestsSpent = 0
+  public var note: String?
+}
+
+/// One crawl job as `datasetkit crawl status` shows it.
+public struct CrawlJobStatus: Sendable, Codable {
+  public var id: Int64
+  public var provider: String
+  public var query: String
+  public var label: String?
+  public var status: String
+  /// Whether the provider has no further pages for the job.
+  public var exhausted: Bool
+  public var requestsSpent: Int
+  public var states: [String: Int]
+  public var updatedAt: String
+}
+
+/// Crawls an image-search provider into the catalog: pages of results become `crawl_items`, images are
+/// downloaded through one ``TransferSession`` and stored through the ``Ingester``; job cursor, per-URL
+/// state and API requests spent live in the catalog, so a killed crawl resumes where it stopped
+/// without fetching a stored image or a saved page again.
+public enum Crawl {
+  static let agentToken = "datasetkit"
+
+  /// Runs (or resumes) the job for `request`.
+  public static func run(
+    _ request: CrawlRequest, catalog: Catalog, progress: (CrawlProgress) -> Void = { _ in }
+  ) throws -> CrawlReport {
+    guard !request.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+      throw CrawlerError.invalidInput("the query is empty; pass --query with the words to search for")
+    }
+    guard request.limit > 0 else { throw CrawlerError.invalidInput("--limit must be positive") }
+    let provider = try Providers.make(request.provider, settings: request.settings)
+    return try withoutActuallyEscaping(progress) { progress in
+      var runner = CrawlRunner(request: request, provider: provider, catalog: catalog, progress: progress)
+      return try runner.run()
+    }
+  }
+
+  /// Every crawl job with its item counts by state, newest first.
+  public static func status(catalog: Catalog) throws -> [CrawlJobStatus] {
+    let database = catalog.database
+    var jobs = try database.rows(
+      "SELECT id, provider, query, label, status, cursor IS NULL, requests_spent, updated_at FROM crawl_jobs ORDER BY id DESC"
+    ) { row in
+      CrawlJobStatus(
+        id: row.int64(0), provider: row.text(1) ?? "", query: row.text(2) ?? "", label: row.text(3),
+        status: row.text(4) ?? "", exhausted: row.int(5) != 0, requestsSpent: row.int(6), states: [:],
+        updatedAt: row.text(7) ?? "")
+    }
+    for index in jobs.indices {
+      let counts = try database.rows(
+        "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobs[index].id)]
+      ) { ($0.text(0) ?? "", $0.int(1)) }
+      jobs[index].states = Dictionary(uniqueKeysWithValues: counts)
+    }
+    return jobs
+  }
+}
+
+/// One crawl run's state.
+struct CrawlRunner {
+  let request: CrawlRequest
+  let provider: any CrawlProvider
+  let catalog: Catalog
+  let progress: (CrawlProgress) -> Void
+  var database: Database { catalog.database }
+  var report = CrawlReport()
+  var counters = CrawlProgress()
+  var robots: [String: RobotsRules] = [:]
+  let started = Date()
+  var jobID: Int64 = 0
+  var sourceID: Int64 = 0
+  var source: SourceSpec
+
+  init(
+    request: CrawlRequest, provider: any CrawlProvider, catalog: Catalog, progress: @escaping (CrawlProgress) -> Void
+  ) {
+    self.request = request
+    self.provider = provider
+    self.catalog = catalog
+    self.progress = progress
+    var uri = "crawl:\(provider.name):\(request.label ?? ""):\(request.query)"
+    if let endpoint = request.settings.endpoint { uri += "@" + Redaction.display(endpoint) }
+    source = SourceSpec(kind: "crawl", name: "\(provider.name): \(request.query)", uri: uri)
+    counters.limit = request.limit
+  }
+
+  /// The job's identity beyond provider, query and label: what changes which results it gets.
+  var identity: String {
+    var parts: [String: String] = [:]
+    if let endpoint = request.settings.endpoint { parts["endpoint"] = Redaction.display(endpoint) }
+    if !request.settings.licenses.isEmpty { parts["licenses"] = request.settings.licenses.joined(separator: ",") }
+    if let list = request.settings.listPath { parts["list"] = list }
+    guard let data = try? JSONSerialization.data(withJSONObject: parts, options: [.sortedKeys]) else { return "{}" }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  mutating func run() throws -> CrawlReport {
+    try openJob()
+    report.jobID = jobID
+    report.provider = provider.name
+    report.query = request.query
+    report.label = request.label
+    let session = try TransferSession(request.transfer)
+    let chunk = max(256, request.transfer.concurrency * 32)
+    var budgetNote: String?
+    do {
+      while true {
+        let states = try jobStates()
+        let kept = (states["stored"] ?? 0) + (states["duplicate"] ?? 0)
+        counters.kept = kept
+        if kept >= request.limit {
+          report.status = "done"
+          break
+        }
+        let needed = request.limit - kept
+        let pending = states["pending"] ?? 0
+        let cursor = try database.scalarText("SELECT cursor FROM crawl_jobs WHERE id = ?", [.int(jobID)])
+        if pending < min(needed, chunk), let cursor, budgetNote == nil {
+          do {
+            try fetchPage(cursor: cursor, session: session)
+          } catch let error as CrawlerError {
+            guard case .budgetExhausted = error else { throw error }
+            budgetNote = error.errorDescription  // download what the saved pages hold, then stop
+          }
+          continue
+        }
+        if pending == 0 {
+          report.status = budgetNote == nil ? "exhausted" : "budget"
+          report.note = budgetNote
+          break
+        }
+        let items = try database.rows(
+          "SELECT id, url, rank, metadata FROM crawl_items WHERE job_id = ? AND state = 'pending' ORDER BY rank LIMIT ?",
+          [.int(jobID), .int(Int64(min(needed, chunk)))]
+        ) { row in
+          PendingItem(
+            id: row.int64(0), url: row.text(1) ?? "", rank: row.int(2),
+            result: (row.text(3)).flatMap { try? JSONDecoder().decode(CrawlResult.self, from: Data($0.utf8)) })
+        }
+        try download(items, session: session)
+      }
+    } catch {
+      try? setJobStatus("stopped")
+      throw error
+    }
+    try setJobStatus(report.status)
+    report.jobStates = try jobStates()
+    report.jobRequestsSpent = Int(
+      try database.scalarInt("SELECT requests_spent FROM crawl_jobs WHERE id = ?", [.int(jobID)]) ?? 0)
+    report.seconds = Date().timeIntervalSince(started)
+    return report
+  }
+
+  struct PendingItem {
+    var id: Int64
+    var url: String
+    var rank: Int
+    var result: CrawlResult?
+  }
+
+  mutating func openJob() throws {
+    let label: SQLValue = request.label.map { .text($0) } ?? .null
+    let params = identity
+    if let id = try database.scalarInt(
+      "SELECT id FROM crawl_jobs WHERE provider = ? AND query = ? AND label IS ? AND params = ?",
+      [.text(provider.name), .text(request.query), label, .text(params)])
+    {
+      jobID = id
+      report.resumed = true
+      // Transfers that failed (timeouts, resets, refused private addresses) get another try, up to 3.
+      try database.writeTransaction {
+        try database.run(
+          "UPDATE crawl_items SET state = 'pending' WHERE job_id = ? AND state = 'failed' AND attempts < 3", [.int(id)])
+      }
+    } else {
+      let now = Timestamp.now()
+      jobID = try database.writeTransaction {
+        try database.run(
+          """
+          INSERT INTO crawl_jobs (provider, query, label, params, cursor, status, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, 'running', ?, ?)
+          """,
+          [
+            .text(provider.name), .text(request.query), label, .text(params), .text(provider.firstCursor), .text(now),
+            .text(now),
+          ])
+        return database.lastInsertRowID
+      }
+    }
+    try setJobStatus("running")
+    sourceID = try catalog.sourceID(for: source).id
+  }
+
+  func setJobStatus(_ status: String) throws {
+    try database.writeTransaction {
+      try database.run(
+        "UPDATE crawl_jobs SET status = ?, updated_at = ? WHERE id = ?",
+        [.text(status), .text(Timestamp.now()), .int(jobID)])
+    }
+  }
+
+  func jobStates() throws -> [String: Int] {
+    let rows = try database.rows(
+      "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobID)]
+    ) {
+      ($0.text(0) ?? "", $0.int(1))
+    }
+    return Dictionary(uniqueKeysWithValues: rows)
+  }
+
+  // MARK: Pages
+
+  mutating func fetchPage(cursor: String, session: TransferSession) throws {
+    let page: ProviderPage
+    switch try provider.step(query: request.query, cursor: cursor) {
+    case .end:
+      try saveItems([], next: nil)
+      return
+    case .local(let local):
+      page = local
+    case .request(let httpRequest):
+      try spendBudget()
+      var outcome: Result<HTTPResponse, CrawlerError>?
+      try session.run([httpRequest]) { _, result in outcome = result }
+      guard let outcome else { return }
+      let response = try outcome.get()
+      let shown = Redaction.display(httpRequest.url, secrets: httpRequest.secrets)
+      guard response.status == 200 else {
+        let snippet = Redaction.scrub(
+          String(decoding: response.body.prefix(200), as: UTF8.self), secrets: httpRequest.secrets)
+        throw CrawlerError.providerStatus(
+          provider: provider.name, url: shown, status: response.status,
+          detail: snippet.split(whereSeparator: \.isNewline).joined(separator: " "))
+      }
+      page = try provider.parse(response.body, query: request.query, cursor: cursor, url: shown)
+      counters.pagesFetched += 1
+      report.pagesFetched += 1
+    }
+    try saveItems(page.results, next: page.next == cursor ? nil : page.next)
+    report(progress: ())
+  }
+
+  /// Records one API request against the provider's budget before it is sent, so a crash never
+  /// under-counts; throws when the budget's window is full.
+  func spendBudget() throws {
+    let now = Date().timeIntervalSince1970
+    if let budget = request.budget ?? provider.budget {
+      let since = now - Double(budget.windowSeconds)
+      let spent =
+        try database.scalarInt(
+          "SELECT count(*) FROM crawl_requests WHERE provider = ? AND requested_at > ?",
+          [.text(provider.name), .real(since)]) ?? 0
+      if spent >= budget.limit {
+        let oldest =
+          try database.rows(
+            "SELECT min(requested_at) FROM crawl_requests WHERE provider = ? AND requested_at > ?",
+            [.text(provider.name), .real(since)]
+          ) { $0.double(0) }.first ?? now
+        throw CrawlerError.budgetExhausted(
+          provider: provider.name, limit: budget.limit, windowSeconds: budget.windowSeconds,
+          retryAfterSeconds: max(1, Int((oldest + Double(budget.windowSeconds) - now).rounded(.up))))
+      }
+    }
+    try database.writeTransaction {
+      try database.run(
+        "INSERT INTO crawl_requests (provider, job_id, requested_at) VALUES (?, ?, ?)",
+        [.text(provider.name), .int(jobID), .real(now)])
+      try database.run("UPDATE crawl_jobs SET requests_spent = requests_spent + 1 WHERE id = ?", [.int(jobID)])
+    }
+  }
+
+  /// Saves a page's results as pending items and moves the cursor, in one transaction.
+  func saveItems(_ results: [CrawlResult], next: String?) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let now = Timestamp.now()
+    try database.writeTransaction {
+      var rank = Int(
+        try database.scalarInt("SELECT coalesce(max(rank), 0) FROM crawl_items WHERE job_id = ?", [.int(jobID)]) ?? 0)
+      for result in results {
+        let metadata = String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self)
+        try database.run(
+          """
+          INSERT OR IGNORE INTO crawl_items (job_id, url, page_url, rank, metadata, state, updated_at)
+          VALUES (?, ?, ?, ?, ?, 'pending', ?)
+          """,
+          [
+            .int(jobID), .text(result.url), .optional(result.pageURL), .int(Int64(rank + 1)), .text(metadata),
+            .text(now),
+          ])
+        if database.changes > 0 { rank += 1 }
+      }
+      try database.run(
+        "UPDATE crawl_jobs SET cursor = ?, updated_at = ? WHERE id = ?", [.optional(next), .text(now), .int(jobID)])
+    }
+  }
+
+  // MARK: Downloads
+
+  struct Update {
+    var id: Int64
+    var state: String
+    var error: String?
+    var imageID: Int64?
+  }
+
+  mutating func download(_ items: [PendingItem], session: TransferSession) throws {
+    try loadRobots(for: items.map(\.url), session: session)
+    var updates: [Update] = []
+    var requests: [HTTPRequest] = []
+    for (index, item) in items.enumerated() {
+      if let reason = robotsRefusal(item.url) {
+        updates.append(Update(id: item.id, state: "skipped", error: reason))
+        report.skipped.append(CrawlIssue(url: item.url, reason: reason))
+        counters.skipped += 1
+        counters.reasons["robots.txt", default: 0] += 1
+      } else {
+        requests.append(HTTPRequest(url: item.url, redirects: .follow, tag: index))
+      }
+    }
+    try commitUpdates(updates)
+    var batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)] = []
+    let batchSize = max(32, min(128, request.transfer.concurrency * 4))
+    var lastFlush = Date()
+    let pipeline = IngestPipeline()
+    let ingest = self.ingest
+    do {
+      try session.run(requests) { httpRequest, result in
+        batch.append((items[httpRequest.tag], result))
+        // Commit in batches, and at least every second so a killed crawl loses little.
+        if batch.count >= batchSize || Date().timeIntervalSince(lastFlush) >= 1 {
+          pipeline.submit(ingest, batch)
+          batch.removeAll(keepingCapacity: true)
+          lastFlush = Date()
+          merge(try pipeline.take())
+        }
+      }
+      if !batch.isEmpty { pipeline.submit(ingest, batch) }
+    } catch {
+      pipeline.wait()  // nothing writes the catalog once this returns
+      throw error
+    }
+    pipeline.wait()
+    merge(try pipeline.take())
+  }
+
+  /// Fetches robots.txt for the hosts of `urls` not seen yet in this run.
+  mutating func loadRobots(for urls: [String], session: TransferSession) throws {
+    var wanted: [String: String] = [:]
+    for link in urls {
+      guard let origin = Self.origin(link), robots[origin] == nil else { continue }
+      wanted[origin] = origin + "/robots.txt"
+    }
+    guard !wanted.isEmpty else { return }
+    var found: [String: RobotsRules] = [:]
+    let origins = Array(wanted.keys)
+    let requests = origins.enumerated().map {
+      HTTPRequest(url: wanted[$0.element] ?? "", redirects: .follow, tag: $0.offset)
+    }
+    try session.run(requests) { httpRequest, result in
+      let origin = origins[httpRequest.tag]
+      switch result {
+      case .success(let response) where (200...299).contains(response.status):
+        found[origin] = RobotsRules(parsing: String(decoding: response.body, as: UTF8.self), agent: Crawl.agentToken)
+      case .success(let response) where (400...499).contains(response.status):
+        found[origin] = .allowAll
+      case .failure(.privateAddress), .failure(.unsupportedScheme):
+        found[origin] = .allowAll  // the image fetch itself reports the refusal
+      case .failure(.tooLarge):
+        found[origin] = .allowAll  // RFC 9309: parse at least 500 KiB; a huge file is treated as absent
+      default:
+        found[origin] = .disallowAll  // 5xx or unreachable: assume complete disallow (RFC 9309 2.3.1.4)
+      }
+    }
+    robots.merge(found) { $1 }
+  }
+
+  func robotsRefusal(_ link: String) -> String? {
+    guard let origin = Self.origin(link), let rules = robots[origin] else { return nil }
+    guard let components = URLComponents(string: link) else { return nil }
+    var path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+    if let query = components.percentEncodedQuery { path += "?" + query }
+    return rules.allows(path) ? nil : "robots.txt of \(origin) does not allow fetching it"
+  }
+
+  static func origin(_ link: String) -> String? {
+    guard let components = URLComponents(string: link), let scheme = components.scheme?.lowercased(),
+      scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+    else { return nil }
+    let port = components.port.map { ":\($0)" } ?? ""
+    return "\(scheme)://\(host)\(port)"
+  }
+
+  var ingest: BatchIngest { BatchIngest(request: request, catalog: catalog, sourceID: sourceID, source: source) }
+
+  func commitUpdates(_ updates: [Update]) throws { try ingest.commitUpdates(updates) }
+
+  mutating func merge(_ outcomes: [BatchOutcome]) {
+    guard !outcomes.isEmpty else { return }
+    for outcome in outcomes {
+      report.stored += outcome.stored
+      report.duplicates += outcome.duplicates
+      report.rejected += outcome.rejected
+      report.skipped += outcome.skipped
+      report.failed += outcome.failed
+      report.bytes += outcome.bytes
+      counters.stored += outcome.stored
+      counters.duplicates += outcome.duplicates
+      counters.kept += outcome.stored + outcome.duplicates
+      counters.rejected += outcome.rejected.count
+      counters.skipped += outcome.skipped.count
+      counters.failed += outcome.failed.count
+      counters.bytes += outcome.bytes
+      for issue in outcome.rejected + outcome.skipped + outcome.failed {
+        counters.reasons[Self.kind(of: issue.reason), default: 0] += 1
+      }
+    }
+    report(progress: ())
+  }
+
+  /// A short name for a reason, for counting.
+  static func kind(of reason: String) -> String {
+    if reason.hasPrefix("HTTP ") { return String(reason.prefix(8)) }
+    let kinds = [
+      ("not an image", "not an image"), ("smaller than", "too small"), ("larger than", "too large"),
+      ("refused to connect", "private address"), ("robots.txt", "robots.txt"), ("X-Robots-Tag", "X-Robots-Tag"),
+      ("timed out", "timeout"), ("redirect", "redirects"),
+    ]
+    return kinds.first { reason.contains($0.0) }?.1 ?? "other"
+  }
+
+  mutating func report(progress _: Void) {
+    counters.seconds = Date().timeIntervalSince(started)
+    progress(counters)
+  }
+}
+
+/// What one batch of finished downloads did (computed and committed off the transfer thread).
+struct BatchOutcome: Sendable {
+  var stored = 0
+  var duplicates = 0
+  var rejected: [CrawlIssue] = []
+  var skipped: [CrawlIssue] = []
+  var failed: [CrawlIssue] = []
+  var bytes: Int64 = 0
+}
+
+/// Validates, stores and records one batch of downloads through the ``Ingester`` and updates the items.
+/// Runs on the ingest thread while transfers go on; only it writes the catalog meanwhile.
+struct BatchIngest: @unchecked Sendable {
+  typealias PendingItem = CrawlRunner.PendingItem
+  typealias Update = CrawlRunner.Update
+  let request: CrawlRequest
+  let catalog: Catalog
+  let sourceID: Int64
+  let source: SourceSpec
+  var database: Database { catalog.database }
+
+  func run(_ batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)]) throws -> BatchOutcome {
+    var outcome = BatchOutcome()
+    var updates: [Update] = []
+    var candidates: [IngestCandidate] = []
+    var candidateItems: [PendingItem] = []
+    var digests: [String] = []
+    for (item, result) in batch {
+      switch result {
+      case .failure(let error):
+        var reason = error.errorDescription ?? "transfer failed"
+        if reason.hasPrefix(item.url + ": ") { reason.removeFirst(item.url.count + 2) }  // the issue names the URL
+        switch error {
+        case .transfer, .privateAddress:  // retried when the job runs again (a network hiccup, a missing flag)
+          updates.append(Update(id: item.id, state: "failed", error: reason))
+          outcome.failed.append(CrawlIssue(url: item.url, reason: reason))
+        default:
+          updates.append(Update(id: item.id, state: "rejected", error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+        }
+      case .success(let response):
+        outcome.bytes += Int64(response.body.count)
+        if response.status != 200 {
+          let reason = "HTTP \(response.status)"
+          updates.append(Update(id: item.id, state: "rejected", error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+          continue
+        }
+        if robotsTagForbidsAI(response.headers["x-robots-tag"], agent: Crawl.agentToken) {
+          let reason = "X-Robots-Tag forbids AI use (\(response.headers["x-robots-tag"] ?? ""))"
+          updates.append(Update(id: item.id, state: "skipped", error: reason))
+          outcome.skipped.append(CrawlIssue(url: item.url, reason: reason))
+          continue
+        }
+        if request.minSize > 0, case .image(let format, let width, let height, _) = ImageHeader.sniff(response.body),
+          min(width, height) < request.minSize
+        {
+          let reason = "\(format.rawValue) of \(width)×\(height) is smaller than --min-size \(request.minSize)"
+          updates.append(Update(id: item.id, state: "rejected", error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+          continue
+        }
+        let facts = item.result
+        let origin = OriginFacts(
+          relativePath: Array(item.url.utf8), fileSize: Int64(response.body.count), url: item.url,
+          pageURL: facts?.pageURL, license: facts?.license, licenseURL: facts?.licenseURL, creator: facts?.creator,
+          attribution: facts?.attribution, query: request.query, rank: item.rank, httpStatus: response.status)
+        candidates.append(
+          IngestCandidate(
+            content: .bytes(response.body), origin: origin, label: facts?.label ?? request.label, labelHow: "crawl"))
+        candidateItems.append(item)
+        digests.append(SHA256.hex(of: response.body))
+      }
+    }
+    if request.decodeCheck && !candidates.isEmpty {
+      // A full decode (in parallel): a file whose header is fine but whose data is not never enters.
+      let failures = DecodeFailures(count: candidates.count)
+      let maxPixels = request.ingest.maxPixels
+      let all = candidates
+      DispatchQueue.concurrentPerform(iterations: all.count) { index in
+        // Files that are not images at all are left to the Ingester, which says what they look like.
+        guard case .bytes(let bytes) = all[index].content, case .image = ImageHeader.sniff(bytes) else { return }
+        do {
+          _ = try DecodedImage(bytes: bytes, grayscale: true, maxPixels: maxPixels)
+        } catch {
+          failures.set(index, (error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+      }
+      for (index, message) in failures.values.enumerated().reversed() {
+        guard let message else { continue }
+        let item = candidateItems[index]
+        let reason = "does not decode: \(message)"
+        updates.append(Update(id: item.id, state: "rejected", error: reason))
+        outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+        candidates.remove(at: index)
+        candidateItems.remove(at: index)
+        digests.remove(at: index)
+      }
+    }
+    if !candidates.isEmpty {
+      // Bytes the catalog holds from another origin are duplicates; so is a second URL of one batch.
+      var seen: Set<String> = []
+      var duplicate: [Bool] = []
+      for (item, digest) in zip(candidateItems, digests) {
+        let elsewhere =
+          try database.scalarInt(
+            """
+            SELECT count(*) FROM image_origins o JOIN images i ON i.id = o.image_id
+            WHERE i.sha256 = ? AND NOT (o.source_id = ? AND o.rel_path_bytes = ?)
+            """, [.text(digest), .int(sourceID), .blob(Array(item.url.utf8))]) ?? 0
+        duplicate.append(elsewhere > 0 || seen.contains(digest))
+        seen.insert(digest)
+      }
+      let ingester = Ingester(catalog: catalog, options: request.ingest)
+      let ingested = try ingester.ingest(candidates, source: source)
+      var reasons: [String: String] = [:]
+      for issue in ingested.rejected + ingested.notImages + ingested.errors { reasons[issue.path] = issue.reason }
+      for (index, item) in candidateItems.enumerated() {
+        let imageID = try database.scalarInt(
+          "SELECT image_id FROM image_origins WHERE source_id = ? AND rel_path_bytes = ?",
+          [.int(sourceID), .blob(Array(item.url.utf8))])
+        if let imageID {
+          updates.append(Update(id: item.id, state: duplicate[index] ? "duplicate" : "stored", imageID: imageID))
+          if duplicate[index] {
+            outcome.duplicates += 1
+          } else {
+            outcome.stored += 1
+          }
+        } else {
+          let reason = reasons[item.url] ?? "not stored"
+          updates.append(Update(id: item.id, state: "rejected", error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+        }
+      }
+    }
+    try commitUpdates(updates)
+    return outcome
+  }
+
+  func commitUpdates(_ updates: [Update]) throws {
+    guard !updates.isEmpty else { return }
+    let now = Timestamp.now()
+    try database.writeTransaction {
+      for update in updates {
+        try database.run(
+          "UPDATE crawl_items SET state = ?, error = ?, image_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+          [
+            .text(update.state), .optional(update.error), update.imageID.map { .int($0) } ?? .null, .text(now),
+            .int(update.id),
+          ])
+      }
+    }
+  }
+}
+
+/// Runs ingest batches on one background thread, at most two waiting, so downloads continue while a
+/// batch is hashed, stored and recorded.
+final class IngestPipeline: @unchecked Sendable {
+  private let queue = DispatchQueue(label: "datasetkit.crawl.ingest")
+  private let slots = DispatchSemaphore(value: 2)
+  private let lock = NSLock()
+  private var finished: [BatchOutcome] = []
+  private var failure: (any Error)?
+
+  func submit(_ ingest: BatchIngest, _ batch: [(CrawlRunner.PendingItem, Result<HTTPResponse, CrawlerError>)]) {
+    slots.wait()
+    let work = UncheckedBatch(batch: batch)
+    queue.async { [self] in
+      defer { slots.signal() }
+      guard !lock.withLock({ failure != nil }) else { return }
+      do {
+        let outcome = try ingest.run(work.batch)
+        lock.withLock { finished.append(outcome) }
+      } catch {
+        lock.withLock { failure = failure ?? error }
+      }
+    }
+  }
+
+  /// Outcomes finished so far; rethrows the first failure.
+  func take() throws -> [BatchOutcome] {
+    try lock.withLock {
+      if let failure { throw failure }
+      defer { finished.removeAll() }
+      return finished
+    }
+  }
+
+  /// Waits for every submitted batch.
+  func wait() { queue.sync {} }
+}
+
+/// Decode failures written by concurrent workers, one index each.
+final class DecodeFailures: @unchecked Sendable {
+  private var storage: [String?]
+  private let lock = NSLock()
+  init(count: Int) { storage = Array(repeating: nil, count: count) }
+  func set(_ index: Int, _ message: String) { lock.withLock { storage[index] = message } }
+  var values: [String?] { lock.withLock { storage } }
+}
+
+struct UncheckedBatch: @unchecked Sendable {
+  var batch: [(CrawlRunner.PendingItem, Result<HTTPResponse, CrawlerError>)]
+}
