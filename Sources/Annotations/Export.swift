@@ -201,7 +201,7 @@ public enum DatasetExport {
   /// Writes `plan` in `format` to `out`, which must not exist or be an empty folder.
   public static func write(
     _ plan: ExportPlan, format: ExportFormat, to out: String, store: ObjectStore, link: ExportLink = .copy,
-    vocLayout: VOCExportLayout = .devkit
+    vocLayout: VOCExportLayout = .devkit, publishedAs: String? = nil
   ) throws -> ExportReport {
     let final = URL(fileURLWithPath: out).standardizedFileURL.path
     var info = stat()
@@ -221,7 +221,10 @@ public enum DatasetExport {
     var report = ExportReport(format: format, out: final)
     report.classes = plan.classes
     do {
-      let writer = ExportWriter(root: staging, finalRoot: final, store: store, link: link)
+      // `publishedAs`: where a caller will move `out` (paths written into data.yaml and <path> name it).
+      let writer = ExportWriter(
+        root: staging, finalRoot: publishedAs.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? final,
+        store: store, link: link)
       switch format {
       case .voc: try writer.voc(plan, layout: vocLayout)
       case .yolo: try writer.yolo(plan)

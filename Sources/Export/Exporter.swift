@@ -247,7 +247,8 @@ public enum Exporter {
     do {
       let link: ExportLink = request.link == .hard ? .hard : request.link == .sym ? .sym : .copy
       let report = try DatasetExport.write(
-        plan, format: format, to: staging, store: catalog.store, link: link, vocLayout: request.vocLayout)
+        plan, format: format, to: staging, store: catalog.store, link: link, vocLayout: request.vocLayout,
+        publishedAs: output)
       // Provenance in the manifest: the tool, the split, every origin of every image.
       var origins: [String: [[String: Any]]] = [:]
       for (sha, source, path, license, url) in try catalog.database.rows(

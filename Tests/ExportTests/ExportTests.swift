@@ -101,4 +101,21 @@ struct ExportTests {
       catalog: catalog, request: ExportRequest(format: .folders, output: mountPoint + "/out", split: "v1", link: .hard, toolVersion: "t"))
     #expect(report.files == 20 && report.copiedInsteadOfLinked == 20)
   }
+
+  @Test("box formats through the one export: split subsets, data.yaml names the final folder, manifest has the split")
+  func yoloWithSplit() throws {
+    let (catalog, base) = try setUp()
+    let out = base + "/yolo"
+    let report = try Exporter.run(
+      catalog: catalog, request: ExportRequest(format: .yolo, output: out, split: "v1", toolVersion: "t"))
+    #expect(report.files == 20)
+    let yaml = try String(contentsOfFile: out + "/data.yaml", encoding: .utf8)
+    #expect(yaml.contains("path: \"\(out)\"") || yaml.contains("path: \(out)\n"))
+    #expect(!yaml.contains("datasetkit-export-"))
+    #expect(FileManager.default.fileExists(atPath: out + "/images/train"))
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
+    #expect((manifest["split"] as? [String: Any])?["name"] as? String == "v1")
+    #expect((manifest["tool"] as? String)?.hasPrefix("datasetkit") == true)
+  }
 }
