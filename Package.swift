@@ -56,7 +56,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["AutoFace", "Catalog"], path: "Tests/TestSupport"),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
-    .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest"]),
+    .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
     .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),

@@ -1,6 +1,7 @@
 import AutoFace
 import Foundation
 import Testing
+import TestSupport
 
 /// `datasetkit dedup` end to end: the built binary on a real workspace.
 @Suite struct DedupCommandTests {
@@ -19,21 +20,8 @@ import Testing
   }
 
   static func run(_ arguments: [String], in folder: URL) throws -> Run {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(
-      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-      stderr: String(decoding: stderr, as: UTF8.self))
+    let result = try TestSupport.run(arguments, in: folder.path)
+    return Run(status: result.status, stdout: result.stdout, stderr: result.stderr)
   }
 
   /// Two sources: `a` with two photos, `b` with a resized and a cropped copy of the first, plus a

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// End-to-end: the built binary on the shared real files.
 @Suite("CLI: VOC import, lint, export")
@@ -20,21 +21,8 @@ struct VOCCommandTests {
   }
 
   func run(_ arguments: [String], in folder: URL) throws -> Run {
-    let process = Process()
-    process.executableURL = Self.binary
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(
-      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-      stderr: String(decoding: stderr, as: UTF8.self))
+    let result = try TestSupport.run(arguments, in: folder.path)
+    return Run(status: result.status, stdout: result.stdout, stderr: result.stderr)
   }
 
   func temporary() throws -> URL {

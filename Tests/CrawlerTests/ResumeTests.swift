@@ -1,15 +1,12 @@
 import Catalog
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Crawler
 
 /// The built binary, `<repo>/.build/debug/datasetkit` (the Makefile builds it before testing).
-let datasetkitBinary: String = {
-  var url = URL(fileURLWithPath: #filePath)
-  for _ in 0..<3 { url.deleteLastPathComponent() }
-  return url.appendingPathComponent(".build/debug/datasetkit").path
-}()
+let datasetkitBinary: String = TestSupport.binary
 
 struct CommandResult {
   var status: Int32
@@ -19,23 +16,8 @@ struct CommandResult {
 
 @discardableResult
 func runDatasetkit(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: datasetkitBinary)
-  process.arguments = arguments
-  var env = ProcessInfo.processInfo.environment
-  env.merge(environment) { $1 }
-  process.environment = env
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let stdout = out.fileHandleForReading.readDataToEndOfFile()
-  let stderr = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return CommandResult(
-    status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-    stderr: String(decoding: stderr, as: UTF8.self))
+  let result = try TestSupport.run(arguments, environment: environment)
+  return CommandResult(status: result.status, stdout: result.stdout, stderr: result.stderr)
 }
 
 /// A fake Openverse with `total` results whose images answer after `delay` seconds.

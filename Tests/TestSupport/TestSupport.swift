@@ -68,13 +68,18 @@ public enum TestSupport {
     public var stderr: String
   }
 
-  /// Runs the built datasetkit binary and waits for it.
+  /// Runs the built datasetkit binary and waits for it (`environment` adds to the current one).
   @discardableResult
-  public static func run(_ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
+  public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:])
+    throws -> ProcessResult
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
