@@ -19,6 +19,13 @@ public struct CatalogStats: Sendable, Codable, Equatable {
     public var files: Int
   }
 
+  public struct LicenseCount: Sendable, Codable, Equatable {
+    /// The license recorded with the origin (or its source); "unknown" when none was.
+    public var license: String
+    /// Distinct active images with at least one origin under this license.
+    public var images: Int
+  }
+
   /// All images, whatever their status.
   public var images: Int
   public var byStatus: [String: Int]
@@ -26,6 +33,7 @@ public struct CatalogStats: Sendable, Codable, Equatable {
   /// Active images with no label.
   public var unlabeled: Int
   public var sources: [SourceCount]
+  public var licenses: [LicenseCount]
 }
 
 extension Catalog {
@@ -61,9 +69,16 @@ extension Catalog {
           id: $0.int64(0), name: $0.text(1) ?? "", kind: $0.text(2) ?? "", uri: $0.text(3) ?? "",
           images: $0.int(4), files: $0.int(5))
       }
+      let licenses = try database.rows(
+        """
+        SELECT COALESCE(o.license, s.license, 'unknown'), COUNT(DISTINCT o.image_id)
+        FROM image_origins o JOIN sources s ON s.id = o.source_id JOIN images i ON i.id = o.image_id
+        WHERE i.status = 'active' GROUP BY 1 ORDER BY 2 DESC, 1
+        """
+      ) { CatalogStats.LicenseCount(license: $0.text(0) ?? "unknown", images: $0.int(1)) }
       return CatalogStats(
         images: byStatus.values.reduce(0, +), byStatus: byStatus, labels: labels, unlabeled: unlabeled,
-        sources: sources)
+        sources: sources, licenses: licenses)
     }
   }
 }

@@ -42,6 +42,8 @@ struct CLITests {
     let labels = try #require(result["labels"] as? [[String: Any]])
     #expect(labels.map { $0["label"] as? String } == ["with_mask", "without_mask"])
     #expect(labels.map { $0["images"] as? Int } == [3, 2])
+    let licenses = try #require(result["licenses"] as? [[String: Any]])
+    #expect(licenses.count == 1 && licenses[0]["license"] as? String == "unknown" && licenses[0]["images"] as? Int == 5)
     let text = try TestSupport.run(["stats"], in: ws)
     #expect(text.stdout.contains("with_mask"))
     #expect(text.stdout.contains("masks"))

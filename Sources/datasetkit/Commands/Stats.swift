@@ -6,7 +6,7 @@ import Splitter
 extension Datasetkit {
   struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Count images: by status, per label and per source.")
+      abstract: "Count images: by status, per label, per source and per license (and per split subset).")
 
     @Option(help: "Also count a split: subset × label × source, target vs actual.")
     var split: String?
@@ -58,6 +58,10 @@ extension Datasetkit {
           Output.table(
             ["source", "kind", "images", "files"],
             stats.sources.map { [Output.printable($0.name), $0.kind, "\($0.images)", "\($0.files)"] }))
+        if !stats.licenses.isEmpty {
+          out.append("")
+          out.append(Output.table(["license", "images"], stats.licenses.map { [Output.printable($0.license), "\($0.images)"] }))
+        }
         if let split = result.split {
           out.append("")
           out.append("split \(split.split): subset × label (actual/target)")
