@@ -263,6 +263,9 @@ struct StatsSplitCLITests {
     let json = try #require(try TestSupport.jsonResult(try TestSupport.run(["stats", "--split", "v", "--json"], in: ws).stdout) as? [String: Any])
     #expect(json["images"] as? Int == 12)
     #expect((json["split"] as? [String: Any])?["subsets"] as? [String] == ["train", "test"])
-    #expect(try TestSupport.run(["stats", "--html", html], in: ws).status == 64)
+    // --by split uses the newest split; --by filters the tables; unknown keys are usage errors.
+    let bySplit = try TestSupport.run(["stats", "--by", "split,label"], in: ws)
+    #expect(bySplit.status == 0 && bySplit.stdout.contains("split v: subset × label") && !bySplit.stdout.contains("source    kind"))
+    #expect(try TestSupport.run(["stats", "--by", "colour"], in: ws).status == 64)
   }
 }

@@ -8,16 +8,23 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       abstract: "Count images: by status, per label, per source and per license (and per split subset).")
 
-    @Option(help: "Also count a split: subset × label × source, target vs actual.")
+    @Option(help: "Tables to show: label, source, license, split (comma-separated; default label,source,license).")
+    var by: String = "label,source,license"
+
+    @Option(help: "The split for --by split (default: the newest split).")
     var split: String?
 
-    @Option(help: "Write a self-contained HTML page (bar charts) of the split's counts. Needs --split.")
+    @Option(help: "Write a self-contained HTML page (bar charts) of a split's counts: subset × label × source.")
     var html: String?
 
     @OptionGroup var global: GlobalOptions
 
+    var tables: Set<String> { Set(by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+    var wantsSplit: Bool { tables.contains("split") || split != nil || html != nil }
+
     func validate() throws {
-      if html != nil && split == nil { throw ValidationError("--html needs --split") }
+      let unknown = tables.subtracting(["label", "source", "license", "split"])
+      if !unknown.isEmpty { throw ValidationError("--by takes label, source, license, split (not \(unknown.sorted().joined(separator: ", ")))") }
     }
 
     /// The catalog's counts, with a `split` member when --split is given.
@@ -39,7 +46,13 @@ extension Datasetkit {
     func run() async throws {
       try Output.run("stats", global) {
         let catalog = try global.openCatalog()
-        let splitStats = try split.map { try SplitCatalog.stats(catalog: catalog, split: $0) }
+        var splitStats: SplitStats?
+        if wantsSplit {
+          guard let name = try split ?? SplitCatalog.list(catalog: catalog).last?.name else {
+            throw SplitterError.unknownSplit(split ?? "(none yet)")
+          }
+          splitStats = try SplitCatalog.stats(catalog: catalog, split: name)
+        }
         if let html, let splitStats {
           try Data(SplitStatsPage.render(splitStats).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
         }
@@ -49,16 +62,21 @@ extension Datasetkit {
         var out: [String] = []
         let statuses = stats.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         out.append("\(stats.images) images" + (statuses.isEmpty ? "" : " (" + statuses.joined(separator: ", ") + ")"))
-        out.append("")
-        var labelRows = stats.labels.map { [Output.printable($0.label), "\($0.images)"] }
-        if stats.unlabeled > 0 { labelRows.append(["(no label)", "\(stats.unlabeled)"]) }
-        out.append(Output.table(["label", "images"], labelRows))
-        out.append("")
-        out.append(
-          Output.table(
-            ["source", "kind", "images", "files"],
-            stats.sources.map { [Output.printable($0.name), $0.kind, "\($0.images)", "\($0.files)"] }))
-        if !stats.licenses.isEmpty {
+        let tables = self.tables
+        if tables.contains("label") {
+          var labelRows = stats.labels.map { [Output.printable($0.label), "\($0.images)"] }
+          if stats.unlabeled > 0 { labelRows.append(["(no label)", "\(stats.unlabeled)"]) }
+          out.append("")
+          out.append(Output.table(["label", "images"], labelRows))
+        }
+        if tables.contains("source") {
+          out.append("")
+          out.append(
+            Output.table(
+              ["source", "kind", "images", "files"],
+              stats.sources.map { [Output.printable($0.name), $0.kind, "\($0.images)", "\($0.files)"] }))
+        }
+        if tables.contains("license") && !stats.licenses.isEmpty {
           out.append("")
           out.append(Output.table(["license", "images"], stats.licenses.map { [Output.printable($0.license), "\($0.images)"] }))
         }
