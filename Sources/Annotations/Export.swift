@@ -68,9 +68,8 @@ public struct ExportPlan: Sendable {
 }
 
 /// How image files are placed in the export.
-public enum ExportLink: String, Sendable, Codable, CaseIterable {
-  case copy, hard, sym
-}
+/// How images are placed in an export (the store's one placement routine).
+public typealias ExportLink = LinkMode
 
 /// The VOC layout of an export.
 public enum VOCExportLayout: String, Sendable, Codable, CaseIterable {
@@ -283,21 +282,7 @@ final class ExportWriter {
   /// Places an image: copied, hard-linked (falls back to a copy across file systems) or symlinked to
   /// the object store.
   func image(_ item: ExportItem, at relative: String) throws {
-    let source = store.path(of: item.sha256)
-    let target = root + "/" + relative
-    switch link {
-    case .sym:
-      if symlink(source, target) != 0 {
-        throw AnnotationsError.exportFailed(path: target, message: "symlink: \(String(cString: strerror(errno)))")
-      }
-    case .hard:
-      if Glibc.link(source, target) == 0 { break }
-      fallthrough
-    case .copy:
-      let bytes = try store.read(item.sha256)
-      try file(relative, bytes)
-      return
-    }
+    try store.place(item.sha256, at: root + "/" + relative, mode: link)
     files += 1
   }
 

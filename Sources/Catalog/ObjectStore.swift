@@ -94,6 +94,43 @@ public struct ObjectStore: Sendable {
   }
 }
 
+/// How an object is put into an export.
+public enum LinkMode: String, Sendable, Codable, CaseIterable {
+  /// A copy of the bytes (checked against their SHA-256 on the way).
+  case copy
+  /// A hard link: no extra disk; a copy where the target is on another file system.
+  case hard
+  /// A symbolic link into the store.
+  case sym
+}
+
+extension ObjectStore {
+  /// Puts object `sha256` at `path`, which must not exist. Returns true when a hard link had to
+  /// become a copy (another file system, or a link limit). Hard and symbolic links share the store's
+  /// bytes: editing the target in place would change the object.
+  @discardableResult
+  public func place(_ sha256: String, at path: String, mode: LinkMode) throws -> Bool {
+    let source = self.path(of: sha256)
+    switch mode {
+    case .sym:
+      guard symlink(source, path) == 0 else { throw CatalogError.io(path: path, operation: "symlink", errno: errno) }
+      return false
+    case .hard:
+      if link(source, path) == 0 { return false }
+      guard errno == EXDEV || errno == EPERM || errno == EMLINK else {
+        throw CatalogError.io(path: path, operation: "link", errno: errno)
+      }
+      let bytes = try read(sha256)
+      try bytes.withUnsafeBytes { try FileIO.writeNew(path: Array(path.utf8), bytes: $0) }
+      return true
+    case .copy:
+      let bytes = try read(sha256)
+      try bytes.withUnsafeBytes { try FileIO.writeNew(path: Array(path.utf8), bytes: $0) }
+      return false
+    }
+  }
+}
+
 /// A temporary file waiting for `ObjectStore.publish`.
 public struct StagedObject: Sendable, Hashable {
   public let sha256: String

@@ -7,15 +7,6 @@ import Splitter
   import Glibc
 #endif
 
-/// How image files get into an export.
-public enum LinkMode: String, Sendable, Codable, CaseIterable {
-  /// Hard links (no extra disk); copies where the export is on another file system.
-  case hard
-  /// Symbolic links into the object store.
-  case sym
-  case copy
-}
-
 /// Every export layout. `folders` (train/<label>/… for Keras `image_dataset_from_directory` and
 /// torchvision `ImageFolder`) and `csv` (one row per image with provenance, plus the files) are written
 /// here; `voc`, `yolo`, `coco` and `createml` (boxes) by the Annotations writers, one subset per split
@@ -186,7 +177,7 @@ public enum Exporter {
           ? (request.split == nil ? labelFolder : "\(subset)/\(labelFolder)") : "images/\(subset)"
         let relative = "\(folder)/\(name)"
         try FileManager.default.createDirectory(atPath: "\(staging)/\(folder)", withIntermediateDirectories: true)
-        if try place(catalog.store.path(of: row.sha), at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
+        if try catalog.store.place(row.sha, at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
         files.append(ManifestFile(path: relative, sha256: row.sha, label: row.label, subset: subset, origins: origins[row.id] ?? []))
         counts[subset, default: [:]][row.label ?? "", default: 0] += 1
       }
@@ -245,9 +236,8 @@ public enum Exporter {
     let staging = output + ".datasetkit-export-\(getpid())"
     try? FileManager.default.removeItem(atPath: staging)
     do {
-      let link: ExportLink = request.link == .hard ? .hard : request.link == .sym ? .sym : .copy
       let report = try DatasetExport.write(
-        plan, format: format, to: staging, store: catalog.store, link: link, vocLayout: request.vocLayout,
+        plan, format: format, to: staging, store: catalog.store, link: request.link, vocLayout: request.vocLayout,
         publishedAs: output)
       // Provenance in the manifest: the tool, the split, every origin of every image.
       var origins: [String: [[String: Any]]] = [:]
@@ -326,29 +316,6 @@ public enum Exporter {
       throw ExportError.io(path: output, errno: code)
     }
     try? FileManager.default.removeItem(atPath: aside)
-  }
-
-  /// Puts an object at `path`; returns true when a hard link had to become a copy.
-  static func place(_ object: String, at path: String, mode: LinkMode) throws -> Bool {
-    switch mode {
-    case .sym:
-      guard symlink(object, path) == 0 else { throw ExportError.io(path: path, errno: errno) }
-      return false
-    case .hard:
-      if link(object, path) == 0 { return false }
-      guard errno == EXDEV || errno == EPERM || errno == EMLINK else { throw ExportError.io(path: path, errno: errno) }
-      try copy(object, path)
-      return true
-    case .copy:
-      try copy(object, path)
-      return false
-    }
-  }
-
-  static func copy(_ from: String, _ to: String) throws {
-    do { try FileManager.default.copyItem(atPath: from, toPath: to) } catch {
-      throw ExportError.io(path: to, errno: EIO)
-    }
   }
 
   /// A label as a folder name: no "/" and no leading dot.
