@@ -141,3 +141,40 @@ extension Catalog {
     NearDuplicateSearch(method: method, hashes: try storedHashes(method.algorithms))
   }
 }
+
+/// A newly arrived image that looks like images already in the catalog.
+public struct ArrivalMatch: Sendable, Codable, Equatable {
+  public struct Match: Sendable, Codable, Equatable {
+    public var imageID: Int64
+    public var distance: Int
+  }
+
+  public var imageID: Int64
+  /// Earlier images within the radius, nearest first.
+  public var matches: [Match]
+}
+
+extension Catalog {
+  /// Flags the images that arrived after image id `lastImageID` (an import or crawl run) and are
+  /// near-duplicates of images already in the catalog. Only when the catalog already holds hashes for
+  /// `method` (`datasetkit dedup` ran before): then the new images are hashed (stored, so the next dedup
+  /// reuses them) and each is queried against the earlier ones. Returns nil when there is nothing to
+  /// compare against. Nothing is marked: `datasetkit dedup` decides.
+  public func nearDuplicateArrivals(
+    after lastImageID: Int64, method: DedupMethod = .phashCentre, radius: Int = 8
+  ) throws -> [ArrivalMatch]? {
+    let hashedBefore = try database.scalarInt(
+      "SELECT COUNT(*) FROM hashes WHERE algorithm = ? AND version = ? AND image_id <= ?",
+      [.text(method.primary.rawValue), .int(Int64(method.primary.version)), .int(lastImageID)]) ?? 0
+    guard hashedBefore > 0 else { return nil }
+    _ = try computeHashes(HashingOptions(algorithms: method.algorithms))
+    let hashes = try storedHashes(method.algorithms)
+    let search = NearDuplicateSearch(method: method, hashes: hashes.filter { $0.key <= lastImageID })
+    return hashes.filter { $0.key > lastImageID }.sorted { $0.key < $1.key }.compactMap { id, imageHashes in
+      let matches = search.matches(for: imageHashes, radius: radius)
+      return matches.isEmpty
+        ? nil
+        : ArrivalMatch(imageID: id, matches: matches.map { ArrivalMatch.Match(imageID: $0.imageID, distance: $0.distance) })
+    }
+  }
+}

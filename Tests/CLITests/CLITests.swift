@@ -1,3 +1,4 @@
+import AutoFace
 import Catalog
 import Foundation
 import Testing
@@ -267,5 +268,34 @@ struct StatsSplitCLITests {
     let bySplit = try TestSupport.run(["stats", "--by", "split,label"], in: ws)
     #expect(bySplit.status == 0 && bySplit.stdout.contains("split v: subset × label") && !bySplit.stdout.contains("source    kind"))
     #expect(try TestSupport.run(["stats", "--by", "colour"], in: ws).status == 64)
+  }
+}
+
+@Suite("import flags near-duplicates of earlier images once the catalog is hashed")
+struct ImportNearDuplicateTests {
+  @Test("a resized copy arriving after dedup ran is named with the image it looks like")
+  func flagsArrivals() throws {
+    let ws = try TestSupport.temporaryFolder() + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let first = try TestSupport.temporaryFolder() + "/first"
+    let originals = try TestSupport.distinctJPEGs(count: 4, width: 320)
+    for (index, jpeg) in originals.enumerated() { try TestSupport.write(jpeg, to: "\(first)/faces/\(index).jpg") }
+    #expect(try TestSupport.run(["import", first, "--quiet"], in: ws).status == 0)
+    // Before any dedup: nothing to compare against, no flag.
+    let copies = try TestSupport.temporaryFolder() + "/copies"
+    let resized = try DecodedImage(bytes: originals[2]).cropped(
+      to: PixelRect(x: 0, y: 0, width: 320, height: 240), width: 160, height: 120
+    ).encoded(.jpeg(quality: 70))
+    try TestSupport.write(resized, to: "\(copies)/faces/small.jpg")
+    #expect(try TestSupport.run(["dedup", "--quiet"], in: ws).status == 0)
+    let imported = try TestSupport.run(["import", copies, "--json"], in: ws)
+    #expect(imported.status == 0, "\(imported.stderr)")
+    let results = try #require(try TestSupport.jsonResult(imported.stdout) as? [[String: Any]])
+    let notes = try #require(results.first?["nearDuplicates"] as? [[String: Any]])
+    #expect(notes.count == 1)
+    #expect(notes.first?["image"] as? String == "copies/faces/small.jpg")
+    #expect(notes.first?["looksLike"] as? String == "first/faces/2.jpg")
+    let text = try TestSupport.run(["import", copies], in: ws)
+    #expect(text.status == 0)
   }
 }

@@ -165,8 +165,9 @@ extension Datasetkit.Crawl {
     func run() async throws {
       try Output.run("crawl", global) {
         let catalog = try global.openCatalog()
-        var reports: [CrawlReport] = []
+        var reports: [CrawlResult] = []
         for request in try requests() {
+          let lastID = try catalog.database.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0
           let line = ProgressLine(global)
           defer { line.finish() }
           let report = try Crawler.Crawl.run(request, catalog: catalog) { progress in
@@ -174,11 +175,31 @@ extension Datasetkit.Crawl {
               "\(request.provider) \"\(request.query)\": pages \(progress.pagesFetched), kept \(progress.kept)/\(progress.limit) (new \(progress.stored), duplicate \(progress.duplicates)), rejected \(progress.rejected)\(Self.reasons(progress.reasons)), skipped \(progress.skipped), failed \(progress.failed), \(ByteCountFormatter.string(fromByteCount: progress.bytes, countStyle: .binary)), \(String(format: "%.0f", Double(progress.stored + progress.duplicates) / max(progress.seconds, 0.001))) img/s"
             )
           }
-          reports.append(report)
+          reports.append(
+            CrawlResult(report: report, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
         }
         return reports
-      } text: { reports in
-        reports.map(render).joined(separator: "\n\n")
+      } text: { results in
+        results.map { result in
+          ([render(result.report)] + NearDuplicateNote.render(result.nearDuplicates, limit: global.verbose ? Int.max : 10))
+            .joined(separator: "\n")
+        }.joined(separator: "\n\n")
+      }
+    }
+
+    /// A crawl report with the near-duplicates of earlier images among what it stored.
+    struct CrawlResult: Encodable {
+      var report: CrawlReport
+      var nearDuplicates: [NearDuplicateNote]?
+
+      enum Keys: String, CodingKey { case nearDuplicates }
+
+      func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        if let nearDuplicates {
+          var container = encoder.container(keyedBy: Keys.self)
+          try container.encode(nearDuplicates, forKey: .nearDuplicates)
+        }
       }
     }
 

@@ -54,6 +54,8 @@ extension Datasetkit {
       var path: String
       var report: IngestReport
       var annotations: VOCImportReport?
+      /// New images that look like images already in the catalog (only once dedup has hashed it).
+      var nearDuplicates: [NearDuplicateNote]?
     }
 
     func run() async throws {
@@ -63,6 +65,7 @@ extension Datasetkit {
         options.maxPixels = maxPixels
         var results: [Result] = []
         for path in paths {
+          let lastID = try catalog.database.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0
           let bar = ProgressBar("importing", global)
           defer { bar.finish() }
           let chosen = layout == .auto ? (try VOCLayout.detect(root: path) ? Layout.voc : .folders) : layout
@@ -77,7 +80,7 @@ extension Datasetkit {
             results.append(
               Result(
                 layout: chosen.rawValue, layoutGuessed: layout == .auto, path: path, report: report.images,
-                annotations: report))
+                annotations: report, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
             continue
           }
           let report = try FolderImport.run(
@@ -86,7 +89,9 @@ extension Datasetkit {
             bar.update(progress.processed, of: progress.total, detail: "files")
           }
           results.append(
-            Result(layout: Layout.folders.rawValue, layoutGuessed: layout == .auto, path: path, report: report))
+            Result(
+              layout: Layout.folders.rawValue, layoutGuessed: layout == .auto, path: path, report: report,
+              nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
         }
         return results
       } text: { results in
@@ -139,6 +144,7 @@ extension Datasetkit {
       list("Not images", r.notImages)
       list("Unreadable", r.errors)
       list("Not followed", r.walkSkipped.map { FileIssue(path: $0.path, reason: $0.reason) })
+      lines += NearDuplicateNote.render(result.nearDuplicates, limit: limit)
       if let a = result.annotations {
         lines.append(
           "Annotations: \(a.annotationFiles) files, \(a.documentsRecorded) recorded, \(a.documentsUnchanged) unchanged, \(a.boxesAdded) boxes added")
