@@ -153,7 +153,7 @@ extension Catalog {
     guard !sources.isEmpty else { throw FaceJobError.noSuchSource(name) }
     var truth: [Int64: [TruthFace]] = [:]
     for source in sources {
-      try database.rows(
+      _ = try database.rows(
         """
         SELECT b.image_id, COALESCE(c.name, ''), b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b
         LEFT JOIN classes c ON c.id = b.class_id
@@ -173,7 +173,7 @@ extension Catalog {
   public func evaluateFaces(truth name: String, rules: FaceEvaluationRules) throws -> FaceEvalReport {
     let truth = try truthFaces(source: name)
     var runs: [String: Set<Int64>] = [:]
-    try database.rows("SELECT detector_key, image_id FROM detection_runs WHERE error IS NULL") { row in
+    _ = try database.rows("SELECT detector_key, image_id FROM detection_runs WHERE error IS NULL") { row in
       let image = row.int64(1)
       if truth[image] != nil { runs[row.text(0) ?? "", default: []].insert(image) }
     }
@@ -182,7 +182,7 @@ extension Catalog {
       guard let images = runs[key] else { continue }
       var found: [Int64: [FaceDetection]] = [:]
       var identity: DetectorIdentity?
-      try database.rows(
+      _ = try database.rows(
         """
         SELECT image_id, xmin, ymin, xmax, ymax, score, origin, detector, detector_params FROM boxes
         WHERE detector IS NOT NULL AND detector || ' ' || detector_params = ?
