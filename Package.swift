@@ -60,7 +60,8 @@ let package = Package(
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
-    .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "Catalog", "Ingest", "TestSupport"]),
+    .testTarget(
+      name: "AutoFaceTests", dependencies: ["AutoFace", "Catalog", "Ingest", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
