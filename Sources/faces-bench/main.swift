@@ -60,6 +60,7 @@ case "eval":
     let tunings = args.dropFirst(4).filter { !$0.hasPrefix("--") }
     if tunings.isEmpty {
       try evaluate({ try DetectorSpec.seeds.make() }, catalog: catalog, truth: truth)
+      try evaluate({ try DetectorSpec(kind: .lbp).make() }, catalog: catalog, truth: truth)
       try evaluate({ try DetectorSpec(kind: .default).make() }, catalog: catalog, truth: truth)
     }
     for json in tunings {
