@@ -82,10 +82,12 @@ public final class DefaultFaceDetector: FaceDetector {
     let gray = try image.grayscale()
     let factor = max(gray.width, gray.height) < tuning.upscaleBelow ? 2 : 1
     let work =
-      factor == 1 ? gray : try gray.resized(width: gray.width * factor, height: gray.height * factor, interpolation: .linear)
+      factor == 1
+      ? gray : try gray.resized(width: gray.width * factor, height: gray.height * factor, interpolation: .linear)
     let minSide = tuning.minSize * factor
     func params(_ neighbours: Int) -> CascadeParameters {
-      CascadeParameters(scaleFactor: tuning.scaleFactor, minNeighbors: neighbours, minSize: minSide, maxSize: 0, equalize: true)
+      CascadeParameters(
+        scaleFactor: tuning.scaleFactor, minNeighbors: neighbours, minSize: minSide, maxSize: 0, equalize: true)
     }
     var candidates: [Candidate] = []
     func add(_ found: [FaceDetection], source: Int) {
@@ -166,7 +168,8 @@ public final class DefaultFaceDetector: FaceDetector {
     let h = Double(box.height) * height
     let cx = Double(box.x) + Double(box.width) / 2
     let cy = Double(box.y) + Double(box.height) / 2 + Double(box.height) * shiftY
-    return PixelRect(x: Int((cx - w / 2).rounded()), y: Int((cy - h / 2).rounded()), width: Int(w.rounded()), height: Int(h.rounded()))
+    return PixelRect(
+      x: Int((cx - w / 2).rounded()), y: Int((cy - h / 2).rounded()), width: Int(w.rounded()), height: Int(h.rounded()))
   }
 
   /// Faces inferred from two eyes side by side: the face is about 2.5 eye distances wide.
@@ -182,7 +185,9 @@ public final class DefaultFaceDetector: FaceDetector {
         let size = Double(l.width + r.width) / 2
         let dx = Double(r.x + r.width / 2 - l.x - l.width / 2)
         let dy = Double(abs((r.y + r.height / 2) - (l.y + l.height / 2)))
-        guard dx > size * 1.2, dx < size * 3.5, dy < size * 0.5, abs(l.width - r.width) < Int(size / 2) else { continue }
+        guard dx > size * 1.2, dx < size * 3.5, dy < size * 0.5, abs(l.width - r.width) < Int(size / 2) else {
+          continue
+        }
         let cx = Double(l.x + l.width / 2 + r.x + r.width / 2) / 2
         let cy = Double(l.y + l.height / 2 + r.y + r.height / 2) / 2
         let side = dx * 2.3

@@ -159,7 +159,8 @@ public final class DNNFaceDetector: FaceDetector {
   static func whereToGet(_ kind: DetectorKind) -> String {
     switch kind {
     case .yunet:
-      return "get face_detection_yunet_2022mar.onnx from https://github.com/opencv/opencv_zoo (models/face_detection_yunet)"
+      return
+        "get face_detection_yunet_2022mar.onnx from https://github.com/opencv/opencv_zoo (models/face_detection_yunet)"
     default:
       return "get res10_300x300_ssd_iter_140000.caffemodel and deploy.prototxt from "
         + "https://github.com/opencv/opencv_3rdparty (branch dnn_samples_face_detector_20170830) and "
@@ -174,7 +175,8 @@ public final class DNNFaceDetector: FaceDetector {
     if kind == .res10 {
       guard let config, FileManager.default.isReadableFile(atPath: config) else {
         throw AutoFaceError.modelMissing(
-          path: config ?? "(no --config)", hint: "res10 needs its deploy.prototxt as --config; \(Self.whereToGet(kind))")
+          path: config ?? "(no --config)", hint: "res10 needs its deploy.prototxt as --config; \(Self.whereToGet(kind))"
+        )
       }
     }
     var error = afs_error()

@@ -50,7 +50,8 @@ extension Catalog {
       """
     ) {
       Job(
-        box: $0.int64(0), image: $0.int64(1), sha: $0.text(2) ?? "", rect: ($0.double(3), $0.double(4), $0.double(5), $0.double(6)),
+        box: $0.int64(0), image: $0.int64(1), sha: $0.text(2) ?? "",
+        rect: ($0.double(3), $0.double(4), $0.double(5), $0.double(6)),
         label: $0.text(7))
     }
     report.boxes = jobs.count
@@ -66,7 +67,8 @@ extension Catalog {
       results[i] = Result {
         let job = work[i]
         let image = try DecodedImage(bytes: try store.read(job.sha), maxPixels: options.maxPixels)
-        let rect = Self.cropRect(job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
+        let rect = Self.cropRect(
+          job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
         guard rect.width > 0, rect.height > 0 else {
           throw AutoFaceError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
         }
@@ -107,10 +109,13 @@ extension Catalog {
         guard let id = ids[item.sha] else { continue }
         try database.run(
           "INSERT INTO crops (image_id, parent_image_id, box_id, margin, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          [.int(id), .int(item.job.image), .int(item.job.box), .real(options.margin), .int(Int64(item.width)),
-           .int(Int64(item.height)), .text(now)])
+          [
+            .int(id), .int(item.job.image), .int(item.job.box), .real(options.margin), .int(Int64(item.width)),
+            .int(Int64(item.height)), .text(now),
+          ])
         try database.run(
-          "UPDATE images SET parent_image_id = ? WHERE id = ? AND parent_image_id IS NULL", [.int(item.job.image), .int(id)])
+          "UPDATE images SET parent_image_id = ? WHERE id = ? AND parent_image_id IS NULL",
+          [.int(item.job.image), .int(id)])
         report.cropped += 1
         if let label = item.job.label { report.labels[label, default: 0] += 1 }
       }

@@ -85,14 +85,16 @@ extension Catalog {
     let pool = DetectorPool(spec: options.detector, first: first)
     setOpenCVThreads(0)
     var report = FaceDetectReport(detector: identity)
-    var sql = "SELECT i.id, i.sha256 FROM images i WHERE i.status = 'active' AND i.id NOT IN (SELECT image_id FROM crops)"
+    var sql =
+      "SELECT i.id, i.sha256 FROM images i WHERE i.status = 'active' AND i.id NOT IN (SELECT image_id FROM crops)"
     var values: [SQLValue] = []
     if let label = options.label {
       sql += " AND i.id IN (SELECT l.image_id FROM image_labels l JOIN classes c ON c.id = l.class_id WHERE c.name = ?)"
       values.append(.text(label))
     }
     if let source = options.source {
-      sql += " AND i.id IN (SELECT o.image_id FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE s.name = ?)"
+      sql +=
+        " AND i.id IN (SELECT o.image_id FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE s.name = ?)"
       values.append(.text(source))
     }
     sql += " ORDER BY i.id"

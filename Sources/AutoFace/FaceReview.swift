@@ -55,7 +55,8 @@ extension Catalog {
         case .reject: try database.run("UPDATE boxes SET status = 'rejected' WHERE id = ?", [.int(id)])
         case .relabel(let label):
           let classID = try classID(named: label)
-          try database.run("UPDATE boxes SET class_id = ?, status = 'accepted' WHERE id = ?", [.int(classID), .int(id)])
+          try database.run(
+            "UPDATE boxes SET class_id = ?, status = 'accepted' WHERE id = ?", [.int(classID), .int(id)])
         }
         try database.run(
           "INSERT INTO reviews (subject, subject_id, action, value, reviewer, created_at) VALUES ('box', ?, ?, ?, ?, ?)",
@@ -168,7 +169,8 @@ extension Catalog {
           report.failed.append(
             FaceImageIssue(
               imageID: tile.image, sha256: tile.sha,
-              reason: "box \(tile.box): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error))))
+              reason: "box \(tile.box): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error)))
+          )
           try sheet.drawText("#\(tile.box) ?", x: x + 2, y: y + t / 2, scale: 0.5, blue: 80, green: 80, red: 255)
         }
       }

@@ -13,23 +13,32 @@ func fail(_ message: String) -> Never {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3 else { fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...] | speed FOLDER [REPEAT]") }
+guard args.count >= 3 else {
+  fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...] | speed FOLDER [REPEAT]")
+}
 
 func evaluate(_ make: () throws -> any FaceDetector, catalog: Catalog, truth: [Int64: [TruthFace]]) throws {
   let detector = try make()
   var images: [(truth: [TruthFace], detections: [FaceDetection])] = []
   let started = Date()
   for id in truth.keys.sorted() {
-    guard let sha = try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) else { continue }
+    guard let sha = try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) else {
+      continue
+    }
     let image = try DecodedImage(bytes: try catalog.store.read(sha))
     images.append((truth[id] ?? [], try detector.detect(in: image)))
   }
   let seconds = Date().timeIntervalSince(started)
   if ProcessInfo.processInfo.environment["FB_FIT"] != nil {
-    var fx: [Double] = [], fy: [Double] = [], fw: [Double] = [], fh: [Double] = []
+    var fx: [Double] = []
+    var fy: [Double] = []
+    var fw: [Double] = []
+    var fh: [Double] = []
     for (truth, found) in images {
       for d in found {
-        guard let t = truth.max(by: { d.box.iou($0.box) < d.box.iou($1.box) }), d.box.iou(t.box) >= 0.25 else { continue }
+        guard let t = truth.max(by: { d.box.iou($0.box) < d.box.iou($1.box) }), d.box.iou(t.box) >= 0.25 else {
+          continue
+        }
         let (a, b) = (d.box, t.box)
         fx.append((Double(b.x) + Double(b.width) / 2 - Double(a.x) - Double(a.width) / 2) / Double(a.width))
         fy.append((Double(b.y) + Double(b.height) / 2 - Double(a.y) - Double(a.height) / 2) / Double(a.height))
@@ -65,10 +74,12 @@ case "eval":
     }
     for json in tunings {
       // Keys missing from the JSON keep the built-in values.
-      var base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DefaultDetectorTuning())) as? [String: Any] ?? [:]
+      var base =
+        try JSONSerialization.jsonObject(with: JSONEncoder().encode(DefaultDetectorTuning())) as? [String: Any] ?? [:]
       let given = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
       base.merge(given) { $1 }
-      let tuning = try JSONDecoder().decode(DefaultDetectorTuning.self, from: JSONSerialization.data(withJSONObject: base))
+      let tuning = try JSONDecoder().decode(
+        DefaultDetectorTuning.self, from: JSONSerialization.data(withJSONObject: base))
       print(json)
       try evaluate({ try DefaultFaceDetector(tuning: tuning) }, catalog: catalog, truth: truth)
     }
@@ -83,7 +94,10 @@ case "speed":
   }.sorted()
   let files = names.map { try? Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0)) }
   setOpenCVThreads(0)
-  final class Box: @unchecked Sendable { var lines = [String?](); let lock = NSLock() }
+  final class Box: @unchecked Sendable {
+    var lines = [String?]()
+    let lock = NSLock()
+  }
   let out = Box()
   out.lines = Array(repeating: nil, count: files.count)
   // One detector per worker (cascades are not thread-safe), loaded before the clock starts.
@@ -99,7 +113,9 @@ case "speed":
         guard let data = files[i], let image = try? DecodedImage(bytes: [UInt8](data)),
           let faces = try? detector.detect(in: image)
         else { continue }
-        let line = "\(names[i]) " + faces.map { "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)" }.joined(separator: " ")
+        let line =
+          "\(names[i]) "
+          + faces.map { "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)" }.joined(separator: " ")
         out.lock.withLock { out.lines[i] = line }
       }
     }
@@ -107,8 +123,11 @@ case "speed":
   let seconds = Date().timeIntervalSince(started)
   for line in out.lines { if let line { print(line) } }
   FileHandle.standardError.write(
-    Data(String(format: "datasetkit-shim: %d images x %d in %.2fs = %.1f images/s\n", files.count, repeatCount, seconds,
-      Double(files.count * repeatCount) / seconds).utf8))
+    Data(
+      String(
+        format: "datasetkit-shim: %d images x %d in %.2fs = %.1f images/s\n", files.count, repeatCount, seconds,
+        Double(files.count * repeatCount) / seconds
+      ).utf8))
 default:
   fail("unknown mode \(args[1])")
 }

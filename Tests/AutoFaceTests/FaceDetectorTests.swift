@@ -1,8 +1,8 @@
 import Catalog
 import Foundation
 import Ingest
-import Testing
 import TestSupport
+import Testing
 
 @testable import AutoFace
 
@@ -17,7 +17,9 @@ struct FaceDetectorTests {
 
   @Test("our Haar and LBP boxes are exactly OpenCV's own detectMultiScale with the same parameters")
   func identicalToDetectMultiScale() throws {
-    for path in [CascadeLocations.defaultFrontalFace, CascadeLocations.alt2FrontalFace, CascadeLocations.lbpFrontalFace] {
+    for path in [
+      CascadeLocations.defaultFrontalFace, CascadeLocations.alt2FrontalFace, CascadeLocations.lbpFrontalFace,
+    ] {
       let cascade = try CascadeClassifier(path: path)
       let detector = try CascadeFaceDetector(name: "haar", path: path, parameters: .common)
       for photo in ["messi5.jpg", "home.jpg", "basketball1.png"] {
@@ -54,7 +56,8 @@ struct FaceDetectorTests {
   func knownFaces() throws {
     guard let testdata = TestSupport.sharedTestdata else { return }  // shared testdata not on this machine
     func image(_ n: Int) throws -> DecodedImage {
-      try DecodedImage(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(testdata)/voc-facemask/images/maksssksksss\(n).png"))))
+      try DecodedImage(
+        bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(testdata)/voc-facemask/images/maksssksksss\(n).png"))))
     }
     func found(_ kind: DetectorKind, _ n: Int, _ truth: PixelRect) throws -> Bool {
       try DetectorSpec(kind: kind).make().detect(in: image(n)).contains { $0.box.iou(truth) >= 0.5 }
@@ -95,7 +98,8 @@ struct FaceDetectorTests {
     #expect(a.iou(a) == 1)
     #expect(a.iou(PixelRect(x: 5, y: 0, width: 10, height: 10)) == 50.0 / 150.0)
     let kept = nonMaximumSuppression(
-      [FaceDetection(box: a, score: 1), FaceDetection(box: PixelRect(x: 1, y: 1, width: 10, height: 10), score: 5)], iou: 0.3)
+      [FaceDetection(box: a, score: 1), FaceDetection(box: PixelRect(x: 1, y: 1, width: 10, height: 10), score: 5)],
+      iou: 0.3)
     #expect(kept.count == 1 && kept[0].score == 5)
     let truth = [
       TruthFace(label: "with_mask", box: PixelRect(x: 0, y: 0, width: 40, height: 40)),
@@ -121,13 +125,16 @@ struct FaceDetectorTests {
     for name in ["home.jpg", "messi5.jpg", "baboon.jpg"] {
       candidates.append(
         IngestCandidate(
-          content: .bytes(try TestSupport.photo(name)), origin: OriginFacts(relativePath: Array(name.utf8)), label: "photo"))
+          content: .bytes(try TestSupport.photo(name)), origin: OriginFacts(relativePath: Array(name.utf8)),
+          label: "photo"))
     }
     // A real JPEG with its entropy-coded data overwritten: the header is fine, the pixels are not.
     var corrupt = try TestSupport.photo("fruits.jpg")
     for i in stride(from: corrupt.count / 3, to: corrupt.count - 2, by: 1) { corrupt[i] = 0xFF }
-    candidates.append(IngestCandidate(content: .bytes(corrupt), origin: OriginFacts(relativePath: Array("corrupt.jpg".utf8))))
-    _ = try Ingester(catalog: catalog).ingest(candidates, source: SourceSpec(kind: "folder", name: "photos", uri: folder))
+    candidates.append(
+      IngestCandidate(content: .bytes(corrupt), origin: OriginFacts(relativePath: Array("corrupt.jpg".utf8))))
+    _ = try Ingester(catalog: catalog).ingest(
+      candidates, source: SourceSpec(kind: "folder", name: "photos", uri: folder))
     return (catalog, folder)
   }
 
@@ -138,7 +145,8 @@ struct FaceDetectorTests {
     let first = try catalog.detectFaces(options)
     #expect(first.images == 4 && first.processed == 4 && first.faces > 0)
     let proposed = try catalog.database.scalarInt(
-      "SELECT COUNT(*) FROM boxes WHERE status = 'proposed' AND origin = 'haar' AND score >= 5 AND detector_params LIKE '%\"minNeighbors\":5%'")
+      "SELECT COUNT(*) FROM boxes WHERE status = 'proposed' AND origin = 'haar' AND score >= 5 AND detector_params LIKE '%\"minNeighbors\":5%'"
+    )
     #expect(proposed == Int64(first.faces))
     // Same detector and parameters: nothing to do (the corrupt image, if it failed, is tried again).
     let second = try catalog.detectFaces(options)
@@ -160,7 +168,8 @@ struct FaceDetectorTests {
   func cropAndReview() throws {
     let (catalog, folder) = try catalogWithPhotos()
     let eager = DetectorSpec(
-      kind: .haar, parameters: CascadeParameters(scaleFactor: 1.1, minNeighbors: 2, minSize: 20, maxSize: 0, equalize: false))
+      kind: .haar,
+      parameters: CascadeParameters(scaleFactor: 1.1, minNeighbors: 2, minSize: 20, maxSize: 0, equalize: false))
     let run = try catalog.detectFaces(FaceDetectOptions(detector: eager))
     let ids = try catalog.database.rows("SELECT id FROM boxes ORDER BY id") { $0.int64(0) }
     #expect(ids.count == run.faces)
@@ -175,9 +184,12 @@ struct FaceDetectorTests {
       try catalog.database.scalarText(
         "SELECT c.name FROM boxes b JOIN classes c ON c.id = b.class_id WHERE b.id = ? AND b.status = 'accepted'",
         [.int(ids[0])]) == "without_mask")
-    #expect(try catalog.database.rows("SELECT action, value FROM reviews ORDER BY id") { "\($0.text(0)!) \($0.text(1) ?? "-")" } == [
-      "relabel without_mask", "reject -",
-    ])
+    #expect(
+      try catalog.database.rows("SELECT action, value FROM reviews ORDER BY id") {
+        "\($0.text(0)!) \($0.text(1) ?? "-")"
+      } == [
+        "relabel without_mask", "reject -",
+      ])
 
     var options = FaceCropOptions()
     options.square = true

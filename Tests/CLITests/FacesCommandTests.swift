@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// End-to-end: the built binary detects, evaluates, crops and reviews faces on the shared mask photos.
 @Suite("CLI: faces detect/eval/crop, review sheet/accept/reject/relabel")
@@ -12,7 +12,9 @@ struct FacesCommandTests {
     try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
   }
 
-  @Test("voc-facemask: the default beats the seeds' Haar setting on with_mask; crops, sheets, decisions", .enabled(if: ready))
+  @Test(
+    "voc-facemask: the default beats the seeds' Haar setting on with_mask; crops, sheets, decisions",
+    .enabled(if: ready))
   func endToEnd() throws {
     let folder = try TestSupport.temporaryFolder("dsk-faces")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -21,7 +23,8 @@ struct FacesCommandTests {
     #expect(try TestSupport.run(["import", try #require(Self.testdata), "--layout", "voc"], in: ws).status == 0)
 
     // A missing model: a clear error naming the file, exit 1, nothing stored.
-    let missing = try TestSupport.run(["faces", "detect", "--detector", "yunet", "--model", folder + "/none.onnx"], in: ws)
+    let missing = try TestSupport.run(
+      ["faces", "detect", "--detector", "yunet", "--model", folder + "/none.onnx"], in: ws)
     #expect(missing.status == 1)
     #expect(missing.stderr.contains(folder + "/none.onnx") && missing.stderr.contains("opencv_zoo"))
     let noModel = try TestSupport.run(["faces", "detect", "--detector", "res10"], in: ws)
@@ -53,10 +56,12 @@ struct FacesCommandTests {
     #expect(ours.recall > seeds.recall)
     let text = try TestSupport.run(["faces", "eval", "--truth", "voc-facemask"], in: ws)
     #expect(text.stdout.contains("with_mask") && text.stdout.contains("mask_weared_incorrect"))
-    #expect(try TestSupport.run(["faces", "eval", "--truth", "nope"], in: ws).stderr.contains("no source named 'nope'"))
+    #expect(
+      try TestSupport.run(["faces", "eval", "--truth", "nope"], in: ws).stderr.contains("no source named 'nope'"))
 
     // Review: a contact sheet of the default's proposals, then decisions by box id.
-    let sheet = try TestSupport.run(["review", "sheet", "--origin", "default", "--out", folder + "/sheet.png", "--json"], in: ws)
+    let sheet = try TestSupport.run(
+      ["review", "sheet", "--origin", "default", "--out", folder + "/sheet.png", "--json"], in: ws)
     #expect(sheet.status == 0, "\(sheet.stderr)")
     let boxes = try #require((try json(sheet.stdout)["result"] as? [String: Any])?["boxes"] as? [Int])
     #expect(boxes.count >= 10)

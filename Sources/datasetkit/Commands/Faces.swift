@@ -77,7 +77,10 @@ extension Datasetkit.Faces {
           parameters: CascadeParameters(
             scaleFactor: scaleFactor, minNeighbors: minNeighbors, minSize: minSize, maxSize: 0, equalize: false),
           threshold: threshold)
-        if detector == .default { spec.parameters = CascadeParameters(scaleFactor: 1.1, minNeighbors: 0, minSize: minSize, maxSize: 0, equalize: false) }
+        if detector == .default {
+          spec.parameters = CascadeParameters(
+            scaleFactor: 1.1, minNeighbors: 0, minSize: minSize, maxSize: 0, equalize: false)
+        }
         var options = FaceDetectOptions(detector: spec)
         options.label = filter.map { String($0.dropFirst(6)) }
         options.source = source
@@ -138,7 +141,10 @@ extension Datasetkit.Faces {
         var lines = [
           "\(r.cropped) crops made from \(r.boxes) boxes"
             + (r.alreadyCropped > 0 ? " (\(r.alreadyCropped) cropped before)" : "")
-            + (r.labels.isEmpty ? "" : "; labels: " + r.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            + (r.labels.isEmpty
+              ? ""
+              : "; labels: "
+                + r.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         ]
         if !r.failed.isEmpty {
           lines.append("Failed (\(r.failed.count)):")
@@ -184,21 +190,31 @@ extension Datasetkit.Faces {
       } text: { r in
         func pct(_ v: Double) -> String { String(format: "%.0f %%", v * 100) }
         var lines = ["Truth: \(r.truth), \(r.truthImages) images; faces ≥ \(r.rules.minSize) px, IoU ≥ \(r.rules.iou)"]
-        if r.detectors.isEmpty { lines.append("No detector has run over these images yet: run `datasetkit faces detect`.") }
+        if r.detectors.isEmpty {
+          lines.append("No detector has run over these images yet: run `datasetkit faces detect`.")
+        }
         for d in r.detectors {
           lines.append("")
           lines.append(
-            "\(d.detector) \(d.version) \(d.parameters.count > 80 ? String(d.parameters.prefix(77)) + "..." : d.parameters)")
+            "\(d.detector) \(d.version) \(d.parameters.count > 80 ? String(d.parameters.prefix(77)) + "..." : d.parameters)"
+          )
           lines.append(
-            "  recall \(d.found)/\(d.faces) = \(pct(d.recall)), precision \(d.detections - d.falsePositives)/\(d.detections) = \(pct(d.precision))")
+            "  recall \(d.found)/\(d.faces) = \(pct(d.recall)), precision \(d.detections - d.falsePositives)/\(d.detections) = \(pct(d.precision))"
+          )
           lines.append(
-            Output.table(["class", "faces", "found", "recall"], d.classes.map { [$0.label, "\($0.faces)", "\($0.found)", pct($0.recall)] })
-              .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            Output.table(
+              ["class", "faces", "found", "recall"],
+              d.classes.map { [$0.label, "\($0.faces)", "\($0.found)", pct($0.recall)] }
+            )
+            .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
           lines.append(
             Output.table(
               ["size px", "faces", "found", "recall", "detections", "false", "precision"],
               d.sizes.map {
-                [$0.range, "\($0.faces)", "\($0.found)", pct($0.recall), "\($0.detections)", "\($0.falsePositives)", pct($0.precision)]
+                [
+                  $0.range, "\($0.faces)", "\($0.found)", pct($0.recall), "\($0.detections)", "\($0.falsePositives)",
+                  pct($0.precision),
+                ]
               }
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }

@@ -45,7 +45,9 @@ extension Datasetkit.Review {
       if !["proposed", "accepted", "rejected", "any"].contains(status) {
         throw ValidationError("--status must be proposed, accepted, rejected or any")
       }
-      if !(1...64).contains(columns) || !(1...64).contains(rows) { throw ValidationError("--columns and --rows: 1 to 64") }
+      if !(1...64).contains(columns) || !(1...64).contains(rows) {
+        throw ValidationError("--columns and --rows: 1 to 64")
+      }
       if !(16...512).contains(thumbnail) { throw ValidationError("--thumbnail: 16 to 512") }
     }
 
