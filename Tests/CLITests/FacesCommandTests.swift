@@ -80,4 +80,45 @@ struct FacesCommandTests {
     #expect(cropResult["cropped"] as? Int == 119)
     #expect((cropResult["labels"] as? [String: Int])?["with_mask"] == 91)
   }
+
+  @Test("kill -9 during review decisions: every decision whose command returned is in the catalog", .enabled(if: ready))
+  func killDuringReview() throws {
+    let folder = try TestSupport.temporaryFolder("dsk-review-kill")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let ws = folder + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    #expect(try TestSupport.run(["import", try #require(Self.testdata), "--layout", "voc"], in: ws).status == 0)
+    // The 116 imported boxes are accepted; reject them in rounds, killing some commands mid-way.
+    var confirmed: [Int] = []
+    for round in 0..<24 {
+      let ids = [round * 4 + 1, round * 4 + 2, round * 4 + 3, round * 4 + 4]
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+      process.arguments = ["review", "reject"] + ids.map(String.init)
+      process.currentDirectoryURL = URL(fileURLWithPath: ws)
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      if round % 2 == 1 {
+        usleep(UInt32(5_000 + (round * 7_919) % 60_000))
+        kill(process.processIdentifier, SIGKILL)
+      }
+      process.waitUntilExit()
+      if process.terminationReason == .exit && process.terminationStatus == 0 { confirmed += ids }
+    }
+    #expect(!confirmed.isEmpty)
+    let catalog = try TestSupport.run(["doctor", "--json"], in: ws)
+    #expect(catalog.stdout.contains("integrity_check: ok"))
+    // Every confirmed decision is logged and applied; decisions and box status agree for all.
+    let sheet = try TestSupport.run(
+      ["review", "sheet", "--status", "rejected", "--out", folder + "/r.png", "--json"], in: ws)
+    let rejected = try #require((try json(sheet.stdout)["result"] as? [String: Any])?["boxes"] as? [Int])
+    #expect(Set(confirmed).isSubset(of: Set(rejected)))
+    // A box is rejected only as a whole transaction: groups of four are all in or all out.
+    for round in 0..<24 {
+      let group = Set([round * 4 + 1, round * 4 + 2, round * 4 + 3, round * 4 + 4])
+      let inside = group.intersection(rejected)
+      #expect(inside.isEmpty || inside == group, "round \(round)")
+    }
+  }
 }
