@@ -8,6 +8,15 @@ struct FacesCommandTests {
   static var testdata: String? { TestSupport.sharedTestdata.map { $0 + "/voc-facemask" } }
   static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) && testdata != nil }
 
+  /// A temporary folder with a workspace `ws` holding the imported voc-facemask set.
+  func facemaskWorkspace(_ name: String) throws -> (folder: String, ws: String) {
+    let folder = try TestSupport.temporaryFolder(name)
+    let ws = folder + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    #expect(try TestSupport.run(["import", try #require(Self.testdata), "--layout", "voc"], in: ws).status == 0)
+    return (folder, ws)
+  }
+
   func json(_ text: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
   }
@@ -16,11 +25,8 @@ struct FacesCommandTests {
     "voc-facemask: the default beats the seeds' Haar setting on with_mask; crops, sheets, decisions",
     .enabled(if: ready))
   func endToEnd() throws {
-    let folder = try TestSupport.temporaryFolder("dsk-faces")
+    let (folder, ws) = try facemaskWorkspace("dsk-faces")
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let ws = folder + "/ws"
-    #expect(try TestSupport.run(["init", ws]).status == 0)
-    #expect(try TestSupport.run(["import", try #require(Self.testdata), "--layout", "voc"], in: ws).status == 0)
 
     // A missing model: a clear error naming the file, exit 1, nothing stored.
     let missing = try TestSupport.run(
@@ -83,11 +89,8 @@ struct FacesCommandTests {
 
   @Test("kill -9 during review decisions: every decision whose command returned is in the catalog", .enabled(if: ready))
   func killDuringReview() throws {
-    let folder = try TestSupport.temporaryFolder("dsk-review-kill")
+    let (folder, ws) = try facemaskWorkspace("dsk-review-kill")
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let ws = folder + "/ws"
-    #expect(try TestSupport.run(["init", ws]).status == 0)
-    #expect(try TestSupport.run(["import", try #require(Self.testdata), "--layout", "voc"], in: ws).status == 0)
     // The 116 imported boxes are accepted; reject them in rounds, killing some commands mid-way.
     var confirmed: [Int] = []
     for round in 0..<24 {
