@@ -51,6 +51,8 @@ let package = Package(
     .executableTarget(name: "sample-images", dependencies: ["AutoFace"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
     .executableTarget(name: "dedup-bench", dependencies: ["Dedup"]),
+    // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.
+    .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog"]),
 
     // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
     .target(name: "TestSupport", dependencies: ["AutoFace", "Catalog"], path: "Tests/TestSupport"),
@@ -58,7 +60,8 @@ let package = Package(
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
-    .testTarget(name: "AutoFaceTests", dependencies: ["AutoFace", "TestSupport"]),
+    .testTarget(
+      name: "AutoFaceTests", dependencies: ["AutoFace", "Catalog", "Ingest", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),

@@ -70,3 +70,5 @@ public final class CascadeClassifier {
     }
   }
 }
+
+func afsSetNumThreads(_ count: Int) { afs_set_num_threads(Int32(count)) }

@@ -4,7 +4,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/dnn.hpp>
 #include <opencv2/objdetect.hpp>
+#include <opencv2/objdetect/face.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +20,12 @@ struct afs_image {
 
 struct afs_cascade {
   cv::CascadeClassifier classifier;
+};
+
+struct afs_dnn {
+  int kind = 0;
+  cv::dnn::Net net;
+  cv::Ptr<cv::FaceDetectorYN> yunet;
 };
 
 namespace {
@@ -306,6 +314,180 @@ void afs_set_num_threads(int threads) {
     cv::setNumThreads(threads);
   } catch (...) {
   }
+}
+
+int afs_cascade_detect_scored(afs_cascade *cascade, const afs_image *image, double scale_factor,
+                              int min_neighbors, int min_size, int max_size, int equalize, afs_rect **out,
+                              int **scores, size_t *count, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    *scores = nullptr;
+    *count = 0;
+    cv::Mat gray;
+    if (image->mat.channels() == 1) {
+      gray = image->mat;
+    } else {
+      cv::cvtColor(image->mat, gray, cv::COLOR_BGR2GRAY);
+    }
+    if (equalize) cv::equalizeHist(gray, gray);
+    std::vector<cv::Rect> faces;
+    std::vector<int> neighbours;
+    cascade->classifier.detectMultiScale(gray, faces, neighbours, scale_factor, min_neighbors, 0,
+                                         cv::Size(min_size, min_size),
+                                         max_size > 0 ? cv::Size(max_size, max_size) : cv::Size());
+    if (faces.empty()) return AFS_OK;
+    auto rects = static_cast<afs_rect *>(std::malloc(sizeof(afs_rect) * faces.size()));
+    auto values = static_cast<int *>(std::malloc(sizeof(int) * faces.size()));
+    if (!rects || !values) {
+      std::free(rects);
+      std::free(values);
+      throw std::bad_alloc();
+    }
+    for (size_t i = 0; i < faces.size(); i++) {
+      rects[i] = afs_rect{faces[i].x, faces[i].y, faces[i].width, faces[i].height};
+      values[i] = i < neighbours.size() ? neighbours[i] : 0;
+    }
+    *out = rects;
+    *scores = values;
+    *count = faces.size();
+    return AFS_OK;
+  });
+}
+
+int afs_dnn_load(int kind, const char *model, const char *config, afs_dnn **out, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    auto dnn = new afs_dnn();
+    dnn->kind = kind;
+    try {
+      if (kind == AFS_DNN_RES10) {
+        dnn->net = cv::dnn::readNetFromCaffe(config ? config : "", model ? model : "");
+        if (dnn->net.empty()) throw cv::Exception(cv::Error::StsError, "empty network", __func__, __FILE__, __LINE__);
+      } else if (kind == AFS_DNN_YUNET) {
+        dnn->yunet = cv::FaceDetectorYN::create(model ? model : "", "", cv::Size(320, 320), 0.5f, 0.3f, 5000);
+        if (dnn->yunet.empty()) throw cv::Exception(cv::Error::StsError, "no detector", __func__, __FILE__, __LINE__);
+      } else {
+        delete dnn;
+        set_error(error, AFS_ERR_ARGUMENT, "unknown DNN kind");
+        return AFS_ERR_ARGUMENT;
+      }
+    } catch (const cv::Exception &e) {
+      delete dnn;
+      set_error(error, AFS_ERR_LOAD, e.what());
+      return AFS_ERR_LOAD;
+    }
+    *out = dnn;
+    return AFS_OK;
+  });
+}
+
+void afs_dnn_free(afs_dnn *dnn) { delete dnn; }
+
+int afs_dnn_detect(afs_dnn *dnn, const afs_image *image, double threshold, afs_rect **out, float **scores,
+                   size_t *count, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    *scores = nullptr;
+    *count = 0;
+    cv::Mat bgr;
+    if (image->mat.channels() == 1) {
+      cv::cvtColor(image->mat, bgr, cv::COLOR_GRAY2BGR);
+    } else {
+      bgr = image->mat;
+    }
+    std::vector<cv::Rect> rects;
+    std::vector<float> values;
+    if (dnn->kind == AFS_DNN_RES10) {
+      cv::Mat blob = cv::dnn::blobFromImage(bgr, 1.0, cv::Size(300, 300), cv::Scalar(104, 177, 123), false, false);
+      dnn->net.setInput(blob);
+      cv::Mat result = dnn->net.forward();
+      cv::Mat detections(result.size[2], result.size[3], CV_32F, result.ptr<float>());
+      for (int i = 0; i < detections.rows; i++) {
+        float confidence = detections.at<float>(i, 2);
+        if (confidence < threshold) continue;
+        int x1 = static_cast<int>(detections.at<float>(i, 3) * bgr.cols);
+        int y1 = static_cast<int>(detections.at<float>(i, 4) * bgr.rows);
+        int x2 = static_cast<int>(detections.at<float>(i, 5) * bgr.cols);
+        int y2 = static_cast<int>(detections.at<float>(i, 6) * bgr.rows);
+        cv::Rect rect = cv::Rect(cv::Point(x1, y1), cv::Point(x2, y2)) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+        if (rect.width <= 0 || rect.height <= 0) continue;
+        rects.push_back(rect);
+        values.push_back(confidence);
+      }
+    } else {
+      dnn->yunet->setInputSize(bgr.size());
+      dnn->yunet->setScoreThreshold(static_cast<float>(threshold));
+      cv::Mat faces;
+      dnn->yunet->detect(bgr, faces);
+      for (int i = 0; i < faces.rows; i++) {
+        cv::Rect rect(static_cast<int>(faces.at<float>(i, 0)), static_cast<int>(faces.at<float>(i, 1)),
+                      static_cast<int>(faces.at<float>(i, 2)), static_cast<int>(faces.at<float>(i, 3)));
+        rect &= cv::Rect(0, 0, bgr.cols, bgr.rows);
+        if (rect.width <= 0 || rect.height <= 0) continue;
+        rects.push_back(rect);
+        values.push_back(faces.at<float>(i, 14));
+      }
+    }
+    if (rects.empty()) return AFS_OK;
+    auto boxes = static_cast<afs_rect *>(std::malloc(sizeof(afs_rect) * rects.size()));
+    auto confidences = static_cast<float *>(std::malloc(sizeof(float) * rects.size()));
+    if (!boxes || !confidences) {
+      std::free(boxes);
+      std::free(confidences);
+      throw std::bad_alloc();
+    }
+    for (size_t i = 0; i < rects.size(); i++) {
+      boxes[i] = afs_rect{rects[i].x, rects[i].y, rects[i].width, rects[i].height};
+      confidences[i] = values[i];
+    }
+    *out = boxes;
+    *scores = confidences;
+    *count = rects.size();
+    return AFS_OK;
+  });
+}
+
+int afs_image_blank(int width, int height, int b, int g, int r, afs_image **out, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    if (width <= 0 || height <= 0) {
+      set_error(error, AFS_ERR_ARGUMENT, "blank image needs a positive size");
+      return AFS_ERR_ARGUMENT;
+    }
+    auto image = new afs_image();
+    image->mat = cv::Mat(height, width, CV_8UC3, cv::Scalar(b, g, r));
+    *out = image;
+    return AFS_OK;
+  });
+}
+
+int afs_image_paste(afs_image *destination, const afs_image *source, int x, int y, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    cv::Mat src = source->mat;
+    if (src.channels() != destination->mat.channels()) {
+      cv::cvtColor(src, src, src.channels() == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_BGR2GRAY);
+    }
+    cv::Rect target = cv::Rect(x, y, src.cols, src.rows) & cv::Rect(0, 0, destination->mat.cols, destination->mat.rows);
+    if (target.width <= 0 || target.height <= 0) return AFS_OK;
+    src(cv::Rect(target.x - x, target.y - y, target.width, target.height)).copyTo(destination->mat(target));
+    return AFS_OK;
+  });
+}
+
+int afs_image_draw_text(afs_image *image, const char *text, int x, int y, double scale, int b, int g, int r,
+                        int thickness, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    cv::putText(image->mat, text ? text : "", cv::Point(x, y), cv::FONT_HERSHEY_SIMPLEX, scale,
+                cv::Scalar(b, g, r), thickness, cv::LINE_AA);
+    return AFS_OK;
+  });
+}
+
+int afs_image_draw_rect(afs_image *image, afs_rect rect, int b, int g, int r, int thickness, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    cv::rectangle(image->mat, cv::Rect(rect.x, rect.y, rect.width, rect.height), cv::Scalar(b, g, r), thickness);
+    return AFS_OK;
+  });
 }
 
 }  // extern "C"

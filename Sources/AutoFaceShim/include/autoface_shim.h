@@ -96,6 +96,35 @@ int afs_dct2(const double *in, int rows, int cols, double *out, afs_error *error
 /** Set OpenCV's own worker threads (0 = none; callers parallelise per image). */
 void afs_set_num_threads(int threads);
 
+
+/* Face detection with scores, DNN detectors and drawing (issue 8). */
+
+/** detectMultiScale like afs_cascade_detect (same boxes, same order), plus each box's neighbour count
+    (OpenCV's numDetections) in *scores (malloc'd, free with afs_buffer_free). */
+int afs_cascade_detect_scored(afs_cascade *cascade, const afs_image *image, double scale_factor,
+                              int min_neighbors, int min_size, int max_size, int equalize, afs_rect **out,
+                              int **scores, size_t *count, afs_error *error);
+
+typedef struct afs_dnn afs_dnn;            /* a res10 SSD (Caffe) net or a YuNet FaceDetectorYN */
+enum { AFS_DNN_RES10 = 1, AFS_DNN_YUNET = 2 };
+/** Load a DNN face detector: kind AFS_DNN_RES10 (model = .caffemodel, config = deploy.prototxt) or
+    AFS_DNN_YUNET (model = .onnx, config ignored). */
+int afs_dnn_load(int kind, const char *model, const char *config, afs_dnn **out, afs_error *error);
+void afs_dnn_free(afs_dnn *dnn);
+/** Faces with a confidence of at least threshold: boxes in *out and confidences in *scores (both malloc'd). */
+int afs_dnn_detect(afs_dnn *dnn, const afs_image *image, double threshold, afs_rect **out, float **scores,
+                   size_t *count, afs_error *error);
+
+/** A new BGR image filled with one colour. */
+int afs_image_blank(int width, int height, int b, int g, int r, afs_image **out, afs_error *error);
+/** Copies source into destination with its top-left corner at (x, y), clipped to the destination. */
+int afs_image_paste(afs_image *destination, const afs_image *source, int x, int y, afs_error *error);
+/** Draws text (Hershey simplex, height about 22 * scale px) with its baseline at (x, y), in place. */
+int afs_image_draw_text(afs_image *image, const char *text, int x, int y, double scale, int b, int g, int r,
+                        int thickness, afs_error *error);
+/** Draws a rectangle outline, in place. */
+int afs_image_draw_rect(afs_image *image, afs_rect rect, int b, int g, int r, int thickness, afs_error *error);
+
 #ifdef __cplusplus
 }
 #endif

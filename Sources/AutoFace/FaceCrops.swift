@@ -1,0 +1,147 @@
+import Catalog
+import Foundation
+import Ingest
+
+/// How `faces crop` cuts boxes out.
+public struct FaceCropOptions: Sendable {
+  /// Extra context on each side, as a fraction of the box's width/height.
+  public var margin = 0.25
+  /// Make the crop square (the longer side, centred) before clamping to the image.
+  public var square = false
+  /// Resize so the longer side is this many pixels (nil: as cut).
+  public var size: Int?
+  /// Proposed boxes too (else accepted ones only); rejected boxes never.
+  public var all = false
+  public var maxPixels = ImageHeader.defaultMaxPixels
+  public init() {}
+}
+
+/// What `faces crop` did.
+public struct FaceCropReport: Sendable, Codable {
+  public var boxes = 0
+  /// Boxes cropped before (skipped).
+  public var alreadyCropped = 0
+  public var cropped = 0
+  /// Crops whose bytes were already in the catalog.
+  public var known = 0
+  public var failed: [FaceImageIssue] = []
+  public var labels: [String: Int] = [:]
+}
+
+extension Catalog {
+  /// Cuts accepted (or, with `all`, also proposed) boxes into crop images through the one ingest path
+  /// (source `crops`, kind `derived`), carrying the box's label; each crop is linked to its parent image
+  /// and box in `crops`. Boxes already cropped are skipped.
+  public func cropFaces(_ options: FaceCropOptions) throws -> FaceCropReport {
+    var report = FaceCropReport()
+    let statuses = options.all ? "('accepted', 'proposed')" : "('accepted')"
+    struct Job {
+      var box: Int64
+      var image: Int64
+      var sha: String
+      var rect: (Double, Double, Double, Double)
+      var label: String?
+    }
+    let jobs = try database.rows(
+      """
+      SELECT b.id, b.image_id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, c.name FROM boxes b
+      JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
+      WHERE b.status IN \(statuses) AND i.status = 'active' ORDER BY b.id
+      """
+    ) {
+      Job(
+        box: $0.int64(0), image: $0.int64(1), sha: $0.text(2) ?? "",
+        rect: ($0.double(3), $0.double(4), $0.double(5), $0.double(6)),
+        label: $0.text(7))
+    }
+    report.boxes = jobs.count
+    let done = Set(try database.rows("SELECT box_id FROM crops WHERE box_id IS NOT NULL") { $0.int64(0) })
+    let work = jobs.filter { !done.contains($0.box) }
+    report.alreadyCropped = jobs.count - work.count
+    guard !work.isEmpty else { return report }
+
+    let results = Slots<Result<(bytes: [UInt8], width: Int, height: Int), Error>>(count: work.count)
+    let store = self.store
+    setOpenCVThreads(0)
+    DispatchQueue.concurrentPerform(iterations: work.count) { i in
+      results[i] = Result {
+        let job = work[i]
+        let image = try DecodedImage(bytes: try store.read(job.sha), maxPixels: options.maxPixels)
+        let rect = Self.cropRect(
+          job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
+        guard rect.width > 0, rect.height > 0 else {
+          throw AutoFaceError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
+        }
+        var (w, h) = (rect.width, rect.height)
+        if let size = options.size {
+          let scale = Double(size) / Double(max(w, h))
+          (w, h) = (max(1, Int((Double(w) * scale).rounded())), max(1, Int((Double(h) * scale).rounded())))
+        }
+        let crop = try image.cropped(to: rect, width: w, height: h)
+        return (try crop.encoded(.jpeg(quality: 95)), w, h)
+      }
+    }
+    var candidates: [IngestCandidate] = []
+    var made: [(job: Job, sha: String, width: Int, height: Int)] = []
+    for (i, job) in work.enumerated() {
+      switch results[i] ?? .failure(AutoFaceError.notAnImage("not processed")) {
+      case .success(let crop):
+        let name = "box-\(job.box).jpg"
+        candidates.append(
+          IngestCandidate(
+            content: .bytes(crop.bytes), origin: OriginFacts(relativePath: Array(name.utf8)), label: job.label,
+            labelHow: "crop"))
+        made.append((job, SHA256.hex(of: crop.bytes), crop.width, crop.height))
+      case .failure(let error):
+        report.failed.append(
+          FaceImageIssue(
+            imageID: job.image, sha256: job.sha,
+            reason: "box \(job.box): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error))))
+      }
+    }
+    let ingest = try Ingester(catalog: self).ingest(
+      candidates, source: SourceSpec(kind: "derived", name: "crops", uri: "datasetkit:crops", recipe: "faces crop"))
+    report.known = ingest.knownBytes
+    let ids = try imageIDs(sha256: made.map(\.sha))
+    let now = Timestamp.now()
+    try database.writeTransaction {
+      for item in made {
+        guard let id = ids[item.sha] else { continue }
+        try database.run(
+          "INSERT INTO crops (image_id, parent_image_id, box_id, margin, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          [
+            .int(id), .int(item.job.image), .int(item.job.box), .real(options.margin), .int(Int64(item.width)),
+            .int(Int64(item.height)), .text(now),
+          ])
+        try database.run(
+          "UPDATE images SET parent_image_id = ? WHERE id = ? AND parent_image_id IS NULL",
+          [.int(item.job.image), .int(id)])
+        report.cropped += 1
+        if let label = item.job.label { report.labels[label, default: 0] += 1 }
+      }
+    }
+    return report
+  }
+
+  /// The box grown by `margin` on each side (and made square), clamped to the image.
+  static func cropRect(
+    _ box: (Double, Double, Double, Double), margin: Double, square: Bool, width: Int, height: Int
+  ) -> PixelRect {
+    var (x1, y1, x2, y2) = box
+    let (w, h) = (x2 - x1, y2 - y1)
+    x1 -= w * margin
+    x2 += w * margin
+    y1 -= h * margin
+    y2 += h * margin
+    if square {
+      let side = max(x2 - x1, y2 - y1)
+      let (cx, cy) = ((x1 + x2) / 2, (y1 + y2) / 2)
+      (x1, x2, y1, y2) = (cx - side / 2, cx + side / 2, cy - side / 2, cy + side / 2)
+    }
+    let left = max(0, Int(x1.rounded()))
+    let top = max(0, Int(y1.rounded()))
+    let right = min(width, Int(x2.rounded()))
+    let bottom = min(height, Int(y2.rounded()))
+    return PixelRect(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
+  }
+}

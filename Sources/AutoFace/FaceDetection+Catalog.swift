@@ -1,0 +1,165 @@
+import Catalog
+import Foundation
+import Ingest
+
+/// What `faces detect` runs over and with what.
+public struct FaceDetectOptions: Sendable {
+  public var detector: DetectorSpec
+  /// Only images carrying this label.
+  public var label: String?
+  /// Only images from this source (by name).
+  public var source: String?
+  public var maxPixels = ImageHeader.defaultMaxPixels
+  /// Images per committed batch.
+  public var batchSize = 64
+  public var workers = ProcessInfo.processInfo.activeProcessorCount
+
+  public init(detector: DetectorSpec) {
+    self.detector = detector
+  }
+}
+
+/// An image a detector could not read, and why.
+public struct FaceImageIssue: Sendable, Codable, Hashable {
+  public var imageID: Int64
+  public var sha256: String
+  public var reason: String
+}
+
+/// What `faces detect` did.
+public struct FaceDetectReport: Sendable, Codable {
+  public var detector: DetectorIdentity
+  /// Images matching the filters.
+  public var images = 0
+  /// Skipped: already done with the same detector and parameters.
+  public var alreadyDone = 0
+  public var processed = 0
+  /// Proposals stored.
+  public var faces = 0
+  public var failed: [FaceImageIssue] = []
+}
+
+/// Progress after each committed batch.
+public struct FaceProgress: Sendable {
+  public var processed: Int
+  public var total: Int
+}
+
+/// One slot per job, written from concurrent workers.
+final class Slots<T>: @unchecked Sendable {
+  private var values: [T?]
+  private let lock = NSLock()
+  init(count: Int) { values = Array(repeating: nil, count: count) }
+  subscript(index: Int) -> T? {
+    get { lock.withLock { values[index] } }
+    set { lock.withLock { values[index] = newValue } }
+  }
+}
+
+/// Detectors for concurrent workers: each job takes one, uses it alone and gives it back.
+final class DetectorPool: @unchecked Sendable {
+  private var idle: [any FaceDetector] = []
+  private let lock = NSLock()
+  let spec: DetectorSpec
+  init(spec: DetectorSpec, first: any FaceDetector) {
+    self.spec = spec
+    idle = [first]
+  }
+  func take() throws -> any FaceDetector {
+    if let d = lock.withLock({ idle.popLast() }) { return d }
+    return try spec.make()
+  }
+  func give(_ detector: any FaceDetector) { lock.withLock { idle.append(detector) } }
+}
+
+extension Catalog {
+  /// Runs a detector over the catalog's active images (not crops), one image per task on all cores with
+  /// OpenCV's own threads off, storing faces as `proposed` boxes. Images already done with the same
+  /// detector and parameters are skipped. A missing model throws before any image is read; an
+  /// undecodable or oversized image is listed in `failed` and the run goes on.
+  public func detectFaces(_ options: FaceDetectOptions, progress: (FaceProgress) -> Void = { _ in }) throws
+    -> FaceDetectReport
+  {
+    let first = try options.detector.make()
+    let identity = first.identity
+    let pool = DetectorPool(spec: options.detector, first: first)
+    setOpenCVThreads(0)
+    var report = FaceDetectReport(detector: identity)
+    var sql =
+      "SELECT i.id, i.sha256 FROM images i WHERE i.status = 'active' AND i.id NOT IN (SELECT image_id FROM crops)"
+    var values: [SQLValue] = []
+    if let label = options.label {
+      sql += " AND i.id IN (SELECT l.image_id FROM image_labels l JOIN classes c ON c.id = l.class_id WHERE c.name = ?)"
+      values.append(.text(label))
+    }
+    if let source = options.source {
+      sql +=
+        " AND i.id IN (SELECT o.image_id FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE s.name = ?)"
+      values.append(.text(source))
+    }
+    sql += " ORDER BY i.id"
+    let all = try database.rows(sql, values) { ($0.int64(0), $0.text(1) ?? "") }
+    report.images = all.count
+    let done = Set(
+      try database.rows("SELECT image_id FROM detection_runs WHERE detector_key = ?", [.text(identity.key)]) {
+        $0.int64(0)
+      })
+    let work = all.filter { !done.contains($0.0) }
+    report.alreadyDone = all.count - work.count
+    progress(FaceProgress(processed: 0, total: work.count))
+    let store = self.store
+    let maxPixels = options.maxPixels
+    var start = 0
+    while start < work.count {
+      let batch = Array(work[start..<min(work.count, start + options.batchSize)])
+      let results = Slots<Result<[FaceDetection], Error>>(count: batch.count)
+      DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+        results[i] = Result {
+          let bytes = try store.read(batch[i].1)
+          let image = try DecodedImage(bytes: bytes, grayscale: false, maxPixels: maxPixels)
+          let detector = try pool.take()
+          defer { pool.give(detector) }
+          return try detector.detect(in: image)
+        }
+      }
+      let now = Timestamp.now()
+      try database.writeTransaction {
+        for (i, item) in batch.enumerated() {
+          switch results[i] ?? .success([]) {
+          case .success(let faces):
+            for face in faces {
+              let b = face.box
+              try database.run(
+                """
+                INSERT INTO boxes (image_id, xmin, ymin, xmax, ymax, origin, detector, detector_params, score, status,
+                  created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)
+                """,
+                [
+                  .int(item.0), .real(Double(b.x)), .real(Double(b.y)), .real(Double(b.x + b.width)),
+                  .real(Double(b.y + b.height)), .text(identity.name), .text("\(identity.name) \(identity.version)"),
+                  .text(identity.parameters), .real(face.score), .text(now),
+                ])
+            }
+            report.faces += faces.count
+            try database.run(
+              "INSERT OR REPLACE INTO detection_runs (image_id, detector_key, faces, error, created_at) VALUES (?, ?, ?, NULL, ?)",
+              [.int(item.0), .text(identity.key), .int(Int64(faces.count)), .text(now)])
+          case .failure(let error):
+            let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+            report.failed.append(FaceImageIssue(imageID: item.0, sha256: item.1, reason: message))
+          }
+        }
+      }
+      report.processed += batch.count
+      start += batch.count
+      progress(FaceProgress(processed: report.processed, total: work.count))
+    }
+    return report
+  }
+}
+
+/// Turns OpenCV's own worker threads on or off (0 = off: callers run one image per task).
+public func setOpenCVThreads(_ count: Int) {
+  afsSetNumThreads(count)
+}

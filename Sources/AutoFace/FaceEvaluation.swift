@@ -1,0 +1,227 @@
+import Catalog
+import Foundation
+
+/// A true face: its class and box.
+public struct TruthFace: Sendable, Hashable {
+  public var label: String
+  public var box: PixelRect
+  public init(label: String, box: PixelRect) {
+    self.label = label
+    self.box = box
+  }
+  /// A face's size is the shorter side of its box.
+  public var size: Int { min(box.width, box.height) }
+}
+
+/// Recall for one class.
+public struct ClassRecall: Sendable, Codable, Hashable {
+  public var label: String
+  public var faces: Int
+  public var found: Int
+  public var recall: Double
+}
+
+/// Recall and precision for faces (and detections) of one size range.
+public struct SizeBucket: Sendable, Codable, Hashable {
+  /// e.g. "30-59"; "120+".
+  public var range: String
+  public var faces: Int
+  public var found: Int
+  public var recall: Double
+  public var detections: Int
+  public var falsePositives: Int
+  public var precision: Double
+}
+
+/// How one detector setting did against the truth.
+public struct DetectorEvaluation: Sendable, Codable {
+  public var detector: String
+  public var version: String
+  public var parameters: String
+  public var images: Int
+  public var faces: Int
+  public var found: Int
+  public var recall: Double
+  public var detections: Int
+  public var falsePositives: Int
+  public var precision: Double
+  public var classes: [ClassRecall]
+  public var sizes: [SizeBucket]
+}
+
+/// The matching rules of `faces eval`.
+public struct FaceEvaluationRules: Sendable, Hashable, Codable {
+  public var iou = 0.5
+  /// Truth faces whose shorter side is below this are left out; detections matching only such faces are
+  /// not counted as false positives, and unmatched detections below it are left out too.
+  public var minSize = 30
+  public init() {}
+}
+
+public enum FaceEvaluation {
+  static let bucketEdges = [0, 30, 60, 120]
+
+  static func bucket(_ size: Int) -> Int { bucketEdges.lastIndex { size >= $0 } ?? 0 }
+
+  static func bucketName(_ index: Int) -> String {
+    index + 1 < bucketEdges.count ? "\(bucketEdges[index])-\(bucketEdges[index + 1] - 1)" : "\(bucketEdges[index])+"
+  }
+
+  /// Matches detections to truth image by image: strongest detection first, each to the unmatched truth
+  /// face it overlaps most (IoU ≥ rules.iou).
+  public static func evaluate(
+    identity: DetectorIdentity, images: [(truth: [TruthFace], detections: [FaceDetection])],
+    rules: FaceEvaluationRules
+  ) -> DetectorEvaluation {
+    var classFaces: [String: Int] = [:]
+    var classFound: [String: Int] = [:]
+    var sizeFaces = [Int](repeating: 0, count: bucketEdges.count)
+    var sizeFound = sizeFaces
+    var sizeDetections = sizeFaces
+    var sizeFalse = sizeFaces
+    var detections = 0
+    var falsePositives = 0
+    for image in images {
+      var matched = [Bool](repeating: false, count: image.truth.count)
+      for d in image.detections.sorted(by: { $0.score > $1.score }) {
+        var best = -1
+        var bestIoU = rules.iou
+        for (i, t) in image.truth.enumerated() where !matched[i] {
+          let v = d.box.iou(t.box)
+          if v >= bestIoU {
+            best = i
+            bestIoU = v
+          }
+        }
+        let size = min(d.box.width, d.box.height)
+        if best >= 0 {
+          matched[best] = true
+          if image.truth[best].size < rules.minSize { continue }
+          detections += 1
+          sizeDetections[bucket(image.truth[best].size)] += 1
+        } else {
+          if size < rules.minSize { continue }
+          detections += 1
+          falsePositives += 1
+          sizeDetections[bucket(size)] += 1
+          sizeFalse[bucket(size)] += 1
+        }
+      }
+      for (i, t) in image.truth.enumerated() where t.size >= rules.minSize {
+        classFaces[t.label, default: 0] += 1
+        sizeFaces[bucket(t.size)] += 1
+        if matched[i] {
+          classFound[t.label, default: 0] += 1
+          sizeFound[bucket(t.size)] += 1
+        }
+      }
+    }
+    func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : (Double(a) / Double(b) * 10_000).rounded() / 10_000 }
+    let faces = classFaces.values.reduce(0, +)
+    let found = classFound.values.reduce(0, +)
+    return DetectorEvaluation(
+      detector: identity.name, version: identity.version, parameters: identity.parameters, images: images.count,
+      faces: faces, found: found, recall: ratio(found, faces), detections: detections, falsePositives: falsePositives,
+      precision: ratio(detections - falsePositives, detections),
+      classes: classFaces.keys.sorted().map {
+        ClassRecall(
+          label: $0, faces: classFaces[$0] ?? 0, found: classFound[$0] ?? 0,
+          recall: ratio(classFound[$0] ?? 0, classFaces[$0] ?? 0))
+      },
+      sizes: bucketEdges.indices.compactMap { i in
+        guard sizeFaces[i] > 0 || sizeDetections[i] > 0 else { return nil }
+        return SizeBucket(
+          range: bucketName(i), faces: sizeFaces[i], found: sizeFound[i], recall: ratio(sizeFound[i], sizeFaces[i]),
+          detections: sizeDetections[i], falsePositives: sizeFalse[i],
+          precision: ratio(sizeDetections[i] - sizeFalse[i], sizeDetections[i]))
+      })
+  }
+}
+
+/// What `faces eval` found: one evaluation per detector setting that ran over the truth's images.
+public struct FaceEvalReport: Sendable, Codable {
+  public var truth: String
+  public var rules: FaceEvaluationRules
+  public var truthImages: Int
+  public var detectors: [DetectorEvaluation]
+}
+
+extension Catalog {
+  /// The truth: boxes imported from annotation files of source `name` (origin `voc`), per image.
+  public func truthFaces(source name: String) throws -> [Int64: [TruthFace]] {
+    let sources = try database.rows("SELECT id FROM sources WHERE name = ?", [.text(name)]) { $0.int64(0) }
+    guard !sources.isEmpty else { throw FaceJobError.noSuchSource(name) }
+    var truth: [Int64: [TruthFace]] = [:]
+    for source in sources {
+      _ = try database.rows(
+        """
+        SELECT b.image_id, COALESCE(c.name, ''), b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b
+        LEFT JOIN classes c ON c.id = b.class_id
+        WHERE b.origin = 'voc' AND b.origin_source_id = ? ORDER BY b.id
+        """, [.int(source)]
+      ) { row in
+        let box = PixelRect(
+          x: Int(row.double(2)), y: Int(row.double(3)), width: Int(row.double(4) - row.double(2)),
+          height: Int(row.double(5) - row.double(3)))
+        truth[row.int64(0), default: []].append(TruthFace(label: row.text(1) ?? "", box: box))
+      }
+    }
+    return truth
+  }
+
+  /// Evaluates every detector setting that ran over the truth's images, on the images it ran on.
+  public func evaluateFaces(truth name: String, rules: FaceEvaluationRules) throws -> FaceEvalReport {
+    let truth = try truthFaces(source: name)
+    var runs: [String: Set<Int64>] = [:]
+    _ = try database.rows("SELECT detector_key, image_id FROM detection_runs WHERE error IS NULL") { row in
+      let image = row.int64(1)
+      if truth[image] != nil { runs[row.text(0) ?? "", default: []].insert(image) }
+    }
+    var evaluations: [DetectorEvaluation] = []
+    for key in runs.keys.sorted() {
+      guard let images = runs[key] else { continue }
+      var found: [Int64: [FaceDetection]] = [:]
+      var identity: DetectorIdentity?
+      _ = try database.rows(
+        """
+        SELECT image_id, xmin, ymin, xmax, ymax, score, origin, detector, detector_params FROM boxes
+        WHERE detector IS NOT NULL AND detector || ' ' || detector_params = ?
+        """, [.text(key)]
+      ) { row in
+        let image = row.int64(0)
+        guard images.contains(image) else { return }
+        let box = PixelRect(
+          x: Int(row.double(1)), y: Int(row.double(2)), width: Int(row.double(3) - row.double(1)),
+          height: Int(row.double(4) - row.double(2)))
+        found[image, default: []].append(FaceDetection(box: box, score: row.double(5)))
+        if identity == nil, let origin = row.text(6), let detector = row.text(7) {
+          identity = DetectorIdentity(
+            name: origin, version: String(detector.dropFirst(origin.count + 1)), parameters: row.text(8) ?? "")
+        }
+      }
+      let fallback = DetectorIdentity(name: String(key.prefix { $0 != " " }), version: "", parameters: key)
+      evaluations.append(
+        FaceEvaluation.evaluate(
+          identity: identity ?? fallback,
+          images: images.sorted().map { (truth[$0] ?? [], found[$0] ?? []) }, rules: rules))
+    }
+    return FaceEvalReport(truth: name, rules: rules, truthImages: truth.count, detectors: evaluations)
+  }
+}
+
+/// Errors of the catalog-side face jobs (detect, eval, crop, review).
+public enum FaceJobError: LocalizedError, Equatable {
+  case noSuchSource(String)
+  case noSuchBoxes([Int64])
+  case noSuchLabel(String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .noSuchSource(let name):
+      return "no source named '\(name)' in the catalog; `datasetkit stats` lists the sources (import the VOC set first)"
+    case .noSuchBoxes(let ids):
+      return "no box with id \(ids.map(String.init).joined(separator: ", ")); `datasetkit review sheet` shows box ids"
+    case .noSuchLabel(let name): return "'\(name)' is not a usable label (empty)"
+    }
+  }
+}

@@ -1,0 +1,225 @@
+import ArgumentParser
+import AutoFace
+import Catalog
+import Foundation
+
+extension DetectorKind: ExpressibleByArgument {}
+
+extension Datasetkit {
+  struct Faces: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "faces",
+      abstract: "Detect faces with OpenCV, crop them into images, and measure what detectors miss.",
+      subcommands: [Detect.self, Crop.self, Eval.self])
+  }
+}
+
+extension Datasetkit.Faces {
+  struct Detect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Find faces in the catalog's images and store them as proposed boxes.",
+      discussion: """
+        Detectors: haar and lbp (OpenCV cascades; Debian's opencv-data or --cascade), default (built in: frontal,
+        alt2, profile and LBP cascades on a 2× upscaled image, merged, weak faces confirmed by eyes; much better
+        on masked faces than a single Haar cascade), res10 (SSD Caffe model: --model .caffemodel --config
+        deploy.prototxt) and yunet (--model face_detection_yunet_2022mar.onnx). Runs on all cores, one image per
+        task. Images done before with the same detector and parameters are skipped. Boxes are stored with status
+        `proposed`, origin = detector name, the detector's version and parameters and a score. Images that cannot
+        be decoded or are over the pixel limit are listed and the run goes on.
+        """)
+
+    @Option(help: "haar, lbp, default, res10 or yunet.")
+    var detector: DetectorKind = .default
+
+    @Option(help: "A cascade XML for haar/lbp (default: Debian's frontal-face cascade).")
+    var cascade: String?
+
+    @Option(help: "The model file for res10 (.caffemodel) or yunet (.onnx).")
+    var model: String?
+
+    @Option(help: "The res10 deploy.prototxt.")
+    var config: String?
+
+    @Option(help: "Smallest face side in pixels.")
+    var minSize = 30
+
+    @Option(help: "Cascade scale step (haar/lbp).")
+    var scaleFactor = 1.1
+
+    @Option(help: "Cascade neighbours needed (haar/lbp).")
+    var minNeighbors = 5
+
+    @Option(help: "DNN confidence threshold (res10/yunet).")
+    var threshold = 0.5
+
+    @Option(name: .customLong("where"), help: "Only images with this label: label=NAME.")
+    var filter: String?
+
+    @Option(help: "Only images from this source (by name).")
+    var source: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if let filter, !filter.hasPrefix("label=") || filter.count <= 6 {
+        throw ValidationError("--where takes label=NAME")
+      }
+      if scaleFactor <= 1 { throw ValidationError("--scale-factor must be above 1") }
+      if minSize < 1 { throw ValidationError("--min-size must be at least 1") }
+      if minNeighbors < 0 { throw ValidationError("--min-neighbors must be 0 or more") }
+    }
+
+    func run() async throws {
+      try Output.run("faces detect", global) {
+        let catalog = try global.openCatalog()
+        var spec = DetectorSpec(
+          kind: detector, cascadePath: cascade, modelPath: model, configPath: config,
+          parameters: CascadeParameters(
+            scaleFactor: scaleFactor, minNeighbors: minNeighbors, minSize: minSize, maxSize: 0, equalize: false),
+          threshold: threshold)
+        if detector == .default {
+          spec.parameters = CascadeParameters(
+            scaleFactor: 1.1, minNeighbors: 0, minSize: minSize, maxSize: 0, equalize: false)
+        }
+        var options = FaceDetectOptions(detector: spec)
+        options.label = filter.map { String($0.dropFirst(6)) }
+        options.source = source
+        let bar = ProgressBar("detecting", global)
+        defer { bar.finish() }
+        return try catalog.detectFaces(options) { bar.update($0.processed, of: $0.total, detail: "images") }
+      } text: { r in
+        var lines = [
+          "Detector \(r.detector.name) (\(r.detector.version)): \(r.processed) images searched, \(r.faces) faces proposed"
+            + (r.alreadyDone > 0 ? ", \(r.alreadyDone) images done before (skipped)" : "")
+        ]
+        if !r.failed.isEmpty {
+          lines.append("Failed (\(r.failed.count)):")
+          lines += r.failed.prefix(20).map { "  image \($0.imageID): \($0.reason)" }
+        }
+        return lines.joined(separator: "\n")
+      }
+    }
+  }
+
+  struct Crop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Cut accepted boxes (detected or imported) into crop images carrying the box's label.",
+      discussion: """
+        Crops are images like any other (source `crops`), so dedup, split and export see them; each is linked to
+        its parent image and box. Boxes cropped before are skipped. --all also crops proposed boxes.
+        """)
+
+    @Option(help: "Context on each side, as a fraction of the box size.")
+    var margin = 0.25
+
+    @Flag(help: "Square crops (the longer side, centred).")
+    var square = false
+
+    @Option(help: "Resize so the longer side is this many pixels.")
+    var size: Int?
+
+    @Flag(help: "Also crop proposed (not yet reviewed) boxes.")
+    var all = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if margin < 0 || margin > 4 { throw ValidationError("--margin must be between 0 and 4") }
+      if let size, size < 8 || size > 4096 { throw ValidationError("--size must be between 8 and 4096") }
+    }
+
+    func run() async throws {
+      try Output.run("faces crop", global) {
+        let catalog = try global.openCatalog()
+        var options = FaceCropOptions()
+        options.margin = margin
+        options.square = square
+        options.size = size
+        options.all = all
+        return try catalog.cropFaces(options)
+      } text: { r in
+        var lines = [
+          "\(r.cropped) crops made from \(r.boxes) boxes"
+            + (r.alreadyCropped > 0 ? " (\(r.alreadyCropped) cropped before)" : "")
+            + (r.labels.isEmpty
+              ? ""
+              : "; labels: "
+                + r.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        ]
+        if !r.failed.isEmpty {
+          lines.append("Failed (\(r.failed.count)):")
+          lines += r.failed.prefix(20).map { "  image \($0.imageID): \($0.reason)" }
+        }
+        return lines.joined(separator: "\n")
+      }
+    }
+  }
+
+  struct Eval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Recall and precision of every detector that ran, against boxes imported from VOC.",
+      discussion: """
+        Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the truth's
+        images is scored on those images: a detection matches the unmatched truth face it overlaps most (IoU ≥
+        --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out.
+        Recall is per class and per face size; precision per face size and overall.
+        """)
+
+    @Option(help: "The source whose VOC boxes are the truth.")
+    var truth: String
+
+    @Option(help: "Intersection over union needed for a match.")
+    var iou = 0.5
+
+    @Option(help: "Leave out truth faces smaller than this (shorter side, pixels).")
+    var minSize = 30
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if !(iou > 0 && iou <= 1) { throw ValidationError("--iou must be in (0, 1]") }
+    }
+
+    func run() async throws {
+      try Output.run("faces eval", global) {
+        let catalog = try global.openCatalog()
+        var rules = FaceEvaluationRules()
+        rules.iou = iou
+        rules.minSize = minSize
+        return try catalog.evaluateFaces(truth: truth, rules: rules)
+      } text: { r in
+        func pct(_ v: Double) -> String { String(format: "%.0f %%", v * 100) }
+        var lines = ["Truth: \(r.truth), \(r.truthImages) images; faces ≥ \(r.rules.minSize) px, IoU ≥ \(r.rules.iou)"]
+        if r.detectors.isEmpty {
+          lines.append("No detector has run over these images yet: run `datasetkit faces detect`.")
+        }
+        for d in r.detectors {
+          lines.append("")
+          lines.append(
+            "\(d.detector) \(d.version) \(d.parameters.count > 80 ? String(d.parameters.prefix(77)) + "..." : d.parameters)"
+          )
+          lines.append(
+            "  recall \(d.found)/\(d.faces) = \(pct(d.recall)), precision \(d.detections - d.falsePositives)/\(d.detections) = \(pct(d.precision))"
+          )
+          lines.append(
+            Output.table(
+              ["class", "faces", "found", "recall"],
+              d.classes.map { [$0.label, "\($0.faces)", "\($0.found)", pct($0.recall)] }
+            )
+            .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+          lines.append(
+            Output.table(
+              ["size px", "faces", "found", "recall", "detections", "false", "precision"],
+              d.sizes.map {
+                [
+                  $0.range, "\($0.faces)", "\($0.found)", pct($0.recall), "\($0.detections)", "\($0.falsePositives)",
+                  pct($0.precision),
+                ]
+              }
+            ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+        return lines.joined(separator: "\n")
+      }
+    }
+  }
+}

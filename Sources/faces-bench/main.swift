@@ -1,0 +1,133 @@
+// Developer tool for bench/faces and for tuning the default detector on a VOC-imported truth source.
+//   faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...]   recall/precision of the seeds' Haar setting and of
+//                                                        the default (or each given tuning), detection in memory
+//   faces-bench speed FOLDER [REPEAT]                    images/s of the seeds' Haar setting on all cores,
+//                                                        and the boxes as JSON lines on stdout for comparison
+import AutoFace
+import Catalog
+import Foundation
+
+func fail(_ message: String) -> Never {
+  FileHandle.standardError.write(Data((message + "\n").utf8))
+  exit(1)
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+  fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...] | speed FOLDER [REPEAT]")
+}
+
+func evaluate(_ make: () throws -> any FaceDetector, catalog: Catalog, truth: [Int64: [TruthFace]]) throws {
+  let detector = try make()
+  var images: [(truth: [TruthFace], detections: [FaceDetection])] = []
+  let started = Date()
+  for id in truth.keys.sorted() {
+    guard let sha = try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) else {
+      continue
+    }
+    let image = try DecodedImage(bytes: try catalog.store.read(sha))
+    images.append((truth[id] ?? [], try detector.detect(in: image)))
+  }
+  let seconds = Date().timeIntervalSince(started)
+  if ProcessInfo.processInfo.environment["FB_FIT"] != nil {
+    var fx: [Double] = []
+    var fy: [Double] = []
+    var fw: [Double] = []
+    var fh: [Double] = []
+    for (truth, found) in images {
+      for d in found {
+        guard let t = truth.max(by: { d.box.iou($0.box) < d.box.iou($1.box) }), d.box.iou(t.box) >= 0.25 else {
+          continue
+        }
+        let (a, b) = (d.box, t.box)
+        fx.append((Double(b.x) + Double(b.width) / 2 - Double(a.x) - Double(a.width) / 2) / Double(a.width))
+        fy.append((Double(b.y) + Double(b.height) / 2 - Double(a.y) - Double(a.height) / 2) / Double(a.height))
+        fw.append(Double(b.width) / Double(a.width))
+        fh.append(Double(b.height) / Double(a.height))
+      }
+    }
+    func median(_ v: [Double]) -> Double { v.isEmpty ? 0 : v.sorted()[v.count / 2] }
+    print("fit n=\(fx.count) dx \(median(fx)) dy \(median(fy)) w \(median(fw)) h \(median(fh))")
+  }
+  var rules = FaceEvaluationRules()
+  if let v = ProcessInfo.processInfo.environment["FB_IOU"], let iou = Double(v) { rules.iou = iou }
+  let e = FaceEvaluation.evaluate(identity: detector.identity, images: images, rules: rules)
+  let classes = e.classes.map { "\($0.label) \($0.found)/\($0.faces) \(Int(($0.recall * 100).rounded()))%" }
+  print(
+    "\(e.detector): recall \(e.found)/\(e.faces) = \(Int((e.recall * 100).rounded()))%, precision "
+      + "\(e.detections - e.falsePositives)/\(e.detections) = \(Int((e.precision * 100).rounded()))% | "
+      + classes.joined(separator: " | ") + String(format: " | %.1fs", seconds))
+  if args.contains("--verbose") { print("  \(e.parameters)") }
+}
+
+switch args[1] {
+case "eval":
+  guard args.count >= 4 else { fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...]") }
+  do {
+    let catalog = try Catalog(workspace: Workspace(root: args[2]))
+    let truth = try catalog.truthFaces(source: args[3])
+    let tunings = args.dropFirst(4).filter { !$0.hasPrefix("--") }
+    if tunings.isEmpty {
+      try evaluate({ try DetectorSpec.seeds.make() }, catalog: catalog, truth: truth)
+      try evaluate({ try DetectorSpec(kind: .lbp).make() }, catalog: catalog, truth: truth)
+      try evaluate({ try DetectorSpec(kind: .default).make() }, catalog: catalog, truth: truth)
+    }
+    for json in tunings {
+      // Keys missing from the JSON keep the built-in values.
+      var base =
+        try JSONSerialization.jsonObject(with: JSONEncoder().encode(DefaultDetectorTuning())) as? [String: Any] ?? [:]
+      let given = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+      base.merge(given) { $1 }
+      let tuning = try JSONDecoder().decode(
+        DefaultDetectorTuning.self, from: JSONSerialization.data(withJSONObject: base))
+      print(json)
+      try evaluate({ try DefaultFaceDetector(tuning: tuning) }, catalog: catalog, truth: truth)
+    }
+  } catch {
+    fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
+  }
+case "speed":
+  let folder = args[2]
+  let repeatCount = args.count > 3 ? Int(args[3]) ?? 1 : 1
+  let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { name in
+    [".jpg", ".jpeg", ".png"].contains { name.lowercased().hasSuffix($0) }
+  }.sorted()
+  let files = names.map { try? Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0)) }
+  setOpenCVThreads(0)
+  final class Box: @unchecked Sendable {
+    var lines = [String?]()
+    let lock = NSLock()
+  }
+  let out = Box()
+  out.lines = Array(repeating: nil, count: files.count)
+  // One detector per worker (cascades are not thread-safe), loaded before the clock starts.
+  let workers = ProcessInfo.processInfo.activeProcessorCount
+  final class Detectors: @unchecked Sendable { var all: [any FaceDetector] = [] }
+  let detectors = Detectors()
+  do { detectors.all = try (0..<workers).map { _ in try DetectorSpec.seeds.make() } } catch { fail("\(error)") }
+  let started = Date()
+  for _ in 0..<repeatCount {
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      let detector = detectors.all[worker]
+      for i in stride(from: worker, to: files.count, by: workers) {
+        guard let data = files[i], let image = try? DecodedImage(bytes: [UInt8](data)),
+          let faces = try? detector.detect(in: image)
+        else { continue }
+        let line =
+          "\(names[i]) "
+          + faces.map { "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)" }.joined(separator: " ")
+        out.lock.withLock { out.lines[i] = line }
+      }
+    }
+  }
+  let seconds = Date().timeIntervalSince(started)
+  for line in out.lines { if let line { print(line) } }
+  FileHandle.standardError.write(
+    Data(
+      String(
+        format: "datasetkit-shim: %d images x %d in %.2fs = %.1f images/s\n", files.count, repeatCount, seconds,
+        Double(files.count * repeatCount) / seconds
+      ).utf8))
+default:
+  fail("unknown mode \(args[1])")
+}
