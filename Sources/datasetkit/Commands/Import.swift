@@ -3,6 +3,7 @@ import ArgumentParser
 import Catalog
 import Foundation
 import Ingest
+import Merge
 
 extension Datasetkit {
   struct Import: AsyncParsableCommand {
@@ -20,6 +21,10 @@ extension Datasetkit {
         inside the folder only (never <path>, never `..`); its boxes are stored with origin `voc`. A file
         with an impossible box imports none of its boxes; boxes a few pixels past the edge are clamped.
         `auto` picks `voc` when the folder looks like one, else `folders`.
+        A zip archive (a Kaggle download as it arrives) is read directly, folder-per-class inside: every
+        entry is checked (zip slip, links, duplicate names, bombs by counted bytes / ratio / entry count)
+        and CRC-verified before any image is recorded; a damaged or hostile archive adds nothing.
+        `__MACOSX/` and `.DS_Store` are skipped and counted.
         """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
@@ -54,6 +59,7 @@ extension Datasetkit {
       var path: String
       var report: IngestReport
       var annotations: VOCImportReport?
+      var archive: ZipEntryReport?
     }
 
     func run() async throws {
@@ -65,6 +71,17 @@ extension Datasetkit {
         for path in paths {
           let bar = ProgressBar("importing", global)
           defer { bar.finish() }
+          if ZipImport.looksLikeArchive(path) {
+            let (entries, report) = try ZipImport.run(
+              path: path, catalog: catalog, name: name, license: license, options: options
+            ) { progress in
+              bar.update(progress.processed, of: progress.total, detail: "entries")
+            }
+            results.append(
+              Result(
+                layout: "zip", layoutGuessed: layout == .auto, path: path, report: report, archive: entries))
+            continue
+          }
           let chosen = layout == .auto ? (try VOCLayout.detect(root: path) ? Layout.voc : .folders) : layout
           if chosen == .voc {
             let report = try VOCImport.run(
@@ -139,6 +156,15 @@ extension Datasetkit {
       list("Not images", r.notImages)
       list("Unreadable", r.errors)
       list("Not followed", r.walkSkipped.map { FileIssue(path: $0.path, reason: $0.reason) })
+      if let z = result.archive {
+        lines.append(
+          "Archive: \(z.entries) entries, \(z.files) files kept, \(z.folders) folders, \(z.junk.count) junk skipped (__MACOSX, .DS_Store), \(z.bytesInflated) bytes inflated")
+        list("Unsafe names (rejected, nothing written)", z.unsafeNames)
+        list("Links and special entries (not followed)", z.links)
+        list("Duplicate names (first kept)", z.duplicates)
+        list("Archives inside the archive (not opened)", z.nestedArchives)
+        list("Too large", z.oversized)
+      }
       if let a = result.annotations {
         lines.append(
           "Annotations: \(a.annotationFiles) files, \(a.documentsRecorded) recorded, \(a.documentsUnchanged) unchanged, \(a.boxesAdded) boxes added")
