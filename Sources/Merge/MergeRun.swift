@@ -86,7 +86,7 @@ public enum MergeRun {
     var imagesByClass: [String: Set<Int64>] = [:]
     for row in found { imagesByClass[row.label, default: []].insert(row.image) }
     report.foundClasses = imagesByClass.mapValues(\.count)
-    let targets = Set(recipe.classMap.values.compactMap { if case .to(let name) = $0 { name } else { nil } })
+    let targets = recipe.targets
     let unmapped = imagesByClass.keys.filter { recipe.classMap[$0] == nil && !targets.contains($0) }.sorted()
     if !unmapped.isEmpty {
       if recipe.dropUnmapped || dropUnmapped {

@@ -48,6 +48,14 @@ public struct Recipe: Sendable {
   public var perSource: [String: Int] = [:]
   public var balance = false
 
+  /// The classes a found label can end in: the class map's targets, and every class a view names
+  /// (a found class spelled like one of them maps to itself).
+  public var targets: Set<String> {
+    var names = Set(classMap.values.compactMap { if case .to(let name) = $0 { name } else { nil } })
+    for view in views { names.formUnion(view.classes + Array(view.fold.keys)) }
+    return names
+  }
+
   /// Reads and checks a recipe file.
   public static func load(path: String) throws -> Recipe {
     guard let data = FileManager.default.contents(atPath: path) else {
@@ -119,15 +127,10 @@ public struct Recipe: Sendable {
     for source in recipe.sources where !names.insert(source.name).inserted {
       throw MergeError.recipe(path: path, line: source.line, reason: "two sources are named \(source.name)")
     }
-    let targets = Set(recipe.classMap.values.compactMap { if case .to(let name) = $0 { name } else { nil } })
     for view in recipe.views {
-      for (from, to) in view.fold where !targets.contains(from) || !view.classes.contains(to) {
+      for (from, to) in view.fold where !view.classes.contains(to) {
         throw MergeError.recipe(
-          path: path, line: view.line,
-          reason: "view \(view.name) folds \(from) into \(to): \(from) must be a target of `classes` and \(to) one of the view's classes")
-      }
-      for name in view.classes where !targets.contains(name) {
-        throw MergeError.recipe(path: path, line: view.line, reason: "view \(view.name) lists \(name), which no class maps to")
+          path: path, line: view.line, reason: "view \(view.name) folds \(from) into \(to), which is not one of its classes")
       }
     }
     for name in recipe.perSource.keys where !names.contains(name) {

@@ -95,6 +95,20 @@ struct RecipeTests {
     #expect(again.views.map(\.classes) == report.views.map(\.classes))
   }
 
+  @Test("stats by source: overlap matrix of shared bytes and label × source table, as found and per view")
+  func statsBySource() throws {
+    let (catalog, base, _) = try setUp()
+    _ = try MergeRun.run(try write(recipeText, base), catalog: catalog)
+    let found = try catalog.sourceBreakdown()
+    #expect(found.sources == ["kaggle", "obs"])
+    #expect(found.overlap == [[5, 2], [2, 5]])
+    #expect(found.labels.first { $0.label == "WithMask" }?.images == [3, 0])
+    #expect(found.labels.first { $0.label == "with_mask" }?.images == [0, 2])
+    let three = try catalog.sourceBreakdown(view: "three")
+    #expect(three.labels.map(\.label) == ["incorrect", "with_mask", "without_mask"])
+    #expect(three.labels.map(\.images) == [[0, 2], [3, 0], [2, 1]])
+  }
+
   @Test("adding a source imports only that source")
   func addSource() throws {
     let (catalog, base, _) = try setUp()
@@ -150,7 +164,7 @@ struct RecipeTests {
     #expect(message(good.replacingOccurrences(of: "    path: kaggle", with: "    path: kaggle\n    layuot: csv")).contains("r.yaml:4: unknown source key `layuot`"))
     #expect(message(good.replacingOccurrences(of: "    path: kaggle", with: "    path: kaggle\n    layout: xml")).contains("r.yaml:4: unknown layout xml"))
     #expect(message(good.replacingOccurrences(of: "path: kaggle", with: "path: nowhere")).contains("r.yaml:2:"))
-    #expect(message(good + "  - name: w\n    classes: [x, z]\n").contains("r.yaml:10: view w lists z"))
+    #expect(message(good + "  - name: w\n    classes: [x, y]\n    fold: {a: q}\n").contains("r.yaml:10: view w folds a into q"))
     #expect(message(good + "seed: [1\n").contains("r.yaml:"))
     #expect(message(good + "quota:\n  balance: smallest\n").contains("r.yaml:10: unknown key `quota`"))
   }

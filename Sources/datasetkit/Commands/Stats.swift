@@ -14,24 +14,38 @@ extension Datasetkit {
     @Option(help: "Write a self-contained HTML page (bar charts) of the split's counts. Needs --split.")
     var html: String?
 
+    enum By: String, ExpressibleByArgument { case source }
+
+    @Option(help: "source: a source × source overlap matrix (shared images) and a label × source table.")
+    var by: By?
+
+    @Option(help: "With --by source: count the labels of this merge view (default: the labels as found).")
+    var view: String?
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
       if html != nil && split == nil { throw ValidationError("--html needs --split") }
+      if view != nil && by == nil { throw ValidationError("--view needs --by source") }
     }
 
     /// The catalog's counts, with a `split` member when --split is given.
     struct Result: Encodable {
       var catalog: CatalogStats
       var split: SplitStats?
+      var bySource: SourceBreakdown?
 
-      enum Keys: String, CodingKey { case split }
+      enum Keys: String, CodingKey { case split, bySource }
 
       func encode(to encoder: Encoder) throws {
         try catalog.encode(to: encoder)
         if let split {
           var container = encoder.container(keyedBy: Keys.self)
           try container.encode(split, forKey: .split)
+        }
+        if let bySource {
+          var container = encoder.container(keyedBy: Keys.self)
+          try container.encode(bySource, forKey: .bySource)
         }
       }
     }
@@ -43,7 +57,8 @@ extension Datasetkit {
         if let html, let splitStats {
           try Data(SplitStatsPage.render(splitStats).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
         }
-        return Result(catalog: try catalog.stats(), split: splitStats)
+        let breakdown = by == .source ? try catalog.sourceBreakdown(view: view ?? "") : nil
+        return Result(catalog: try catalog.stats(), split: splitStats, bySource: breakdown)
       } text: { result in
         let stats = result.catalog
         var out: [String] = []
@@ -58,6 +73,21 @@ extension Datasetkit {
           Output.table(
             ["source", "kind", "images", "files"],
             stats.sources.map { [Output.printable($0.name), $0.kind, "\($0.images)", "\($0.files)"] }))
+        if let breakdown = result.bySource {
+          let names = breakdown.sources.map(Output.printable)
+          out.append("")
+          out.append("source × source: images with the same bytes in both")
+          out.append(
+            Output.table(
+              ["source"] + names,
+              breakdown.overlap.enumerated().map { [names[$0.offset]] + $0.element.map(String.init) }))
+          out.append("")
+          out.append("label × source" + (breakdown.view.isEmpty ? " (labels as found)" : " (view \(breakdown.view))"))
+          out.append(
+            Output.table(
+              ["label"] + names + ["total"],
+              breakdown.labels.map { [Output.printable($0.label)] + $0.images.map(String.init) + ["\($0.images.reduce(0, +))"] }))
+        }
         if let split = result.split {
           out.append("")
           out.append("split \(split.split): subset × label (actual/target)")
