@@ -230,6 +230,27 @@ struct ZipImportTests {
     #expect(try imageCount(catalog) == 0)
   }
 
+  @Test("an entry over the per-entry limit is streamed (CRC checked) but not kept; the rest imports")
+  func oversizedEntry() throws {
+    let (catalog, base) = try workspace()
+    let jpeg = try TestSupport.distinctJPEGs(count: 1)[0]
+    let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+    let zip = try write(
+      ZipBytes.build([ZipBytes.Item("with_mask/big.jpg", big), ZipBytes.Item("with_mask/a.jpg", jpeg)]), base + "/big.zip")
+    var limits = ZipLimits()
+    limits.maxEntryBytes = 1 << 20
+    let (entries, report) = try ZipImport.run(path: zip, catalog: catalog, limits: limits)
+    #expect(entries.oversized.map(\.path) == ["with_mask/big.jpg"])
+    #expect(entries.bytesInflated == Int64(big.count + jpeg.count))
+    #expect(report.added == 1)
+    // A damaged big entry still fails the archive: its CRC is checked while it streams past.
+    var bad = ZipBytes.Item("with_mask/big.jpg", big)
+    bad.crc = 1
+    let damaged = try write(ZipBytes.build([bad]), base + "/bad.zip")
+    let (catalog2, _) = try workspace()
+    try expectRefused(damaged, catalog2, limits: limits, containing: "CRC-32")
+  }
+
   @Test("nested zips are not opened; non-UTF-8 names are kept as bytes")
   func nestedAndOddNames() throws {
     let (catalog, base) = try workspace()
