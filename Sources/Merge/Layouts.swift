@@ -180,13 +180,15 @@ public enum LayoutImport {
     _ files: [FoundFile], relative: [String], request: Request, report: inout LayoutReport
   ) throws -> [IngestCandidate] {
     guard !request.patterns.isEmpty else {
-      throw MergeError.layout(path: request.path, reason: "layout pattern needs at least one --label-pattern 'REGEX=label'")
+      throw MergeError.layout(
+        path: request.path, reason: "layout pattern needs at least one --label-pattern 'REGEX=label'")
     }
     let rules = try request.patterns.map { rule -> (NSRegularExpression, String) in
       do {
         return (try NSRegularExpression(pattern: rule.regex), rule.label)
       } catch {
-        throw MergeError.layout(path: request.path, reason: "--label-pattern \(rule.regex): not a valid regular expression")
+        throw MergeError.layout(
+          path: request.path, reason: "--label-pattern \(rule.regex): not a valid regular expression")
       }
     }
     var candidates = FolderImport.candidates(files, license: request.license)
@@ -216,7 +218,8 @@ enum LabelTable {
     let tableIndex: Int
     if let wanted = request.table.file {
       guard let found = relative.firstIndex(of: wanted) else {
-        throw MergeError.layout(path: request.path, reason: "no label file \(wanted) inside; give its path relative to the dataset")
+        throw MergeError.layout(
+          path: request.path, reason: "no label file \(wanted) inside; give its path relative to the dataset")
       }
       tableIndex = found
     } else {
@@ -246,13 +249,16 @@ enum LabelTable {
     if let width = body.first?.fields.count, width == header.count + 1 { header.insert("image_id", at: 0) }
     let lowered = header.map { $0.lowercased() }
     let nameColumn =
-      lowered.firstIndex(where: { ["filename", "file", "image", "image_id", "path", "name", "file_name"].contains($0) }) ?? 0
+      lowered.firstIndex(where: { ["filename", "file", "image", "image_id", "path", "name", "file_name"].contains($0) })
+      ?? 0
     let labelColumn: Int
     if let wanted = request.table.column {
       guard let found = header.firstIndex(of: wanted) ?? lowered.firstIndex(of: wanted.lowercased()) else {
         throw MergeError.layout(
           path: tableName,
-          reason: "no column \"\(wanted)\"; columns are \(header.prefix(12).joined(separator: ", "))\(header.count > 12 ? ", …" : "")")
+          reason:
+            "no column \"\(wanted)\"; columns are \(header.prefix(12).joined(separator: ", "))\(header.count > 12 ? ", …" : "")"
+        )
       }
       labelColumn = found
     } else {
@@ -261,7 +267,8 @@ enum LabelTable {
         ?? (nameColumn == 0 ? 1 : 0)
     }
     guard labelColumn < header.count else {
-      throw MergeError.layout(path: tableName, reason: "the table has one column; name the label column with --label-column")
+      throw MergeError.layout(
+        path: tableName, reason: "the table has one column; name the label column with --label-column")
     }
 
     // Find each row's image: exact relative path, then a path ending with it, then a unique base name.
@@ -290,7 +297,8 @@ enum LabelTable {
         chosen = matches.first { relative[$0].hasSuffix("/" + name) }
         if chosen == nil && matches.count > 1 {
           report.problems.append(
-            FileIssue(path: "\(tableName):\(row.line)", reason: "\(name) matches \(matches.count) files; give its path"))
+            FileIssue(path: "\(tableName):\(row.line)", reason: "\(name) matches \(matches.count) files; give its path")
+          )
           continue
         }
       }
@@ -302,7 +310,9 @@ enum LabelTable {
       guard let label, !label.isEmpty else { continue }
       if let earlier = labels[index], earlier != label {
         report.problems.append(
-          FileIssue(path: "\(tableName):\(row.line)", reason: "\(name) labelled \(label) here but \(earlier) earlier; the first is kept"))
+          FileIssue(
+            path: "\(tableName):\(row.line)",
+            reason: "\(name) labelled \(label) here but \(earlier) earlier; the first is kept"))
         continue
       }
       labels[index] = label
@@ -417,7 +427,8 @@ enum YOLOLabels {
           report.problems.append(
             FileIssue(
               path: "\(relative[labelIndex]):\(number + 1)",
-              reason: "not `class cx cy w h` with a class of \(report.labelFile ?? "classes.txt") and coordinates in 0…1"))
+              reason:
+                "not `class cx cy w h` with a class of \(report.labelFile ?? "classes.txt") and coordinates in 0…1"))
           continue
         }
         counts[cls, default: 0] += 1

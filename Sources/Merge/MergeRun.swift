@@ -96,7 +96,8 @@ public enum MergeRun {
         throw MergeError.recipe(
           path: recipe.path, line: nil,
           reason:
-            "classes found in the sources but not mapped: \(listed). Map each under `classes:` (to a class, drop or ignore), or set `unmapped: drop` (or --drop-unmapped) to leave them out. The sources were imported; no view was written")
+            "classes found in the sources but not mapped: \(listed). Map each under `classes:` (to a class, drop or ignore), or set `unmapped: drop` (or --drop-unmapped) to leave them out. The sources were imported; no view was written"
+        )
       }
     }
 
@@ -190,7 +191,10 @@ public enum MergeRun {
           guard let classID = classIDs[member.viewClass] else { continue }
           try catalog.database.run(
             "INSERT INTO image_labels (image_id, class_id, source_id, view, how, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [.int(member.image), .int(classID), .int(member.source), .text(view.name), .text("recipe:\(recipe.name)"), .text(now)])
+            [
+              .int(member.image), .int(classID), .int(member.source), .text(view.name), .text("recipe:\(recipe.name)"),
+              .text(now),
+            ])
           added += 1
         }
         return (added, removed)

@@ -72,7 +72,8 @@ public struct Recipe: Sendable {
       throw MergeError.recipe(path: path, line: Self.line(of: error), reason: "not valid YAML: \(error)")
     }
     guard let root, let top = root.mapping else {
-      throw MergeError.recipe(path: path, line: 1, reason: "a recipe is a mapping with `sources`, `classes` and `views`")
+      throw MergeError.recipe(
+        path: path, line: 1, reason: "a recipe is a mapping with `sources`, `classes` and `views`")
     }
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
     var recipe = Recipe(path: path, name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
@@ -94,7 +95,9 @@ public struct Recipe: Sendable {
         guard let list = value.sequence, !list.isEmpty else { throw reader.error(value, "sources is a non-empty list") }
         for item in list { recipe.sources.append(try reader.source(item, folder: folder)) }
       case "classes":
-        guard let map = value.mapping else { throw reader.error(value, "classes maps each found class to a target class, `drop` or `ignore`") }
+        guard let map = value.mapping else {
+          throw reader.error(value, "classes maps each found class to a target class, `drop` or `ignore`")
+        }
         for (found, target) in map {
           let name = try reader.string(found, "class name")
           let to = try reader.string(target, "classes.\(name)")
@@ -112,13 +115,18 @@ public struct Recipe: Sendable {
           case "per_source": recipe.perSource = try reader.counts(quota, "quotas.per_source")
           case "balance":
             let mode = try reader.string(quota, "quotas.balance")
-            guard mode == "smallest" || mode == "none" else { throw reader.error(quota, "quotas.balance is `smallest` or `none`") }
+            guard mode == "smallest" || mode == "none" else {
+              throw reader.error(quota, "quotas.balance is `smallest` or `none`")
+            }
             recipe.balance = mode == "smallest"
-          default: throw reader.error(quotaKey, "unknown key quotas.\(quotaKey.string ?? ""); use per_class, per_source, balance")
+          default:
+            throw reader.error(
+              quotaKey, "unknown key quotas.\(quotaKey.string ?? ""); use per_class, per_source, balance")
           }
         }
       default:
-        throw reader.error(keyNode, "unknown key `\(key)`; a recipe has name, seed, sources, classes, views, quotas, unmapped")
+        throw reader.error(
+          keyNode, "unknown key `\(key)`; a recipe has name, seed, sources, classes, views, quotas, unmapped")
       }
     }
     if recipe.sources.isEmpty { throw MergeError.recipe(path: path, line: 1, reason: "the recipe lists no sources") }
@@ -130,7 +138,8 @@ public struct Recipe: Sendable {
     for view in recipe.views {
       for (from, to) in view.fold where !view.classes.contains(to) {
         throw MergeError.recipe(
-          path: path, line: view.line, reason: "view \(view.name) folds \(from) into \(to), which is not one of its classes")
+          path: path, line: view.line,
+          reason: "view \(view.name) folds \(from) into \(to), which is not one of its classes")
       }
     }
     for name in recipe.perSource.keys where !names.contains(name) {
@@ -189,12 +198,15 @@ struct NodeReader {
       case "layout":
         let text = try string(value, "layout")
         guard let layout = LayoutChoice(rawValue: text) else {
-          throw error(value, "unknown layout \(text); use \(LayoutChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+          throw error(
+            value, "unknown layout \(text); use \(LayoutChoice.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         source.layout = layout
       case "license": source.license = try string(value, "license")
       case "priority":
-        guard let priority = Int(try string(value, "priority")) else { throw error(value, "priority must be a whole number") }
+        guard let priority = Int(try string(value, "priority")) else {
+          throw error(value, "priority must be a whole number")
+        }
         source.priority = priority
       case "label_file": source.table.file = try string(value, "label_file")
       case "label_column": source.table.column = try string(value, "label_column")
@@ -212,7 +224,8 @@ struct NodeReader {
       default:
         throw error(
           keyNode,
-          "unknown source key `\(key)`; use name, path (or zip), layout, license, priority, label_file, label_column, label_values, label_patterns")
+          "unknown source key `\(key)`; use name, path (or zip), layout, license, priority, label_file, label_column, label_values, label_patterns"
+        )
       }
     }
     guard let name else { throw error(node, "this source has no name") }
@@ -232,7 +245,9 @@ struct NodeReader {
       switch keyNode.string ?? "" {
       case "name": view.name = try string(value, "view name")
       case "classes":
-        guard let list = value.sequence, !list.isEmpty else { throw error(value, "a view's classes is a non-empty list") }
+        guard let list = value.sequence, !list.isEmpty else {
+          throw error(value, "a view's classes is a non-empty list")
+        }
         view.classes = try list.map { try string($0, "class") }
       case "fold":
         guard let folds = value.mapping else { throw error(value, "fold maps a target class to a class of the view") }

@@ -80,11 +80,13 @@ struct ZipDirectory {
       let locatorAt = size - UInt64(tailLength - eocd) - 20
       let locator = try file.bytes(at: locatorAt, count: 20)
       guard locator.u32(0) == 0x0706_4b50 else {
-        throw MergeError.archive(path: path, reason: "ZIP64 end-of-central-directory locator missing (truncated or damaged archive)")
+        throw MergeError.archive(
+          path: path, reason: "ZIP64 end-of-central-directory locator missing (truncated or damaged archive)")
       }
       let record = try file.bytes(at: locator.u64(8), count: 56)
       guard record.u32(0) == 0x0606_4b50 else {
-        throw MergeError.archive(path: path, reason: "ZIP64 end-of-central-directory record missing (truncated or damaged archive)")
+        throw MergeError.archive(
+          path: path, reason: "ZIP64 end-of-central-directory record missing (truncated or damaged archive)")
       }
       count = record.u64(32)
       directorySize = record.u64(40)
@@ -93,12 +95,16 @@ struct ZipDirectory {
     if count > UInt64(maxEntries) {
       throw MergeError.archive(
         path: path,
-        reason: "the archive declares \(count) entries, over the limit of \(maxEntries) (zip bomb?); raise --max-entries if it is genuine")
+        reason:
+          "the archive declares \(count) entries, over the limit of \(maxEntries) (zip bomb?); raise --max-entries if it is genuine"
+      )
     }
     guard directoryOffset + directorySize <= size, directorySize >= count * 46 else {
       throw MergeError.archive(
         path: path,
-        reason: "central directory (\(count) entries, \(directorySize) bytes at offset \(directoryOffset)) runs past the end of the \(size)-byte file: truncated")
+        reason:
+          "central directory (\(count) entries, \(directorySize) bytes at offset \(directoryOffset)) runs past the end of the \(size)-byte file: truncated"
+      )
     }
     let directory = try file.bytes(at: directoryOffset, count: Int(directorySize))
     var entries: [ZipDirectoryEntry] = []
@@ -108,14 +114,16 @@ struct ZipDirectory {
       guard at + 46 <= directory.count, directory.u32(at) == 0x0201_4b50 else {
         throw MergeError.archive(
           path: path,
-          reason: "central directory record \(index + 1) of \(count) is missing or damaged: truncated central directory")
+          reason: "central directory record \(index + 1) of \(count) is missing or damaged: truncated central directory"
+        )
       }
       let nameLength = Int(directory.u16(at + 28))
       let extraLength = Int(directory.u16(at + 30))
       let commentLength = Int(directory.u16(at + 32))
       guard at + 46 + nameLength + extraLength + commentLength <= directory.count else {
         throw MergeError.archive(
-          path: path, reason: "central directory record \(index + 1) of \(count) is cut short: truncated central directory")
+          path: path,
+          reason: "central directory record \(index + 1) of \(count) is cut short: truncated central directory")
       }
       var entry = ZipDirectoryEntry(
         index: index, name: Array(directory[(at + 46)..<(at + 46 + nameLength)]),
@@ -159,7 +167,8 @@ struct ZipDirectory {
       let header = try file.bytes(at: entry.localHeaderOffset, count: 30)
       guard header.u32(0) == 0x0403_4b50 else {
         throw MergeError.archive(
-          path: path, reason: "entry \(display(entry.name)) has no local header where the directory says: damaged archive")
+          path: path,
+          reason: "entry \(display(entry.name)) has no local header where the directory says: damaged archive")
       }
       entries[position].dataOffset =
         entry.localHeaderOffset + 30 + UInt64(header.u16(26)) + UInt64(header.u16(28))
@@ -172,7 +181,9 @@ struct ZipDirectory {
         let other = position + 1 < spans.count ? "entry \(display(spans[position + 1].name))" : "the central directory"
         throw MergeError.archive(
           path: path,
-          reason: "entry \(display(entry.name)) overlaps \(other) (overlapping entries are a zip-bomb construction, or the file is truncated)")
+          reason:
+            "entry \(display(entry.name)) overlaps \(other) (overlapping entries are a zip-bomb construction, or the file is truncated)"
+        )
       }
     }
     return ZipDirectory(entries: entries, centralDirectoryOffset: directoryOffset)

@@ -76,7 +76,8 @@ public enum ZipImport {
       let name = FileIO.display(entry.name)
       if entry.isEncrypted {
         throw MergeError.archive(
-          path: path, reason: "entry \(name) is encrypted; datasetkit does not read encrypted archives (unpack it yourself)")
+          path: path,
+          reason: "entry \(name) is encrypted; datasetkit does not read encrypted archives (unpack it yourself)")
       }
       if let type = entry.unixFileType, type == 0o120000 {
         report.links.append(FileIssue(path: name, reason: "symbolic link: not followed, not created"))
@@ -106,7 +107,9 @@ public enum ZipImport {
       if let first = firstByKey[key] {
         let how =
           first == entry.name
-          ? "same name" : (normalized(first) == normalized(entry.name) ? "same name in another Unicode normalization (NFC/NFD)" : "same name up to case")
+          ? "same name"
+          : (normalized(first) == normalized(entry.name)
+            ? "same name in another Unicode normalization (NFC/NFD)" : "same name up to case")
         report.duplicates.append(
           FileIssue(path: name, reason: "\(how) as \(FileIO.display(first)), which comes first and is kept"))
         continue
@@ -158,7 +161,9 @@ public enum ZipImport {
           if counter.produced != Int64(entry.uncompressedSize) {
             throw MergeError.archive(
               path: path,
-              reason: "entry \(name) gives \(counter.produced) bytes, not the \(entry.uncompressedSize) its header declares: damaged or truncated archive")
+              reason:
+                "entry \(name) gives \(counter.produced) bytes, not the \(entry.uncompressedSize) its header declares: damaged or truncated archive"
+            )
           }
           if crc != entry.crc32 { throw Archive.ArchiveError.invalidCRC32 }
         } catch let error as MergeError {
@@ -168,15 +173,19 @@ public enum ZipImport {
           case .invalidCRC32:
             throw MergeError.archive(path: path, reason: "entry \(name) fails its CRC-32 check: damaged archive")
           default:
-            throw MergeError.archive(path: path, reason: "entry \(name) cannot be read (\(error)): damaged or truncated archive")
+            throw MergeError.archive(
+              path: path, reason: "entry \(name) cannot be read (\(error)): damaged or truncated archive")
           }
         } catch {
-          throw MergeError.archive(path: path, reason: "entry \(name) cannot be read (\(error)): damaged or truncated archive")
+          throw MergeError.archive(
+            path: path, reason: "entry \(name) cannot be read (\(error)): damaged or truncated archive")
         }
         total += counter.produced
         if counter.produced > limits.maxEntryBytes {
           report.oversized.append(
-            FileIssue(path: name, reason: "\(counter.produced) bytes, over the \(limits.maxEntryBytes)-byte limit for one file"))
+            FileIssue(
+              path: name, reason: "\(counter.produced) bytes, over the \(limits.maxEntryBytes)-byte limit for one file")
+          )
           continue
         }
         files.append(
@@ -299,12 +308,14 @@ final class EntryCounter {
     }
     if totalBefore + produced > limits.maxTotalBytes {
       throw MergeError.archive(
-        path: path, reason: "the archive inflates past \(limits.maxTotalBytes) bytes in all (zip bomb?); stopped at entry \(name)")
+        path: path,
+        reason: "the archive inflates past \(limits.maxTotalBytes) bytes in all (zip bomb?); stopped at entry \(name)")
     }
     if produced > limits.ratioFloorBytes, produced > max(1, compressed) * limits.maxRatio {
       throw MergeError.archive(
         path: path,
-        reason: "entry \(name) inflates more than \(limits.maxRatio)× its compressed size of \(compressed) bytes (zip bomb?)")
+        reason:
+          "entry \(name) inflates more than \(limits.maxRatio)× its compressed size of \(compressed) bytes (zip bomb?)")
     }
     if produced > limits.maxEntryBytes {
       // Too big to keep: go on counting (the CRC is still checked) but write nothing more.

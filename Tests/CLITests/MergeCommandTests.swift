@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// End-to-end: the built binary importing a zip and layouts, merging a recipe, stats by source.
 @Suite("CLI: import zip / layouts, merge, stats --by source")
@@ -36,7 +36,9 @@ struct MergeCommandTests {
     #expect(pattern.status == 0, "\(pattern.stderr)")
     let result = (try TestSupport.jsonResult(pattern.stdout) as? [[String: Any]])?.first
     #expect((result?["report"] as? [String: Any])?["labels"] as? [String: Int] == ["incorrect": 2, "with_mask": 1])
-    let bad = try TestSupport.run(["import", base + "/mfn", "--label-pattern", "no-equals", "--workspace", base + "/ws"])
+    let bad = try TestSupport.run([
+      "import", base + "/mfn", "--label-pattern", "no-equals", "--workspace", base + "/ws",
+    ])
     #expect(bad.status == 64 && bad.stderr.contains("REGEX=label"))
 
     let recipe = """
@@ -62,7 +64,9 @@ struct MergeCommandTests {
     let refused = try TestSupport.run(["merge", base + "/bad.yaml", "--workspace", base + "/ws"])
     #expect(refused.status == 1 && refused.stderr.contains("bad.yaml:3: unknown source key `paht`"))
 
-    let stats = try TestSupport.run(["stats", "--by", "source", "--view", "three", "--json", "--workspace", base + "/ws"])
+    let stats = try TestSupport.run([
+      "stats", "--by", "source", "--view", "three", "--json", "--workspace", base + "/ws",
+    ])
     let bySource = (try TestSupport.jsonResult(stats.stdout) as? [String: Any])?["bySource"] as? [String: Any]
     #expect(bySource?["view"] as? String == "three")
     #expect((bySource?["overlap"] as? [[Int]])?.count == 2)

@@ -1,8 +1,8 @@
 import Catalog
 import Foundation
 import Ingest
-import Testing
 import TestSupport
+import Testing
 
 @testable import Merge
 
@@ -24,7 +24,9 @@ struct LayoutTests {
       ) { ($0.text(0) ?? "", $0.text(1) ?? "") })
   }
 
-  @Test("filename,class CSV (prajnasb-style tree: misspelt folder, .JPG/.jpeg/.webp/.jpg_1088Wx1632H, spaces, non-ASCII, palette PNG)")
+  @Test(
+    "filename,class CSV (prajnasb-style tree: misspelt folder, .JPG/.jpeg/.webp/.jpg_1088Wx1632H, spaces, non-ASCII, palette PNG)"
+  )
   func csvTable() throws {
     let (catalog, base) = try workspace()
     let jpegs = try TestSupport.distinctJPEGs(count: 4)
@@ -91,7 +93,8 @@ struct LayoutTests {
 
     // The Google Drive text format: a count line, names without the image column, runs of spaces.
     let (catalog2, base2) = try workspace()
-    let text = "4\n5_o_Clock_Shadow Arched_Eyebrows Eyeglasses Young\n000001.jpg -1  1 -1  1\n000002.jpg -1 -1  1  1\n000003.jpg  1 -1 -1 -1\n000004.jpg -1 -1  1  1\n"
+    let text =
+      "4\n5_o_Clock_Shadow Arched_Eyebrows Eyeglasses Young\n000001.jpg -1  1 -1  1\n000002.jpg -1 -1  1  1\n000003.jpg  1 -1 -1 -1\n000004.jpg -1 -1  1  1\n"
     try Fixtures.tree(
       base2 + "/celeba",
       (1...4).map { ("img_align_celeba/00000\($0).jpg", jpegs[$0 - 1]) } + [("list_attr_celeba.txt", Array(text.utf8))])
@@ -114,8 +117,10 @@ struct LayoutTests {
       base + "/yolo",
       [
         ("classes.txt", Array("with_mask\nwithout_mask\nmask_weared_incorrect\n".utf8)),
-        ("images/a.jpg", jpegs[0]), ("labels/a.txt", Array("0 0.5 0.5 0.2 0.2\n1 0.2 0.2 0.1 0.1\n1 0.7 0.7 0.1 0.1\n".utf8)),
-        ("images/b.jpg", jpegs[1]), ("labels/b.txt", Array("2 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.1 0.1\n0 1.5 0.5 0.1 0.1\n".utf8)),
+        ("images/a.jpg", jpegs[0]),
+        ("labels/a.txt", Array("0 0.5 0.5 0.2 0.2\n1 0.2 0.2 0.1 0.1\n1 0.7 0.7 0.1 0.1\n".utf8)),
+        ("images/b.jpg", jpegs[1]),
+        ("labels/b.txt", Array("2 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.1 0.1\n0 1.5 0.5 0.1 0.1\n".utf8)),
         ("images/c.jpg", jpegs[2]),
       ])
     let result = try LayoutImport.run(LayoutImport.Request(path: base + "/yolo"), catalog: catalog)

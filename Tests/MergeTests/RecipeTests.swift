@@ -1,8 +1,8 @@
 import Catalog
 import Foundation
 import Ingest
-import Testing
 import TestSupport
+import Testing
 
 @testable import Merge
 
@@ -29,7 +29,9 @@ struct RecipeTests {
         ("data/e.jpg", jpegs[7]),
         (
           "train.csv",
-          Array("filename,class\na.jpg,with_mask\nb.jpg,with_mask\nc.jpg,without_mask\nd.jpg,mask_weared_incorrect\ne.jpg,mask_weared_incorrect\n".utf8)
+          Array(
+            "filename,class\na.jpg,with_mask\nb.jpg,with_mask\nc.jpg,without_mask\nd.jpg,mask_weared_incorrect\ne.jpg,mask_weared_incorrect\n"
+              .utf8)
         ),
       ])
     return (catalog, base, jpegs)
@@ -126,7 +128,8 @@ struct RecipeTests {
   @Test("unmapped classes are listed and the merge refuses, unless told to drop them")
   func unmapped() throws {
     let (catalog, base, _) = try setUp()
-    let recipe = try write(recipeText.replacingOccurrences(of: "  mask_weared_incorrect: incorrect\n", with: "  other: incorrect\n"), base)
+    let recipe = try write(
+      recipeText.replacingOccurrences(of: "  mask_weared_incorrect: incorrect\n", with: "  other: incorrect\n"), base)
     var message = ""
     do { _ = try MergeRun.run(recipe, catalog: catalog) } catch { message = error.localizedDescription }
     #expect(message.contains("not mapped: mask_weared_incorrect (2 images)"))
@@ -143,10 +146,15 @@ struct RecipeTests {
     let first = try MergeRun.run(recipe, catalog: catalog)
     #expect(first.views.first { $0.name == "three" }?.classes == ["with_mask": 2, "without_mask": 2, "incorrect": 2])
     #expect(first.views.first { $0.name == "two" }?.classes == ["with_mask": 3, "without_mask": 3])
-    let chosen = try catalog.database.rows("SELECT image_id FROM image_labels WHERE view = 'three' ORDER BY image_id") { $0.int64(0) }
+    let chosen = try catalog.database.rows("SELECT image_id FROM image_labels WHERE view = 'three' ORDER BY image_id") {
+      $0.int64(0)
+    }
     let again = try MergeRun.run(recipe, catalog: catalog)
     #expect(again.views.allSatisfy { $0.labelsAdded == 0 && $0.labelsRemoved == 0 })
-    #expect(try catalog.database.rows("SELECT image_id FROM image_labels WHERE view = 'three' ORDER BY image_id") { $0.int64(0) } == chosen)
+    #expect(
+      try catalog.database.rows("SELECT image_id FROM image_labels WHERE view = 'three' ORDER BY image_id") {
+        $0.int64(0)
+      } == chosen)
   }
 
   @Test("recipe mistakes name the line")
@@ -159,12 +167,19 @@ struct RecipeTests {
         return ""
       } catch { return error.localizedDescription }
     }
-    let good = "sources:\n  - name: k\n    path: kaggle\nclasses:\n  a: x\n  b: y\nviews:\n  - name: v\n    classes: [x, y]\n"
+    let good =
+      "sources:\n  - name: k\n    path: kaggle\nclasses:\n  a: x\n  b: y\nviews:\n  - name: v\n    classes: [x, y]\n"
     #expect(message(good) == "")
-    #expect(message(good.replacingOccurrences(of: "    path: kaggle", with: "    path: kaggle\n    layuot: csv")).contains("r.yaml:4: unknown source key `layuot`"))
-    #expect(message(good.replacingOccurrences(of: "    path: kaggle", with: "    path: kaggle\n    layout: xml")).contains("r.yaml:4: unknown layout xml"))
+    #expect(
+      message(good.replacingOccurrences(of: "    path: kaggle", with: "    path: kaggle\n    layuot: csv")).contains(
+        "r.yaml:4: unknown source key `layuot`"))
+    #expect(
+      message(good.replacingOccurrences(of: "    path: kaggle", with: "    path: kaggle\n    layout: xml")).contains(
+        "r.yaml:4: unknown layout xml"))
     #expect(message(good.replacingOccurrences(of: "path: kaggle", with: "path: nowhere")).contains("r.yaml:2:"))
-    #expect(message(good + "  - name: w\n    classes: [x, y]\n    fold: {a: q}\n").contains("r.yaml:10: view w folds a into q"))
+    #expect(
+      message(good + "  - name: w\n    classes: [x, y]\n    fold: {a: q}\n").contains(
+        "r.yaml:10: view w folds a into q"))
     #expect(message(good + "seed: [1\n").contains("r.yaml:"))
     #expect(message(good + "quota:\n  balance: smallest\n").contains("r.yaml:10: unknown key `quota`"))
   }
@@ -175,10 +190,12 @@ struct RecipeTests {
     let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     let properties = try #require(schema["properties"] as? [String: Any])
     #expect(Set(properties.keys) == ["name", "seed", "unmapped", "sources", "classes", "views", "quotas"])
-    let source = try #require(((properties["sources"] as? [String: Any])?["items"] as? [String: Any])?["properties"] as? [String: Any])
+    let source = try #require(
+      ((properties["sources"] as? [String: Any])?["items"] as? [String: Any])?["properties"] as? [String: Any])
     #expect(
       Set(source.keys) == [
-        "name", "path", "zip", "layout", "license", "priority", "label_file", "label_column", "label_values", "label_patterns",
+        "name", "path", "zip", "layout", "license", "priority", "label_file", "label_column", "label_values",
+        "label_patterns",
       ])
   }
 }

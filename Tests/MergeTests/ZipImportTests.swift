@@ -1,8 +1,8 @@
 import Catalog
 import Foundation
 import Ingest
-import Testing
 import TestSupport
+import Testing
 import ZIPFoundation
 
 @testable import Merge
@@ -58,7 +58,9 @@ struct ZipImportTests {
       }
     }
     for junk in ["__MACOSX/Face Mask Dataset/Train/WithMask/._1.png", "Face Mask Dataset/.DS_Store"] {
-      try archive.addEntry(with: junk, type: .file, uncompressedSize: 3) { (_: Int64, _: Int) -> Data in Data([1, 2, 3]) }
+      try archive.addEntry(with: junk, type: .file, uncompressedSize: 3) { (_: Int64, _: Int) -> Data in
+        Data([1, 2, 3])
+      }
     }
     let (entries, report) = try ZipImport.run(path: zip, catalog: catalog, license: "unknown")
     #expect(entries.junk.count == 2)
@@ -69,7 +71,9 @@ struct ZipImportTests {
       $0.text(0) ?? ""
     }
     #expect(splits == ["test", "train", "train", "val"])
-    let kind = try catalog.database.rows("SELECT kind, name FROM sources") { ($0.text(0) ?? "") + " " + ($0.text(1) ?? "") }
+    let kind = try catalog.database.rows("SELECT kind, name FROM sources") {
+      ($0.text(0) ?? "") + " " + ($0.text(1) ?? "")
+    }
     #expect(kind == ["zip face-mask-12k"])
     #expect(try catalog.verifyObjects(rehash: true).isEmpty)
 
@@ -177,7 +181,9 @@ struct ZipImportTests {
     let zip = base + "/zeros.zip"
     let archive = try Archive(url: URL(fileURLWithPath: zip), accessMode: .create)
     let size = 64 << 20
-    try archive.addEntry(with: "with_mask/zeros.jpg", type: .file, uncompressedSize: Int64(size), compressionMethod: .deflate) {
+    try archive.addEntry(
+      with: "with_mask/zeros.jpg", type: .file, uncompressedSize: Int64(size), compressionMethod: .deflate
+    ) {
       (_: Int64, chunk: Int) -> Data in Data(count: chunk)
     }
     try expectRefused(zip, catalog, containing: "× its compressed size")
@@ -192,7 +198,8 @@ struct ZipImportTests {
     let (catalog, base) = try workspace()
     let zip = base + "/liar.zip"
     let archive = try Archive(url: URL(fileURLWithPath: zip), accessMode: .create)
-    try archive.addEntry(with: "with_mask/big.jpg", type: .file, uncompressedSize: 1 << 20, compressionMethod: .deflate) {
+    try archive.addEntry(with: "with_mask/big.jpg", type: .file, uncompressedSize: 1 << 20, compressionMethod: .deflate)
+    {
       (_: Int64, chunk: Int) -> Data in Data(count: chunk)
     }
     // Patch the declared uncompressed size (local header and directory record) down to 1000 bytes.
@@ -236,7 +243,8 @@ struct ZipImportTests {
     let jpeg = try TestSupport.distinctJPEGs(count: 1)[0]
     let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
     let zip = try write(
-      ZipBytes.build([ZipBytes.Item("with_mask/big.jpg", big), ZipBytes.Item("with_mask/a.jpg", jpeg)]), base + "/big.zip")
+      ZipBytes.build([ZipBytes.Item("with_mask/big.jpg", big), ZipBytes.Item("with_mask/a.jpg", jpeg)]),
+      base + "/big.zip")
     var limits = ZipLimits()
     limits.maxEntryBytes = 1 << 20
     let (entries, report) = try ZipImport.run(path: zip, catalog: catalog, limits: limits)

@@ -42,30 +42,38 @@ extension Datasetkit {
           Output.table(
             ["source", "layout", "added", "known bytes", "unchanged", "not imported"],
             report.sources.map {
-              [Output.printable($0.name), $0.layout, "\($0.added)", "\($0.knownBytes)", "\($0.unchanged)", "\($0.notImported)"]
+              [
+                Output.printable($0.name), $0.layout, "\($0.added)", "\($0.knownBytes)", "\($0.unchanged)",
+                "\($0.notImported)",
+              ]
             }, leftAligned: [0, 1]))
         if !report.droppedUnmapped.isEmpty {
-          out.append("Unmapped classes left out: " + report.droppedUnmapped.map(Output.printable).joined(separator: ", "))
+          out.append(
+            "Unmapped classes left out: " + report.droppedUnmapped.map(Output.printable).joined(separator: ", "))
         }
         if report.ignoredImages > 0 { out.append("Images ignored by the class map: \(report.ignoredImages)") }
         if !report.conflicts.isEmpty {
           out.append("Conflicting labels for the same bytes (\(report.conflicts.count)):")
           for conflict in report.conflicts.prefix(global.verbose ? Int.max : 10) {
-            let labels = conflict.labels.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            let labels = conflict.labels.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(
+              separator: ", ")
             out.append("  \(conflict.sha256.prefix(12)) \(labels) → \(conflict.chosen) (\(conflict.decidedBy))")
           }
         }
         for view in report.views {
           out.append("")
           out.append(
-            "View \(view.name): \(view.images) images (\(view.labelsAdded) labels added, \(view.labelsRemoved) removed)")
+            "View \(view.name): \(view.images) images (\(view.labelsAdded) labels added, \(view.labelsRemoved) removed)"
+          )
           let classes = view.classes.keys.sorted()
           let sources = view.bySource.keys.sorted()
           out.append(
             Output.table(
               ["class"] + sources.map(Output.printable) + ["total"],
               classes.map { name in
-                [Output.printable(name)] + sources.map { "\(view.bySource[$0]?[name] ?? 0)" } + ["\(view.classes[name] ?? 0)"]
+                [Output.printable(name)] + sources.map { "\(view.bySource[$0]?[name] ?? 0)" } + [
+                  "\(view.classes[name] ?? 0)"
+                ]
               }, leftAligned: [0]))
         }
         return out.joined(separator: "\n")
