@@ -120,8 +120,11 @@ public enum LayoutImport {
     let relative = files.map { FileIO.display($0.relativePath) }
     let (layout, reason) = try choose(request, relative: relative)
     if layout == .voc {
-      throw MergeError.layout(
-        path: path, reason: "layout voc inside a zip archive is not supported yet; unzip it and import the folder")
+      guard !isArchive else {
+        throw MergeError.layout(
+          path: path, reason: "layout voc inside a zip archive is not supported yet; unzip it and import the folder")
+      }
+      return try vocMajority(request, reason: reason, catalog: catalog, progress: progress)
     }
     var report = LayoutReport(layout: layout.rawValue, guessed: request.layout == .auto, reason: reason)
     let candidates: [IngestCandidate]
@@ -152,6 +155,44 @@ public enum LayoutImport {
       candidates, source: withRecipe, progress: progress)
     images.walkSkipped = walkSkipped
     return LayoutImportResult(layout: report, archive: archiveReport, images: images)
+  }
+
+  /// A VOC folder through `VOCImport` (images and boxes), each image then labelled by the majority class
+  /// of its boxes in this source (a tie goes to the first name in sort order), with `how = voc-majority`.
+  static func vocMajority(
+    _ request: Request, reason: String, catalog: Catalog, progress: (IngestProgress) -> Void
+  ) throws -> LayoutImportResult {
+    let voc = try VOCImport.run(
+      root: request.path, catalog: catalog, name: request.name, license: request.license, options: request.options
+    ) { event in
+      if case .images(let images) = event { progress(images) }
+    }
+    var images = voc.images
+    var report = LayoutReport(layout: LayoutChoice.voc.rawValue, guessed: request.layout == .auto, reason: reason)
+    report.problems = voc.rejectedFiles
+    let sourceID = images.sourceID
+    let counts = try catalog.database.rows(
+      """
+      SELECT b.image_id, c.name, COUNT(*) FROM boxes b JOIN classes c ON c.id = b.class_id
+      WHERE b.origin = 'voc' AND b.origin_source_id = ? AND b.status != 'rejected'
+      GROUP BY b.image_id, c.name ORDER BY b.image_id, c.name
+      """, [.int(sourceID)]
+    ) { (image: $0.int64(0), label: $0.text(1) ?? "", count: $0.int(2)) }
+    var best: [Int64: (label: String, count: Int)] = [:]
+    for row in counts where row.count > (best[row.image]?.count ?? 0) { best[row.image] = (row.label, row.count) }
+    try catalog.database.writeTransaction {
+      let now = Timestamp.now()
+      for (image, choice) in best {
+        try catalog.database.run(
+          """
+          INSERT OR IGNORE INTO image_labels (image_id, class_id, source_id, view, how, created_at)
+          VALUES (?, ?, ?, '', 'voc-majority', ?)
+          """, [.int(image), .int(try catalog.classID(named: choice.label)), .int(sourceID), .text(now)])
+      }
+    }
+    images.labels = best.values.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }
+    report.unlabeled = max(0, images.added + images.knownBytes + images.unchanged - best.count)
+    return LayoutImportResult(layout: report, archive: nil, images: images)
   }
 
   /// The layout to use, and why.

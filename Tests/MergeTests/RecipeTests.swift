@@ -111,6 +111,37 @@ struct RecipeTests {
     #expect(three.labels.map(\.images) == [[0, 2], [3, 0], [2, 1]])
   }
 
+  @Test(
+    "a VOC source (the Kaggle face-mask set) labels each image by its boxes' majority",
+    .enabled(if: TestSupport.sharedTestdata != nil))
+  func vocSource() throws {
+    guard let testdata = TestSupport.sharedTestdata else { return }  // ../shared/testdata absent
+    let base = try TestSupport.temporaryFolder("recipe-voc")
+    let catalog = try Workspace.create(at: base + "/ws")
+    let text = """
+      sources:
+        - {name: andrewmvd, path: \(testdata)/voc-facemask, layout: voc, license: CC0-1.0}
+      classes: {mask_weared_incorrect: incorrect}
+      views:
+        - {name: three, classes: [with_mask, without_mask, incorrect]}
+
+      """
+    let report = try MergeRun.run(try write(text, base), catalog: catalog)
+    // By hand: the majority class of each image's boxes in the annotation files.
+    let majority = try catalog.database.rows(
+      """
+      SELECT image_id, (SELECT c.name FROM boxes b2 JOIN classes c ON c.id = b2.class_id
+        WHERE b2.image_id = b.image_id GROUP BY c.name ORDER BY COUNT(*) DESC, c.name LIMIT 1)
+      FROM boxes b GROUP BY image_id
+      """
+    ) { $0.text(1) ?? "" }
+    var expected: [String: Int] = [:]
+    for name in majority { expected[name == "mask_weared_incorrect" ? "incorrect" : name, default: 0] += 1 }
+    #expect(report.sources[0].layout == "voc")
+    #expect(!expected.isEmpty)
+    #expect(report.views[0].classes == expected)
+  }
+
   @Test("adding a source imports only that source")
   func addSource() throws {
     let (catalog, base, _) = try setUp()
