@@ -9,7 +9,9 @@ let package = Package(
     .executable(name: "sample-images", targets: ["sample-images"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // C libraries, one system-library target each (pkg-config + apt provider).
@@ -39,12 +41,18 @@ let package = Package(
     .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
     .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
+    .target(
+      name: "Merge",
+      dependencies: [
+        "Annotations", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        .product(name: "Yams", package: "Yams"),
+      ]),
 
     // The thin CLI.
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup", "Export",
+        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup", "Export", "Merge",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
@@ -64,6 +72,9 @@ let package = Package(
       name: "AutoFaceTests", dependencies: ["AutoFace", "Catalog", "Ingest", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),
+    .testTarget(
+      name: "MergeTests",
+      dependencies: ["Merge", "Catalog", "Ingest", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
     .testTarget(
       name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],

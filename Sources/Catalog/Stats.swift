@@ -82,3 +82,58 @@ extension Catalog {
     }
   }
 }
+
+/// Counts per source: which sources share images (exact same bytes), and each label's images per
+/// source — the confound that lets a model learn "which dataset" instead of "mask or no mask".
+public struct SourceBreakdown: Sendable, Codable, Equatable {
+  public struct LabelRow: Sendable, Codable, Equatable {
+    public var label: String
+    /// Images carrying the label, per source (in `sources` order), by the source that gave the label.
+    public var images: [Int]
+  }
+
+  /// Source names, in id order.
+  public var sources: [String]
+  /// `overlap[i][j]`: active images with an origin in both source i and source j; the diagonal is
+  /// each source's own image count.
+  public var overlap: [[Int]]
+  /// The label set counted (`""` is the labels as found; else a merge view).
+  public var view: String
+  public var labels: [LabelRow]
+}
+
+extension Catalog {
+  /// The source × source overlap matrix and the label × source table of `view`.
+  public func sourceBreakdown(view: String = "") throws -> SourceBreakdown {
+    try database.readTransaction {
+      let sources = try database.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
+      let position = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1.0, $0) })
+      var overlap = Array(repeating: Array(repeating: 0, count: sources.count), count: sources.count)
+      let pairs = try database.rows(
+        """
+        SELECT a.source_id, b.source_id, COUNT(DISTINCT a.image_id) FROM image_origins a
+        JOIN image_origins b ON b.image_id = a.image_id JOIN images i ON i.id = a.image_id
+        WHERE i.status = 'active' GROUP BY a.source_id, b.source_id
+        """
+      ) { ($0.int64(0), $0.int64(1), $0.int(2)) }
+      for (a, b, count) in pairs {
+        if let i = position[a], let j = position[b] { overlap[i][j] = count }
+      }
+      var rows: [String: [Int]] = [:]
+      let counts = try database.rows(
+        """
+        SELECT c.name, l.source_id, COUNT(DISTINCT l.image_id) FROM image_labels l
+        JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
+        WHERE i.status = 'active' AND l.view = ? AND l.source_id IS NOT NULL GROUP BY c.name, l.source_id
+        """, [.text(view)]
+      ) { ($0.text(0) ?? "", $0.int64(1), $0.int(2)) }
+      for (label, source, count) in counts {
+        guard let column = position[source] else { continue }
+        rows[label, default: Array(repeating: 0, count: sources.count)][column] = count
+      }
+      return SourceBreakdown(
+        sources: sources.map(\.1), overlap: overlap, view: view,
+        labels: rows.keys.sorted().map { SourceBreakdown.LabelRow(label: $0, images: rows[$0] ?? []) })
+    }
+  }
+}

@@ -14,7 +14,17 @@ public enum FolderImport {
     let source = SourceSpec(
       kind: "folder", name: name ?? URL(fileURLWithPath: rootPath).lastPathComponent, uri: rootPath,
       license: license)
-    let candidates = files.map { file in
+    let candidates = Self.candidates(files, license: license)
+    var report = try Ingester(catalog: catalog, options: options).ingest(
+      candidates, source: source, progress: progress)
+    report.walkSkipped = skipped
+    return report
+  }
+
+  /// One candidate per file, labelled by the folder holding it, with the dataset's own split (if a
+  /// folder above names one) kept on the origin.
+  public static func candidates(_ files: [FoundFile], license: String?) -> [IngestCandidate] {
+    files.map { file in
       IngestCandidate(
         content: .file(file.path),
         origin: OriginFacts(
@@ -23,15 +33,11 @@ public enum FolderImport {
           originalSplit: originalSplit(file.folders.dropLast().map(FileIO.display)), license: license),
         label: file.folders.last.map(FileIO.display), labelHow: "folder")
     }
-    var report = try Ingester(catalog: catalog, options: options).ingest(
-      candidates, source: source, progress: progress)
-    report.walkSkipped = skipped
-    return report
   }
 
   /// The dataset's own split, when a folder above the class folder names one (`Train/WithMask/1.png`):
   /// kept as a tag on the origin, never trusted as ours.
-  static func originalSplit(_ folders: [String]) -> String? {
+  public static func originalSplit(_ folders: [String]) -> String? {
     let names: [String: String] = [
       "train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
       "dev": "val", "test": "test", "testing": "test",

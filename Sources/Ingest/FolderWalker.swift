@@ -14,6 +14,13 @@ public struct FoundFile: Sendable, Hashable {
   public var size: Int64
   public var modifiedNanoseconds: Int64
 
+  public init(path: [UInt8], relativePath: [UInt8], size: Int64, modifiedNanoseconds: Int64) {
+    self.path = path
+    self.relativePath = relativePath
+    self.size = size
+    self.modifiedNanoseconds = modifiedNanoseconds
+  }
+
   /// Folder names from the root down to the file (the file's own name excluded).
   public var folders: [[UInt8]] {
     Array(relativePath.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).dropLast())

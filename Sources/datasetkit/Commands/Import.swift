@@ -3,6 +3,7 @@ import ArgumentParser
 import Catalog
 import Foundation
 import Ingest
+import Merge
 
 extension Datasetkit {
   struct Import: AsyncParsableCommand {
@@ -20,10 +21,20 @@ extension Datasetkit {
         inside the folder only (never <path>, never `..`); its boxes are stored with origin `voc`. A file
         with an impossible box imports none of its boxes; boxes a few pixels past the edge are clamped.
         `auto` picks `voc` when the folder looks like one, else `folders`.
+        A zip archive (a Kaggle download as it arrives) is read directly, folder-per-class inside: every
+        entry is checked (zip slip, links, duplicate names, bombs by counted bytes / ratio / entry count)
+        and CRC-verified before any image is recorded; a damaged or hostile archive adds nothing.
+        `__MACOSX/` and `.DS_Store` are skipped and counted.
+        Layout `csv`: a label table beside the images: `filename,label` (any CSV naming the images), or a
+        CelebA-style attribute table with --label-column Eyeglasses --label-value 1=glasses (rows with
+        other values get no label); whitespace-separated files are read too. Layout `yolo`: one .txt per
+        image plus classes.txt; the image's label is its boxes' majority class. Layout `pattern`: labels
+        from file names, e.g. --label-pattern '_Mask_Chin\\.jpg$=mask_weared_incorrect' (first match wins).
+        `auto` says what it guessed and why.
         """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
-      case auto, folders, voc
+      case auto, folders, voc, csv, yolo, pattern
     }
 
     @Argument(help: "Folders to import.")
@@ -38,6 +49,18 @@ extension Datasetkit {
     @Option(help: "The license of these images, recorded with every origin (e.g. CC0-1.0).")
     var license: String?
 
+    @Option(help: "Layout csv: the label file, relative to the dataset (default: the one CSV beside the images).")
+    var labelFile: String?
+
+    @Option(help: "Layout csv: the column holding the label (default: label/class, else the second).")
+    var labelColumn: String?
+
+    @Option(help: "Layout csv: VALUE=label, repeatable (e.g. 1=without_mask); other values get no label.")
+    var labelValue: [String] = []
+
+    @Option(help: "Layout pattern: REGEX=label, repeatable; the first expression found in the path wins.")
+    var labelPattern: [String] = []
+
     @Option(help: "Refuse images whose header declares more pixels than this.")
     var maxPixels: Int = ImageHeader.defaultMaxPixels
 
@@ -46,6 +69,12 @@ extension Datasetkit {
     func validate() throws {
       if name != nil && paths.count > 1 { throw ValidationError("--name needs exactly one PATH") }
       if maxPixels <= 0 { throw ValidationError("--max-pixels must be positive") }
+      for value in labelValue where !value.contains("=") {
+        throw ValidationError("--label-value \(value): write VALUE=label, e.g. 1=without_mask")
+      }
+      for pattern in labelPattern where PatternRule.parse(pattern) == nil {
+        throw ValidationError("--label-pattern \(pattern): write REGEX=label, e.g. '_Mask\\.jpg$=with_mask'")
+      }
     }
 
     struct Result: Encodable {
@@ -54,6 +83,8 @@ extension Datasetkit {
       var path: String
       var report: IngestReport
       var annotations: VOCImportReport?
+      var archive: ZipEntryReport?
+      var labels: LayoutReport?
       /// New images that look like images already in the catalog (only once dedup has hashed it).
       var nearDuplicates: [NearDuplicateNote]?
     }
@@ -68,35 +99,53 @@ extension Datasetkit {
           let lastID = try catalog.database.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0
           let bar = ProgressBar("importing", global)
           defer { bar.finish() }
-          let chosen = layout == .auto ? (try VOCLayout.detect(root: path) ? Layout.voc : .folders) : layout
-          if chosen == .voc {
-            let report = try VOCImport.run(
-              root: path, catalog: catalog, name: name, license: license, options: options
-            ) { progress in
-              if case .images(let progress) = progress {
-                bar.update(progress.processed, of: progress.total, detail: "images")
-              }
+          let tableGiven = labelFile != nil || labelColumn != nil || !labelValue.isEmpty
+          let archive = ZipImport.looksLikeArchive(path)
+          let plainAuto = layout == .auto && !archive && labelPattern.isEmpty && !tableGiven
+          let useVOC = try layout == .voc || (plainAuto && VOCLayout.detect(root: path))
+          if !useVOC {
+            var request = LayoutImport.Request(path: path)
+            request.layout = LayoutChoice(rawValue: layout.rawValue) ?? .auto
+            request.table = LabelTableOptions(file: labelFile, column: labelColumn, values: valueMap())
+            request.patterns = labelPattern.compactMap(PatternRule.parse)
+            request.name = name
+            request.license = license
+            request.options = options
+            let result = try LayoutImport.run(request, catalog: catalog) { progress in
+              bar.update(progress.processed, of: progress.total, detail: "files")
             }
             results.append(
               Result(
-                layout: chosen.rawValue, layoutGuessed: layout == .auto, path: path, report: report.images,
-                annotations: report, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
+                layout: archive ? "zip+" + result.layout.layout : result.layout.layout,
+                layoutGuessed: layout == .auto, path: path, report: result.images, archive: result.archive,
+                labels: result.layout, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
             continue
           }
-          let report = try FolderImport.run(
+          let report = try VOCImport.run(
             root: path, catalog: catalog, name: name, license: license, options: options
           ) { progress in
-            bar.update(progress.processed, of: progress.total, detail: "files")
+            if case .images(let progress) = progress {
+              bar.update(progress.processed, of: progress.total, detail: "images")
+            }
           }
           results.append(
             Result(
-              layout: Layout.folders.rawValue, layoutGuessed: layout == .auto, path: path, report: report,
-              nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
+              layout: Layout.voc.rawValue, layoutGuessed: layout == .auto, path: path, report: report.images,
+              annotations: report, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
         }
         return results
       } text: { results in
         results.map { render($0) }.joined(separator: "\n\n")
       }
+    }
+
+    func valueMap() -> [String: String] {
+      var map: [String: String] = [:]
+      for item in labelValue {
+        guard let split = item.firstIndex(of: "=") else { continue }
+        map[String(item[..<split])] = String(item[item.index(after: split)...])
+      }
+      return map
     }
 
     func render(_ result: Result) -> String {
@@ -144,6 +193,24 @@ extension Datasetkit {
       list("Not images", r.notImages)
       list("Unreadable", r.errors)
       list("Not followed", r.walkSkipped.map { FileIssue(path: $0.path, reason: $0.reason) })
+      if let l = result.labels {
+        lines.append("Layout \(l.layout)\(l.guessed ? " guessed" : ""): \(l.reason)" + (l.labelFile.map { " (label file \($0))" } ?? ""))
+        if l.unlabeled > 0 { lines.append("Images without a label: \(l.unlabeled)") }
+        if l.rowsWithoutImageCount > 0 {
+          lines.append(
+            "Label rows naming no image: \(l.rowsWithoutImageCount) (e.g. \(l.rowsWithoutImage.prefix(3).joined(separator: ", ")))")
+        }
+        list("Label problems", l.problems)
+      }
+      if let z = result.archive {
+        lines.append(
+          "Archive: \(z.entries) entries, \(z.files) files kept, \(z.folders) folders, \(z.junk.count) junk skipped (__MACOSX, .DS_Store), \(z.bytesInflated) bytes inflated")
+        list("Unsafe names (rejected, nothing written)", z.unsafeNames)
+        list("Links and special entries (not followed)", z.links)
+        list("Duplicate names (first kept)", z.duplicates)
+        list("Archives inside the archive (not opened)", z.nestedArchives)
+        list("Too large", z.oversized)
+      }
       lines += NearDuplicateNote.render(result.nearDuplicates, limit: limit)
       if let a = result.annotations {
         lines.append(

@@ -8,8 +8,9 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       abstract: "Count images: by status, per label, per source and per license (and per split subset).")
 
-    @Option(help: "Tables to show: label, source, license, split (comma-separated; default label,source,license).")
-    var by: String = "label,source,license"
+    @Option(
+      help: "Tables to show: label, source, license, split (comma-separated; default label,source,license). Naming source adds the source × source overlap matrix and a label × source table.")
+    var by: String?
 
     @Option(help: "The split for --by split (default: the newest split).")
     var split: String?
@@ -17,28 +18,41 @@ extension Datasetkit {
     @Option(help: "Write a self-contained HTML page (bar charts) of a split's counts: subset × label × source.")
     var html: String?
 
+    @Option(help: "With --by source: count the labels of this merge view (default: the labels as found).")
+    var view: String?
+
     @OptionGroup var global: GlobalOptions
 
-    var tables: Set<String> { Set(by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+    var tables: Set<String> {
+      Set((by ?? "label,source,license").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    }
+    /// The overlap matrix and label × source table, when --by names source.
+    var wantsBreakdown: Bool { by != nil && tables.contains("source") }
     var wantsSplit: Bool { tables.contains("split") || split != nil || html != nil }
 
     func validate() throws {
       let unknown = tables.subtracting(["label", "source", "license", "split"])
       if !unknown.isEmpty { throw ValidationError("--by takes label, source, license, split (not \(unknown.sorted().joined(separator: ", ")))") }
+      if view != nil && !wantsBreakdown { throw ValidationError("--view needs --by source") }
     }
 
     /// The catalog's counts, with a `split` member when --split is given.
     struct Result: Encodable {
       var catalog: CatalogStats
       var split: SplitStats?
+      var bySource: SourceBreakdown?
 
-      enum Keys: String, CodingKey { case split }
+      enum Keys: String, CodingKey { case split, bySource }
 
       func encode(to encoder: Encoder) throws {
         try catalog.encode(to: encoder)
         if let split {
           var container = encoder.container(keyedBy: Keys.self)
           try container.encode(split, forKey: .split)
+        }
+        if let bySource {
+          var container = encoder.container(keyedBy: Keys.self)
+          try container.encode(bySource, forKey: .bySource)
         }
       }
     }
@@ -56,7 +70,8 @@ extension Datasetkit {
         if let html, let splitStats {
           try Data(SplitStatsPage.render(splitStats).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
         }
-        return Result(catalog: try catalog.stats(), split: splitStats)
+        let breakdown = wantsBreakdown ? try catalog.sourceBreakdown(view: view ?? "") : nil
+        return Result(catalog: try catalog.stats(), split: splitStats, bySource: breakdown)
       } text: { result in
         let stats = result.catalog
         var out: [String] = []
@@ -79,6 +94,21 @@ extension Datasetkit {
         if tables.contains("license") && !stats.licenses.isEmpty {
           out.append("")
           out.append(Output.table(["license", "images"], stats.licenses.map { [Output.printable($0.license), "\($0.images)"] }))
+        }
+        if let breakdown = result.bySource {
+          let names = breakdown.sources.map(Output.printable)
+          out.append("")
+          out.append("source × source: images with the same bytes in both")
+          out.append(
+            Output.table(
+              ["source"] + names,
+              breakdown.overlap.enumerated().map { [names[$0.offset]] + $0.element.map(String.init) }))
+          out.append("")
+          out.append("label × source" + (breakdown.view.isEmpty ? " (labels as found)" : " (view \(breakdown.view))"))
+          out.append(
+            Output.table(
+              ["label"] + names + ["total"],
+              breakdown.labels.map { [Output.printable($0.label)] + $0.images.map(String.init) + ["\($0.images.reduce(0, +))"] }))
         }
         if let split = result.split {
           out.append("")

@@ -1,0 +1,492 @@
+import Annotations
+import Catalog
+import Foundation
+import Ingest
+
+/// How an import finds each image's label.
+public enum LayoutChoice: String, Sendable, Codable, CaseIterable {
+  /// Guess from the files, and say what was guessed and why.
+  case auto
+  /// The folder holding an image names its class (at any depth; `Train/Validation/Test` kept as the
+  /// origin's original split).
+  case folders
+  /// Pascal VOC XML (folders only; see `VOCImport`).
+  case voc
+  /// A label table: `filename,label` CSV, or a CelebA-style attribute table (column + value → label).
+  case csv
+  /// YOLO: one `.txt` per image (`class cx cy w h`) and `classes.txt` / `obj.names`; the image's label
+  /// is the majority class of its boxes.
+  case yolo
+  /// File-name regular expressions → label (MaskedFace-Net's `_Mask_Chin.jpg` …).
+  case pattern
+}
+
+/// Options of the `csv` layout.
+public struct LabelTableOptions: Sendable, Equatable {
+  /// The label file, relative to the import root (default: the one CSV / TXT table naming images).
+  public var file: String?
+  /// The column holding the label (default: `label` / `class` / `category`, else the second).
+  public var column: String?
+  /// Value → label (`1` → `without_mask`). When given, rows with other values get no label.
+  public var values: [String: String] = [:]
+
+  public init(file: String? = nil, column: String? = nil, values: [String: String] = [:]) {
+    self.file = file
+    self.column = column
+    self.values = values
+  }
+}
+
+/// One rule of the `pattern` layout: a regular expression searched in the relative path.
+public struct PatternRule: Sendable, Equatable, Codable {
+  public var regex: String
+  public var label: String
+
+  public init(regex: String, label: String) {
+    self.regex = regex
+    self.label = label
+  }
+
+  /// Parses `REGEX=label` (the last `=` splits, so the expression may contain `=`).
+  public static func parse(_ text: String) -> PatternRule? {
+    guard let split = text.lastIndex(of: "=") else { return nil }
+    let label = String(text[text.index(after: split)...])
+    let regex = String(text[..<split])
+    return regex.isEmpty || label.isEmpty ? nil : PatternRule(regex: regex, label: label)
+  }
+}
+
+/// What the layout step found, beside the ingest report.
+public struct LayoutReport: Sendable, Codable {
+  public var layout: String
+  public var guessed: Bool
+  /// Why this layout (for `auto`), or what was used.
+  public var reason: String
+  public var labelFile: String?
+  /// Label-file rows naming no image in the dataset (first 50) and how many there were.
+  public var rowsWithoutImage: [String] = []
+  public var rowsWithoutImageCount = 0
+  /// Rows or annotation lines that could not be used, with the reason.
+  public var problems: [FileIssue] = []
+  /// Images for which the layout found no label.
+  public var unlabeled = 0
+}
+
+/// Everything one `import` of a folder or archive did.
+public struct LayoutImportResult: Sendable, Encodable {
+  public var layout: LayoutReport
+  public var archive: ZipEntryReport?
+  public var images: IngestReport
+}
+
+/// Imports a folder or zip archive with a label layout, through the one ingest path.
+public enum LayoutImport {
+  public struct Request: Sendable {
+    public var path: String
+    public var layout: LayoutChoice = .auto
+    public var table = LabelTableOptions()
+    public var patterns: [PatternRule] = []
+    public var name: String?
+    public var license: String?
+    /// The recipe that brought this source, recorded on the source row.
+    public var recipe: String?
+    public var options = IngestOptions()
+    public var limits = ZipLimits()
+
+    public init(path: String) { self.path = path }
+  }
+
+  public static func run(
+    _ request: Request, catalog: Catalog, progress: (IngestProgress) -> Void = { _ in }
+  ) throws -> LayoutImportResult {
+    let path = request.path
+    let isArchive = ZipImport.looksLikeArchive(path)
+    var archiveReport: ZipEntryReport?
+    var files: [FoundFile]
+    var walkSkipped: [WalkSkip] = []
+    var staged: StagedArchive?
+    if isArchive {
+      let archive = try ZipImport.stage(
+        path: path, stagingRoot: catalog.workspace.root + "/tmp", limits: request.limits)
+      staged = archive
+      files = archive.files
+      archiveReport = archive.report
+    } else {
+      (files, walkSkipped) = try FolderWalker.walk(root: path)
+      if files.isEmpty && walkSkipped.isEmpty { throw IngestError.emptyFolder(path) }
+    }
+    defer { staged?.remove() }
+
+    let relative = files.map { FileIO.display($0.relativePath) }
+    let (layout, reason) = try choose(request, relative: relative)
+    if layout == .voc {
+      guard !isArchive else {
+        throw MergeError.layout(
+          path: path, reason: "layout voc inside a zip archive is not supported yet; unzip it and import the folder")
+      }
+      return try vocMajority(request, reason: reason, catalog: catalog, progress: progress)
+    }
+    var report = LayoutReport(layout: layout.rawValue, guessed: request.layout == .auto, reason: reason)
+    let candidates: [IngestCandidate]
+    switch layout {
+    case .csv:
+      candidates = try LabelTable.candidates(files, relative: relative, request: request, report: &report)
+    case .yolo:
+      candidates = try YOLOLabels.candidates(files, relative: relative, request: request, report: &report)
+    case .pattern:
+      candidates = try patternCandidates(files, relative: relative, request: request, report: &report)
+    case .folders, .auto, .voc:
+      candidates = FolderImport.candidates(files, license: request.license)
+      report.unlabeled = candidates.filter { $0.label == nil }.count
+    }
+    let source: SourceSpec
+    if isArchive {
+      source = ZipImport.source(path: path, name: request.name, license: request.license)
+    } else {
+      let root = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+      let kind = layout == .csv ? "csv" : layout == .yolo ? "yolo" : "folder"
+      source = SourceSpec(
+        kind: kind, name: request.name ?? URL(fileURLWithPath: root).lastPathComponent, uri: root,
+        license: request.license)
+    }
+    var withRecipe = source
+    withRecipe.recipe = request.recipe
+    var images = try Ingester(catalog: catalog, options: request.options).ingest(
+      candidates, source: withRecipe, progress: progress)
+    images.walkSkipped = walkSkipped
+    return LayoutImportResult(layout: report, archive: archiveReport, images: images)
+  }
+
+  /// A VOC folder through `VOCImport` (images and boxes), each image then labelled by the majority class
+  /// of its boxes in this source (a tie goes to the first name in sort order), with `how = voc-majority`.
+  static func vocMajority(
+    _ request: Request, reason: String, catalog: Catalog, progress: (IngestProgress) -> Void
+  ) throws -> LayoutImportResult {
+    let voc = try VOCImport.run(
+      root: request.path, catalog: catalog, name: request.name, license: request.license, options: request.options
+    ) { event in
+      if case .images(let images) = event { progress(images) }
+    }
+    var images = voc.images
+    var report = LayoutReport(layout: LayoutChoice.voc.rawValue, guessed: request.layout == .auto, reason: reason)
+    report.problems = voc.rejectedFiles
+    let sourceID = images.sourceID
+    let counts = try catalog.database.rows(
+      """
+      SELECT b.image_id, c.name, COUNT(*) FROM boxes b JOIN classes c ON c.id = b.class_id
+      WHERE b.origin = 'voc' AND b.origin_source_id = ? AND b.status != 'rejected'
+      GROUP BY b.image_id, c.name ORDER BY b.image_id, c.name
+      """, [.int(sourceID)]
+    ) { (image: $0.int64(0), label: $0.text(1) ?? "", count: $0.int(2)) }
+    var best: [Int64: (label: String, count: Int)] = [:]
+    for row in counts where row.count > (best[row.image]?.count ?? 0) { best[row.image] = (row.label, row.count) }
+    try catalog.database.writeTransaction {
+      let now = Timestamp.now()
+      for (image, choice) in best {
+        try catalog.database.run(
+          """
+          INSERT OR IGNORE INTO image_labels (image_id, class_id, source_id, view, how, created_at)
+          VALUES (?, ?, ?, '', 'voc-majority', ?)
+          """, [.int(image), .int(try catalog.classID(named: choice.label)), .int(sourceID), .text(now)])
+      }
+    }
+    images.labels = best.values.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }
+    report.unlabeled = max(0, images.added + images.knownBytes + images.unchanged - best.count)
+    return LayoutImportResult(layout: report, archive: nil, images: images)
+  }
+
+  /// The layout to use, and why.
+  static func choose(_ request: Request, relative: [String]) throws -> (LayoutChoice, String) {
+    if request.layout != .auto { return (request.layout, "forced with --layout \(request.layout.rawValue)") }
+    if !request.patterns.isEmpty { return (.pattern, "--label-pattern given") }
+    if let classes = relative.first(where: YOLOLabels.isClassesFile),
+      YOLOLabels.annotatedImages(relative: relative) > 0
+    {
+      return (.yolo, "\(classes) and .txt files named like the images")
+    }
+    if VOCLayout.looksLikeVOC(relativePaths: relative) {
+      return (.voc, "XML annotation files beside the images")
+    }
+    if request.table.file != nil || request.table.column != nil || !request.table.values.isEmpty {
+      return (.csv, "label table options given")
+    }
+    let tables = relative.filter(LabelTable.isTableName)
+    if !tables.isEmpty, tables.count <= 4 {
+      return (.csv, "label table \(tables[0]) beside the images")
+    }
+    return (.folders, "no label file found: the folder holding each image names its class")
+  }
+
+  static func patternCandidates(
+    _ files: [FoundFile], relative: [String], request: Request, report: inout LayoutReport
+  ) throws -> [IngestCandidate] {
+    guard !request.patterns.isEmpty else {
+      throw MergeError.layout(
+        path: request.path, reason: "layout pattern needs at least one --label-pattern 'REGEX=label'")
+    }
+    let rules = try request.patterns.map { rule -> (NSRegularExpression, String) in
+      do {
+        return (try NSRegularExpression(pattern: rule.regex), rule.label)
+      } catch {
+        throw MergeError.layout(
+          path: request.path, reason: "--label-pattern \(rule.regex): not a valid regular expression")
+      }
+    }
+    var candidates = FolderImport.candidates(files, license: request.license)
+    for index in candidates.indices {
+      let name = relative[index]
+      let range = NSRange(name.startIndex..., in: name)
+      let label = rules.first { $0.0.firstMatch(in: name, range: range) != nil }?.1
+      candidates[index].label = label
+      candidates[index].labelHow = "pattern"
+      if label == nil { report.unlabeled += 1 }
+    }
+    return candidates
+  }
+}
+
+/// The `csv` layout: a label table naming images.
+enum LabelTable {
+  static func isTableName(_ path: String) -> Bool {
+    let lower = path.lowercased()
+    return lower.hasSuffix(".csv") || lower.hasSuffix(".tsv")
+      || (lower.hasSuffix(".txt") && (lower.contains("list_") || lower.contains("label")))
+  }
+
+  static func candidates(
+    _ files: [FoundFile], relative: [String], request: LayoutImport.Request, report: inout LayoutReport
+  ) throws -> [IngestCandidate] {
+    let tableIndex: Int
+    if let wanted = request.table.file {
+      guard let found = relative.firstIndex(of: wanted) else {
+        throw MergeError.layout(
+          path: request.path, reason: "no label file \(wanted) inside; give its path relative to the dataset")
+      }
+      tableIndex = found
+    } else {
+      guard let found = relative.firstIndex(where: isTableName) else {
+        throw MergeError.layout(
+          path: request.path, reason: "layout csv: no .csv/.tsv label file found; name it with --label-file")
+      }
+      tableIndex = found
+    }
+    let tableName = relative[tableIndex]
+    report.labelFile = tableName
+    let text = String(decoding: try FileIO.read(path: files[tableIndex].path, limit: 512 << 20), as: UTF8.self)
+    let rows = parse(text)
+    guard var header = rows.first?.fields else {
+      throw MergeError.layout(path: tableName, reason: "the label file is empty")
+    }
+    var body = Array(rows.dropFirst())
+    // CelebA's original text format: a count line, then attribute names without the image column.
+    if header.count == 1, Int(header[0]) != nil, let next = body.first {
+      header = next.fields
+      body.removeFirst()
+    }
+    if looksLikeImageName(header.first ?? "") {
+      body.insert((header, 1), at: 0)
+      header = ["filename"] + (1..<header.count).map { "column\($0 + 1)" }
+    }
+    if let width = body.first?.fields.count, width == header.count + 1 { header.insert("image_id", at: 0) }
+    let lowered = header.map { $0.lowercased() }
+    let nameColumn =
+      lowered.firstIndex(where: { ["filename", "file", "image", "image_id", "path", "name", "file_name"].contains($0) })
+      ?? 0
+    let labelColumn: Int
+    if let wanted = request.table.column {
+      guard let found = header.firstIndex(of: wanted) ?? lowered.firstIndex(of: wanted.lowercased()) else {
+        throw MergeError.layout(
+          path: tableName,
+          reason:
+            "no column \"\(wanted)\"; columns are \(header.prefix(12).joined(separator: ", "))\(header.count > 12 ? ", …" : "")"
+        )
+      }
+      labelColumn = found
+    } else {
+      labelColumn =
+        lowered.firstIndex(where: { ["label", "class", "category", "classname", "class_name"].contains($0) })
+        ?? (nameColumn == 0 ? 1 : 0)
+    }
+    guard labelColumn < header.count else {
+      throw MergeError.layout(
+        path: tableName, reason: "the table has one column; name the label column with --label-column")
+    }
+
+    // Find each row's image: exact relative path, then a path ending with it, then a unique base name.
+    var byPath: [String: Int] = [:]
+    var byBase: [String: [Int]] = [:]
+    for (index, name) in relative.enumerated() where index != tableIndex {
+      byPath[name] = index
+      byBase[String(name.split(separator: "/").last ?? ""), default: []].append(index)
+    }
+    var labels: [Int: String] = [:]
+    for row in body {
+      guard row.fields.count > max(nameColumn, labelColumn) else {
+        report.problems.append(FileIssue(path: "\(tableName):\(row.line)", reason: "too few fields"))
+        continue
+      }
+      var name = row.fields[nameColumn]
+      if name.hasPrefix("./") { name.removeFirst(2) }
+      let value = row.fields[labelColumn]
+      let label: String?
+      if request.table.values.isEmpty { label = value } else { label = request.table.values[value] }
+      let matches = byPath[name].map { [$0] } ?? byBase[String(name.split(separator: "/").last ?? "")] ?? []
+      let chosen: Int?
+      if matches.count == 1 {
+        chosen = matches[0]
+      } else {
+        chosen = matches.first { relative[$0].hasSuffix("/" + name) }
+        if chosen == nil && matches.count > 1 {
+          report.problems.append(
+            FileIssue(path: "\(tableName):\(row.line)", reason: "\(name) matches \(matches.count) files; give its path")
+          )
+          continue
+        }
+      }
+      guard let index = chosen else {
+        report.rowsWithoutImageCount += 1
+        if report.rowsWithoutImage.count < 50 { report.rowsWithoutImage.append(name) }
+        continue
+      }
+      guard let label, !label.isEmpty else { continue }
+      if let earlier = labels[index], earlier != label {
+        report.problems.append(
+          FileIssue(
+            path: "\(tableName):\(row.line)",
+            reason: "\(name) labelled \(label) here but \(earlier) earlier; the first is kept"))
+        continue
+      }
+      labels[index] = label
+    }
+    var candidates: [IngestCandidate] = []
+    for (index, file) in files.enumerated() where index != tableIndex && !isTableName(relative[index]) {
+      var candidate = FolderImport.candidates([file], license: request.license)[0]
+      candidate.label = labels[index]
+      candidate.labelHow = "csv"
+      if candidate.label == nil { report.unlabeled += 1 }
+      candidates.append(candidate)
+    }
+    return candidates
+  }
+
+  static func looksLikeImageName(_ text: String) -> Bool {
+    let lower = text.lowercased()
+    return [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"].contains { lower.hasSuffix($0) }
+  }
+
+  /// Lines split on commas (with double-quoted fields) when the first line has one, else on tabs or
+  /// runs of spaces (CelebA's text files). Blank lines are skipped; each row keeps its line number.
+  static func parse(_ text: String) -> [(fields: [String], line: Int)] {
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    let comma = lines.first?.contains(",") ?? false
+    var rows: [(fields: [String], line: Int)] = []
+    for (number, raw) in lines.enumerated() {
+      let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+      if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+      let fields: [String]
+      if comma {
+        var result: [String] = []
+        var field = ""
+        var quoted = false
+        var previous: Character = " "
+        for character in line {
+          if character == "\"" {
+            if quoted && previous == "\"" { field.append("\"") }
+            quoted.toggle()
+          } else if character == "," && !quoted {
+            result.append(field.trimmingCharacters(in: .whitespaces))
+            field = ""
+          } else {
+            field.append(character)
+          }
+          previous = character
+        }
+        result.append(field.trimmingCharacters(in: .whitespaces))
+        fields = result
+      } else {
+        fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+      }
+      rows.append((fields, number + 1))
+    }
+    if let first = rows.first?.fields.first, first.hasPrefix("\u{FEFF}") {
+      rows[0].fields[0].removeFirst()
+    }
+    return rows
+  }
+}
+
+/// The `yolo` layout.
+enum YOLOLabels {
+  static func isClassesFile(_ path: String) -> Bool {
+    let base = (path.split(separator: "/").last ?? "").lowercased()
+    return base == "classes.txt" || base.hasSuffix(".names")
+  }
+
+  /// The label file of an image: same path with `.txt`, or with an `images` folder swapped for `labels`.
+  static func labelPaths(of image: String) -> [String] {
+    guard let dot = image.lastIndex(of: "."), !image[dot...].contains("/") else { return [] }
+    let stem = String(image[..<dot]) + ".txt"
+    var paths = [stem]
+    var parts = stem.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    if let index = parts.lastIndex(where: { $0.lowercased() == "images" }) {
+      parts[index] = parts[index] == "Images" ? "Labels" : "labels"
+      paths.append(parts.joined(separator: "/"))
+    }
+    return paths
+  }
+
+  static func annotatedImages(relative: [String]) -> Int {
+    let set = Set(relative)
+    return relative.filter { LabelTable.looksLikeImageName($0) && labelPaths(of: $0).contains(where: set.contains) }
+      .count
+  }
+
+  static func candidates(
+    _ files: [FoundFile], relative: [String], request: LayoutImport.Request, report: inout LayoutReport
+  ) throws -> [IngestCandidate] {
+    guard let classIndex = relative.firstIndex(where: isClassesFile) else {
+      throw MergeError.layout(path: request.path, reason: "layout yolo: no classes.txt or .names file found")
+    }
+    report.labelFile = relative[classIndex]
+    let classes = String(decoding: try FileIO.read(path: files[classIndex].path, limit: 1 << 20), as: UTF8.self)
+      .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    var index: [String: Int] = [:]
+    for (position, name) in relative.enumerated() { index[name] = position }
+    var labelFiles: Set<Int> = [classIndex]
+    var labels: [Int: String] = [:]
+    for (position, name) in relative.enumerated() where !name.lowercased().hasSuffix(".txt") && !isClassesFile(name) {
+      guard let labelIndex = labelPaths(of: name).compactMap({ index[$0] }).first else { continue }
+      labelFiles.insert(labelIndex)
+      let text = String(decoding: try FileIO.read(path: files[labelIndex].path, limit: 16 << 20), as: UTF8.self)
+      var counts: [Int: Int] = [:]
+      for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if fields.isEmpty { continue }
+        guard fields.count >= 5, let cls = Int(fields[0]), cls >= 0, cls < classes.count,
+          fields[1...4].allSatisfy({ Double($0).map { (0...1).contains($0) } ?? false })
+        else {
+          report.problems.append(
+            FileIssue(
+              path: "\(relative[labelIndex]):\(number + 1)",
+              reason:
+                "not `class cx cy w h` with a class of \(report.labelFile ?? "classes.txt") and coordinates in 0…1"))
+          continue
+        }
+        counts[cls, default: 0] += 1
+      }
+      // Majority class; a tie goes to the lower class number.
+      if let best = counts.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) {
+        labels[position] = classes[best.key]
+      }
+    }
+    var candidates: [IngestCandidate] = []
+    for (position, file) in files.enumerated() where !labelFiles.contains(position) {
+      var candidate = FolderImport.candidates([file], license: request.license)[0]
+      candidate.label = labels[position]
+      candidate.labelHow = "yolo-majority"
+      if candidate.label == nil { report.unlabeled += 1 }
+      candidates.append(candidate)
+    }
+    return candidates
+  }
+}

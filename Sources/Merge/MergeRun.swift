@@ -1,0 +1,225 @@
+import Catalog
+import Foundation
+import Ingest
+
+/// What `datasetkit merge` did.
+public struct MergeReport: Sendable, Encodable {
+  public struct SourceResult: Sendable, Encodable {
+    public var name: String
+    public var path: String
+    public var layout: String
+    public var added: Int
+    public var knownBytes: Int
+    public var unchanged: Int
+    public var notImported: Int
+    public var labels: [String: Int]
+  }
+
+  /// The same bytes labelled differently by two sources; the recipe's priority decided.
+  public struct Conflict: Sendable, Encodable {
+    public var sha256: String
+    public var labels: [String: String]
+    public var chosen: String
+    public var decidedBy: String
+  }
+
+  public struct ViewResult: Sendable, Encodable {
+    public var name: String
+    public var images: Int
+    public var classes: [String: Int]
+    /// Source → class → images (an image counts for the source whose label decided it).
+    public var bySource: [String: [String: Int]]
+    public var labelsAdded: Int
+    public var labelsRemoved: Int
+  }
+
+  public var recipe: String
+  public var sources: [SourceResult] = []
+  /// Found class → images carrying it in the recipe's sources.
+  public var foundClasses: [String: Int] = [:]
+  /// Found classes the map does not name, dropped because the recipe says `unmapped: drop`.
+  public var droppedUnmapped: [String] = []
+  public var ignoredImages = 0
+  public var conflicts: [Conflict] = []
+  public var views: [ViewResult] = []
+}
+
+/// Runs a recipe: imports each source (idempotent: a source seen before adds nothing), maps its classes,
+/// and writes each view as labels with `view = <name>` in `image_labels` (label sets, not copies).
+/// Re-running the same recipe changes nothing; the views are diffed, not rewritten.
+public enum MergeRun {
+  public static func run(
+    _ recipe: Recipe, catalog: Catalog, dropUnmapped: Bool = false, options: IngestOptions = IngestOptions(),
+    progress: (String, IngestProgress) -> Void = { _, _ in }
+  ) throws -> MergeReport {
+    var report = MergeReport(recipe: recipe.name)
+    var sourceIDs: [Int64] = []
+    for source in recipe.sources {
+      var request = LayoutImport.Request(path: source.path)
+      request.layout = source.layout
+      request.table = source.table
+      request.patterns = source.patterns
+      request.name = source.name
+      request.license = source.license
+      request.recipe = recipe.name
+      request.options = options
+      let result = try LayoutImport.run(request, catalog: catalog) { progress(source.name, $0) }
+      let images = result.images
+      sourceIDs.append(images.sourceID)
+      report.sources.append(
+        MergeReport.SourceResult(
+          name: source.name, path: source.path, layout: result.layout.layout, added: images.added,
+          knownBytes: images.knownBytes, unchanged: images.unchanged,
+          notImported: images.rejected.count + images.notImages.count + images.errors.count, labels: images.labels))
+    }
+
+    // Labels as found, per image and source.
+    let placeholders = sourceIDs.map { _ in "?" }.joined(separator: ", ")
+    let found = try catalog.database.rows(
+      """
+      SELECT l.image_id, l.source_id, c.name, i.sha256 FROM image_labels l
+      JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
+      WHERE l.view = '' AND i.status = 'active' AND l.source_id IN (\(placeholders))
+      ORDER BY l.image_id
+      """, sourceIDs.map { .int($0) }
+    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "") }
+    var imagesByClass: [String: Set<Int64>] = [:]
+    for row in found { imagesByClass[row.label, default: []].insert(row.image) }
+    report.foundClasses = imagesByClass.mapValues(\.count)
+    let targets = recipe.targets
+    let unmapped = imagesByClass.keys.filter { recipe.classMap[$0] == nil && !targets.contains($0) }.sorted()
+    if !unmapped.isEmpty {
+      if recipe.dropUnmapped || dropUnmapped {
+        report.droppedUnmapped = unmapped
+      } else {
+        let listed = unmapped.map { "\($0) (\(imagesByClass[$0]?.count ?? 0) images)" }.joined(separator: ", ")
+        throw MergeError.recipe(
+          path: recipe.path, line: nil,
+          reason:
+            "classes found in the sources but not mapped: \(listed). Map each under `classes:` (to a class, drop or ignore), or set `unmapped: drop` (or --drop-unmapped) to leave them out. The sources were imported; no view was written"
+        )
+      }
+    }
+
+    // One target class per image; conflicts decided by priority, then recipe order.
+    let order = Dictionary(uniqueKeysWithValues: sourceIDs.enumerated().map { ($1, $0) })
+    var decided: [Int64: (target: String, source: Int64, sha: String)] = [:]
+    var byImage: [Int64: [(source: Int64, label: String, sha: String)]] = [:]
+    for row in found { byImage[row.image, default: []].append((row.source, row.label, row.sha)) }
+    for (image, labels) in byImage.sorted(by: { $0.key < $1.key }) {
+      var mapped: [(source: Int64, target: String)] = []
+      var ignored = false
+      for label in labels {
+        switch recipe.classMap[label.label] ?? (targets.contains(label.label) ? .to(label.label) : .drop) {
+        case .to(let target): mapped.append((label.source, target))
+        case .drop: continue
+        case .ignore: ignored = true
+        }
+      }
+      if ignored {
+        report.ignoredImages += 1
+        continue
+      }
+      guard !mapped.isEmpty else { continue }
+      let ranked = mapped.sorted { a, b in
+        let pa = recipe.sources[order[a.source] ?? 0].priority
+        let pb = recipe.sources[order[b.source] ?? 0].priority
+        return pa != pb ? pa > pb : (order[a.source] ?? 0) < (order[b.source] ?? 0)
+      }
+      let winner = ranked[0]
+      if Set(mapped.map(\.target)).count > 1 {
+        var labelsBySource: [String: String] = [:]
+        for label in labels { labelsBySource[recipe.sources[order[label.source] ?? 0].name] = label.label }
+        report.conflicts.append(
+          MergeReport.Conflict(
+            sha256: labels[0].sha, labels: labelsBySource, chosen: winner.target,
+            decidedBy: "priority of source \(recipe.sources[order[winner.source] ?? 0].name)"))
+      }
+      decided[image] = (winner.target, winner.source, labels[0].sha)
+    }
+
+    // Each view: fold, quotas (seeded), then diff against what is stored.
+    for view in recipe.views {
+      var members: [(image: Int64, viewClass: String, source: Int64, key: UInt64)] = []
+      for (image, choice) in decided {
+        let viewClass = view.fold[choice.target] ?? (view.classes.contains(choice.target) ? choice.target : nil)
+        guard let viewClass else { continue }
+        members.append((image, viewClass, choice.source, sampleKey(seed: recipe.seed, sha256: choice.sha)))
+      }
+      members.sort { $0.key != $1.key ? $0.key < $1.key : $0.image < $1.image }
+      if !recipe.perSource.isEmpty {
+        var taken: [Int64: Int] = [:]
+        members = members.filter { member in
+          let name = recipe.sources[order[member.source] ?? 0].name
+          guard let quota = recipe.perSource[name] else { return true }
+          taken[member.source, default: 0] += 1
+          return taken[member.source, default: 0] <= quota
+        }
+      }
+      var perClass: [String: Int] = view.classes.reduce(into: [:]) { $0[$1] = recipe.perClass[$1] ?? Int.max }
+      if recipe.balance {
+        let counts = Dictionary(grouping: members, by: \.viewClass).mapValues(\.count)
+        let smallest = view.classes.map { counts[$0] ?? 0 }.min() ?? 0
+        for name in view.classes { perClass[name] = min(perClass[name] ?? Int.max, smallest) }
+      }
+      var taken: [String: Int] = [:]
+      members = members.filter { member in
+        taken[member.viewClass, default: 0] += 1
+        return taken[member.viewClass, default: 0] <= (perClass[member.viewClass] ?? Int.max)
+      }
+
+      let (added, removed) = try catalog.database.writeTransaction { () -> (Int, Int) in
+        var classIDs: [String: Int64] = [:]
+        for name in view.classes { classIDs[name] = try catalog.classID(named: name) }
+        let existing = try catalog.database.rows(
+          "SELECT id, image_id, class_id FROM image_labels WHERE view = ?", [.text(view.name)]
+        ) { (id: $0.int64(0), image: $0.int64(1), classID: $0.int64(2)) }
+        let wanted = Dictionary(uniqueKeysWithValues: members.map { ($0.image, $0) })
+        var kept: Set<Int64> = []
+        var removed = 0
+        for row in existing {
+          if let member = wanted[row.image], classIDs[member.viewClass] == row.classID, !kept.contains(row.image) {
+            kept.insert(row.image)
+          } else {
+            try catalog.database.run("DELETE FROM image_labels WHERE id = ?", [.int(row.id)])
+            removed += 1
+          }
+        }
+        let now = Timestamp.now()
+        var added = 0
+        for member in members where !kept.contains(member.image) {
+          guard let classID = classIDs[member.viewClass] else { continue }
+          try catalog.database.run(
+            "INSERT INTO image_labels (image_id, class_id, source_id, view, how, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+              .int(member.image), .int(classID), .int(member.source), .text(view.name), .text("recipe:\(recipe.name)"),
+              .text(now),
+            ])
+          added += 1
+        }
+        return (added, removed)
+      }
+      var classes: [String: Int] = [:]
+      var bySource: [String: [String: Int]] = [:]
+      for member in members {
+        classes[member.viewClass, default: 0] += 1
+        bySource[recipe.sources[order[member.source] ?? 0].name, default: [:]][member.viewClass, default: 0] += 1
+      }
+      report.views.append(
+        MergeReport.ViewResult(
+          name: view.name, images: members.count, classes: classes, bySource: bySource, labelsAdded: added,
+          labelsRemoved: removed))
+    }
+    report.conflicts.sort { $0.sha256 < $1.sha256 }
+    return report
+  }
+
+  /// A stable pseudo-random rank of an image for sampling: FNV-1a over the seed and the image's digest.
+  static func sampleKey(seed: UInt64, sha256: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in withUnsafeBytes(of: seed.littleEndian, Array.init) + Array(sha256.utf8) {
+      hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    return hash
+  }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Merge
+
+extension Datasetkit {
+  struct Merge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Merge several datasets by a recipe: sources, class map, 2- or 3-class views, quotas.",
+      discussion: """
+        The recipe (YAML; JSON Schema in schemas/recipe.schema.json) lists sources (a folder or zip, its
+        layout, name, license, priority), maps every class found to a target class (or `drop` the label,
+        or `ignore` the image), and defines views: label sets such as a 2-class view folding `incorrect`
+        into `with_mask` and a 3-class view keeping it. Views are stored as labels, not copies.
+        Quotas (per class, per source, `balance: smallest`) sample with the recipe's seed.
+        Running the same recipe again changes nothing; adding a source imports only that source. Classes
+        found but not mapped are listed and the merge refuses unless `unmapped: drop` or --drop-unmapped.
+        The same bytes labelled differently by two sources are reported; the higher priority decides.
+        """)
+
+    @Argument(help: "The recipe file (YAML).")
+    var recipe: String
+
+    @Flag(help: "Leave out classes the recipe does not map, instead of refusing.")
+    var dropUnmapped = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+      try Output.run("merge", global) {
+        let parsed = try Recipe.load(path: recipe)
+        let catalog = try global.openCatalog()
+        let bar = ProgressBar("merging", global)
+        defer { bar.finish() }
+        return try MergeRun.run(parsed, catalog: catalog, dropUnmapped: dropUnmapped) { source, progress in
+          bar.update(progress.processed, of: progress.total, detail: source)
+        }
+      } text: { report in
+        var out: [String] = []
+        out.append("Recipe \(report.recipe)")
+        out.append(
+          Output.table(
+            ["source", "layout", "added", "known bytes", "unchanged", "not imported"],
+            report.sources.map {
+              [
+                Output.printable($0.name), $0.layout, "\($0.added)", "\($0.knownBytes)", "\($0.unchanged)",
+                "\($0.notImported)",
+              ]
+            }, leftAligned: [0, 1]))
+        if !report.droppedUnmapped.isEmpty {
+          out.append(
+            "Unmapped classes left out: " + report.droppedUnmapped.map(Output.printable).joined(separator: ", "))
+        }
+        if report.ignoredImages > 0 { out.append("Images ignored by the class map: \(report.ignoredImages)") }
+        if !report.conflicts.isEmpty {
+          out.append("Conflicting labels for the same bytes (\(report.conflicts.count)):")
+          for conflict in report.conflicts.prefix(global.verbose ? Int.max : 10) {
+            let labels = conflict.labels.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(
+              separator: ", ")
+            out.append("  \(conflict.sha256.prefix(12)) \(labels) → \(conflict.chosen) (\(conflict.decidedBy))")
+          }
+        }
+        for view in report.views {
+          out.append("")
+          out.append(
+            "View \(view.name): \(view.images) images (\(view.labelsAdded) labels added, \(view.labelsRemoved) removed)"
+          )
+          let classes = view.classes.keys.sorted()
+          let sources = view.bySource.keys.sorted()
+          out.append(
+            Output.table(
+              ["class"] + sources.map(Output.printable) + ["total"],
+              classes.map { name in
+                [Output.printable(name)] + sources.map { "\(view.bySource[$0]?[name] ?? 0)" } + [
+                  "\(view.classes[name] ?? 0)"
+                ]
+              }, leftAligned: [0]))
+        }
+        return out.joined(separator: "\n")
+      }
+    }
+  }
+}

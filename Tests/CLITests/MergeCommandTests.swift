@@ -1,0 +1,76 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// End-to-end: the built binary importing a zip and layouts, merging a recipe, stats by source.
+@Suite("CLI: import zip / layouts, merge, stats --by source")
+struct MergeCommandTests {
+  static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) }
+
+  @Test("zip import, pattern layout, a recipe merge twice, and stats --by source", .enabled(if: ready))
+  func endToEnd() throws {
+    let base = try TestSupport.temporaryFolder("cli-merge")
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let jpegs = try TestSupport.distinctJPEGs(count: 5)
+    for (index, name) in ["WithMask/1.jpg", "WithoutMask/2.jpg"].enumerated() {
+      try TestSupport.write(jpegs[index], to: base + "/k/" + name)
+    }
+    for (index, name) in ["00000_Mask.jpg", "00001_Mask_Chin.jpg", "00002_Mask_Mouth_Chin.jpg"].enumerated() {
+      try TestSupport.write(jpegs[index + 2], to: base + "/mfn/imfd/" + name)
+    }
+    let zip = Process()
+    zip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    zip.arguments = ["python3", "-c", "import shutil; shutil.make_archive('\(base)/k', 'zip', '\(base)/k')"]
+    try zip.run()
+    zip.waitUntilExit()
+    #expect(try TestSupport.run(["init", base + "/ws"]).status == 0)
+
+    let imported = try TestSupport.run(["import", base + "/k.zip", "--workspace", base + "/ws"])
+    #expect(imported.status == 0, "\(imported.stderr)")
+    #expect(imported.stdout.contains("layout zip+folders (guessed)"))
+    #expect(imported.stdout.contains("Labels: WithMask 1, WithoutMask 1"))
+    let pattern = try TestSupport.run([
+      "import", base + "/mfn", "--layout", "pattern", "--label-pattern", "_Mask_(Chin|Mouth_Chin)\\.jpg$=incorrect",
+      "--label-pattern", "_Mask\\.jpg$=with_mask", "--json", "--workspace", base + "/ws",
+    ])
+    #expect(pattern.status == 0, "\(pattern.stderr)")
+    let result = (try TestSupport.jsonResult(pattern.stdout) as? [[String: Any]])?.first
+    #expect((result?["report"] as? [String: Any])?["labels"] as? [String: Int] == ["incorrect": 2, "with_mask": 1])
+    let bad = try TestSupport.run([
+      "import", base + "/mfn", "--label-pattern", "no-equals", "--workspace", base + "/ws",
+    ])
+    #expect(bad.status == 64 && bad.stderr.contains("REGEX=label"))
+
+    let recipe = """
+      name: cli
+      sources:
+        - {name: kaggle, zip: k.zip, priority: 1}
+        - {name: mfn, path: mfn, layout: pattern, label_patterns: ['_Mask_(Chin|Mouth_Chin)\\.jpg$=incorrect', '_Mask\\.jpg$=with_mask']}
+      classes: {WithMask: with_mask, WithoutMask: without_mask}
+      views:
+        - {name: two, classes: [with_mask, without_mask], fold: {incorrect: with_mask}}
+        - {name: three, classes: [with_mask, without_mask, incorrect]}
+
+      """
+    try Data(recipe.utf8).write(to: URL(fileURLWithPath: base + "/recipe.yaml"))
+    let merged = try TestSupport.run(["merge", base + "/recipe.yaml", "--workspace", base + "/ws"])
+    #expect(merged.status == 0, "\(merged.stderr)")
+    #expect(merged.stdout.contains("View two: 5 images (5 labels added, 0 removed)"))
+    let again = try TestSupport.run(["merge", base + "/recipe.yaml", "--json", "--workspace", base + "/ws"])
+    let views = (try TestSupport.jsonResult(again.stdout) as? [String: Any])?["views"] as? [[String: Any]]
+    #expect(views?.map { $0["labelsAdded"] as? Int } == [0, 0])
+
+    try Data("sources:\n  - name: x\n    paht: k\n".utf8).write(to: URL(fileURLWithPath: base + "/bad.yaml"))
+    let refused = try TestSupport.run(["merge", base + "/bad.yaml", "--workspace", base + "/ws"])
+    #expect(refused.status == 1 && refused.stderr.contains("bad.yaml:3: unknown source key `paht`"))
+
+    let stats = try TestSupport.run([
+      "stats", "--by", "source", "--view", "three", "--json", "--workspace", base + "/ws",
+    ])
+    let bySource = (try TestSupport.jsonResult(stats.stdout) as? [String: Any])?["bySource"] as? [String: Any]
+    #expect(bySource?["view"] as? String == "three")
+    #expect((bySource?["overlap"] as? [[Int]])?.count == 2)
+    let text = try TestSupport.run(["stats", "--by", "source", "--workspace", base + "/ws"])
+    #expect(text.stdout.contains("source × source"))
+  }
+}
