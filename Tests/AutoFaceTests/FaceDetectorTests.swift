@@ -28,10 +28,11 @@ struct FaceDetectorTests {
           // afs_cascade_detect is the plain cv::CascadeClassifier::detectMultiScale call.
           let plain = try cascade.detect(in: image, parameters: parameters)
           let scored = try cascade.detectScored(in: image, parameters: parameters)
-          #expect(scored.map(\.box) == plain, "\(path) \(photo) \(parameters)")
+          // Compared as sets: OpenCV's parallel scan may list the same boxes in another order.
+          #expect(Set(scored.map(\.box)) == Set(plain) && scored.count == plain.count, "\(path) \(photo) \(parameters)")
           #expect(scored.allSatisfy { $0.score >= Double(parameters.minNeighbors) })
         }
-        #expect(try detector.detect(in: image).map(\.box) == cascade.detect(in: image, parameters: .common))
+        #expect(Set(try detector.detect(in: image).map(\.box)) == Set(try cascade.detect(in: image, parameters: .common)))
       }
     }
   }
