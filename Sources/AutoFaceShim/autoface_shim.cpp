@@ -63,6 +63,19 @@ int guarded(afs_error *error, Body body) {
   }
 }
 
+// The grayscale (optionally equalised) image a cascade scans. Never writes into `mat`: a grayscale
+// image is copied before equalising, since `gray = mat` would share its pixels.
+cv::Mat detection_input(const cv::Mat &mat, int equalize) {
+  cv::Mat gray;
+  if (mat.channels() == 1) {
+    gray = equalize ? mat.clone() : mat;
+  } else {
+    cv::cvtColor(mat, gray, cv::COLOR_BGR2GRAY);
+  }
+  if (equalize) cv::equalizeHist(gray, gray);
+  return gray;
+}
+
 }  // namespace
 
 extern "C" {
@@ -182,13 +195,7 @@ int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scal
   return guarded(error, [&]() -> int {
     *out = nullptr;
     *count = 0;
-    cv::Mat gray;
-    if (image->mat.channels() == 1) {
-      gray = image->mat;
-    } else {
-      cv::cvtColor(image->mat, gray, cv::COLOR_BGR2GRAY);
-    }
-    if (equalize) cv::equalizeHist(gray, gray);
+    cv::Mat gray = detection_input(image->mat, equalize);
     std::vector<cv::Rect> faces;
     cascade->classifier.detectMultiScale(gray, faces, scale_factor, min_neighbors, 0,
                                          cv::Size(min_size, min_size),
@@ -323,13 +330,7 @@ int afs_cascade_detect_scored(afs_cascade *cascade, const afs_image *image, doub
     *out = nullptr;
     *scores = nullptr;
     *count = 0;
-    cv::Mat gray;
-    if (image->mat.channels() == 1) {
-      gray = image->mat;
-    } else {
-      cv::cvtColor(image->mat, gray, cv::COLOR_BGR2GRAY);
-    }
-    if (equalize) cv::equalizeHist(gray, gray);
+    cv::Mat gray = detection_input(image->mat, equalize);
     std::vector<cv::Rect> faces;
     std::vector<int> neighbours;
     cascade->classifier.detectMultiScale(gray, faces, neighbours, scale_factor, min_neighbors, 0,

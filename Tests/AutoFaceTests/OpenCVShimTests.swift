@@ -32,6 +32,17 @@ struct OpenCVShimTests {
     #expect(try cascade.detect(in: image, parameters: .common) == faces)
   }
 
+  @Test("detecting with histogram equalisation leaves a grayscale image's pixels untouched")
+  func equaliseDoesNotWriteIntoTheImage() throws {
+    let cascade = try CascadeClassifier(path: CascadeLocations.defaultFrontalFace)
+    let gray = try DecodedImage(bytes: TestSupport.photo("messi5.jpg"), grayscale: true)
+    let before = try gray.encoded(.png)
+    var parameters = CascadeParameters.common
+    parameters.equalize = true
+    _ = try cascade.detect(in: gray, parameters: parameters)
+    #expect(try gray.encoded(.png) == before)
+  }
+
   @Test("corrupt bytes, a missing cascade and a bad crop are errors, not crashes")
   func errors() throws {
     var bytes = try TestSupport.photo("messi5.jpg")
