@@ -214,6 +214,10 @@ public enum FaceJobError: LocalizedError, Equatable {
   case noSuchSource(String)
   case noSuchBoxes([Int64])
   case noSuchLabel(String)
+  case noSuchImage(Int64)
+  case noSuchReview(Int64)
+  case cannotUndo(Int64, String)
+  case badRect(String)
 
   public var errorDescription: String? {
     switch self {
@@ -222,6 +226,10 @@ public enum FaceJobError: LocalizedError, Equatable {
     case .noSuchBoxes(let ids):
       return "no box with id \(ids.map(String.init).joined(separator: ", ")); `datasetkit review sheet` shows box ids"
     case .noSuchLabel(let name): return "'\(name)' is not a usable label (empty)"
+    case .noSuchImage(let id): return "no image with id \(id) in the catalog"
+    case .noSuchReview(let id): return "no review decision on a box with id \(id)"
+    case .cannotUndo(let id, let why): return "cannot undo review \(id): \(why)"
+    case .badRect(let why): return "that box is not usable: \(why); draw it again inside the image"
     }
   }
 }
