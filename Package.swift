@@ -12,6 +12,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
   ],
   targets: [
     // C libraries, one system-library target each (pkg-config + apt provider).
@@ -47,12 +50,19 @@ let package = Package(
         "Annotations", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         .product(name: "Yams", package: "Yams"),
       ]),
+    // The review web page, served by the binary itself.
+    .target(
+      name: "Review",
+      dependencies: [
+        "AutoFace", "Catalog", "Ingest", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
+      ]),
 
     // The thin CLI.
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup", "Export", "Merge",
+        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup", "Export", "Merge", "Review",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
@@ -75,6 +85,7 @@ let package = Package(
     .testTarget(
       name: "MergeTests",
       dependencies: ["Merge", "Catalog", "Ingest", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    .testTarget(name: "ReviewTests", dependencies: ["Review", "AutoFace", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
     .testTarget(
       name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],

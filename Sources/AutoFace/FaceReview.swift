@@ -323,13 +323,7 @@ extension Catalog {
             image = try DecodedImage(bytes: try store.read(tile.sha), maxPixels: options.maxPixels)
             cache[tile.sha] = image
           }
-          let rect = Catalog.cropRect(
-            tile.rect, margin: options.margin, square: true, width: image.width, height: image.height)
-          guard rect.width > 0, rect.height > 0 else { throw AutoFaceError.notAnImage("box outside its image") }
-          let scale = Double(t) / Double(max(rect.width, rect.height))
-          let thumb = try image.cropped(
-            to: rect, width: max(1, Int(Double(rect.width) * scale)), height: max(1, Int(Double(rect.height) * scale)))
-          try sheet.paste(thumb, x: x, y: y)
+          try sheet.paste(try image.thumbnail(of: tile.rect, margin: options.margin, side: t), x: x, y: y)
           var text = "#\(tile.box)"
           if let score = tile.score { text += String(format: score >= 1 ? " %.0f" : " %.2f", score) }
           if let label = tile.label { text += " \(label.prefix(1))" }
@@ -358,6 +352,16 @@ extension Catalog {
 }
 
 extension DecodedImage {
+  /// The box `(xmin, ymin, xmax, ymax)` grown by `margin` and made square, clamped to the image, scaled so
+  /// its longer side is `side` pixels: a contact-sheet or review-page thumbnail.
+  public func thumbnail(of box: (Double, Double, Double, Double), margin: Double, side: Int) throws -> DecodedImage {
+    let rect = Catalog.cropRect(box, margin: margin, square: true, width: width, height: height)
+    guard rect.width > 0, rect.height > 0 else { throw AutoFaceError.notAnImage("box outside its image") }
+    let scale = Double(side) / Double(max(rect.width, rect.height))
+    return try cropped(
+      to: rect, width: max(1, Int(Double(rect.width) * scale)), height: max(1, Int(Double(rect.height) * scale)))
+  }
+
   /// A new BGR image of one gray level.
   public static func blank(width: Int, height: Int, gray: Int) throws -> DecodedImage {
     var error = afs_error()

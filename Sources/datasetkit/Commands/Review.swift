@@ -2,17 +2,114 @@ import ArgumentParser
 import AutoFace
 import Catalog
 import Foundation
+import Review
 
 extension Datasetkit {
   struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "review",
-      abstract: "Review face boxes without a browser: contact sheets and decisions by box id.",
-      subcommands: [Sheet.self, Accept.self, Reject.self, Relabel.self])
+      abstract: "Review face boxes: in the browser (serve), or with contact sheets and decisions by box id.",
+      subcommands: [Serve.self, Sheet.self, Accept.self, Reject.self, Relabel.self])
   }
 }
 
 extension Datasetkit.Review {
+  struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Serve the review page on 127.0.0.1: a keyboard-first grid of face boxes, and the full image to fix them.",
+      discussion: """
+        Prints the page's URL, with its random access token, on stdout; serves until Ctrl-C. Keys: arrows or \
+        h j k l move, a accept, x reject, 1-9 relabel, u undo, n/p page, Enter full image (drag: draw a missed \
+        face; Shift+drag: move the selected box), Esc back. Every decision is committed before the page shows it.
+        """)
+
+    @Option(help: "Port on 127.0.0.1 (0: a free one).")
+    var port = 0
+
+    @Option(help: "Address to listen on. Anything but loopback exposes the catalog to the network.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Box status to show first: proposed, accepted, rejected or any.")
+    var status = "proposed"
+
+    @Option(help: "Only boxes of this class.")
+    var label: String?
+
+    @Option(help: "Only boxes on images from this source.")
+    var source: String?
+
+    @Option(help: "Only boxes from this origin (a detector name, voc, or review).")
+    var origin: String?
+
+    @Option(help: "Only boxes scored at least this.")
+    var minScore: Double?
+
+    @Flag(help: "Show the stored face crops (faces crop) instead of thumbnails cut from the images.")
+    var crops = false
+
+    @Option(help: "Classes for the relabel keys 1-9, comma-separated (then the catalog's own).")
+    var labels = "with_mask,without_mask,mask_weared_incorrect"
+
+    @Option(help: "Tiles per page.")
+    var perPage = 48
+
+    @Option(help: "Reviewer name in the review log (default: web:$USER).")
+    var reviewer: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if !["proposed", "accepted", "rejected", "any"].contains(status) {
+        throw ValidationError("--status must be proposed, accepted, rejected or any")
+      }
+      if !(0...65535).contains(port) { throw ValidationError("--port: 0 to 65535") }
+      if !(1...500).contains(perPage) { throw ValidationError("--per-page: 1 to 500") }
+    }
+
+    func run() async throws {
+      let server: ReviewServer
+      do {
+        let user = ProcessInfo.processInfo.environment["USER"].map { "web:\($0)" } ?? "web"
+        let desk = try ReviewDesk(workspace: try global.findWorkspace(), reviewer: reviewer ?? user)
+        var options = ReviewServerOptions()
+        options.host = host
+        options.port = port
+        options.filter.status = status == "any" ? nil : status
+        options.filter.label = label
+        options.filter.source = source
+        options.filter.origin = origin
+        options.filter.minScore = minScore
+        options.filter.crops = crops
+        options.labels = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        options.perPage = perPage
+        options.logLevel = global.verbose ? .info : .warning
+        server = ReviewServer(desk: desk, options: options)
+      } catch {
+        Output.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+        throw ExitCode.failure
+      }
+      let json = global.json
+      let quiet = global
+      do {
+        try await server.run { url in
+          if json {
+            Output.result(Output.json("review serve", ServeReady(url: url)))
+          } else {
+            Output.result(url)
+          }
+          Output.note("review page ready; open the URL above in a browser (Ctrl-C stops the server)", quiet)
+        }
+      } catch {
+        Output.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+        throw ExitCode.failure
+      }
+    }
+
+    struct ServeReady: Encodable {
+      var url: String
+    }
+  }
+
   struct Sheet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write contact-sheet PNGs of boxes, each thumbnail numbered with its box id.",

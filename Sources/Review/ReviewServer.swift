@@ -1,0 +1,273 @@
+import AutoFace
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// How `datasetkit review serve` listens and what it shows first.
+public struct ReviewServerOptions: Sendable {
+  /// Loopback only by default; the page has no other protection than its token.
+  public var host = "127.0.0.1"
+  /// 0 picks a free port.
+  public var port = 0
+  /// The access token every request must carry (nil: 32 random hex digits).
+  public var token: String?
+  /// The grid's starting filter (the page can change it).
+  public var filter = ReviewFilter()
+  /// Classes for the relabel keys 1–9, before the catalog's own.
+  public var labels: [String] = []
+  public var perPage = 48
+  /// Thumbnail side in pixels.
+  public var thumbnail = 160
+  public var logLevel: Logger.Level = .warning
+  public init() {}
+}
+
+/// The local review web page: a keyboard-first grid of face boxes with accept / reject / relabel / undo, and
+/// the full image to move a box or draw a missed face. Served by the binary itself with Hummingbird.
+///
+/// Every request must carry the access token (`?token=` or an `X-Review-Token` header); a URL with a `..`
+/// segment (raw or percent-encoded) is answered 404 before anything else; images are served by catalog id
+/// only, so nothing in a request ever names a file. A decision is answered only after its transaction is
+/// committed with `synchronous=FULL`.
+public struct ReviewServer: Sendable {
+  public let desk: ReviewDesk
+  public let options: ReviewServerOptions
+  public let token: String
+
+  public init(desk: ReviewDesk, options: ReviewServerOptions) {
+    self.desk = desk
+    self.options = options
+    token = options.token ?? Self.randomToken()
+  }
+
+  /// Listens and serves until SIGINT or SIGTERM (or the task is cancelled). `onReady` gets the page's URL,
+  /// token included, once the socket is bound.
+  public func run(onReady: @escaping @Sendable (String) -> Void) async throws {
+    var logger = Logger(label: "datasetkit.review")
+    logger.logLevel = options.logLevel
+    let token = token
+    let host = options.host
+    let app = Application(
+      responder: CallbackResponder<BasicRequestContext> { request, context in
+        await self.respond(to: request, context: context)
+      },
+      configuration: .init(address: .hostname(host, port: options.port), serverName: nil),
+      onServerRunning: { channel in
+        let port = channel.localAddress?.port ?? 0
+        let shown = host.contains(":") ? "[\(host)]" : host
+        onReady("http://\(shown):\(port)/?token=\(token)")
+      },
+      logger: logger)
+    do {
+      try await app.runService()
+    } catch let error as IOError {
+      throw ReviewError.cannotListen(host: host, port: options.port, reason: error.description)
+    }
+  }
+
+  /// Answers one request (the whole routing table; no other code sees a request).
+  func respond(to request: Request, context: BasicRequestContext) async -> Response {
+    let path = request.uri.path
+    if Self.climbsOut(request.uri.string) { return Self.text(.notFound, "not found") }
+    guard authorised(request) else {
+      return Self.text(
+        .forbidden, "this page needs its access token: open the URL that `datasetkit review serve` printed")
+    }
+    let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    do {
+      switch (request.method, parts.first ?? "", parts.count) {
+      case (.get, "", 0):
+        return Self.html(ReviewPageHTML.page)
+      case (.get, "api", 2) where parts[1] == "config":
+        let labels = try await desk.labels(preferred: options.labels)
+        return try Self.json(
+          PageConfig(labels: labels, filter: options.filter, perPage: options.perPage, thumbnail: options.thumbnail))
+      case (.get, "api", 2) where parts[1] == "tiles":
+        let query = Self.query(request.uri.query)
+        let filter = try Self.filter(from: query, base: options.filter)
+        let page = Int(query["page"] ?? "0") ?? 0
+        let per = Int(query["per"] ?? "") ?? options.perPage
+        return try Self.json(try await desk.page(filter, page: page, perPage: per))
+      case (.get, "api", 3) where parts[1] == "image":
+        return try Self.json(try await desk.image(try Self.id(parts[2])))
+      case (.get, "thumb", 2):
+        let side = Int(Self.query(request.uri.query)["side"] ?? "") ?? options.thumbnail
+        let bytes = try await desk.thumbnail(box: try Self.id(parts[1]), side: max(16, min(side, 1024)))
+        return Self.bytes(bytes, type: "image/jpeg")
+      case (.get, "object", 2):
+        let (bytes, format) = try await desk.imageBytes(try Self.id(parts[1]))
+        return Self.bytes(bytes, type: "image/" + format)
+      case (.post, "api", 2):
+        return try await post(parts[1], request: request, context: context)
+      default:
+        return Self.text(.notFound, "not found")
+      }
+    } catch let error as ReviewError {
+      if case .notFound = error { return Self.text(.notFound, error.localizedDescription) }
+      return Self.text(.badRequest, error.localizedDescription)
+    } catch let error as FaceJobError {
+      return Self.text(.badRequest, error.localizedDescription)
+    } catch {
+      return Self.text(.internalServerError, (error as? LocalizedError)?.errorDescription ?? "\(error)")
+    }
+  }
+
+  private func post(_ name: String, request: Request, context: BasicRequestContext) async throws -> Response {
+    var request = request
+    let body = try await request.collectBody(upTo: 1 << 20)
+    let data = Data(body.readableBytesView)
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+      do { return try JSONDecoder().decode(type, from: data) } catch {
+        throw ReviewError.badRequest("the body is not the JSON \(name) expects")
+      }
+    }
+    switch name {
+    case "decide":
+      let decision = try decode(Decision.self)
+      let action: ReviewAction
+      switch decision.action {
+      case "accept": action = .accept
+      case "reject": action = .reject
+      case "relabel":
+        guard let label = decision.label else { throw ReviewError.badRequest("relabel needs a label") }
+        action = .relabel(label)
+      default: throw ReviewError.badRequest("unknown action '\(decision.action)'")
+      }
+      guard !decision.boxes.isEmpty else { throw ReviewError.badRequest("no boxes") }
+      return try Self.json(try await desk.decide(action, boxes: decision.boxes))
+    case "add":
+      let add = try decode(AddFace.self)
+      return try Self.json(try await desk.addMissedFace(image: add.image, rect: add.rect, label: add.label))
+    case "adjust":
+      let adjust = try decode(AdjustBox.self)
+      return try Self.json(try await desk.adjust(box: adjust.box, rect: adjust.rect))
+    case "undo":
+      return try Self.json(try await desk.undo(review: try decode(Undo.self).review))
+    default:
+      return Self.text(.notFound, "not found")
+    }
+  }
+
+  private func authorised(_ request: Request) -> Bool {
+    let header: String? = request.headers[Self.tokenHeader]
+    guard let given = header ?? Self.query(request.uri.query)["token"] else { return false }
+    // Constant-time comparison: the token is the page's only lock.
+    let a = Array(given.utf8)
+    let b = Array(token.utf8)
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<a.count { difference |= a[i] ^ b[i] }
+    return difference == 0
+  }
+
+  /// True for a request target with a `..` path segment, raw or percent-encoded (`%2e%2e`, `.%2E`, …).
+  static func climbsOut(_ target: String) -> Bool {
+    let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
+    let decoded = (path.removingPercentEncoding ?? path).replacingOccurrences(of: "\\", with: "/")
+    return decoded.split(separator: "/", omittingEmptySubsequences: false).contains("..")
+      || path.lowercased().contains("%2e%2e") || decoded.contains("/../") || decoded.hasSuffix("/..")
+  }
+
+  static let tokenHeader = HTTPField.Name("X-Review-Token")!
+
+  /// The query string's parameters, percent-decoded (`+` is a space); the first of a repeated name wins.
+  static func query(_ text: String?) -> [String: String] {
+    var result: [String: String] = [:]
+    for pair in (text ?? "").split(separator: "&") {
+      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      func decode(_ s: Substring) -> String {
+        let plain = s.replacingOccurrences(of: "+", with: " ")
+        return plain.removingPercentEncoding ?? plain
+      }
+      let name = decode(parts[0])
+      if result[name] == nil { result[name] = parts.count > 1 ? decode(parts[1]) : "" }
+    }
+    return result
+  }
+
+  static func filter(from query: [String: String], base: ReviewFilter) throws -> ReviewFilter {
+    var filter = base
+    func value(_ key: String) -> String? { query[key] }
+    if let status = value("status") {
+      guard ["proposed", "accepted", "rejected", "any"].contains(status) else {
+        throw ReviewError.badRequest("status must be proposed, accepted, rejected or any")
+      }
+      filter.status = status == "any" ? nil : status
+    }
+    if let label = value("label") { filter.label = label.isEmpty ? nil : label }
+    if let source = value("source") { filter.source = source.isEmpty ? nil : source }
+    if let origin = value("origin") { filter.origin = origin.isEmpty ? nil : origin }
+    if let min = value("minScore") { filter.minScore = min.isEmpty ? nil : Double(min) }
+    if let max = value("maxScore") { filter.maxScore = max.isEmpty ? nil : Double(max) }
+    if let crops = value("crops") { filter.crops = crops == "1" || crops == "true" }
+    return filter
+  }
+
+  static func id(_ text: String) throws -> Int64 {
+    guard let id = Int64(text), id > 0 else { throw ReviewError.notFound("'\(text)'") }
+    return id
+  }
+
+  static func randomToken() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+  }
+
+  static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    respond(status, Array((message + "\n").utf8), type: "text/plain; charset=utf-8")
+  }
+
+  static func html(_ page: String) -> Response {
+    var response = respond(.ok, Array(page.utf8), type: "text/html; charset=utf-8")
+    response.headers[.contentSecurityPolicy] =
+      "default-src 'self'; img-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    return response
+  }
+
+  static func bytes(_ bytes: [UInt8], type: String) -> Response { respond(.ok, bytes, type: type) }
+
+  static func json<T: Encodable>(_ value: T) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return respond(.ok, Array(try encoder.encode(value)), type: "application/json")
+  }
+
+  static func respond(_ status: HTTPResponse.Status, _ bytes: [UInt8], type: String) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = type
+    headers[.cacheControl] = "no-store"
+    headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+  }
+}
+
+struct PageConfig: Encodable {
+  var labels: [String]
+  var filter: ReviewFilter
+  var perPage: Int
+  var thumbnail: Int
+}
+
+struct Decision: Decodable {
+  var action: String
+  var boxes: [Int64]
+  var label: String?
+}
+
+struct AddFace: Decodable {
+  var image: Int64
+  var rect: ReviewRect
+  var label: String?
+}
+
+struct AdjustBox: Decodable {
+  var box: Int64
+  var rect: ReviewRect
+}
+
+struct Undo: Decodable {
+  var review: Int64
+}
