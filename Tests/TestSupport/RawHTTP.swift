@@ -17,6 +17,7 @@ public enum RawHTTP {
 
   public struct Failure: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
   }
 
   /// Sends one request to 127.0.0.1:`port` and reads the whole reply (`Connection: close`).
@@ -41,7 +42,7 @@ public enum RawHTTP {
     guard connected == 0 else { throw Failure(description: "connect to port \(port): errno \(errno)") }
     var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
     for (name, value) in headers { head += "\(name): \(value)\r\n" }
-    if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
+    if !body.isEmpty || method == "POST" || method == "DELETE" { head += "Content-Length: \(body.count)\r\n" }
     let bytes = Array((head + "\r\n").utf8) + body
     var sent = 0
     while sent < bytes.count {
@@ -65,14 +66,26 @@ public enum RawHTTP {
   /// `request` on a thread of its own, so a test awaiting it never blocks Swift's cooperative pool (which
   /// the server under test, in the same process, needs to answer).
   public static func fetch(
-    port: Int, method: String = "GET", target: String, headers: [String: String] = [:], body: [UInt8] = []
+    port: Int, method: String = "GET", target: String, headers: [String: String] = [:], body: [UInt8] = [],
+    timeoutSeconds: Int = 60
   ) async throws -> Reply {
     try await withCheckedThrowingContinuation { continuation in
       Thread {
         continuation.resume(
-          with: Result { try request(port: port, method: method, target: target, headers: headers, body: body) })
+          with: Result {
+            try request(
+              port: port, method: method, target: target, headers: headers, body: body, timeoutSeconds: timeoutSeconds)
+          })
       }.start()
     }
+  }
+
+  /// `json` on a thread of its own (see `fetch`).
+  public static func fetchJSON(port: Int, method: String, target: String, _ object: Any? = nil) async throws -> Any {
+    let body = try object.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+    let reply = try await fetch(
+      port: port, method: method, target: target, headers: ["Content-Type": "application/json"], body: body)
+    return try reply.json()
   }
 
   /// JSON in, JSON out (for chromedriver's WebDriver endpoints).

@@ -1,0 +1,187 @@
+import Catalog
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Review
+
+/// chromedriver driving Debian's headless Chromium over WebDriver (plain HTTP + JSON).
+struct WebDriver {
+  static let driverPath = "/usr/bin/chromedriver"
+  static let chromiumPath = "/usr/bin/chromium"
+  static var available: Bool {
+    FileManager.default.isExecutableFile(atPath: driverPath) && FileManager.default.isExecutableFile(atPath: chromiumPath)
+  }
+  static let elementKey = "element-6066-11e4-a52e-4f735466cecf"
+
+  var process: Process
+  var port: Int
+  var session: String
+
+  static func start() async throws -> WebDriver {
+    let port = Int.random(in: 20_000...40_000)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: driverPath)
+    process.arguments = ["--port=\(port)"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let profile = try TestSupport.temporaryFolder("chromium")
+    let capabilities: [String: Any] = [
+      "capabilities": [
+        "alwaysMatch": [
+          "goog:chromeOptions": [
+            "binary": chromiumPath,
+            "args": [
+              "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
+              "--user-data-dir=\(profile)",
+            ],
+          ]
+        ]
+      ]
+    ]
+    var lastError = ""
+    for _ in 0..<100 {
+      do {
+        let reply = try await RawHTTP.fetchJSON(port: port, method: "POST", target: "/session", capabilities)
+        if let value = (reply as? [String: Any])?["value"] as? [String: Any], let id = value["sessionId"] as? String {
+          return WebDriver(process: process, port: port, session: id)
+        }
+        lastError = "\(reply)"
+      } catch {
+        lastError = "\(error)"
+      }
+      try await Task.sleep(for: .milliseconds(200))
+    }
+    process.terminate()
+    throw RawHTTP.Failure(description: "chromedriver did not start a session: \(lastError)")
+  }
+
+  @discardableResult
+  func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
+    let reply = try await RawHTTP.fetchJSON(
+      port: port, method: method, target: "/session/\(session)\(path)", method == "POST" ? (body ?? [:]) : nil)
+    let value = (reply as? [String: Any])?["value"]
+    if let error = (value as? [String: Any])?["error"] as? String {
+      throw RawHTTP.Failure(description: "WebDriver \(path): \(error): \((value as? [String: Any])?["message"] ?? "")")
+    }
+    return value
+  }
+
+  func script(_ source: String) async throws -> Any? {
+    try await call("POST", "/execute/sync", ["script": source, "args": []])
+  }
+
+  /// Polls `condition` (a JavaScript expression) until it is true.
+  func wait(_ condition: String, seconds: Double = 20) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if try await script("return !!(\(condition));") as? Bool == true { return }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    let state = try await script("return JSON.stringify({status: document.getElementById('status').textContent, saved: window.dsk && window.dsk.saved});")
+    throw RawHTTP.Failure(description: "timed out waiting for \(condition); page: \(state ?? "nil")")
+  }
+
+  func press(_ key: String) async throws {
+    try await call(
+      "POST", "/actions",
+      ["actions": [["type": "key", "id": "keyboard", "actions": [["type": "keyDown", "value": key], ["type": "keyUp", "value": key]]]]])
+  }
+
+  func element(_ css: String) async throws -> String {
+    let value = try await call("POST", "/element", ["using": "css selector", "value": css]) as? [String: Any]
+    guard let id = value?[Self.elementKey] as? String else { throw RawHTTP.Failure(description: "no element \(css)") }
+    return id
+  }
+
+  /// Drags the mouse from (x, y) to (x + dx, y + dy), offsets from the element's centre.
+  func drag(on element: String, x: Int, y: Int, dx: Int, dy: Int) async throws {
+    let pointer: [[String: Any]] = [
+      ["type": "pointerMove", "duration": 0, "origin": [Self.elementKey: element], "x": x, "y": y],
+      ["type": "pointerDown", "button": 0],
+      ["type": "pointerMove", "duration": 150, "origin": "pointer", "x": dx / 2, "y": dy / 2],
+      ["type": "pointerMove", "duration": 150, "origin": "pointer", "x": dx - dx / 2, "y": dy - dy / 2],
+      ["type": "pointerUp", "button": 0],
+    ]
+    try await call(
+      "POST", "/actions",
+      ["actions": [["type": "pointer", "id": "mouse", "parameters": ["pointerType": "mouse"], "actions": pointer]]])
+  }
+
+  func quit() async {
+    _ = try? await RawHTTP.fetch(port: port, method: "DELETE", target: "/session/\(session)", timeoutSeconds: 10)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+  }
+}
+
+@Suite("Review page in headless Chromium", .serialized, .enabled(if: WebDriver.available))
+struct BrowserTests {
+  @Test("accept and reject with the keyboard, draw a missed face: the catalog shows exactly those decisions")
+  func keyboardAndDrawing() async throws {
+    let (workspace, ids) = try reviewWorkspace()
+    try #require(ids.count >= 3)
+    var options = ReviewServerOptions()
+    options.labels = ["with_mask", "without_mask", "mask_weared_incorrect"]
+    let server = try await RunningServer.start(workspace, options: options)
+    defer { server.task.cancel() }
+    let browser = try await WebDriver.start()
+    do {
+      try await browser.call("POST", "/url", ["url": "http://127.0.0.1:\(server.port)/?token=\(server.token)"])
+      try await browser.wait("window.dsk && window.dsk.tiles.length > 0")
+      #expect(try await browser.script("return window.dsk.tiles.map(t => t.box);") as? [Int] == ids.prefix(48).map { Int($0) })
+
+      // a on the first tile, x on the second (focus moves on after each decision), 2 relabels the third.
+      try await browser.press("a")
+      try await browser.wait("window.dsk.saved === 1 && window.dsk.pending === 0")
+      try await browser.press("x")
+      try await browser.wait("window.dsk.saved === 2 && window.dsk.pending === 0")
+      try await browser.press("2")
+      try await browser.wait("window.dsk.saved === 3 && window.dsk.pending === 0")
+      #expect(
+        try await browser.script("return document.getElementById('tile-\(ids[0])').className;") as? String
+          == "tile accepted")
+
+      // Enter opens the full image of the focused (fourth) tile; a drag draws a missed face.
+      try await browser.press("\u{E007}")
+      try await browser.wait("window.dsk.viewer && window.dsk.viewer.data && document.querySelectorAll('#stage .box').length > 0")
+      let stage = try await browser.element("#stage")
+      try await browser.drag(on: stage, x: -60, y: -50, dx: 80, dy: 90)
+      try await browser.wait("window.dsk.saved === 4 && window.dsk.pending === 0")
+      let scale = try #require(try await browser.script("return window.dsk.viewer.scale;") as? Double)
+      #expect(try await browser.script("return window.dsk.errors;") as? Int == 0)
+
+      let catalog = try Catalog(workspace: workspace)
+      let log = try catalog.database.rows("SELECT action, subject_id, value, reviewer FROM reviews ORDER BY id") {
+        "\($0.text(0)!) \($0.int64(1)) \($0.text(2) ?? "-") \($0.text(3)!)"
+      }
+      let added = try #require(try catalog.database.scalarInt("SELECT max(id) FROM boxes WHERE origin = 'review'"))
+      let image = try #require(
+        try catalog.database.scalarInt("SELECT image_id FROM boxes WHERE id = ?", [.int(ids[3])]))
+      #expect(log.count == 4)
+      #expect(log.prefix(3) == ["accept \(ids[0]) - test", "reject \(ids[1]) - test", "relabel \(ids[2]) without_mask test"])
+      #expect(log.last?.hasPrefix("add \(added) ") == true)
+      #expect(try catalog.database.scalarInt("SELECT image_id FROM boxes WHERE id = ?", [.int(added)]) == image)
+      let size = try #require(
+        try catalog.database.rows("SELECT xmax - xmin, ymax - ymin FROM boxes WHERE id = ?", [.int(added)]) {
+          ($0.double(0), $0.double(1))
+        }.first)
+      #expect(abs(size.0 - 80 / scale) <= 2 / scale + 1 && abs(size.1 - 90 / scale) <= 2 / scale + 1)
+      let statuses = try catalog.database.rows(
+        "SELECT status FROM boxes WHERE id IN (\(ids[0]), \(ids[1]), \(ids[2]), \(ids[3])) ORDER BY id"
+      ) { $0.text(0)! }
+      #expect(statuses == ["accepted", "rejected", "accepted", "proposed"])
+
+      // u undoes the drawn face (it is rejected by an appended undo row); nothing else moves.
+      try await browser.press("u")
+      try await browser.wait("window.dsk.saved === 5 && window.dsk.pending === 0")
+      #expect(try catalog.database.scalarText("SELECT status FROM boxes WHERE id = ?", [.int(added)]) == "rejected")
+      #expect(try catalog.database.scalarInt("SELECT count(*) FROM reviews") == 5)
+    } catch {
+      await browser.quit()
+      throw error
+    }
+    await browser.quit()
+  }
+}
