@@ -44,7 +44,7 @@ let package = Package(
     .target(
       name: "Merge",
       dependencies: [
-        "Annotations", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        "Annotations", "AutoFace", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         .product(name: "Yams", package: "Yams"),
       ]),
 
