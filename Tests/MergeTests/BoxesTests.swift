@@ -1,3 +1,4 @@
+import Annotations
 import Catalog
 import Foundation
 import Ingest
@@ -242,6 +243,15 @@ struct BoxesTests {
         "images/a.jpg without_mask 170 0 200 45 yolo labels/a.txt accepted",
         "images/b.jpg with_mask 40 60 60 90 yolo labels/b.txt accepted",
       ])
+    // Stored boxes export like VOC ones: a YOLO export read back gives the same pixels.
+    _ = try DatasetExport.write(
+      try DatasetExport.plan(catalog: catalog), format: .yolo, to: base + "/export", store: catalog.store)
+    let exported = try YOLOFormat.read(root: base + "/export", subset: "all").values.flatMap { $0 }
+    let rounded = exported.map {
+      "\($0.className) \([$0.box.xmin, $0.box.ymin, $0.box.xmax, $0.box.ymax].map { Int($0.rounded()) })"
+    }
+    #expect(
+      Set(rounded) == ["with_mask [80, 60, 120, 90]", "without_mask [170, 0, 200, 45]", "with_mask [40, 60, 60, 90]"])
     let again = try LayoutImport.run(LayoutImport.Request(path: base + "/yolo"), catalog: catalog)
     #expect(again.layout.boxes == 3)
     #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM boxes") == 3)
