@@ -119,6 +119,31 @@ struct BoxesTests {
     #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM crops") == 5)
   }
 
+  @Test("a box whose image cannot be decoded is reported with its box; the other boxes are cut")
+  func cropFailure() throws {
+    let (catalog, base) = try workspace()
+    let jpegs = try TestSupport.distinctJPEGs(count: 1, seed: 4)
+    // A WebP whose header is complete (imported) but whose pixels are not (it cannot be cut).
+    try Fixtures.tree(
+      base + "/voc",
+      [
+        ("images/a.jpg", jpegs[0]), ("images/w.webp", Fixtures.webp(seed: 1)),
+        ("annotations/a.xml", Self.voc("a.jpg", [("with_mask", 10, 10, 60, 70)])),
+        (
+          "annotations/w.xml",
+          Array(
+            "<annotation><filename>w.webp</filename><object><name>without_mask</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object></annotation>"
+              .utf8)
+        ),
+      ])
+    let report = try MergeRun.run(try write(recipe(path: "voc", boxes: "crops"), base), catalog: catalog)
+    let crops = try #require(report.sources[0].crops)
+    #expect(crops.boxes == 2 && crops.cut == 1)
+    #expect(crops.failed.count == 1)
+    #expect(crops.failed.first?.hasPrefix("box ") == true)
+    #expect(report.views.first { $0.name == "three" }?.classes == ["with_mask": 1])
+  }
+
   @Test("switching a source from boxes: majority to crops replaces its images by their crops in the views")
   func majorityThenCrops() throws {
     let (catalog, base) = try workspace()
