@@ -47,7 +47,7 @@ let package = Package(
     .target(
       name: "Merge",
       dependencies: [
-        "Annotations", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        "Annotations", "AutoFace", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         .product(name: "Yams", package: "Yams"),
       ]),
     // The review web page, served by the binary itself.

@@ -25,6 +25,20 @@ public enum YOLOFormat {
       (b.xmax - b.xmin) / w, (b.ymax - b.ymin) / h)
   }
 
+  /// A normalised `cx cy w h` box in pixels of a `imageWidth`×`imageHeight` image, clamped to the image.
+  /// `rounded`: to whole pixels as LabelImg reads YOLO files (`round()` of Python, half to even).
+  public static func pixelBox(
+    centerX: Double, centerY: Double, width: Double, height: Double, imageWidth: Int, imageHeight: Int,
+    rounded: Bool = false
+  ) -> VOCBox {
+    let scale = { (value: Double, side: Int) -> Double in
+      rounded ? (value * Double(side)).rounded(.toNearestOrEven) : value * Double(side)
+    }
+    return VOCBox(
+      xmin: scale(max(centerX - width / 2, 0), imageWidth), ymin: scale(max(centerY - height / 2, 0), imageHeight),
+      xmax: scale(min(centerX + width / 2, 1), imageWidth), ymax: scale(min(centerY + height / 2, 1), imageHeight))
+  }
+
   /// A YAML scalar in double quotes.
   static func quote(_ text: String) -> String {
     var out = "\""
@@ -64,14 +78,10 @@ public enum YOLOFormat {
         else {
           throw AnnotationsError.invalid(file: labelPath, line: number + 1, message: "not a YOLO line: \(line)")
         }
-        let W = Double(width)
-        let H = Double(height)
         boxes.append(
           LabeledBox(
             className: classes[index],
-            box: VOCBox(
-              xmin: max(xc - w / 2, 0) * W, ymin: max(yc - h / 2, 0) * H, xmax: min(xc + w / 2, 1) * W,
-              ymax: min(yc + h / 2, 1) * H)))
+            box: pixelBox(centerX: xc, centerY: yc, width: w, height: h, imageWidth: width, imageHeight: height)))
       }
       result[name] = boxes
     }

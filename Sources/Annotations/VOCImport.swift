@@ -64,6 +64,19 @@ public enum VOCImport {
     let rootPath = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
     let source = SourceSpec(
       kind: "voc", name: name ?? URL(fileURLWithPath: rootPath).lastPathComponent, uri: rootPath, license: license)
+    return try run(
+      files: files, skipped: skipped, source: source, catalog: catalog, options: options, readerOptions: readerOptions,
+      progress: progress)
+  }
+
+  /// The same on files found elsewhere (a verified zip archive's staged entries, `relativePath` the entry
+  /// name): annotations are matched to images among these files only.
+  public static func run(
+    files: [FoundFile], skipped: [WalkSkip] = [], source: SourceSpec, catalog: Catalog,
+    options: IngestOptions = IngestOptions(), readerOptions: VOCReaderOptions = VOCReaderOptions(),
+    progress: (VOCImportProgress) -> Void = { _ in }
+  ) throws -> VOCImportReport {
+    let license = source.license
     let relative = files.map { FileIO.display($0.relativePath) }
     let xmlIndices = files.indices.filter { relative[$0].lowercased().hasSuffix(".xml") }
     let xmlSet = Set(xmlIndices)
@@ -199,7 +212,7 @@ struct VOCRecord: Sendable {
 
 extension Catalog {
   /// Image id and size by origin path (display form) for one source.
-  func imageIDsByOrigin(sourceID: Int64) throws -> [String: (id: Int64, width: Int, height: Int)] {
+  public func imageIDsByOrigin(sourceID: Int64) throws -> [String: (id: Int64, width: Int, height: Int)] {
     var found: [String: (id: Int64, width: Int, height: Int)] = [:]
     let rows = try database.rows(
       """
@@ -227,17 +240,7 @@ extension Catalog {
         unchanged += 1
         continue
       }
-      if previous != nil {
-        // Boxes a crop points at are kept but rejected; the others are replaced.
-        try database.run(
-          """
-          DELETE FROM boxes WHERE origin = 'voc' AND origin_source_id = ? AND origin_file = ?
-            AND id NOT IN (SELECT box_id FROM crops WHERE box_id IS NOT NULL)
-          """, [.int(sourceID), .text(record.xmlPath)])
-        try database.run(
-          "UPDATE boxes SET status = 'rejected' WHERE origin = 'voc' AND origin_source_id = ? AND origin_file = ?",
-          [.int(sourceID), .text(record.xmlPath)])
-      }
+      if previous != nil { try retireBoxes(origin: "voc", sourceID: sourceID, file: record.xmlPath) }
       var skeleton = record.document
       skeleton.objects = []
       try database.run(
@@ -274,5 +277,18 @@ extension Catalog {
       recorded += 1
     }
     return (recorded, unchanged, boxes)
+  }
+
+  /// Takes away the boxes an annotation file gave before it changed (call inside a write transaction):
+  /// boxes a crop points at are kept but rejected; the others are deleted.
+  public func retireBoxes(origin: String, sourceID: Int64, file: String) throws {
+    try database.run(
+      """
+      DELETE FROM boxes WHERE origin = ? AND origin_source_id = ? AND origin_file = ?
+        AND id NOT IN (SELECT box_id FROM crops WHERE box_id IS NOT NULL)
+      """, [.text(origin), .int(sourceID), .text(file)])
+    try database.run(
+      "UPDATE boxes SET status = 'rejected' WHERE origin = ? AND origin_source_id = ? AND origin_file = ?",
+      [.text(origin), .int(sourceID), .text(file)])
   }
 }

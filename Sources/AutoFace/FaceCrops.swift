@@ -12,6 +12,8 @@ public struct FaceCropOptions: Sendable {
   public var size: Int?
   /// Proposed boxes too (else accepted ones only); rejected boxes never.
   public var all = false
+  /// Only boxes whose origin is this source (a VOC or YOLO import; a merge recipe's `boxes: crops`).
+  public var originSourceID: Int64?
   public var maxPixels = ImageHeader.defaultMaxPixels
   public init() {}
 }
@@ -35,6 +37,7 @@ extension Catalog {
   public func cropFaces(_ options: FaceCropOptions) throws -> FaceCropReport {
     var report = FaceCropReport()
     let statuses = options.all ? "('accepted', 'proposed')" : "('accepted')"
+    let origin = options.originSourceID.map { "AND b.origin_source_id = \($0)" } ?? ""
     struct Job {
       var box: Int64
       var image: Int64
@@ -46,7 +49,7 @@ extension Catalog {
       """
       SELECT b.id, b.image_id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, c.name FROM boxes b
       JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.status IN \(statuses) AND i.status = 'active' ORDER BY b.id
+      WHERE b.status IN \(statuses) AND i.status = 'active' \(origin) ORDER BY b.id
       """
     ) {
       Job(

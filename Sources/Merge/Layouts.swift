@@ -10,12 +10,12 @@ public enum LayoutChoice: String, Sendable, Codable, CaseIterable {
   /// The folder holding an image names its class (at any depth; `Train/Validation/Test` kept as the
   /// origin's original split).
   case folders
-  /// Pascal VOC XML (folders only; see `VOCImport`).
+  /// Pascal VOC XML, in a folder or a zip archive (see `VOCImport`).
   case voc
   /// A label table: `filename,label` CSV, or a CelebA-style attribute table (column + value → label).
   case csv
-  /// YOLO: one `.txt` per image (`class cx cy w h`) and `classes.txt` / `obj.names`; the image's label
-  /// is the majority class of its boxes.
+  /// YOLO: one `.txt` per image (`class cx cy w h`) and `classes.txt` / `obj.names`; every line is stored
+  /// as a box (origin `yolo`) and the image's label is the majority class of its boxes.
   case yolo
   /// File-name regular expressions → label (MaskedFace-Net's `_Mask_Chin.jpg` …).
   case pattern
@@ -70,6 +70,8 @@ public struct LayoutReport: Sendable, Codable {
   public var problems: [FileIssue] = []
   /// Images for which the layout found no label.
   public var unlabeled = 0
+  /// Boxes of the source's annotation files (VOC, YOLO) in the catalog after the import (not rejected).
+  public var boxes = 0
 }
 
 /// Everything one `import` of a folder or archive did.
@@ -77,6 +79,8 @@ public struct LayoutImportResult: Sendable, Encodable {
   public var layout: LayoutReport
   public var archive: ZipEntryReport?
   public var images: IngestReport
+  /// Layout voc: what the annotation files gave (boxes, warnings, files naming no image).
+  public var annotations: VOCImportReport?
 }
 
 /// Imports a folder or zip archive with a label layout, through the one ingest path.
@@ -92,6 +96,9 @@ public enum LayoutImport {
     public var recipe: String?
     public var options = IngestOptions()
     public var limits = ZipLimits()
+    /// VOC and YOLO: label each image by its boxes' majority class. Off when the boxes become labelled
+    /// crops instead (a recipe's `boxes: crops`): the images and boxes are imported, the images unlabelled.
+    public var majorityLabels = true
 
     public init(path: String) { self.path = path }
   }
@@ -119,58 +126,70 @@ public enum LayoutImport {
 
     let relative = files.map { FileIO.display($0.relativePath) }
     let (layout, reason) = try choose(request, relative: relative)
-    if layout == .voc {
-      guard !isArchive else {
-        throw MergeError.layout(
-          path: path, reason: "layout voc inside a zip archive is not supported yet; unzip it and import the folder")
-      }
-      return try vocMajority(request, reason: reason, catalog: catalog, progress: progress)
-    }
-    var report = LayoutReport(layout: layout.rawValue, guessed: request.layout == .auto, reason: reason)
-    let candidates: [IngestCandidate]
-    switch layout {
-    case .csv:
-      candidates = try LabelTable.candidates(files, relative: relative, request: request, report: &report)
-    case .yolo:
-      candidates = try YOLOLabels.candidates(files, relative: relative, request: request, report: &report)
-    case .pattern:
-      candidates = try patternCandidates(files, relative: relative, request: request, report: &report)
-    case .folders, .auto, .voc:
-      candidates = FolderImport.candidates(files, license: request.license)
-      report.unlabeled = candidates.filter { $0.label == nil }.count
-    }
     let source: SourceSpec
     if isArchive {
       source = ZipImport.source(path: path, name: request.name, license: request.license)
     } else {
       let root = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-      let kind = layout == .csv ? "csv" : layout == .yolo ? "yolo" : "folder"
+      let kind = layout == .csv ? "csv" : layout == .yolo ? "yolo" : layout == .voc ? "voc" : "folder"
       source = SourceSpec(
         kind: kind, name: request.name ?? URL(fileURLWithPath: root).lastPathComponent, uri: root,
         license: request.license)
     }
     var withRecipe = source
     withRecipe.recipe = request.recipe
+    if layout == .voc {
+      var result = try voc(
+        request, files: files, skipped: walkSkipped, source: withRecipe, reason: reason, catalog: catalog,
+        progress: progress)
+      result.archive = archiveReport
+      return result
+    }
+    var report = LayoutReport(layout: layout.rawValue, guessed: request.layout == .auto, reason: reason)
+    let candidates: [IngestCandidate]
+    var yoloFiles: [YOLOLabels.LabelFile] = []
+    switch layout {
+    case .csv:
+      candidates = try LabelTable.candidates(files, relative: relative, request: request, report: &report)
+    case .yolo:
+      (candidates, yoloFiles) = try YOLOLabels.candidates(files, relative: relative, request: request, report: &report)
+    case .pattern:
+      candidates = try patternCandidates(files, relative: relative, request: request, report: &report)
+    case .folders, .auto, .voc:
+      candidates = FolderImport.candidates(files, license: request.license)
+      report.unlabeled = candidates.filter { $0.label == nil }.count
+    }
     var images = try Ingester(catalog: catalog, options: request.options).ingest(
       candidates, source: withRecipe, progress: progress)
     images.walkSkipped = walkSkipped
+    if layout == .yolo {
+      try YOLOLabels.record(yoloFiles, sourceID: images.sourceID, catalog: catalog, report: &report)
+    }
     return LayoutImportResult(layout: report, archive: archiveReport, images: images)
   }
 
-  /// A VOC folder through `VOCImport` (images and boxes), each image then labelled by the majority class
-  /// of its boxes in this source (a tie goes to the first name in sort order), with `how = voc-majority`.
-  static func vocMajority(
-    _ request: Request, reason: String, catalog: Catalog, progress: (IngestProgress) -> Void
+  /// A VOC dataset (a folder, or a verified zip archive's staged entries) through `VOCImport` (images and
+  /// boxes). Unless `majorityLabels` is off, each image is then labelled by the majority class of its boxes
+  /// in this source (a tie goes to the first name in sort order), with `how = voc-majority`. Annotation
+  /// files with errors, or naming no image here, are listed in `problems`; the others import.
+  static func voc(
+    _ request: Request, files: [FoundFile], skipped: [WalkSkip], source: SourceSpec, reason: String,
+    catalog: Catalog, progress: (IngestProgress) -> Void
   ) throws -> LayoutImportResult {
     let voc = try VOCImport.run(
-      root: request.path, catalog: catalog, name: request.name, license: request.license, options: request.options
+      files: files, skipped: skipped, source: source, catalog: catalog, options: request.options
     ) { event in
       if case .images(let images) = event { progress(images) }
     }
     var images = voc.images
     var report = LayoutReport(layout: LayoutChoice.voc.rawValue, guessed: request.layout == .auto, reason: reason)
-    report.problems = voc.rejectedFiles
+    report.problems = voc.rejectedFiles + voc.annotationsWithoutImage
     let sourceID = images.sourceID
+    report.boxes = try storedBoxes(origin: "voc", sourceID: sourceID, catalog: catalog)
+    guard request.majorityLabels else {
+      report.unlabeled = images.added + images.knownBytes + images.unchanged
+      return LayoutImportResult(layout: report, archive: nil, images: images, annotations: voc)
+    }
     let counts = try catalog.database.rows(
       """
       SELECT b.image_id, c.name, COUNT(*) FROM boxes b JOIN classes c ON c.id = b.class_id
@@ -192,7 +211,14 @@ public enum LayoutImport {
     }
     images.labels = best.values.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }
     report.unlabeled = max(0, images.added + images.knownBytes + images.unchanged - best.count)
-    return LayoutImportResult(layout: report, archive: nil, images: images)
+    return LayoutImportResult(layout: report, archive: nil, images: images, annotations: voc)
+  }
+
+  static func storedBoxes(origin: String, sourceID: Int64, catalog: Catalog) throws -> Int {
+    Int(
+      try catalog.database.scalarInt(
+        "SELECT COUNT(*) FROM boxes WHERE origin = ? AND origin_source_id = ? AND status != 'rejected'",
+        [.text(origin), .int(sourceID)]) ?? 0)
   }
 
   /// The layout to use, and why.
@@ -441,9 +467,21 @@ enum YOLOLabels {
       .count
   }
 
+  /// One image's label file and the boxes read from it (normalised, as written).
+  struct LabelFile {
+    struct Line {
+      var line: Int
+      var className: String
+      var centerX, centerY, width, height: Double
+    }
+    var image: String
+    var path: String
+    var boxes: [Line]
+  }
+
   static func candidates(
     _ files: [FoundFile], relative: [String], request: LayoutImport.Request, report: inout LayoutReport
-  ) throws -> [IngestCandidate] {
+  ) throws -> ([IngestCandidate], [LabelFile]) {
     guard let classIndex = relative.firstIndex(where: isClassesFile) else {
       throw MergeError.layout(path: request.path, reason: "layout yolo: no classes.txt or .names file found")
     }
@@ -454,11 +492,13 @@ enum YOLOLabels {
     for (position, name) in relative.enumerated() { index[name] = position }
     var labelFiles: Set<Int> = [classIndex]
     var labels: [Int: String] = [:]
+    var boxes: [LabelFile] = []
     for (position, name) in relative.enumerated() where !name.lowercased().hasSuffix(".txt") && !isClassesFile(name) {
       guard let labelIndex = labelPaths(of: name).compactMap({ index[$0] }).first else { continue }
       labelFiles.insert(labelIndex)
       let text = String(decoding: try FileIO.read(path: files[labelIndex].path, limit: 16 << 20), as: UTF8.self)
       var counts: [Int: Int] = [:]
+      var file = LabelFile(image: name, path: relative[labelIndex], boxes: [])
       for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
         let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
         if fields.isEmpty { continue }
@@ -473,9 +513,15 @@ enum YOLOLabels {
           continue
         }
         counts[cls, default: 0] += 1
+        let numbers = fields[1...4].compactMap { Double($0) }
+        file.boxes.append(
+          LabelFile.Line(
+            line: number + 1, className: classes[cls], centerX: numbers[0], centerY: numbers[1], width: numbers[2],
+            height: numbers[3]))
       }
+      boxes.append(file)
       // Majority class; a tie goes to the lower class number.
-      if let best = counts.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) {
+      if request.majorityLabels, let best = counts.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) {
         labels[position] = classes[best.key]
       }
     }
@@ -487,6 +533,76 @@ enum YOLOLabels {
       if candidate.label == nil { report.unlabeled += 1 }
       candidates.append(candidate)
     }
-    return candidates
+    return (candidates, boxes)
+  }
+
+  /// Stores every box of the label files as a row of `boxes` (origin `yolo`, the source, the label file's
+  /// relative path, status accepted), in pixels of the imported image as LabelImg reads YOLO files
+  /// (clamped to the image, rounded to whole pixels). A label file read again with the same boxes changes
+  /// nothing; a changed one replaces its boxes (`retireBoxes`). Boxes with no area left inside the image
+  /// are listed in `problems`, like a label file whose image was not imported.
+  static func record(
+    _ labelFiles: [LabelFile], sourceID: Int64, catalog: Catalog, report: inout LayoutReport
+  ) throws {
+    let images = try catalog.imageIDsByOrigin(sourceID: sourceID)
+    var problems: [FileIssue] = []
+    try catalog.database.writeTransaction {
+      let now = Timestamp.now()
+      for file in labelFiles {
+        guard let image = images[file.image] else {
+          problems.append(
+            FileIssue(path: file.path, reason: "its image \(file.image) was not imported (see the image report)"))
+          continue
+        }
+        var wanted: [(className: String, box: VOCBox)] = []
+        for line in file.boxes {
+          let box = YOLOFormat.pixelBox(
+            centerX: line.centerX, centerY: line.centerY, width: line.width, height: line.height,
+            imageWidth: image.width, imageHeight: image.height, rounded: true)
+          guard box.xmax > box.xmin, box.ymax > box.ymin else {
+            problems.append(
+              FileIssue(
+                path: "\(file.path):\(line.line)",
+                reason: "the box has no area inside the \(image.width)×\(image.height) image \(file.image); not stored")
+            )
+            continue
+          }
+          wanted.append((line.className, box))
+        }
+        let stored = try catalog.database.rows(
+          """
+          SELECT c.name, b.xmin, b.ymin, b.xmax, b.ymax, b.image_id FROM boxes b JOIN classes c ON c.id = b.class_id
+          WHERE b.origin = 'yolo' AND b.origin_source_id = ? AND b.origin_file = ? AND b.status != 'rejected'
+          ORDER BY b.id
+          """, [.int(sourceID), .text(file.path)]
+        ) { row in
+          (
+            className: row.text(0) ?? "",
+            box: VOCBox(xmin: row.double(1), ymin: row.double(2), xmax: row.double(3), ymax: row.double(4)),
+            image: row.int64(5)
+          )
+        }
+        if stored.map({ "\($0.className) \($0.box) \($0.image)" })
+          == wanted.map({ "\($0.className) \($0.box) \(image.id)" })
+        {
+          continue
+        }
+        try catalog.retireBoxes(origin: "yolo", sourceID: sourceID, file: file.path)
+        for box in wanted {
+          try catalog.database.run(
+            """
+            INSERT INTO boxes (image_id, class_id, xmin, ymin, xmax, ymax, origin, origin_source_id, origin_file, status,
+              created_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'yolo', ?, ?, 'accepted', ?)
+            """,
+            [
+              .int(image.id), .int(try catalog.classID(named: box.className)), .real(box.box.xmin), .real(box.box.ymin),
+              .real(box.box.xmax), .real(box.box.ymax), .int(sourceID), .text(file.path), .text(now),
+            ])
+        }
+      }
+    }
+    report.problems += problems
+    report.boxes = try LayoutImport.storedBoxes(origin: "yolo", sourceID: sourceID, catalog: catalog)
   }
 }

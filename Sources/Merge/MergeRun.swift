@@ -1,3 +1,4 @@
+import AutoFace
 import Catalog
 import Foundation
 import Ingest
@@ -13,6 +14,24 @@ public struct MergeReport: Sendable, Encodable {
     public var unchanged: Int
     public var notImported: Int
     public var labels: [String: Int]
+    /// Boxes of the source's annotation files in the catalog (VOC, YOLO).
+    public var boxes = 0
+    /// `boxes: crops`: what the crop step did for this source's boxes.
+    public var crops: Crops?
+    /// Annotation or label-table problems (file:line and why); those files or lines gave nothing.
+    public var problems: [FileIssue] = []
+  }
+
+  /// The crop step of one `boxes: crops` source.
+  public struct Crops: Sendable, Encodable {
+    public var boxes: Int
+    public var cut: Int
+    /// Boxes cut on an earlier run (or by `faces crop`): their crops are used as they are.
+    public var cutBefore: Int
+    /// Crops whose bytes were already in the catalog.
+    public var knownBytes: Int
+    /// Boxes that could not be cut (the box and why).
+    public var failed: [String]
   }
 
   /// The same bytes labelled differently by two sources; the recipe's priority decided.
@@ -54,8 +73,10 @@ public enum MergeRun {
   ) throws -> MergeReport {
     var report = MergeReport(recipe: recipe.name)
     var sourceIDs: [Int64] = []
+    var cropSources: [Int64] = []
     for source in recipe.sources {
       var request = LayoutImport.Request(path: source.path)
+      request.majorityLabels = source.boxes == .majority
       request.layout = source.layout
       request.table = source.table
       request.patterns = source.patterns
@@ -66,23 +87,50 @@ public enum MergeRun {
       let result = try LayoutImport.run(request, catalog: catalog) { progress(source.name, $0) }
       let images = result.images
       sourceIDs.append(images.sourceID)
-      report.sources.append(
-        MergeReport.SourceResult(
-          name: source.name, path: source.path, layout: result.layout.layout, added: images.added,
-          knownBytes: images.knownBytes, unchanged: images.unchanged,
-          notImported: images.rejected.count + images.notImages.count + images.errors.count, labels: images.labels))
+      var sourceResult = MergeReport.SourceResult(
+        name: source.name, path: source.path, layout: result.layout.layout, added: images.added,
+        knownBytes: images.knownBytes, unchanged: images.unchanged,
+        notImported: images.rejected.count + images.notImages.count + images.errors.count, labels: images.labels,
+        boxes: result.layout.boxes, problems: result.layout.problems)
+      if source.boxes == .crops {
+        guard result.layout.layout == LayoutChoice.voc.rawValue || result.layout.layout == LayoutChoice.yolo.rawValue
+        else {
+          throw MergeError.recipe(
+            path: recipe.path, line: source.line,
+            reason:
+              "source \(source.name) has `boxes: crops` but its layout is \(result.layout.layout) (\(result.layout.reason)), which has no boxes; give `layout: voc` or `layout: yolo`. The sources before it were imported; no view was written"
+          )
+        }
+        var options = source.crop
+        options.originSourceID = images.sourceID
+        let cut = try catalog.cropFaces(options)
+        cropSources.append(images.sourceID)
+        sourceResult.crops = MergeReport.Crops(
+          boxes: cut.boxes, cut: cut.cropped, cutBefore: cut.alreadyCropped, knownBytes: cut.known,
+          failed: cut.failed.map(\.reason))
+      }
+      report.sources.append(sourceResult)
     }
 
-    // Labels as found, per image and source.
-    let placeholders = sourceIDs.map { _ in "?" }.joined(separator: ", ")
-    let found = try catalog.database.rows(
+    // Labels as found, per image and source: the images' labels, and for `boxes: crops` sources the crops of
+    // their boxes (not rejected), each labelled by its box's class as it is now.
+    let labelled = sourceIDs.filter { !cropSources.contains($0) }
+    var found = try catalog.database.rows(
       """
       SELECT l.image_id, l.source_id, c.name, i.sha256 FROM image_labels l
       JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
-      WHERE l.view = '' AND i.status = 'active' AND l.source_id IN (\(placeholders))
-      ORDER BY l.image_id
-      """, sourceIDs.map { .int($0) }
+      WHERE l.view = '' AND i.status = 'active' AND l.source_id IN (\(labelled.map { _ in "?" }.joined(separator: ", ")))
+      """, labelled.map { .int($0) }
     ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "") }
+    found += try catalog.database.rows(
+      """
+      SELECT DISTINCT cr.image_id, b.origin_source_id, c.name, i.sha256 FROM crops cr
+      JOIN boxes b ON b.id = cr.box_id JOIN classes c ON c.id = b.class_id JOIN images i ON i.id = cr.image_id
+      WHERE b.status != 'rejected' AND i.status = 'active'
+        AND b.origin_source_id IN (\(cropSources.map { _ in "?" }.joined(separator: ", ")))
+      """, cropSources.map { .int($0) }
+    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "") }
+    found.sort { $0.image != $1.image ? $0.image < $1.image : $0.source < $1.source }
     var imagesByClass: [String: Set<Int64>] = [:]
     for row in found { imagesByClass[row.label, default: []].insert(row.image) }
     report.foundClasses = imagesByClass.mapValues(\.count)

@@ -1,3 +1,4 @@
+import AutoFace
 import Foundation
 import Yams
 
@@ -14,7 +15,19 @@ public struct Recipe: Sendable {
     public var priority = 0
     public var table = LabelTableOptions()
     public var patterns: [PatternRule] = []
+    /// What the boxes of a VOC or YOLO source become.
+    public var boxes = Boxes.majority
+    /// How `boxes: crops` cuts them (AutoFace's `faces crop`); `originSourceID` is set at run time.
+    public var crop = FaceCropOptions()
     public var line: Int
+  }
+
+  /// What the boxes of a VOC or YOLO source become in the views.
+  public enum Boxes: String, Sendable, CaseIterable {
+    /// The image, labelled by its boxes' majority class.
+    case majority
+    /// One crop image per box, labelled by the box's class; the whole images stay out of the views.
+    case crops
   }
 
   /// What a found class becomes.
@@ -187,6 +200,7 @@ struct NodeReader {
     guard let map = node.mapping else { throw error(node, "each source is a mapping with name and path") }
     var name: String?
     var path: String?
+    var cropNode: Node?
     var source = Recipe.Source(name: "", path: "", line: line(node) ?? 0)
     for (keyNode, value) in map {
       let key = keyNode.string ?? ""
@@ -221,21 +235,65 @@ struct NodeReader {
           }
           source.patterns.append(rule)
         }
+      case "boxes":
+        let text = try string(value, "boxes")
+        guard let boxes = Recipe.Boxes(rawValue: text) else {
+          throw error(
+            value, "boxes is `majority` (label the image) or `crops` (one labelled crop per box), not \(text)")
+        }
+        source.boxes = boxes
+      case "crop":
+        cropNode = keyNode
+        source.crop = try crop(value)
       default:
         throw error(
           keyNode,
-          "unknown source key `\(key)`; use name, path (or zip), layout, license, priority, label_file, label_column, label_values, label_patterns"
+          "unknown source key `\(key)`; use name, path (or zip), layout, license, priority, label_file, label_column, label_values, label_patterns, boxes, crop"
         )
       }
     }
     guard let name else { throw error(node, "this source has no name") }
     guard let path else { throw error(node, "source \(name) has no path") }
+    if let cropNode, source.boxes != .crops {
+      throw error(cropNode, "source \(name): crop options need `boxes: crops`")
+    }
+    if source.boxes == .crops, ![.auto, .voc, .yolo].contains(source.layout) {
+      throw error(
+        node, "source \(name): `boxes: crops` needs boxes, from layout voc or yolo, not \(source.layout.rawValue)")
+    }
     guard FileManager.default.fileExists(atPath: path) else {
       throw error(node, "source \(name): \(path) does not exist")
     }
     source.name = name
     source.path = path
     return source
+  }
+
+  /// `crop: {margin: 0.25, size: 112, square: true}`.
+  func crop(_ node: Node) throws -> FaceCropOptions {
+    guard let map = node.mapping else { throw error(node, "crop is a mapping of margin, size, square") }
+    var options = FaceCropOptions()
+    for (keyNode, value) in map {
+      switch keyNode.string ?? "" {
+      case "margin":
+        guard let margin = Double(try string(value, "crop.margin")), margin >= 0, margin <= 2 else {
+          throw error(value, "crop.margin is a fraction of the box from 0 to 2 (0.25 adds a quarter on each side)")
+        }
+        options.margin = margin
+      case "size":
+        guard let size = Int(try string(value, "crop.size")), (8...4096).contains(size) else {
+          throw error(value, "crop.size is the longer side in pixels, 8 to 4096")
+        }
+        options.size = size
+      case "square":
+        let text = try string(value, "crop.square")
+        guard text == "true" || text == "false" else { throw error(value, "crop.square is true or false") }
+        options.square = text == "true"
+      default:
+        throw error(keyNode, "unknown crop key `\(keyNode.string ?? "")`; use margin, size, square")
+      }
+    }
+    return options
   }
 
   func view(_ node: Node) throws -> Recipe.View {

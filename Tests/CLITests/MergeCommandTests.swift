@@ -7,6 +7,15 @@ import Testing
 struct MergeCommandTests {
   static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) }
 
+  /// Zips `folder` into `folder.zip` as Python's shutil does (entries relative to the folder).
+  static func zip(_ folder: String) throws {
+    let zip = Process()
+    zip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    zip.arguments = ["python3", "-c", "import shutil; shutil.make_archive('\(folder)', 'zip', '\(folder)')"]
+    try zip.run()
+    zip.waitUntilExit()
+  }
+
   @Test("zip import, pattern layout, a recipe merge twice, and stats --by source", .enabled(if: ready))
   func endToEnd() throws {
     let base = try TestSupport.temporaryFolder("cli-merge")
@@ -18,11 +27,7 @@ struct MergeCommandTests {
     for (index, name) in ["00000_Mask.jpg", "00001_Mask_Chin.jpg", "00002_Mask_Mouth_Chin.jpg"].enumerated() {
       try TestSupport.write(jpegs[index + 2], to: base + "/mfn/imfd/" + name)
     }
-    let zip = Process()
-    zip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    zip.arguments = ["python3", "-c", "import shutil; shutil.make_archive('\(base)/k', 'zip', '\(base)/k')"]
-    try zip.run()
-    zip.waitUntilExit()
+    try Self.zip(base + "/k")
     #expect(try TestSupport.run(["init", base + "/ws"]).status == 0)
 
     let imported = try TestSupport.run(["import", base + "/k.zip", "--workspace", base + "/ws"])
@@ -72,5 +77,55 @@ struct MergeCommandTests {
     #expect((bySource?["overlap"] as? [[Int]])?.count == 2)
     let text = try TestSupport.run(["stats", "--by", "source", "--workspace", base + "/ws"])
     #expect(text.stdout.contains("source × source"))
+  }
+
+  @Test(
+    "a zipped VOC set: import reads it from the archive; a recipe cuts its boxes into labelled crops",
+    .enabled(if: ready))
+  func zippedVOCCrops() throws {
+    let base = try TestSupport.temporaryFolder("cli-merge")
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let jpegs = try TestSupport.distinctJPEGs(count: 2, seed: 2)
+    func voc(_ image: String, _ objects: String) -> [UInt8] {
+      Array(
+        "<annotation><filename>\(image)</filename><size><width>200</width><height>150</height></size>\(objects)</annotation>\n"
+          .utf8)
+    }
+    let box = { (name: String, x: Int) in
+      "<object><name>\(name)</name><bndbox><xmin>\(x)</xmin><ymin>20</ymin><xmax>\(x + 50)</xmax><ymax>90</ymax></bndbox></object>"
+    }
+    try TestSupport.write(jpegs[0], to: base + "/voc/images/a.png")
+    try TestSupport.write(jpegs[1], to: base + "/voc/images/b.png")
+    try TestSupport.write(
+      voc("a.png", box("with_mask", 10) + box("without_mask", 100)), to: base + "/voc/annotations/a.xml")
+    try TestSupport.write(voc("b.png", box("mask_weared_incorrect", 40)), to: base + "/voc/annotations/b.xml")
+    try TestSupport.write(voc("gone.png", box("with_mask", 10)), to: base + "/voc/annotations/gone.xml")
+    try Self.zip(base + "/voc")
+    #expect(try TestSupport.run(["init", base + "/ws"]).status == 0)
+    let imported = try TestSupport.run(["import", base + "/voc.zip", "--workspace", base + "/ws"])
+    #expect(imported.status == 0, "\(imported.stderr)")
+    #expect(imported.stdout.contains("layout zip+voc (guessed)"))
+    #expect(imported.stdout.contains("annotations/gone.xml: no image \"gone.png\" in the dataset"))
+
+    let recipe = """
+      sources:
+        - {name: masks, zip: voc.zip, layout: voc, boxes: crops, crop: {size: 64}}
+      classes: {mask_weared_incorrect: incorrect}
+      views:
+        - {name: three, classes: [with_mask, without_mask, incorrect]}
+
+      """
+    try Data(recipe.utf8).write(to: URL(fileURLWithPath: base + "/recipe.yaml"))
+    let merged = try TestSupport.run(["merge", base + "/recipe.yaml", "--workspace", base + "/ws"])
+    #expect(merged.status == 0, "\(merged.stderr)")
+    #expect(merged.stdout.contains("masks: 3 boxes → 3 crops cut now, 0 cut before"))
+    #expect(merged.stdout.contains("View three: 3 images (3 labels added, 0 removed)"))
+    let again = try TestSupport.run(["merge", base + "/recipe.yaml", "--json", "--workspace", base + "/ws"])
+    let report = try TestSupport.jsonResult(again.stdout) as? [String: Any]
+    let crops = ((report?["sources"] as? [[String: Any]])?.first?["crops"] as? [String: Any])
+    #expect(crops?["cut"] as? Int == 0 && crops?["cutBefore"] as? Int == 3)
+    let views = report?["views"] as? [[String: Any]]
+    #expect(views?.first?["classes"] as? [String: Int] == ["with_mask": 1, "without_mask": 1, "incorrect": 1])
+    #expect(views?.first?["labelsAdded"] as? Int == 0)
   }
 }

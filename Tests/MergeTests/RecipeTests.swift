@@ -226,7 +226,9 @@ struct RecipeTests {
     #expect(
       Set(source.keys) == [
         "name", "path", "zip", "layout", "license", "priority", "label_file", "label_column", "label_values",
-        "label_patterns",
+        "label_patterns", "boxes", "crop",
       ])
+    let crop = try #require((source["crop"] as? [String: Any])?["properties"] as? [String: Any])
+    #expect(Set(crop.keys) == ["margin", "size", "square"])
   }
 }

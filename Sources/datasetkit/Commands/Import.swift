@@ -24,11 +24,14 @@ extension Datasetkit {
         A zip archive (a Kaggle download as it arrives) is read directly, folder-per-class inside: every
         entry is checked (zip slip, links, duplicate names, bombs by counted bytes / ratio / entry count)
         and CRC-verified before any image is recorded; a damaged or hostile archive adds nothing.
-        `__MACOSX/` and `.DS_Store` are skipped and counted.
+        `__MACOSX/` and `.DS_Store` are skipped and counted. A zipped VOC dataset (`annotations/*.xml` +
+        `images/*.png`) is read from the archive the same way; its images also get their boxes' majority
+        class as label (how `voc-majority`), as `merge` gives them.
         Layout `csv`: a label table beside the images: `filename,label` (any CSV naming the images), or a
         CelebA-style attribute table with --label-column Eyeglasses --label-value 1=glasses (rows with
         other values get no label); whitespace-separated files are read too. Layout `yolo`: one .txt per
-        image plus classes.txt; the image's label is its boxes' majority class. Layout `pattern`: labels
+        image plus classes.txt; every line is stored as a box (origin `yolo`, pixels as LabelImg reads them)
+        and the image's label is its boxes' majority class. Layout `pattern`: labels
         from file names, e.g. --label-pattern '_Mask_Chin\\.jpg$=mask_weared_incorrect' (first match wins).
         `auto` says what it guessed and why.
         """)
@@ -102,7 +105,7 @@ extension Datasetkit {
           let tableGiven = labelFile != nil || labelColumn != nil || !labelValue.isEmpty
           let archive = ZipImport.looksLikeArchive(path)
           let plainAuto = layout == .auto && !archive && labelPattern.isEmpty && !tableGiven
-          let useVOC = try layout == .voc || (plainAuto && VOCLayout.detect(root: path))
+          let useVOC = try !archive && (layout == .voc || (plainAuto && VOCLayout.detect(root: path)))
           if !useVOC {
             var request = LayoutImport.Request(path: path)
             request.layout = LayoutChoice(rawValue: layout.rawValue) ?? .auto
@@ -117,8 +120,8 @@ extension Datasetkit {
             results.append(
               Result(
                 layout: archive ? "zip+" + result.layout.layout : result.layout.layout,
-                layoutGuessed: layout == .auto, path: path, report: result.images, archive: result.archive,
-                labels: result.layout, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
+                layoutGuessed: layout == .auto, path: path, report: result.images,
+                annotations: result.annotations, archive: result.archive, labels: result.layout, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
             continue
           }
           let report = try VOCImport.run(
@@ -200,7 +203,7 @@ extension Datasetkit {
           lines.append(
             "Label rows naming no image: \(l.rowsWithoutImageCount) (e.g. \(l.rowsWithoutImage.prefix(3).joined(separator: ", ")))")
         }
-        list("Label problems", l.problems)
+        if result.annotations == nil { list("Label problems", l.problems) }
       }
       if let z = result.archive {
         lines.append(

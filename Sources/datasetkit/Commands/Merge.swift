@@ -13,6 +13,9 @@ extension Datasetkit {
         or `ignore` the image), and defines views: label sets such as a 2-class view folding `incorrect`
         into `with_mask` and a 3-class view keeping it. Views are stored as labels, not copies.
         Quotas (per class, per source, `balance: smallest`) sample with the recipe's seed.
+        A VOC or YOLO source's boxes label each image by their majority class (`boxes: majority`), or become
+        one crop per box labelled by the box's class (`boxes: crops`, cut by the `faces crop` step with
+        `crop: {margin, size, square}`); the crops, not the whole images, then go into the views.
         Running the same recipe again changes nothing; adding a source imports only that source. Classes
         found but not mapped are listed and the merge refuses unless `unmapped: drop` or --drop-unmapped.
         The same bytes labelled differently by two sources are reported; the higher priority decides.
@@ -47,6 +50,25 @@ extension Datasetkit {
                 "\($0.notImported)",
               ]
             }, leftAligned: [0, 1]))
+        for source in report.sources {
+          if let crops = source.crops {
+            out.append(
+              "\(Output.printable(source.name)): \(crops.boxes) boxes → \(crops.cut) crops cut now, \(crops.cutBefore) cut before"
+                + (crops.knownBytes > 0 ? " (\(crops.knownBytes) with bytes already in the catalog)" : "")
+                + (crops.failed.isEmpty ? "" : ", \(crops.failed.count) could not be cut:"))
+            for reason in crops.failed.prefix(global.verbose ? Int.max : 5) {
+              out.append("  \(Output.printable(reason))")
+            }
+          }
+          if !source.problems.isEmpty {
+            out.append(
+              "\(Output.printable(source.name)): \(source.problems.count) annotation problems (those files or lines gave nothing):"
+            )
+            for problem in source.problems.prefix(global.verbose ? Int.max : 5) {
+              out.append("  \(Output.printable(problem.path)): \(Output.printable(problem.reason))")
+            }
+          }
+        }
         if !report.droppedUnmapped.isEmpty {
           out.append(
             "Unmapped classes left out: " + report.droppedUnmapped.map(Output.printable).joined(separator: ", "))
