@@ -191,6 +191,28 @@ struct ReviewServerTests {
     #expect(try await server.post("nothing", "{}").status == 404)
   }
 
+  @Test("crops mode shows the stored crop objects; a decision on a crop is a decision on its box")
+  func cropsMode() async throws {
+    let (workspace, ids) = try reviewWorkspace()
+    let catalog = try Catalog(workspace: workspace)
+    _ = try catalog.review(.relabel("with_mask"), boxes: [ids[0], ids[1]], reviewer: "t")
+    var crop = FaceCropOptions()
+    crop.size = 64
+    #expect(try catalog.cropFaces(crop).cropped == 2)
+    let server = try await RunningServer.start(workspace)
+    defer { server.task.cancel() }
+    let page = try #require(try await server.get("/api/tiles?crops=1&status=accepted").json() as? [String: Any])
+    let tiles = try #require(page["tiles"] as? [[String: Any]])
+    #expect(page["total"] as? Int == 2 && tiles.map { $0["box"] as? Int } == [Int(ids[0]), Int(ids[1])])
+    let cropID = try #require(tiles.first?["crop"] as? Int)
+    let bytes = try await server.get("/object/\(cropID)")
+    let image = try DecodedImage(bytes: bytes.body)
+    #expect(bytes.status == 200 && max(image.width, image.height) == 64)
+    #expect(try await server.post("decide", #"{"action":"reject","boxes":[\#(ids[0])]}"#).status == 200)
+    #expect(try catalog.database.scalarText("SELECT status FROM boxes WHERE id = ?", [.int(ids[0])]) == "rejected")
+    #expect((try await server.get("/api/tiles?crops=1&status=accepted").json() as? [String: Any])?["total"] as? Int == 1)
+  }
+
   @Test("`..` detection covers raw and percent-encoded segments and leaves ordinary names alone")
   func climbsOut() {
     for target in ["/..", "/a/../b", "/%2e%2e/x", "/.%2E/x", "/a/..%2fb", "/a\\..\\b", "/x/%2E%2e"] {
