@@ -13,6 +13,27 @@ extension Datasetkit {
   }
 }
 
+/// Which boxes a review command shows: status, origin, class.
+struct BoxSelection: ParsableArguments {
+  @Option(help: "Box status: proposed, accepted, rejected or any.")
+  var status = "proposed"
+
+  @Option(help: "Only boxes from this origin (a detector name, voc, yolo, or review).")
+  var origin: String?
+
+  @Option(help: "Only boxes of this class.")
+  var label: String?
+
+  /// The status to filter on (nil: any).
+  var statusFilter: String? { status == "any" ? nil : status }
+
+  func validate() throws {
+    if !["proposed", "accepted", "rejected", "any"].contains(status) {
+      throw ValidationError("--status must be proposed, accepted, rejected or any")
+    }
+  }
+}
+
 extension Datasetkit.Review {
   struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,17 +50,10 @@ extension Datasetkit.Review {
     @Option(help: "Address to listen on. Anything but loopback exposes the catalog to the network.")
     var host = "127.0.0.1"
 
-    @Option(help: "Box status to show first: proposed, accepted, rejected or any.")
-    var status = "proposed"
-
-    @Option(help: "Only boxes of this class.")
-    var label: String?
+    @OptionGroup var boxes: BoxSelection
 
     @Option(help: "Only boxes on images from this source.")
     var source: String?
-
-    @Option(help: "Only boxes from this origin (a detector name, voc, or review).")
-    var origin: String?
 
     @Option(help: "Only boxes scored at least this.")
     var minScore: Double?
@@ -59,9 +73,6 @@ extension Datasetkit.Review {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-      if !["proposed", "accepted", "rejected", "any"].contains(status) {
-        throw ValidationError("--status must be proposed, accepted, rejected or any")
-      }
       if !(0...65535).contains(port) { throw ValidationError("--port: 0 to 65535") }
       if !(1...500).contains(perPage) { throw ValidationError("--per-page: 1 to 500") }
     }
@@ -74,10 +85,10 @@ extension Datasetkit.Review {
         var options = ReviewServerOptions()
         options.host = host
         options.port = port
-        options.filter.status = status == "any" ? nil : status
-        options.filter.label = label
+        options.filter.status = boxes.statusFilter
+        options.filter.label = boxes.label
         options.filter.source = source
-        options.filter.origin = origin
+        options.filter.origin = boxes.origin
         options.filter.minScore = minScore
         options.filter.crops = crops
         options.labels = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -118,14 +129,7 @@ extension Datasetkit.Review {
     @Option(help: "The first sheet's path (more pages: NAME-2.png, ...).")
     var out = "review-sheet.png"
 
-    @Option(help: "Box status to show: proposed, accepted, rejected or any.")
-    var status = "proposed"
-
-    @Option(help: "Only boxes from this origin (a detector name, or voc).")
-    var origin: String?
-
-    @Option(help: "Only boxes of this class.")
-    var label: String?
+    @OptionGroup var boxes: BoxSelection
 
     @Option(help: "Thumbnails per row.")
     var columns = 8
@@ -139,9 +143,6 @@ extension Datasetkit.Review {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-      if !["proposed", "accepted", "rejected", "any"].contains(status) {
-        throw ValidationError("--status must be proposed, accepted, rejected or any")
-      }
       if !(1...64).contains(columns) || !(1...64).contains(rows) {
         throw ValidationError("--columns and --rows: 1 to 64")
       }
@@ -152,9 +153,9 @@ extension Datasetkit.Review {
       try Output.run("review sheet", global) {
         let catalog = try global.openCatalog()
         var options = ContactSheetOptions()
-        options.status = status == "any" ? nil : status
-        options.origin = origin
-        options.label = label
+        options.status = boxes.statusFilter
+        options.origin = boxes.origin
+        options.label = boxes.label
         options.columns = columns
         options.rows = rows
         options.thumbnail = thumbnail
