@@ -152,16 +152,23 @@ public actor ReviewDesk {
     return (try catalog.store.read(sha), format)
   }
 
-  /// A JPEG thumbnail of a box with some context around it, `side` pixels on its longer edge.
-  public func thumbnail(box id: Int64, side: Int) throws -> [UInt8] {
+  /// A JPEG thumbnail of a box with some context around it, `side` pixels on its longer edge. The catalog
+  /// is read on the actor; decoding and resizing run outside it, so a page's thumbnails are cut in parallel.
+  public nonisolated func thumbnail(box id: Int64, side: Int) async throws -> [UInt8] {
+    let (bytes, rect) = try await boxSource(id)
+    let image = try DecodedImage(bytes: bytes, maxPixels: maxPixels)
+    return try image.thumbnail(of: rect, margin: 0.2, side: side).encoded(.jpeg(quality: 85))
+  }
+
+  /// The stored bytes of a box's image and the box.
+  func boxSource(_ id: Int64) throws -> ([UInt8], (Double, Double, Double, Double)) {
     guard
       let (sha, rect) = try catalog.database.rows(
         "SELECT i.sha256, b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b JOIN images i ON i.id = b.image_id WHERE b.id = ?",
         [.int(id)], { ($0.text(0) ?? "", ($0.double(1), $0.double(2), $0.double(3), $0.double(4))) }
       ).first
     else { throw ReviewError.notFound("box \(id)") }
-    let image = try DecodedImage(bytes: try catalog.store.read(sha), maxPixels: maxPixels)
-    return try image.thumbnail(of: rect, margin: 0.2, side: side).encoded(.jpeg(quality: 85))
+    return (try catalog.store.read(sha), rect)
   }
 
   public func decide(_ action: ReviewAction, boxes: [Int64]) throws -> ReviewReport {
