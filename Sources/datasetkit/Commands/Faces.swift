@@ -162,7 +162,9 @@ extension Datasetkit.Faces {
         Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the truth's
         images is scored on those images: a detection matches the unmatched truth face it overlaps most (IoU ≥
         --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out.
-        Recall is per class and per face size; precision per face size and overall.
+        Recall is per class and per face size; precision per face size and overall. After review, also per
+        class: the accepted faces (detected or drawn; imported boxes left out) on the images with decisions, and
+        the share reviewers had to add by hand (`review labelimg-import`, or a face drawn in `review serve`).
         """)
 
     @Option(help: "The source whose VOC boxes are the truth.")
@@ -215,6 +217,19 @@ extension Datasetkit.Faces {
                   $0.range, "\($0.faces)", "\($0.found)", pct($0.recall), "\($0.detections)", "\($0.falsePositives)",
                   pct($0.precision),
                 ]
+              }
+            ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+        if let review = r.review {
+          lines.append("")
+          lines.append(
+            "After review (\(review.images) images with decisions): \(review.addedByHand) of \(review.faces) accepted "
+              + "faces added by hand = \(pct(review.share))")
+          lines.append(
+            Output.table(
+              ["class", "faces", "added by hand", "share"],
+              review.classes.map {
+                [$0.label.isEmpty ? "(no class)" : $0.label, "\($0.faces)", "\($0.addedByHand)", pct($0.share)]
               }
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }
