@@ -280,6 +280,10 @@ public enum FaceJobError: LocalizedError, Equatable {
   case noSuchReview(Int64)
   case cannotUndo(Int64, String)
   case badRect(String)
+  /// A folder for `review labelimg-export`/`-import` that cannot be used.
+  case labelImgFolder(String, String)
+  /// One annotation file of a LabelImg folder that cannot be used (the others go on).
+  case labelImgFile(String, String)
 
   public var errorDescription: String? {
     switch self {
@@ -292,6 +296,8 @@ public enum FaceJobError: LocalizedError, Equatable {
     case .noSuchReview(let id): return "no review decision on a box with id \(id)"
     case .cannotUndo(let id, let why): return "cannot undo review \(id): \(why)"
     case .badRect(let why): return "that box is not usable: \(why); draw it again inside the image"
+    case .labelImgFolder(let path, let why): return "\(path) \(why)"
+    case .labelImgFile(let file, let why): return "\(file): \(why); the file was left out, the others go on"
     }
   }
 }

@@ -5,6 +5,13 @@ import Foundation
 
 extension DetectorKind: ExpressibleByArgument {}
 
+extension [FaceImageIssue] {
+  /// "Failed (N):" and the first 20 images with their reasons; nothing when empty.
+  var listed: [String] {
+    isEmpty ? [] : ["Failed (\(count)):"] + prefix(20).map { "  image \($0.imageID): \($0.reason)" }
+  }
+}
+
 extension Datasetkit {
   struct Faces: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,10 +99,7 @@ extension Datasetkit.Faces {
           "Detector \(r.detector.name) (\(r.detector.version)): \(r.processed) images searched, \(r.faces) faces proposed"
             + (r.alreadyDone > 0 ? ", \(r.alreadyDone) images done before (skipped)" : "")
         ]
-        if !r.failed.isEmpty {
-          lines.append("Failed (\(r.failed.count)):")
-          lines += r.failed.prefix(20).map { "  image \($0.imageID): \($0.reason)" }
-        }
+        lines += r.failed.listed
         return lines.joined(separator: "\n")
       }
     }
@@ -146,10 +150,7 @@ extension Datasetkit.Faces {
               : "; labels: "
                 + r.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         ]
-        if !r.failed.isEmpty {
-          lines.append("Failed (\(r.failed.count)):")
-          lines += r.failed.prefix(20).map { "  image \($0.imageID): \($0.reason)" }
-        }
+        lines += r.failed.listed
         return lines.joined(separator: "\n")
       }
     }

@@ -8,7 +8,7 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       commandName: "review",
       abstract: "Review face boxes without a browser: contact sheets and decisions by box id.",
-      subcommands: [Sheet.self, Accept.self, Reject.self, Relabel.self])
+      subcommands: [Sheet.self, Accept.self, Reject.self, Relabel.self, LabelImgExport.self, LabelImgImport.self])
   }
 }
 
