@@ -56,7 +56,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
-    .executableTarget(name: "sample-images", dependencies: ["AutoFace"]),
+    .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
     .executableTarget(name: "dedup-bench", dependencies: ["Dedup"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.

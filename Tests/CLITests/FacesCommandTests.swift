@@ -60,6 +60,7 @@ struct FacesCommandTests {
     let ours = try #require(withMask("default"))
     #expect(ours.recall >= 0.5)
     #expect(ours.recall > seeds.recall)
+    #expect(ours.precision >= seeds.precision)
     let text = try TestSupport.run(["faces", "eval", "--truth", "voc-facemask"], in: ws)
     #expect(text.stdout.contains("with_mask") && text.stdout.contains("mask_weared_incorrect"))
     #expect(
