@@ -27,8 +27,9 @@ extension Datasetkit.Faces {
       abstract: "Find faces in the catalog's images and store them as proposed boxes.",
       discussion: """
         Detectors: haar and lbp (OpenCV cascades; Debian's opencv-data or --cascade), default (built in: frontal,
-        alt2, profile and LBP cascades on a 2× upscaled image, merged; a face needs eyes or two agreeing
-        cascades, and skin in its upper half; much better on masked faces than a single Haar cascade), res10 (SSD Caffe model: --model .caffemodel --config
+        alt2, profile and LBP cascades and eye pairs on a 2× upscaled image, merged; a face needs eyes, or two
+        agreeing cascades and skin in its upper half; much better on masked faces than a single Haar cascade),
+        res10 (SSD Caffe model: --model .caffemodel --config
         deploy.prototxt) and yunet (--model face_detection_yunet_2022mar.onnx). Runs on all cores, one image per
         task. Images done before with the same detector and parameters are skipped. Boxes are stored with status
         `proposed`, origin = detector name, the detector's version and parameters and a score. Images that cannot
