@@ -40,7 +40,7 @@ let package = Package(
     .target(name: "Ingest", dependencies: ["Catalog"]),
     .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest", "AutoFace"]),
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest"]),
-    .target(name: "AutoFace", dependencies: ["AutoFaceShim", "Catalog", "Ingest"]),
+    .target(name: "AutoFace", dependencies: ["Annotations", "AutoFaceShim", "Catalog", "Ingest"]),
     .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
     .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
@@ -66,7 +66,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
-    .executableTarget(name: "sample-images", dependencies: ["AutoFace"]),
+    .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
     .executableTarget(name: "dedup-bench", dependencies: ["Dedup"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.
@@ -79,7 +79,8 @@ let package = Package(
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
     .testTarget(
-      name: "AutoFaceTests", dependencies: ["AutoFace", "Catalog", "Ingest", "TestSupport"], resources: [.copy("Fixtures")]),
+      name: "AutoFaceTests", dependencies: ["Annotations", "AutoFace", "Catalog", "Ingest", "TestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(

@@ -14,15 +14,23 @@ public struct DefaultDetectorTuning: Sendable, Hashable, Codable {
   public var useLBP = true
   /// Candidates from different cascades overlapping by at least this much are one face.
   public var mergeIoU = 0.3
-  /// A face needs this many neighbour votes in total (1000: off; votes alone let too many false faces in
-  /// on voc-facemask), …
+  /// A face is kept when it has this many neighbour votes in total (1000: off; votes alone let too many false
+  /// faces in on voc-facemask) …
   public var minVotes = 1000.0
-  /// … or votes from this many different cascades.
-  public var minSources = 2
-  /// Weak faces (below `minVotes`, one cascade) are kept when eyes are found in their upper half.
+  /// … or eyes are found in its upper 60 % …
   public var eyeCue = true
-  /// Infer faces from pairs of eyes (masked faces keep their eyes).
-  public var eyePairs = false
+  /// … or this many cascades found it …
+  public var minSources = 2
+  /// … with this many votes together (without eyes, the 4–7 votes of voc-facemask's false faces) …
+  public var minAgreeingVotes = 9.0
+  /// … and, in a colour photo, this share of its upper half is skin-coloured (the false faces of voc-facemask:
+  /// 2–7 %; the true ones 46–98 %, masked or not) …
+  public var minSkin = 0.25
+  /// … which is not needed when this many cascades agree.
+  public var skinExemptSources = 4
+  /// Infer faces from pairs of eyes (masked faces keep their eyes): one masked face more on voc-facemask, one
+  /// and four on the two scene sets, no false one more; ~40 % slower.
+  public var eyePairs = true
   public var minSize = 30
   /// Box convention of VOC face annotations (tighter than cascade boxes, centred lower): the final box is
   /// `boxWidth`×`boxHeight` of the merged cascade box, its centre moved down by `boxShiftY` of its height.
@@ -42,10 +50,40 @@ public struct DefaultDetectorTuning: Sendable, Hashable, Codable {
   public init() {}
 }
 
+/// One merged face candidate of the default detector and the cues its keep rule looks at.
+public struct DefaultFaceCandidate: Sendable, Hashable, Codable {
+  /// The final box, in the image's pixels.
+  public var box: PixelRect
+  /// Neighbour votes of all its members.
+  public var votes: Double
+  /// Votes per cascade (frontal, alt2, profile, mirrored profile, LBP, eye pairs).
+  public var scores: [Double]
+  /// The cascades that found it.
+  public var sources: [Int]
+  /// Eyes found in its upper 60 %.
+  public var eyes: Int
+  /// Share of skin-coloured pixels in its upper half (-1: grayscale image).
+  public var skin: Double
+  public var kept: Bool
+}
+
+extension DefaultDetectorTuning {
+  /// The keep rule: a face is kept when eyes are found in its upper part, or when enough cascades agree with
+  /// enough votes and — in a colour photo — its upper half shows skin (masks hide only the lower half;
+  /// `skinExemptSources` agreeing cascades need no skin).
+  func keeps(_ c: DefaultFaceCandidate) -> Bool {
+    let skin = minSkin <= 0 || c.skin < 0 || c.skin >= minSkin || c.sources.count >= skinExemptSources
+    return c.votes >= minVotes || (eyeCue && c.eyes > 0)
+      || (c.sources.count >= minSources && c.votes >= minAgreeingVotes && skin)
+  }
+}
+
 /// The built-in default: frontal (default + alt2), profile (both directions) and LBP cascades with one
-/// neighbour on a 2× upscaled image; each cascade's boxes reshaped to the VOC face convention, merged
-/// across cascades (vote-weighted mean box); a face is kept when two cascades agree or, found by one,
-/// when eyes are found in its upper 60 %. Tuned on testdata/voc-facemask with `faces-bench eval`.
+/// neighbour on a 2× upscaled image, and faces inferred from pairs of eyes; each cascade's boxes reshaped to the VOC face convention, merged
+/// across cascades (vote-weighted mean box). A face is kept when eyes are found in its upper 60 %, or when two
+/// cascades agree with at least 9 votes and — in a colour photo — a quarter of its upper half is skin
+/// (masks hide only the lower half; four agreeing cascades need no skin). Tuned on testdata/voc-facemask with
+/// `faces-bench eval` / `faces-bench features`, checked on scenes made by `sample-images scenes`.
 public final class DefaultFaceDetector: FaceDetector {
   public let identity: DetectorIdentity
   let tuning: DefaultDetectorTuning
@@ -67,9 +105,9 @@ public final class DefaultFaceDetector: FaceDetector {
     alt2 = try CascadeClassifier(path: CascadeLocations.alt2FrontalFace)
     profile = tuning.useProfile ? try CascadeClassifier(path: CascadeLocations.profileFace) : nil
     lbp = tuning.useLBP ? try CascadeClassifier(path: CascadeLocations.lbpFrontalFace) : nil
-    eyes = tuning.eyeCue || tuning.eyePairs ? try CascadeClassifier(path: CascadeLocations.eyes) : nil
+    eyes = try CascadeClassifier(path: CascadeLocations.eyes)
     identity = DetectorIdentity(
-      name: "default", version: "1 opencv-\(openCVVersion)", parameters: canonicalJSON(tuning))
+      name: "default", version: "2 opencv-\(openCVVersion)", parameters: canonicalJSON(tuning))
   }
 
   struct Candidate {
@@ -79,6 +117,13 @@ public final class DefaultFaceDetector: FaceDetector {
   }
 
   public func detect(in image: DecodedImage) throws -> [FaceDetection] {
+    let kept = try candidates(in: image).filter(\.kept).map { FaceDetection(box: $0.box, score: $0.votes) }
+    return nonMaximumSuppression(kept, iou: 0.3)
+  }
+
+  /// Every merged candidate with the cues the keep rule looks at (`kept`: what `detect` returns before NMS);
+  /// for tuning (`faces-bench features`).
+  public func candidates(in image: DecodedImage) throws -> [DefaultFaceCandidate] {
     let gray = try image.grayscale()
     let factor = max(gray.width, gray.height) < tuning.upscaleBelow ? 2 : 1
     let work =
@@ -116,7 +161,7 @@ public final class DefaultFaceDetector: FaceDetector {
     if tuning.eyePairs, let eyes { add(try eyePairFaces(eyes, in: work, minSide: minSide), source: 5) }
 
     // Merge across cascades: strongest first, each candidate joins the first cluster it overlaps.
-    var clusters: [(box: PixelRect, votes: Double, sources: Set<Int>, sum: [Double])] = []
+    var clusters: [(box: PixelRect, votes: Double, sources: Set<Int>, sum: [Double], scores: [Double])] = []
     for c in candidates.sorted(by: { $0.score > $1.score }) {
       let w = max(c.score, 1)
       let b = c.box
@@ -125,8 +170,11 @@ public final class DefaultFaceDetector: FaceDetector {
         clusters[i].votes += c.score
         clusters[i].sources.insert(c.source)
         clusters[i].sum = zip(clusters[i].sum, weighted).map { $0 + $1 }
+        clusters[i].scores[c.source] += c.score
       } else {
-        clusters.append((c.box, c.score, [c.source], weighted))
+        var scores = [Double](repeating: 0, count: 6)
+        scores[c.source] = c.score
+        clusters.append((c.box, c.score, [c.source], weighted, scores))
       }
     }
     if tuning.meanBox {
@@ -139,24 +187,55 @@ public final class DefaultFaceDetector: FaceDetector {
           height: Int((s[3] / s[4] - y1).rounded()))
       }
     }
-    var faces: [FaceDetection] = []
+    let scale = 1 / Double(factor)
+    var found: [DefaultFaceCandidate] = []
     for cluster in clusters {
-      var keep = cluster.votes >= tuning.minVotes || cluster.sources.count >= tuning.minSources
-      if !keep, tuning.eyeCue, let eyes {
+      var eyeCount = 0
+      if let eyes {
         let b = cluster.box
         let upper = PixelRect(x: b.x, y: b.y, width: b.width, height: max(1, b.height * 6 / 10))
-        let region = try work.resized(upper, width: upper.width, height: upper.height, interpolation: .nearest)
-        let found = try eyes.detectScored(
-          in: region,
-          parameters: CascadeParameters(
-            scaleFactor: 1.1, minNeighbors: 3, minSize: max(8, b.width / 8), maxSize: max(9, b.width / 2),
-            equalize: false))
-        keep = !found.isEmpty
+        if let region = try? work.resized(upper, width: upper.width, height: upper.height, interpolation: .nearest) {
+          eyeCount = try eyes.detectScored(
+            in: region,
+            parameters: CascadeParameters(
+              scaleFactor: 1.1, minNeighbors: 3, minSize: max(8, b.width / 8), maxSize: max(9, b.width / 2),
+              equalize: false)
+          ).count
+        }
       }
-      if keep { faces.append(FaceDetection(box: conventional(cluster.box), score: cluster.votes)) }
+      let box = conventional(cluster.box).scaled(by: scale)
+      var candidate = DefaultFaceCandidate(
+        box: box, votes: cluster.votes, scores: cluster.scores, sources: cluster.sources.sorted(), eyes: eyeCount,
+        skin: skinShare(image, in: PixelRect(x: box.x, y: box.y, width: box.width, height: box.height / 2)),
+        kept: false)
+      candidate.kept = tuning.keeps(candidate)
+      found.append(candidate)
     }
-    let scale = 1 / Double(factor)
-    return nonMaximumSuppression(faces, iou: 0.3).map { FaceDetection(box: $0.box.scaled(by: scale), score: $0.score) }
+    return found
+  }
+
+  /// Share of skin-coloured pixels (YCrCb rule) in `rect` of a colour image; -1 where there is no colour
+  /// (a grayscale image, or a gray region of a colour one).
+  func skinShare(_ image: DecodedImage, in rect: PixelRect) -> Double {
+    guard image.channels == 3, rect.width > 0, rect.height > 0,
+      let region = try? image.resized(rect, width: 16, height: 16, interpolation: .area),
+      let pixels = try? region.pixels()
+    else { return -1 }
+    var skin = 0
+    var chroma = 0.0
+    let count = pixels.count / 3
+    for i in 0..<count {
+      let b = Double(pixels[i * 3])
+      let g = Double(pixels[i * 3 + 1])
+      let r = Double(pixels[i * 3 + 2])
+      let y = 0.299 * r + 0.587 * g + 0.114 * b
+      let cr = (r - y) * 0.713 + 128
+      let cb = (b - y) * 0.564 + 128
+      chroma += abs(cr - 128) + abs(cb - 128)
+      if cr >= 133, cr <= 173, cb >= 77, cb <= 127 { skin += 1 }
+    }
+    guard count > 0, chroma / Double(count) >= 3 else { return -1 }
+    return Double(skin) / Double(count)
   }
 
   func conventional(_ box: PixelRect) -> PixelRect {

@@ -138,12 +138,35 @@ public enum FaceEvaluation {
   }
 }
 
+/// After review, per class: the faces kept and how many of them reviewers had to add by hand.
+public struct ReviewedClass: Sendable, Codable, Hashable {
+  /// The box's class; "" for boxes without one.
+  public var label: String
+  /// Accepted boxes that came from a detector or a reviewer (imported truth boxes are not counted).
+  public var faces: Int
+  /// Of those, boxes a reviewer drew (origin `review`, logged as `add`, not undone).
+  public var addedByHand: Int
+  /// `addedByHand / faces`.
+  public var share: Double
+}
+
+/// What review left in the catalog: over every image with at least one review decision on a box.
+public struct ReviewedFaces: Sendable, Codable, Hashable {
+  public var images: Int
+  public var faces: Int
+  public var addedByHand: Int
+  public var share: Double
+  public var classes: [ReviewedClass]
+}
+
 /// What `faces eval` found: one evaluation per detector setting that ran over the truth's images.
 public struct FaceEvalReport: Sendable, Codable {
   public var truth: String
   public var rules: FaceEvaluationRules
   public var truthImages: Int
   public var detectors: [DetectorEvaluation]
+  /// nil until a reviewer has decided on a box.
+  public var review: ReviewedFaces?
 }
 
 extension Catalog {
@@ -205,7 +228,46 @@ extension Catalog {
           identity: identity ?? fallback,
           images: images.sorted().map { (truth[$0] ?? [], found[$0] ?? []) }, rules: rules))
     }
-    return FaceEvalReport(truth: name, rules: rules, truthImages: truth.count, detectors: evaluations)
+    return FaceEvalReport(
+      truth: name, rules: rules, truthImages: truth.count, detectors: evaluations, review: try reviewedFaces())
+  }
+
+  /// The faces reviewers kept and the share they had to add by hand, per class, over the images with a
+  /// review decision on any box; nil when there is none.
+  public func reviewedFaces() throws -> ReviewedFaces? {
+    var faces: [String: Int] = [:]
+    var added: [String: Int] = [:]
+    let images: Int
+    _ = try database.rows(
+      """
+      WITH reviewed AS (
+        SELECT DISTINCT b.image_id FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box')
+      SELECT COALESCE(c.name, ''), b.origin = 'review' AND EXISTS (
+          SELECT 1 FROM reviews r WHERE r.subject = 'box' AND r.subject_id = b.id AND r.action = 'add'), COUNT(*)
+      FROM boxes b JOIN reviewed ON reviewed.image_id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
+      WHERE b.status = 'accepted' AND b.origin <> 'voc'
+      GROUP BY 1, 2
+      """
+    ) { row in
+      let label = row.text(0) ?? ""
+      faces[label, default: 0] += Int(row.int64(2))
+      if row.int64(1) != 0 { added[label, default: 0] += Int(row.int64(2)) }
+    }
+    images = Int(
+      try database.scalarInt(
+        "SELECT COUNT(DISTINCT b.image_id) FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box'"
+      ) ?? 0)
+    guard images > 0 else { return nil }
+    func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : (Double(a) / Double(b) * 10_000).rounded() / 10_000 }
+    let total = faces.values.reduce(0, +)
+    let totalAdded = added.values.reduce(0, +)
+    return ReviewedFaces(
+      images: images, faces: total, addedByHand: totalAdded, share: ratio(totalAdded, total),
+      classes: faces.keys.sorted().map {
+        ReviewedClass(
+          label: $0, faces: faces[$0] ?? 0, addedByHand: added[$0] ?? 0,
+          share: ratio(added[$0] ?? 0, faces[$0] ?? 0))
+      })
   }
 }
 
@@ -218,6 +280,10 @@ public enum FaceJobError: LocalizedError, Equatable {
   case noSuchReview(Int64)
   case cannotUndo(Int64, String)
   case badRect(String)
+  /// A folder for `review labelimg-export`/`-import` that cannot be used.
+  case labelImgFolder(String, String)
+  /// One annotation file of a LabelImg folder that cannot be used (the others go on).
+  case labelImgFile(String, String)
 
   public var errorDescription: String? {
     switch self {
@@ -230,6 +296,8 @@ public enum FaceJobError: LocalizedError, Equatable {
     case .noSuchReview(let id): return "no review decision on a box with id \(id)"
     case .cannotUndo(let id, let why): return "cannot undo review \(id): \(why)"
     case .badRect(let why): return "that box is not usable: \(why); draw it again inside the image"
+    case .labelImgFolder(let path, let why): return "\(path) \(why)"
+    case .labelImgFile(let file, let why): return "\(file): \(why); the file was left out, the others go on"
     }
   }
 }

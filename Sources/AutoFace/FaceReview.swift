@@ -238,6 +238,20 @@ struct BoxState {
   }
 }
 
+extension Catalog {
+  /// ` AND …` conditions choosing boxes `b` (with classes `c` joined) by status, origin and class.
+  static func boxConditions(status: String?, origin: String?, label: String?) -> (String, [SQLValue]) {
+    var sql = ""
+    var values: [SQLValue] = []
+    for (column, value) in [("b.status", status), ("b.origin", origin), ("c.name", label)] {
+      guard let value else { continue }
+      sql += " AND \(column) = ?"
+      values.append(.text(value))
+    }
+    return (sql, values)
+  }
+}
+
 /// Which boxes a contact sheet shows.
 public struct ContactSheetOptions: Sendable {
   /// Box status: proposed, accepted or rejected (nil: all).
@@ -272,20 +286,8 @@ extension Catalog {
       SELECT b.id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, b.score, c.name, b.image_id FROM boxes b
       JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id WHERE 1
       """
-    var values: [SQLValue] = []
-    if let status = options.status {
-      sql += " AND b.status = ?"
-      values.append(.text(status))
-    }
-    if let origin = options.origin {
-      sql += " AND b.origin = ?"
-      values.append(.text(origin))
-    }
-    if let label = options.label {
-      sql += " AND c.name = ?"
-      values.append(.text(label))
-    }
-    sql += " ORDER BY b.id"
+    let (conditions, values) = Self.boxConditions(status: options.status, origin: options.origin, label: options.label)
+    sql += conditions + " ORDER BY b.id"
     struct Tile {
       var box: Int64
       var sha: String

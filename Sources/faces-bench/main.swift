@@ -86,6 +86,39 @@ case "eval":
   } catch {
     fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
   }
+case "features":
+  // One JSON line per candidate of the default detector: its cues, and the truth face it overlaps most.
+  guard args.count >= 4 else { fail("usage: faces-bench features WORKSPACE SOURCE") }
+  do {
+    let catalog = try Catalog(workspace: Workspace(root: args[2]))
+    let truth = try catalog.truthFaces(source: args[3])
+    let detector = try DefaultFaceDetector(tuning: DefaultDetectorTuning())
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    struct Line: Encodable {
+      var image: Int64
+      var candidate: DefaultFaceCandidate
+      var iou: Double
+      var label: String?
+      var truthSize: Int?
+    }
+    for id in truth.keys.sorted() {
+      guard let sha = try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) else {
+        continue
+      }
+      let image = try DecodedImage(bytes: try catalog.store.read(sha))
+      let faces = truth[id] ?? []
+      for c in try detector.candidates(in: image) {
+        let best = faces.max { c.box.iou($0.box) < c.box.iou($1.box) }
+        let line = Line(
+          image: id, candidate: c, iou: best.map { c.box.iou($0.box) } ?? 0, label: best?.label, truthSize: best?.size)
+        print(String(decoding: try encoder.encode(line), as: UTF8.self))
+      }
+      print("{\"image\":\(id),\"truth\":\(faces.filter { $0.size >= 30 }.count)}")
+    }
+  } catch {
+    fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
+  }
 case "speed":
   let folder = args[2]
   let repeatCount = args.count > 3 ? Int(args[3]) ?? 1 : 1

@@ -93,6 +93,33 @@ struct FaceDetectorTests {
     #expect(throws: AutoFaceError.self) { try DetectorSpec(kind: .yunet, modelPath: folder + "/bad.onnx").make() }
   }
 
+  @Test("the default keeps a face with eyes, or found by two cascades with 9+ votes and skin in its upper half")
+  func defaultKeepRule() throws {
+    let tuning = DefaultDetectorTuning()
+    func face(votes: Double, sources: [Int], eyes: Int, skin: Double) -> DefaultFaceCandidate {
+      DefaultFaceCandidate(
+        box: PixelRect(x: 0, y: 0, width: 40, height: 40), votes: votes, scores: [], sources: sources, eyes: eyes,
+        skin: skin, kept: false)
+    }
+    #expect(tuning.keeps(face(votes: 2, sources: [3], eyes: 1, skin: 0)))  // eyes: kept whatever else
+    #expect(tuning.keeps(face(votes: 10, sources: [0, 1], eyes: 0, skin: 0.6)))
+    #expect(!tuning.keeps(face(votes: 7, sources: [0, 1, 4], eyes: 0, skin: 0.69)))  // too few votes
+    #expect(!tuning.keeps(face(votes: 23, sources: [0, 1, 3], eyes: 0, skin: 0.035)))  // no skin
+    #expect(tuning.keeps(face(votes: 23, sources: [0, 1, 3], eyes: 0, skin: -1)))  // no colour to judge
+    #expect(tuning.keeps(face(votes: 84, sources: [0, 1, 2, 3, 4], eyes: 0, skin: 0)))  // four cascades agree
+    #expect(!tuning.keeps(face(votes: 40, sources: [0], eyes: 0, skin: 0.9)))  // one cascade, no eyes
+    // Skin is measured in colour: a skin-toned patch counts, a gray one has no colour to judge, blue is not skin.
+    let detector = try DefaultFaceDetector(tuning: tuning)
+    let skin = try DecodedImage.blank(width: 40, height: 40, gray: 0)
+    try skin.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 120, green: 150, red: 210)
+    #expect(detector.skinShare(skin, in: PixelRect(x: 0, y: 0, width: 40, height: 20)) == 1)
+    let gray = try DecodedImage.blank(width: 40, height: 40, gray: 128)
+    #expect(detector.skinShare(gray, in: PixelRect(x: 0, y: 0, width: 40, height: 20)) == -1)
+    let blue = try DecodedImage.blank(width: 40, height: 40, gray: 0)
+    try blue.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 200, green: 120, red: 40)
+    #expect(detector.skinShare(blue, in: PixelRect(x: 0, y: 0, width: 40, height: 20)) == 0)
+  }
+
   @Test("IoU, NMS and evaluation count what they should")
   func evaluation() {
     let a = PixelRect(x: 0, y: 0, width: 10, height: 10)

@@ -60,6 +60,7 @@ struct FacesCommandTests {
     let ours = try #require(withMask("default"))
     #expect(ours.recall >= 0.5)
     #expect(ours.recall > seeds.recall)
+    #expect(ours.precision >= seeds.precision)
     let text = try TestSupport.run(["faces", "eval", "--truth", "voc-facemask"], in: ws)
     #expect(text.stdout.contains("with_mask") && text.stdout.contains("mask_weared_incorrect"))
     #expect(
@@ -85,6 +86,34 @@ struct FacesCommandTests {
     let cropResult = try #require(try json(crop.stdout)["result"] as? [String: Any])
     #expect(cropResult["cropped"] as? Int == 119)
     #expect((cropResult["labels"] as? [String: Int])?["with_mask"] == 91)
+
+    // LabelImg round trip: export the default's proposals, draw a missed face in one file, import.
+    let li = folder + "/labelimg"
+    let export = try TestSupport.run(["review", "labelimg-export", "--origin", "default", "--out", li], in: ws)
+    #expect(export.status == 0 && export.stdout.contains("review labelimg-import"), "\(export.stderr)")
+    let xml = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: li).filter { $0.hasSuffix(".xml") }.sorted().first)
+    var edited = try String(contentsOfFile: li + "/" + xml, encoding: .utf8)
+    edited = edited.replacingOccurrences(
+      of: "</annotation>",
+      with: "\t<object>\n\t\t<name>with_mask</name>\n\t\t<pose>Unspecified</pose>\n\t\t<truncated>0</truncated>\n"
+        + "\t\t<difficult>0</difficult>\n\t\t<bndbox>\n\t\t\t<xmin>2</xmin>\n\t\t\t<ymin>3</ymin>\n"
+        + "\t\t\t<xmax>40</xmax>\n\t\t\t<ymax>44</ymax>\n\t\t</bndbox>\n\t</object>\n</annotation>")
+    try edited.write(toFile: li + "/" + xml, atomically: true, encoding: .utf8)
+    try "<annotation><object>".write(toFile: li + "/broken.xml", atomically: true, encoding: .utf8)
+    let imported = try TestSupport.run(["review", "labelimg-import", li], in: ws)
+    #expect(imported.status == 1 && imported.stdout.contains("1 drawn (missed faces)"))
+    #expect(imported.stdout.contains("broken.xml: line"))
+    let twice = try TestSupport.run(["review", "labelimg-import", li, "--json"], in: ws)
+    let twiceResult = try #require(try json(twice.stdout)["result"] as? [String: Any])
+    #expect(twiceResult["added"] as? Int == 0 && twiceResult["adjusted"] as? Int == 0)
+    // faces eval now reports the share of faces reviewers added by hand, per class.
+    let reviewed = try TestSupport.run(["faces", "eval", "--truth", "voc-facemask", "--json"], in: ws)
+    let review = try #require((try json(reviewed.stdout)["result"] as? [String: Any])?["review"] as? [String: Any])
+    let classes = try #require(review["classes"] as? [[String: Any]])
+    #expect(classes.first { $0["label"] as? String == "with_mask" }?["addedByHand"] as? Int == 1)
+    let reviewedText = try TestSupport.run(["faces", "eval", "--truth", "voc-facemask"], in: ws)
+    #expect(reviewedText.stdout.contains("added by hand"))
   }
 
   @Test("kill -9 during review decisions: every decision whose command returned is in the catalog", .enabled(if: ready))

@@ -5,6 +5,13 @@ import Foundation
 
 extension DetectorKind: ExpressibleByArgument {}
 
+extension [FaceImageIssue] {
+  /// "Failed (N):" and the first 20 images with their reasons; nothing when empty.
+  var listed: [String] {
+    isEmpty ? [] : ["Failed (\(count)):"] + prefix(20).map { "  image \($0.imageID): \($0.reason)" }
+  }
+}
+
 extension Datasetkit {
   struct Faces: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,8 +27,9 @@ extension Datasetkit.Faces {
       abstract: "Find faces in the catalog's images and store them as proposed boxes.",
       discussion: """
         Detectors: haar and lbp (OpenCV cascades; Debian's opencv-data or --cascade), default (built in: frontal,
-        alt2, profile and LBP cascades on a 2× upscaled image, merged, weak faces confirmed by eyes; much better
-        on masked faces than a single Haar cascade), res10 (SSD Caffe model: --model .caffemodel --config
+        alt2, profile and LBP cascades and eye pairs on a 2× upscaled image, merged; a face needs eyes, or two
+        agreeing cascades and skin in its upper half; much better on masked faces than a single Haar cascade),
+        res10 (SSD Caffe model: --model .caffemodel --config
         deploy.prototxt) and yunet (--model face_detection_yunet_2022mar.onnx). Runs on all cores, one image per
         task. Images done before with the same detector and parameters are skipped. Boxes are stored with status
         `proposed`, origin = detector name, the detector's version and parameters and a score. Images that cannot
@@ -92,10 +100,7 @@ extension Datasetkit.Faces {
           "Detector \(r.detector.name) (\(r.detector.version)): \(r.processed) images searched, \(r.faces) faces proposed"
             + (r.alreadyDone > 0 ? ", \(r.alreadyDone) images done before (skipped)" : "")
         ]
-        if !r.failed.isEmpty {
-          lines.append("Failed (\(r.failed.count)):")
-          lines += r.failed.prefix(20).map { "  image \($0.imageID): \($0.reason)" }
-        }
+        lines += r.failed.listed
         return lines.joined(separator: "\n")
       }
     }
@@ -146,10 +151,7 @@ extension Datasetkit.Faces {
               : "; labels: "
                 + r.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         ]
-        if !r.failed.isEmpty {
-          lines.append("Failed (\(r.failed.count)):")
-          lines += r.failed.prefix(20).map { "  image \($0.imageID): \($0.reason)" }
-        }
+        lines += r.failed.listed
         return lines.joined(separator: "\n")
       }
     }
@@ -162,7 +164,9 @@ extension Datasetkit.Faces {
         Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the truth's
         images is scored on those images: a detection matches the unmatched truth face it overlaps most (IoU ≥
         --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out.
-        Recall is per class and per face size; precision per face size and overall.
+        Recall is per class and per face size; precision per face size and overall. After review, also per
+        class: the accepted faces (detected or drawn; imported boxes left out) on the images with decisions, and
+        the share reviewers had to add by hand (`review labelimg-import`, or a face drawn in `review serve`).
         """)
 
     @Option(help: "The source whose VOC boxes are the truth.")
@@ -215,6 +219,19 @@ extension Datasetkit.Faces {
                   $0.range, "\($0.faces)", "\($0.found)", pct($0.recall), "\($0.detections)", "\($0.falsePositives)",
                   pct($0.precision),
                 ]
+              }
+            ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+        if let review = r.review {
+          lines.append("")
+          lines.append(
+            "After review (\(review.images) images with decisions): \(review.addedByHand) of \(review.faces) accepted "
+              + "faces added by hand = \(pct(review.share))")
+          lines.append(
+            Output.table(
+              ["class", "faces", "added by hand", "share"],
+              review.classes.map {
+                [$0.label.isEmpty ? "(no class)" : $0.label, "\($0.faces)", "\($0.addedByHand)", pct($0.share)]
               }
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }

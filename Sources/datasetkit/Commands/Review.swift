@@ -8,8 +8,10 @@ extension Datasetkit {
   struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "review",
-      abstract: "Review face boxes: in the browser (serve), or with contact sheets and decisions by box id.",
-      subcommands: [Serve.self, Sheet.self, Accept.self, Reject.self, Relabel.self])
+      abstract: "Review face boxes: in the browser (serve), with contact sheets and decisions by box id, or in LabelImg.",
+      subcommands: [
+        Serve.self, Sheet.self, Accept.self, Reject.self, Relabel.self, LabelImgExport.self, LabelImgImport.self,
+      ])
   }
 }
 
