@@ -184,6 +184,30 @@ public final class Statement {
     }
   }
 
+  /// Binds one integer parameter (1-based `index`); for loops that rebind a few parameters per row
+  /// without building a `[SQLValue]`.
+  public func bind(_ value: Int64, at index: Int32) throws {
+    let rc = sqlite3_bind_int64(handle, index, value)
+    if rc != SQLITE_OK { throw database.error(rc, sql: sql) }
+  }
+
+  /// Binds UTF-8 text given as bytes (copied by SQLite), or NULL for `nil`.
+  public func bind(utf8 text: UnsafeBufferPointer<UInt8>?, at index: Int32) throws {
+    let rc: Int32
+    if let text {
+      rc = text.withMemoryRebound(to: CChar.self) {
+        dsk_sqlite3_bind_text_transient(handle, index, $0.baseAddress, Int32($0.count))
+      }
+    } else {
+      rc = sqlite3_bind_null(handle, index)
+    }
+    if rc != SQLITE_OK { throw database.error(rc, sql: sql) }
+  }
+
+  /// Resets the statement for the next row but keeps its bindings, so parameters that stay the same
+  /// (a split id, a run id) are bound once.
+  public func rewind() { sqlite3_reset(handle) }
+
   /// Steps once; true while a row is available.
   public func step() throws -> Bool {
     let rc = sqlite3_step(handle)
@@ -202,6 +226,15 @@ public final class Statement {
     guard let pointer = sqlite3_column_text(handle, column) else { return nil }
     return String(cString: pointer)
   }
+  /// The column's text as UTF-8 bytes, valid only inside `body`: reads a million keys without making a
+  /// million `String`s. Empty for NULL.
+  public func withText<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    guard let pointer = sqlite3_column_text(handle, column) else {
+      return try body(UnsafeBufferPointer(start: nil, count: 0))
+    }
+    return try body(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))))
+  }
+
   public func blob(_ column: Int32) -> [UInt8] {
     let count = Int(sqlite3_column_bytes(handle, column))
     guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }

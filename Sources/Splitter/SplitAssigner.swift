@@ -18,14 +18,64 @@ public struct SplitItem: Sendable, Hashable {
   }
 }
 
+/// Group keys as one flat UTF-8 buffer: a million SHA-256 keys cost one allocation, not a million `String`s.
+/// Keys compare by their bytes (the same order as `String` for the ASCII hex keys of the catalog).
+public struct KeyTable: Sendable {
+  var bytes: [UInt8] = []
+  /// End offset in `bytes` of each key.
+  var ends: [Int] = []
+
+  public init() {}
+
+  public var count: Int { ends.count }
+
+  public mutating func reserveCapacity(keys: Int, bytesPerKey: Int) {
+    ends.reserveCapacity(keys)
+    bytes.reserveCapacity(keys * bytesPerKey)
+  }
+
+  public mutating func append(_ key: UnsafeBufferPointer<UInt8>) {
+    bytes.append(contentsOf: key)
+    ends.append(bytes.count)
+  }
+
+  public mutating func append(_ key: String) {
+    var key = key
+    key.withUTF8 { append($0) }
+  }
+
+  public subscript(index: Int) -> String { withKey(index) { String(decoding: $0, as: UTF8.self) } }
+
+  /// The bytes of key `index`, valid only inside `body`.
+  public func withKey<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    let start = index == 0 ? 0 : ends[index - 1]
+    return try bytes.withUnsafeBufferPointer { all in
+      try body(UnsafeBufferPointer(rebasing: all[start..<ends[index]]))
+    }
+  }
+
+  /// Whether key `a` sorts before key `b` (bytewise, a shorter prefix first).
+  public func less(_ a: Int, _ b: Int) -> Bool {
+    withKey(a) { x in
+      withKey(b) { y in
+        guard let left = x.baseAddress, let right = y.baseAddress else { return x.count < y.count }
+        let order = memcmp(left, right, min(x.count, y.count))
+        return order < 0 || (order == 0 && x.count < y.count)
+      }
+    }
+  }
+}
+
 /// The splitter's input in dense arrays (one entry per image), so a million images cost arrays, not
 /// dictionaries.
 public struct SplitInput: Sendable {
   public var imageIDs: [Int64] = []
   /// Dense group index of each image.
   public var group: [Int32] = []
-  /// Each group's key (what orders unassigned groups; stored with grouped assignments).
-  public var groupKeys: [String] = []
+  /// Each group's key, as an index into `keys` (the key orders unassigned groups and is stored with
+  /// grouped assignments).
+  public var groupKey: [Int32] = []
+  public var keys = KeyTable()
   /// Dense stratum index of each image, and the strata's names.
   public var stratum: [Int32] = []
   public var strata: [String] = []
@@ -43,9 +93,10 @@ public struct SplitInput: Sendable {
       if let g = groupIndex[item.groupKey] {
         group.append(g)
       } else {
-        groupIndex[item.groupKey] = Int32(groupKeys.count)
-        group.append(Int32(groupKeys.count))
-        groupKeys.append(item.groupKey)
+        groupIndex[item.groupKey] = Int32(groupKey.count)
+        group.append(Int32(groupKey.count))
+        groupKey.append(Int32(keys.count))
+        keys.append(item.groupKey)
       }
       if let s = stratumIndex[item.stratum] {
         stratum.append(s)
@@ -59,6 +110,10 @@ public struct SplitInput: Sendable {
   }
 
   public var count: Int { imageIDs.count }
+  public var groupCount: Int { groupKey.count }
+
+  /// The key of group `group`.
+  public func key(ofGroup group: Int) -> String { keys[Int(groupKey[group])] }
 }
 
 /// What the assigner decided.
@@ -99,7 +154,7 @@ public enum SplitAssigner {
 
   public static func assign(_ input: SplitInput, plan: SplitPlan, rebalance: Bool = false) -> SplitOutcome {
     let subsetCount = plan.subsets.count
-    let groupCount = input.groupKeys.count
+    let groupCount = input.groupCount
     // Per group: size, existing subset, and its stratum (the most common among its members).
     var size = [Int32](repeating: 0, count: groupCount)
     var existing = [Int8](repeating: -1, count: groupCount)
@@ -137,14 +192,19 @@ public enum SplitAssigner {
       let targets = largestRemainder(total: total, weights: weights)
       var counts = [Int](repeating: 0, count: subsetCount)
       var pending: [(key: UInt64, group: Int32)] = []
+      pending.reserveCapacity(stratumGroups.count)
       for g in stratumGroups {
         if existing[Int(g)] >= 0 {
           counts[Int(existing[Int(g)])] += Int(size[Int(g)])
         } else {
-          pending.append((orderKey(seed: plan.seed, key: input.groupKeys[Int(g)]), g))
+          let key = input.keys.withKey(Int(input.groupKey[Int(g)])) { orderKey(seed: plan.seed, utf8: $0) }
+          pending.append((key, g))
         }
       }
-      pending.sort { $0.key < $1.key || ($0.key == $1.key && input.groupKeys[Int($0.group)] < input.groupKeys[Int($1.group)]) }
+      pending.sort {
+        $0.key != $1.key
+          ? $0.key < $1.key : input.keys.less(Int(input.groupKey[Int($0.group)]), Int(input.groupKey[Int($1.group)]))
+      }
       for (_, g) in pending {
         let index = mostNeeding(counts: counts, targets: targets, adding: Int(size[Int(g)]))
         counts[index] += Int(size[Int(g)])
@@ -211,13 +271,16 @@ public enum SplitAssigner {
   /// A stable 64-bit key for (seed, group key): FNV-1a then the SplitMix64 finaliser. Not Swift's
   /// `Hasher`, which is seeded per process.
   public static func orderKey(seed: UInt64, key: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
     var key = key
-    key.withUTF8 { bytes in
-      for byte in bytes {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x0000_0100_0000_01B3
-      }
+    return key.withUTF8 { orderKey(seed: seed, utf8: $0) }
+  }
+
+  /// `orderKey(seed:key:)` of a key given as its UTF-8 bytes.
+  public static func orderKey(seed: UInt64, utf8 bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+    for byte in bytes {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x0000_0100_0000_01B3
     }
     hash ^= hash >> 30
     hash = hash &* 0xBF58_476D_1CE4_E5B9

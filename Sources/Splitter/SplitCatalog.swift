@@ -39,37 +39,40 @@ public struct SplitSummary: Sendable, Codable, Equatable {
 public enum SplitCatalog {
   /// Creates split `name` or extends it to images added since (never moving assigned ones, unless
   /// `rebalance`).
+  ///
+  /// One write transaction from the first read to the last assignment: the images read are the images
+  /// assigned, and a second run of the same split waits for this one instead of failing on its rows.
   public static func split(
     catalog: Catalog, name: String, plan: SplitPlan, rebalance: Bool = false
   ) throws -> SplitReport {
     let db = catalog.database
-    let existing = try db.rows("SELECT id, params FROM splits WHERE name = ?", [.text(name)]) {
-      ($0.int64(0), $0.text(1) ?? "")
-    }.first
-    var splitID = existing?.0
-    if let (_, params) = existing, !rebalance {
-      let stored = try? JSONDecoder().decode(SplitPlan.self, from: Data(params.utf8))
-      if stored != plan { throw SplitterError.planChanged(name: name) }
-    }
-    let loaded = try load(catalog: catalog, plan: plan, splitID: splitID)
-    let input = loaded.input
-    if input.count == 0 { throw SplitterError.nothingToSplit(view: plan.view) }
-    let outcome = SplitAssigner.assign(input, plan: plan, rebalance: rebalance)
-    let names = plan.subsets.map(\.name)
-    let result = report(
-      name: name, created: existing == nil, plan: plan, input: input, outcome: outcome,
-      groups: loaded.groupSizes.count)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let reportJSON = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) }
+    return try db.writeTransaction {
+      let existing = try db.rows("SELECT id, params FROM splits WHERE name = ?", [.text(name)]) {
+        ($0.int64(0), $0.text(1) ?? "")
+      }.first
+      if let (_, params) = existing, !rebalance {
+        let stored = try? JSONDecoder().decode(SplitPlan.self, from: Data(params.utf8))
+        if stored != plan { throw SplitterError.planChanged(name: name) }
+      }
+      let loaded = try load(catalog: catalog, plan: plan, splitID: existing?.0)
+      let input = loaded.input
+      if input.count == 0 { throw SplitterError.nothingToSplit(view: plan.view) }
+      let outcome = SplitAssigner.assign(input, plan: plan, rebalance: rebalance)
+      let result = report(
+        name: name, created: existing == nil, plan: plan, input: input, outcome: outcome,
+        groups: loaded.groupSizes.count)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      let reportJSON = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) }
 
-    let now = Timestamp.now()
-    try db.writeTransaction {
-      if let id = splitID {
+      let now = Timestamp.now()
+      let splitID: Int64
+      if let id = existing?.0 {
+        splitID = id
         if rebalance {
-          try db.run("UPDATE splits SET params = ?, seed = ? WHERE id = ?", [
-            .text(plan.canonicalJSON()), .int(Int64(bitPattern: plan.seed)), .int(id),
-          ])
+          try db.run(
+            "UPDATE splits SET params = ?, seed = ? WHERE id = ?",
+            [.text(plan.canonicalJSON()), .int(Int64(bitPattern: plan.seed)), .int(id)])
         }
       } else {
         try db.run(
@@ -77,35 +80,84 @@ public enum SplitCatalog {
           [.text(name), .text(plan.canonicalJSON()), .int(Int64(bitPattern: plan.seed)), .text(now)])
         splitID = db.lastInsertRowID
       }
-      guard let splitID else { return }
       try db.run(
         "INSERT INTO split_runs (split_id, created_at, rebalance, assigned, moved, report) VALUES (?, ?, ?, ?, ?, ?)",
         [
           .int(splitID), .text(now), .int(rebalance ? 1 : 0), .int(Int64(outcome.newlyAssigned)),
           .int(Int64(outcome.moved)), .optional(reportJSON),
         ])
-      let run = db.lastInsertRowID
-      let insert = try db.prepare(
-        "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id) VALUES (?, ?, ?, ?, ?)")
-      let update = try db.prepare(
-        "UPDATE split_assignments SET subset = ?, run_id = ? WHERE split_id = ? AND image_id = ?")
-      for index in 0..<input.count {
-        let subset = outcome.subsetIndex[index]
-        guard subset >= 0, subset != input.assigned[index] else { continue }
-        let group = Int(input.group[index])
-        // Only grouped images store their group key; a singleton's key is its own SHA-256.
-        let key: SQLValue = loaded.groupSizes[group] > 1 ? .text(input.groupKeys[group]) : .null
-        let statement = input.assigned[index] < 0 ? insert : update
-        if input.assigned[index] < 0 {
-          try insert.bind([.int(splitID), .int(input.imageIDs[index]), .text(names[Int(subset)]), key, .int(run)])
-        } else {
-          try update.bind([.text(names[Int(subset)]), .int(run), .int(splitID), .int(input.imageIDs[index])])
-        }
-        while try statement.step() {}
-        statement.reset()
+      try store(
+        db, input: input, outcome: outcome, groupSizes: loaded.groupSizes, subsets: plan.subsets.map(\.name),
+        splitID: splitID, runID: db.lastInsertRowID)
+      return result
+    }
+  }
+
+  /// Rows of one multi-row INSERT: a statement per row would cost as much as the rows themselves.
+  static let rowsPerInsert = 128
+
+  /// Writes the assignments that are new or changed. New ones go in batches of `rowsPerInsert` rows per
+  /// statement, in image id order (the key order of the WITHOUT ROWID table: a new split's rows are
+  /// appended at the right edge of its B-tree); the split and run ids are bound once.
+  static func store(
+    _ db: Database, input: SplitInput, outcome: SplitOutcome, groupSizes: [Int], subsets: [String],
+    splitID: Int64, runID: Int64
+  ) throws {
+    let subsetBytes = subsets.map { Array($0.utf8) }
+    func values(_ first: Int32) -> String { "(?1, ?\(first), ?\(first + 1), ?\(first + 2), ?2)" }
+    let columns = "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id) VALUES "
+    let batch = try db.prepare(
+      columns + (0..<Int32(rowsPerInsert)).map { values(3 + 3 * $0) }.joined(separator: ", "))
+    let single = try db.prepare(columns + values(3))
+    let update = try db.prepare(
+      "UPDATE split_assignments SET subset = ?3, run_id = ?2 WHERE split_id = ?1 AND image_id = ?4")
+    for statement in [batch, single, update] {
+      try statement.bind(splitID, at: 1)
+      try statement.bind(runID, at: 2)
+    }
+    defer { for statement in [batch, single, update] { statement.reset() } }
+
+    /// Binds row `index`'s image, subset and group key (only grouped images store one; a singleton's key
+    /// is its own SHA-256) from parameter `first` on.
+    func bindRow(_ statement: Statement, _ index: Int, from first: Int32) throws {
+      try statement.bind(input.imageIDs[index], at: first)
+      try subsetBytes[Int(outcome.subsetIndex[index])].withUnsafeBufferPointer {
+        try statement.bind(utf8: $0, at: first + 1)
+      }
+      let group = Int(input.group[index])
+      if groupSizes[group] > 1 {
+        try input.keys.withKey(Int(input.groupKey[group])) { try statement.bind(utf8: $0, at: first + 2) }
+      } else {
+        try statement.bind(utf8: nil, at: first + 2)
       }
     }
-    return result
+    func run(_ statement: Statement) throws {
+      while try statement.step() {}
+      statement.rewind()
+    }
+
+    var pending: [Int] = []
+    pending.reserveCapacity(rowsPerInsert)
+    for index in 0..<input.count {
+      let subset = outcome.subsetIndex[index]
+      guard subset >= 0, subset != input.assigned[index] else { continue }
+      if input.assigned[index] >= 0 {
+        try update.bind(input.imageIDs[index], at: 4)
+        try subsetBytes[Int(subset)].withUnsafeBufferPointer { try update.bind(utf8: $0, at: 3) }
+        try run(update)
+        continue
+      }
+      pending.append(index)
+      if pending.count == rowsPerInsert {
+        for (row, index) in pending.enumerated() { try bindRow(batch, index, from: 3 + 3 * Int32(row)) }
+        try run(batch)
+        pending.removeAll(keepingCapacity: true)
+      }
+    }
+    for index in pending {
+      try bindRow(single, index, from: 3)
+      try run(single)
+    }
   }
 
   /// Builds the report from the items-form input (tests use this form).
@@ -113,7 +165,7 @@ public enum SplitCatalog {
     name: String, created: Bool, plan: SplitPlan, items: [SplitItem], outcome: SplitOutcome
   ) -> SplitReport {
     let input = SplitInput(items, subsets: plan.subsets.map(\.name))
-    return report(name: name, created: created, plan: plan, input: input, outcome: outcome, groups: input.groupKeys.count)
+    return report(name: name, created: created, plan: plan, input: input, outcome: outcome, groups: input.groupCount)
   }
 
   static func report(
@@ -161,6 +213,8 @@ public enum SplitCatalog {
   static func display(_ stratum: String) -> String { stratum.isEmpty ? "(no label)" : stratum }
 
   /// Every active image of the plan's view with its group, stratum and current subset, in dense arrays.
+  /// Called inside the split's transaction. Rows are read into integer-indexed arrays; the only strings
+  /// made per image are none (SHA-256 keys go into one flat `KeyTable`).
   static func load(catalog: Catalog, plan: SplitPlan, splitID: Int64?) throws -> (
     input: SplitInput, groupSizes: [Int]
   ) {
@@ -174,119 +228,141 @@ public enum SplitCatalog {
         throw SplitterError.badGroupPattern(groupBy)
       }
     }
-    let subsetNames = plan.subsets.map(\.name)
-    return try db.readTransaction {
-      // Images, dense by position; `position` maps catalog ids to it (an array: ids are rowids).
-      var ids: [Int64] = []
-      var shas: [String] = []
-      try scan(db, "SELECT id, sha256 FROM images WHERE status = 'active' ORDER BY id") { row in
-        ids.append(row.int64(0))
-        shas.append(row.text(1) ?? "")
-      }
-      let n = ids.count
-      let positions = Positions(ids)
-      func position(_ id: Int64) -> Int32? { positions[id] }
-      // Labels: the alphabetically first class of the view per image.
-      let classNames = Dictionary(
-        uniqueKeysWithValues: try db.rows("SELECT id, name FROM classes") { ($0.int64(0), $0.text(1) ?? "") })
-      let labelNames = classNames.values.sorted()
-      let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, Int32($0)) })
-      var label = [Int32](repeating: -1, count: n)
-      try scan(db, "SELECT image_id, class_id FROM image_labels WHERE view = ?", [.text(plan.view)]) { row in
-        guard let p = position(row.int64(0)).map(Int.init),
-          let index = classNames[row.int64(1)].flatMap({ labelIndex[$0] })
+    // Images, dense by position; `positions` maps catalog ids to it (an array: ids are rowids).
+    let capacity = Int(try db.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0)
+    var ids: [Int64] = []
+    ids.reserveCapacity(capacity)
+    var shas = KeyTable()
+    shas.reserveCapacity(keys: capacity, bytesPerKey: 64)
+    // `+status`: scanning the table in id order reads each page once; going through the status index
+    // would add a table lookup per image.
+    try scan(db, "SELECT id, sha256 FROM images WHERE +status = 'active' ORDER BY id") { row in
+      ids.append(row.int64(0))
+      row.withText(1) { shas.append($0) }
+    }
+    let n = ids.count
+    let positions = IDMap(ids)
+    // Labels: the alphabetically first class of the view per image.
+    let classes = try db.rows("SELECT id, name FROM classes") { ($0.int64(0), $0.text(1) ?? "") }
+    let labelNames = classes.map(\.1).sorted()
+    let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, Int32($0)) })
+    let labelOfClass = IDMap(classes.map(\.0), values: classes.map { labelIndex[$0.1] ?? -1 })
+    var label = [Int32](repeating: -1, count: n)
+    try scan(db, "SELECT image_id, class_id FROM image_labels WHERE view = ?", [.text(plan.view)]) { row in
+      guard let p = positions[row.int64(0)].map(Int.init), let index = labelOfClass[row.int64(1)] else { return }
+      if label[p] < 0 || index < label[p] { label[p] = index }
+    }
+    // Sources (by name: two sources of one name are one stratum) and original file names, from each
+    // image's first origin.
+    var source = [Int32](repeating: -1, count: n)
+    var sourceNames: [String] = []
+    var fileName = [String?](repeating: nil, count: pattern == nil ? 0 : n)
+    if plan.stratify.contains("source") || pattern != nil {
+      let sources = try db.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
+      sourceNames = Array(Set(sources.map(\.1))).sorted()
+      let nameIndex = Dictionary(uniqueKeysWithValues: sourceNames.enumerated().map { ($1, Int32($0)) })
+      let sourceIndex = IDMap(sources.map(\.0), values: sources.map { nameIndex[$0.1] ?? -1 })
+      try scan(db, "SELECT image_id, source_id, rel_path FROM image_origins ORDER BY id") { row in
+        guard let p = positions[row.int64(0)].map(Int.init), source[p] < 0,
+          let index = sourceIndex[row.int64(1)]
         else { return }
-        if label[p] < 0 || index < label[p] { label[p] = index }
+        source[p] = index
+        if pattern != nil { fileName[p] = row.text(2) }
       }
-      var source = [Int32](repeating: -1, count: n)
-      var sourceNames: [String] = []
-      var fileName = [String?](repeating: nil, count: pattern == nil ? 0 : n)
-      if plan.stratify.contains("source") || pattern != nil {
-        try scan(
-          db,
-          "SELECT o.image_id, s.name, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.id"
-        ) { row in
-          guard let p = position(row.int64(0)).map(Int.init), source[p] < 0 else { return }
-          let name = row.text(1) ?? ""
-          if let index = sourceNames.firstIndex(of: name) {
-            source[p] = Int32(index)
-          } else {
-            source[p] = Int32(sourceNames.count)
-            sourceNames.append(name)
-          }
-          if pattern != nil { fileName[p] = row.text(2) }
+    }
+    var assigned = [Int8](repeating: -1, count: n)
+    if let splitID {
+      let subsetBytes = plan.subsets.map { Array($0.name.utf8) }
+      try scan(db, "SELECT image_id, subset FROM split_assignments WHERE split_id = ?", [.int(splitID)]) { row in
+        guard let p = positions[row.int64(0)],
+          let index = row.withText(1, { text in subsetBytes.firstIndex { $0.elementsEqual(text) } })
+        else { return }
+        assigned[Int(p)] = Int8(index)
+      }
+    }
+    // Groups: union-find over positions, joining duplicate clusters and --group-by keys.
+    var parent = (0..<n).map { Int32($0) }
+    func find(_ x: Int32) -> Int32 {
+      var root = x
+      while parent[Int(root)] != root { root = parent[Int(root)] }
+      var node = x
+      while parent[Int(node)] != root {
+        let next = parent[Int(node)]
+        parent[Int(node)] = root
+        node = next
+      }
+      return root
+    }
+    func union(_ first: Int32, _ p: Int32) {
+      let (a, b) = (find(first), find(p))
+      if a != b { parent[Int(max(a, b))] = min(a, b) }
+    }
+    if plan.groupDuplicates {
+      /// A duplicate cluster: cluster ids are per (method, radius).
+      struct Cluster: Hashable {
+        var method: Int
+        var radius: Int64
+        var id: Int64
+      }
+      var methods: [[UInt8]] = []
+      var firstOfCluster: [Cluster: Int32] = [:]
+      try scan(db, "SELECT image_id, method, radius, cluster_id FROM dup_clusters") { row in
+        guard let p = positions[row.int64(0)] else { return }
+        let method = row.withText(1) { text in
+          if let known = methods.firstIndex(where: { $0.elementsEqual(text) }) { return known }
+          methods.append(Array(text))
+          return methods.count - 1
         }
+        let cluster = Cluster(method: method, radius: row.int64(2), id: row.int64(3))
+        if let first = firstOfCluster[cluster] { union(first, p) } else { firstOfCluster[cluster] = p }
       }
-      var assigned = [Int8](repeating: -1, count: n)
-      if let splitID {
-        try scan(db, "SELECT image_id, subset FROM split_assignments WHERE split_id = ?", [.int(splitID)]) { row in
-          guard let p = position(row.int64(0)), let subset = row.text(1),
-            let index = subsetNames.firstIndex(of: subset)
-          else { return }
-          assigned[Int(p)] = Int8(index)
-        }
-      }
-      // Groups: union-find over positions, joining duplicate clusters and --group-by keys.
-      var parent = (0..<n).map { Int32($0) }
-      func find(_ x: Int32) -> Int32 {
-        var root = x
-        while parent[Int(root)] != root { root = parent[Int(root)] }
-        var node = x
-        while parent[Int(node)] != root {
-          let next = parent[Int(node)]
-          parent[Int(node)] = root
-          node = next
-        }
-        return root
-      }
-      var firstByKey: [String: Int32] = [:]
-      func join(_ p: Int32, key: String) {
-        guard let first = firstByKey[key] else {
-          firstByKey[key] = p
-          return
-        }
-        let (a, b) = (find(first), find(p))
-        if a != b { parent[Int(max(a, b))] = min(a, b) }
-      }
-      if plan.groupDuplicates {
-        try scan(db, "SELECT image_id, method, radius, cluster_id FROM dup_clusters") { row in
-          guard let p = position(row.int64(0)) else { return }
-          join(p, key: "dup:\(row.text(1) ?? ""):\(row.int(2)):\(row.int64(3))")
-        }
-      }
-      if let pattern {
-        for p in 0..<n {
-          guard let name = fileName[p] else { continue }
-          let range = NSRange(name.startIndex..., in: name)
-          guard let match = pattern.firstMatch(in: name, range: range) else { continue }
-          let captured = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
-          guard let swiftRange = Range(captured, in: name) else { continue }
-          join(Int32(p), key: "name:" + name[swiftRange])
-        }
-      }
-      // Dense groups; a group's key is the smallest SHA-256 among its members.
-      var input = SplitInput()
-      var groupOfRoot = [Int32](repeating: -1, count: n)
-      var groupSizes: [Int] = []
-      var strataIndex: [String: Int32] = [:]
+    }
+    if let pattern {
+      var firstOfName: [Substring: Int32] = [:]
       for p in 0..<n {
-        if !plan.view.isEmpty && label[p] < 0 { continue }
-        let root = Int(find(Int32(p)))
-        var group = groupOfRoot[root]
-        if group < 0 {
-          group = Int32(input.groupKeys.count)
-          groupOfRoot[root] = group
-          input.groupKeys.append(shas[p])
-          groupSizes.append(0)
-        } else if shas[p] < input.groupKeys[Int(group)] {
-          input.groupKeys[Int(group)] = shas[p]
-        }
-        groupSizes[Int(group)] += 1
+        guard let name = fileName[p] else { continue }
+        let range = NSRange(name.startIndex..., in: name)
+        guard let match = pattern.firstMatch(in: name, range: range) else { continue }
+        let captured = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
+        guard let swiftRange = Range(captured, in: name) else { continue }
+        let key = name[swiftRange]
+        if let first = firstOfName[key] { union(first, Int32(p)) } else { firstOfName[key] = Int32(p) }
+      }
+    }
+    // Dense groups; a group's key is the smallest SHA-256 among its members. Strata are looked up by
+    // (label, source) index pair; a stratum's name is made once.
+    var input = SplitInput()
+    input.imageIDs.reserveCapacity(n)
+    input.group.reserveCapacity(n)
+    input.stratum.reserveCapacity(n)
+    input.assigned.reserveCapacity(n)
+    var groupOfRoot = [Int32](repeating: -1, count: n)
+    var groupSizes: [Int] = []
+    let byLabel = plan.stratify.contains("label")
+    let bySource = plan.stratify.contains("source")
+    let sourceSlots = sourceNames.count + 1
+    var stratumOfPair = [Int32](repeating: -1, count: (labelNames.count + 1) * sourceSlots)
+    var strataIndex: [String: Int32] = [:]
+    for p in 0..<n {
+      if !plan.view.isEmpty && label[p] < 0 { continue }
+      let root = Int(find(Int32(p)))
+      var group = groupOfRoot[root]
+      if group < 0 {
+        group = Int32(input.groupKey.count)
+        groupOfRoot[root] = group
+        input.groupKey.append(Int32(p))
+        groupSizes.append(0)
+      } else if shas.less(p, Int(input.groupKey[Int(group)])) {
+        input.groupKey[Int(group)] = Int32(p)
+      }
+      groupSizes[Int(group)] += 1
+      let pair = (byLabel ? Int(label[p]) + 1 : 0) * sourceSlots + (bySource ? Int(source[p]) + 1 : 0)
+      var stratumIndex = stratumOfPair[pair]
+      if stratumIndex < 0 {
         var parts: [String] = []
-        if plan.stratify.contains("label") { parts.append(label[p] >= 0 ? labelNames[Int(label[p])] : "") }
-        if plan.stratify.contains("source") { parts.append(source[p] >= 0 ? sourceNames[Int(source[p])] : "") }
+        if byLabel { parts.append(label[p] >= 0 ? labelNames[Int(label[p])] : "") }
+        if bySource { parts.append(source[p] >= 0 ? sourceNames[Int(source[p])] : "") }
         let stratum = parts.joined(separator: "|")
-        let stratumIndex: Int32
         if let known = strataIndex[stratum] {
           stratumIndex = known
         } else {
@@ -294,27 +370,31 @@ public enum SplitCatalog {
           strataIndex[stratum] = stratumIndex
           input.strata.append(stratum)
         }
-        input.imageIDs.append(ids[p])
-        input.group.append(group)
-        input.stratum.append(stratumIndex)
-        input.assigned.append(assigned[p])
+        stratumOfPair[pair] = stratumIndex
       }
-      return (input, groupSizes)
+      input.imageIDs.append(ids[p])
+      input.group.append(group)
+      input.stratum.append(stratumIndex)
+      input.assigned.append(assigned[p])
     }
+    input.keys = shas
+    return (input, groupSizes)
   }
 
-  /// Catalog id → dense position: an array when ids are dense enough (they are rowids), else a
-  /// dictionary.
-  struct Positions {
+  /// Catalog id → a small integer (a position, a label index): an array when ids are dense enough
+  /// (they are rowids), else a dictionary.
+  struct IDMap {
     var dense: [Int32] = []
     var sparse: [Int64: Int32] = [:]
 
-    init(_ ids: [Int64]) {
-      if let last = ids.last, last < Int64(ids.count) * 4 + 1024 {
-        dense = [Int32](repeating: -1, count: Int(last) + 1)
-        for (index, id) in ids.enumerated() where id >= 0 { dense[Int(id)] = Int32(index) }
+    /// Maps each of `ids` to `values` at the same index, or to its own index.
+    init(_ ids: [Int64], values: [Int32]? = nil) {
+      let largest = ids.max() ?? -1
+      if largest < Int64(ids.count) * 4 + 1024 {
+        dense = [Int32](repeating: -1, count: Int(largest) + 1)
+        for (index, id) in ids.enumerated() where id >= 0 { dense[Int(id)] = values?[index] ?? Int32(index) }
       } else {
-        for (index, id) in ids.enumerated() { sparse[id] = Int32(index) }
+        for (index, id) in ids.enumerated() { sparse[id] = values?[index] ?? Int32(index) }
       }
     }
 

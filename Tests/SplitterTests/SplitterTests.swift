@@ -99,6 +99,22 @@ struct SplitAssignerTests {
     #expect(Set(subsets.values) == ["fold1", "fold2", "fold3", "fold4", "fold5"])
   }
 
+  @Test("the order key is pinned, the same from bytes as from a String; keys compare bytewise")
+  func orderKeyAndKeyTable() {
+    // A change here reorders every new split: existing ones keep their stored subsets, new ones differ.
+    #expect(SplitAssigner.orderKey(seed: 0, key: "abc") == 0x0dd4_9049_0804_b508)
+    let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    #expect(SplitAssigner.orderKey(seed: 42, key: empty) == 0x4e9a_f9db_5111_3762)
+    var keys = KeyTable()
+    for key in ["b", "ab", "a", "", "abc", empty] { keys.append(key) }
+    #expect(keys.count == 6 && keys[1] == "ab" && keys[3] == "" && keys[5] == empty)
+    #expect(keys.less(2, 1) && keys.less(1, 4) && keys.less(3, 2) && keys.less(4, 0))
+    #expect(!keys.less(0, 1) && !keys.less(2, 2) && !keys.less(2, 3))
+    keys.withKey(5) { bytes in
+      #expect(SplitAssigner.orderKey(seed: 42, utf8: bytes) == SplitAssigner.orderKey(seed: 42, key: empty))
+    }
+  }
+
   @Test("bad ratios and folds are refused")
   func badInput() {
     #expect(throws: SplitterError.badRatios("80/x")) { try SplitPlan.subsets(ratios: "80/x") }
@@ -158,6 +174,36 @@ struct SplitCatalogTests {
     let rebalanced = try SplitCatalog.split(catalog: catalog, name: "v1", plan: other, rebalance: true)
     #expect(rebalanced.moved > 0)
     #expect(try SplitCatalog.list(catalog: catalog).map(\.name) == ["v1"])
+  }
+
+  @Test("what is stored is what the assigner decides for the same images, written in batches and row by row")
+  func storedRowsMatchAssigner() throws {
+    // 333 images: two multi-row statements of 128 rows, then 77 rows one at a time.
+    let catalog = try catalog(["a": 250, "b": 83])
+    let db = catalog.database
+    try db.writeTransaction {
+      for id in 1...60 {  // clusters of 3 among the "a" images
+        try db.run(
+          "INSERT INTO dup_clusters (image_id, cluster_id, method, radius) VALUES (?, ?, 'phash', 8)",
+          [.int(Int64(id)), .int(Int64((id - 1) / 3))])
+      }
+    }
+    let report = try SplitCatalog.split(catalog: catalog, name: "s", plan: plan801010)
+    let rows = try db.rows(
+      "SELECT a.image_id, a.subset, a.group_key, i.sha256 FROM split_assignments a JOIN images i ON i.id = a.image_id"
+    ) { ($0.int64(0), $0.text(1) ?? "", $0.text(2), $0.text(3) ?? "") }
+    #expect(rows.count == 333 && report.newlyAssigned == 333 && report.groups == 333 - 40)
+    #expect(try db.rows("PRAGMA foreign_key_check") { $0.text(0) }.isEmpty)
+    // The same images as items; a cluster's group key is its smallest SHA-256.
+    let sha = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, $0.3) })
+    let items = (1...333).map { id -> SplitItem in
+      let key = id <= 60 ? (1...3).map { sha[Int64((id - 1) / 3 * 3 + $0)]! }.min()! : sha[Int64(id)]!
+      return SplitItem(imageID: Int64(id), groupKey: key, stratum: id <= 250 ? "a" : "b")
+    }
+    let expected = SplitAssigner.assign(items, plan: plan801010).subsets
+    #expect(Dictionary(uniqueKeysWithValues: rows.map { ($0.0, $0.1) }) == expected)
+    // Only grouped images store their group key.
+    for (id, _, groupKey, _) in rows { #expect(groupKey == (id <= 60 ? items[Int(id) - 1].groupKey : nil)) }
   }
 
   @Test("duplicate clusters and --group-by keys never cross subsets")
