@@ -18,14 +18,8 @@ extension Datasetkit.Review {
     @Option(help: "The folder to write (new or empty).")
     var out: String
 
-    @Option(help: "Box status to export: proposed, accepted or any (rejected boxes never).")
-    var status = "proposed"
-
-    @Option(help: "Only boxes from this origin (a detector name, voc or review).")
-    var origin: String?
-
-    @Option(help: "Only boxes of this class.")
-    var label: String?
+    /// Which boxes: `--status proposed|accepted|any` (rejected boxes are never exported), `--origin`, `--label`.
+    @OptionGroup var boxes: BoxSelection
 
     @Flag(help: "All proposed and accepted boxes of the chosen images, not only the chosen boxes.")
     var allBoxes = false
@@ -36,8 +30,8 @@ extension Datasetkit.Review {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-      if !["proposed", "accepted", "any"].contains(status) {
-        throw ValidationError("--status must be proposed, accepted or any")
+      if boxes.status == "rejected" {
+        throw ValidationError("--status must be proposed, accepted or any (rejected boxes are not exported)")
       }
       if unlabeled.trimmingCharacters(in: .whitespaces).isEmpty {
         throw ValidationError("--unlabeled must not be empty")
@@ -48,9 +42,9 @@ extension Datasetkit.Review {
       try Output.run("review labelimg-export", global) {
         let catalog = try global.openCatalog()
         var options = LabelImgExportOptions()
-        options.status = status == "any" ? nil : status
-        options.origin = origin
-        options.label = label
+        options.status = boxes.statusFilter
+        options.origin = boxes.origin
+        options.label = boxes.label
         options.allBoxes = allBoxes
         options.unlabeled = unlabeled
         return try catalog.exportLabelImg(options, folder: out)
