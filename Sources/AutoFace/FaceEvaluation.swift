@@ -170,7 +170,7 @@ public struct FaceEvalReport: Sendable, Codable {
 }
 
 extension Catalog {
-  /// The truth: boxes imported from annotation files of source `name` (origin `voc`), per image.
+  /// The truth: boxes imported from annotation files of source `name` (origin `voc` or `yolo`), per image.
   public func truthFaces(source name: String) throws -> [Int64: [TruthFace]] {
     let sources = try database.rows("SELECT id FROM sources WHERE name = ?", [.text(name)]) { $0.int64(0) }
     guard !sources.isEmpty else { throw FaceJobError.noSuchSource(name) }
@@ -180,7 +180,7 @@ extension Catalog {
         """
         SELECT b.image_id, COALESCE(c.name, ''), b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b
         LEFT JOIN classes c ON c.id = b.class_id
-        WHERE b.origin = 'voc' AND b.origin_source_id = ? ORDER BY b.id
+        WHERE b.origin IN ('voc', 'yolo') AND b.origin_source_id = ? ORDER BY b.id
         """, [.int(source)]
       ) { row in
         let box = PixelRect(
@@ -245,7 +245,7 @@ extension Catalog {
       SELECT COALESCE(c.name, ''), b.origin = 'review' AND EXISTS (
           SELECT 1 FROM reviews r WHERE r.subject = 'box' AND r.subject_id = b.id AND r.action = 'add'), COUNT(*)
       FROM boxes b JOIN reviewed ON reviewed.image_id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.status = 'accepted' AND b.origin <> 'voc'
+      WHERE b.status = 'accepted' AND b.origin NOT IN ('voc', 'yolo')
       GROUP BY 1, 2
       """
     ) { row in

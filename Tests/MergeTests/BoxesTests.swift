@@ -1,4 +1,5 @@
 import Annotations
+import AutoFace
 import Catalog
 import Foundation
 import Ingest
@@ -248,6 +249,9 @@ struct BoxesTests {
     #expect(result.layout.problems.map(\.path) == ["labels/a.txt:3", "labels/a.txt:4", "labels/b.txt:1"])
     #expect(result.layout.problems.last?.reason.contains("no area inside the 200×150 image") == true)
     #expect(result.images.labels == ["with_mask": 2])
+    // YOLO boxes are truth for `faces eval` like VOC ones.
+    let truth = try catalog.truthFaces(source: result.images.sourceName)
+    #expect(truth.values.map(\.count).reduce(0, +) == 3)
     func boxes() throws -> [String] {
       try catalog.database.rows(
         """
