@@ -54,7 +54,7 @@ let package = Package(
     .target(
       name: "Review",
       dependencies: [
-        "AutoFace", "Catalog", "Ingest", .product(name: "Hummingbird", package: "hummingbird"),
+        "Annotations", "AutoFace", "Catalog", "Ingest", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
       ]),
 

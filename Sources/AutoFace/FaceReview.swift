@@ -1,3 +1,4 @@
+import Annotations
 import AutoFaceShim
 import Catalog
 import Foundation
@@ -19,18 +20,7 @@ public enum ReviewAction: Sendable, Hashable {
   }
 }
 
-/// A box rectangle in pixels, LabelImg's convention (xmin ≤ xmax, ymin ≤ ymax).
-public struct ReviewRect: Sendable, Hashable, Codable {
-  public var xmin: Double
-  public var ymin: Double
-  public var xmax: Double
-  public var ymax: Double
-  public init(xmin: Double, ymin: Double, xmax: Double, ymax: Double) {
-    self.xmin = xmin
-    self.ymin = ymin
-    self.xmax = xmax
-    self.ymax = ymax
-  }
+extension VOCBox {
   /// The `reviews.value` text of an `add` or `adjust`: `xmin,ymin,xmax,ymax`.
   var logValue: String { [xmin, ymin, xmax, ymax].map { String(format: "%.1f", $0) }.joined(separator: ",") }
 }
@@ -86,7 +76,7 @@ extension Catalog {
   /// Adds a face the detector missed: a new accepted box with origin `review` on image `imageID`, logged as
   /// `add`. The rectangle is clamped to the image; an empty one is refused.
   public func addMissedFace(
-    image imageID: Int64, rect: ReviewRect, label: String?, reviewer: String
+    image imageID: Int64, rect: VOCBox, label: String?, reviewer: String
   ) throws -> ReviewReport {
     guard
       let (width, height) = try database.rows(
@@ -112,7 +102,7 @@ extension Catalog {
   }
 
   /// Moves a box to `rect` (clamped to its image) and accepts it, logged as `adjust`.
-  public func adjustBox(_ id: Int64, to rect: ReviewRect, reviewer: String) throws -> ReviewReport {
+  public func adjustBox(_ id: Int64, to rect: VOCBox, reviewer: String) throws -> ReviewReport {
     try requireBoxes([id])
     let (width, height) = try database.rows(
       "SELECT i.width, i.height FROM boxes b JOIN images i ON i.id = b.image_id WHERE b.id = ?", [.int(id)]
@@ -167,10 +157,10 @@ extension Catalog {
     guard missing.isEmpty else { throw FaceJobError.noSuchBoxes(missing) }
   }
 
-  private func clamped(_ rect: ReviewRect, width: Double, height: Double) throws -> ReviewRect {
+  private func clamped(_ rect: VOCBox, width: Double, height: Double) throws -> VOCBox {
     let values = [rect.xmin, rect.ymin, rect.xmax, rect.ymax]
     guard values.allSatisfy(\.isFinite) else { throw FaceJobError.badRect("not a number") }
-    let r = ReviewRect(
+    let r = VOCBox(
       xmin: max(0, min(rect.xmin, rect.xmax)).rounded(), ymin: max(0, min(rect.ymin, rect.ymax)).rounded(),
       xmax: min(width, max(rect.xmin, rect.xmax)).rounded(), ymax: min(height, max(rect.ymin, rect.ymax)).rounded())
     guard r.xmax - r.xmin >= 2, r.ymax - r.ymin >= 2 else {
@@ -192,7 +182,7 @@ extension Catalog {
     ) {
       BoxState(
         status: $0.text(0) ?? "proposed", classID: $0.isNull(1) ? nil : $0.int64(1),
-        rect: ReviewRect(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5))
+        rect: VOCBox(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5))
       ).text
     }.first
   }
@@ -214,9 +204,9 @@ extension Catalog {
 struct BoxState {
   var status: String
   var classID: Int64?
-  var rect: ReviewRect
+  var rect: VOCBox
 
-  init(status: String, classID: Int64?, rect: ReviewRect) {
+  init(status: String, classID: Int64?, rect: VOCBox) {
     self.status = status
     self.classID = classID
     self.rect = rect
@@ -229,7 +219,7 @@ struct BoxState {
     guard numbers.count == 4, ["proposed", "accepted", "rejected"].contains(String(parts[0])) else { return nil }
     status = String(parts[0])
     classID = Int64(parts[1])
-    rect = ReviewRect(xmin: numbers[0], ymin: numbers[1], xmax: numbers[2], ymax: numbers[3])
+    rect = VOCBox(xmin: numbers[0], ymin: numbers[1], xmax: numbers[2], ymax: numbers[3])
   }
 
   var text: String {
@@ -240,7 +230,7 @@ struct BoxState {
 
 extension Catalog {
   /// ` AND …` conditions choosing boxes `b` (with classes `c` joined) by status, origin and class.
-  static func boxConditions(status: String?, origin: String?, label: String?) -> (String, [SQLValue]) {
+  public static func boxConditions(status: String?, origin: String?, label: String?) -> (String, [SQLValue]) {
     var sql = ""
     var values: [SQLValue] = []
     for (column, value) in [("b.status", status), ("b.origin", origin), ("c.name", label)] {

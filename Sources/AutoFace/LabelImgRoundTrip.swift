@@ -140,8 +140,7 @@ extension Catalog {
           objects.append(
             VOCObject(
               name: state.label ?? options.unlabeled,
-              box: VOCBox(xmin: state.rect.xmin, ymin: state.rect.ymin, xmax: state.rect.xmax, ymax: state.rect.ymax)
-                .labelImgIntegers(width: image.width, height: image.height)))
+              box: state.rect.labelImgIntegers(width: image.width, height: image.height)))
         }
         let document = VOCDocument.labelImg(
           folder: (absolute as NSString).lastPathComponent, filename: file, path: absolute + "/" + file,
@@ -243,7 +242,7 @@ extension Catalog {
       throw FaceJobError.noSuchImage(entry.imageID)
     }
     let (width, height) = (Double(entry.width), Double(entry.height))
-    var wanted: [(label: String, rect: ReviewRect)] = []
+    var wanted: [(label: String, rect: VOCBox)] = []
     for (n, object) in document.objects.enumerated() {
       let b = object.box
       let label = object.name.trimmingCharacters(in: .whitespaces)
@@ -255,7 +254,7 @@ extension Catalog {
         throw FaceJobError.labelImgFile(
           name, "\(at) is not inside the \(entry.width)×\(entry.height) image; fix it in LabelImg")
       }
-      wanted.append((label, ReviewRect(xmin: b.xmin, ymin: b.ymin, xmax: b.xmax, ymax: b.ymax)))
+      wanted.append((label, b))
     }
 
     // The boxes this export stands for on the image: the exported ones and those earlier imports added.
@@ -268,9 +267,9 @@ extension Catalog {
     ) { $0.int64(0) }
     let current = try labelImgBoxes(scope)
     var open = current.filter { $0.status != "rejected" }
-    var unmatched: [(label: String, rect: ReviewRect)] = []
-    var pairs: [(box: LabelImgBoxState, label: String, rect: ReviewRect)] = []
-    func same(_ r: ReviewRect, _ box: LabelImgBoxState) -> Bool {
+    var unmatched: [(label: String, rect: VOCBox)] = []
+    var pairs: [(box: LabelImgBoxState, label: String, rect: VOCBox)] = []
+    func same(_ r: VOCBox, _ box: LabelImgBoxState) -> Bool {
       let exported = box.rect.labelImgIntegers(width: entry.width, height: entry.height)
       return r == exported || r == box.rect
     }
@@ -283,7 +282,7 @@ extension Catalog {
       }
     }
     // 2. Moved boxes: the remaining ones overlapping most (IoU ≥ 0.3), best pair first.
-    var moved: [(box: LabelImgBoxState, label: String, rect: ReviewRect)] = []
+    var moved: [(box: LabelImgBoxState, label: String, rect: VOCBox)] = []
     while true {
       var best: (Int, Int, Double)?
       for (i, w) in unmatched.enumerated() {
@@ -353,7 +352,7 @@ extension Catalog {
       ) {
         LabelImgBoxState(
           id: $0.int64(0), status: $0.text(1) ?? "proposed", label: $0.text(2),
-          rect: ReviewRect(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)))
+          rect: VOCBox(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)))
       }.first
     }
   }
@@ -363,15 +362,10 @@ struct LabelImgBoxState {
   var id: Int64
   var status: String
   var label: String?
-  var rect: ReviewRect
+  var rect: VOCBox
 }
 
-extension ReviewRect {
-  func labelImgIntegers(width: Int, height: Int) -> ReviewRect {
-    let b = VOCBox(xmin: xmin, ymin: ymin, xmax: xmax, ymax: ymax).labelImgIntegers(width: width, height: height)
-    return ReviewRect(xmin: b.xmin, ymin: b.ymin, xmax: b.xmax, ymax: b.ymax)
-  }
-
+extension VOCBox {
   var pixelRect: PixelRect {
     PixelRect(x: Int(xmin), y: Int(ymin), width: Int(xmax - xmin), height: Int(ymax - ymin))
   }

@@ -1,3 +1,4 @@
+import Annotations
 import AutoFace
 import Catalog
 import Foundation
@@ -32,7 +33,7 @@ public struct ReviewTile: Sendable, Codable, Equatable {
   public var score: Double?
   public var origin: String
   public var status: String
-  public var rect: ReviewRect
+  public var rect: VOCBox
   public var imageWidth: Int
   public var imageHeight: Int
 }
@@ -82,40 +83,27 @@ public actor ReviewDesk {
 
   /// One page of the boxes the filter lets through, in box id order.
   public func page(_ filter: ReviewFilter, page: Int, perPage: Int) throws -> ReviewPage {
-    var conditions: [String] = []
-    var values: [SQLValue] = []
-    if let status = filter.status {
-      conditions.append("b.status = ?")
-      values.append(.text(status))
-    }
-    if let label = filter.label {
-      conditions.append("c.name = ?")
-      values.append(.text(label))
-    }
-    if let origin = filter.origin {
-      conditions.append("b.origin = ?")
-      values.append(.text(origin))
-    }
+    var (conditions, values) = Catalog.boxConditions(
+      status: filter.status, origin: filter.origin, label: filter.label)
     if let minScore = filter.minScore {
-      conditions.append("(b.score IS NULL OR b.score >= ?)")
+      conditions += " AND (b.score IS NULL OR b.score >= ?)"
       values.append(.real(minScore))
     }
     if let maxScore = filter.maxScore {
-      conditions.append("(b.score IS NULL OR b.score <= ?)")
+      conditions += " AND (b.score IS NULL OR b.score <= ?)"
       values.append(.real(maxScore))
     }
     if let source = filter.source {
-      conditions.append(
+      conditions += """
+         AND EXISTS (SELECT 1 FROM image_origins o JOIN sources s ON s.id = o.source_id
+                     WHERE o.image_id = b.image_id AND s.name = ?)
         """
-        EXISTS (SELECT 1 FROM image_origins o JOIN sources s ON s.id = o.source_id
-                WHERE o.image_id = b.image_id AND s.name = ?)
-        """)
       values.append(.text(source))
     }
     let crops = filter.crops ? "JOIN crops k ON k.box_id = b.id" : ""
     let from = """
       FROM boxes b JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id \(crops)
-      WHERE \(conditions.isEmpty ? "1" : conditions.joined(separator: " AND "))
+      WHERE 1\(conditions)
       """
     let total = Int(try catalog.database.scalarInt("SELECT count(*) " + from, values) ?? 0)
     let per = max(1, min(perPage, 500))
@@ -175,11 +163,11 @@ public actor ReviewDesk {
     try catalog.review(action, boxes: boxes, reviewer: reviewer)
   }
 
-  public func addMissedFace(image: Int64, rect: ReviewRect, label: String?) throws -> ReviewReport {
+  public func addMissedFace(image: Int64, rect: VOCBox, label: String?) throws -> ReviewReport {
     try catalog.addMissedFace(image: image, rect: rect, label: label, reviewer: reviewer)
   }
 
-  public func adjust(box: Int64, rect: ReviewRect) throws -> ReviewReport {
+  public func adjust(box: Int64, rect: VOCBox) throws -> ReviewReport {
     try catalog.adjustBox(box, to: rect, reviewer: reviewer)
   }
 
@@ -194,7 +182,7 @@ public actor ReviewDesk {
     ReviewTile(
       box: row.int64(0), image: row.int64(1), crop: row.isNull(12) ? nil : row.int64(12), label: row.text(2),
       score: row.isNull(3) ? nil : row.double(3), origin: row.text(4) ?? "", status: row.text(5) ?? "",
-      rect: ReviewRect(xmin: row.double(6), ymin: row.double(7), xmax: row.double(8), ymax: row.double(9)),
+      rect: VOCBox(xmin: row.double(6), ymin: row.double(7), xmax: row.double(8), ymax: row.double(9)),
       imageWidth: row.int(10), imageHeight: row.int(11))
   }
 }

@@ -80,18 +80,10 @@ public enum RawHTTP {
     }
   }
 
-  /// `json` on a thread of its own (see `fetch`).
+  /// JSON in, JSON out (for chromedriver's WebDriver endpoints), on a thread of its own (see `fetch`).
   public static func fetchJSON(port: Int, method: String, target: String, _ object: Any? = nil) async throws -> Any {
     let body = try object.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
     let reply = try await fetch(
-      port: port, method: method, target: target, headers: ["Content-Type": "application/json"], body: body)
-    return try reply.json()
-  }
-
-  /// JSON in, JSON out (for chromedriver's WebDriver endpoints).
-  public static func json(port: Int, method: String, target: String, _ object: Any? = nil) throws -> Any {
-    let body = try object.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
-    let reply = try request(
       port: port, method: method, target: target, headers: ["Content-Type": "application/json"], body: body)
     return try reply.json()
   }

@@ -101,16 +101,11 @@ extension Datasetkit.Review {
         Output.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
         throw ExitCode.failure
       }
-      let json = global.json
-      let quiet = global
+      let global = global
       do {
         try await server.run { url in
-          if json {
-            Output.result(Output.json("review serve", ServeReady(url: url)))
-          } else {
-            Output.result(url)
-          }
-          Output.note("review page ready; open the URL above in a browser (Ctrl-C stops the server)", quiet)
+          Output.result(global.json ? Output.json("review serve", ServeReady(url: url)) : url)
+          Output.note("review page ready; open the URL above in a browser (Ctrl-C stops the server)", global)
         }
       } catch {
         Output.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
