@@ -31,7 +31,7 @@ struct ExportTests {
     }
   }
 
-  @Test("raccoon: import → export voc gives identical bytes (devkit and flat layouts)", .enabled(if: TestData.available))
+  @Test("raccoon: import → export voc gives identical bytes (devkit and flat layouts)")
   func raccoonRoundTrip() throws {
     let folder = try TestData.temporaryFolder("export")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -58,8 +58,7 @@ struct ExportTests {
     }
   }
 
-  @Test("face-mask: import → export voc gives LabelImg-format files with the same (clamped) boxes and classes",
-    .enabled(if: TestData.available))
+  @Test("face-mask: import → export voc gives LabelImg-format files with the same (clamped) boxes and classes")
   func faceMaskToLabelImg() throws {
     let folder = try TestData.temporaryFolder("export")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -81,7 +80,7 @@ struct ExportTests {
     }
   }
 
-  @Test("YOLO, COCO and Create ML exports read back to the same boxes", .enabled(if: TestData.available))
+  @Test("YOLO, COCO and Create ML exports read back to the same boxes")
   func readBack() throws {
     let folder = try TestData.temporaryFolder("export")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -116,7 +115,7 @@ struct ExportTests {
     #expect(FileManager.default.fileExists(atPath: createML.appendingPathComponent("all/maksssksksss0.png").path))
   }
 
-  @Test("the COCO export validates against schemas/coco.schema.json; a broken one does not", .enabled(if: TestData.available))
+  @Test("the COCO export validates against schemas/coco.schema.json; a broken one does not")
   func cocoSchema() throws {
     let folder = try TestData.temporaryFolder("export")
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -1,13 +1,10 @@
 import Foundation
 
-/// The shared real files (`../shared/testdata` beside the checkout); absent in a user's fresh clone.
+/// The real files in the repository's `Tests/Fixtures` (license notes in its README).
 enum TestData {
   static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
-  static let root = repository.deletingLastPathComponent().appendingPathComponent("shared/testdata")
-  static var available: Bool {
-    FileManager.default.fileExists(atPath: root.appendingPathComponent("labelimg-raccoon").path)
-  }
+  static let root = repository.appendingPathComponent("Tests/Fixtures")
 
   static func files(_ dataset: String, _ folder: String = "annotations", ext: String = "xml") -> [URL] {
     let dir = root.appendingPathComponent(dataset).appendingPathComponent(folder)

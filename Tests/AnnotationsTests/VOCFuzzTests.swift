@@ -60,7 +60,7 @@ struct VOCFuzzTests {
     return bytes
   }
 
-  @Test("seeded mutations of the real files: no crash; accepted files round-trip", .enabled(if: TestData.available))
+  @Test("seeded mutations of the real files: no crash; accepted files round-trip")
   func mutations() throws {
     let corpus = try (TestData.files("labelimg-raccoon") + TestData.files("voc-facemask")).map(TestData.bytes)
     #expect(corpus.count == 30)

@@ -41,8 +41,7 @@ struct VOCImportTests {
     }
   }
 
-  @Test("the raccoon set imports: 7 images, 8 boxes with origin voc and their file; again adds nothing",
-    .enabled(if: TestData.available))
+  @Test("the raccoon set imports: 7 images, 8 boxes with origin voc and their file; again adds nothing")
   func raccoon() throws {
     let folder = try TestData.temporaryFolder("voc-import")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -70,7 +69,7 @@ struct VOCImportTests {
     #expect(try catalog.database.scalarInt("SELECT count(*) FROM boxes") == 8)
   }
 
-  @Test("the face-mask sample imports with its warnings: stray text, three clamped boxes", .enabled(if: TestData.available))
+  @Test("the face-mask sample imports with its warnings: stray text, three clamped boxes")
   func faceMask() throws {
     let folder = try TestData.temporaryFolder("voc-import")
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("VOC read and write")
 struct VOCRoundTripTests {
-  @Test("every LabelImg raccoon file reads and writes back to identical bytes", .enabled(if: TestData.available))
+  @Test("every LabelImg raccoon file reads and writes back to identical bytes")
   func raccoonByteForByte() throws {
     let files = TestData.files("labelimg-raccoon")
     #expect(files.count == 7)
@@ -19,7 +19,7 @@ struct VOCRoundTripTests {
     }
   }
 
-  @Test("raccoon-37 keeps verified=\"no\"; the others are verified", .enabled(if: TestData.available))
+  @Test("raccoon-37 keeps verified=\"no\"; the others are verified")
   func verifiedAttribute() throws {
     let old = try VOCReader.document(
       TestData.bytes(TestData.root.appendingPathComponent("labelimg-raccoon/annotations/raccoon-37.xml")), file: "37")
@@ -32,7 +32,7 @@ struct VOCRoundTripTests {
     #expect(new.objects[1].box == VOCBox(xmin: 85, ymin: 33, xmax: 235, ymax: 193))
   }
 
-  @Test("the Kaggle face-mask files read: stray text warned, edge boxes clamped", .enabled(if: TestData.available))
+  @Test("the Kaggle face-mask files read: stray text warned, edge boxes clamped")
   func faceMaskDialect() throws {
     let files = TestData.files("voc-facemask")
     #expect(files.count == 23)

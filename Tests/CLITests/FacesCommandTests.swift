@@ -5,15 +5,15 @@ import Testing
 /// End-to-end: the built binary detects, evaluates, crops and reviews faces on the shared mask photos.
 @Suite("CLI: faces detect/eval/crop, review sheet/accept/reject/relabel")
 struct FacesCommandTests {
-  static var testdata: String? { TestSupport.sharedTestdata.map { $0 + "/voc-facemask" } }
-  static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) && testdata != nil }
+  static var testdata: String { TestSupport.testdata + "/voc-facemask" }
+  static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) }
 
   /// A temporary folder with a workspace `ws` holding the imported voc-facemask set.
   func facemaskWorkspace(_ name: String) throws -> (folder: String, ws: String) {
     let folder = try TestSupport.temporaryFolder(name)
     let ws = folder + "/ws"
     #expect(try TestSupport.run(["init", ws]).status == 0)
-    #expect(try TestSupport.run(["import", try #require(Self.testdata), "--layout", "voc"], in: ws).status == 0)
+    #expect(try TestSupport.run(["import", Self.testdata, "--layout", "voc"], in: ws).status == 0)
     return (folder, ws)
   }
 

@@ -8,7 +8,7 @@ struct VOCCommandTests {
   static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
   static let binary = repository.appendingPathComponent(".build/debug/datasetkit")
-  static let testdata = repository.deletingLastPathComponent().appendingPathComponent("shared/testdata")
+  static let testdata = repository.appendingPathComponent("Tests/Fixtures")
   static var ready: Bool {
     FileManager.default.isExecutableFile(atPath: binary.path)
       && FileManager.default.fileExists(atPath: testdata.appendingPathComponent("voc-facemask").path)

@@ -2,7 +2,7 @@ import AutoFace
 import Foundation
 
 /// A labelled near-duplicate set made from real photographs: originals (quadrant tiles of Debian's
-/// opencv-doc photos, and the voc-facemask images when ../shared/testdata is there) and, of each, four
+/// opencv-doc photos, and the voc-facemask images in Tests/Fixtures) and, of each, four
 /// copies: resized to 50 %, re-encoded at JPEG quality 40, cropped 3 % at each edge, brightened 10 %.
 /// Tiles of one photo show different parts of it and count as unrelated to each other.
 enum GroundTruth {
@@ -42,7 +42,7 @@ enum GroundTruth {
         result.append((name, photo))
       }
     }
-    if includeVOC && TestPaths.hasVOC {
+    if includeVOC {
       for url in TestPaths.files(in: TestPaths.vocImages) {
         result.append((url.lastPathComponent, try DecodedImage(bytes: try TestPaths.bytes(url))))
       }

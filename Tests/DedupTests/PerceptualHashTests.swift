@@ -21,7 +21,7 @@ import Testing
 
   /// The imagehash-compatible mode against values Python imagehash 4.3.2 (Pillow) recorded for the 23
   /// voc-facemask images: at least 90 % bit-identical and every one within 4 bits.
-  @Test(.enabled(if: TestPaths.hasVOC, "needs ../shared/testdata/voc-facemask"))
+  @Test
   func agreesWithPythonImagehash() throws {
     let fixture = try Self.fixture()
     #expect(fixture.images.count == 23)

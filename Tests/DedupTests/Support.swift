@@ -1,14 +1,13 @@
 import Foundation
 
-/// Paths the tests share: the repository root, ../shared/testdata and Debian's opencv-doc photos.
+/// Paths the tests share: the repository root, Tests/Fixtures and Debian's opencv-doc photos.
 enum TestPaths {
   static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-  static let testdata = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
+  static let testdata = repositoryRoot.appendingPathComponent("Tests/Fixtures")
   static let vocImages = testdata.appendingPathComponent("voc-facemask/images")
   static let opencvPhotos = URL(fileURLWithPath: "/usr/share/doc/opencv-doc/examples/data")
 
-  static var hasVOC: Bool { FileManager.default.fileExists(atPath: vocImages.path) }
   static var hasPhotos: Bool { FileManager.default.fileExists(atPath: opencvPhotos.path) }
 
   static func bytes(_ url: URL) throws -> [UInt8] { Array(try Data(contentsOf: url)) }

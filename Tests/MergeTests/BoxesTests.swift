@@ -347,10 +347,9 @@ struct BoxesTests {
   }
 
   @Test(
-    "the shared Kaggle face-mask sample as crops: one per <object>, counted by hand from the XML files",
-    .enabled(if: TestSupport.sharedTestdata != nil))
+    "the shared Kaggle face-mask sample as crops: one per <object>, counted by hand from the XML files")
   func sharedSampleCrops() throws {
-    guard let testdata = TestSupport.sharedTestdata else { return }  // ../shared/testdata absent
+    let testdata = TestSupport.testdata
     let (catalog, base) = try workspace()
     // By hand: every <name> inside an <object> of the annotation files.
     var expected: [String: Int] = [:]
@@ -363,7 +362,7 @@ struct BoxesTests {
         expected[name == "mask_weared_incorrect" ? "incorrect" : name, default: 0] += 1
       }
     }
-    #expect(expected == ["with_mask": 90, "without_mask": 20, "incorrect": 6])  // testdata/README.md
+    #expect(expected == ["with_mask": 90, "without_mask": 20, "incorrect": 6])  // Tests/Fixtures/README.md
     let text = """
       sources:
         - {name: andrewmvd, path: \(testdata)/voc-facemask, layout: voc, boxes: crops, crop: {margin: 0.2, size: 64}}

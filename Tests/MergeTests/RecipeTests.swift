@@ -112,10 +112,9 @@ struct RecipeTests {
   }
 
   @Test(
-    "a VOC source (the Kaggle face-mask set) labels each image by its boxes' majority",
-    .enabled(if: TestSupport.sharedTestdata != nil))
+    "a VOC source (the Kaggle face-mask set) labels each image by its boxes' majority")
   func vocSource() throws {
-    guard let testdata = TestSupport.sharedTestdata else { return }  // ../shared/testdata absent
+    let testdata = TestSupport.testdata
     let base = try TestSupport.temporaryFolder("recipe-voc")
     let catalog = try Workspace.create(at: base + "/ws")
     let text = """

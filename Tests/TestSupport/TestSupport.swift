@@ -8,11 +8,9 @@ public enum TestSupport {
   public static let repositoryRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-  /// `../shared/testdata` beside the checkout, when present (CI has it, a user's clone does not).
-  public static var sharedTestdata: String? {
-    let path = URL(fileURLWithPath: repositoryRoot + "/../shared/testdata").standardizedFileURL.path
-    return FileManager.default.fileExists(atPath: path) ? path : nil
-  }
+  /// The real files every clone carries (`Tests/Fixtures`: the Kaggle face-mask sample, CC0; LabelImg's
+  /// raccoon files, MIT; see its README for the license notes).
+  public static var testdata: String { repositoryRoot + "/Tests/Fixtures" }
 
   /// Debian's opencv-doc example photographs (installed by scripts/bootstrap).
   public static let debianPhotos = "/usr/share/doc/opencv-doc/examples/data"
