@@ -50,6 +50,8 @@ let package = Package(
         "Annotations", "AutoFace", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         .product(name: "Yams", package: "Yams"),
       ]),
+    // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
+    .target(name: "Report", dependencies: ["AutoFace", "Catalog", "Dedup", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",
@@ -63,7 +65,7 @@ let package = Package(
       name: "datasetkit",
       dependencies: [
         "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup", "Export", "Merge", "Review",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Report", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace"]),
@@ -87,6 +89,7 @@ let package = Package(
       name: "MergeTests",
       dependencies: ["Merge", "Catalog", "Ingest", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .testTarget(name: "ReviewTests", dependencies: ["Review", "AutoFace", "Catalog", "Ingest", "TestSupport"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "AutoFace", "Catalog", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
     .testTarget(
       name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],

@@ -103,24 +103,13 @@ public enum DedupReportPage {
   /// A small JPEG of an object, base64, or nil when it cannot be read or decoded.
   static func thumbnail(_ sha256: String, catalog: Catalog, side: Int) -> String? {
     guard let bytes = try? catalog.store.read(sha256) else { return nil }
-    return bytes.withUnsafeBytes { raw -> String? in
-      guard let header = try? DecodedImage.checkHeader(raw, maxPixels: ImageHeader.defaultMaxPixels) else { return nil }
-      var reduction = 1
-      if header.format == .jpeg {
-        while reduction < 8 && max(header.width, header.height) / (reduction * 2) >= side { reduction *= 2 }
-      }
-      guard let image = try? DecodedImage(bytes: raw, grayscale: false, reduction: reduction) else { return nil }
-      let scale = min(1, Double(side) / Double(max(image.width, image.height)))
-      let w = max(1, Int(Double(image.width) * scale))
-      let h = max(1, Int(Double(image.height) * scale))
-      guard let small = try? image.resized(width: w, height: h, interpolation: .area),
-        let jpeg = try? small.encoded(.jpeg(quality: 75))
-      else { return nil }
-      return Data(jpeg).base64EncodedString()
+    return bytes.withUnsafeBytes { raw in
+      DecodedImage.thumbnailJPEG(of: raw, side: side).map { Data($0).base64EncodedString() }
     }
   }
 
-  static func escape(_ text: String) -> String {
+  /// Text made safe inside HTML elements and quoted attributes (the dataset card uses it too).
+  public static func escape(_ text: String) -> String {
     var out = ""
     for character in text {
       switch character {

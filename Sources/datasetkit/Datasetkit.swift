@@ -17,7 +17,7 @@ struct Datasetkit: AsyncParsableCommand {
     version: version,
     subcommands: [
       Init.self, Import.self, Crawl.self, Stats.self, VOC.self, Dedup.self, Split.self, Check.self, Export.self,
-      Doctor.self, Faces.self, Review.self, Merge.self,
+      Doctor.self, Faces.self, Review.self, Merge.self, Report.self,
     ]
   )
 }

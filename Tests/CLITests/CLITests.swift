@@ -262,7 +262,7 @@ struct StatsSplitCLITests {
     #expect(text.stdout.contains("split v: subset × label (actual/target)"))
     #expect(text.stdout.contains("4/4"))
     let page = try String(contentsOfFile: html, encoding: .utf8)
-    #expect(page.contains("<svg") && page.contains("with_mask") && !page.contains("<script") && !page.contains("src=\"http"))
+    #expect(page.contains("id=\"composition\"") && page.contains("with_mask") && !page.contains("<script") && !page.contains("src=\"http"))
     let json = try #require(try TestSupport.jsonResult(try TestSupport.run(["stats", "--split", "v", "--json"], in: ws).stdout) as? [String: Any])
     #expect(json["images"] as? Int == 12)
     #expect((json["split"] as? [String: Any])?["subsets"] as? [String] == ["train", "test"])

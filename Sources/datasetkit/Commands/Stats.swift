@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import Foundation
+import Report
 import Splitter
 
 extension Datasetkit {
@@ -15,7 +16,7 @@ extension Datasetkit {
     @Option(help: "The split for --by split (default: the newest split).")
     var split: String?
 
-    @Option(help: "Write a self-contained HTML page (bar charts) of a split's counts: subset × label × source.")
+    @Option(help: "Write the split's dataset card (a self-contained HTML page, as `datasetkit report --split` writes).")
     var html: String?
 
     @Option(help: "With --by source: count the labels of this merge view (default: the labels as found).")
@@ -68,7 +69,10 @@ extension Datasetkit {
           splitStats = try SplitCatalog.stats(catalog: catalog, split: name)
         }
         if let html, let splitStats {
-          try Data(SplitStatsPage.render(splitStats).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+          // The split's dataset card (the page `datasetkit report --split` writes).
+          let card = try DatasetCard.build(
+            catalog: catalog, options: CardOptions(split: splitStats.split, toolVersion: Datasetkit.version))
+          try CardPage.write(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: html)
         }
         let breakdown = wantsBreakdown ? try catalog.sourceBreakdown(view: view ?? "") : nil
         return Result(catalog: try catalog.stats(), split: splitStats, bySource: breakdown)

@@ -1,0 +1,57 @@
+import AutoFace
+import Catalog
+import Foundation
+
+/// The card's pictures: small JPEGs (base64) decoded from the stored objects, keyed by SHA-256 and side.
+public struct CardThumbnails: Sendable {
+  /// Longer side of sample, cluster and leak thumbnails.
+  public static let side = 72
+  /// Longer side of a crop's parent photo.
+  public static let parentSide = 200
+
+  var base64: [String: String]
+
+  public init() { base64 = [:] }
+
+  func image(_ sha256: String, side: Int) -> String? { base64["\(sha256)@\(side)"] }
+
+  /// Decodes every image the card shows (on all cores); an object that is missing or does not decode is
+  /// drawn as an empty frame.
+  public static func make(for card: DatasetCard, catalog: Catalog) -> CardThumbnails {
+    var wanted: [(String, Int)] = []
+    func add(_ image: CardImage) {
+      wanted.append((image.sha256, side))
+      if let parent = image.parent { wanted.append((parent.sha256, parentSide)) }
+    }
+    card.samples.strips.forEach { $0.samples.forEach(add) }
+    card.quality.duplicates.largest.forEach { $0.shown.forEach(add) }
+    card.quality.leakage?.shown.forEach {
+      add($0.first)
+      add($0.second)
+    }
+    var seen = Set<String>()
+    let jobs = wanted.filter { !$0.0.isEmpty && seen.insert("\($0.0)@\($0.1)").inserted }
+    let results = ResultSlots(count: jobs.count)
+    let store = catalog.store
+    DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+      let (sha256, side) = jobs[index]
+      guard let bytes = try? store.read(sha256) else { return }
+      let jpeg = bytes.withUnsafeBytes { DecodedImage.thumbnailJPEG(of: $0, side: side, quality: 70) }
+      results.set(index, jpeg.map { Data($0).base64EncodedString() })
+    }
+    var thumbnails = CardThumbnails()
+    for (index, job) in jobs.enumerated() {
+      if let value = results.get(index) { thumbnails.base64["\(job.0)@\(job.1)"] = value }
+    }
+    return thumbnails
+  }
+}
+
+/// One result slot per job, filled from concurrent workers.
+final class ResultSlots: @unchecked Sendable {
+  private let lock = NSLock()
+  private var slots: [String?]
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+  func set(_ index: Int, _ value: String?) { lock.withLock { slots[index] = value } }
+  func get(_ index: Int) -> String? { lock.withLock { slots[index] } }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Report
+
+extension Datasetkit {
+  struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a dataset card: one self-contained HTML page of a split (composition, confounds, samples, quality, provenance).",
+      discussion: """
+        The page makes no network request (pictures are embedded). --json prints the same figures; in CI,
+        --fail-on-warning exits 1 when a confound warning is raised (or: --json | jq -e '.result.warnings == []').
+        """)
+
+    @Option(help: "The split to describe (default: the newest split; all active images when there is none).")
+    var split: String?
+
+    @Flag(help: "Describe every active image, not a split.")
+    var all = false
+
+    @Option(help: "The label view to count (default: the split's view, else the labels as found).")
+    var view: String?
+
+    @Option(help: "Where to write the HTML card.")
+    var out: String?
+
+    @Option(help: "Seed of the sample thumbnails.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Sample thumbnails per subset and class (0–64).")
+    var samples = 8
+
+    @Flag(help: "Exit 1 when the card raises a confound warning.")
+    var failOnWarning = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if out == nil && !global.json { throw ValidationError("give --out card.html, --json, or both") }
+      if all && split != nil { throw ValidationError("--all and --split cannot be used together") }
+      if !(0...64).contains(samples) { throw ValidationError("--samples takes 0 to 64") }
+    }
+
+    struct Result: Encodable {
+      var card: DatasetCard
+      var out: String?
+      var bytes: Int?
+
+      func encode(to encoder: Encoder) throws {
+        try card.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encodeIfPresent(out, forKey: .out)
+        try container.encodeIfPresent(bytes, forKey: .bytes)
+      }
+      enum Keys: String, CodingKey { case out, bytes }
+    }
+
+    func run() async throws {
+      var warned = false
+      try Output.run("report", global) {
+        let catalog = try global.openCatalog()
+        var options = CardOptions(
+          split: all ? nil : try split ?? DatasetCard.newestSplit(catalog: catalog), view: view, toolVersion: Datasetkit.version)
+        options.seed = seed
+        options.samplesPerStrip = samples
+        let card = try DatasetCard.build(catalog: catalog, options: options)
+        warned = !card.warnings.isEmpty
+        var result = Result(card: card)
+        if let out {
+          try CardPage.write(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: out)
+          result.out = out
+          result.bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? nil
+        }
+        return result
+      } text: { result in
+        let card = result.card
+        var lines: [String] = []
+        if let out = result.out {
+          lines.append("Wrote \(out) (\((result.bytes ?? 0) / 1024) KB)")
+        }
+        lines.append(
+          "\(card.split.map { "split \($0.name)" } ?? "all active images"): \(card.images) images, "
+            + "\(card.classes.filter { !$0.isEmpty }.count) classes, subsets \(card.subsets.joined(separator: ", "))")
+        lines.append("fingerprint \(card.fingerprint)")
+        if card.warnings.isEmpty {
+          lines.append("No confound warning.")
+        } else {
+          lines.append("\(card.warnings.count) confound warning\(card.warnings.count == 1 ? "" : "s"):")
+          lines += card.warnings.map { "  " + Output.printable($0.message) }
+        }
+        return lines.joined(separator: "\n")
+      }
+      if warned && failOnWarning { throw ExitCode.failure }
+    }
+  }
+}
