@@ -15,9 +15,9 @@ public struct CardThumbnails: Sendable {
 
   func image(_ sha256: String, side: Int) -> String? { base64["\(sha256)@\(side)"] }
 
-  /// Decodes every image the card shows (on all cores); an object that is missing or does not decode is
-  /// drawn as an empty frame.
-  public static func make(for card: DatasetCard, catalog: Catalog) -> CardThumbnails {
+  /// Decodes every image the card shows (on all cores); an object that is missing, does not decode or would
+  /// decode to more than `maxDecodedPixels` is drawn as an empty frame.
+  public static func make(for card: DatasetCard, catalog: Catalog, maxDecodedPixels: Int = 40_000_000) -> CardThumbnails {
     var wanted: [(String, Int)] = []
     func add(_ image: CardImage) {
       wanted.append((image.sha256, side))
@@ -36,7 +36,8 @@ public struct CardThumbnails: Sendable {
     DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
       let (sha256, side) = jobs[index]
       guard let bytes = try? store.read(sha256) else { return }
-      let jpeg = bytes.withUnsafeBytes { DecodedImage.thumbnailJPEG(of: $0, side: side, quality: 70) }
+      let jpeg = bytes.withUnsafeBytes { DecodedImage.thumbnailJPEG(of: $0, side: side, quality: 70, maxDecodedPixels: maxDecodedPixels)
+      }
       results.set(index, jpeg.map { Data($0).base64EncodedString() })
     }
     var thumbnails = CardThumbnails()

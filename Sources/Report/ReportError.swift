@@ -4,15 +4,11 @@ import Foundation
 public enum ReportError: LocalizedError, Equatable {
   /// The card could not be written.
   case notWritten(path: String, reason: String)
-  /// A figure from the catalog is out of range (e.g. a negative image size).
-  case badOption(String)
 
   public var errorDescription: String? {
     switch self {
     case .notWritten(let path, let reason):
       return "could not write the dataset card to \(path): \(reason); choose a writable path with --out"
-    case .badOption(let message):
-      return message
     }
   }
 }

@@ -167,4 +167,22 @@ struct CardFigureTests {
     #expect(page.components(separatedBy: "no preview").count - 1 == 2)
     #expect(page.components(separatedBy: "data:image/jpeg;base64,").count - 1 == 1)
   }
+
+  @Test("an image too large to decode for a thumbnail within the memory bound is drawn as an empty frame")
+  func oversizedImage() throws {
+    let ws = try Workspaces.fresh()
+    let small = try TestSupport.distinctJPEGs(count: 1, width: 64)[0]
+    let large = try DecodedImage(bytes: small).cropped(to: PixelRect(x: 0, y: 0, width: 64, height: 48), width: 1600, height: 1200)
+    let folder = try TestSupport.temporaryFolder("large")
+    try TestSupport.write(try large.encoded(.png), to: folder + "/big/huge.png")
+    try TestSupport.write(small, to: folder + "/big/small.jpg")
+    try Workspaces.run(["import", folder, "--quiet"], in: ws)
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    let card = try DatasetCard.build(catalog: catalog, options: CardOptions(toolVersion: "test"))
+    let bounded = CardPage.render(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog, maxDecodedPixels: 1_000_000))
+    #expect(bounded.components(separatedBy: "data:image/jpeg;base64,").count - 1 == 1)
+    #expect(bounded.contains("no preview"))
+    let unbounded = CardPage.render(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog))
+    #expect(unbounded.components(separatedBy: "data:image/jpeg;base64,").count - 1 == 2)
+  }
 }
