@@ -32,7 +32,7 @@ struct FacesCommandTests {
     let missing = try TestSupport.run(
       ["faces", "detect", "--detector", "yunet", "--model", folder + "/none.onnx"], in: ws)
     #expect(missing.status == 1)
-    #expect(missing.stderr.contains(folder + "/none.onnx") && missing.stderr.contains("opencv_zoo"))
+    #expect(missing.stderr.contains(folder + "/none.onnx") && missing.stderr.contains("libfacedetection.train"))
     let noModel = try TestSupport.run(["faces", "detect", "--detector", "res10"], in: ws)
     #expect(noModel.status == 1 && noModel.stderr.contains("--model"))
 
