@@ -118,6 +118,86 @@ extension FacesCommandTests {
   }
 }
 
+extension FacesCommandTests {
+  @Test(
+    "seeds' workflow: --label-from image, id ranges, eval --sheet, labelimg-export --include-empty, loud failure",
+    .enabled(if: ready))
+  func seedsWorkflow() throws {
+    let folder = try TestSupport.temporaryFolder("dsk-yunet-flow")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    // Crawled per phrase: the folder names the class. Two photos with faces, one without (a plain image).
+    let images = Self.testdata + "/images/"
+    try FileManager.default.createDirectory(atPath: folder + "/src/with_mask", withIntermediateDirectories: true)
+    for name in ["maksssksksss0.png", "maksssksksss142.png"] {
+      try FileManager.default.copyItem(atPath: images + name, toPath: folder + "/src/with_mask/" + name)
+    }
+    try TestSupport.write(try TestSupport.distinctJPEGs(count: 1)[0], to: folder + "/src/with_mask/empty.jpg")
+    let ws = folder + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    #expect(try TestSupport.run(["import", folder + "/src"], in: ws).status == 0)
+    let detect = try TestSupport.run(["faces", "detect", "--label-from", "image"], in: ws)
+    #expect(detect.status == 0, "\(detect.stderr)")
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    let labels = try catalog.database.rows(
+      "SELECT b.id, COALESCE(c.name, '') FROM boxes b LEFT JOIN classes c ON c.id = b.class_id WHERE b.origin = 'default' ORDER BY b.id"
+    ) { ($0.int64(0), $0.text(1) ?? "") }
+    #expect(labels.count >= 3 && labels.allSatisfy { $0.1 == "with_mask" }, "\(labels)")
+    let ids = labels.map(\.0)
+
+    // Ranges: "first-second,last" accepts three boxes; a reversed range is a usage error.
+    let accept = try TestSupport.run(["review", "accept", "\(ids[0])-\(ids[1]),\(ids[ids.count - 1])"], in: ws)
+    #expect(accept.status == 0 && accept.stdout.contains("accept: 3 boxes"), "\(accept.stdout)\(accept.stderr)")
+    let reversed = try TestSupport.run(["review", "reject", "5-2"], in: ws)
+    #expect(reversed.status == 64 && reversed.stderr.contains("ends before it starts"), "\(reversed.stderr)")
+    #expect(try TestSupport.run(["review", "reject", "1-99999999999"], in: ws).status == 64)
+
+    // The image without a face is exported too, with an empty annotation, so a missed face can be drawn.
+    let plain = try TestSupport.run(["review", "labelimg-export", "--status", "any", "--out", folder + "/li1"], in: ws)
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let withEmpty = try TestSupport.run(
+      ["review", "labelimg-export", "--status", "any", "--include-empty", "--out", folder + "/li2", "--json"], in: ws)
+    #expect(withEmpty.status == 0, "\(withEmpty.stderr)")
+    let xml = { (path: String) in
+      ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".xml") }.count
+    }
+    #expect(xml(folder + "/li1") == 2 && xml(folder + "/li2") == 3)
+
+    // Contact sheets of misses and false alarms need a truth: the VOC sample.
+    let (evalFolder, evalWS) = try facemaskWorkspace("dsk-yunet-sheet")
+    defer { try? FileManager.default.removeItem(atPath: evalFolder) }
+    #expect(try TestSupport.run(["faces", "detect"], in: evalWS).status == 0)
+    let eval = try TestSupport.run(
+      ["faces", "eval", "--truth", "voc-facemask", "--sheet", evalFolder + "/sheets"], in: evalWS)
+    #expect(eval.status == 0, "\(eval.stderr)")
+    let sheets = try FileManager.default.contentsOfDirectory(atPath: evalFolder + "/sheets").sorted()
+    #expect(sheets.contains("default-1-misses.png") && sheets.contains("default-1-false-alarms.png"), "\(sheets)")
+    #expect(eval.stdout.contains("misses and false alarms"))
+  }
+
+  @Test("a detector failing on every image exits 1 with the first error, once; the failures are recorded", .enabled(if: ready))
+  func failingEverywhere() throws {
+    let (folder, ws) = try facemaskWorkspace("dsk-yunet-fail")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    // Every stored photo damaged: the store refuses bytes whose SHA-256 differs.
+    let objects = ws + "/objects"
+    let enumerator = FileManager.default.enumerator(atPath: objects)
+    while let path = enumerator?.nextObject() as? String {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: objects + "/" + path, isDirectory: &isFolder), !isFolder.boolValue,
+        !path.hasPrefix("tmp")
+      {
+        try Data([0x89, 0x50]).write(to: URL(fileURLWithPath: objects + "/" + path))
+      }
+    }
+    let r = try TestSupport.run(["faces", "detect"], in: ws)
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("failed on every image (23)"), "\(r.stderr)")
+    #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM detection_runs WHERE error IS NOT NULL") == 23)
+  }
+}
+
 /// A valid all-black grayscale PNG of side×side pixels, small on disk (fixed-Huffman deflate of long zero runs):
 /// a decompression bomb that is under the pixel limit.
 enum ZeroPNG {

@@ -181,7 +181,8 @@ extension Datasetkit.Faces {
         Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the truth's
         images is scored on those images: a detection matches the unmatched truth face it overlaps most (IoU ≥
         --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out.
-        Recall is per class and per face size; precision per face size and overall. After review, also per
+        Recall is per class and per face size; precision per face size and overall. --sheet DIR writes contact
+        sheets of each setting's missed faces and false alarms (captioned with the image id), to see what is missed. After review, also per
         class: the accepted faces (detected or drawn; imported boxes left out) on the images with decisions, and
         the share reviewers had to add by hand (`review labelimg-import`, or a face drawn in `review serve`).
         """)
@@ -195,6 +196,9 @@ extension Datasetkit.Faces {
     @Option(help: "Leave out truth faces smaller than this (shorter side, pixels).")
     var minSize = 30
 
+    @Option(help: "Write contact sheets of each detector's missed faces and false alarms into this folder.")
+    var sheet: String?
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -207,7 +211,7 @@ extension Datasetkit.Faces {
         var rules = FaceEvaluationRules()
         rules.iou = iou
         rules.minSize = minSize
-        return try catalog.evaluateFaces(truth: truth, rules: rules)
+        return try catalog.evaluateFaces(truth: truth, rules: rules, sheets: sheet)
       } text: { r in
         func pct(_ v: Double) -> String { String(format: "%.0f %%", v * 100) }
         var lines = ["Truth: \(r.truth), \(r.truthImages) images; faces ≥ \(r.rules.minSize) px, IoU ≥ \(r.rules.iou)"]
@@ -238,6 +242,7 @@ extension Datasetkit.Faces {
                 ]
               }
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+          if let sheets = d.sheets { lines += ["  misses and false alarms:"] + sheets.map { "    \($0)" } }
         }
         if let review = r.review {
           lines.append("")
