@@ -33,7 +33,9 @@ let package = Package(
     // The one room where C++ lives: OpenCV behind a pure C header.
     .target(
       name: "AutoFaceShim",
-      dependencies: ["COpenCV"]),
+      dependencies: ["COpenCV"],
+      // The built-in YuNet model as a C array (scripts/embed-model), #included by autoface_shim.cpp.
+      exclude: ["yunet_model.inc"]),
 
     // Libraries: one responsibility each; none of them prints or exits.
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),

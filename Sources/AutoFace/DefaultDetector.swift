@@ -107,7 +107,7 @@ public final class DefaultFaceDetector: FaceDetector {
     lbp = tuning.useLBP ? try CascadeClassifier(path: CascadeLocations.lbpFrontalFace) : nil
     eyes = try CascadeClassifier(path: CascadeLocations.eyes)
     identity = DetectorIdentity(
-      name: "default", version: "2 opencv-\(openCVVersion)", parameters: canonicalJSON(tuning))
+      name: "cascades", version: "2 opencv-\(openCVVersion)", parameters: canonicalJSON(tuning))
   }
 
   struct Candidate {

@@ -6,16 +6,20 @@ import Foundation
 public struct FaceDetection: Sendable, Hashable, Codable {
   public var box: PixelRect
   public var score: Double
+  /// YuNet's five landmarks in image pixels (right eye, left eye, nose tip, right and left mouth corner: x, y
+  /// each); nil for detectors without them.
+  public var landmarks: [Double]?
 
-  public init(box: PixelRect, score: Double) {
+  public init(box: PixelRect, score: Double, landmarks: [Double]? = nil) {
     self.box = box
     self.score = score
+    self.landmarks = landmarks
   }
 }
 
 /// Who found a box: stored with every proposal, and the key that makes `faces detect` incremental.
 public struct DetectorIdentity: Sendable, Hashable, Codable {
-  /// `haar`, `lbp`, `default`, `res10` or `yunet`.
+  /// `haar`, `lbp`, `default`, `cascades`, `res10` or `yunet`.
   public var name: String
   /// OpenCV's version plus the model file (or the default's own version).
   public var version: String
@@ -39,9 +43,10 @@ public protocol FaceDetector: AnyObject {
   func detect(in image: DecodedImage) throws -> [FaceDetection]
 }
 
-/// The detectors `faces detect` knows.
+/// The detectors `faces detect` knows. `default` is YuNet with the built-in model; `yunet` is YuNet with
+/// `--model` (or the built-in one); `cascades` is the former default (cascades, eye pairs and skin).
 public enum DetectorKind: String, CaseIterable, Sendable, Codable {
-  case haar, lbp, `default`, res10, yunet
+  case haar, lbp, `default`, cascades, res10, yunet
 }
 
 /// Everything needed to build a detector, as a plain value: workers each build their own from it.
@@ -49,13 +54,15 @@ public struct DetectorSpec: Sendable, Hashable {
   public var kind: DetectorKind
   /// A cascade XML for `haar` / `lbp` (else Debian's frontal-face cascade).
   public var cascadePath: String?
-  /// `res10`: the .caffemodel; `yunet`: the .onnx.
+  /// `res10`: the .caffemodel; `yunet` (or `default`): the .onnx (nil: the built-in YuNet).
   public var modelPath: String?
   /// `res10`: deploy.prototxt.
   public var configPath: String?
   public var parameters: CascadeParameters
-  /// DNN confidence threshold.
+  /// DNN confidence threshold (res10).
   public var threshold: Double
+  /// `default` / `yunet`.
+  public var yunet = YuNetParameters()
 
   public init(
     kind: DetectorKind, cascadePath: String? = nil, modelPath: String? = nil, configPath: String? = nil,
@@ -81,9 +88,12 @@ public struct DetectorSpec: Sendable, Hashable {
     case .lbp:
       return try CascadeFaceDetector(
         name: "lbp", path: cascadePath ?? CascadeLocations.lbpFrontalFace, parameters: parameters)
-    case .default:
+    case .default, .yunet:
+      return try YuNetFaceDetector(
+        name: kind.rawValue, model: modelPath.map { .file($0) } ?? .builtIn, parameters: yunet)
+    case .cascades:
       return try DefaultFaceDetector(minSize: parameters.minSize)
-    case .res10, .yunet:
+    case .res10:
       guard let modelPath else {
         throw AutoFaceError.modelMissing(
           path: "(no --model)", hint: "\(kind.rawValue) needs --model; \(DNNFaceDetector.whereToGet(kind))")
@@ -158,9 +168,9 @@ public final class DNNFaceDetector: FaceDetector {
 
   static func whereToGet(_ kind: DetectorKind) -> String {
     switch kind {
-    case .yunet:
+    case .yunet, .default:
       return
-        "get face_detection_yunet_2022mar.onnx from https://github.com/opencv/opencv_zoo (models/face_detection_yunet)"
+        "give a libfacedetection.train YuNet ONNX (yunet_n_320_320.onnx from https://github.com/ShiqiYu/libfacedetection.train, onnx/), or leave --model out for the built-in one"
     default:
       return "get res10_300x300_ssd_iter_140000.caffemodel and deploy.prototxt from "
         + "https://github.com/opencv/opencv_3rdparty (branch dnn_samples_face_detector_20170830) and "

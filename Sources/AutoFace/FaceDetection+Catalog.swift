@@ -13,6 +13,9 @@ public struct FaceDetectOptions: Sendable {
   /// Images per committed batch.
   public var batchSize = 64
   public var workers = ProcessInfo.processInfo.activeProcessorCount
+  /// Proposed boxes take the image's label (`--label-from image`: crawl per phrase → boxes labelled by phrase)
+  /// when the image has exactly one label (view ''); else they have none.
+  public var labelFromImage = false
 
   public init(detector: DetectorSpec) {
     self.detector = detector
@@ -76,7 +79,8 @@ extension Catalog {
   /// Runs a detector over the catalog's active images (not crops), one image per task on all cores with
   /// OpenCV's own threads off, storing faces as `proposed` boxes. Images already done with the same
   /// detector and parameters are skipped. A missing model throws before any image is read; an
-  /// undecodable or oversized image is listed in `failed` and the run goes on.
+  /// undecodable or oversized image is listed in `failed` (and recorded in `detection_runs` with its error, to be
+  /// tried again next run) and the run goes on. Each image is decoded as a bounded copy (`DetectionImage`).
   public func detectFaces(_ options: FaceDetectOptions, progress: (FaceProgress) -> Void = { _ in }) throws
     -> FaceDetectReport
   {
@@ -101,12 +105,21 @@ extension Catalog {
     let all = try database.rows(sql, values) { ($0.int64(0), $0.text(1) ?? "") }
     report.images = all.count
     let done = Set(
-      try database.rows("SELECT image_id FROM detection_runs WHERE detector_key = ?", [.text(identity.key)]) {
+      try database.rows(
+        "SELECT image_id FROM detection_runs WHERE detector_key = ? AND error IS NULL", [.text(identity.key)]
+      ) {
         $0.int64(0)
       })
     let work = all.filter { !done.contains($0.0) }
     report.alreadyDone = all.count - work.count
     progress(FaceProgress(processed: 0, total: work.count))
+    var imageLabel: [Int64: Int64] = [:]
+    if options.labelFromImage {
+      let rows = try database.rows(
+        "SELECT image_id, MIN(class_id) FROM image_labels WHERE view = '' GROUP BY image_id HAVING COUNT(DISTINCT class_id) = 1"
+      ) { ($0.int64(0), $0.int64(1)) }
+      for (image, label) in rows { imageLabel[image] = label }
+    }
     let store = self.store
     let maxPixels = options.maxPixels
     var start = 0
@@ -115,11 +128,11 @@ extension Catalog {
       let results = Slots<Result<[FaceDetection], Error>>(count: batch.count)
       DispatchQueue.concurrentPerform(iterations: batch.count) { i in
         results[i] = Result {
-          let bytes = try store.read(batch[i].1)
-          let image = try DecodedImage(bytes: bytes, grayscale: false, maxPixels: maxPixels)
+          // A bounded working copy (reduced decode), so one huge image cannot exhaust memory.
+          let photo = try DetectionImage(bytes: try store.read(batch[i].1), maxPixels: maxPixels)
           let detector = try pool.take()
           defer { pool.give(detector) }
-          return try detector.detect(in: image)
+          return photo.original(try detector.detect(in: photo.image))
         }
       }
       let now = Timestamp.now()
@@ -132,13 +145,15 @@ extension Catalog {
               try database.run(
                 """
                 INSERT INTO boxes (image_id, xmin, ymin, xmax, ymax, origin, detector, detector_params, score, status,
-                  created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)
+                  created_at, landmarks, class_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?, ?, ?)
                 """,
                 [
                   .int(item.0), .real(Double(b.x)), .real(Double(b.y)), .real(Double(b.x + b.width)),
                   .real(Double(b.y + b.height)), .text(identity.name), .text("\(identity.name) \(identity.version)"),
                   .text(identity.parameters), .real(face.score), .text(now),
+                  face.landmarks.map { .text(canonicalJSON($0.map { ($0 * 10).rounded() / 10 })) } ?? .null,
+                  imageLabel[item.0].map { .int($0) } ?? .null,
                 ])
             }
             report.faces += faces.count
@@ -148,12 +163,21 @@ extension Catalog {
           case .failure(let error):
             let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
             report.failed.append(FaceImageIssue(imageID: item.0, sha256: item.1, reason: message))
+            // Recorded (and tried again by the next run); the other images' results stand.
+            try database.run(
+              "INSERT OR REPLACE INTO detection_runs (image_id, detector_key, faces, error, created_at) VALUES (?, ?, 0, ?, ?)",
+              [.int(item.0), .text(identity.key), .text(message), .text(now)])
           }
         }
       }
       report.processed += batch.count
       start += batch.count
       progress(FaceProgress(processed: report.processed, total: work.count))
+    }
+    // A detector that fails on every image is broken (a bad model, a missing library), not the images: say so
+    // once, with the first error, instead of one line per image.
+    if let first = report.failed.first, report.failed.count == report.processed {
+      throw FaceJobError.everyImageFailed(count: report.processed, first: first.reason)
     }
     return report
   }

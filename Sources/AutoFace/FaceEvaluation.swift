@@ -47,6 +47,8 @@ public struct DetectorEvaluation: Sendable, Codable {
   public var precision: Double
   public var classes: [ClassRecall]
   public var sizes: [SizeBucket]
+  /// Contact sheets of the misses and false alarms (`faces eval --sheet`); tiles captioned with the image id.
+  public var sheets: [String]? = nil
 }
 
 /// The matching rules of `faces eval`.
@@ -67,6 +69,46 @@ public enum FaceEvaluation {
     index + 1 < bucketEdges.count ? "\(bucketEdges[index])-\(bucketEdges[index + 1] - 1)" : "\(bucketEdges[index])+"
   }
 
+  /// One image's matching: strongest detection first, each to the unmatched truth face it overlaps most
+  /// (IoU ≥ rules.iou). `matched[i]`: truth face i was found; `pairs`: each detection and its truth face (nil: a
+  /// false alarm), strongest first.
+  static func match(truth: [TruthFace], detections: [FaceDetection], rules: FaceEvaluationRules) -> (
+    matched: [Bool], pairs: [(FaceDetection, Int?)]
+  ) {
+    var matched = [Bool](repeating: false, count: truth.count)
+    var pairs: [(FaceDetection, Int?)] = []
+    for d in detections.sorted(by: { $0.score > $1.score }) {
+      var best: Int?
+      var bestIoU = rules.iou
+      for (i, t) in truth.enumerated() where !matched[i] {
+        let v = d.box.iou(t.box)
+        if v >= bestIoU {
+          best = i
+          bestIoU = v
+        }
+      }
+      if let best { matched[best] = true }
+      pairs.append((d, best))
+    }
+    return (matched, pairs)
+  }
+
+  /// The faces a detector missed and its false alarms (both at least rules.minSize), per image index.
+  public static func mistakes(
+    images: [(truth: [TruthFace], detections: [FaceDetection])], rules: FaceEvaluationRules
+  ) -> (misses: [(image: Int, face: TruthFace)], falseAlarms: [(image: Int, detection: FaceDetection)]) {
+    var misses: [(image: Int, face: TruthFace)] = []
+    var falseAlarms: [(image: Int, detection: FaceDetection)] = []
+    for (n, image) in images.enumerated() {
+      let (matched, pairs) = match(truth: image.truth, detections: image.detections, rules: rules)
+      for (i, t) in image.truth.enumerated() where !matched[i] && t.size >= rules.minSize { misses.append((n, t)) }
+      for (d, best) in pairs where best == nil && min(d.box.width, d.box.height) >= rules.minSize {
+        falseAlarms.append((n, d))
+      }
+    }
+    return (misses, falseAlarms)
+  }
+
   /// Matches detections to truth image by image: strongest detection first, each to the unmatched truth
   /// face it overlaps most (IoU ≥ rules.iou).
   public static func evaluate(
@@ -82,20 +124,10 @@ public enum FaceEvaluation {
     var detections = 0
     var falsePositives = 0
     for image in images {
-      var matched = [Bool](repeating: false, count: image.truth.count)
-      for d in image.detections.sorted(by: { $0.score > $1.score }) {
-        var best = -1
-        var bestIoU = rules.iou
-        for (i, t) in image.truth.enumerated() where !matched[i] {
-          let v = d.box.iou(t.box)
-          if v >= bestIoU {
-            best = i
-            bestIoU = v
-          }
-        }
+      let (matched, pairs) = match(truth: image.truth, detections: image.detections, rules: rules)
+      for (d, best) in pairs {
         let size = min(d.box.width, d.box.height)
-        if best >= 0 {
-          matched[best] = true
+        if let best {
           if image.truth[best].size < rules.minSize { continue }
           detections += 1
           sizeDetections[bucket(image.truth[best].size)] += 1
@@ -192,8 +224,12 @@ extension Catalog {
     return truth
   }
 
-  /// Evaluates every detector setting that ran over the truth's images, on the images it ran on.
-  public func evaluateFaces(truth name: String, rules: FaceEvaluationRules) throws -> FaceEvalReport {
+  /// Evaluates every detector setting that ran over the truth's images, on the images it ran on. With
+  /// `sheets`, also writes contact sheets of each setting's missed faces and false alarms into that folder
+  /// (`DETECTOR-N-misses.png`, `DETECTOR-N-false-alarms.png`, more pages as `…-2.png`).
+  public func evaluateFaces(truth name: String, rules: FaceEvaluationRules, sheets: String? = nil) throws
+    -> FaceEvalReport
+  {
     let truth = try truthFaces(source: name)
     var runs: [String: Set<Int64>] = [:]
     _ = try database.rows("SELECT detector_key, image_id FROM detection_runs WHERE error IS NULL") { row in
@@ -223,10 +259,30 @@ extension Catalog {
         }
       }
       let fallback = DetectorIdentity(name: String(key.prefix { $0 != " " }), version: "", parameters: key)
-      evaluations.append(
-        FaceEvaluation.evaluate(
-          identity: identity ?? fallback,
-          images: images.sorted().map { (truth[$0] ?? [], found[$0] ?? []) }, rules: rules))
+      let ids = images.sorted()
+      let pairs = ids.map { (truth: truth[$0] ?? [], detections: found[$0] ?? []) }
+      var evaluation = FaceEvaluation.evaluate(identity: identity ?? fallback, images: pairs, rules: rules)
+      if let sheets {
+        let (misses, falseAlarms) = FaceEvaluation.mistakes(images: pairs, rules: rules)
+        let stem = sheets + "/" + Self.sheetName(evaluation.detector) + "-\(evaluations.count + 1)"
+        func tile(_ image: Int, _ box: PixelRect, _ caption: String) throws -> SheetTile {
+          let id = ids[image]
+          let sha = try database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) ?? ""
+          return SheetTile(
+            image: id, sha256: sha,
+            rect: (Double(box.x), Double(box.y), Double(box.x + box.width), Double(box.y + box.height)),
+            caption: caption)
+        }
+        try FileManager.default.createDirectory(atPath: sheets, withIntermediateDirectories: true)
+        let missTiles = try misses.map { try tile($0.image, $0.face.box, "#\(ids[$0.image]) \($0.face.label.prefix(12))") }
+        let alarmTiles = try falseAlarms.map {
+          try tile($0.image, $0.detection.box, String(format: "#%lld %.2f", ids[$0.image], $0.detection.score))
+        }
+        evaluation.sheets =
+          try writeSheets(missTiles, path: stem + "-misses.png", options: ContactSheetOptions()).sheets
+          + writeSheets(alarmTiles, path: stem + "-false-alarms.png", options: ContactSheetOptions()).sheets
+      }
+      evaluations.append(evaluation)
     }
     return FaceEvalReport(
       truth: name, rules: rules, truthImages: truth.count, detectors: evaluations, review: try reviewedFaces())
@@ -284,6 +340,8 @@ public enum FaceJobError: LocalizedError, Equatable {
   case labelImgFolder(String, String)
   /// One annotation file of a LabelImg folder that cannot be used (the others go on).
   case labelImgFile(String, String)
+  /// `faces detect` failed on every image it tried (failures recorded; tried again next run).
+  case everyImageFailed(count: Int, first: String)
 
   public var errorDescription: String? {
     switch self {
@@ -298,6 +356,8 @@ public enum FaceJobError: LocalizedError, Equatable {
     case .badRect(let why): return "that box is not usable: \(why); draw it again inside the image"
     case .labelImgFolder(let path, let why): return "\(path) \(why)"
     case .labelImgFile(let file, let why): return "\(file): \(why); the file was left out, the others go on"
+    case .everyImageFailed(let count, let first):
+      return "the detector failed on every image (\(count)); the first error: \(first)"
     }
   }
 }

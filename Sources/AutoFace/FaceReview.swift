@@ -278,19 +278,21 @@ extension Catalog {
       """
     let (conditions, values) = Self.boxConditions(status: options.status, origin: options.origin, label: options.label)
     sql += conditions + " ORDER BY b.id"
-    struct Tile {
-      var box: Int64
-      var sha: String
-      var rect: (Double, Double, Double, Double)
-      var score: Double?
-      var label: String?
-      var image: Int64
+    let tiles = try database.rows(sql, values) { row in
+      var text = "#\(row.int64(0))"
+      if !row.isNull(6) { text += String(format: row.double(6) >= 1 ? " %.0f" : " %.2f", row.double(6)) }
+      if let label = row.text(7) { text += " \(label.prefix(1))" }
+      return SheetTile(
+        image: row.int64(8), sha256: row.text(1) ?? "",
+        rect: (row.double(2), row.double(3), row.double(4), row.double(5)), caption: text, box: row.int64(0))
     }
-    let tiles = try database.rows(sql, values) {
-      Tile(
-        box: $0.int64(0), sha: $0.text(1) ?? "", rect: ($0.double(2), $0.double(3), $0.double(4), $0.double(5)),
-        score: $0.isNull(6) ? nil : $0.double(6), label: $0.text(7), image: $0.int64(8))
-    }
+    return try writeSheets(tiles, path: path, options: options)
+  }
+
+  /// Writes `tiles` as contact-sheet PNGs (`options`' grid, thumbnail size and margin): `path` is the first sheet,
+  /// more pages are written beside it as NAME-2.png, … A tile whose image cannot be read is marked and listed in
+  /// `failed`; the report's `boxes` lists the tiles' box ids, in order.
+  func writeSheets(_ tiles: [SheetTile], path: String, options: ContactSheetOptions) throws -> ContactSheetReport {
     let perSheet = max(1, options.columns * options.rows)
     let t = options.thumbnail
     let caption = 20
@@ -309,25 +311,22 @@ extension Catalog {
         let y = (n / options.columns) * cell.height + 4
         do {
           let image: DecodedImage
-          if let cached = cache[tile.sha] {
+          if let cached = cache[tile.sha256] {
             image = cached
           } else {
-            image = try DecodedImage(bytes: try store.read(tile.sha), maxPixels: options.maxPixels)
-            cache[tile.sha] = image
+            image = try DecodedImage(bytes: try store.read(tile.sha256), maxPixels: options.maxPixels)
+            cache[tile.sha256] = image
           }
           try sheet.paste(try image.thumbnail(of: tile.rect, margin: options.margin, side: t), x: x, y: y)
-          var text = "#\(tile.box)"
-          if let score = tile.score { text += String(format: score >= 1 ? " %.0f" : " %.2f", score) }
-          if let label = tile.label { text += " \(label.prefix(1))" }
-          try sheet.drawText(text, x: x + 2, y: y + t + caption - 4, scale: 0.5, blue: 255, green: 255, red: 255)
-          report.boxes.append(tile.box)
+          try sheet.drawText(tile.caption, x: x + 2, y: y + t + caption - 4, scale: 0.5, blue: 255, green: 255, red: 255)
+          if let box = tile.box { report.boxes.append(box) }
         } catch {
           report.failed.append(
             FaceImageIssue(
-              imageID: tile.image, sha256: tile.sha,
-              reason: "box \(tile.box): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error)))
+              imageID: tile.image, sha256: tile.sha256,
+              reason: "\(tile.caption): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error)))
           )
-          try sheet.drawText("#\(tile.box) ?", x: x + 2, y: y + t / 2, scale: 0.5, blue: 80, green: 80, red: 255)
+          try sheet.drawText("\(tile.caption) ?", x: x + 2, y: y + t / 2, scale: 0.5, blue: 80, green: 80, red: 255)
         }
       }
       page += 1
@@ -341,6 +340,21 @@ extension Catalog {
     } while start < tiles.count
     return report
   }
+
+  /// A detector name as a file name: letters, digits, '-' and '_' kept, anything else '_'.
+  static func sheetName(_ name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
+  }
+}
+
+/// One thumbnail of a contact sheet: a region of a stored image and its caption.
+struct SheetTile {
+  var image: Int64
+  var sha256: String
+  var rect: (Double, Double, Double, Double)
+  var caption: String
+  /// The box shown, when it is a catalog box (its id is what `review accept` takes).
+  var box: Int64? = nil
 }
 
 extension DecodedImage {

@@ -14,6 +14,9 @@ public struct LabelImgExportOptions: Sendable {
   public var allBoxes = false
   /// The `<name>` of boxes without a class (LabelImg needs one); read back as "no class".
   public var unlabeled = "face"
+  /// Also the images a detector searched (of `origin`, when given) where no chosen box is, with an empty
+  /// annotation: the missed faces can then be drawn in LabelImg.
+  public var includeEmpty = false
   public init() {}
 }
 
@@ -99,6 +102,21 @@ extension Catalog {
     var chosen: [Int64: [Int64]] = [:]
     _ = try database.rows(sql + " ORDER BY b.image_id, b.id", values) {
       chosen[$0.int64(0), default: []].append($0.int64(1))
+    }
+    if options.includeEmpty {
+      var searched = """
+        SELECT DISTINCT r.image_id FROM detection_runs r JOIN images i ON i.id = r.image_id
+        WHERE r.error IS NULL AND i.status = 'active'
+        """
+      var runValues: [SQLValue] = []
+      if let origin = options.origin {
+        searched += " AND substr(r.detector_key, 1, length(?) + 1) = ? || ' '"
+        runValues += [.text(origin), .text(origin)]
+      }
+      _ = try database.rows(searched, runValues) { row in
+        let id = row.int64(0)
+        if chosen[id] == nil { chosen[id] = [] }
+      }
     }
 
     var manifest = LabelImgManifest(

@@ -7,10 +7,17 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/objdetect.hpp>
 #include <opencv2/objdetect/face.hpp>
+#include <opencv2/core/utils/logger.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <cstring>
+#include <array>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,10 +50,18 @@ void clear_error(afs_error *error) {
   error->message[0] = '\0';
 }
 
+// OpenCV's own log (warnings and errors printed to stderr) is silenced: every failure reaches the caller as an
+// exception turned into an afs_error, and the CLI reports it once.
+void silence_opencv_log() {
+  static std::once_flag once;
+  std::call_once(once, [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT); });
+}
+
 template <typename Body>
 int guarded(afs_error *error, Body body) {
   clear_error(error);
   try {
+    silence_opencv_log();
     return body();
   } catch (const cv::Exception &e) {
     set_error(error, AFS_ERR_OPENCV, e.what());
@@ -487,6 +502,206 @@ int afs_image_draw_text(afs_image *image, const char *text, int x, int y, double
 int afs_image_draw_rect(afs_image *image, afs_rect rect, int b, int g, int r, int thickness, afs_error *error) {
   return guarded(error, [&]() -> int {
     cv::rectangle(image->mat, cv::Rect(rect.x, rect.y, rect.width, rect.height), cv::Scalar(b, g, r), thickness);
+    return AFS_OK;
+  });
+}
+
+
+// ---- YuNet (issue 13) ----
+
+#include "yunet_model.inc"
+
+void afs_yunet_builtin(const uint8_t **bytes, size_t *length) {
+  *bytes = kBuiltinYuNet;
+  *length = sizeof(kBuiltinYuNet);
+}
+
+}  // extern "C"
+
+struct afs_yunet {
+  cv::dnn::Net net;
+  std::vector<std::string> outputs;  // cls_8 cls_16 cls_32 obj_8 ... kps_32: what decode reads, in this order
+};
+
+namespace {
+
+const int kStrides[3] = {8, 16, 32};
+const char *kHeads[4] = {"cls", "obj", "bbox", "kps"};
+const int kHeadWidth[4] = {1, 1, 4, 10};
+
+// The forward outputs, checked: outputs[h * 3 + k] is head h at stride kStrides[k] and must hold
+// (rows * cols) x kHeadWidth[h] floats for an input of width x height. Throws with what differs.
+std::vector<cv::Mat> run_checked(afs_yunet *y, const cv::Mat &blob, int width, int height) {
+  y->net.setInput(blob);
+  std::vector<cv::Mat> outs;
+  y->net.forward(outs, y->outputs);
+  if (outs.size() != 12) {
+    throw std::runtime_error("YuNet returned " + std::to_string(outs.size()) + " outputs, expected 12");
+  }
+  for (int h = 0; h < 4; h++) {
+    for (int k = 0; k < 3; k++) {
+      const cv::Mat &m = outs[h * 3 + k];
+      size_t cells = static_cast<size_t>(width / kStrides[k]) * static_cast<size_t>(height / kStrides[k]);
+      if (m.type() != CV_32F || !m.isContinuous() || m.total() != cells * kHeadWidth[h]) {
+        throw std::runtime_error("YuNet output " + y->outputs[h * 3 + k] + " holds " + std::to_string(m.total()) +
+                                 " values, expected " + std::to_string(cells * kHeadWidth[h]) +
+                                 " (float) for a " + std::to_string(width) + "x" + std::to_string(height) +
+                                 " input: not a libfacedetection.train YuNet");
+      }
+    }
+  }
+  return outs;
+}
+
+float clamp01(float v) { return std::isfinite(v) ? std::min(1.0f, std::max(0.0f, v)) : 0.0f; }
+
+}  // namespace
+
+extern "C" {
+
+int afs_yunet_load(const uint8_t *model, size_t length, afs_yunet **out, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    if (model == nullptr || length == 0) {
+      set_error(error, AFS_ERR_LOAD, "the model file is empty");
+      return AFS_ERR_LOAD;
+    }
+    std::unique_ptr<afs_yunet> y(new afs_yunet());
+    try {
+      y->net = cv::dnn::readNetFromONNX(reinterpret_cast<const char *>(model), length);
+    } catch (const cv::Exception &e) {
+      set_error(error, AFS_ERR_LOAD, std::string("not a readable ONNX model (OpenCV: ") + e.err + ")");
+      return AFS_ERR_LOAD;
+    }
+    if (y->net.empty()) {
+      set_error(error, AFS_ERR_LOAD, "not a readable ONNX model (OpenCV read an empty network)");
+      return AFS_ERR_LOAD;
+    }
+    y->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    y->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    std::vector<std::string> names = y->net.getUnconnectedOutLayersNames();
+    for (int h = 0; h < 4; h++) {
+      for (int k = 0; k < 3; k++) {
+        std::string name = std::string(kHeads[h]) + "_" + std::to_string(kStrides[k]);
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+          std::string found;
+          for (const auto &n : names) found += (found.empty() ? "" : ", ") + n;
+          set_error(error, AFS_ERR_LOAD,
+                    "not a libfacedetection.train YuNet: no output " + name + " (outputs: " + found + ")");
+          return AFS_ERR_LOAD;
+        }
+        y->outputs.push_back(name);
+      }
+    }
+    try {
+      cv::Mat blank(320, 320, CV_8UC3, cv::Scalar(0, 0, 0));
+      run_checked(y.get(), cv::dnn::blobFromImage(blank), 320, 320);
+    } catch (const cv::Exception &e) {
+      set_error(error, AFS_ERR_LOAD, std::string("the model does not run on a 320x320 input (OpenCV: ") + e.err + ")");
+      return AFS_ERR_LOAD;
+    } catch (const std::runtime_error &e) {
+      set_error(error, AFS_ERR_LOAD, e.what());
+      return AFS_ERR_LOAD;
+    }
+    *out = y.release();
+    return AFS_OK;
+  });
+}
+
+void afs_yunet_free(afs_yunet *net) { delete net; }
+
+int afs_yunet_detect(afs_yunet *y, const afs_image *image, afs_rect region, double scale, float score_threshold,
+                     float nms_threshold, int top_k, afs_face **out, size_t *count, afs_error *error) {
+  return guarded(error, [&]() -> int {
+    *out = nullptr;
+    *count = 0;
+    const cv::Mat &mat = image->mat;
+    cv::Rect roi = cv::Rect(region.x, region.y, region.width, region.height) & cv::Rect(0, 0, mat.cols, mat.rows);
+    if (roi.empty() || !(scale > 0) || !std::isfinite(scale)) {
+      set_error(error, AFS_ERR_ARGUMENT, "YuNet region is outside the image or the scale is not positive");
+      return AFS_ERR_ARGUMENT;
+    }
+    int width = std::max(1, static_cast<int>(std::lround(roi.width * scale)));
+    int height = std::max(1, static_cast<int>(std::lround(roi.height * scale)));
+    if (width > 4096 || height > 4096) {
+      set_error(error, AFS_ERR_ARGUMENT, "YuNet input over 4096 px a side: tile the image");
+      return AFS_ERR_ARGUMENT;
+    }
+    int padded_width = (width + 31) / 32 * 32;
+    int padded_height = (height + 31) / 32 * 32;
+    cv::Mat bgr;
+    if (mat.channels() == 1) {
+      cv::cvtColor(mat(roi), bgr, cv::COLOR_GRAY2BGR);
+    } else if (mat.channels() == 4) {
+      cv::cvtColor(mat(roi), bgr, cv::COLOR_BGRA2BGR);
+    } else {
+      bgr = mat(roi);
+    }
+    cv::Mat input(padded_height, padded_width, CV_8UC3, cv::Scalar(0, 0, 0));
+    if (width == roi.width && height == roi.height) {
+      bgr.copyTo(input(cv::Rect(0, 0, width, height)));
+    } else {
+      cv::resize(bgr, input(cv::Rect(0, 0, width, height)), cv::Size(width, height), 0, 0,
+                 width < roi.width ? cv::INTER_AREA : cv::INTER_LINEAR);
+    }
+    std::vector<cv::Mat> outs = run_checked(y, cv::dnn::blobFromImage(input), padded_width, padded_height);
+
+    std::vector<cv::Rect2d> boxes;
+    std::vector<float> scores;
+    std::vector<std::array<float, 10>> points;
+    for (int k = 0; k < 3; k++) {
+      const int stride = kStrides[k];
+      const int cols = padded_width / stride;
+      const int rows = padded_height / stride;
+      const float *cls = outs[0 * 3 + k].ptr<float>();
+      const float *obj = outs[1 * 3 + k].ptr<float>();
+      const float *bbox = outs[2 * 3 + k].ptr<float>();
+      const float *kps = outs[3 * 3 + k].ptr<float>();
+      for (int row = 0; row < rows; row++) {
+        for (int col = 0; col < cols; col++) {
+          const size_t i = static_cast<size_t>(row) * cols + col;
+          float score = std::sqrt(clamp01(cls[i]) * clamp01(obj[i]));
+          if (score < score_threshold) continue;
+          const float *b = bbox + i * 4;
+          if (!std::isfinite(b[0]) || !std::isfinite(b[1]) || !std::isfinite(b[2]) || !std::isfinite(b[3])) continue;
+          double cx = (col + b[0]) * stride;
+          double cy = (row + b[1]) * stride;
+          double w = std::exp(std::min(b[2], 10.0f)) * stride;
+          double h = std::exp(std::min(b[3], 10.0f)) * stride;
+          boxes.emplace_back(cx - w / 2, cy - h / 2, w, h);
+          scores.push_back(score);
+          std::array<float, 10> p{};
+          for (int n = 0; n < 5; n++) {
+            p[2 * n] = static_cast<float>((kps[i * 10 + 2 * n] + col) * stride);
+            p[2 * n + 1] = static_cast<float>((kps[i * 10 + 2 * n + 1] + row) * stride);
+          }
+          points.push_back(p);
+        }
+      }
+    }
+    std::vector<int> keep;
+    if (!boxes.empty()) cv::dnn::NMSBoxes(boxes, scores, score_threshold, nms_threshold, keep, 1.0f, top_k);
+    if (keep.empty()) return AFS_OK;
+    auto faces = static_cast<afs_face *>(std::malloc(sizeof(afs_face) * keep.size()));
+    if (!faces) throw std::bad_alloc();
+    // Back to the image: undo the scale (per axis, as rounded) and add the region's corner.
+    const double sx = static_cast<double>(roi.width) / width;
+    const double sy = static_cast<double>(roi.height) / height;
+    for (size_t n = 0; n < keep.size(); n++) {
+      const cv::Rect2d &b = boxes[keep[n]];
+      afs_face &f = faces[n];
+      f.x = static_cast<float>(b.x * sx + roi.x);
+      f.y = static_cast<float>(b.y * sy + roi.y);
+      f.width = static_cast<float>(b.width * sx);
+      f.height = static_cast<float>(b.height * sy);
+      f.score = scores[keep[n]];
+      for (int p = 0; p < 5; p++) {
+        f.landmarks[2 * p] = static_cast<float>(points[keep[n]][2 * p] * sx + roi.x);
+        f.landmarks[2 * p + 1] = static_cast<float>(points[keep[n]][2 * p + 1] * sy + roi.y);
+      }
+    }
+    *out = faces;
+    *count = keep.size();
     return AFS_OK;
   });
 }

@@ -1,8 +1,11 @@
 // Developer tool for bench/faces and for tuning the default detector on a VOC-imported truth source.
 //   faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...]   recall/precision of the seeds' Haar setting and of
 //                                                        the default (or each given tuning), detection in memory
-//   faces-bench speed FOLDER [REPEAT]                    images/s of the seeds' Haar setting on all cores,
-//                                                        and the boxes as JSON lines on stdout for comparison
+//   faces-bench speed FOLDER [REPEAT] [--detector KIND]   images/s of the seeds' Haar setting (or KIND, e.g.
+//                                                        default) on all cores, decode included, and the boxes as
+//                                                        "name x,y,w,h[,score] ..." lines on stdout
+//   faces-bench score WORKSPACE SOURCE NAME=FILE ...     recall per class and size, precision, of boxes lines
+//                                                        (as speed or peer-yunet.py print them) against SOURCE
 import AutoFace
 import Catalog
 import Foundation
@@ -14,7 +17,7 @@ func fail(_ message: String) -> Never {
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
-  fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...] | speed FOLDER [REPEAT]")
+  fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...] | speed FOLDER [REPEAT] [--detector KIND] | score WORKSPACE SOURCE NAME=FILE ...")
 }
 
 func evaluate(_ make: () throws -> any FaceDetector, catalog: Catalog, truth: [Int64: [TruthFace]]) throws {
@@ -60,6 +63,14 @@ func evaluate(_ make: () throws -> any FaceDetector, catalog: Catalog, truth: [I
   if args.contains("--verbose") { print("  \(e.parameters)") }
 }
 
+/// YuNet parameters to try from FB_YUNET (keys missing keep the built-in values), e.g. FB_YUNET='{"maxUpscale":1}'.
+func yunetTrial() throws -> YuNetParameters? {
+  guard let json = ProcessInfo.processInfo.environment["FB_YUNET"] else { return nil }
+  var base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(YuNetParameters())) as? [String: Any] ?? [:]
+  base.merge(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]) { $1 }
+  return try JSONDecoder().decode(YuNetParameters.self, from: JSONSerialization.data(withJSONObject: base))
+}
+
 switch args[1] {
 case "eval":
   guard args.count >= 4 else { fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...]") }
@@ -67,9 +78,12 @@ case "eval":
     let catalog = try Catalog(workspace: Workspace(root: args[2]))
     let truth = try catalog.truthFaces(source: args[3])
     let tunings = args.dropFirst(4).filter { !$0.hasPrefix("--") }
-    if tunings.isEmpty {
+    if let parameters = try yunetTrial() {
+      try evaluate({ try YuNetFaceDetector(parameters: parameters) }, catalog: catalog, truth: truth)
+    } else if tunings.isEmpty {
       try evaluate({ try DetectorSpec.seeds.make() }, catalog: catalog, truth: truth)
       try evaluate({ try DetectorSpec(kind: .lbp).make() }, catalog: catalog, truth: truth)
+      try evaluate({ try DetectorSpec(kind: .cascades).make() }, catalog: catalog, truth: truth)
       try evaluate({ try DetectorSpec(kind: .default).make() }, catalog: catalog, truth: truth)
     }
     for json in tunings {
@@ -122,6 +136,7 @@ case "features":
 case "speed":
   let folder = args[2]
   let repeatCount = args.count > 3 ? Int(args[3]) ?? 1 : 1
+  let withScores = args.contains("--detector")
   let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { name in
     [".jpg", ".jpeg", ".png"].contains { name.lowercased().hasSuffix($0) }
   }.sorted()
@@ -137,18 +152,27 @@ case "speed":
   let workers = ProcessInfo.processInfo.activeProcessorCount
   final class Detectors: @unchecked Sendable { var all: [any FaceDetector] = [] }
   let detectors = Detectors()
-  do { detectors.all = try (0..<workers).map { _ in try DetectorSpec.seeds.make() } } catch { fail("\(error)") }
+  var spec = DetectorSpec.seeds
+  if let i = args.firstIndex(of: "--detector"), i + 1 < args.count {
+    guard let kind = DetectorKind(rawValue: args[i + 1]) else { fail("unknown detector \(args[i + 1])") }
+    spec = DetectorSpec(kind: kind)
+    if let trial = try? yunetTrial() { spec.yunet = trial }
+  }
+  do { detectors.all = try (0..<workers).map { _ in try spec.make() } } catch { fail("\(error)") }
   let started = Date()
   for _ in 0..<repeatCount {
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       let detector = detectors.all[worker]
       for i in stride(from: worker, to: files.count, by: workers) {
-        guard let data = files[i], let image = try? DecodedImage(bytes: [UInt8](data)),
-          let faces = try? detector.detect(in: image)
+        guard let data = files[i], let photo = try? DetectionImage(bytes: [UInt8](data)),
+          let faces = try? photo.original(detector.detect(in: photo.image))
         else { continue }
         let line =
           "\(names[i]) "
-          + faces.map { "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)" }.joined(separator: " ")
+          + faces.map {
+            "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)"
+              + (withScores ? String(format: ",%.3f", $0.score) : "")
+          }.joined(separator: " ")
         out.lock.withLock { out.lines[i] = line }
       }
     }
@@ -161,6 +185,65 @@ case "speed":
         format: "datasetkit-shim: %d images x %d in %.2fs = %.1f images/s\n", files.count, repeatCount, seconds,
         Double(files.count * repeatCount) / seconds
       ).utf8))
+case "score":
+  // The same table for every boxes file, on the photos of SOURCE named in it (matched by file name).
+  guard args.count >= 5 else { fail("usage: faces-bench score WORKSPACE SOURCE NAME=FILE ...") }
+  do {
+    let catalog = try Catalog(workspace: Workspace(root: args[2]))
+    let truth = try catalog.truthFaces(source: args[3])
+    var idByName: [String: Int64] = [:]
+    for source in try catalog.database.rows("SELECT id FROM sources WHERE name = ?", [.text(args[3])], { $0.int64(0) }) {
+      for (path, image) in try catalog.imageIDsByOrigin(sourceID: source) {
+        idByName[(path as NSString).lastPathComponent] = image.id
+      }
+    }
+    func pct(_ v: Double) -> String { String(format: "%.1f %%", v * 100) }
+    print(
+      "detector | images | with_mask | without_mask | mask_weared_incorrect | recall <30 / 30-59 / 60+ px | precision"
+        + " (classes and precision: faces >= 30 px, IoU 0.5)")
+    for argument in args.dropFirst(4) {
+      let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, let text = try? String(contentsOfFile: parts[1], encoding: .utf8) else {
+        fail("cannot read \(argument)")
+      }
+      var images: [(truth: [TruthFace], detections: [FaceDetection])] = []
+      for line in text.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        guard let name = fields.first, let id = idByName[String(name)], let faces = truth[id] else { continue }
+        let detections = fields.dropFirst().compactMap { field -> FaceDetection? in
+          let v = field.split(separator: ",").compactMap { Double($0) }
+          guard v.count >= 4 else { return nil }
+          return FaceDetection(
+            box: PixelRect(x: Int(v[0]), y: Int(v[1]), width: Int(v[2]), height: Int(v[3])),
+            score: v.count > 4 ? v[4] : 1)
+        }
+        images.append((faces, detections))
+      }
+      // Classes and precision as in issue 13's table (faces >= 30 px, IoU 0.5); the size buckets with every face.
+      let identity = DetectorIdentity(name: parts[0], version: "", parameters: "")
+      let e = FaceEvaluation.evaluate(identity: identity, images: images, rules: FaceEvaluationRules())
+      var all = FaceEvaluationRules()
+      all.minSize = 0
+      let everyFace = FaceEvaluation.evaluate(identity: identity, images: images, rules: all)
+      func recall(_ label: String) -> String {
+        e.classes.first { $0.label == label }.map { "\(pct($0.recall)) (\($0.found)/\($0.faces))" } ?? "-"
+      }
+      // Three buckets: <30, 30-59, 60+ (FaceEvaluation's 60-119 and 120+ together).
+      let b = everyFace.sizes
+      func bucket(_ range: ArraySlice<SizeBucket>) -> String {
+        let faces = range.reduce(0) { $0 + $1.faces }
+        let found = range.reduce(0) { $0 + $1.found }
+        return faces == 0 ? "-" : pct(Double(found) / Double(faces))
+      }
+      let sizes = b.count >= 4 ? "\(bucket(b[0..<1])) / \(bucket(b[1..<2])) / \(bucket(b[2...]))" : "-"
+      print(
+        "\(parts[0]) | \(images.count) | \(recall("with_mask")) | \(recall("without_mask")) | "
+          + "\(recall("mask_weared_incorrect")) | \(sizes) | \(String(format: "%.3f", e.precision)) "
+          + "(\(e.detections - e.falsePositives)/\(e.detections))")
+    }
+  } catch {
+    fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
+  }
 default:
   fail("unknown mode \(args[1])")
 }

@@ -125,6 +125,29 @@ int afs_image_draw_text(afs_image *image, const char *text, int x, int y, double
 /** Draws a rectangle outline, in place. */
 int afs_image_draw_rect(afs_image *image, afs_rect rect, int b, int g, int r, int thickness, afs_error *error);
 
+
+/* YuNet (libfacedetection.train yunet_n) through cv::dnn::readNetFromONNX, decoded here (issue 13). The same
+   network runs at any input whose sides are multiples of 32 (OpenCV reshapes it). */
+typedef struct afs_yunet afs_yunet;
+typedef struct afs_face {
+  float x, y, width, height; /* the box, in the image's pixels */
+  float score;               /* sqrt(cls * obj), 0-1 */
+  float landmarks[10];       /* right eye, left eye, nose tip, right and left mouth corner: x, y each */
+} afs_face;
+
+/** The YuNet model built into the binary (face_detection_yunet_n_320.onnx; the caller checks its SHA-256). */
+void afs_yunet_builtin(const uint8_t **bytes, size_t *length);
+/** Loads an ONNX YuNet from memory and runs it once on a blank 320×320 input, checking that the twelve outputs
+    cls/obj/bbox/kps_8/16/32 are there with the shapes the decoder reads. AFS_ERR_LOAD names what is wrong. */
+int afs_yunet_load(const uint8_t *model, size_t length, afs_yunet **out, afs_error *error);
+void afs_yunet_free(afs_yunet *net);
+/** Faces in `region` of the image (clamped to it), the region resized by `scale` (at most 4096 px a side after
+    scaling) and padded right and bottom to multiples of 32: boxes with score >= score_threshold, after
+    non-maximum suppression (IoU > nms_threshold dropped), at most top_k, strongest first. Boxes and landmarks are
+    in the image's pixels. *out is malloc'd (afs_buffer_free). */
+int afs_yunet_detect(afs_yunet *net, const afs_image *image, afs_rect region, double scale, float score_threshold,
+                     float nms_threshold, int top_k, afs_face **out, size_t *count, afs_error *error);
+
 #ifdef __cplusplus
 }
 #endif

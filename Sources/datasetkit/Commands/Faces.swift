@@ -26,30 +26,34 @@ extension Datasetkit.Faces {
     static let configuration = CommandConfiguration(
       abstract: "Find faces in the catalog's images and store them as proposed boxes.",
       discussion: """
-        Detectors: haar and lbp (OpenCV cascades; Debian's opencv-data or --cascade), default (built in: frontal,
-        alt2, profile and LBP cascades and eye pairs on a 2× upscaled image, merged; a face needs eyes, or two
-        agreeing cascades and skin in its upper half; much better on masked faces than a single Haar cascade),
-        res10 (SSD Caffe model: --model .caffemodel --config
-        deploy.prototxt) and yunet (--model face_detection_yunet_2022mar.onnx). Runs on all cores, one image per
-        task. Images done before with the same detector and parameters are skipped. Boxes are stored with status
+        Detectors: default (YuNet, the small CNN behind OpenCV's FaceDetectorYN, built into the binary and checked
+        by its SHA-256 when loaded; decoded by datasetkit since Debian's OpenCV 4.6 cannot run it; stores five
+        landmarks with each box), yunet (the same with --model FILE.onnx, a libfacedetection.train YuNet), haar and
+        lbp (OpenCV cascades; Debian's opencv-data or --cascade; `--detector haar` is the seeds' setting), cascades
+        (the former default: frontal, alt2, profile and LBP cascades with eye pairs and a skin check) and res10 (SSD
+        Caffe model: --model .caffemodel --config deploy.prototxt). Each photo is decoded as a bounded copy (longer
+        side at most 4096 px, reduced decode); a photo larger than 640 px is searched whole and in 640 px tiles, so
+        faces down to 20 px (or --min-size, if larger) are found in 4000 px photos. Runs on all cores, one image
+        per task. Images done before with the same detector and parameters are skipped. Boxes are stored with status
         `proposed`, origin = detector name, the detector's version and parameters and a score. Images that cannot
-        be decoded or are over the pixel limit are listed and the run goes on.
+        be decoded or are over the pixel limit are listed and recorded, and the run goes on; a detector that fails
+        on every image exits 1 with the first error.
         """)
 
-    @Option(help: "haar, lbp, default, res10 or yunet.")
+    @Option(help: "default (YuNet, built in), yunet, haar, lbp, cascades or res10.")
     var detector: DetectorKind = .default
 
     @Option(help: "A cascade XML for haar/lbp (default: Debian's frontal-face cascade).")
     var cascade: String?
 
-    @Option(help: "The model file for res10 (.caffemodel) or yunet (.onnx).")
+    @Option(help: "The model file for res10 (.caffemodel) or yunet (.onnx; default: the built-in YuNet).")
     var model: String?
 
     @Option(help: "The res10 deploy.prototxt.")
     var config: String?
 
-    @Option(help: "Smallest face side in pixels.")
-    var minSize = 30
+    @Option(help: "Smallest face side in pixels (default 10 for default/yunet, 30 for the cascades).")
+    var minSize: Int?
 
     @Option(help: "Cascade scale step (haar/lbp).")
     var scaleFactor = 1.1
@@ -57,8 +61,13 @@ extension Datasetkit.Faces {
     @Option(help: "Cascade neighbours needed (haar/lbp).")
     var minNeighbors = 5
 
-    @Option(help: "DNN confidence threshold (res10/yunet).")
-    var threshold = 0.5
+    @Option(help: "DNN confidence threshold (default 0.6 for default/yunet, YuNet's own; 0.5 for res10).")
+    var threshold: Double?
+
+    @Option(help: "image: proposed boxes take the image's label (when it has exactly one).")
+    var labelFrom: LabelFrom?
+
+    enum LabelFrom: String, ExpressibleByArgument { case image }
 
     @Option(name: .customLong("where"), help: "Only images with this label: label=NAME.")
     var filter: String?
@@ -73,23 +82,31 @@ extension Datasetkit.Faces {
         throw ValidationError("--where takes label=NAME")
       }
       if scaleFactor <= 1 { throw ValidationError("--scale-factor must be above 1") }
-      if minSize < 1 { throw ValidationError("--min-size must be at least 1") }
+      if let minSize, minSize < 1 || minSize > 4096 { throw ValidationError("--min-size must be between 1 and 4096") }
+      if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be in (0, 1)") }
       if minNeighbors < 0 { throw ValidationError("--min-neighbors must be 0 or more") }
     }
 
     func run() async throws {
       try Output.run("faces detect", global) {
         let catalog = try global.openCatalog()
+        let yunet = detector == .default || detector == .yunet
         var spec = DetectorSpec(
           kind: detector, cascadePath: cascade, modelPath: model, configPath: config,
           parameters: CascadeParameters(
-            scaleFactor: scaleFactor, minNeighbors: minNeighbors, minSize: minSize, maxSize: 0, equalize: false),
-          threshold: threshold)
-        if detector == .default {
+            scaleFactor: scaleFactor, minNeighbors: minNeighbors, minSize: minSize ?? 30, maxSize: 0, equalize: false),
+          threshold: threshold ?? 0.5)
+        if detector == .cascades {
           spec.parameters = CascadeParameters(
-            scaleFactor: 1.1, minNeighbors: 0, minSize: minSize, maxSize: 0, equalize: false)
+            scaleFactor: 1.1, minNeighbors: 0, minSize: minSize ?? 30, maxSize: 0, equalize: false)
+        }
+        if yunet {
+          spec.parameters = .common
+          spec.yunet.minSize = minSize ?? spec.yunet.minSize
+          spec.yunet.scoreThreshold = threshold ?? spec.yunet.scoreThreshold
         }
         var options = FaceDetectOptions(detector: spec)
+        options.labelFromImage = labelFrom == .image
         options.label = filter.map { String($0.dropFirst(6)) }
         options.source = source
         let bar = ProgressBar("detecting", global)
@@ -164,7 +181,8 @@ extension Datasetkit.Faces {
         Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the truth's
         images is scored on those images: a detection matches the unmatched truth face it overlaps most (IoU ≥
         --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out.
-        Recall is per class and per face size; precision per face size and overall. After review, also per
+        Recall is per class and per face size; precision per face size and overall. --sheet DIR writes contact
+        sheets of each setting's missed faces and false alarms (captioned with the image id), to see what is missed. After review, also per
         class: the accepted faces (detected or drawn; imported boxes left out) on the images with decisions, and
         the share reviewers had to add by hand (`review labelimg-import`, or a face drawn in `review serve`).
         """)
@@ -178,6 +196,9 @@ extension Datasetkit.Faces {
     @Option(help: "Leave out truth faces smaller than this (shorter side, pixels).")
     var minSize = 30
 
+    @Option(help: "Write contact sheets of each detector's missed faces and false alarms into this folder.")
+    var sheet: String?
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -190,7 +211,7 @@ extension Datasetkit.Faces {
         var rules = FaceEvaluationRules()
         rules.iou = iou
         rules.minSize = minSize
-        return try catalog.evaluateFaces(truth: truth, rules: rules)
+        return try catalog.evaluateFaces(truth: truth, rules: rules, sheets: sheet)
       } text: { r in
         func pct(_ v: Double) -> String { String(format: "%.0f %%", v * 100) }
         var lines = ["Truth: \(r.truth), \(r.truthImages) images; faces ≥ \(r.rules.minSize) px, IoU ≥ \(r.rules.iou)"]
@@ -221,6 +242,7 @@ extension Datasetkit.Faces {
                 ]
               }
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+          if let sheets = d.sheets { lines += ["  misses and false alarms:"] + sheets.map { "    \($0)" } }
         }
         if let review = r.review {
           lines.append("")

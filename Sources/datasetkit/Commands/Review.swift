@@ -15,6 +15,34 @@ extension Datasetkit {
   }
 }
 
+/// Box ids as `review accept|reject|relabel` take them: `7 12`, `1-12,15`, or both; ascending, each once.
+enum BoxIDs {
+  /// At most this many ids in one command (a typo like 1-1000000000 is refused, not expanded).
+  static let limit = 100_000
+
+  static func parse(_ arguments: [String]) throws -> [Int64] {
+    var ids = Set<Int64>()
+    for argument in arguments {
+      for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
+        let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map {
+          $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard let low = Int64(bounds[0]), low >= 1, bounds.count == 1 || Int64(bounds[1]) != nil else {
+          throw ValidationError("'\(part)' is not a box id or a range like 1-12 (ids are 1 or more)")
+        }
+        let high = bounds.count == 2 ? Int64(bounds[1])! : low
+        guard high >= low else { throw ValidationError("'\(part)': the range ends before it starts") }
+        guard high - low < Int64(limit), ids.count + Int(high - low) < limit else {
+          throw ValidationError("'\(part)': at most \(limit) box ids in one command")
+        }
+        for id in low...high { ids.insert(id) }
+      }
+    }
+    guard !ids.isEmpty else { throw ValidationError("give box ids, e.g. 7 12 or 1-12,15") }
+    return ids.sorted()
+  }
+}
+
 /// Which boxes a review command shows: status, origin, class.
 struct BoxSelection: ParsableArguments {
   @Option(help: "Box status: proposed, accepted, rejected or any.")
@@ -177,23 +205,28 @@ extension Datasetkit.Review {
 
   struct Accept: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Accept boxes by id.")
-    @Argument(help: "Box ids (as on the contact sheet).") var ids: [Int64]
+    @Argument(help: "Box ids (as on the contact sheet): 7 12, or ranges 1-12,15.") var ids: [String]
     @OptionGroup var global: GlobalOptions
-    func run() async throws { try Datasetkit.Review.apply(.accept, ids, global, "review accept") }
+    func validate() throws { _ = try BoxIDs.parse(ids) }
+    func run() async throws { try Datasetkit.Review.apply(.accept, try BoxIDs.parse(ids), global, "review accept") }
   }
 
   struct Reject: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Reject boxes by id.")
-    @Argument(help: "Box ids (as on the contact sheet).") var ids: [Int64]
+    @Argument(help: "Box ids (as on the contact sheet): 7 12, or ranges 1-12,15.") var ids: [String]
     @OptionGroup var global: GlobalOptions
-    func run() async throws { try Datasetkit.Review.apply(.reject, ids, global, "review reject") }
+    func validate() throws { _ = try BoxIDs.parse(ids) }
+    func run() async throws { try Datasetkit.Review.apply(.reject, try BoxIDs.parse(ids), global, "review reject") }
   }
 
   struct Relabel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Give boxes a class (and accept them).")
     @Option(help: "The class, e.g. with_mask.") var label: String
-    @Argument(help: "Box ids (as on the contact sheet).") var ids: [Int64]
+    @Argument(help: "Box ids (as on the contact sheet): 7 12, or ranges 1-12,15.") var ids: [String]
     @OptionGroup var global: GlobalOptions
-    func run() async throws { try Datasetkit.Review.apply(.relabel(label), ids, global, "review relabel") }
+    func validate() throws { _ = try BoxIDs.parse(ids) }
+    func run() async throws {
+      try Datasetkit.Review.apply(.relabel(label), try BoxIDs.parse(ids), global, "review relabel")
+    }
   }
 }

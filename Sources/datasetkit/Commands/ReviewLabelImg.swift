@@ -27,6 +27,9 @@ extension Datasetkit.Review {
     @Option(help: "The name given to boxes without a class.")
     var unlabeled = "face"
 
+    @Flag(help: "Also the searched images where no chosen box is (empty annotation), to draw the missed faces.")
+    var includeEmpty = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -47,6 +50,7 @@ extension Datasetkit.Review {
         options.label = boxes.label
         options.allBoxes = allBoxes
         options.unlabeled = unlabeled
+        options.includeEmpty = includeEmpty
         return try catalog.exportLabelImg(options, folder: out)
       } text: { r in
         ([
