@@ -9,6 +9,10 @@ public enum DedupError: LocalizedError, Equatable {
   case unknownSource(String, known: [String])
   /// The HTML report could not be written.
   case reportNotWritten(path: String, reason: String)
+  /// `dedup keep|unmark` named an image id the catalog does not have.
+  case unknownImage(Int64)
+  /// `dedup keep|unmark` named a rejected or quarantined image.
+  case notDeduplicable(Int64, status: String)
 
   public var errorDescription: String? {
     switch self {
@@ -19,6 +23,10 @@ public enum DedupError: LocalizedError, Equatable {
         "no source named \"\(name)\" in the catalog; sources are: \(known.joined(separator: ", ")) (see `datasetkit stats`)"
     case .reportNotWritten(let path, let reason):
       return "cannot write the report \(path): \(reason); check the folder exists and is writable"
+    case .unknownImage(let id):
+      return "no image \(id) in the catalog; the ids are in `datasetkit dedup --json` and the dedup report"
+    case .notDeduplicable(let id, let status):
+      return "image \(id) is \(status), not active or duplicate; dedup decisions apply to those only"
     }
   }
 }

@@ -40,12 +40,18 @@ public struct ClusterMember: Sendable, Codable, Hashable {
   public var origins: [String]
   /// True when it was in this cluster before the run.
   public var wasClustered: Bool
+  /// Its labels as found, comma-separated ("" for none).
+  public var label: String = ""
+  /// A person's `dedup keep` or `dedup unmark` on this image, if any.
+  public var decision: String?
 }
 
-/// A duplicate cluster: images joined by pairs within the radius (transitively).
+/// A duplicate cluster: a kept image and the images within the radius of it (a star; never a chain).
 public struct DuplicateCluster: Sendable, Codable, Hashable {
   public var id: Int64
   public var keptImageID: Int64
+  /// The near-duplicate group it belongs to (several clusters when pairs chain beyond the radius).
+  public var groupID: Int64 = 0
   /// The kept member first, then by distance to it.
   public var members: [ClusterMember]
   /// New in this run, or grown (`extended`), or as before (`unchanged`).
@@ -54,6 +60,15 @@ public struct DuplicateCluster: Sendable, Codable, Hashable {
   /// of each label stays active, so no class loses its image; the cluster still keeps them in one
   /// split subset.
   public var conflictingLabels: Bool = false
+}
+
+/// Images joined by near-duplicate pairs transitively that hold more than one cluster: a chain A~B~C
+/// where C is beyond the radius of A's kept image. Nothing in it is marked for being in it, but a split
+/// keeps it in one subset (a chain still leaks).
+public struct NearDuplicateGroup: Sendable, Codable, Hashable {
+  public var id: Int64
+  public var imageIDs: [Int64]
+  public var clusterIDs: [Int64]
 }
 
 /// Near-duplicate pairs between (or within) two sources.
@@ -73,9 +88,14 @@ public struct DedupResult: Sendable, Codable {
   /// Images compared (active or duplicate, with hashes).
   public var imagesSearched: Int
   public var pairs: Int
-  /// Largest first.
+  /// Clusters of two or more images, largest first.
   public var clusters: [DuplicateCluster]
   public var imagesInClusters: Int
+  /// Near-duplicate groups (pairs joined transitively), and the images in them.
+  public var groups: Int
+  public var imagesInGroups: Int
+  /// The groups that hold more than one cluster, largest first.
+  public var wideGroups: [NearDuplicateGroup]
   /// Images whose status changes (changed) to `duplicate` in this run.
   public var markedDuplicate: Int
   /// Images whose status changes (changed) back to `active` (kept after clusters merged).
@@ -115,9 +135,10 @@ struct UnionFind {
 extension Catalog {
   /// Finds near-duplicate clusters and marks all but one member of each `duplicate` (nothing is
   /// deleted): hashes what lacks a hash, finds every pair within the radius exactly, joins pairs into
-  /// clusters (union-find), and stores them in `dup_clusters` with method and radius. Clusters stored
-  /// by an earlier run with the same method and radius keep their ids and their kept member; new images
-  /// only extend them (two clusters joined by a new image keep the smaller id).
+  /// near-duplicate groups (union-find), and cuts each group into star clusters: the best image kept,
+  /// every image within the radius of it marked, images chained farther away in clusters of their own.
+  /// Stored in `dup_clusters` with method, radius and group. A kept image of an earlier run with the
+  /// same method and radius stays kept, with its cluster id; `dedup_decisions` (`keep`, `unmark`) win.
   public func deduplicate(
     _ options: DedupOptions, progress: (HashingProgress) -> Void = { _ in }
   ) throws -> DedupResult {
@@ -150,8 +171,9 @@ extension Catalog {
       previousCluster[row.0] = row.1
       if row.2 { previouslyKept.insert(row.0) }
     }
+    let decisions = try dedupDecisions()
 
-    // Union-find over every image in a pair or an earlier cluster.
+    // Near-duplicate groups: pairs joined transitively (union-find). A split keeps a group whole.
     var number: [Int64: Int] = [:]
     var ids: [Int64] = []
     func node(_ id: Int64) -> Int {
@@ -160,14 +182,14 @@ extension Catalog {
       ids.append(id)
       return ids.count - 1
     }
-    var links = pairs.map { (node($0.first), node($0.second)) }
-    var firstOfCluster: [Int64: Int] = [:]
-    for (id, cluster) in previousCluster.sorted(by: { $0.key < $1.key }) {
-      let n = node(id)
-      if let other = firstOfCluster[cluster] { links.append((other, n)) } else { firstOfCluster[cluster] = n }
+    var neighbours: [Int: [Int: Int]] = [:]
+    for pair in pairs {
+      let (a, b) = (node(pair.first), node(pair.second))
+      neighbours[a, default: [:]][b] = pair.distance
+      neighbours[b, default: [:]][a] = pair.distance
     }
     var sets = UnionFind(count: ids.count)
-    for (a, b) in links { sets.union(a, b) }
+    for pair in pairs { sets.union(number[pair.first] ?? 0, number[pair.second] ?? 0) }
     var components: [Int: [Int64]] = [:]
     for (n, id) in ids.enumerated() { components[sets.find(n), default: []].append(id) }
 
@@ -209,71 +231,140 @@ extension Catalog {
         return ra != rb ? ra < rb : largest()
       }
     }
+    /// Who becomes a cluster's kept image first: a person's `keep`, then the kept images of earlier runs
+    /// (so a kept image stays kept), then the keep policy.
+    func center(_ a: Int64, _ b: Int64) -> Bool {
+      let ka = decisions[a] == .keep
+      let kb = decisions[b] == .keep
+      if ka != kb { return ka }
+      let pa = previouslyKept.contains(a)
+      let pb = previouslyKept.contains(b)
+      if pa != pb { return pa }
+      return better(a, b)
+    }
 
     var nextClusterID = (try database.scalarInt("SELECT MAX(cluster_id) FROM dup_clusters") ?? 0) + 1
+    var usedClusterIDs: Set<Int64> = []
     var clusters: [DuplicateCluster] = []
+    var wideGroups: [NearDuplicateGroup] = []
+    var groupCount = 0
     var statusChanges: [(Int64, String, String?)] = []
-    var rows: [(Int64, Int64, Bool)] = []
-    // Deterministic ids: components in the order of their earliest image.
+    var rows: [(image: Int64, cluster: Int64, kept: Bool, group: Int64)] = []
+    let previousMembers = Dictionary(grouping: previousCluster.keys, by: { previousCluster[$0] ?? 0 })
+    // Deterministic ids: groups in the order of their earliest image.
     let ordered = components.values.map { $0.sorted() }.sorted { ($0.first ?? 0) < ($1.first ?? 0) }
-    for members in ordered where members.count > 1 {
-      let earlierIDs = Set(members.compactMap { previousCluster[$0] })
-      let clusterID: Int64
-      if let smallest = earlierIDs.min() {
-        clusterID = smallest
-      } else {
-        clusterID = nextClusterID
-        nextClusterID += 1
-      }
-      let candidates = members.filter { previouslyKept.contains($0) }
-      let pool = candidates.isEmpty ? members : candidates
-      guard let kept = pool.min(by: better) else { continue }
-      // One kept member per label set: a near-duplicate with another label is not redundant.
-      var keptOfLabels: [String: Int64] = [:]
-      for id in members.sorted(by: { a, b in (a == kept) != (b == kept) ? a == kept : better(a, b) }) {
-        let labels = labelsByImage[id] ?? ""
-        if keptOfLabels[labels] == nil { keptOfLabels[labels] = id }
-      }
-      let keptSet = Set(keptOfLabels.values)
-      let keptHashes = hashes[kept] ?? [:]
-      var reportMembers: [ClusterMember] = []
-      for id in members {
-        let fact = facts[id]
-        let distance =
-          id == kept ? 0 : (NearDuplicateSearch.distance(hashes[id] ?? [:], keptHashes, method: options.method) ?? -1)
-        var status = fact?.status ?? "active"
-        if keptSet.contains(id) && status == "duplicate" {
-          statusChanges.append((id, "active", nil))
-          status = "active"
-        } else if !keptSet.contains(id) && status == "active" {
-          let reason = "near-duplicate of image \(kept) (\(method) distance \(distance), cluster \(clusterID))"
-          statusChanges.append((id, "duplicate", reason))
-          status = "duplicate"
+    for groupMembers in ordered where groupMembers.count > 1 {
+      groupCount += 1
+      // Star clusters: the best unassigned image becomes a kept image, and takes every unassigned image
+      // within the radius of it; an image chained beyond the radius starts a cluster of its own. A person's
+      // `unmark` keeps an image out of every cluster, a person's `keep` never joins another's.
+      var assigned: Set<Int64> = []
+      var stars: [(kept: Int64, members: [Int64])] = []
+      for id in groupMembers.sorted(by: center) where !assigned.contains(id) {
+        assigned.insert(id)
+        var members = [id]
+        if decisions[id] != .unmark, let near = number[id].flatMap({ neighbours[$0] }) {
+          for (n, _) in near.sorted(by: { ($0.value, ids[$0.key]) < ($1.value, ids[$1.key]) }) {
+            let other = ids[n]
+            guard !assigned.contains(other), decisions[other] == nil else { continue }
+            assigned.insert(other)
+            members.append(other)
+          }
         }
-        rows.append((id, clusterID, keptSet.contains(id)))
-        reportMembers.append(
-          ClusterMember(
-            imageID: id, sha256: fact?.sha256 ?? "", width: fact?.width ?? 0, height: fact?.height ?? 0,
-            bytes: fact?.bytes ?? 0, status: status, kept: keptSet.contains(id), distanceToKept: distance,
-            origins: (originsByImage[id] ?? []).map { "\($0.source)/\($0.path)" },
-            wasClustered: previousCluster[id] == clusterID))
+        stars.append((id, members))
       }
-      reportMembers.sort { ($0.kept ? 0 : 1, $0.distanceToKept, $0.imageID) < ($1.kept ? 0 : 1, $1.distanceToKept, $1.imageID) }
-      let change =
-        earlierIDs.isEmpty ? "new" : (reportMembers.allSatisfy(\.wasClustered) ? "unchanged" : "extended")
-      clusters.append(
-        DuplicateCluster(
-          id: clusterID, keptImageID: kept, members: reportMembers, change: change,
-          conflictingLabels: keptOfLabels.count > 1))
+      var groupClusterIDs: [Int64] = []
+      var groupRows: [Int] = []
+      for (kept, unsorted) in stars {
+        let members = unsorted.sorted()
+        let earlierIDs = Set(members.compactMap { previousCluster[$0] })
+        let clusterID: Int64
+        if let own = previousCluster[kept], !usedClusterIDs.contains(own) {
+          clusterID = own
+        } else if let smallest = earlierIDs.subtracting(usedClusterIDs).min() {
+          clusterID = smallest
+        } else {
+          clusterID = nextClusterID
+          nextClusterID += 1
+        }
+        usedClusterIDs.insert(clusterID)
+        groupClusterIDs.append(clusterID)
+        // One kept member per label set: a near-duplicate with another label is not redundant.
+        var keptOfLabels: [String: Int64] = [:]
+        for id in members.sorted(by: { a, b in (a == kept) != (b == kept) ? a == kept : better(a, b) }) {
+          let labels = labelsByImage[id] ?? ""
+          if keptOfLabels[labels] == nil { keptOfLabels[labels] = id }
+        }
+        let keptSet = Set(keptOfLabels.values)
+        let keptHashes = hashes[kept] ?? [:]
+        var reportMembers: [ClusterMember] = []
+        for id in members {
+          let fact = facts[id]
+          let distance =
+            id == kept ? 0 : (NearDuplicateSearch.distance(hashes[id] ?? [:], keptHashes, method: options.method) ?? -1)
+          var status = fact?.status ?? "active"
+          if keptSet.contains(id) && status == "duplicate" {
+            statusChanges.append((id, "active", nil))
+            status = "active"
+          } else if !keptSet.contains(id) && status == "active" {
+            let reason = "near-duplicate of image \(kept) (\(method) distance \(distance), cluster \(clusterID))"
+            statusChanges.append((id, "duplicate", reason))
+            status = "duplicate"
+          }
+          groupRows.append(rows.count)
+          rows.append((id, clusterID, keptSet.contains(id), 0))
+          reportMembers.append(
+            ClusterMember(
+              imageID: id, sha256: fact?.sha256 ?? "", width: fact?.width ?? 0, height: fact?.height ?? 0,
+              bytes: fact?.bytes ?? 0, status: status, kept: keptSet.contains(id), distanceToKept: distance,
+              origins: (originsByImage[id] ?? []).map { "\($0.source)/\($0.path)" },
+              wasClustered: previousCluster[id] == clusterID, label: labelsByImage[id] ?? "",
+              decision: decisions[id]?.rawValue))
+        }
+        guard members.count > 1 else { continue }
+        reportMembers.sort {
+          ($0.kept ? 0 : 1, $0.distanceToKept, $0.imageID) < ($1.kept ? 0 : 1, $1.distanceToKept, $1.imageID)
+        }
+        let unchanged =
+          reportMembers.allSatisfy(\.wasClustered) && (previousMembers[clusterID]?.count ?? 0) == members.count
+        clusters.append(
+          DuplicateCluster(
+            id: clusterID, keptImageID: kept, members: reportMembers,
+            change: earlierIDs.isEmpty ? "new" : (unchanged ? "unchanged" : "extended"),
+            conflictingLabels: keptOfLabels.count > 1))
+      }
+      let groupID = groupClusterIDs.min() ?? 0
+      for index in groupRows { rows[index].group = groupID }
+      if stars.count > 1 {
+        wideGroups.append(
+          NearDuplicateGroup(id: groupID, imageIDs: groupMembers, clusterIDs: groupClusterIDs.sorted()))
+      }
     }
+    let groupOfCluster = Dictionary(rows.map { ($0.cluster, $0.group) }, uniquingKeysWith: { a, _ in a })
+    for index in clusters.indices { clusters[index].groupID = groupOfCluster[clusters[index].id] ?? clusters[index].id }
     clusters.sort { ($0.members.count, -$0.id) > ($1.members.count, -$1.id) }
+    wideGroups.sort { ($0.imageIDs.count, -$0.id) > ($1.imageIDs.count, -$1.id) }
+
+    // Images a person unmarked or kept, left `duplicate` by an earlier run, come back now.
+    for (id, _) in decisions where !rows.contains(where: { $0.image == id }) {
+      if try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(id)]) == "duplicate" {
+        statusChanges.append((id, "active", nil))
+      }
+    }
 
     if !options.dryRun {
       try database.writeTransaction {
-        for (id, cluster, kept) in rows {
+        // The clusters of this method and radius are rewritten whole: a cluster is a function of the pairs,
+        // the earlier kept images and the decisions, all read above.
+        try database.run(
+          "DELETE FROM dup_clusters WHERE method = ? AND radius = ?", [.text(method), .int(Int64(options.radius))])
+        for row in rows {
           try database.run(
-            "INSERT OR REPLACE INTO dup_clusters (image_id, cluster_id, method, radius, kept) VALUES (?, ?, ?, ?, ?)",
-            [.int(id), .int(cluster), .text(method), .int(Int64(options.radius)), .int(kept ? 1 : 0)])
+            """
+            INSERT OR REPLACE INTO dup_clusters (image_id, cluster_id, method, radius, kept, group_id)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            [.int(row.image), .int(row.cluster), .text(method), .int(Int64(options.radius)), .int(row.kept ? 1 : 0), .int(row.group)])
         }
         for (id, status, reason) in statusChanges {
           try database.run(
@@ -304,7 +395,8 @@ extension Catalog {
     return DedupResult(
       method: method, radius: options.radius, keep: options.keep.rawValue, dryRun: options.dryRun,
       hashing: hashing, imagesSearched: search.imageIDs.count, pairs: pairs.count, clusters: clusters,
-      imagesInClusters: clusters.reduce(0) { $0 + $1.members.count },
+      imagesInClusters: clusters.reduce(0) { $0 + $1.members.count }, groups: groupCount,
+      imagesInGroups: ordered.filter { $0.count > 1 }.reduce(0) { $0 + $1.count }, wideGroups: wideGroups,
       markedDuplicate: statusChanges.filter { $0.1 == "duplicate" }.count,
       markedActive: statusChanges.filter { $0.1 == "active" }.count, sourceMatrix: sourceMatrix)
   }

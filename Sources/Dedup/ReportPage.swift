@@ -23,7 +23,7 @@ public enum DedupReportPage {
       .member{width:\(thumbnailSide + 40)px;font-size:11px;word-break:break-all}
       .member img{display:block;max-width:\(thumbnailSide)px;max-height:\(thumbnailSide)px;border:3px solid #bbb}
       .kept img{border-color:#2a2} .kept b{color:#2a2}
-      .none{color:#999}
+      .none{color:#999} .wide{border-color:#d80;background:#fff8ee} .flag{color:#b60;font-weight:bold}
       </style></head><body>
       <h1>Near-duplicates</h1>
 
@@ -33,6 +33,10 @@ public enum DedupReportPage {
     html += result.dryRun ? " — <b>dry run</b>: nothing was changed.</p>\n" : ".</p>\n"
     html += "<p>\(totalImages) images compared, \(result.pairs) pairs within the radius, \(result.clusters.count) clusters "
     html += "holding \(result.imagesInClusters) images; \(result.markedDuplicate) marked duplicate in this run.</p>\n"
+    html += "<p>Every member of a cluster is within the radius of its kept image (star linkage). Pairs joined "
+    html += "transitively form \(result.groups) near-duplicate groups of \(result.imagesInGroups) images; "
+    html += "\(result.wideGroups.count) of them hold several clusters (a chain reaching beyond the radius): "
+    html += "nothing is marked for being in one, but a split keeps each group in one subset.</p>\n"
     if !result.hashing.skipped.isEmpty {
       html += "<p>Skipped (could not be hashed): \(result.hashing.skipped.count)</p><ul>\n"
       for skipped in result.hashing.skipped.prefix(100) {
@@ -44,9 +48,25 @@ public enum DedupReportPage {
     html += "<h2>Source × source</h2>\n"
     html += sourceMatrix(result.sourceMatrix)
 
+    let wide = Dictionary(result.wideGroups.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    if !result.wideGroups.isEmpty {
+      html += "<h2>Wide near-duplicate groups</h2>\n<table><tr><th>group</th><th>images</th><th>clusters</th></tr>\n"
+      for group in result.wideGroups.prefix(clusterLimit) {
+        html += "<tr><td>\(group.id)</td><td>\(group.imageIDs.count)</td><td>"
+        html += group.clusterIDs.map(String.init).joined(separator: ", ") + "</td></tr>\n"
+      }
+      html += "</table>\n"
+    }
+
     html += "<h2>Clusters, largest first</h2>\n"
     for cluster in result.clusters.prefix(clusterLimit) {
-      html += "<div class=\"cluster\"><div>Cluster \(cluster.id) — \(cluster.members.count) images (\(escape(cluster.change)))</div>\n"
+      let group = wide[cluster.groupID]
+      html += "<div class=\"cluster\(group == nil ? "" : " wide")\"><div>Cluster \(cluster.id) — \(cluster.members.count) images (\(escape(cluster.change)))"
+      if let group {
+        html += " <span class=\"flag\">wide group \(group.id): \(group.imageIDs.count) images in \(group.clusterIDs.count) clusters</span>"
+      }
+      if cluster.conflictingLabels { html += " <span class=\"flag\">labels differ: one kept per label</span>" }
+      html += "</div>\n"
       html += "<div class=\"members\">\n"
       for member in cluster.members {
         html += "<div class=\"member\(member.kept ? " kept" : "")\">"
@@ -55,7 +75,10 @@ public enum DedupReportPage {
         } else {
           html += "<div class=\"none\">(no preview)</div>"
         }
-        html += member.kept ? "<b>kept</b>" : "distance \(member.distanceToKept) · \(escape(member.status))"
+        html += member.kept ? "<b>kept</b>" : escape(member.status)
+        html += " · distance \(member.distanceToKept)"
+        html += "<br>label " + (member.label.isEmpty ? "<i>none</i>" : "<b>\(escape(member.label))</b>")
+        if let decision = member.decision { html += " · <span class=\"flag\">\(escape(decision)) by a person</span>" }
         html += "<br>#\(member.imageID) · \(member.width)×\(member.height) · \(member.bytes / 1024) KB"
         for origin in member.origins.prefix(5) { html += "<br>\(escape(origin))" }
         if member.origins.count > 5 { html += "<br>… \(member.origins.count - 5) more origins" }

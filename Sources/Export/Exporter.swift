@@ -30,6 +30,8 @@ public struct ExportRequest: Sendable {
   public var labels: [String]
   /// VOC: devkit (Annotations/, JPEGImages/, ImageSets/Main) or flat (image and XML side by side).
   public var vocLayout: VOCExportLayout
+  /// Only crops or only photos, only some sources (`--kind`, `--source`).
+  public var selection = ImageSelection()
 
   public init(
     format: DatasetFormat, output: String, split: String?, link: LinkMode = .copy, view: String = "",
@@ -110,8 +112,9 @@ public enum Exporter {
   public static func run(catalog: Catalog, request: ExportRequest) throws -> ExportSummary {
     let output = URL(fileURLWithPath: request.output).standardizedFileURL.path
     let replacing = try checkTarget(output)
+    let selected = try request.selection.imageIDs(in: catalog)
     if request.format.boxFormat != nil {
-      return try runBoxFormat(catalog: catalog, request: request, output: output, replacing: replacing)
+      return try runBoxFormat(catalog: catalog, request: request, output: output, replacing: replacing, selected: selected)
     }
     let db = catalog.database
     var subsets: [Int64: String] = [:]
@@ -158,7 +161,7 @@ public enum Exporter {
     var unlabeled = 0
     var copied = 0
     do {
-      for row in rows {
+      for row in rows where selected?.contains(row.id) ?? true {
         let subset: String
         if request.split != nil {
           guard let assigned = subsets[row.id] else { continue }
@@ -213,11 +216,14 @@ public enum Exporter {
   /// VOC, YOLO, COCO, Create ML: the Annotations writers, with the split's subsets (train, val, test in
   /// the plan's order) or one subset `all`; the manifest gains the tool, the split and each image's
   /// origins.
-  static func runBoxFormat(catalog: Catalog, request: ExportRequest, output: String, replacing: Bool) throws
-    -> ExportSummary
-  {
+  static func runBoxFormat(
+    catalog: Catalog, request: ExportRequest, output: String, replacing: Bool, selected: Set<Int64>?
+  ) throws -> ExportSummary {
     guard let format = request.format.boxFormat else { throw ExportError.notAFolder(output) }
     var plan = try DatasetExport.plan(catalog: catalog, labels: request.labels)
+    if let selected {
+      for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
+    }
     var splitInfo: [String: Any]?
     if let name = request.split {
       let subsets = try SplitCatalog.assignments(catalog: catalog, name: name)

@@ -2,72 +2,178 @@ import Catalog
 import Dedup
 import Foundation
 
-/// Two images in different subsets that are (near-)duplicates.
+/// Two images in different subsets that are (near-)duplicates, or a derived image and its parent, or
+/// two files whose names share a group key.
 public struct LeakedPair: Sendable, Codable, Equatable {
   public var first: Int64
   public var second: Int64
   public var firstSubset: String
   public var secondSubset: String
-  /// Hamming distance of their hashes, or nil when they share a duplicate cluster.
+  /// Hamming distance of their hashes, or nil when the evidence is not a distance.
   public var distance: Int?
-  /// "hash:<algorithm>" or "cluster:<method>".
+  /// Comma-separated: "hash:<method>", "group:<method>" (one near-duplicate group), "lineage" (a crop
+  /// and its parent), "lineage+group" (linked through lineage and near-duplicate groups, possibly via
+  /// images outside the split) or "name:<key>" (a shared --group-by key).
   public var evidence: String
 }
 
 public struct LeakageReport: Sendable, Codable {
   public var split: String
   public var radius: Int
-  /// The dedup method whose stored hashes were compared, or nil when the catalog has none (then only
-  /// clusters count).
+  /// The dedup method whose hashes were compared.
   public var hashAlgorithm: String?
   public var imagesChecked: Int
+  /// Images hashed by this check (they had no hash yet).
+  public var hashedNow: Int = 0
+  /// Images of the split that could not be hashed ("origin: reason"): not compared by hash.
+  public var unhashable: [String] = []
+  /// Derived-image links (crop → parent) between two images of the split that were checked.
+  public var lineageLinks: Int = 0
+  /// The --group-by pattern checked (the split's own, or the one given), if any.
+  public var groupBy: String?
   public var pairs: [LeakedPair]
 }
 
-/// `datasetkit check leakage`: near-duplicate pairs that cross subsets of a split.
+/// `datasetkit check leakage`: everything that ties two images of different subsets together.
 public enum LeakageCheck {
-  /// Pairs in different subsets that share a duplicate cluster, or whose stored hashes are within
-  /// `radius` bits under `method` (default: the dedup default, phash+centre; when no image has its
-  /// hashes, the first method that has some). The search is the exact multi-index one of `dedup`.
-  public static func run(catalog: Catalog, split: String, radius: Int = 8, method: DedupMethod? = nil)
-    throws -> LeakageReport
-  {
+  /// What `run` does about images without a hash.
+  public enum MissingHashes: Sendable {
+    /// Hash them first (stored, as `dedup` would).
+    case hash
+    /// Refuse with `SplitterError.unhashedImages`.
+    case refuse
+  }
+
+  /// Pairs in different subsets that are: within `radius` bits under `method` (default phash+centre;
+  /// images lacking a hash are hashed first, or refused); in one near-duplicate group of `dedup`; a
+  /// derived image and its parent (also through images outside the split, e.g. two crops of one photo);
+  /// or files whose names share a key of `groupBy` (default: the split's own pattern).
+  public static func run(
+    catalog: Catalog, split: String, radius: Int = 8, method: DedupMethod? = nil, missing: MissingHashes = .hash,
+    groupBy: GroupKeyPattern? = nil
+  ) throws -> LeakageReport {
     let subsets = try SplitCatalog.assignments(catalog: catalog, name: split)
     let db = catalog.database
     var pairs: [LeakedPair] = []
-    var seen = Set<[Int64]>()
+    var indexOfPair: [[Int64]: Int] = [:]
+    /// Records a crossing pair; a pair seen before gains the new evidence ("hash:phash+centre, name:142").
     func add(_ a: Int64, _ b: Int64, distance: Int?, evidence: String) {
       let key = [min(a, b), max(a, b)]
-      guard let sa = subsets[key[0]], let sb = subsets[key[1]], sa != sb, seen.insert(key).inserted else { return }
+      guard let sa = subsets[key[0]], let sb = subsets[key[1]], sa != sb else { return }
+      if let index = indexOfPair[key] {
+        if distance != nil { pairs[index].distance = distance }
+        if !pairs[index].evidence.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == evidence }) {
+          pairs[index].evidence += ", " + evidence
+        }
+        return
+      }
+      indexOfPair[key] = pairs.count
       pairs.append(
         LeakedPair(first: key[0], second: key[1], firstSubset: sa, secondSubset: sb, distance: distance, evidence: evidence))
     }
-    // Duplicate clusters that straddle subsets.
-    var clusterMembers: [String: [Int64]] = [:]
-    for (image, method, radius, cluster) in try db.rows(
-      "SELECT image_id, method, radius, cluster_id FROM dup_clusters", [], { ($0.int64(0), $0.text(1) ?? "", $0.int(2), $0.int64(3)) })
-    {
-      clusterMembers["\(method)|\(radius)|\(cluster)", default: []].append(image)
+    // Everything linked, for the transitive check at the end (images outside the split included).
+    var parent: [Int64: Int64] = [:]
+    func find(_ x: Int64) -> Int64 {
+      var root = x
+      while let next = parent[root], next != root { root = next }
+      var node = x
+      while let next = parent[node], next != root {
+        parent[node] = root
+        node = next
+      }
+      return root
     }
-    for (key, members) in clusterMembers.sorted(by: { $0.key < $1.key }) {
+    func union(_ a: Int64, _ b: Int64) {
+      let (ra, rb) = (find(a), find(b))
+      if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+    }
+
+    // Near-duplicate groups that straddle subsets.
+    var groupMembers: [String: [Int64]] = [:]
+    for (image, method, radius, group) in try db.rows(
+      "SELECT image_id, method, radius, COALESCE(group_id, cluster_id) FROM dup_clusters", [],
+      { ($0.int64(0), $0.text(1) ?? "", $0.int(2), $0.int64(3)) })
+    {
+      groupMembers["\(method)|\(radius)|\(group)", default: []].append(image)
+    }
+    for (key, members) in groupMembers.sorted(by: { $0.key < $1.key }) {
       let method = key.split(separator: "|").first.map(String.init) ?? ""
       for i in members.indices {
-        for j in members.indices where j > i { add(members[i], members[j], distance: nil, evidence: "cluster:\(method)") }
+        if i > 0 { union(members[0], members[i]) }
+        for j in members.indices where j > i { add(members[i], members[j], distance: nil, evidence: "group:\(method)") }
       }
     }
-    // Hash distances across subsets.
-    var chosen: DedupMethod?
-    for candidate in method.map({ [$0] }) ?? [.phashCentre] + DedupMethod.allCases.filter({ $0 != .phashCentre }) {
-      let search = try catalog.nearDuplicateSearch(method: candidate)
-      guard !search.imageIDs.isEmpty else { continue }
-      chosen = candidate
-      for pair in search.allPairs(radius: radius) {
-        add(pair.first, pair.second, distance: pair.distance, evidence: "hash:\(candidate.rawValue)")
+    // Lineage: a derived image and its parent.
+    var lineageLinks = 0
+    for (child, parentImage) in try db.rows(
+      """
+      SELECT image_id, parent_image_id FROM crops
+      UNION SELECT id, parent_image_id FROM images WHERE parent_image_id IS NOT NULL
+      """, [], { ($0.int64(0), $0.int64(1)) })
+    {
+      if subsets[child] != nil && subsets[parentImage] != nil { lineageLinks += 1 }
+      add(child, parentImage, distance: nil, evidence: "lineage")
+      union(child, parentImage)
+    }
+    // Hash distances across subsets; images of the split without a hash are hashed first (or refused).
+    let chosen = method ?? .phashCentre
+    var hashedNow = 0
+    var unhashable: [String] = []
+    switch missing {
+    case .hash:
+      let (report, _) = try catalog.computeHashes(HashingOptions(algorithms: chosen.algorithms))
+      hashedNow = report.hashed
+      unhashable = report.skipped.filter { subsets[$0.imageID] != nil }.map { "\($0.origin): \($0.reason)" }
+    case .refuse:
+      let hashed = try catalog.storedHashes(chosen.algorithms).filter { $0.value.count == chosen.algorithms.count }
+      let missingCount = try db.rows(
+        "SELECT id FROM images WHERE status IN ('active', 'duplicate')", [], { $0.int64(0) }
+      ).filter { subsets[$0] != nil && hashed[$0] == nil }.count
+      if missingCount > 0 {
+        throw SplitterError.unhashedImages(split: split, count: missingCount, method: chosen.rawValue)
       }
-      break
+    }
+    for pair in try catalog.nearDuplicateSearch(method: chosen).allPairs(radius: radius) {
+      add(pair.first, pair.second, distance: pair.distance, evidence: "hash:\(chosen.rawValue)")
+      union(pair.first, pair.second)
+    }
+    // File names sharing a group key.
+    let plan = try SplitCatalog.list(catalog: catalog).first { $0.name == split }?.plan
+    let pattern =
+      try groupBy
+      ?? plan.flatMap { plan in
+        // A split made from the original folders has no pattern (its plan carries a marker).
+        plan.subsets.allSatisfy({ $0.weight == 0 }) ? nil : try plan.groupBy.map { try GroupKeyPattern($0, path: plan.groupByPath == true) }
+      }
+    if let pattern {
+      var firstOfKey: [String: Int64] = [:]
+      for (image, path) in try db.rows("SELECT image_id, rel_path FROM image_origins ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "") })
+      where subsets[image] != nil {
+        guard let key = pattern.key(pattern.subject(path)).map(String.init) else { continue }
+        if let first = firstOfKey[key] {
+          add(first, image, distance: nil, evidence: "name:\(key)")
+          union(first, image)
+        } else {
+          firstOfKey[key] = image
+        }
+      }
+    }
+    // What the direct links miss: images tied through others (two crops of one photo left out of the split).
+    let explained = Set(pairs.map { find($0.first) })
+    var firstInSubset: [Int64: [String: Int64]] = [:]
+    for (image, subset) in subsets.sorted(by: { $0.key < $1.key }) where parent[image] != nil {
+      let root = find(image)
+      if firstInSubset[root]?[subset] == nil { firstInSubset[root, default: [:]][subset] = image }
+    }
+    for (root, bySubset) in firstInSubset where bySubset.count > 1 && !explained.contains(root) {
+      let images = bySubset.values.sorted()
+      for other in images.dropFirst() {
+        add(images[0], other, distance: nil, evidence: "lineage+group")
+      }
     }
     pairs.sort { ($0.first, $0.second) < ($1.first, $1.second) }
     return LeakageReport(
-      split: split, radius: radius, hashAlgorithm: chosen?.rawValue, imagesChecked: subsets.count, pairs: pairs)
+      split: split, radius: radius, hashAlgorithm: chosen.rawValue, imagesChecked: subsets.count, hashedNow: hashedNow,
+      unhashable: unhashable, lineageLinks: lineageLinks, groupBy: pattern?.text, pairs: pairs)
   }
 }

@@ -25,6 +25,23 @@ public struct SplitReport: Sendable, Codable {
   public var strata: [StratumReport]
   /// Things a user should know: classes too small for a subset, group-induced deviation.
   public var warnings: [String]
+  /// What `--group-by` matched.
+  public var groupBy: GroupByReport? = nil
+  /// Derived images (crops) split with their parent: links between two images of the split.
+  public var lineageLinks: Int = 0
+}
+
+/// What a `--group-by` pattern did.
+public struct GroupByReport: Sendable, Codable, Equatable {
+  public var pattern: String
+  /// "file name" or "relative path".
+  public var matchedAgainst: String
+  /// Images of the split with an original file name, and how many of them the pattern matched.
+  public var files: Int
+  public var filesMatched: Int
+  /// Distinct keys, and the keys shared by two or more images (groups the pattern made).
+  public var keys: Int
+  public var groups: Int
 }
 
 /// A stored split version.
@@ -58,9 +75,11 @@ public enum SplitCatalog {
       let input = loaded.input
       if input.count == 0 { throw SplitterError.nothingToSplit(view: plan.view) }
       let outcome = SplitAssigner.assign(input, plan: plan, rebalance: rebalance)
-      let result = report(
+      var result = report(
         name: name, created: existing == nil, plan: plan, input: input, outcome: outcome,
         groups: loaded.groupSizes.count)
+      result.groupBy = loaded.groupBy
+      result.lineageLinks = loaded.lineageLinks
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       let reportJSON = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) }
@@ -216,18 +235,13 @@ public enum SplitCatalog {
   /// Called inside the split's transaction. Rows are read into integer-indexed arrays; the only strings
   /// made per image are none (SHA-256 keys go into one flat `KeyTable`).
   static func load(catalog: Catalog, plan: SplitPlan, splitID: Int64?) throws -> (
-    input: SplitInput, groupSizes: [Int]
+    input: SplitInput, groupSizes: [Int], groupBy: GroupByReport?, lineageLinks: Int
   ) {
     let db = catalog.database
     for key in plan.stratify where key != "label" && key != "source" {
       throw SplitterError.unknownStratum(key)
     }
-    var pattern: NSRegularExpression?
-    if let groupBy = plan.groupBy {
-      do { pattern = try NSRegularExpression(pattern: groupBy) } catch {
-        throw SplitterError.badGroupPattern(groupBy)
-      }
-    }
+    let pattern = try plan.groupBy.map { try GroupKeyPattern($0, path: plan.groupByPath == true) }
     // Images, dense by position; `positions` maps catalog ids to it (an array: ids are rowids).
     let capacity = Int(try db.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0)
     var ids: [Int64] = []
@@ -242,6 +256,11 @@ public enum SplitCatalog {
     }
     let n = ids.count
     let positions = IDMap(ids)
+    // --kind and --source, then the view: which positions the split takes.
+    var included = [Bool](repeating: true, count: n)
+    if let selected = try ImageSelection(kind: plan.kind, sources: plan.sources ?? []).imageIDs(in: catalog) {
+      for p in 0..<n { included[p] = selected.contains(ids[p]) }
+    }
     // Labels: the alphabetically first class of the view per image.
     let classes = try db.rows("SELECT id, name FROM classes") { ($0.int64(0), $0.text(1) ?? "") }
     let labelNames = classes.map(\.1).sorted()
@@ -267,7 +286,7 @@ public enum SplitCatalog {
           let index = sourceIndex[row.int64(1)]
         else { return }
         source[p] = index
-        if pattern != nil { fileName[p] = row.text(2) }
+        if let pattern, let path = row.text(2) { fileName[p] = pattern.subject(path) }
       }
     }
     var assigned = [Int8](repeating: -1, count: n)
@@ -280,8 +299,20 @@ public enum SplitCatalog {
         assigned[Int(p)] = Int8(index)
       }
     }
-    // Groups: union-find over positions, joining duplicate clusters and --group-by keys.
+    for p in 0..<n where included[p] && !plan.view.isEmpty && label[p] < 0 { included[p] = false }
+    // Groups: union-find over positions, joining near-duplicate groups, lineage and --group-by keys.
+    // Images that are not active (a duplicate, the parent of a crop) join groups as nodes past `n`, so a
+    // crop of a duplicate still goes with the duplicate's kept image.
     var parent = (0..<n).map { Int32($0) }
+    var otherNodes: [Int64: Int32] = [:]
+    func node(_ id: Int64) -> Int32 {
+      if let p = positions[id] { return p }
+      if let known = otherNodes[id] { return known }
+      let fresh = Int32(parent.count)
+      parent.append(fresh)
+      otherNodes[id] = fresh
+      return fresh
+    }
     func find(_ x: Int32) -> Int32 {
       var root = x
       while parent[Int(root)] != root { root = parent[Int(root)] }
@@ -298,7 +329,8 @@ public enum SplitCatalog {
       if a != b { parent[Int(max(a, b))] = min(a, b) }
     }
     if plan.groupDuplicates {
-      /// A duplicate cluster: cluster ids are per (method, radius).
+      /// A near-duplicate group: group ids are per (method, radius). Rows stored before groups existed
+      /// have none; their cluster was transitive, so it is their group.
       struct Cluster: Hashable {
         var method: Int
         var radius: Int64
@@ -306,8 +338,8 @@ public enum SplitCatalog {
       }
       var methods: [[UInt8]] = []
       var firstOfCluster: [Cluster: Int32] = [:]
-      try scan(db, "SELECT image_id, method, radius, cluster_id FROM dup_clusters") { row in
-        guard let p = positions[row.int64(0)] else { return }
+      try scan(db, "SELECT image_id, method, radius, COALESCE(group_id, cluster_id) FROM dup_clusters") { row in
+        let p = node(row.int64(0))
         let method = row.withText(1) { text in
           if let known = methods.firstIndex(where: { $0.elementsEqual(text) }) { return known }
           methods.append(Array(text))
@@ -317,17 +349,44 @@ public enum SplitCatalog {
         if let first = firstOfCluster[cluster] { union(first, p) } else { firstOfCluster[cluster] = p }
       }
     }
+    // Lineage, always: a crop (or any derived image) goes where its parent goes.
+    var lineageLinks = 0
+    try scan(
+      db,
+      """
+      SELECT image_id, parent_image_id FROM crops
+      UNION SELECT id, parent_image_id FROM images WHERE parent_image_id IS NOT NULL
+      """
+    ) { row in
+      let (child, parentNode) = (node(row.int64(0)), node(row.int64(1)))
+      if child < n && parentNode < n && included[Int(child)] && included[Int(parentNode)] { lineageLinks += 1 }
+      union(child, parentNode)
+    }
+    var groupBy: GroupByReport?
     if let pattern {
+      let text = pattern.text
       var firstOfName: [Substring: Int32] = [:]
-      for p in 0..<n {
+      var sizeOfKey: [Substring: Int] = [:]
+      var report = GroupByReport(
+        pattern: text, matchedAgainst: pattern.path ? "relative path" : "file name", files: 0,
+        filesMatched: 0, keys: 0, groups: 0)
+      var example: String?
+      for p in 0..<n where included[p] {
         guard let name = fileName[p] else { continue }
-        let range = NSRange(name.startIndex..., in: name)
-        guard let match = pattern.firstMatch(in: name, range: range) else { continue }
-        let captured = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
-        guard let swiftRange = Range(captured, in: name) else { continue }
-        let key = name[swiftRange]
+        report.files += 1
+        if example == nil { example = name }
+        guard let key = pattern.key(name) else { continue }
+        report.filesMatched += 1
+        sizeOfKey[key, default: 0] += 1
         if let first = firstOfName[key] { union(first, Int32(p)) } else { firstOfName[key] = Int32(p) }
       }
+      if report.filesMatched == 0 {
+        throw SplitterError.groupPatternMatchedNothing(
+          pattern: text, scope: report.matchedAgainst, files: report.files, example: example)
+      }
+      report.keys = sizeOfKey.count
+      report.groups = sizeOfKey.values.filter { $0 > 1 }.count
+      groupBy = report
     }
     // Dense groups; a group's key is the smallest SHA-256 among its members. Strata are looked up by
     // (label, source) index pair; a stratum's name is made once.
@@ -344,7 +403,7 @@ public enum SplitCatalog {
     var stratumOfPair = [Int32](repeating: -1, count: (labelNames.count + 1) * sourceSlots)
     var strataIndex: [String: Int32] = [:]
     for p in 0..<n {
-      if !plan.view.isEmpty && label[p] < 0 { continue }
+      if !included[p] { continue }
       let root = Int(find(Int32(p)))
       var group = groupOfRoot[root]
       if group < 0 {
@@ -378,7 +437,7 @@ public enum SplitCatalog {
       input.assigned.append(assigned[p])
     }
     input.keys = shas
-    return (input, groupSizes)
+    return (input, groupSizes, groupBy, lineageLinks)
   }
 
   /// Catalog id → a small integer (a position, a label index): an array when ids are dense enough

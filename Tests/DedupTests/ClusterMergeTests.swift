@@ -21,7 +21,7 @@ import Testing
     return id
   }
 
-  @Test func bridgingImageMergesClustersKeepingTheSmallerIDAndOneKeptMember() throws {
+  @Test func bridgingImageJoinsTheGroupsNotTheClusters() throws {
     let catalog = try Workspace.create(at: try TestPaths.temporaryFolder().path)
     // Two clusters 16 bits apart; within each, 1 bit.
     let a = try Self.addImage(catalog, "a", hash: 0, pixels: 100)
@@ -35,21 +35,22 @@ import Testing
     let idOfC = try #require(first.clusters.first { $0.keptImageID == c }?.id)
     #expect(idOfA != idOfC)
 
-    // The bridge is 8 bits from both clusters.
+    // The bridge is 8 bits from both kept images, and bigger than both: the kept images stay kept, the
+    // bridge joins the first of them (the larger, c); a's cluster stays as it was.
     let bridge = try Self.addImage(catalog, "e", hash: 0xFF, pixels: 500)
     let second = try catalog.deduplicate(DedupOptions())
-    #expect(second.clusters.count == 1)
-    let merged = try #require(second.clusters.first)
-    #expect(merged.id == min(idOfA, idOfC))
-    #expect(Set(merged.members.map(\.imageID)) == [a, a2, c, c2, bridge])
-    // The kept member is one of the two kept before (largest of them: c), not the bigger newcomer.
-    #expect(merged.keptImageID == c)
-    #expect(merged.change == "extended")
-    #expect(second.markedDuplicate == 2)  // the bridge and a, kept before
+    #expect(second.clusters.count == 2)
+    let ofC = try #require(second.clusters.first { $0.id == idOfC })
+    let ofA = try #require(second.clusters.first { $0.id == idOfA })
+    #expect(ofC.keptImageID == c && Set(ofC.members.map(\.imageID)) == [c, c2, bridge] && ofC.change == "extended")
+    #expect(ofA.keptImageID == a && Set(ofA.members.map(\.imageID)) == [a, a2] && ofA.change == "unchanged")
+    #expect(second.markedDuplicate == 1)  // the bridge
     let statuses = try catalog.database.rows("SELECT id, status FROM images ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
-    #expect(statuses.filter { $0.1 == "active" }.map(\.0) == [c])
+    #expect(statuses.filter { $0.1 == "active" }.map(\.0) == [a, c])
+    // One near-duplicate group of all five, reported as wide.
+    #expect(second.groups == 1 && second.wideGroups.map(\.imageIDs) == [[a, a2, c, c2, bridge]])
     #expect(
-      try catalog.database.scalarInt("SELECT COUNT(DISTINCT cluster_id) FROM dup_clusters WHERE method = 'phash+centre'")
+      try catalog.database.scalarInt("SELECT COUNT(DISTINCT group_id) FROM dup_clusters WHERE method = 'phash+centre'")
         == 1)
   }
 

@@ -116,10 +116,19 @@ struct SplitAssignerTests {
   }
 
   @Test("bad ratios and folds are refused")
-  func badInput() {
+  func badInput() throws {
     #expect(throws: SplitterError.badRatios("80/x")) { try SplitPlan.subsets(ratios: "80/x") }
     #expect(throws: SplitterError.badRatios("100")) { try SplitPlan.subsets(ratios: "100") }
     #expect(throws: SplitterError.badFolds(1)) { try SplitPlan.folds(1) }
+    // Ratios sum to 100, each finite and within 0...100; folds 2...100.
+    for ratios in ["80/30", "inf/1/1", "1e308/1e308/1e308", "nan/50/50", "8/1/1", "50/50/50/-50", "80//20"] {
+      #expect(throws: SplitterError.badRatios(ratios)) { try SplitPlan.subsets(ratios: ratios) }
+    }
+    #expect(try SplitPlan.subsets(ratios: "80/20").map(\.name) == ["train", "test"])
+    #expect(try SplitPlan.subsets(ratios: "33.3/33.3/33.4").map(\.weight) == [33.3, 33.3, 33.4])
+    #expect(throws: SplitterError.badFolds(1_000_000)) { try SplitPlan.folds(1_000_000) }
+    #expect(throws: SplitterError.badFolds(Int.max)) { try SplitPlan.folds(Int.max) }
+    #expect(try SplitPlan.folds(100).count == 100)
   }
 }
 
@@ -219,7 +228,21 @@ struct SplitCatalogTests {
     }
     var plan = plan801010
     plan.groupBy = #"person(\d+)_"#
-    _ = try SplitCatalog.split(catalog: catalog, name: "g", plan: plan)
+    let report = try SplitCatalog.split(catalog: catalog, name: "g", plan: plan)
+    #expect(
+      report.groupBy
+        == GroupByReport(pattern: plan.groupBy!, matchedAgainst: "file name", files: 200, filesMatched: 200, keys: 50, groups: 50))
+    // Anchored at the start of the file name, not of the path (a/person…): it still matches.
+    plan.groupBy = #"^person(\d+)_"#
+    #expect(try SplitCatalog.split(catalog: catalog, name: "anchored", plan: plan).groupBy?.filesMatched == 200)
+    // On the path it does not, and a pattern matching nothing is refused.
+    plan.groupByPath = true
+    #expect(throws: SplitterError.groupPatternMatchedNothing(pattern: plan.groupBy!, scope: "relative path", files: 200, example: "a/person1_1.jpg")) {
+      try SplitCatalog.split(catalog: catalog, name: "onPath", plan: plan)
+    }
+    plan.groupBy = "nothing"
+    plan.groupByPath = nil
+    #expect(throws: SplitterError.self) { try SplitCatalog.split(catalog: catalog, name: "none", plan: plan) }
     let subsets = try SplitCatalog.assignments(catalog: catalog, name: "g")
     for cluster in 0..<20 {
       let members = (1...4).map { Int64(cluster * 4 + $0) }
@@ -233,6 +256,53 @@ struct SplitCatalogTests {
     }
     #expect(byPerson.values.allSatisfy { $0.count == 1 })
     #expect(try LeakageCheck.run(catalog: catalog, split: "g").pairs.isEmpty)
+  }
+
+  @Test("a crop goes where its parent goes; crops of one photo stay together in a crops-only split")
+  func lineage() throws {
+    let catalog = try catalog(["a": 100])
+    let db = catalog.database
+    // Images 51...70 are crops of 1...20; image 71 is a second crop of 1.
+    try db.writeTransaction {
+      for (crop, parent) in (1...20).map({ (Int64($0 + 50), Int64($0)) }) + [(71, 1)] {
+        try db.run(
+          "INSERT INTO crops (image_id, parent_image_id, margin, width, height, created_at) VALUES (?, ?, 0.25, 8, 8, 'now')",
+          [.int(crop), .int(parent)])
+      }
+    }
+    let report = try SplitCatalog.split(catalog: catalog, name: "all", plan: plan801010)
+    #expect(report.lineageLinks == 21 && report.groups == 100 - 21)
+    let subsets = try SplitCatalog.assignments(catalog: catalog, name: "all")
+    for parent in 1...20 { #expect(subsets[Int64(parent + 50)] == subsets[Int64(parent)]) }
+    #expect(subsets[71] == subsets[1])
+
+    var plan = plan801010
+    plan.kind = .crops
+    let crops = try SplitCatalog.split(catalog: catalog, name: "crops", plan: plan)
+    #expect(crops.images == 21 && crops.groups == 20)
+    let cropSubsets = try SplitCatalog.assignments(catalog: catalog, name: "crops")
+    #expect(Set(cropSubsets.keys) == Set((51...71).map(Int64.init)))
+    #expect(cropSubsets[51] == cropSubsets[71])
+    plan.kind = .photos
+    #expect(try SplitCatalog.split(catalog: catalog, name: "photos", plan: plan).images == 79)
+    plan.kind = nil
+    plan.sources = ["nope"]
+    #expect(throws: SplitterError.unknownSource("nope", known: ["s"])) {
+      try SplitCatalog.split(catalog: catalog, name: "nope", plan: plan)
+    }
+
+    // Two crops of one photo in different subsets leak through the photo, though it is not in the split.
+    let away = cropSubsets[51] == "train" ? "test" : "train"
+    try db.run(
+      "UPDATE split_assignments SET subset = ? WHERE image_id = 71 AND split_id = (SELECT id FROM splits WHERE name = 'crops')",
+      [.text(away)])
+    let leak = try LeakageCheck.run(catalog: catalog, split: "crops")
+    #expect(leak.pairs.map { [$0.first, $0.second] } == [[51, 71]] && leak.pairs.first?.evidence == "lineage+group")
+    // And a crop moved away from its parent in the whole split is a lineage leak.
+    try db.run(
+      "UPDATE split_assignments SET subset = ? WHERE image_id = 52 AND split_id = (SELECT id FROM splits WHERE name = 'all')",
+      [.text(subsets[2] == "train" ? "val" : "train")])
+    #expect(try LeakageCheck.run(catalog: catalog, split: "all").pairs.map(\.evidence) == ["lineage"])
   }
 
   @Test("check leakage catches a planted near-duplicate pair across an imported split")
@@ -250,9 +320,13 @@ struct SplitCatalogTests {
           [.int(Int64(id)), .int(Int64(bitPattern: value))])
       }
     }
-    let report = try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 8)
+    let report = try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 8, method: .phash, missing: .refuse)
     #expect(report.pairs == [LeakedPair(first: 5, second: 6, firstSubset: "test", secondSubset: "train", distance: 3, evidence: "hash:phash")])
     #expect(report.hashAlgorithm == "phash")
-    #expect(try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 2).pairs.isEmpty)
+    #expect(try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 2, method: .phash).pairs.isEmpty)
+    // Without the phash+centre hashes (these rows have no pixels to hash), --no-hash refuses.
+    #expect(throws: SplitterError.unhashedImages(split: "kaggle", count: 20, method: "phash+centre")) {
+      try LeakageCheck.run(catalog: catalog, split: "kaggle", missing: .refuse)
+    }
   }
 }

@@ -12,16 +12,20 @@ extension Datasetkit {
       abstract: "Find near-duplicate images, cluster them and mark all but one of each cluster duplicate.",
       discussion: """
         Hashes every image that lacks a hash (each image decoded once, on all cores; hashes are stored with
-        their algorithm and version, so a re-run only hashes new images), finds every pair within --radius
-        bits exactly, joins pairs into clusters and keeps one member per cluster by --keep; the others get
-        status `duplicate`. Nothing is deleted. Clusters are stored per method and radius; running again
-        after adding images only extends them (the kept member stays kept).
+        their algorithm and version, so a re-run only hashes new images) and finds every pair within --radius
+        bits exactly. Clusters are stars: the best image by --keep is kept and every image within --radius
+        bits of it gets status `duplicate`; an image that is only near a near-duplicate (a chain) starts a
+        cluster of its own. Pairs joined transitively form a near-duplicate group, which splits keep whole;
+        groups holding several clusters are reported as wide. Nothing is deleted. Clusters are stored per
+        method and radius; running again after adding images keeps the kept images kept.
+        `dedup keep ID` and `dedup unmark ID` overrule a decision, and every later run honours them.
 
         --hash phash+centre (default) compares pHash crosswise with a pHash of the centre 94 % of each image,
         which also catches copies cropped a few percent at the edges. phash, dhash, ahash use one hash;
         the *-imagehash variants reproduce Python imagehash's values exactly (slower: full decode).
         Images that cannot be decoded are skipped with a reason.
-        """)
+        """,
+      subcommands: [Keep.self, Unmark.self])
 
     @Option(help: "The hash method: \(DedupMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var hash: DedupMethod = .phashCentre
@@ -82,6 +86,9 @@ extension Datasetkit {
         "Hashed \(h.hashed) images (\(h.algorithms.joined(separator: ", "))\(r.dryRun ? ", not stored" : "")); \(h.upToDate) already hashed; \(h.skipped.count) skipped")
       lines.append(
         "Compared \(r.imagesSearched) images by \(r.method) within \(r.radius) bits: \(r.pairs) pairs, \(r.clusters.count) clusters holding \(r.imagesInClusters) images")
+      lines.append(
+        "Near-duplicate groups (pairs joined transitively; a split keeps each whole): \(r.groups) holding \(r.imagesInGroups) images, "
+          + "\(r.wideGroups.count) wide (several clusters: a chain beyond the radius of the kept image)")
       let verb = r.dryRun ? "Would mark" : "Marked"
       lines.append(
         "\(verb) \(r.markedDuplicate) images duplicate (keep \(r.keep))"
@@ -92,12 +99,15 @@ extension Datasetkit {
         let rows = r.clusters.prefix(limit).map { cluster -> [String] in
           let kept = cluster.members.first { $0.kept }
           let farthest = cluster.members.map(\.distanceToKept).max() ?? 0
+          let wide = r.wideGroups.first { $0.id == cluster.groupID }
           return [
             "\(cluster.id)", "\(cluster.members.count)", Output.printable(kept?.origins.first ?? "#\(cluster.keptImageID)"),
-            "\(farthest)", cluster.change + (cluster.conflictingLabels ? ", labels differ: one kept per label" : ""),
+            "\(farthest)", wide.map { "\($0.id) (wide: \($0.imageIDs.count) images)" } ?? "\(cluster.groupID)",
+            cluster.change + (cluster.conflictingLabels ? ", labels differ: one kept per label" : ""),
           ]
         }
-        lines.append(Output.table(["cluster", "images", "kept", "farthest from kept", "change"], rows, leftAligned: [2, 4]))
+        lines.append(
+          Output.table(["cluster", "images", "kept", "farthest from kept", "group", "change"], rows, leftAligned: [2, 4, 5]))
         if r.clusters.count > limit { lines.append("… and \(r.clusters.count - limit) more clusters (--verbose lists all)") }
       }
       let crossSource = r.sourceMatrix.filter { $0.sourceA != $0.sourceB }
@@ -120,5 +130,39 @@ extension Datasetkit {
       if let report = result.report { lines.append("Report: \(report)") }
       return lines.joined(separator: "\n")
     }
+  }
+}
+
+extension Datasetkit.Dedup {
+  /// `dedup keep ID` and `dedup unmark ID`.
+  struct Decide {
+    static func run(_ decision: DedupDecision, imageID: Int64, global: GlobalOptions) throws {
+      try Output.run("dedup \(decision.rawValue)", global) {
+        try global.openCatalog().decide(decision, on: imageID)
+      } text: { (result: DedupDecisionResult) in
+        let what =
+          decision == .keep
+          ? "kept: always active, and the kept image of its cluster in every later dedup run"
+          : "unmarked: not a duplicate of anything in every later dedup run (it stays in its near-duplicate group for splits)"
+        return "Image \(result.imageID) \(what); status \(result.statusBefore) → \(result.status)"
+          + (result.replaced.map { " (replaces an earlier \($0))" } ?? "")
+      }
+    }
+  }
+
+  struct Keep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Keep an image: active now, and the kept image of its cluster in every later dedup run.")
+    @Argument(help: "The image id (as in `dedup --json` and the report).") var imageID: Int64
+    @OptionGroup var global: GlobalOptions
+    func run() async throws { try Decide.run(.keep, imageID: imageID, global: global) }
+  }
+
+  struct Unmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Unmark an image: active now, and a duplicate of nothing in every later dedup run.")
+    @Argument(help: "The image id (as in `dedup --json` and the report).") var imageID: Int64
+    @OptionGroup var global: GlobalOptions
+    func run() async throws { try Decide.run(.unmark, imageID: imageID, global: global) }
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Catalog
 import Export
 import Foundation
+import Splitter
 
 extension Datasetkit {
   struct Export: AsyncParsableCommand {
@@ -46,6 +47,12 @@ extension Datasetkit {
     @Option(help: "The label view for folders and csv (default: the labels as imported).")
     var view: String = ""
 
+    @Option(help: "Only crops (cut from boxes, e.g. for a face classifier) or only photos: crops or photos.")
+    var kind: ImageKind?
+
+    @Option(help: "Only images from this source (repeatable).")
+    var source: [String] = []
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -60,11 +67,11 @@ extension Datasetkit {
       try Output.run("export", global) {
         let catalog = try global.openCatalog()
         let output = out ?? "\(catalog.workspace.exportsPath)/\(split ?? "all")-\(format.rawValue)"
-        return try Exporter.run(
-          catalog: catalog,
-          request: ExportRequest(
-            format: format, output: output, split: split, link: link, view: view, toolVersion: Datasetkit.version,
-            labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit))
+        var request = ExportRequest(
+          format: format, output: output, split: split, link: link, view: view, toolVersion: Datasetkit.version,
+          labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit)
+        request.selection = ImageSelection(kind: kind, sources: source)
+        return try Exporter.run(catalog: catalog, request: request)
       } text: { (report: ExportSummary) in
         var lines: [String] = []
         let what = report.boxes > 0 || !["folders", "csv"].contains(report.format)

@@ -3,6 +3,8 @@ import Catalog
 import Foundation
 import Splitter
 
+extension ImageKind: ExpressibleByArgument {}
+
 extension Datasetkit {
   struct Split: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,10 +21,12 @@ extension Datasetkit.Split {
       abstract: "Assign every active image to a subset (the default: `datasetkit split --name V ...`).",
       discussion: """
         Stratified: per stratum (label, optionally × source) subset sizes match the ratios within one
-        image (largest-remainder rounding). Grouped: members of a duplicate cluster (datasetkit dedup), and
-        images whose file names share a --group-by key, land in the same subset. Stable: an image's subset
-        depends on its group key, the seed and the parameters only; re-running on a grown catalog assigns
-        only the new images. Only --rebalance moves assigned images, and it says how many.
+        image (largest-remainder rounding). Grouped: members of a near-duplicate group (datasetkit dedup),
+        images whose file names share a --group-by key, and a crop and the photo it was cut from (always)
+        land in the same subset. Stable: an image's subset depends on its group key, the seed and the
+        parameters only; re-running on a grown catalog assigns only the new images (an image whose group
+        now spans subsets joins the group's first assigned member). Only --rebalance reassigns everything;
+        moves are counted. --ratios are two or three numbers summing to 100; --folds 2 to 100.
         """)
 
     @Option(help: "The split version's name.")
@@ -37,11 +41,23 @@ extension Datasetkit.Split {
     @Option(help: "Strata: label, source, or label,source.")
     var stratify: String = "label"
 
-    @Option(help: "Groups kept whole: duplicates (clusters from dedup) or none.")
+    @Option(help: "Groups kept whole: duplicates (near-duplicate groups from dedup) or none. Crops always go with their parent.")
     var group: String = "duplicates"
 
-    @Option(help: "A regular expression on the original file name; its first capture group is a group key.")
+    @Option(
+      help:
+        "A regular expression on the original file name (not its folders); its first capture group (or the whole match) is a group key. Reports how many files matched; a pattern matching none is refused."
+    )
     var groupBy: String?
+
+    @Flag(help: "Match --group-by against the relative path in its source instead of the file name.")
+    var groupByPath = false
+
+    @Option(help: "Only crops (cut from boxes, split with their parent photo's group) or only photos: crops or photos.")
+    var kind: ImageKind?
+
+    @Option(help: "Only images from this source (repeatable).")
+    var source: [String] = []
 
     @Option(help: "The label view to split (default: the labels as imported).")
     var view: String = ""
@@ -62,6 +78,17 @@ extension Datasetkit.Split {
         throw ValidationError("--group takes duplicates or none")
       }
       if folds != nil && ratios != "80/10/10" { throw ValidationError("use --folds or --ratios, not both") }
+      if let folds, !SplitPlan.foldRange.contains(folds) {
+        throw ValidationError(
+          "--folds must be between \(SplitPlan.foldRange.lowerBound) and \(SplitPlan.foldRange.upperBound) (got \(folds))")
+      }
+      if folds == nil {
+        do { _ = try SplitPlan.subsets(ratios: ratios) } catch { throw ValidationError(error.localizedDescription) }
+      }
+      if groupByPath && groupBy == nil { throw ValidationError("--group-by-path needs --group-by") }
+      if fromOriginal && (kind != nil || !source.isEmpty || groupBy != nil) {
+        throw ValidationError("--from-original takes the images' own splits; --kind, --source and --group-by do not apply")
+      }
     }
 
     func run() async throws {
@@ -71,7 +98,8 @@ extension Datasetkit.Split {
         let plan = SplitPlan(
           subsets: try folds.map(SplitPlan.folds) ?? SplitPlan.subsets(ratios: ratios),
           stratify: stratify.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-          groupDuplicates: group == "duplicates", groupBy: groupBy, view: view, seed: seed)
+          groupDuplicates: group == "duplicates", groupBy: groupBy, view: view, seed: seed,
+          groupByPath: groupByPath ? true : nil, kind: kind, sources: source.isEmpty ? nil : source)
         return try SplitCatalog.split(catalog: catalog, name: name, plan: plan, rebalance: rebalance)
       } text: { (report: SplitReport) in
         render(report)
@@ -91,6 +119,14 @@ extension Datasetkit.Split {
       }
       rows.append(["all"] + names.map { "\(report.counts[$0] ?? 0)" } + [""])
       lines.append(Output.table(["stratum"] + names.map { "\($0) (actual/target)" } + ["off by"], rows))
+      if let groupBy = report.groupBy {
+        lines.append(
+          "--group-by \(Output.printable(groupBy.pattern)) on the \(groupBy.matchedAgainst): \(groupBy.filesMatched) of \(groupBy.files) files matched, "
+            + "\(groupBy.keys) keys, \(groupBy.groups) groups of two or more")
+      }
+      if report.lineageLinks > 0 {
+        lines.append("\(report.lineageLinks) derived images (crops) kept in their parent's subset")
+      }
       for warning in report.warnings { lines.append("warning: \(Output.printable(warning))") }
       return lines.joined(separator: "\n")
     }
@@ -134,7 +170,7 @@ extension Datasetkit.Split {
         return """
           split \(split.name), created \(split.createdAt)
           subsets:  \(plan.subsets.map { "\($0.name) \(split.counts[$0.name] ?? 0) (weight \($0.weight))" }.joined(separator: ", "))
-          stratify: \(plan.stratify.joined(separator: ",")); groups: \(plan.groupDuplicates ? "duplicate clusters" : "none")\(plan.groupBy.map { " + names matching \($0)" } ?? ""); seed \(plan.seed)\(plan.view.isEmpty ? "" : "; view \(plan.view)")
+          stratify: \(plan.stratify.joined(separator: ",")); groups: \(plan.groupDuplicates ? "near-duplicate groups" : "none")\(plan.groupBy.map { " + names matching \($0)" } ?? ""); seed \(plan.seed)\(plan.view.isEmpty ? "" : "; view \(plan.view)")
           """
       }
     }
