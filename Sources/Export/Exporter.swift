@@ -30,11 +30,14 @@ public struct ExportRequest: Sendable {
   public var labels: [String]
   /// VOC: devkit (Annotations/, JPEGImages/, ImageSets/Main) or flat (image and XML side by side).
   public var vocLayout: VOCExportLayout
+  /// Box formats: also images with no box (background), which are left out by default.
+  public var includeUnannotated: Bool
 
   public init(
     format: DatasetFormat, output: String, split: String?, link: LinkMode = .copy, view: String = "",
-    toolVersion: String, labels: [String] = [], vocLayout: VOCExportLayout = .devkit
+    toolVersion: String, labels: [String] = [], vocLayout: VOCExportLayout = .devkit, includeUnannotated: Bool = false
   ) {
+    self.includeUnannotated = includeUnannotated
     self.format = format
     self.output = output
     self.split = split
@@ -114,6 +117,9 @@ public enum Exporter {
       return try runBoxFormat(catalog: catalog, request: request, output: output, replacing: replacing)
     }
     let db = catalog.database
+    if !request.view.isEmpty, try !catalog.viewNames().contains(request.view) {
+      throw AnnotationsError.unknownView(request.view, known: try catalog.viewNames())
+    }
     var subsets: [Int64: String] = [:]
     var splitInfo: ManifestSplit?
     if let name = request.split {
@@ -217,7 +223,8 @@ public enum Exporter {
     -> ExportSummary
   {
     guard let format = request.format.boxFormat else { throw ExportError.notAFolder(output) }
-    var plan = try DatasetExport.plan(catalog: catalog, labels: request.labels)
+    var plan = try DatasetExport.plan(
+      catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated)
     var splitInfo: [String: Any]?
     if let name = request.split {
       let subsets = try SplitCatalog.assignments(catalog: catalog, name: name)

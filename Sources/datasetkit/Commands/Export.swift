@@ -43,14 +43,22 @@ extension Datasetkit {
     @Option(help: "VOC layout: devkit or flat.")
     var vocLayout: String = "devkit"
 
-    @Option(help: "The label view for folders and csv (default: the labels as imported).")
+    @Option(
+      help: "The label view (a view of a merge recipe; default: the labels as imported). Box formats: each box's class goes through the view's class map and fold, and the class list is exactly the view's classes in its order."
+    )
     var view: String = ""
+
+    @Flag(help: "Box formats: also export images with no box (background images); by default only images with at least one box (of the view, of --label) are exported.")
+    var includeUnannotated = false
 
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
       if !["devkit", "flat"].contains(vocLayout) { throw ValidationError("--voc-layout takes devkit or flat") }
       if vocLayout != "devkit" && format != .voc { throw ValidationError("--voc-layout applies to --format voc only") }
+      if includeUnannotated && (format == .folders || format == .csv) {
+        throw ValidationError("--include-unannotated applies to the box formats (voc, yolo, coco, createml)")
+      }
       if !label.isEmpty && (format == .folders || format == .csv) {
         throw ValidationError("--label applies to the box formats (voc, yolo, coco, createml)")
       }
@@ -64,7 +72,7 @@ extension Datasetkit {
           catalog: catalog,
           request: ExportRequest(
             format: format, output: output, split: split, link: link, view: view, toolVersion: Datasetkit.version,
-            labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit))
+            labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit, includeUnannotated: includeUnannotated))
       } text: { (report: ExportSummary) in
         var lines: [String] = []
         let what = report.boxes > 0 || !["folders", "csv"].contains(report.format)
