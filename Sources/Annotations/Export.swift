@@ -65,6 +65,8 @@ public struct ExportPlan: Sendable {
   public var subsets: [ExportSubset]
   /// Every class of the workspace by frozen index (YOLO index; COCO category id = index + 1).
   public var classes: [String]
+  /// Images left out because they have no box (in the view, of the labels): not a detection example.
+  public var withoutBoxes = 0
 }
 
 /// How image files are placed in the export.
@@ -165,6 +167,7 @@ public enum DatasetExport {
     }
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
+    var withoutBoxes = 0
     let images = try catalog.database.rows(
       "SELECT id, sha256, extension, width, height FROM images WHERE status = 'active' ORDER BY id"
     ) { ($0.int64(0), $0.text(1) ?? "", $0.text(2) ?? "jpg", $0.int(3), $0.int(4)) }
@@ -173,7 +176,10 @@ public enum DatasetExport {
       if boxesByImage[id] == nil {
         // Background: no box at all (in the view), added only on request; an image whose boxes are all of
         // other classes than `labels` is not background.
-        guard includeUnannotated, wanted.isEmpty || (effective.boxes[id] ?? []).isEmpty else { continue }
+        guard includeUnannotated, wanted.isEmpty || (effective.boxes[id] ?? []).isEmpty else {
+          if wanted.isEmpty { withoutBoxes += 1 }
+          continue
+        }
       }
       let origin = firstOrigin[id]
       // The name its annotation file gives it (so a LabelImg file is written back unchanged), else the
@@ -187,7 +193,9 @@ public enum DatasetExport {
           imageID: id, sha256: sha256, width: width, height: height, fileName: fileName, license: origin?.license,
           boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
     }
-    return ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
+    var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
+    plan.withoutBoxes = withoutBoxes
+    return plan
   }
 
   /// The `<filename>` of a stored VOC skeleton when it is a plain image file name.

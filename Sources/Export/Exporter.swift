@@ -61,7 +61,8 @@ public struct ExportSummary: Sendable, Codable {
   public var classes: [String] = []
   /// Per subset, per label.
   public var counts: [String: [String: Int]]
-  /// Images left out because they have no label (folders need one).
+  /// Images left out because they have no label (folders need one); box formats: because they have no
+  /// box (in the view), unless --include-unannotated.
   public var unlabeled: Int
   /// Hard links that fell back to copies (another file system).
   public var copiedInsteadOfLinked: Int
@@ -286,7 +287,7 @@ public enum Exporter {
       }
       return ExportSummary(
         output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
-        classes: report.classes, counts: counts, unlabeled: 0, copiedInsteadOfLinked: 0, replacedPreviousExport: replacing)
+        classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0, replacedPreviousExport: replacing)
     } catch {
       try? FileManager.default.removeItem(atPath: staging)
       throw error

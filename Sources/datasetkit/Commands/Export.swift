@@ -87,7 +87,12 @@ extension Datasetkit {
         if !report.classes.isEmpty {
           lines.append("Classes (index: name): " + report.classes.enumerated().map { "\($0): \(Output.printable($1))" }.joined(separator: ", "))
         }
-        if report.unlabeled > 0 { lines.append("\(report.unlabeled) images without a label left out (folders need one)") }
+        if report.unlabeled > 0 {
+          lines.append(
+            ["folders", "csv"].contains(report.format)
+              ? "\(report.unlabeled) images without a label left out (folders need one)"
+              : "\(report.unlabeled) images without a box left out (a detection set; --include-unannotated adds them as background)")
+        }
         if report.copiedInsteadOfLinked > 0 {
           lines.append(
             "\(report.copiedInsteadOfLinked) files copied: the export is on another file system than the workspace, so hard links were not possible")
