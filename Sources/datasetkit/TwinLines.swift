@@ -16,8 +16,10 @@ enum TwinLines {
           : "classes differ: "
             + other.classDisagreements.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) ×\($0.value)" }
             .joined(separator: ", ")
+        func boxes(_ n: Int) -> String { n == 1 ? "1 box" : "\(n) boxes" }
         out.append(
-          "    alternate \(Output.printable(other.file)): \(other.boxes) boxes vs \(other.keptBoxes), \(shift), \(classes)")
+          "    alternate \(Output.printable(other.file)): \(boxes(other.boxes)) (kept file \(boxes(other.keptBoxes))), \(shift), \(classes)"
+        )
       }
     }
     if twins.count > limit { out.append("  … \(twins.count - limit) more (--verbose or --json lists them)") }

@@ -18,6 +18,11 @@ extension Datasetkit {
         labels/<subset>/, classes.txt, an Ultralytics data.yaml. coco: annotations/instances_<subset>.json.
         createml: <subset>/annotations.json. Class indices (YOLO index, COCO id = index + 1) are frozen per
         workspace, so every export and re-run agrees.
+        Box formats are detection sets: only images with at least one box (--include-unannotated adds the
+        others as background), each with one annotation file's boxes (when several files or sources describe
+        the same bytes: the recipe's priority, then the file named like the image; never stacked). With
+        --view V (a merge view) each box's class goes through the recipe's class map and the view's fold,
+        and the classes are exactly the view's, in its order. An unknown view or label is an error.
         Every export writes manifest.json (tool version, split parameters, class table, each file's SHA-256
         and provenance); the same catalog and command give the same manifest bytes. The export is built
         beside --out and swapped in whole; a non-empty folder that is not an earlier export is refused.
