@@ -65,6 +65,8 @@ public struct ExportPlan: Sendable {
   public var subsets: [ExportSubset]
   /// Every class of the workspace by frozen index (YOLO index; COCO category id = index + 1).
   public var classes: [String]
+  /// Images left out because they have no box (in the view, of the labels): not a detection example.
+  public var withoutBoxes = 0
 }
 
 /// How image files are placed in the export.
@@ -97,46 +99,64 @@ public struct ExportReport: Sendable, Codable {
 /// passes its own subsets to `write`). `write` builds the export in a temporary folder beside `out` and
 /// renames it into place, so `out` is either complete or absent.
 public enum DatasetExport {
-  /// The whole catalog (active images), or only images and boxes of `labels`, as one subset.
-  public static func plan(catalog: Catalog, labels: [String] = [], subsetName: String = "all") throws -> ExportPlan {
-    let classes = try catalog.frozenClassIndices()
+  /// The images of a detection export, as one subset, each with its one effective box set
+  /// (`Catalog.effectiveBoxes`: never two annotation files' boxes stacked).
+  ///
+  /// Without `view`: boxes with their found class names (an unmapped LabelImg file comes back byte for
+  /// byte) and the workspace's frozen class table. With `view` (a view `merge` recorded): only the view's
+  /// images and the view's sources' boxes, each box's class through the recipe's class map and the view's
+  /// fold (dropped classes drop), and `classes` exactly the view's classes in the view's order.
+  /// By default only images with at least one box are exported; `includeUnannotated` adds images with no
+  /// box on purpose (background). `labels` keeps only boxes of those classes and the images that have one.
+  /// An unknown view or label throws, naming what exists.
+  public static func plan(
+    catalog: Catalog, labels: [String] = [], subsetName: String = "all", view: String = "",
+    includeUnannotated: Bool = false
+  ) throws -> ExportPlan {
+    var definition: ViewDefinition?
+    if !view.isEmpty {
+      guard let found = try catalog.viewDefinition(view) else {
+        throw AnnotationsError.unknownView(view, known: try catalog.viewNames())
+      }
+      definition = found
+    }
+    let classes = try definition?.classes ?? catalog.frozenClassIndices()
+    let effective =
+      try definition.map { try catalog.effectiveBoxes(rank: $0.sourceRank, sources: Set($0.sourceRank.keys)) }
+      ?? catalog.effectiveBoxes()
+    let known = Set(definition?.classes ?? effective.boxes.values.flatMap { $0.map(\.className) })
+    for label in labels where !known.contains(label) {
+      throw AnnotationsError.unknownLabel(label, known: known.sorted())
+    }
     let wanted = Set(labels)
+    var members: Set<Int64>?
+    if !view.isEmpty {
+      members = Set(
+        try catalog.database.rows("SELECT image_id FROM image_labels WHERE view = ?", [.text(view)]) { $0.int64(0) })
+    }
     var boxesByImage: [Int64: [ExportBox]] = [:]
-    var seen: Set<String> = []
-    let boxes = try catalog.database.rows(
-      """
-      SELECT b.id, b.image_id, c.name, b.xmin, b.ymin, b.xmax, b.ymax, b.difficult, b.truncated, b.pose,
-        b.extra_xml, b.origin
-      FROM boxes b JOIN classes c ON c.id = b.class_id
-      WHERE b.status != 'rejected' ORDER BY b.id
-      """
-    ) { row in
-      (
-        row.int64(1),
-        ExportBox(
-          id: row.int64(0), className: row.text(2) ?? "",
-          box: VOCBox(xmin: row.double(3), ymin: row.double(4), xmax: row.double(5), ymax: row.double(6)),
-          difficult: row.int(7) != 0, truncated: row.int(8) != 0, pose: row.text(9), extraXML: row.text(10),
-          origin: row.text(11) ?? "")
-      )
-    }
-    for (imageID, box) in boxes where wanted.isEmpty || wanted.contains(box.className) {
-      // The same box from two sources is exported once.
-      let key = "\(imageID)|\(box.className)|\(box.box.xmin),\(box.box.ymin),\(box.box.xmax),\(box.box.ymax)"
-      guard seen.insert(key).inserted else { continue }
-      boxesByImage[imageID, default: []].append(box)
-    }
-    var labelled: Set<Int64> = []
-    if !wanted.isEmpty {
-      let rows = try catalog.database.rows(
-        "SELECT l.image_id, c.name FROM image_labels l JOIN classes c ON c.id = l.class_id"
-      ) { ($0.int64(0), $0.text(1) ?? "") }
-      for (imageID, name) in rows where wanted.contains(name) { labelled.insert(imageID) }
+    for (imageID, boxes) in effective.boxes {
+      var kept: [ExportBox] = []
+      for var box in boxes {
+        if let definition {
+          // A class merge mapped goes where the map says; a box named after a view class (added in review)
+          // keeps it.
+          let mapped =
+            definition.map[box.className] == nil
+            ? (definition.classes.contains(box.className) ? box.className : nil)
+            : definition.viewClass(of: box.className)
+          guard let name = mapped else { continue }
+          box.className = name
+        }
+        if wanted.isEmpty || wanted.contains(box.className) { kept.append(box) }
+      }
+      if !kept.isEmpty { boxesByImage[imageID] = kept }
     }
     var skeletons: [Int64: String] = [:]
-    for (imageID, skeleton) in try catalog.database.rows(
-      "SELECT image_id, skeleton_xml FROM voc_documents ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "") })
-    {
+    for (imageID, sourceID, path, skeleton) in try catalog.database.rows(
+      "SELECT image_id, source_id, xml_path, skeleton_xml FROM voc_documents ORDER BY id", [],
+      { ($0.int64(0), $0.int64(1), $0.text(2) ?? "", $0.text(3) ?? "") })
+    where effective.chosen[imageID] == AnnotationSetKey(sourceID: sourceID, file: path) {
       skeletons[imageID] = skeleton
     }
     var firstOrigin: [Int64: (path: String, license: String?)] = [:]
@@ -147,11 +167,20 @@ public enum DatasetExport {
     }
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
+    var withoutBoxes = 0
     let images = try catalog.database.rows(
       "SELECT id, sha256, extension, width, height FROM images WHERE status = 'active' ORDER BY id"
     ) { ($0.int64(0), $0.text(1) ?? "", $0.text(2) ?? "jpg", $0.int(3), $0.int(4)) }
     for (id, sha256, fileExtension, width, height) in images {
-      if !wanted.isEmpty && boxesByImage[id] == nil && !labelled.contains(id) { continue }
+      if let members, !members.contains(id) { continue }
+      if boxesByImage[id] == nil {
+        // Background: no box at all (in the view), added only on request; an image whose boxes are all of
+        // other classes than `labels` is not background.
+        guard includeUnannotated, wanted.isEmpty || (effective.boxes[id] ?? []).isEmpty else {
+          if wanted.isEmpty { withoutBoxes += 1 }
+          continue
+        }
+      }
       let origin = firstOrigin[id]
       // The name its annotation file gives it (so a LabelImg file is written back unchanged), else the
       // name it first arrived with.
@@ -164,7 +193,9 @@ public enum DatasetExport {
           imageID: id, sha256: sha256, width: width, height: height, fileName: fileName, license: origin?.license,
           boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
     }
-    return ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
+    var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
+    plan.withoutBoxes = withoutBoxes
+    return plan
   }
 
   /// The `<filename>` of a stored VOC skeleton when it is a plain image file name.

@@ -31,6 +31,9 @@ public struct VOCImportReport: Sendable, Encodable {
   public var imagesWithoutAnnotation: [String] = []
   /// Annotation files whose image is not in the dataset (or was not imported).
   public var annotationsWithoutImage: [FileIssue] = []
+  /// Images (the same bytes) that two or more of this source's annotation files describe: one file's
+  /// boxes count (the one named like the image), the others are alternates, never stacked.
+  public var twins: [AnnotationTwin] = []
 
   public init(images: IngestReport) {
     self.images = images
@@ -39,7 +42,7 @@ public struct VOCImportReport: Sendable, Encodable {
   /// The image counts are reported on their own (`IngestReport`); these keys are the annotations'.
   enum CodingKeys: String, CodingKey {
     case annotationFiles, documentsRecorded, documentsUnchanged, boxesAdded, classes, rejectedFiles, warnings
-    case imagesWithoutAnnotation, annotationsWithoutImage
+    case imagesWithoutAnnotation, annotationsWithoutImage, twins
   }
 }
 
@@ -173,6 +176,7 @@ public enum VOCImport {
       report.boxesAdded += outcome.boxes
       start += batch.count
     }
+    report.twins = try catalog.effectiveBoxes(sources: [sourceID]).twins
     return report
   }
 

@@ -14,6 +14,8 @@ public struct VOCLintFile: Sendable, Codable {
   /// The image the file was matched to, relative to the linted folder, if found.
   public var image: String?
   public var findings: [VOCFinding]
+  /// The SHA-256 of the matched image's bytes (finds two files describing the same bytes).
+  public var imageSHA256: String?
 }
 
 /// What `datasetkit voc lint` found.
@@ -22,6 +24,9 @@ public struct VOCLintReport: Sendable, Codable {
   public var errors = 0
   public var warnings = 0
   public var notes = 0
+  /// Images (the same bytes) two or more of the linted files describe: the file named like the image
+  /// would count on import, the others are alternates; each with the largest box shift and class disagreements.
+  public var twins: [AnnotationTwin] = []
 }
 
 /// `datasetkit voc lint PATH...`: everything the reader tolerated or refused, per file and line, plus
@@ -65,6 +70,7 @@ public enum VOCLint {
             root: parent.path, index: VOCLayout.FileIndex(paths: listed), classes: classes, options: options))
       }
     }
+    report.twins = twins(report.files, options: options)
     for file in report.files {
       for finding in file.findings {
         switch finding.severity {
@@ -77,6 +83,37 @@ public enum VOCLint {
     return report
   }
 
+  /// Files whose images have the same bytes, compared with the file named like its image (else the first
+  /// by path).
+  static func twins(_ files: [VOCLintFile], options: VOCReaderOptions) -> [AnnotationTwin] {
+    var bySHA: [String: [VOCLintFile]] = [:]
+    for file in files { if let sha = file.imageSHA256 { bySHA[sha, default: []].append(file) } }
+    var twins: [AnnotationTwin] = []
+    for (sha, group) in bySHA where group.count > 1 {
+      let ordered = group.sorted { a, b in
+        let ma = Catalog.stem(a.path) == Catalog.stem(a.image ?? "")
+        let mb = Catalog.stem(b.path) == Catalog.stem(b.image ?? "")
+        return ma != mb ? ma : Array(a.path.utf8).lexicographicallyPrecedes(Array(b.path.utf8))
+      }
+      func boxes(_ file: VOCLintFile) -> [(String, VOCBox)] {
+        VOCReader.read(path: file.path, display: file.path, options: options).document?.objects.map { ($0.name, $0.box) }
+          ?? []
+      }
+      let kept = boxes(ordered[0])
+      twins.append(
+        AnnotationTwin(
+          sha256: sha, kept: ordered[0].path,
+          alternates: ordered.dropFirst().map { file in
+            let other = boxes(file)
+            let (shift, disagreements) = AnnotationTwin.compare(kept: kept, other: other)
+            return AnnotationTwin.Alternate(
+              file: file.path, boxes: other.count, keptBoxes: kept.count, largestShift: shift,
+              classDisagreements: disagreements)
+          }))
+    }
+    return twins.sorted { $0.kept < $1.kept }
+  }
+
   static func lintFile(
     absolute: String, display: String, relative: String, root: String, index: VOCLayout.FileIndex,
     classes: Set<String>?, options: VOCReaderOptions
@@ -84,6 +121,7 @@ public enum VOCLint {
     let result = VOCReader.read(path: absolute, display: display, options: options)
     var findings = result.findings
     var image: String?
+    var imageSHA256: String?
     if let document = result.document {
       if let classes {
         for object in document.objects where !classes.contains(object.name) {
@@ -97,6 +135,7 @@ public enum VOCLint {
         if let note { findings.append(VOCFinding(.warning, line: nil, code: "filename", note)) }
         let imagePath = root + "/" + path
         if let bytes = try? FileIO.read(path: Array(imagePath.utf8), limit: 256 << 20) {
+          imageSHA256 = SHA256.hex(of: bytes)
           switch ImageHeader.sniff(bytes) {
           case .image(_, let width, let height, let damage):
             if let size = document.size, (size.width, size.height) != (width, height) {
@@ -119,6 +158,6 @@ public enum VOCLint {
       }
     }
     findings.sort { ($0.severity, $0.line ?? 0) < ($1.severity, $1.line ?? 0) }
-    return VOCLintFile(path: display, dialect: result.dialect, image: image, findings: findings)
+    return VOCLintFile(path: display, dialect: result.dialect, image: image, findings: findings, imageSHA256: imageSHA256)
   }
 }

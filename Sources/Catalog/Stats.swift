@@ -32,30 +32,36 @@ public struct CatalogStats: Sendable, Codable, Equatable {
   public var labels: [LabelCount]
   /// Active images with no label.
   public var unlabeled: Int
+  /// Active images labelled by two or more sources (each still counted once in `labels`).
+  public var labelledBySeveralSources = 0
+  /// The label set counted (`""`: the labels as found; else a merge view).
+  public var view = ""
   public var sources: [SourceCount]
   public var licenses: [LicenseCount]
 }
 
 extension Catalog {
-  public func stats() throws -> CatalogStats {
+  /// Counts; `labels` counts each active image once, in the label credited to it (see `creditedLabels`).
+  public func stats(view: String = "") throws -> CatalogStats {
     try database.readTransaction {
       let byStatus = Dictionary(
         uniqueKeysWithValues: try database.rows(
           "SELECT status, COUNT(*) FROM images GROUP BY status ORDER BY status"
         ) { ($0.text(0) ?? "", $0.int(1)) })
-      let labels = try database.rows(
-        """
-        SELECT c.name, COUNT(DISTINCT l.image_id) FROM image_labels l
-        JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
-        WHERE i.status = 'active' AND l.view = '' GROUP BY c.id ORDER BY c.name
-        """
-      ) { CatalogStats.LabelCount(label: $0.text(0) ?? "", images: $0.int(1)) }
-      let unlabeled = Int(
+      let credited = try creditedLabels(view: view)
+      var perLabel: [String: Int] = [:]
+      for entry in credited.values { perLabel[entry.label, default: 0] += 1 }
+      let labels = perLabel.keys.sorted().map { CatalogStats.LabelCount(label: $0, images: perLabel[$0] ?? 0) }
+      let active = Int(try database.scalarInt("SELECT COUNT(*) FROM images WHERE status = 'active'") ?? 0)
+      let unlabeled = active - credited.count
+      let several = Int(
         try database.scalarInt(
           """
-          SELECT COUNT(*) FROM images i WHERE i.status = 'active'
-          AND NOT EXISTS (SELECT 1 FROM image_labels l WHERE l.image_id = i.id AND l.view = '')
-          """) ?? 0)
+          SELECT COUNT(*) FROM (SELECT l.image_id FROM image_labels l JOIN images i ON i.id = l.image_id
+          WHERE i.status = 'active' AND l.view = ''
+            AND (? = '' OR l.image_id IN (SELECT image_id FROM image_labels WHERE view = ?))
+          GROUP BY l.image_id HAVING COUNT(DISTINCT l.source_id) > 1)
+          """, [.text(view), .text(view)]) ?? 0)
       let sources = try database.rows(
         """
         SELECT s.id, s.name, s.kind, s.uri,
@@ -78,8 +84,26 @@ extension Catalog {
       ) { CatalogStats.LicenseCount(license: $0.text(0) ?? "unknown", images: $0.int(1)) }
       return CatalogStats(
         images: byStatus.values.reduce(0, +), byStatus: byStatus, labels: labels, unlabeled: unlabeled,
-        sources: sources, licenses: licenses)
+        labelledBySeveralSources: several, view: view, sources: sources, licenses: licenses)
     }
+  }
+
+  /// Each active labelled image's one label and the source credited with it, by the rule `merge` uses: in
+  /// a merge view, the label the view holds and the source whose label decided it; as found (`""`), the
+  /// label of the first-imported source that labels it (then the class name). Every table that counts
+  /// labels per image (stats, stats --by source, stats --split) uses this, so each image counts once.
+  public func creditedLabels(view: String) throws -> [Int64: (label: String, source: Int64?)] {
+    var result: [Int64: (label: String, source: Int64?)] = [:]
+    for (image, label, source) in try database.rows(
+      """
+      SELECT l.image_id, c.name, l.source_id FROM image_labels l JOIN classes c ON c.id = l.class_id
+      JOIN images i ON i.id = l.image_id WHERE i.status = 'active' AND l.view = ?
+      ORDER BY l.image_id, l.source_id IS NULL, l.source_id, c.name
+      """, [.text(view)], { ($0.int64(0), $0.text(1) ?? "", $0.isNull(2) ? nil : $0.int64(2)) })
+    where result[image] == nil {
+      result[image] = (label, source)
+    }
+    return result
   }
 }
 
@@ -88,7 +112,8 @@ extension Catalog {
 public struct SourceBreakdown: Sendable, Codable, Equatable {
   public struct LabelRow: Sendable, Codable, Equatable {
     public var label: String
-    /// Images carrying the label, per source (in `sources` order), by the source that gave the label.
+    /// Images carrying the label, per source (in `sources` order), each image counted once, for the source
+    /// credited with its label (`Catalog.creditedLabels`).
     public var images: [Int]
   }
 
@@ -119,17 +144,11 @@ extension Catalog {
       for (a, b, count) in pairs {
         if let i = position[a], let j = position[b] { overlap[i][j] = count }
       }
+      // Each image once, credited to one source (`creditedLabels`: merge's rule).
       var rows: [String: [Int]] = [:]
-      let counts = try database.rows(
-        """
-        SELECT c.name, l.source_id, COUNT(DISTINCT l.image_id) FROM image_labels l
-        JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
-        WHERE i.status = 'active' AND l.view = ? AND l.source_id IS NOT NULL GROUP BY c.name, l.source_id
-        """, [.text(view)]
-      ) { ($0.text(0) ?? "", $0.int64(1), $0.int(2)) }
-      for (label, source, count) in counts {
-        guard let column = position[source] else { continue }
-        rows[label, default: Array(repeating: 0, count: sources.count)][column] = count
+      for (label, source) in try creditedLabels(view: view).values {
+        guard let source, let column = position[source] else { continue }
+        rows[label, default: Array(repeating: 0, count: sources.count)][column] += 1
       }
       return SourceBreakdown(
         sources: sources.map(\.1), overlap: overlap, view: view,

@@ -196,16 +196,9 @@ extension Catalog {
     // Facts used by the keep policy and the report.
     let facts = try imageFacts(Set(ids))
     let originsByImage = try origins(Set(ids))
-    // Each image's labels as found (view ''), joined: the keep policy keeps one image per label set.
-    var labelsByImage: [Int64: String] = [:]
-    for (id, names) in try database.rows(
-      """
-      SELECT l.image_id, GROUP_CONCAT(DISTINCT c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
-      WHERE l.view = '' GROUP BY l.image_id
-      """, [], { ($0.int64(0), $0.text(1) ?? "") })
-    {
-      labelsByImage[id] = names.split(separator: ",").sorted().joined(separator: ",")
-    }
+    // Each image's effective label (its labels as found, through the views' class maps): the keep policy
+    // keeps one image per label, so `with_mask` and `con_mascarilla` copies of one photo are not both kept.
+    let labelsByImage = try effectiveLabelKeys()
     let rank = Dictionary(uniqueKeysWithValues: options.sourcePriority.enumerated().map { ($0.element, $0.offset) })
     let sourceOrder = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($0.element.1, $0.offset) })
     func priority(_ id: Int64) -> Int {

@@ -32,11 +32,14 @@ public struct ExportRequest: Sendable {
   public var vocLayout: VOCExportLayout
   /// Only crops or only photos, only some sources (`--kind`, `--source`).
   public var selection = ImageSelection()
+  /// Box formats: also images with no box (background), which are left out by default.
+  public var includeUnannotated: Bool
 
   public init(
     format: DatasetFormat, output: String, split: String?, link: LinkMode = .copy, view: String = "",
-    toolVersion: String, labels: [String] = [], vocLayout: VOCExportLayout = .devkit
+    toolVersion: String, labels: [String] = [], vocLayout: VOCExportLayout = .devkit, includeUnannotated: Bool = false
   ) {
+    self.includeUnannotated = includeUnannotated
     self.format = format
     self.output = output
     self.split = split
@@ -60,7 +63,8 @@ public struct ExportSummary: Sendable, Codable {
   public var classes: [String] = []
   /// Per subset, per label.
   public var counts: [String: [String: Int]]
-  /// Images left out because they have no label (folders need one).
+  /// Images left out because they have no label (folders need one); box formats: because they have no
+  /// box (in the view), unless --include-unannotated.
   public var unlabeled: Int
   /// Hard links that fell back to copies (another file system).
   public var copiedInsteadOfLinked: Int
@@ -117,6 +121,9 @@ public enum Exporter {
       return try runBoxFormat(catalog: catalog, request: request, output: output, replacing: replacing, selected: selected)
     }
     let db = catalog.database
+    if !request.view.isEmpty, try !catalog.viewNames().contains(request.view) {
+      throw AnnotationsError.unknownView(request.view, known: try catalog.viewNames())
+    }
     var subsets: [Int64: String] = [:]
     var splitInfo: ManifestSplit?
     if let name = request.split {
@@ -220,7 +227,8 @@ public enum Exporter {
     catalog: Catalog, request: ExportRequest, output: String, replacing: Bool, selected: Set<Int64>?
   ) throws -> ExportSummary {
     guard let format = request.format.boxFormat else { throw ExportError.notAFolder(output) }
-    var plan = try DatasetExport.plan(catalog: catalog, labels: request.labels)
+    var plan = try DatasetExport.plan(
+      catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated)
     if let selected {
       for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
     }
@@ -285,7 +293,7 @@ public enum Exporter {
       }
       return ExportSummary(
         output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
-        classes: report.classes, counts: counts, unlabeled: 0, copiedInsteadOfLinked: 0, replacedPreviousExport: replacing)
+        classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0, replacedPreviousExport: replacing)
     } catch {
       try? FileManager.default.removeItem(atPath: staging)
       throw error

@@ -1,3 +1,4 @@
+import Annotations
 import AutoFace
 import Catalog
 import Foundation
@@ -60,6 +61,17 @@ public struct MergeReport: Sendable, Encodable {
   public var droppedUnmapped: [String] = []
   public var ignoredImages = 0
   public var conflicts: [Conflict] = []
+  /// Images labelled by two or more sources (each image is still counted once, in one class).
+  public var labelledBySeveralSources = 0
+  /// How a majority tie (an image's boxes as many of one class as of another) is decided.
+  public var tieRule = ""
+  /// Images whose majority class was a tie, decided by `tieRule`.
+  public var majorityTies = 0
+  /// Images whose bytes two or more annotation files describe: one file's boxes count (recipe priority,
+  /// then the file named like the image), the others are kept as alternates, never stacked.
+  public var twins: [AnnotationTwin] = []
+  /// Of `twins`, images annotated by files of two or more sources.
+  public var annotatedBySeveralSources = 0
   public var views: [ViewResult] = []
 }
 
@@ -133,14 +145,31 @@ public enum MergeRun {
     found.sort { $0.image != $1.image ? $0.image < $1.image : $0.source < $1.source }
     var imagesByClass: [String: Set<Int64>] = [:]
     for row in found { imagesByClass[row.label, default: []].insert(row.image) }
+    // Every box's found class counts as found too (a class that never wins a majority still needs a mapping).
+    let rank = Self.sourceRank(recipe, sourceIDs: sourceIDs)
+    let majoritySources = Set(labelled).intersection(
+      zip(recipe.sources, sourceIDs).filter { $0.0.boxes == .majority }.map(\.1))
+    var perSourceBoxes: [Int64: EffectiveBoxes] = [:]
+    var boxClasses: [String: Set<Int64>] = [:]
+    for sourceID in sourceIDs {
+      let boxes = try catalog.effectiveBoxes(sources: [sourceID])
+      for (image, list) in boxes.boxes {
+        for box in list where box.origin == "voc" || box.origin == "yolo" {
+          boxClasses[box.className, default: []].insert(image)
+        }
+      }
+      if majoritySources.contains(sourceID) { perSourceBoxes[sourceID] = boxes }
+    }
     report.foundClasses = imagesByClass.mapValues(\.count)
     let targets = recipe.targets
-    let unmapped = imagesByClass.keys.filter { recipe.classMap[$0] == nil && !targets.contains($0) }.sorted()
+    let allFound = Set(imagesByClass.keys).union(boxClasses.keys)
+    let unmapped = allFound.filter { recipe.classMap[$0] == nil && !targets.contains($0) }.sorted()
     if !unmapped.isEmpty {
       if recipe.dropUnmapped || dropUnmapped {
         report.droppedUnmapped = unmapped
       } else {
-        let listed = unmapped.map { "\($0) (\(imagesByClass[$0]?.count ?? 0) images)" }.joined(separator: ", ")
+        let listed = unmapped.map { "\($0) (\(imagesByClass[$0, default: boxClasses[$0] ?? []].count) images)" }
+          .joined(separator: ", ")
         throw MergeError.recipe(
           path: recipe.path, line: nil,
           reason:
@@ -149,8 +178,29 @@ public enum MergeRun {
       }
     }
 
+    // A VOC or YOLO source labels an image by the majority of its one effective box set (never two
+    // files' boxes stacked), counted after the class map, so English and Spanish copies agree; a tie is
+    // decided by the tie order (the recipe's `tie_order`, else the views' classes in recipe order).
+    let tieOrder = recipe.tieOrder
+    report.tieRule = "class order " + tieOrder.joined(separator: ", ") + (!recipe.explicitTieOrder.isEmpty ? " (tie_order)" : " (the views' classes)")
+    if !perSourceBoxes.isEmpty {
+      let shaByImage = Dictionary(found.map { ($0.image, $0.sha) }, uniquingKeysWith: { a, _ in a })
+      found.removeAll { majoritySources.contains($0.source) && shaByImage[$0.image] != nil && perSourceBoxes[$0.source]?.chosen[$0.image] != nil }
+      for (sourceID, boxes) in perSourceBoxes.sorted(by: { $0.key < $1.key }) {
+        for (image, _) in boxes.chosen.sorted(by: { $0.key < $1.key }) {
+          guard let sha = shaByImage[image] else { continue }
+          let list = (boxes.boxes[image] ?? []).filter { $0.origin == "voc" || $0.origin == "yolo" }
+          let decision = Self.majority(list.map(\.className), recipe: recipe, targets: targets, tieOrder: tieOrder)
+          if decision.tie { report.majorityTies += 1 }
+          guard let label = decision.label else { continue }
+          found.append((image, sourceID, label, sha))
+        }
+      }
+      found.sort { $0.image != $1.image ? $0.image < $1.image : $0.source < $1.source }
+    }
+
     // One target class per image; conflicts decided by priority, then recipe order.
-    let order = Dictionary(uniqueKeysWithValues: sourceIDs.enumerated().map { ($1, $0) })
+    let order = Dictionary(sourceIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     var decided: [Int64: (target: String, source: Int64, sha: String)] = [:]
     var byImage: [Int64: [(source: Int64, label: String, sha: String)]] = [:]
     for row in found { byImage[row.image, default: []].append((row.source, row.label, row.sha)) }
@@ -169,6 +219,7 @@ public enum MergeRun {
         continue
       }
       guard !mapped.isEmpty else { continue }
+      if Set(mapped.map(\.source)).count > 1 { report.labelledBySeveralSources += 1 }
       let ranked = mapped.sorted { a, b in
         let pa = recipe.sources[order[a.source] ?? 0].priority
         let pb = recipe.sources[order[b.source] ?? 0].priority
@@ -216,7 +267,14 @@ public enum MergeRun {
         return taken[member.viewClass, default: 0] <= (perClass[member.viewClass] ?? Int.max)
       }
 
+      let definition = ViewDefinition(
+        name: view.name, classes: view.classes,
+        map: Dictionary(
+          allFound.map { found in (found, Self.action(of: found, in: view, recipe: recipe, targets: targets)) },
+          uniquingKeysWith: { a, _ in a }),
+        sourceRank: rank)
       let (added, removed) = try catalog.database.writeTransaction { () -> (Int, Int) in
+        try catalog.recordView(definition)
         var classIDs: [String: Int64] = [:]
         for name in view.classes { classIDs[name] = try catalog.classID(named: name) }
         let existing = try catalog.database.rows(
@@ -259,7 +317,63 @@ public enum MergeRun {
           labelsRemoved: removed))
     }
     report.conflicts.sort { $0.sha256 < $1.sha256 }
+    // Images two or more annotation files describe, as the views see them (by the first view's classes).
+    if let first = recipe.views.first {
+      let twins = try catalog.effectiveBoxes(rank: rank, sources: Set(sourceIDs)) { found in
+        if case .map(let name) = Self.action(of: found, in: first, recipe: recipe, targets: targets) { return name }
+        return nil
+      }
+      report.twins = twins.twins
+      report.annotatedBySeveralSources = twins.annotatedBySeveralSources
+    }
     return report
+  }
+
+  /// Source id → rank: higher recipe priority first, then recipe order.
+  static func sourceRank(_ recipe: Recipe, sourceIDs: [Int64]) -> [Int64: Int] {
+    let ordered = zip(recipe.sources, sourceIDs).enumerated().sorted { a, b in
+      a.element.0.priority != b.element.0.priority ? a.element.0.priority > b.element.0.priority : a.offset < b.offset
+    }
+    var rank: [Int64: Int] = [:]
+    for (position, entry) in ordered.enumerated() where rank[entry.element.1] == nil { rank[entry.element.1] = position }
+    return rank
+  }
+
+  /// What a found class becomes in `view`: the class map (or the class itself when a view names it), then
+  /// the view's fold; a class the view does not hold is dropped.
+  static func action(of found: String, in view: Recipe.View, recipe: Recipe, targets: Set<String>) -> ViewDefinition.Action {
+    switch recipe.classMap[found] ?? (targets.contains(found) ? .to(found) : .drop) {
+    case .to(let target):
+      if let folded = view.fold[target] { return .map(folded) }
+      return view.classes.contains(target) ? .map(target) : .drop
+    case .drop: return .drop
+    case .ignore: return .ignore
+    }
+  }
+
+  /// The majority target class of an image's boxes (found names): each mapped by the class map first;
+  /// dropped classes do not vote; an ignored class makes the image's label that class (so it is ignored).
+  /// A tie goes to the class first in `tieOrder` (then by name).
+  static func majority(_ names: [String], recipe: Recipe, targets: Set<String>, tieOrder: [String]) -> (
+    label: String?, tie: Bool
+  ) {
+    var counts: [String: Int] = [:]
+    for name in names {
+      switch recipe.classMap[name] ?? (targets.contains(name) ? .to(name) : .drop) {
+      case .to(let target): counts[target, default: 0] += 1
+      case .drop: continue
+      case .ignore: return (name, false)
+      }
+    }
+    guard let best = counts.values.max() else { return (nil, false) }
+    let leaders = counts.filter { $0.value == best }.map(\.key)
+    let position = Dictionary(tieOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    let winner = leaders.min { a, b in
+      let pa = position[a] ?? Int.max
+      let pb = position[b] ?? Int.max
+      return pa != pb ? pa < pb : a < b
+    }
+    return (winner, leaders.count > 1)
   }
 
   /// A stable pseudo-random rank of an image for sampling: FNV-1a over the seed and the image's digest.

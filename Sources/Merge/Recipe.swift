@@ -60,6 +60,18 @@ public struct Recipe: Sendable {
   public var perClass: [String: Int] = [:]
   public var perSource: [String: Int] = [:]
   public var balance = false
+  /// `tie_order`: target classes in the order that decides a majority tie (empty: the views' classes).
+  public var explicitTieOrder: [String] = []
+
+  /// The order that decides a majority tie: `tie_order` when given, else every view's classes in recipe
+  /// order (the first view first), then the other target classes by name.
+  public var tieOrder: [String] {
+    var order: [String] = []
+    for name in explicitTieOrder + views.flatMap(\.classes) + targets.sorted() where !order.contains(name) {
+      order.append(name)
+    }
+    return order
+  }
 
   /// The classes a found label can end in: the class map's targets, and every class a view names
   /// (a found class spelled like one of them maps to itself).
@@ -120,6 +132,11 @@ public struct Recipe: Sendable {
       case "views":
         guard let list = value.sequence, !list.isEmpty else { throw reader.error(value, "views is a non-empty list") }
         for item in list { recipe.views.append(try reader.view(item)) }
+      case "tie_order":
+        guard let list = value.sequence, !list.isEmpty else {
+          throw reader.error(value, "tie_order is a list of target classes, the first winning a majority tie")
+        }
+        recipe.explicitTieOrder = try list.map { try reader.string($0, "tie_order class") }
       case "quotas":
         guard let map = value.mapping else { throw reader.error(value, "quotas is a mapping") }
         for (quotaKey, quota) in map {
@@ -139,7 +156,7 @@ public struct Recipe: Sendable {
         }
       default:
         throw reader.error(
-          keyNode, "unknown key `\(key)`; a recipe has name, seed, sources, classes, views, quotas, unmapped")
+          keyNode, "unknown key `\(key)`; a recipe has name, seed, sources, classes, views, quotas, unmapped, tie_order")
       }
     }
     if recipe.sources.isEmpty { throw MergeError.recipe(path: path, line: 1, reason: "the recipe lists no sources") }

@@ -261,15 +261,21 @@ public enum SplitCatalog {
     if let selected = try ImageSelection(kind: plan.kind, sources: plan.sources ?? []).imageIDs(in: catalog) {
       for p in 0..<n { included[p] = selected.contains(ids[p]) }
     }
-    // Labels: the alphabetically first class of the view per image.
+    // Labels: the one label `stats` credits (`Catalog.creditedLabels`): the view's label, or as found the
+    // label of the first-imported source labelling the image (then the first name); and that source.
     let classes = try db.rows("SELECT id, name FROM classes") { ($0.int64(0), $0.text(1) ?? "") }
     let labelNames = classes.map(\.1).sorted()
     let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, Int32($0)) })
     let labelOfClass = IDMap(classes.map(\.0), values: classes.map { labelIndex[$0.1] ?? -1 })
     var label = [Int32](repeating: -1, count: n)
-    try scan(db, "SELECT image_id, class_id FROM image_labels WHERE view = ?", [.text(plan.view)]) { row in
+    var labelSource = [Int64](repeating: Int64.max, count: n)
+    try scan(db, "SELECT image_id, class_id, source_id FROM image_labels WHERE view = ?", [.text(plan.view)]) { row in
       guard let p = positions[row.int64(0)].map(Int.init), let index = labelOfClass[row.int64(1)] else { return }
-      if label[p] < 0 || index < label[p] { label[p] = index }
+      let from = row.isNull(2) ? Int64.max : row.int64(2)
+      if label[p] < 0 || from < labelSource[p] || (from == labelSource[p] && index < label[p]) {
+        label[p] = index
+        labelSource[p] = from
+      }
     }
     // Sources (by name: two sources of one name are one stratum) and original file names, from each
     // image's first origin.
@@ -287,6 +293,10 @@ public enum SplitCatalog {
         else { return }
         source[p] = index
         if let pattern, let path = row.text(2) { fileName[p] = pattern.subject(path) }
+      }
+      // A labelled image counts for the source credited with its label, as in `stats` and `merge`.
+      for p in 0..<n where labelSource[p] != Int64.max {
+        if let index = sourceIndex[labelSource[p]] { source[p] = index }
       }
     }
     var assigned = [Int8](repeating: -1, count: n)

@@ -32,19 +32,34 @@ extension SplitCatalog {
       throw SplitterError.unknownSplit(split)
     }
     let id = try catalog.database.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(split)]) ?? 0
-    let cells = try catalog.database.rows(
+    // Each image's label and source as `stats` and `merge` credit them (`Catalog.creditedLabels`); an
+    // image without a label is credited to the source it first arrived from.
+    let credited = try catalog.creditedLabels(view: summary.plan.view)
+    let sourceNames = Dictionary(
+      try catalog.database.rows("SELECT id, name FROM sources") { ($0.int64(0), $0.text(1) ?? "") },
+      uniquingKeysWith: { a, _ in a })
+    var counts: [String: [String: [String: Int]]] = [:]
+    for (image, subset, firstSource) in try catalog.database.rows(
       """
-      SELECT a.subset,
-        COALESCE((SELECT MIN(c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
-                  WHERE l.image_id = a.image_id AND l.view = ?), ''),
+      SELECT a.image_id, a.subset,
         COALESCE((SELECT s.name FROM image_origins o JOIN sources s ON s.id = o.source_id
-                  WHERE o.image_id = a.image_id ORDER BY o.id LIMIT 1), ''),
-        COUNT(*)
+                  WHERE o.image_id = a.image_id ORDER BY o.id LIMIT 1), '')
       FROM split_assignments a JOIN images i ON i.id = a.image_id
       WHERE a.split_id = ? AND i.status = 'active'
-      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-      """, [.text(summary.plan.view), .int(id)]
-    ) { SplitStats.Cell(subset: $0.text(0) ?? "", label: $0.text(1) ?? "", source: $0.text(2) ?? "", images: $0.int(3)) }
+      """, [.int(id)], { ($0.int64(0), $0.text(1) ?? "", $0.text(2) ?? "") })
+    {
+      let entry = credited[image]
+      let source = entry?.source.flatMap { sourceNames[$0] } ?? firstSource
+      counts[subset, default: [:]][entry?.label ?? "", default: [:]][source, default: 0] += 1
+    }
+    var cells: [SplitStats.Cell] = []
+    for subset in counts.keys.sorted() {
+      for label in (counts[subset] ?? [:]).keys.sorted() {
+        for (source, images) in (counts[subset]?[label] ?? [:]).sorted(by: { $0.key < $1.key }) {
+          cells.append(SplitStats.Cell(subset: subset, label: label, source: source, images: images))
+        }
+      }
+    }
     var stats = SplitStats(split: split, subsets: summary.plan.subsets.map(\.name), cells: cells, strata: [])
     let weights = summary.plan.subsets.map(\.weight)
     for label in stats.labels {

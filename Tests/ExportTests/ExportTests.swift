@@ -106,8 +106,13 @@ struct ExportTests {
   func yoloWithSplit() throws {
     let (catalog, base) = try setUp()
     let out = base + "/yolo"
-    let report = try Exporter.run(
+    // A detection export holds images with boxes; these folder images have none, so only on request.
+    let detection = try Exporter.run(
       catalog: catalog, request: ExportRequest(format: .yolo, output: out, split: "v1", toolVersion: "t"))
+    #expect(detection.files == 0 && detection.unlabeled == 20)
+    let report = try Exporter.run(
+      catalog: catalog,
+      request: ExportRequest(format: .yolo, output: out, split: "v1", toolVersion: "t", includeUnannotated: true))
     #expect(report.files == 20)
     let yaml = try String(contentsOfFile: out + "/data.yaml", encoding: .utf8)
     #expect(yaml.contains("path: \"\(out)\"") || yaml.contains("path: \(out)\n"))

@@ -154,8 +154,11 @@ struct BoxesTests {
         of: "    crop: {margin: 0.1, size: 48, square: true}\n", with: ""),
       base)
     let first = try MergeRun.run(majority, catalog: catalog)
-    // a: with_mask (2 of 3); b: a tie, the first name in sort order (mask_weared_incorrect).
-    #expect(first.views.first { $0.name == "three" }?.classes == ["with_mask": 1, "incorrect": 1])
+    // a: with_mask (2 of 3); b: a tie (incorrect 1, with_mask 1) decided by the views' class order:
+    // with_mask. The tie is counted.
+    #expect(first.views.first { $0.name == "three" }?.classes == ["with_mask": 2])
+    #expect(first.majorityTies == 1)
+    #expect(first.tieRule == "class order with_mask, without_mask, incorrect (the views' classes)")
     #expect(first.sources[0].crops == nil)
     let crops = try MergeRun.run(try write(recipe(path: "kaggle", boxes: "crops"), base), catalog: catalog)
     let three = try #require(crops.views.first { $0.name == "three" })

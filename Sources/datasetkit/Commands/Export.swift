@@ -19,6 +19,11 @@ extension Datasetkit {
         labels/<subset>/, classes.txt, an Ultralytics data.yaml. coco: annotations/instances_<subset>.json.
         createml: <subset>/annotations.json. Class indices (YOLO index, COCO id = index + 1) are frozen per
         workspace, so every export and re-run agrees.
+        Box formats are detection sets: only images with at least one box (--include-unannotated adds the
+        others as background), each with one annotation file's boxes (when several files or sources describe
+        the same bytes: the recipe's priority, then the file named like the image; never stacked). With
+        --view V (a merge view) each box's class goes through the recipe's class map and the view's fold,
+        and the classes are exactly the view's, in its order. An unknown view or label is an error.
         Every export writes manifest.json (tool version, split parameters, class table, each file's SHA-256
         and provenance); the same catalog and command give the same manifest bytes. The export is built
         beside --out and swapped in whole; a non-empty folder that is not an earlier export is refused.
@@ -44,7 +49,9 @@ extension Datasetkit {
     @Option(help: "VOC layout: devkit or flat.")
     var vocLayout: String = "devkit"
 
-    @Option(help: "The label view for folders and csv (default: the labels as imported).")
+    @Option(
+      help: "The label view (a view of a merge recipe; default: the labels as imported). Box formats: each box's class goes through the view's class map and fold, and the class list is exactly the view's classes in its order."
+    )
     var view: String = ""
 
     @Option(help: "Only crops (cut from boxes, e.g. for a face classifier) or only photos: crops or photos.")
@@ -53,11 +60,17 @@ extension Datasetkit {
     @Option(help: "Only images from this source (repeatable).")
     var source: [String] = []
 
+    @Flag(help: "Box formats: also export images with no box (background images); by default only images with at least one box (of the view, of --label) are exported.")
+    var includeUnannotated = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
       if !["devkit", "flat"].contains(vocLayout) { throw ValidationError("--voc-layout takes devkit or flat") }
       if vocLayout != "devkit" && format != .voc { throw ValidationError("--voc-layout applies to --format voc only") }
+      if includeUnannotated && (format == .folders || format == .csv) {
+        throw ValidationError("--include-unannotated applies to the box formats (voc, yolo, coco, createml)")
+      }
       if !label.isEmpty && (format == .folders || format == .csv) {
         throw ValidationError("--label applies to the box formats (voc, yolo, coco, createml)")
       }
@@ -69,7 +82,7 @@ extension Datasetkit {
         let output = out ?? "\(catalog.workspace.exportsPath)/\(split ?? "all")-\(format.rawValue)"
         var request = ExportRequest(
           format: format, output: output, split: split, link: link, view: view, toolVersion: Datasetkit.version,
-          labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit)
+          labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit, includeUnannotated: includeUnannotated)
         request.selection = ImageSelection(kind: kind, sources: source)
         return try Exporter.run(catalog: catalog, request: request)
       } text: { (report: ExportSummary) in
@@ -86,7 +99,12 @@ extension Datasetkit {
         if !report.classes.isEmpty {
           lines.append("Classes (index: name): " + report.classes.enumerated().map { "\($0): \(Output.printable($1))" }.joined(separator: ", "))
         }
-        if report.unlabeled > 0 { lines.append("\(report.unlabeled) images without a label left out (folders need one)") }
+        if report.unlabeled > 0 {
+          lines.append(
+            ["folders", "csv"].contains(report.format)
+              ? "\(report.unlabeled) images without a label left out (folders need one)"
+              : "\(report.unlabeled) images without a box left out (a detection set; --include-unannotated adds them as background)")
+        }
         if report.copiedInsteadOfLinked > 0 {
           lines.append(
             "\(report.copiedInsteadOfLinked) files copied: the export is on another file system than the workspace, so hard links were not possible")

@@ -229,6 +229,11 @@ extension Datasetkit {
           a.warnings.map { FileIssue(path: $0.file + ($0.line.map { ":\($0)" } ?? ""), reason: $0.message) })
         list("Annotation files without their image", a.annotationsWithoutImage)
         list("Images without an annotation file", a.imagesWithoutAnnotation.map { FileIssue(path: $0, reason: "no XML names it") })
+        if !a.twins.isEmpty {
+          lines.append(
+            "Images annotated by several files: \(a.twins.count) (the same bytes under two names); the file named like the image counts, the others are kept as alternates, never stacked:")
+          lines += TwinLines.lines(a.twins, limit: limit)
+        }
       }
       if !r.oddNames.isEmpty {
         lines.append("Names that are not plain UTF-8 text (kept byte for byte):")

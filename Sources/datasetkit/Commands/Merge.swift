@@ -82,6 +82,16 @@ extension Datasetkit {
             out.append("  \(conflict.sha256.prefix(12)) \(labels) → \(conflict.chosen) (\(conflict.decidedBy))")
           }
         }
+        if report.labelledBySeveralSources > 0 {
+          out.append("Images labelled by several sources: \(report.labelledBySeveralSources) (each counted once, credited to the source whose label decided it)")
+        }
+        out.append("Majority ties: \(report.majorityTies), decided by \(Output.printable(report.tieRule))")
+        if !report.twins.isEmpty {
+          out.append(
+            "Images annotated by several files: \(report.twins.count) (\(report.annotatedBySeveralSources) by several sources); one file's boxes count (recipe priority, then the file named like the image), the others are kept as alternates, never stacked:"
+          )
+          out.append(contentsOf: TwinLines.lines(report.twins, limit: global.verbose ? Int.max : 10))
+        }
         for view in report.views {
           out.append("")
           out.append(

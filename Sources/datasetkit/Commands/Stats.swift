@@ -1,3 +1,4 @@
+import Annotations
 import ArgumentParser
 import Catalog
 import Foundation
@@ -19,7 +20,7 @@ extension Datasetkit {
     @Option(help: "Write the split's dataset card (a self-contained HTML page, as `datasetkit report --split` writes).")
     var html: String?
 
-    @Option(help: "With --by source: count the labels of this merge view (default: the labels as found).")
+    @Option(help: "Count the labels of this merge view in the label and label × source tables (default: the labels as found).")
     var view: String?
 
     @OptionGroup var global: GlobalOptions
@@ -34,7 +35,6 @@ extension Datasetkit {
     func validate() throws {
       let unknown = tables.subtracting(["label", "source", "license", "split"])
       if !unknown.isEmpty { throw ValidationError("--by takes label, source, license, split (not \(unknown.sorted().joined(separator: ", ")))") }
-      if view != nil && !wantsBreakdown { throw ValidationError("--view needs --by source") }
     }
 
     /// The catalog's counts, with a `split` member when --split is given.
@@ -74,8 +74,11 @@ extension Datasetkit {
             catalog: catalog, options: CardOptions(split: splitStats.split, toolVersion: Datasetkit.version))
           try CardPage.write(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: html)
         }
+        if let view, try !catalog.viewNames().contains(view) {
+          throw AnnotationsError.unknownView(view, known: try catalog.viewNames())
+        }
         let breakdown = wantsBreakdown ? try catalog.sourceBreakdown(view: view ?? "") : nil
-        return Result(catalog: try catalog.stats(), split: splitStats, bySource: breakdown)
+        return Result(catalog: try catalog.stats(view: view ?? ""), split: splitStats, bySource: breakdown)
       } text: { result in
         let stats = result.catalog
         var out: [String] = []
@@ -86,7 +89,11 @@ extension Datasetkit {
           var labelRows = stats.labels.map { [Output.printable($0.label), "\($0.images)"] }
           if stats.unlabeled > 0 { labelRows.append(["(no label)", "\(stats.unlabeled)"]) }
           out.append("")
-          out.append(Output.table(["label", "images"], labelRows))
+          out.append(Output.table([stats.view.isEmpty ? "label" : "label (view \(stats.view))", "images"], labelRows))
+          if stats.labelledBySeveralSources > 0 {
+            out.append(
+              "\(stats.labelledBySeveralSources) images are labelled by several sources; each counts once, for the source credited with its label")
+          }
         }
         if tables.contains("source") {
           out.append("")

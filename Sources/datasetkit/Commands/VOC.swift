@@ -46,6 +46,11 @@ extension Datasetkit.VOC {
             lines.append("\(Output.printable(location)): \(finding.severity.rawValue): \(finding.message) [\(finding.code)]")
           }
         }
+        if !report.twins.isEmpty {
+          lines.append(
+            "Images annotated by several files (the same image bytes): \(report.twins.count); on import the file named like the image counts, the others are kept as alternates, never stacked:")
+          lines += TwinLines.lines(report.twins, limit: global.verbose ? Int.max : 20)
+        }
         let labelImg = report.files.filter { $0.dialect == "labelimg" }.count
         lines.append(
           "\(report.files.count) files: \(report.errors) errors, \(report.warnings) warnings, \(report.notes) notes; \(labelImg) exactly LabelImg's format"
