@@ -28,6 +28,7 @@ extension Datasetkit.Check {
 
     func validate() throws {
       if let hash, DedupMethod(rawValue: hash) == nil { throw ValidationError("--hash \(hash) is not a dedup method") }
+      if !(0...32).contains(radius) { throw ValidationError("--radius must be between 0 and 32") }
     }
 
     func run() async throws {
