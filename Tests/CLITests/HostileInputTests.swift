@@ -524,7 +524,7 @@ struct HostileInputTests {
   }
 
   @Test(
-    "a full disk: import says disk full, not \"disk I/O error\"",
+    "a full disk: import and stats say disk full, not \"disk I/O error\"",
     .enabled(if: getuid() == 0, "needs root to mount a small tmpfs"))
   func diskFull() throws {
     let (mountPoint, unmount) = try TestSupport.mountTmpfs(size: "1200k")
@@ -544,8 +544,9 @@ struct HostileInputTests {
     close(filler)
     let imported = try TestSupport.run(["import", data], in: ws)
     #expect(imported.status == 1)
-    #expect(
-      imported.stderr.contains("disk full") || imported.stderr.contains("No space left on device"), "\(imported.stderr)")
-    #expect(!imported.stderr.contains("disk I/O error in"), "\(imported.stderr)")
+    #expect(imported.stderr.contains("disk full: no space left for \(ws)/datasetkit.sqlite"), "\(imported.stderr)")
+    #expect(imported.stderr.contains("free space on that disk and run the command again"))
+    let stats = try TestSupport.run(["stats"], in: ws)
+    #expect(stats.status == 1 && stats.stderr.contains("disk full"), "\(stats.stderr)")
   }
 }
