@@ -195,14 +195,14 @@ extension Catalog {
   }
 
   /// A label as the catalog stores it: Unicode NFC (so `café` typed on Linux and unpacked from a macOS
-  /// zip, NFD, is one class), every control character (newline, tab, NUL, U+0080–U+009F) replaced by a
+  /// zip, NFD, is one class), every control character (newline, tab, NUL, U+0080–U+009F) and U+2028/2029 replaced by a
   /// space and white space trimmed at both ends, so a label is always one line of text (YOLO's
   /// classes.txt, CSV, folder names). A label left empty becomes `_`.
   public static func className(_ raw: String) -> String {
     let cleaned = String(
       String.UnicodeScalarView(
         raw.precomposedStringWithCanonicalMapping.unicodeScalars.map {
-          $0.properties.generalCategory == .control ? " " : $0
+          [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) ? " " : $0
         })
     ).trimmingCharacters(in: .whitespacesAndNewlines)
     return cleaned.isEmpty ? "_" : cleaned

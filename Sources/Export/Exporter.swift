@@ -312,14 +312,33 @@ public enum Exporter {
     if let contents = object["contents"] as? [String] {
       written.formUnion(contents)
     } else {
-      // An export made before manifests listed their contents: the image files it lists, data.csv.
+      // An export made before manifests listed their contents: the image files it lists, data.csv; for
+      // box formats every file named after a listed image (its label file) and the formats' fixed files.
       for file in object["files"] as? [[String: Any]] ?? [] { if let path = file["path"] as? String { written.insert(path) } }
       if object["format"] as? String == "csv" { written.insert("data.csv") }
+      let stems = Set(
+        (object["images"] as? [[String: Any]] ?? []).compactMap { ($0["file"] as? String).map(Self.stem) })
+      if !stems.isEmpty {
+        for path in try contents(of: output) {
+          let name = String(path.split(separator: "/").last ?? "")
+          if stems.contains(Self.stem(name)) || ["classes.txt", "data.yaml", "annotations.json"].contains(name)
+            || path.hasPrefix("ImageSets/") || path.hasPrefix("annotations/")
+          {
+            written.insert(path)
+          }
+        }
+      }
     }
     if let foreign = try contents(of: output).first(where: { !written.contains($0) }) {
       throw ExportError.foreignFile(output: output, file: foreign)
     }
     return true
+  }
+
+  /// A file name without its last extension.
+  static func stem(_ name: String) -> String {
+    let base = String(name.split(separator: "/").last ?? "")
+    return base.lastIndex(of: ".").map { String(base[..<$0]) } ?? base
   }
 
   /// Every file (and symbolic link) under `folder`, relative and sorted; folders themselves are not

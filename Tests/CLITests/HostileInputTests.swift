@@ -177,6 +177,18 @@ struct HostileInputTests {
           as? [String: Any])
       let contents = try #require(manifest["contents"] as? [String])
       #expect(contents.count >= 4 && contents.allSatisfy { FileManager.default.fileExists(atPath: out + "/" + $0) })
+
+      // An export written before manifests listed their contents is still replaced (its image and
+      // label files recognised), and still guarded.
+      var legacy = manifest
+      legacy["contents"] = nil
+      try JSONSerialization.data(withJSONObject: legacy).write(to: URL(fileURLWithPath: out + "/manifest.json"))
+      try TestSupport.write(Array("mine".utf8), to: out + "/mine.txt")
+      let legacyRefused = try TestSupport.run(["export", "--format", format, "--out", out], in: ws)
+      #expect(legacyRefused.status == 1 && legacyRefused.stderr.contains("also mine.txt"), "\(legacyRefused.stderr)")
+      try FileManager.default.removeItem(atPath: out + "/mine.txt")
+      let legacyReplaced = try TestSupport.run(["export", "--format", format, "--out", out], in: ws)
+      #expect(legacyReplaced.status == 0, "\(legacyReplaced.stderr)")
     }
   }
 
@@ -475,6 +487,25 @@ struct HostileInputTests {
     #expect(yolo.status == 0, "\(yolo.stderr)")
     let classes = try String(contentsOfFile: base + "/yolo/classes.txt", encoding: .utf8)
     #expect(classes.split(separator: "\n", omittingEmptySubsequences: false).count == labels.count + 1)
+  }
+
+  @Test("a VOC class name holding a newline: one class `with mask`, classes.txt one line per class")
+  func vocClassWithNewline() throws {
+    let (base, ws) = try workspace()
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let fixture = TestSupport.testdata + "/voc-facemask"
+    let xml = try String(contentsOfFile: fixture + "/annotations/maksssksksss0.xml", encoding: .utf8)
+    try TestSupport.write(
+      Array(xml.replacingOccurrences(of: "<name>with_mask</name>", with: "<name>with\nmask</name>").utf8),
+      to: base + "/voc/annotations/maksssksksss0.xml")
+    try TestSupport.write(
+      Array(try Data(contentsOf: URL(fileURLWithPath: fixture + "/images/maksssksksss0.png"))),
+      to: base + "/voc/images/maksssksksss0.png")
+    #expect(try TestSupport.run(["import", base + "/voc"], in: ws).status == 0)
+    let yolo = try TestSupport.run(["export", "--format", "yolo", "--out", base + "/yolo"], in: ws)
+    #expect(yolo.status == 0, "\(yolo.stderr)")
+    let classes = try String(contentsOfFile: base + "/yolo/classes.txt", encoding: .utf8)
+    #expect(classes == "with mask\nwithout_mask\n", "\(classes)")
   }
 
   // MARK: 36. A damaged object
