@@ -103,14 +103,14 @@ struct ZipDirectory {
       directorySize = record.u64(40)
       directoryOffset = record.u64(48)
     }
-    if count > UInt64(maxEntries) {
+    if count > UInt64(max(0, maxEntries)) {
       throw MergeError.archive(
         path: path,
         reason:
           "the archive declares \(count) entries, over the limit of \(maxEntries) (zip bomb?); raise --max-entries if it is genuine"
       )
     }
-    guard directoryOffset <= size, directorySize <= size - directoryOffset, directorySize >= count * 46 else {
+    guard directoryOffset <= size, directorySize <= size - directoryOffset, directorySize / 46 >= count else {
       throw MergeError.archive(
         path: path,
         reason:
