@@ -1,10 +1,11 @@
 # datasetkit: two commands on a fresh Debian/Ubuntu machine.
 #   make demo   installs missing Debian packages, builds, runs the pipeline on an embedded sample (offline)
 #   make test   installs missing Debian packages, builds, runs every test
+#   make fuzz   libFuzzer on the image header and zip directory readers, 10 minutes each (FUZZ_SECONDS)
 SWIFT ?= swift
 CONFIG ?= debug
 
-.PHONY: demo test build bootstrap bench clean
+.PHONY: demo test build bootstrap bench fuzz clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -18,6 +19,10 @@ demo: build
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# A separate package (fuzz/), built with -sanitize=fuzzer: never part of `make test`.
+fuzz: bootstrap
+	@scripts/fuzz
 
 bench: bootstrap
 	$(SWIFT) build -c release

@@ -382,7 +382,7 @@ final class ExportWriter {
   // MARK: YOLO
 
   func yolo(_ plan: ExportPlan) throws {
-    let index = Dictionary(uniqueKeysWithValues: plan.classes.enumerated().map { ($1, $0) })
+    let index = Dictionary(plan.classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     for subset in plan.subsets {
       try folder("images/\(subset.name)")
       try folder("labels/\(subset.name)")
@@ -416,7 +416,7 @@ final class ExportWriter {
   func coco(_ plan: ExportPlan) throws {
     try folder("annotations")
     let categories = plan.classes.enumerated().map { COCOFile.Category(id: $0 + 1, name: $1, supercategory: "none") }
-    let categoryID = Dictionary(uniqueKeysWithValues: categories.map { ($0.name, $0.id) })
+    let categoryID = Dictionary(categories.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
     for subset in plan.subsets {
       try folder("images/\(subset.name)")
       var licenses: [String] = []

@@ -58,8 +58,9 @@ public enum YOLOFormat {
   /// Reads a YOLO export back: `classes.txt`, `labels/<subset>/*.txt`, and the image sizes from
   /// `images/<subset>/` headers. Returns boxes in pixels by image file name.
   public static func read(root: String, subset: String) throws -> [String: [LabeledBox]] {
-    let classes = try String(contentsOfFile: root + "/classes.txt", encoding: .utf8)
-      .split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    let classes = LabelText.lines(
+      try LabelText.decode(try FileIO.read(path: Array((root + "/classes.txt").utf8), limit: 1 << 20), path: root + "/classes.txt")
+    ).map(\.text).filter { !$0.isEmpty }
     let imageFolder = root + "/images/" + subset
     var result: [String: [LabeledBox]] = [:]
     for name in try FileManager.default.contentsOfDirectory(atPath: imageFolder).sorted() {
@@ -149,8 +150,14 @@ public struct COCOFile: Codable, Sendable {
   public static func read(path: String) throws -> [String: [LabeledBox]] {
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     let file = try JSONDecoder().decode(COCOFile.self, from: data)
-    let categories = Dictionary(uniqueKeysWithValues: file.categories.map { ($0.id, $0.name) })
-    let images = Dictionary(uniqueKeysWithValues: file.images.map { ($0.id, $0.file_name) })
+    var categories: [Int: String] = [:]
+    for category in file.categories where categories.updateValue(category.name, forKey: category.id) != nil {
+      throw AnnotationsError.invalid(file: path, line: nil, message: "two categories have id \(category.id)")
+    }
+    var images: [Int: String] = [:]
+    for image in file.images where images.updateValue(image.file_name, forKey: image.id) != nil {
+      throw AnnotationsError.invalid(file: path, line: nil, message: "two images have id \(image.id)")
+    }
     var result: [String: [LabeledBox]] = [:]
     for image in file.images { result[image.file_name] = [] }
     for annotation in file.annotations {

@@ -49,7 +49,7 @@ public final class Database {
     if rc != SQLITE_OK {
       let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
       sqlite3_free(errorMessage)
-      throw CatalogError.sqlite(code: rc, message: message, sql: sql)
+      throw CatalogError.sqlite(code: rc, message: plainly(message, rc), sql: sql)
     }
   }
 
@@ -124,7 +124,15 @@ public final class Database {
   }
 
   func error(_ rc: Int32, sql: String?) -> CatalogError {
-    .sqlite(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    .sqlite(code: rc, message: plainly(String(cString: sqlite3_errmsg(handle)), rc), sql: sql)
+  }
+
+  /// SQLite's message, said plainly when the disk is full: SQLITE_FULL, or an I/O error whose system
+  /// error is ENOSPC (SQLite reports "disk I/O error" when a WAL or shared-memory file cannot grow).
+  func plainly(_ message: String, _ rc: Int32) -> String {
+    let full = rc & 0xFF == SQLITE_FULL || (rc & 0xFF == SQLITE_IOERR && sqlite3_system_errno(handle) == ENOSPC)
+    guard full else { return message }
+    return "disk full: no space left for \(path) (\(message)); free space on that disk and run the command again"
   }
 
   /// The SQLite library version, e.g. "3.40.1".

@@ -10,11 +10,15 @@ import Foundation
 public enum FileIO {
   /// Reads a whole regular file, refusing one larger than `limit` bytes.
   public static func read(path: [UInt8], limit: Int) throws -> [UInt8] {
-    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
     if fd < 0 { throw CatalogError.io(path: display(path), operation: "open", errno: errno) }
     defer { close(fd) }
     var info = stat()
     if fstat(fd, &info) != 0 { throw CatalogError.io(path: display(path), operation: "stat", errno: errno) }
+    if info.st_mode & S_IFMT != S_IFREG {
+      throw CatalogError.io(path: display(path), operation: "read (not a regular file: a FIFO, device or socket)", errno: EINVAL)
+    }
     let size = Int(info.st_size)
     if size > limit { throw CatalogError.io(path: display(path), operation: "read (larger than \(limit) bytes)", errno: EFBIG) }
     var buffer = [UInt8](repeating: 0, count: size)

@@ -28,6 +28,13 @@ public struct ObjectStore: Sendable {
     FileIO.exists(path(of: sha256))
   }
 
+  /// True when the object exists with `size` bytes: a cheap check (no re-hash) that catches a
+  /// truncated or emptied object, so an import holding the right bytes replaces it.
+  public func contains(_ sha256: String, size: Int) -> Bool {
+    var info = stat()
+    return stat(path(of: sha256), &info) == 0 && Int(info.st_size) == size
+  }
+
   /// Writes `bytes` to a fresh temporary file (not yet durable, not yet visible).
   public func stage(_ bytes: UnsafeRawBufferPointer, sha256: String) throws -> StagedObject {
     let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -36,14 +43,16 @@ public struct ObjectStore: Sendable {
     return StagedObject(sha256: sha256, temporaryPath: temporary)
   }
 
-  /// Makes staged objects durable and visible under their final names. Objects already present are
-  /// kept as they are (same name, same bytes) and the staged copy is dropped.
+  /// Makes staged objects durable and visible under their final names. Objects already present with
+  /// the staged size are kept as they are (same name, same bytes) and the staged copy is dropped; a
+  /// present object of another size is damaged (truncated) and the staged copy replaces it.
   public func publish(_ staged: [StagedObject]) throws {
     guard !staged.isEmpty else { return }
     try FileIO.syncFileSystem(containing: root)
     for object in staged {
       let final = path(of: object.sha256)
-      if FileIO.exists(final) {
+      var staged = stat()
+      if stat(object.temporaryPath, &staged) == 0, contains(object.sha256, size: Int(staged.st_size)) {
         unlink(object.temporaryPath)
         continue
       }

@@ -113,6 +113,9 @@ public struct KnownOrigin: Sendable, Hashable {
   public var imageID: Int64
   public var fileSize: Int64?
   public var modifiedNanoseconds: Int64?
+  /// The image's object and size, to check it is still whole before skipping the file.
+  public var sha256: String = ""
+  public var size: Int64 = 0
 }
 
 extension Catalog {
@@ -129,10 +132,20 @@ extension Catalog {
       {
         return (id, false)
       }
+      // Sources are named after their folder, so two of them often share a name (`images`): the later
+      // one gets the first free `-2`, `-3`, … (names compared in NFC).
+      let taken = Set(
+        try database.rows("SELECT name FROM sources") { ($0.text(0) ?? "").precomposedStringWithCanonicalMapping })
+      var name = spec.name
+      var suffix = 2
+      while taken.contains(name.precomposedStringWithCanonicalMapping) {
+        name = "\(spec.name)-\(suffix)"
+        suffix += 1
+      }
       try database.run(
         "INSERT INTO sources (kind, name, uri, license, recipe, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [
-          .text(spec.kind), .text(spec.name), .text(spec.uri), .optional(spec.license),
+          .text(spec.kind), .text(name), .text(spec.uri), .optional(spec.license),
           .optional(spec.recipe), .text(Timestamp.now()),
         ])
       return (database.lastInsertRowID, true)
@@ -143,14 +156,18 @@ extension Catalog {
   public func knownOrigins(sourceID: Int64) throws -> [[UInt8]: KnownOrigin] {
     var known: [[UInt8]: KnownOrigin] = [:]
     let statement = try database.prepare(
-      "SELECT rel_path_bytes, image_id, file_size, file_mtime_ns FROM image_origins WHERE source_id = ?")
+      """
+      SELECT o.rel_path_bytes, o.image_id, o.file_size, o.file_mtime_ns, i.sha256, i.size
+      FROM image_origins o JOIN images i ON i.id = o.image_id WHERE o.source_id = ?
+      """)
     defer { statement.reset() }
     try statement.bind([.int(sourceID)])
     while try statement.step() {
       known[statement.blob(0)] = KnownOrigin(
         imageID: statement.int64(1),
         fileSize: statement.isNull(2) ? nil : statement.int64(2),
-        modifiedNanoseconds: statement.isNull(3) ? nil : statement.int64(3))
+        modifiedNanoseconds: statement.isNull(3) ? nil : statement.int64(3),
+        sha256: statement.text(4) ?? "", size: statement.int64(5))
     }
     return known
   }
@@ -166,13 +183,34 @@ extension Catalog {
     return found
   }
 
-  /// The id of a class, created on first use. Call inside a write transaction.
-  public func classID(named name: String) throws -> Int64 {
+  /// The id of a class, created on first use. Call inside a write transaction. The name is stored as
+  /// `Catalog.className(_:)` cleans it (NFC, control characters as spaces).
+  public func classID(named raw: String) throws -> Int64 {
+    let name = Catalog.className(raw)
     if let id = try database.scalarInt("SELECT id FROM classes WHERE name = ?", [.text(name)]) {
       return id
     }
     try database.run("INSERT INTO classes (name) VALUES (?)", [.text(name)])
     return database.lastInsertRowID
+  }
+
+  /// A label as the catalog stores it: Unicode NFC (so `café` typed on Linux and unpacked from a macOS
+  /// zip, NFD, is one class), every control character (newline, tab, NUL, U+0080–U+009F) and U+2028/2029 replaced by a
+  /// space and white space trimmed at both ends, so a label is always one line of text (YOLO's
+  /// classes.txt, CSV, folder names). A label left empty becomes `_`.
+  public static func className(_ raw: String) -> String {
+    let cleaned = String(
+      String.UnicodeScalarView(
+        raw.precomposedStringWithCanonicalMapping.unicodeScalars.map {
+          [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) ? " " : $0
+        })
+    ).trimmingCharacters(in: .whitespacesAndNewlines)
+    return cleaned.isEmpty ? "_" : cleaned
+  }
+
+  /// The name of a source.
+  public func sourceName(id: Int64) throws -> String {
+    try database.scalarText("SELECT name FROM sources WHERE id = ?", [.int(id)]) ?? ""
   }
 
   /// Records arriving images for a source. Call inside a write transaction; the caller makes sure

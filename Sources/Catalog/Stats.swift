@@ -45,9 +45,9 @@ extension Catalog {
   public func stats(view: String = "") throws -> CatalogStats {
     try database.readTransaction {
       let byStatus = Dictionary(
-        uniqueKeysWithValues: try database.rows(
+        try database.rows(
           "SELECT status, COUNT(*) FROM images GROUP BY status ORDER BY status"
-        ) { ($0.text(0) ?? "", $0.int(1)) })
+        ) { ($0.text(0) ?? "", $0.int(1)) }, uniquingKeysWith: { first, _ in first })
       let credited = try creditedLabels(view: view)
       var perLabel: [String: Int] = [:]
       for entry in credited.values { perLabel[entry.label, default: 0] += 1 }
@@ -132,7 +132,7 @@ extension Catalog {
   public func sourceBreakdown(view: String = "") throws -> SourceBreakdown {
     try database.readTransaction {
       let sources = try database.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
-      let position = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1.0, $0) })
+      let position = Dictionary(sources.enumerated().map { ($1.0, $0) }, uniquingKeysWith: { first, _ in first })
       var overlap = Array(repeating: Array(repeating: 0, count: sources.count), count: sources.count)
       let pairs = try database.rows(
         """

@@ -14,7 +14,8 @@ extension Catalog {
       if stat(path, &info) != 0 {
         problems.append("\(sha): object missing (\(path))")
       } else if Int(info.st_size) != size {
-        problems.append("\(sha): object is \(info.st_size) bytes, catalog says \(size)")
+        problems.append(
+          "\(path) is \(info.st_size) bytes, the catalog says \(size) (damaged object \(sha)); re-import a source holding these bytes to repair it")
       } else if rehash {
         do { _ = try store.read(sha) } catch { problems.append(error.localizedDescription) }
       }

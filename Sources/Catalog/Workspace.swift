@@ -65,7 +65,12 @@ public final class Catalog {
     store = ObjectStore(root: workspace.objectsPath)
     try store.createLayout()
     store.removeStaleTemporaries()
+    removedLeftovers = Leftovers.clean(in: workspace.root + "/tmp") + Leftovers.clean(in: workspace.exportsPath)
   }
+
+  /// What opening the catalog removed (or restored) that killed processes had left: zip staging under
+  /// `tmp/`, export staging under `exports/` (see `Leftovers`).
+  public let removedLeftovers: [String]
 
   /// `PRAGMA integrity_check`: "ok" or the problems SQLite lists.
   public func integrityCheck() throws -> [String] {

@@ -128,7 +128,7 @@ public enum Crawl {
       let counts = try database.rows(
         "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobs[index].id)]
       ) { ($0.text(0) ?? "", $0.int(1)) }
-      jobs[index].states = Dictionary(uniqueKeysWithValues: counts)
+      jobs[index].states = Dictionary(counts, uniquingKeysWith: { first, _ in first })
     }
     return jobs
   }
@@ -283,7 +283,7 @@ struct CrawlRunner {
     ) {
       ($0.text(0) ?? "", $0.int(1))
     }
-    return Dictionary(uniqueKeysWithValues: rows)
+    return Dictionary(rows, uniquingKeysWith: { first, _ in first })
   }
 
   // MARK: Pages

@@ -29,6 +29,13 @@ public struct CrawlPlan: Sendable, Decodable {
   public var labels: [String: [String]]?
   public var jobs: [Job]?
 
+  /// The values a plan (and the matching command-line options) may hold.
+  public static let limitRange = 1...1_000_000_000
+  public static let minSizeRange = 0...100_000
+  static var ranges: String {
+    "limit takes \(limitRange.lowerBound)…\(limitRange.upperBound), minSize \(minSizeRange.lowerBound)…\(minSizeRange.upperBound)"
+  }
+
   /// Reads and checks a plan file.
   public static func load(path: String) throws -> CrawlPlan {
     guard let data = FileManager.default.contents(atPath: path) else {
@@ -37,7 +44,15 @@ public struct CrawlPlan: Sendable, Decodable {
     let plan: CrawlPlan
     do {
       plan = try JSONDecoder().decode(CrawlPlan.self, from: data)
+    } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+      // Valid JSON holding a value Swift cannot take (a 20-digit limit): name the key and the range.
+      let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+      throw CrawlerError.invalidInput(
+        "\(path): \(at) is out of range (\(context.debugDescription)); \(Self.ranges)")
     } catch let DecodingError.dataCorrupted(context) {
+      if let key = outOfRangeKey(data) {
+        throw CrawlerError.invalidInput("\(path): \(key) is out of range; \(Self.ranges)")
+      }
       throw CrawlerError.invalidInput(
         "\(path): not valid JSON: \(context.underlyingError?.localizedDescription ?? context.debugDescription)")
     } catch let DecodingError.typeMismatch(_, context) {
@@ -45,6 +60,15 @@ public struct CrawlPlan: Sendable, Decodable {
       throw CrawlerError.invalidInput("\(path): \(at): \(context.debugDescription)")
     } catch {
       throw CrawlerError.invalidInput("\(path): \(error.localizedDescription)")
+    }
+    for job in plan.resolvedJobs() {
+      if let limit = job.limit, !limitRange.contains(limit) {
+        throw CrawlerError.invalidInput("\(path): job \"\(job.query ?? "")\": limit \(limit) is out of range; \(Self.ranges)")
+      }
+      if let minSize = job.minSize, !minSizeRange.contains(minSize) {
+        throw CrawlerError.invalidInput(
+          "\(path): job \"\(job.query ?? "")\": minSize \(minSize) is out of range; \(Self.ranges)")
+      }
     }
     if plan.resolvedJobs().isEmpty {
       throw CrawlerError.invalidInput(
@@ -55,6 +79,22 @@ public struct CrawlPlan: Sendable, Decodable {
         "\(path): job \"\(job.query ?? "")\" names no provider (set \"provider\" at the top)")
     }
     return plan
+  }
+
+  /// For JSON the decoder refuses although it parses (a 20-digit number): the first `limit` or `minSize`
+  /// that is not a whole number in Int's range, as `limit` or `jobs.2.limit`.
+  static func outOfRangeKey(_ data: Data) -> String? {
+    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+    func bad(_ value: Any?) -> Bool {
+      guard let value else { return false }
+      guard let number = value as? NSNumber else { return true }
+      return Int(exactly: number.doubleValue) == nil || number.stringValue.count > 18
+    }
+    for key in ["limit", "minSize"] where bad(object[key]) { return key }
+    for (index, job) in (object["jobs"] as? [[String: Any]] ?? []).enumerated() {
+      for key in ["limit", "minSize"] where bad(job[key]) { return "jobs.\(index).\(key)" }
+    }
+    return nil
   }
 
   /// The plan's jobs with top-level settings filled in, `labels` first (sorted by label).

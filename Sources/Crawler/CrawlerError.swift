@@ -12,7 +12,8 @@ public enum CrawlerError: LocalizedError, Equatable {
   /// The host resolved to a private, loopback or link-local address.
   case privateAddress(url: String, address: String)
   /// A request carrying an API key was redirected to another host and not followed.
-  case crossHostRedirect(url: String, target: String)
+  /// `carriesKey`: the request holds an API key (the reason it stays on its host).
+  case crossHostRedirect(url: String, target: String, carriesKey: Bool = true)
   /// The provider answered with something that is not its documented JSON shape.
   case malformedResponse(provider: String, url: String, detail: String)
   /// The provider answered with an HTTP error.
@@ -34,9 +35,10 @@ public enum CrawlerError: LocalizedError, Equatable {
     case .privateAddress(let url, let address):
       return
         "\(url): refused to connect to \(address), a private, loopback or link-local address (pass --allow-private-network to allow it)"
-    case .crossHostRedirect(let url, let target):
-      return
-        "\(url): redirected to another host (\(target)); not followed because the request carries an API key"
+    case .crossHostRedirect(let url, let target, let carriesKey):
+      return carriesKey
+        ? "\(url): redirected to another host (\(target)); not followed because the request carries an API key"
+        : "\(url): redirected to another host (\(target)); not followed: provider API requests stay on the provider's host"
     case .malformedResponse(let provider, let url, let detail):
       return "\(provider): \(url): the response is not the JSON the API documents: \(detail)"
     case .providerStatus(let provider, let url, let status, let detail):

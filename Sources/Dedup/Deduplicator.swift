@@ -144,7 +144,8 @@ extension Catalog {
   ) throws -> DedupResult {
     guard (0...32).contains(options.radius) else { throw DedupError.badRadius(options.radius) }
     let sources = try database.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
-    for name in options.sourcePriority where !sources.contains(where: { $0.1 == name }) {
+    for name in options.sourcePriority
+    where !sources.contains(where: { $0.1.precomposedStringWithCanonicalMapping == name.precomposedStringWithCanonicalMapping }) {
       throw DedupError.unknownSource(name, known: sources.map(\.1))
     }
     var hashingOptions = HashingOptions(algorithms: options.method.algorithms)
@@ -199,10 +200,19 @@ extension Catalog {
     // Each image's effective label (its labels as found, through the views' class maps): the keep policy
     // keeps one image per label, so `with_mask` and `con_mascarilla` copies of one photo are not both kept.
     let labelsByImage = try effectiveLabelKeys()
-    let rank = Dictionary(uniqueKeysWithValues: options.sourcePriority.enumerated().map { ($0.element, $0.offset) })
-    let sourceOrder = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($0.element.1, $0.offset) })
+    // Names may repeat (two sources named after their folder `images`; a name listed twice): the
+    // first position counts.
+    let rank = Dictionary(
+      options.sourcePriority.enumerated().map { ($0.element.precomposedStringWithCanonicalMapping, $0.offset) },
+      uniquingKeysWith: { first, _ in first })
+    let sourceOrder = Dictionary(
+      sources.enumerated().map { ($0.element.1.precomposedStringWithCanonicalMapping, $0.offset) },
+      uniquingKeysWith: { first, _ in first })
     func priority(_ id: Int64) -> Int {
-      (originsByImage[id] ?? []).map { rank[$0.source] ?? (options.sourcePriority.count + (sourceOrder[$0.source] ?? 0)) }
+      (originsByImage[id] ?? []).map {
+        let name = $0.source.precomposedStringWithCanonicalMapping
+        return rank[name] ?? (options.sourcePriority.count + (sourceOrder[name] ?? 0))
+      }
         .min() ?? Int.max
     }
     func better(_ a: Int64, _ b: Int64) -> Bool {

@@ -100,6 +100,10 @@ struct Manifest: Codable {
   var classes: [String: Int]
   var counts: [String: [String: Int]]
   var files: [ManifestFile]
+  /// Every file the export wrote besides manifest.json: what a later export may replace.
+  var contents: [String]?
+  /// Folders format: each label's folder name (`Exporter.safeComponent`), where they differ.
+  var folderNames: [String: String]?
 }
 
 struct ManifestSplit: Codable {
@@ -115,6 +119,7 @@ struct ManifestSplit: Codable {
 public enum Exporter {
   public static func run(catalog: Catalog, request: ExportRequest) throws -> ExportSummary {
     let output = URL(fileURLWithPath: request.output).standardizedFileURL.path
+    Leftovers.clean(in: URL(fileURLWithPath: output).deletingLastPathComponent().path)
     let replacing = try checkTarget(output)
     let selected = try request.selection.imageIDs(in: catalog)
     if request.format.boxFormat != nil {
@@ -192,7 +197,7 @@ public enum Exporter {
         counts[subset, default: [:]][row.label ?? "", default: 0] += 1
       }
       let labels = Set(files.compactMap(\.label)).sorted()
-      let classes = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+      let classes = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
       files.sort { $0.path < $1.path }
       if request.format == .csv {
         var csv = "path,label,subset,sha256,source,license,url\n"
@@ -205,11 +210,12 @@ public enum Exporter {
       }
       let manifest = Manifest(
         tool: "datasetkit \(request.toolVersion)", format: request.format.rawValue, split: splitInfo, view: request.view,
-        classes: classes, counts: counts, files: files)
+        classes: classes, counts: counts, files: files, contents: try contents(of: staging),
+        folderNames: request.format == .folders ? folderNames(labels) : nil)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
       try encoder.encode(manifest).write(to: URL(fileURLWithPath: staging + "/manifest.json"))
-      try swapIn(staging, output, replacing: replacing)
+      try swapIn(staging, output, replacing: try checkTarget(output))
     } catch {
       try? FileManager.default.removeItem(atPath: staging)
       throw error
@@ -273,6 +279,7 @@ public enum Exporter {
         manifest["schemaVersion"] = 1
         manifest["tool"] = "datasetkit \(request.toolVersion)"
         manifest["split"] = splitInfo ?? NSNull()
+        manifest["contents"] = try contents(of: staging)
         if let images = manifest["images"] as? [[String: Any]] {
           manifest["images"] = images.map { entry -> [String: Any] in
             var entry = entry
@@ -283,7 +290,7 @@ public enum Exporter {
         let bytes = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         try bytes.write(to: URL(fileURLWithPath: manifestPath))
       }
-      try swapIn(staging, output, replacing: replacing)
+      try swapIn(staging, output, replacing: try checkTarget(output))
       var counts: [String: [String: Int]] = [:]
       for subset in plan.subsets {
         for item in subset.items {
@@ -301,7 +308,8 @@ public enum Exporter {
   }
 
   /// True when `output` holds an earlier datasetkit export (to be replaced); throws for a non-empty
-  /// folder that is not one.
+  /// folder that is not one, and for an earlier export holding anything its manifest does not list
+  /// (a user's notes, a trained model, a workspace): the first such file is named and nothing is touched.
   static func checkTarget(_ output: String) throws -> Bool {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) else { return false }
@@ -314,7 +322,54 @@ public enum Exporter {
     else {
       throw ExportError.foreignFolder(output)
     }
+    var written: Set<String> = ["manifest.json"]
+    if let contents = object["contents"] as? [String] {
+      written.formUnion(contents)
+    } else {
+      // An export made before manifests listed their contents: the image files it lists, data.csv; for
+      // box formats every file named after a listed image (its label file) and the formats' fixed files.
+      for file in object["files"] as? [[String: Any]] ?? [] { if let path = file["path"] as? String { written.insert(path) } }
+      if object["format"] as? String == "csv" { written.insert("data.csv") }
+      let stems = Set(
+        (object["images"] as? [[String: Any]] ?? []).compactMap { ($0["file"] as? String).map(Self.stem) })
+      if !stems.isEmpty {
+        for path in try contents(of: output) {
+          let name = String(path.split(separator: "/").last ?? "")
+          if stems.contains(Self.stem(name)) || ["classes.txt", "data.yaml", "annotations.json"].contains(name)
+            || path.hasPrefix("ImageSets/") || path.hasPrefix("annotations/")
+          {
+            written.insert(path)
+          }
+        }
+      }
+    }
+    if let foreign = try contents(of: output).first(where: { !written.contains($0) }) {
+      throw ExportError.foreignFile(output: output, file: foreign)
+    }
     return true
+  }
+
+  /// A file name without its last extension.
+  static func stem(_ name: String) -> String {
+    let base = String(name.split(separator: "/").last ?? "")
+    return base.lastIndex(of: ".").map { String(base[..<$0]) } ?? base
+  }
+
+  /// Every file (and symbolic link) under `folder`, relative and sorted; folders themselves are not
+  /// listed and links are not followed.
+  static func contents(of folder: String) throws -> [String] {
+    var found: [String] = []
+    var pending = [""]
+    while let relative = pending.popLast() {
+      let path = relative.isEmpty ? folder : folder + "/" + relative
+      for name in try FileManager.default.contentsOfDirectory(atPath: path) {
+        let child = relative.isEmpty ? name : relative + "/" + name
+        var info = stat()
+        guard lstat(folder + "/" + child, &info) == 0 else { throw ExportError.io(path: folder + "/" + child, errno: errno) }
+        if info.st_mode & S_IFMT == S_IFDIR { pending.append(child) } else if child != "manifest.json" { found.append(child) }
+      }
+    }
+    return found.sorted()
   }
 
   /// Moves the finished staging folder to `output` (an earlier export is moved aside first and removed
@@ -332,11 +387,29 @@ public enum Exporter {
     try? FileManager.default.removeItem(atPath: aside)
   }
 
-  /// A label as a folder name: no "/" and no leading dot.
+  /// A label as a folder name, one to one: `%`, `/`, `\` and control characters become `%XX` (each
+  /// UTF-8 byte, upper-case hex), as does a leading `.` (so `.`, `..` and hidden names cannot occur);
+  /// an empty label is `%`. Distinct labels always get distinct folders (`a/b` → `a%2Fb`, `a_b` stays).
   static func safeComponent(_ label: String) -> String {
-    var name = label.replacingOccurrences(of: "/", with: "_")
-    if name.hasPrefix(".") || name.isEmpty { name = "_" + name }
+    if label.isEmpty { return "%" }
+    var name = ""
+    for (offset, scalar) in label.unicodeScalars.enumerated() {
+      let escape =
+        scalar == "%" || scalar == "/" || scalar == "\\" || scalar.properties.generalCategory == .control
+        || (offset == 0 && scalar == ".")
+      if escape {
+        for byte in String(scalar).utf8 { name += String(format: "%%%02X", byte) }
+      } else {
+        name.unicodeScalars.append(scalar)
+      }
+    }
     return name
+  }
+
+  /// The labels whose folder name differs from the label, for the manifest (nil when none does).
+  static func folderNames(_ labels: [String]) -> [String: String]? {
+    let renamed = labels.filter { safeComponent($0) != $0 }
+    return renamed.isEmpty ? nil : Dictionary(renamed.map { ($0, safeComponent($0)) }, uniquingKeysWith: { first, _ in first })
   }
 
   static func csvField(_ text: String) -> String {
@@ -350,6 +423,8 @@ public enum Exporter {
 /// Export errors; each says what to do.
 public enum ExportError: LocalizedError, Equatable {
   case foreignFolder(String)
+  /// An earlier export's folder holding a file that export did not write.
+  case foreignFile(output: String, file: String)
   case notAFolder(String)
   case io(path: String, errno: Int32)
 
@@ -357,6 +432,9 @@ public enum ExportError: LocalizedError, Equatable {
     switch self {
     case .foreignFolder(let path):
       return "\(path) is not empty and is not a datasetkit export; choose an empty or new folder (nothing was written)"
+    case .foreignFile(let output, let file):
+      return
+        "\(output) holds an earlier export, but also \(file), which that export did not write (its manifest does not list it); move it out of the folder or choose another --out (nothing was written or removed)"
     case .notAFolder(let path): return "\(path) exists and is not a folder"
     case .io(let path, let code): return "\(path): \(String(cString: strerror(code)))"
     }

@@ -36,6 +36,14 @@ public enum SniffResult: Sendable, Equatable {
 public enum ImageHeader {
   /// Pillow's hard decompression-bomb limit (2 × 89,478,485 pixels).
   public static let defaultMaxPixels = 178_956_970
+  /// The largest side `sniff` reports (PNG's own limit, 2³¹ − 1; the other formats stay below it).
+  public static let maxDimension = Int(Int32.max)
+
+  /// `width × height`, saturating at `Int.max` instead of trapping: header fields come from outside.
+  public static func pixelCount(width: Int, height: Int) -> Int {
+    let (product, overflow) = max(0, width).multipliedReportingOverflow(by: max(0, height))
+    return overflow ? Int.max : product
+  }
 
   public static func sniff(_ bytes: UnsafeRawBufferPointer) -> SniffResult {
     let b = bytes.bindMemory(to: UInt8.self)
@@ -135,6 +143,12 @@ public enum ImageHeader {
     guard width > 0, height > 0 else {
       return .malformed(format: .png, reason: "PNG declares \(width)×\(height) pixels")
     }
+    // The PNG specification caps both at 2³¹ − 1; larger values are hostile, and refusing them keeps
+    // every width × height product of a sniffed image inside 64 bits.
+    guard width <= maxDimension, height <= maxDimension else {
+      return .malformed(
+        format: .png, reason: "PNG declares \(width)×\(height) pixels, over the format's limit of \(maxDimension) per side")
+    }
     var position = 8
     while position + 8 <= n {
       let length = be32(b, position)
@@ -203,7 +217,7 @@ public enum ImageHeader {
       width = Int(Int32(bitPattern: UInt32(le32(b, 18))))
       height = abs(Int(Int32(bitPattern: UInt32(le32(b, 22)))))
     }
-    guard width > 0, height > 0 else {
+    guard width > 0, height > 0, width <= maxDimension, height <= maxDimension else {
       return .malformed(format: .bmp, reason: "BMP declares \(width)×\(height) pixels")
     }
     let declared = le32(b, 2)

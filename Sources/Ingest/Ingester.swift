@@ -107,7 +107,7 @@ public final class Ingester {
     var report = IngestReport()
     let (sourceID, created) = try catalog.sourceID(for: source)
     report.sourceID = sourceID
-    report.sourceName = source.name
+    report.sourceName = try catalog.sourceName(id: sourceID)
     report.sourceCreated = created
     report.filesSeen = candidates.count
     let known = try catalog.knownOrigins(sourceID: sourceID)
@@ -121,7 +121,8 @@ public final class Ingester {
     for candidate in candidates {
       if case .file = candidate.content, let previous = known[candidate.origin.relativePath],
         previous.fileSize != nil, previous.fileSize == candidate.origin.fileSize,
-        previous.modifiedNanoseconds == candidate.origin.modifiedNanoseconds
+        previous.modifiedNanoseconds == candidate.origin.modifiedNanoseconds,
+        catalog.store.contains(previous.sha256, size: Int(previous.size))
       {
         report.unchanged += 1
         if let label = candidate.label { report.labels[label, default: 0] += 1 }
@@ -191,7 +192,7 @@ public final class Ingester {
       case .malformed(let format, let reason):
         return .issue(.rejected, FileIssue(path: name, reason: "\(format.rawValue): \(reason)"), bytes: raw.count)
       case .image(let format, let width, let height, let damage):
-        if width * height > options.maxPixels {
+        if ImageHeader.pixelCount(width: width, height: height) > options.maxPixels {
           return .issue(
             .rejected,
             FileIssue(
@@ -207,7 +208,7 @@ public final class Ingester {
           facts.status = "quarantined"
           facts.statusReason = damage
         }
-        if store.contains(digest) { return .image(facts, staged: nil, bytes: raw.count) }
+        if store.contains(digest, size: raw.count) { return .image(facts, staged: nil, bytes: raw.count) }
         do {
           let staged = try store.stage(raw, sha256: digest)
           return .image(facts, staged: staged, bytes: raw.count)

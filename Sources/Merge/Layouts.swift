@@ -298,8 +298,9 @@ enum LabelTable {
     }
     let tableName = relative[tableIndex]
     report.labelFile = tableName
-    let text = String(decoding: try FileIO.read(path: files[tableIndex].path, limit: 512 << 20), as: UTF8.self)
-    let rows = parse(text)
+    // The one label-text reader: UTF-8/UTF-16, RFC 4180 quoting; bad bytes refused with their line.
+    let text = try LabelText.decode(try FileIO.read(path: files[tableIndex].path, limit: 512 << 20), path: tableName)
+    let rows = try LabelText.records(text, path: tableName)
     guard var header = rows.first?.fields else {
       throw MergeError.layout(path: tableName, reason: "the label file is empty")
     }
@@ -399,46 +400,6 @@ enum LabelTable {
     let lower = text.lowercased()
     return [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"].contains { lower.hasSuffix($0) }
   }
-
-  /// Lines split on commas (with double-quoted fields) when the first line has one, else on tabs or
-  /// runs of spaces (CelebA's text files). Blank lines are skipped; each row keeps its line number.
-  static func parse(_ text: String) -> [(fields: [String], line: Int)] {
-    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-    let comma = lines.first?.contains(",") ?? false
-    var rows: [(fields: [String], line: Int)] = []
-    for (number, raw) in lines.enumerated() {
-      let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-      if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-      let fields: [String]
-      if comma {
-        var result: [String] = []
-        var field = ""
-        var quoted = false
-        var previous: Character = " "
-        for character in line {
-          if character == "\"" {
-            if quoted && previous == "\"" { field.append("\"") }
-            quoted.toggle()
-          } else if character == "," && !quoted {
-            result.append(field.trimmingCharacters(in: .whitespaces))
-            field = ""
-          } else {
-            field.append(character)
-          }
-          previous = character
-        }
-        result.append(field.trimmingCharacters(in: .whitespaces))
-        fields = result
-      } else {
-        fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-      }
-      rows.append((fields, number + 1))
-    }
-    if let first = rows.first?.fields.first, first.hasPrefix("\u{FEFF}") {
-      rows[0].fields[0].removeFirst()
-    }
-    return rows
-  }
 }
 
 /// The `yolo` layout.
@@ -486,8 +447,9 @@ enum YOLOLabels {
       throw MergeError.layout(path: request.path, reason: "layout yolo: no classes.txt or .names file found")
     }
     report.labelFile = relative[classIndex]
-    let classes = String(decoding: try FileIO.read(path: files[classIndex].path, limit: 1 << 20), as: UTF8.self)
-      .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let classText = try LabelText.decode(
+      try FileIO.read(path: files[classIndex].path, limit: 1 << 20), path: relative[classIndex])
+    let classes = LabelText.lines(classText).map { $0.text.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     var index: [String: Int] = [:]
     for (position, name) in relative.enumerated() { index[name] = position }
     var labelFiles: Set<Int> = [classIndex]
@@ -496,7 +458,14 @@ enum YOLOLabels {
     for (position, name) in relative.enumerated() where !name.lowercased().hasSuffix(".txt") && !isClassesFile(name) {
       guard let labelIndex = labelPaths(of: name).compactMap({ index[$0] }).first else { continue }
       labelFiles.insert(labelIndex)
-      let text = String(decoding: try FileIO.read(path: files[labelIndex].path, limit: 16 << 20), as: UTF8.self)
+      let text: String
+      do {
+        text = try LabelText.decode(try FileIO.read(path: files[labelIndex].path, limit: 16 << 20), path: relative[labelIndex])
+      } catch {
+        // One unreadable label file is a problem of its image, not of the import.
+        report.problems.append(FileIssue(path: relative[labelIndex], reason: error.localizedDescription))
+        continue
+      }
       var counts: [Int: Int] = [:]
       var file = LabelFile(image: name, path: relative[labelIndex], boxes: [])
       for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {

@@ -200,7 +200,7 @@ public enum MergeRun {
     }
 
     // One target class per image; conflicts decided by priority, then recipe order.
-    let order = Dictionary(sourceIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    let order = Dictionary(sourceIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     var decided: [Int64: (target: String, source: Int64, sha: String)] = [:]
     var byImage: [Int64: [(source: Int64, label: String, sha: String)]] = [:]
     for row in found { byImage[row.image, default: []].append((row.source, row.label, row.sha)) }
@@ -280,7 +280,7 @@ public enum MergeRun {
         let existing = try catalog.database.rows(
           "SELECT id, image_id, class_id FROM image_labels WHERE view = ?", [.text(view.name)]
         ) { (id: $0.int64(0), image: $0.int64(1), classID: $0.int64(2)) }
-        let wanted = Dictionary(uniqueKeysWithValues: members.map { ($0.image, $0) })
+        let wanted = Dictionary(members.map { ($0.image, $0) }, uniquingKeysWith: { first, _ in first })
         var kept: Set<Int64> = []
         var removed = 0
         for row in existing {

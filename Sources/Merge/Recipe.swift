@@ -162,8 +162,18 @@ public struct Recipe: Sendable {
     if recipe.sources.isEmpty { throw MergeError.recipe(path: path, line: 1, reason: "the recipe lists no sources") }
     if recipe.views.isEmpty { throw MergeError.recipe(path: path, line: 1, reason: "the recipe defines no views") }
     var names: Set<String> = []
-    for source in recipe.sources where !names.insert(source.name).inserted {
+    for source in recipe.sources where !names.insert(source.name.precomposedStringWithCanonicalMapping).inserted {
       throw MergeError.recipe(path: path, line: source.line, reason: "two sources are named \(source.name)")
+    }
+    var byPath: [String: Source] = [:]
+    for source in recipe.sources {
+      let key = URL(fileURLWithPath: source.path).standardizedFileURL.resolvingSymlinksInPath().path
+      if let first = byPath[key] {
+        throw MergeError.recipe(
+          path: path, line: source.line,
+          reason: "sources \(first.name) and \(source.name) are one path (\(key)); list each folder or archive once")
+      }
+      byPath[key] = source
     }
     for view in recipe.views {
       for (from, to) in view.fold where !view.classes.contains(to) {

@@ -59,7 +59,13 @@ struct ZipDirectory {
   var centralDirectoryOffset: UInt64
 
   static func read(path: String, maxEntries: Int) throws -> ZipDirectory {
-    let file = try ZipFile(path: path)
+    try read(file: try ZipFile(path: path), maxEntries: maxEntries)
+  }
+
+  /// Every offset, size and count below comes from the archive: each is range-checked against the
+  /// file's size before it is added to anything, so fields near 2⁶⁴ (ZIP64) are refused, never trap.
+  static func read(file: ZipFile, maxEntries: Int) throws -> ZipDirectory {
+    let path = file.path
     let size = file.size
     let tailLength = Int(min(size, 22 + 65_535))
     let tail = try file.bytes(at: size - UInt64(tailLength), count: tailLength)
@@ -77,7 +83,12 @@ struct ZipDirectory {
     var directoryOffset = UInt64(tail.u32(eocd + 16))
     if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
       // ZIP64: the locator sits just before the end record.
-      let locatorAt = size - UInt64(tailLength - eocd) - 20
+      let recordAt = size - UInt64(tailLength - eocd)
+      guard recordAt >= 20 else {
+        throw MergeError.archive(
+          path: path, reason: "ZIP64 end-of-central-directory locator missing (truncated or damaged archive)")
+      }
+      let locatorAt = recordAt - 20
       let locator = try file.bytes(at: locatorAt, count: 20)
       guard locator.u32(0) == 0x0706_4b50 else {
         throw MergeError.archive(
@@ -92,14 +103,14 @@ struct ZipDirectory {
       directorySize = record.u64(40)
       directoryOffset = record.u64(48)
     }
-    if count > UInt64(maxEntries) {
+    if count > UInt64(max(0, maxEntries)) {
       throw MergeError.archive(
         path: path,
         reason:
           "the archive declares \(count) entries, over the limit of \(maxEntries) (zip bomb?); raise --max-entries if it is genuine"
       )
     }
-    guard directoryOffset + directorySize <= size, directorySize >= count * 46 else {
+    guard directoryOffset <= size, directorySize <= size - directoryOffset, directorySize / 46 >= count else {
       throw MergeError.archive(
         path: path,
         reason:
@@ -154,13 +165,23 @@ struct ZipDirectory {
         }
         extra += 4 + length
       }
+      // Sizes past 2⁶³ fit no file system (and no Int64 further on): a forged field.
+      guard entry.uncompressedSize <= UInt64(Int64.max), entry.compressedSize <= size,
+        entry.localHeaderOffset <= size
+      else {
+        throw MergeError.archive(
+          path: path,
+          reason:
+            "entry \(display(entry.name)) declares sizes or an offset past the end of the \(size)-byte file (\(entry.compressedSize) compressed, \(entry.uncompressedSize) uncompressed, at \(entry.localHeaderOffset)): damaged or forged archive"
+        )
+      }
       entries.append(entry)
       at += 46 + nameLength + extraLength + commentLength
     }
     // Local headers, and the space each entry's data takes.
     for position in entries.indices where !entries[position].isDirectory || entries[position].compressedSize > 0 {
       let entry = entries[position]
-      guard entry.localHeaderOffset + 30 <= directoryOffset else {
+      guard entry.localHeaderOffset <= directoryOffset, directoryOffset - entry.localHeaderOffset >= 30 else {
         throw MergeError.archive(
           path: path, reason: "entry \(display(entry.name)) points past the data area: damaged or truncated archive")
       }
@@ -175,6 +196,7 @@ struct ZipDirectory {
     }
     let spans = entries.filter { $0.dataOffset > 0 }.sorted { $0.localHeaderOffset < $1.localHeaderOffset }
     for (position, entry) in spans.enumerated() {
+      // Both terms are at most the file size (checked above), so the sum cannot wrap.
       let end = entry.dataOffset + entry.compressedSize
       let limit = position + 1 < spans.count ? spans[position + 1].localHeaderOffset : directoryOffset
       if end > limit {
@@ -192,30 +214,44 @@ struct ZipDirectory {
   static func display(_ name: [UInt8]) -> String { String(decoding: name, as: UTF8.self) }
 }
 
-/// Positioned reads of a file.
+/// Positioned reads of a regular file (or of bytes in memory: the fuzz harness and tests).
 final class ZipFile {
   let descriptor: Int32
   let size: UInt64
   let path: String
+  let memory: [UInt8]?
 
   init(path: String) throws {
     self.path = path
-    descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    memory = nil
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; anything but a regular file is refused.
+    descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else {
       throw MergeError.archive(path: path, reason: "cannot open: \(String(cString: strerror(errno)))")
     }
     var info = stat()
-    fstat(descriptor, &info)
+    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+      close(descriptor)
+      throw MergeError.archive(path: path, reason: "not a regular file (a FIFO, device or socket); pass a zip file")
+    }
     size = UInt64(info.st_size)
   }
 
-  deinit { close(descriptor) }
+  init(bytes: [UInt8], name: String) {
+    path = name
+    memory = bytes
+    descriptor = -1
+    size = UInt64(bytes.count)
+  }
+
+  deinit { if descriptor >= 0 { close(descriptor) } }
 
   func bytes(at offset: UInt64, count: Int) throws -> [UInt8] {
     guard count > 0 else { return [] }
-    guard offset + UInt64(count) <= size else {
+    guard offset <= size, UInt64(count) <= size - offset else {
       throw MergeError.archive(path: path, reason: "a record runs past the end of the file: truncated archive")
     }
+    if let memory { return Array(memory[Int(offset)..<(Int(offset) + count)]) }
     var buffer = [UInt8](repeating: 0, count: count)
     var done = 0
     while done < count {

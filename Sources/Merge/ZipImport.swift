@@ -119,7 +119,9 @@ public enum ZipImport {
           path: path, reason: "entry \(name) uses compression method \(entry.method); only stored and deflate are read")
       }
       firstByKey[key] = entry.name
-      declaredTotal += entry.uncompressedSize
+      // Saturating: many entries each declaring close to 2⁶³ bytes must not wrap the sum past the limit.
+      let (sum, overflow) = declaredTotal.addingReportingOverflow(entry.uncompressedSize)
+      declaredTotal = overflow ? UInt64.max : sum
       kept.append(entry)
     }
     if declaredTotal > UInt64(limits.maxTotalBytes) {
@@ -224,8 +226,11 @@ public enum ZipImport {
       return false
     }
     if path.lowercased().hasSuffix(".zip") { return true }
-    guard let head = try? FileIO.read(path: Array(path.utf8), limit: 1 << 40).prefix(4) else { return false }
-    return Array(head) == [0x50, 0x4B, 0x03, 0x04] || Array(head) == [0x50, 0x4B, 0x05, 0x06]
+    // Only the first four bytes, and never from a FIFO or device (reading one would wait forever).
+    guard let file = try? ZipFile(path: path), let head = try? file.bytes(at: 0, count: min(4, Int(file.size))) else {
+      return false
+    }
+    return head == [0x50, 0x4B, 0x03, 0x04] || head == [0x50, 0x4B, 0x05, 0x06]
   }
 
   /// The source row of an archive: kind `zip`, its absolute path as URI.

@@ -111,8 +111,14 @@ public actor ReviewDesk {
     let tiles = try catalog.database.rows(
       "SELECT \(Self.tileColumns), \(filter.crops ? "k.image_id" : "NULL") " + from
         + " ORDER BY b.id LIMIT ? OFFSET ?",
-      values + [.int(Int64(per)), .int(Int64(current * per))], Self.tile)
+      values + [.int(Int64(per)), .int(Int64(Self.offset(page: current, perPage: per)))], Self.tile)
     return ReviewPage(tiles: tiles, total: total, page: current, perPage: per)
+  }
+
+  /// The row offset of a page; a page number from the URL so large the product wraps gives an empty page.
+  static func offset(page: Int, perPage: Int) -> Int {
+    let (offset, overflow) = page.multipliedReportingOverflow(by: perPage)
+    return overflow ? Int.max : offset
   }
 
   /// An image and every box on it (rejected ones included, so a reviewer sees what was turned down).

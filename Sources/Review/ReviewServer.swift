@@ -111,6 +111,8 @@ public struct ReviewServer: Sendable {
       return Self.text(.badRequest, error.localizedDescription)
     } catch let error as FaceJobError {
       return Self.text(.badRequest, error.localizedDescription)
+    } catch is NIOTooManyBytesError {
+      return Self.text(.contentTooLarge, "the request body is over the 1 MiB this page accepts")
     } catch {
       return Self.text(.internalServerError, (error as? LocalizedError)?.errorDescription ?? "\(error)")
     }

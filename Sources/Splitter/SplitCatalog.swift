@@ -211,8 +211,8 @@ public enum SplitCatalog {
       let deviation = zip(actual, targets).map { abs($0 - $1) }.max() ?? 0
       strata.append(
         StratumReport(
-          stratum: stratum, total: total, target: Dictionary(uniqueKeysWithValues: zip(names, targets)),
-          actual: Dictionary(uniqueKeysWithValues: zip(names, actual)), deviation: deviation))
+          stratum: stratum, total: total, target: Dictionary(zip(names, targets), uniquingKeysWith: { first, _ in first }),
+          actual: Dictionary(zip(names, actual), uniquingKeysWith: { first, _ in first }), deviation: deviation))
       let empty = names.indices.filter { plan.subsets[$0].weight > 0 && targets[$0] == 0 }.map { names[$0] }
       if !empty.isEmpty {
         warnings.append(
@@ -226,7 +226,7 @@ public enum SplitCatalog {
     return SplitReport(
       name: name, created: created, plan: plan, images: input.count, newlyAssigned: outcome.newlyAssigned,
       kept: kept, moved: outcome.moved, groups: groups,
-      counts: Dictionary(uniqueKeysWithValues: zip(names, totals)), strata: strata, warnings: warnings)
+      counts: Dictionary(zip(names, totals), uniquingKeysWith: { first, _ in first }), strata: strata, warnings: warnings)
   }
 
   static func display(_ stratum: String) -> String { stratum.isEmpty ? "(no label)" : stratum }
@@ -265,7 +265,7 @@ public enum SplitCatalog {
     // label of the first-imported source labelling the image (then the first name); and that source.
     let classes = try db.rows("SELECT id, name FROM classes") { ($0.int64(0), $0.text(1) ?? "") }
     let labelNames = classes.map(\.1).sorted()
-    let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, Int32($0)) })
+    let labelIndex = Dictionary(labelNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
     let labelOfClass = IDMap(classes.map(\.0), values: classes.map { labelIndex[$0.1] ?? -1 })
     var label = [Int32](repeating: -1, count: n)
     var labelSource = [Int64](repeating: Int64.max, count: n)
@@ -285,7 +285,7 @@ public enum SplitCatalog {
     if plan.stratify.contains("source") || pattern != nil {
       let sources = try db.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
       sourceNames = Array(Set(sources.map(\.1))).sorted()
-      let nameIndex = Dictionary(uniqueKeysWithValues: sourceNames.enumerated().map { ($1, Int32($0)) })
+      let nameIndex = Dictionary(sourceNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
       let sourceIndex = IDMap(sources.map(\.0), values: sources.map { nameIndex[$0.1] ?? -1 })
       try scan(db, "SELECT image_id, source_id, rel_path FROM image_origins ORDER BY id") { row in
         guard let p = positions[row.int64(0)].map(Int.init), source[p] < 0,
@@ -493,9 +493,9 @@ public enum SplitCatalog {
     return try splits.map { id, name, created, params in
       let plan = try JSONDecoder().decode(SplitPlan.self, from: Data(params.utf8))
       let counts = Dictionary(
-        uniqueKeysWithValues: try db.rows(
+        try db.rows(
           "SELECT subset, COUNT(*) FROM split_assignments WHERE split_id = ? GROUP BY subset", [.int(id)]
-        ) { ($0.text(0) ?? "", $0.int(1)) })
+        ) { ($0.text(0) ?? "", $0.int(1)) }, uniquingKeysWith: { first, _ in first })
       return SplitSummary(name: name, createdAt: created, plan: plan, counts: counts)
     }
   }

@@ -67,8 +67,8 @@ extension SplitCatalog {
       let targets = SplitAssigner.largestRemainder(total: actual.reduce(0, +), weights: weights)
       stats.strata.append(
         StratumReport(
-          stratum: label, total: actual.reduce(0, +), target: Dictionary(uniqueKeysWithValues: zip(stats.subsets, targets)),
-          actual: Dictionary(uniqueKeysWithValues: zip(stats.subsets, actual)),
+          stratum: label, total: actual.reduce(0, +), target: Dictionary(zip(stats.subsets, targets), uniquingKeysWith: { first, _ in first }),
+          actual: Dictionary(zip(stats.subsets, actual), uniquingKeysWith: { first, _ in first }),
           deviation: zip(actual, targets).map { abs($0 - $1) }.max() ?? 0))
     }
     return stats

@@ -112,4 +112,56 @@ struct ReviewServeCommandTests {
     let outside = try TestSupport.run(["review", "serve"], in: folder)
     #expect(outside.status == 1 && outside.stderr.contains("workspace"))
   }
+
+  @Test(
+    "hostile requests: a page number near 2⁶³ answers an empty page, an oversized body 413, the server stays up",
+    .enabled(if: ready))
+  func hostileRequests() throws {
+    let folder = try TestSupport.temporaryFolder("dsk-serve-hostile")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    #expect(try TestSupport.run(["init", folder + "/ws"]).status == 0)
+    let (process, port, token) = try serve(folder + "/ws")
+    defer {
+      kill(process.processIdentifier, SIGTERM)
+      process.waitUntilExit()
+    }
+    for page in ["9223372036854775807", "-9223372036854775808", "99999999999999999999"] {
+      let reply = try RawHTTP.request(port: port, target: "/api/tiles?per=500&page=\(page)&token=" + token)
+      #expect(reply.status == 200, "page \(page): \(reply.text)")
+      #expect((try reply.json() as? [String: Any])?["tiles"] as? [Any] != nil)
+    }
+    let big = [UInt8](repeating: 0x20, count: (1 << 20) + 4096)
+    let refused = try RawHTTP.request(
+      port: port, method: "POST", target: "/api/decide", headers: ["X-Review-Token": token], body: big)
+    #expect(refused.status == 413, "\(refused.status) \(refused.text)")
+    #expect(refused.text.contains("over the 1 MiB"))
+    #expect(process.isRunning)
+    #expect(try RawHTTP.request(port: port, target: "/api/config?token=" + token).status == 200)
+  }
+
+  @Test("--host 0.0.0.0 warns that the page is reachable from the network", .enabled(if: ready))
+  func hostWarning() throws {
+    let folder = try TestSupport.temporaryFolder("dsk-serve-host")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    #expect(try TestSupport.run(["init", folder + "/ws"]).status == 0)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+    process.arguments = ["review", "serve", "--host", "0.0.0.0", "--port", "0"]
+    process.currentDirectoryURL = URL(fileURLWithPath: folder + "/ws")
+    let err = Pipe()
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = err
+    try process.run()
+    defer {
+      kill(process.processIdentifier, SIGTERM)
+      process.waitUntilExit()
+    }
+    var text = ""
+    while !text.contains("\n") {
+      let chunk = err.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      text += String(decoding: chunk, as: UTF8.self)
+    }
+    #expect(text.contains("warning: --host 0.0.0.0 makes the review page reachable from the network"), "\(text)")
+  }
 }

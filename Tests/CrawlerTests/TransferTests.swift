@@ -202,6 +202,23 @@ struct TransferTests {
     #expect(TransferSession.retryAfterSeconds("soon", now: now) == nil)
   }
 
+  @Test("a keyless API request redirected to another host: refused without claiming an API key")
+  func keylessRedirectMessage() throws {
+    let other = try LoopbackServer { _ in .json("{}") }
+    defer { other.stop() }
+    let api = try LoopbackServer { _ in .redirect("\(other.base)/elsewhere") }
+    defer { api.stop() }
+    let result = try fetchAll([HTTPRequest(url: api.base + "/v1/images/?q=x", redirects: .sameHost)])[0]
+    guard case .failure(let error) = result, case .crossHostRedirect = error else {
+      Issue.record("expected crossHostRedirect, got \(result)")
+      return
+    }
+    let text = error.errorDescription ?? ""
+    #expect(!text.contains("API key"), "\(text)")
+    #expect(text.contains("redirected to another host") && text.contains("stay on the provider's host"))
+    #expect(other.requests.isEmpty)
+  }
+
   @Test("22: a key-bearing request does not follow a redirect to another host; errors never show the key")
   func keyNeverLeaves() throws {
     let key = "SECRET-KEY-123456"
@@ -230,6 +247,7 @@ struct TransferTests {
     }
     #expect(other.requests.isEmpty)
     #expect(!(error.errorDescription ?? "").contains(key))
+    #expect((error.errorDescription ?? "").contains("not followed because the request carries an API key"))
     #expect(try results[1].get().status == 500)
     #expect(try results[2].get().status == 200)
     #expect(sameHostRedirect.requests.count == 2)

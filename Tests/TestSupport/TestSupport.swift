@@ -95,6 +95,26 @@ public enum TestSupport {
       stderr: String(decoding: box.err, as: UTF8.self))
   }
 
+  /// Mounts a tmpfs of `size` (e.g. "1200k") on a new temporary folder (needs root); `unmount` removes it.
+  public static func mountTmpfs(size: String) throws -> (path: String, unmount: () -> Void) {
+    let path = try temporaryFolder("tmpfs")
+    func tool(_ name: String, _ arguments: [String]) -> Int32 {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/bin/" + name)
+      process.arguments = arguments
+      guard (try? process.run()) != nil else { return -1 }
+      process.waitUntilExit()
+      return process.terminationStatus
+    }
+    guard tool("mount", ["-t", "tmpfs", "-o", "size=" + size, "tmpfs", path]) == 0 else {
+      throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+    }
+    return (path, {
+      _ = tool("umount", [path])
+      try? FileManager.default.removeItem(atPath: path)
+    })
+  }
+
   /// Parses a `--json` result and returns its `result` member.
   public static func jsonResult(_ text: String) throws -> Any {
     let object = try JSONSerialization.jsonObject(with: Data(text.utf8))

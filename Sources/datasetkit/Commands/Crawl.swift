@@ -118,13 +118,15 @@ extension Datasetkit.Crawl {
       if plan != nil && (query != nil || label != nil) {
         throw ValidationError("--plan replaces --query and --label; give one or the other")
       }
-      if limit <= 0 { throw ValidationError("--limit must be positive") }
+      let limits = CrawlPlan.limitRange
+      if !limits.contains(limit) { throw ValidationError("--limit must be \(limits.lowerBound)…\(limits.upperBound)") }
       if concurrency <= 0 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
-      if perHostConnections <= 0 { throw ValidationError("--per-host-connections must be positive") }
-      if perHostRate < 0 { throw ValidationError("--per-host-rate must be 0 or more") }
-      if maxBytes <= 0 { throw ValidationError("--max-bytes must be positive") }
-      if minSize < 0 { throw ValidationError("--min-size must be 0 or more") }
-      if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+      if !(1...1024).contains(perHostConnections) { throw ValidationError("--per-host-connections must be 1…1024") }
+      if !(0...10_000).contains(perHostRate) { throw ValidationError("--per-host-rate must be 0…10000") }
+      if !(1...(1 << 40)).contains(maxBytes) { throw ValidationError("--max-bytes must be 1…1099511627776") }
+      let sizes = CrawlPlan.minSizeRange
+      if !sizes.contains(minSize) { throw ValidationError("--min-size must be \(sizes.lowerBound)…\(sizes.upperBound)") }
+      if !(1...86_400).contains(timeout) { throw ValidationError("--timeout must be 1…86400 seconds") }
       if let budget, RequestBudget(parsing: budget) == nil {
         throw ValidationError("--budget takes N/second|minute|hour|day, e.g. 200/hour")
       }

@@ -52,6 +52,11 @@ extension Datasetkit {
       if priority != nil && keep != .sourcePriority {
         throw ValidationError("--priority only applies with --keep source-priority")
       }
+      var seen: Set<String> = []
+      for name in (priority ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+      where !name.isEmpty && !seen.insert(name.precomposedStringWithCanonicalMapping).inserted {
+        throw ValidationError("--priority names source \"\(name)\" twice; list each source once")
+      }
     }
 
     struct Result: Encodable {

@@ -62,6 +62,13 @@ extension Datasetkit {
         let catalog = try global.openCatalog()
         checks.append(
           Check(name: "workspace", status: "ok", detail: "\(catalog.workspace.root) (schema \(catalog.schemaVersion))"))
+        let leftovers = catalog.removedLeftovers
+        checks.append(
+          leftovers.isEmpty
+            ? Check(name: "leftovers", status: "ok", detail: "no staging left by killed processes in tmp/ or exports/")
+            : Check(
+              name: "leftovers", status: "warning",
+              detail: "removed \(leftovers.count) left by killed processes: \(leftovers.prefix(5).joined(separator: ", "))"))
         let integrity = try catalog.integrityCheck()
         checks.append(
           integrity == ["ok"]

@@ -81,10 +81,10 @@ extension Datasetkit.Faces {
       if let filter, !filter.hasPrefix("label=") || filter.count <= 6 {
         throw ValidationError("--where takes label=NAME")
       }
-      if scaleFactor <= 1 { throw ValidationError("--scale-factor must be above 1") }
-      if let minSize, minSize < 1 || minSize > 4096 { throw ValidationError("--min-size must be between 1 and 4096") }
+      if !(scaleFactor > 1 && scaleFactor <= 10) { throw ValidationError("--scale-factor must be above 1, at most 10") }
+      if let minSize, !(1...4096).contains(minSize) { throw ValidationError("--min-size must be between 1 and 4096") }
       if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be in (0, 1)") }
-      if minNeighbors < 0 { throw ValidationError("--min-neighbors must be 0 or more") }
+      if !(0...1000).contains(minNeighbors) { throw ValidationError("--min-neighbors must be 0…1000") }
     }
 
     func run() async throws {
@@ -146,7 +146,7 @@ extension Datasetkit.Faces {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-      if margin < 0 || margin > 4 { throw ValidationError("--margin must be between 0 and 4") }
+      if !(0...4).contains(margin) { throw ValidationError("--margin must be between 0 and 4") }
       if let size, size < 8 || size > 4096 { throw ValidationError("--size must be between 8 and 4096") }
     }
 
@@ -203,6 +203,7 @@ extension Datasetkit.Faces {
 
     func validate() throws {
       if !(iou > 0 && iou <= 1) { throw ValidationError("--iou must be in (0, 1]") }
+      if !(0...100_000).contains(minSize) { throw ValidationError("--min-size must be 0…100000") }
     }
 
     func run() async throws {

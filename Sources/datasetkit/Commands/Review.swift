@@ -105,6 +105,7 @@ extension Datasetkit.Review {
     func validate() throws {
       if !(0...65535).contains(port) { throw ValidationError("--port: 0 to 65535") }
       if !(1...500).contains(perPage) { throw ValidationError("--per-page: 1 to 500") }
+      if let minScore, !minScore.isFinite { throw ValidationError("--min-score must be a finite number") }
     }
 
     func run() async throws {
@@ -130,6 +131,12 @@ extension Datasetkit.Review {
         throw ExitCode.failure
       }
       let global = global
+      if !["127.0.0.1", "::1", "localhost"].contains(host.lowercased()) && !host.hasPrefix("127.") {
+        FileHandle.standardError.write(
+          Data(
+            "datasetkit: warning: --host \(host) makes the review page reachable from the network: anyone with its URL (the token) can change labels\n"
+              .utf8))
+      }
       do {
         try await server.run { url in
           Output.result(global.json ? Output.json("review serve", ServeReady(url: url)) : url)

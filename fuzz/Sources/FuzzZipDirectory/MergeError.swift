@@ -1,0 +1,1 @@
+../../../Sources/Merge/MergeError.swift

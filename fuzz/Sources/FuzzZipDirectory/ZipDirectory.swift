@@ -1,0 +1,1 @@
+../../../Sources/Merge/ZipDirectory.swift
