@@ -77,6 +77,26 @@ struct MergeCommandTests {
     #expect((bySource?["overlap"] as? [[Int]])?.count == 2)
     let text = try TestSupport.run(["stats", "--by", "source", "--workspace", base + "/ws"])
     #expect(text.stdout.contains("source × source"))
+    // Unknown views are errors naming the views (issue 12), for every format and for stats; a folder set
+    // has no boxes, so a detection export holds nothing unless background is asked for.
+    for arguments in [
+      ["export", "--view", "nope", "--format", "yolo"], ["export", "--view", "nope", "--format", "folders"],
+      ["stats", "--view", "nope"],
+    ] {
+      let out = arguments[0] == "export" ? ["--out", base + "/x"] : []
+      let unknown = try TestSupport.run(arguments + out + ["--workspace", base + "/ws"])
+      #expect(unknown.status == 1 && unknown.stderr.contains("no view named nope") && unknown.stderr.contains("views: three, two"), "\(arguments) \(unknown.stderr)")
+    }
+    let detection = try TestSupport.run([
+      "export", "--view", "three", "--format", "yolo", "--out", base + "/yolo", "--workspace", base + "/ws",
+    ])
+    #expect(detection.status == 0 && detection.stdout.contains("5 images without a box left out"), "\(detection.stdout)")
+    let background = try TestSupport.run([
+      "export", "--view", "three", "--format", "yolo", "--include-unannotated", "--out", base + "/yolo",
+      "--workspace", base + "/ws",
+    ])
+    #expect(background.stdout.contains("Exported 5 images and 0 boxes as yolo"), "\(background.stdout)")
+    #expect(try String(contentsOfFile: base + "/yolo/classes.txt", encoding: .utf8) == "with_mask\nwithout_mask\nincorrect\n")
   }
 
   @Test(
