@@ -170,7 +170,7 @@ extension Datasetkit.Split {
         return """
           split \(split.name), created \(split.createdAt)
           subsets:  \(plan.subsets.map { "\($0.name) \(split.counts[$0.name] ?? 0) (weight \($0.weight))" }.joined(separator: ", "))
-          stratify: \(plan.stratify.joined(separator: ",")); groups: \(plan.groupDuplicates ? "near-duplicate groups" : "none")\(plan.groupBy.map { " + names matching \($0)" } ?? ""); seed \(plan.seed)\(plan.view.isEmpty ? "" : "; view \(plan.view)")
+          stratify: \(plan.stratify.joined(separator: ",")); groups: \(plan.groupDuplicates ? "near-duplicate groups" : "none")\(plan.groupBy.map { " + \(plan.groupByPath == true ? "paths" : "file names") matching \($0)" } ?? "")\(plan.kind.map { "; only \($0.rawValue)" } ?? "")\(plan.sources.map { "; sources \($0.joined(separator: ", "))" } ?? ""); seed \(plan.seed)\(plan.view.isEmpty ? "" : "; view \(plan.view)")
           """
       }
     }
