@@ -8,7 +8,7 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       abstract: "Write a dataset card: one self-contained HTML page of a split (composition, confounds, samples, quality, provenance).",
       discussion: """
-        The page makes no network request (pictures are embedded). --json prints the same figures; in CI,
+        The page makes no network request (pictures are embedded). --json prints the same figures; in CI, \
         --fail-on-warning exits 1 when a confound warning is raised (or: --json | jq -e '.result.warnings == []').
         """)
 
