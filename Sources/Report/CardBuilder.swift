@@ -252,7 +252,8 @@ extension DatasetCard {
   }
 
   static func leakage(_ catalog: Catalog, split: String, radius: Int) throws -> Leakage {
-    let report = try LeakageCheck.run(catalog: catalog, split: split, radius: radius)
+    // Read-only: the card compares the hashes stored (it runs inside one read transaction and writes nothing).
+    let report = try LeakageCheck.run(catalog: catalog, split: split, radius: radius, missing: .storedOnly)
     let lookup = ImageLookup(catalog.database)
     return Leakage(
       radius: report.radius, hashAlgorithm: report.hashAlgorithm, pairs: report.pairs.count,

@@ -42,6 +42,8 @@ public enum LeakageCheck {
     case hash
     /// Refuse with `SplitterError.unhashedImages`.
     case refuse
+    /// Compare the hashes already stored and write nothing (a read-only look, e.g. the dataset card).
+    case storedOnly
   }
 
   /// Pairs in different subsets that are: within `radius` bits under `method` (default phash+centre;
@@ -119,6 +121,7 @@ public enum LeakageCheck {
     let chosen = method ?? .phashCentre
     var hashedNow = 0
     var unhashable: [String] = []
+    var comparedByHash = true
     switch missing {
     case .hash:
       let (report, _) = try catalog.computeHashes(HashingOptions(algorithms: chosen.algorithms))
@@ -132,6 +135,9 @@ public enum LeakageCheck {
       if missingCount > 0 {
         throw SplitterError.unhashedImages(split: split, count: missingCount, method: chosen.rawValue)
       }
+    case .storedOnly:
+      let hashed = try catalog.storedHashes(chosen.algorithms).filter { $0.value.count == chosen.algorithms.count }
+      comparedByHash = hashed.keys.contains { subsets[$0] != nil }
     }
     for pair in try catalog.nearDuplicateSearch(method: chosen).allPairs(radius: radius) {
       add(pair.first, pair.second, distance: pair.distance, evidence: "hash:\(chosen.rawValue)")
@@ -173,7 +179,7 @@ public enum LeakageCheck {
     }
     pairs.sort { ($0.first, $0.second) < ($1.first, $1.second) }
     return LeakageReport(
-      split: split, radius: radius, hashAlgorithm: chosen.rawValue, imagesChecked: subsets.count, hashedNow: hashedNow,
+      split: split, radius: radius, hashAlgorithm: comparedByHash ? chosen.rawValue : nil, imagesChecked: subsets.count, hashedNow: hashedNow,
       unhashable: unhashable, lineageLinks: lineageLinks, groupBy: pattern?.text, pairs: pairs)
   }
 }
