@@ -54,6 +54,7 @@ func evaluate(_ make: () throws -> any FaceDetector, catalog: Catalog, truth: [I
   }
   var rules = FaceEvaluationRules()
   if let v = ProcessInfo.processInfo.environment["FB_IOU"], let iou = Double(v) { rules.iou = iou }
+  if let v = ProcessInfo.processInfo.environment["FB_MIN_SIZE"], let size = Int(v) { rules.minSize = size }
   let e = FaceEvaluation.evaluate(identity: detector.identity, images: images, rules: rules)
   let classes = e.classes.map { "\($0.label) \($0.found)/\($0.faces) \(Int(($0.recall * 100).rounded()))%" }
   print(

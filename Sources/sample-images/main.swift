@@ -8,6 +8,7 @@
 //   sample-images photos --from DIR... --out DIR [--count N] [--width PX] [--quality Q] [--seed S]
 //       N distinct JPEGs cut from the photos at random places and scales (about 40 KB at 400 px, q85).
 //   sample-images scenes --from FILE|DIR... --background FILE|DIR... --out DIR [--count N] [--seed S]
+//       [--scene-width PX] [--face-sizes MIN-MAX]   (default 480 wide, 4:3; faces 36-130 px, the Haar box's side)
 //       N 480×360 scenes (images/ + annotations/, Pascal VOC as LabelImg writes it, for
 //       `datasetkit import DIR --layout voc` and `faces eval`): a background photo with 1–3 faces from the
 //       --from photos pasted at 36–130 px, two in three with a painted mask (with_mask), the rest
@@ -46,6 +47,8 @@ var size = 160
 var width = 400
 var quality = 85
 var seed: UInt64 = 1
+var sceneWidth = 480
+var faceSizes = 36...130
 while !arguments.isEmpty {
   let flag = arguments.removeFirst()
   guard !arguments.isEmpty else { fail("\(flag) needs a value") }
@@ -59,6 +62,11 @@ while !arguments.isEmpty {
   case "--width": width = Int(value) ?? width
   case "--quality": quality = Int(value) ?? quality
   case "--seed": seed = UInt64(value) ?? seed
+  case "--scene-width": sceneWidth = max(64, min(8000, Int(value) ?? sceneWidth))
+  case "--face-sizes":
+    let bounds = value.split(separator: "-").compactMap { Int($0) }
+    guard bounds.count == 2, bounds[0] >= 8, bounds[0] <= bounds[1] else { fail("--face-sizes takes MIN-MAX") }
+    faceSizes = bounds[0]...bounds[1]
   default: fail("unknown flag \(flag)")
   }
 }
@@ -141,7 +149,7 @@ case "scenes":
   let scenery = loadPhotos(backgrounds)
   guard !scenery.isEmpty else { fail("no background photos found in \(backgrounds)") }
   let faces = strictFaces()
-  let (sceneWidth, sceneHeight) = (480, 360)
+  let sceneHeight = sceneWidth * 3 / 4
   var counts: [String: Int] = [:]
   for index in 0..<count {
     let background = scenery[Int.random(in: 0..<scenery.count, using: &random)].image
@@ -156,7 +164,7 @@ case "scenes":
       let wanted = Int.random(in: 1...3, using: &random)
       for _ in 0..<12 where objects.count < wanted {
         let (photo, face) = faces[Int.random(in: 0..<faces.count, using: &random)]
-        let target = Int.random(in: 36...130, using: &random)  // the pasted Haar face's side
+        let target = Int.random(in: faceSizes, using: &random)  // the pasted Haar face's side
         // Head and some background around the face: up to 1.7 face sides, as much as the photo has.
         let (fx, fy) = (face.x + face.width / 2, face.y + face.height / 2)
         let room = 2 * min(fx, fy, photo.width - fx, photo.height - fy)

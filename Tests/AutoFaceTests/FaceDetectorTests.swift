@@ -81,7 +81,7 @@ struct FaceDetectorTests {
       try DetectorSpec(kind: .yunet, modelPath: "/no/such/face_detection_yunet_2022mar.onnx").make()
     } throws: { error in
       let text = (error as? LocalizedError)?.errorDescription ?? ""
-      return text.contains("/no/such/face_detection_yunet_2022mar.onnx") && text.contains("opencv_zoo")
+      return text.contains("/no/such/face_detection_yunet_2022mar.onnx") && text.contains("libfacedetection.train")
     }
     #expect { try DetectorSpec(kind: .res10).make() } throws: { error in
       ((error as? LocalizedError)?.errorDescription ?? "").contains("--model")

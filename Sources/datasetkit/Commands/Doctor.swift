@@ -53,11 +53,18 @@ extension Datasetkit {
       } catch {
         checks.append(Check(name: "default face cascade", status: "failed", detail: error.localizedDescription))
       }
+      do {
+        let yunet = try YuNetFaceDetector()
+        checks.append(
+          Check(name: "default face detector", status: "ok", detail: "YuNet built in, SHA-256 verified, loads (\(yunet.identity.version))"))
+      } catch {
+        checks.append(Check(name: "default face detector", status: "failed", detail: error.localizedDescription))
+      }
       checks.append(
         Check(
           name: "face detectors", status: "ok",
-          detail: "haar, lbp, default built in; res10 needs --model res10_300x300_ssd_iter_140000.caffemodel "
-            + "--config deploy.prototxt, yunet --model face_detection_yunet_2022mar.onnx (opencv_zoo); none shipped"))
+          detail: "default (YuNet), yunet, haar, lbp, cascades built in; res10 needs --model "
+            + "res10_300x300_ssd_iter_140000.caffemodel --config deploy.prototxt (not shipped)"))
       do {
         let catalog = try global.openCatalog()
         checks.append(

@@ -64,6 +64,10 @@ extension Datasetkit.Faces {
     @Option(help: "DNN confidence threshold (default 0.6 for default/yunet, YuNet's own; 0.5 for res10).")
     var threshold: Double?
 
+    @Option(
+      help: "default/yunet: photos under 640 px are scaled up by at most this (1: at their own size, about twice as fast).")
+    var maxUpscale: Double?
+
     @Option(help: "image: proposed boxes take the image's label (when it has exactly one).")
     var labelFrom: LabelFrom?
 
@@ -85,6 +89,7 @@ extension Datasetkit.Faces {
       if let minSize, !(1...4096).contains(minSize) { throw ValidationError("--min-size must be between 1 and 4096") }
       if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must be in (0, 1)") }
       if !(0...1000).contains(minNeighbors) { throw ValidationError("--min-neighbors must be 0…1000") }
+      if let maxUpscale, !(maxUpscale >= 1 && maxUpscale <= 4) { throw ValidationError("--max-upscale must be 1 to 4") }
     }
 
     func run() async throws {
@@ -104,6 +109,7 @@ extension Datasetkit.Faces {
           spec.parameters = .common
           spec.yunet.minSize = minSize ?? spec.yunet.minSize
           spec.yunet.scoreThreshold = threshold ?? spec.yunet.scoreThreshold
+          spec.yunet.maxUpscale = maxUpscale ?? spec.yunet.maxUpscale
         }
         var options = FaceDetectOptions(detector: spec)
         options.labelFromImage = labelFrom == .image
@@ -182,8 +188,8 @@ extension Datasetkit.Faces {
         images is scored on those images: a detection matches the unmatched truth face it overlaps most (IoU ≥
         --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out.
         Recall is per class and per face size; precision per face size and overall. --sheet DIR writes contact
-        sheets of each setting's missed faces and false alarms (captioned with the image id), to see what is missed. After review, also per
-        class: the accepted faces (detected or drawn; imported boxes left out) on the images with decisions, and
+        sheets of each setting's missed faces and false alarms (captioned with the image id), to see what is
+        missed. After review, also per class: the accepted faces (detected or drawn; imported boxes left out) on the images with decisions, and
         the share reviewers had to add by hand (`review labelimg-import`, or a face drawn in `review serve`).
         """)
 

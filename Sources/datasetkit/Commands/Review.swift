@@ -27,10 +27,9 @@ enum BoxIDs {
         let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map {
           $0.trimmingCharacters(in: .whitespaces)
         }
-        guard let low = Int64(bounds[0]), low >= 1, bounds.count == 1 || Int64(bounds[1]) != nil else {
+        guard let low = Int64(bounds[0]), low >= 1, let high = bounds.count == 2 ? Int64(bounds[1]) : low else {
           throw ValidationError("'\(part)' is not a box id or a range like 1-12 (ids are 1 or more)")
         }
-        let high = bounds.count == 2 ? Int64(bounds[1])! : low
         guard high >= low else { throw ValidationError("'\(part)': the range ends before it starts") }
         guard high - low < Int64(limit), ids.count + Int(high - low) < limit else {
           throw ValidationError("'\(part)': at most \(limit) box ids in one command")
