@@ -37,6 +37,11 @@ public struct AnnotationSetKey: Sendable, Hashable, Codable, Comparable {
   public var sourceID: Int64
   public var file: String
 
+  public init(sourceID: Int64, file: String) {
+    self.sourceID = sourceID
+    self.file = file
+  }
+
   public static func < (a: Self, b: Self) -> Bool { (a.sourceID, a.file) < (b.sourceID, b.file) }
 }
 

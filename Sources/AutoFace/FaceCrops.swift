@@ -1,3 +1,4 @@
+import Annotations
 import Catalog
 import Foundation
 import Ingest
@@ -21,6 +22,9 @@ public struct FaceCropOptions: Sendable {
 /// What `faces crop` did.
 public struct FaceCropReport: Sendable, Codable {
   public var boxes = 0
+  /// Boxes of alternate annotation files (another file describing the same image counts; see
+  /// `Catalog.effectiveBoxes`): not cut, never counted in `boxes`.
+  public var alternates = 0
   /// Boxes cropped before (skipped).
   public var alreadyCropped = 0
   public var cropped = 0
@@ -33,7 +37,8 @@ public struct FaceCropReport: Sendable, Codable {
 extension Catalog {
   /// Cuts accepted (or, with `all`, also proposed) boxes into crop images through the one ingest path
   /// (source `crops`, kind `derived`), carrying the box's label; each crop is linked to its parent image
-  /// and box in `crops`. Boxes already cropped are skipped.
+  /// and box in `crops`. Boxes already cropped are skipped. Only each image's one effective box set is cut:
+  /// the boxes of an alternate (twin) annotation file of the same image are not.
   public func cropFaces(_ options: FaceCropOptions) throws -> FaceCropReport {
     var report = FaceCropReport()
     let statuses = options.all ? "('accepted', 'proposed')" : "('accepted')"
@@ -44,10 +49,13 @@ extension Catalog {
       var sha: String
       var rect: (Double, Double, Double, Double)
       var label: String?
+      /// The annotation file the box came from (nil: a detector's or a review's box).
+      var set: AnnotationSetKey?
     }
-    let jobs = try database.rows(
+    let allJobs = try database.rows(
       """
-      SELECT b.id, b.image_id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, c.name FROM boxes b
+      SELECT b.id, b.image_id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, c.name, b.origin_source_id, b.origin_file
+      FROM boxes b
       JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
       WHERE b.status IN \(statuses) AND i.status = 'active' \(origin) ORDER BY b.id
       """
@@ -55,8 +63,16 @@ extension Catalog {
       Job(
         box: $0.int64(0), image: $0.int64(1), sha: $0.text(2) ?? "",
         rect: ($0.double(3), $0.double(4), $0.double(5), $0.double(6)),
-        label: $0.text(7))
+        label: $0.text(7),
+        set: $0.isNull(8) || $0.isNull(9) ? nil : AnnotationSetKey(sourceID: $0.int64(8), file: $0.text(9) ?? ""))
     }
+    // A box of an annotation file that is not its image's chosen one is an alternate's: not cut.
+    let chosen = try effectiveBoxes(sources: options.originSourceID.map { [$0] }).chosen
+    let jobs = allJobs.filter { job in
+      guard let set = job.set, let kept = chosen[job.image] else { return true }
+      return set == kept
+    }
+    report.alternates = allJobs.count - jobs.count
     report.boxes = jobs.count
     let done = Set(try database.rows("SELECT box_id FROM crops WHERE box_id IS NOT NULL") { $0.int64(0) })
     let work = jobs.filter { !done.contains($0.box) }

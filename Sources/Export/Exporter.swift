@@ -95,6 +95,7 @@ struct Manifest: Codable {
   var tool: String
   var format: String
   var split: ManifestSplit?
+  var selection: ManifestSelection?
   var view: String
   /// Class name → index (sorted names, 0-based): the same table every format and re-run uses.
   var classes: [String: Int]
@@ -104,6 +105,26 @@ struct Manifest: Codable {
   var contents: [String]?
   /// Folders format: each label's folder name (`Exporter.safeComponent`), where they differ.
   var folderNames: [String: String]?
+}
+
+/// The `--kind` / `--source` selection an export was made with (absent: every image); sources sorted, so
+/// the same selection gives the same bytes.
+struct ManifestSelection: Codable {
+  var kind: String?
+  var sources: [String]?
+
+  init?(_ selection: ImageSelection) {
+    guard !selection.selectsEverything else { return nil }
+    kind = selection.kind?.rawValue
+    sources = selection.sources.isEmpty ? nil : Set(selection.sources).sorted()
+  }
+
+  var json: [String: Any] {
+    var object: [String: Any] = [:]
+    if let kind { object["kind"] = kind }
+    if let sources { object["sources"] = sources }
+    return object
+  }
 }
 
 struct ManifestSplit: Codable {
@@ -134,7 +155,7 @@ public enum Exporter {
     if let name = request.split {
       subsets = try SplitCatalog.assignments(catalog: catalog, name: name)
       guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
-        throw SplitterError.unknownSplit(name)
+        throw SplitCatalog.unknownSplit(name, catalog: catalog)
       }
       splitInfo = ManifestSplit(name: name, createdAt: summary.createdAt, plan: summary.plan)
     }
@@ -209,7 +230,8 @@ public enum Exporter {
         try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/data.csv"))
       }
       let manifest = Manifest(
-        tool: "datasetkit \(request.toolVersion)", format: request.format.rawValue, split: splitInfo, view: request.view,
+        tool: "datasetkit \(request.toolVersion)", format: request.format.rawValue, split: splitInfo,
+        selection: ManifestSelection(request.selection), view: request.view,
         classes: classes, counts: counts, files: files, contents: try contents(of: staging),
         folderNames: request.format == .folders ? folderNames(labels) : nil)
       let encoder = JSONEncoder()
@@ -242,7 +264,7 @@ public enum Exporter {
     if let name = request.split {
       let subsets = try SplitCatalog.assignments(catalog: catalog, name: name)
       guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
-        throw SplitterError.unknownSplit(name)
+        throw SplitCatalog.unknownSplit(name, catalog: catalog)
       }
       let items = plan.subsets.flatMap(\.items)
       plan.subsets = summary.plan.subsets.map { subset in
@@ -279,6 +301,7 @@ public enum Exporter {
         manifest["schemaVersion"] = 1
         manifest["tool"] = "datasetkit \(request.toolVersion)"
         manifest["split"] = splitInfo ?? NSNull()
+        if let selection = ManifestSelection(request.selection) { manifest["selection"] = selection.json }
         manifest["contents"] = try contents(of: staging)
         if let images = manifest["images"] as? [[String: Any]] {
           manifest["images"] = images.map { entry -> [String: Any] in

@@ -29,6 +29,8 @@ public struct MergeReport: Sendable, Encodable {
     public var cut: Int
     /// Boxes cut on an earlier run (or by `faces crop`): their crops are used as they are.
     public var cutBefore: Int
+    /// Boxes of alternate annotation files of an image (another file's boxes count): not cut.
+    public var alternates: Int
     /// Crops whose bytes were already in the catalog.
     public var knownBytes: Int
     /// Boxes that could not be cut (the box and why).
@@ -118,39 +120,20 @@ public enum MergeRun {
         let cut = try catalog.cropFaces(options)
         cropSources.append(images.sourceID)
         sourceResult.crops = MergeReport.Crops(
-          boxes: cut.boxes, cut: cut.cropped, cutBefore: cut.alreadyCropped, knownBytes: cut.known,
+          boxes: cut.boxes, cut: cut.cropped, cutBefore: cut.alreadyCropped, alternates: cut.alternates, knownBytes: cut.known,
           failed: cut.failed.map(\.reason))
       }
       report.sources.append(sourceResult)
     }
 
-    // Labels as found, per image and source: the images' labels, and for `boxes: crops` sources the crops of
-    // their boxes (not rejected), each labelled by its box's class as it is now.
     let labelled = sourceIDs.filter { !cropSources.contains($0) }
-    var found = try catalog.database.rows(
-      """
-      SELECT l.image_id, l.source_id, c.name, i.sha256 FROM image_labels l
-      JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
-      WHERE l.view = '' AND i.status = 'active' AND l.source_id IN (\(labelled.map { _ in "?" }.joined(separator: ", ")))
-      """, labelled.map { .int($0) }
-    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "") }
-    found += try catalog.database.rows(
-      """
-      SELECT DISTINCT cr.image_id, b.origin_source_id, c.name, i.sha256 FROM crops cr
-      JOIN boxes b ON b.id = cr.box_id JOIN classes c ON c.id = b.class_id JOIN images i ON i.id = cr.image_id
-      WHERE b.status != 'rejected' AND i.status = 'active'
-        AND b.origin_source_id IN (\(cropSources.map { _ in "?" }.joined(separator: ", ")))
-      """, cropSources.map { .int($0) }
-    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "") }
-    found.sort { $0.image != $1.image ? $0.image < $1.image : $0.source < $1.source }
-    var imagesByClass: [String: Set<Int64>] = [:]
-    for row in found { imagesByClass[row.label, default: []].insert(row.image) }
     // Every box's found class counts as found too (a class that never wins a majority still needs a mapping).
     let rank = Self.sourceRank(recipe, sourceIDs: sourceIDs)
     let majoritySources = Set(labelled).intersection(
       zip(recipe.sources, sourceIDs).filter { $0.0.boxes == .majority }.map(\.1))
     var perSourceBoxes: [Int64: EffectiveBoxes] = [:]
     var boxClasses: [String: Set<Int64>] = [:]
+    var cropBoxes: Set<Int64> = []
     for sourceID in sourceIDs {
       let boxes = try catalog.effectiveBoxes(sources: [sourceID])
       for (image, list) in boxes.boxes {
@@ -159,7 +142,32 @@ public enum MergeRun {
         }
       }
       if majoritySources.contains(sourceID) { perSourceBoxes[sourceID] = boxes }
+      if cropSources.contains(sourceID) { cropBoxes.formUnion(boxes.boxes.values.flatMap { $0.map(\.id) }) }
     }
+    // Labels as found, per image and source: the images' labels, and for `boxes: crops` sources the crops of
+    // their effective boxes (not rejected; an alternate file's crops, cut by an older version, are left out),
+    // each labelled by its box's class as it is now.
+    var found = try catalog.database.rows(
+      """
+      SELECT l.image_id, l.source_id, c.name, i.sha256 FROM image_labels l
+      JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
+      WHERE l.view = '' AND i.status = 'active' AND l.source_id IN (\(labelled.map { _ in "?" }.joined(separator: ", ")))
+      """, labelled.map { .int($0) }
+    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "") }
+    var cropLabels = Set<String>()
+    found += try catalog.database.rows(
+      """
+      SELECT cr.image_id, b.origin_source_id, c.name, i.sha256, cr.box_id FROM crops cr
+      JOIN boxes b ON b.id = cr.box_id JOIN classes c ON c.id = b.class_id JOIN images i ON i.id = cr.image_id
+      WHERE b.status != 'rejected' AND i.status = 'active'
+        AND b.origin_source_id IN (\(cropSources.map { _ in "?" }.joined(separator: ", ")))
+      """, cropSources.map { .int($0) }
+    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "", box: $0.int64(4)) }
+    .filter { cropBoxes.contains($0.box) && cropLabels.insert("\($0.image) \($0.source) \($0.label)").inserted }
+    .map { (image: $0.image, source: $0.source, label: $0.label, sha: $0.sha) }
+    found.sort { $0.image != $1.image ? $0.image < $1.image : $0.source < $1.source }
+    var imagesByClass: [String: Set<Int64>] = [:]
+    for row in found { imagesByClass[row.label, default: []].insert(row.image) }
     report.foundClasses = imagesByClass.mapValues(\.count)
     let targets = recipe.targets
     let allFound = Set(imagesByClass.keys).union(boxClasses.keys)

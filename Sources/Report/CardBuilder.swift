@@ -56,7 +56,7 @@ extension DatasetCard {
       if let name = options.split {
         guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }),
           let id = try db.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(name)])
-        else { throw SplitterError.unknownSplit(name) }
+        else { throw SplitCatalog.unknownSplit(name, catalog: catalog) }
         splitID = id
         subsets = summary.plan.subsets.map(\.name)
         weights = summary.plan.subsets.map { max(0, $0.weight.isFinite ? $0.weight : 0) }

@@ -484,6 +484,11 @@ public enum SplitCatalog {
     while try statement.step() { try row(statement) }
   }
 
+  /// The error for a split name that does not exist, naming those that do.
+  public static func unknownSplit(_ name: String, catalog: Catalog) -> SplitterError {
+    .unknownSplit(name, known: ((try? list(catalog: catalog)) ?? []).map(\.name))
+  }
+
   /// Every stored split version with its counts.
   public static func list(catalog: Catalog) throws -> [SplitSummary] {
     let db = catalog.database
@@ -504,7 +509,7 @@ public enum SplitCatalog {
   public static func assignments(catalog: Catalog, name: String) throws -> [Int64: String] {
     let db = catalog.database
     guard let id = try db.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(name)]) else {
-      throw SplitterError.unknownSplit(name)
+      throw unknownSplit(name, catalog: catalog)
     }
     var result: [Int64: String] = [:]
     for (image, subset) in try db.rows(

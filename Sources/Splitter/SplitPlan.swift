@@ -88,7 +88,8 @@ public enum SplitterError: LocalizedError, Equatable {
   case badFolds(Int)
   case badGroupPattern(String)
   case planChanged(name: String)
-  case unknownSplit(String)
+  /// A split name that does not exist, with the names that do (empty: no split yet).
+  case unknownSplit(String, known: [String])
   case nothingToSplit(view: String)
   case unknownStratum(String)
   case groupPatternMatchedNothing(pattern: String, scope: String, files: Int, example: String?)
@@ -106,7 +107,10 @@ public enum SplitterError: LocalizedError, Equatable {
     case .planChanged(let name):
       return
         "split \"\(name)\" exists with other parameters; use a new --name, or --rebalance to reassign it (which moves images)"
-    case .unknownSplit(let name): return "no split named \"\(name)\"; `datasetkit split list` shows them"
+    case .unknownSplit(let name, let known):
+      let none = "there is no split yet; make one with `datasetkit split`"
+      if name.isEmpty { return none }
+      return "no split named \"\(name)\"; " + (known.isEmpty ? none : "splits are: " + known.joined(separator: ", "))
     case .nothingToSplit(let view):
       return "no active images\(view.isEmpty ? "" : " in view \(view)") to split; import some first"
     case .unknownStratum(let key): return "--stratify \(key): use label, source or both (label,source)"

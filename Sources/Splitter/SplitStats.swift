@@ -29,7 +29,7 @@ public struct SplitStats: Sendable, Codable, Equatable {
 extension SplitCatalog {
   public static func stats(catalog: Catalog, split: String) throws -> SplitStats {
     guard let summary = try list(catalog: catalog).first(where: { $0.name == split }) else {
-      throw SplitterError.unknownSplit(split)
+      throw unknownSplit(split, catalog: catalog)
     }
     let id = try catalog.database.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(split)]) ?? 0
     // Each image's label and source as `stats` and `merge` credit them (`Catalog.creditedLabels`); an

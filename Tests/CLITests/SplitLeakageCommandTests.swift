@@ -49,6 +49,9 @@ struct SplitLeakageCommandTests {
     #expect(try TestSupport.run(["init", ws]).status == 0)
     #expect(try Self.run(["import", Self.facemask, "--layout", "voc"], in: ws).status == 0)
     #expect(try Self.run(["dedup"], in: ws).status == 0)
+    // No split yet: a named one is an error that says so.
+    let none = try Self.run(["check", "leakage", "--split", "v1"], in: ws)
+    #expect(none.status == 1 && none.stderr.contains("no split named \"v1\"; there is no split yet"), "\(none.stderr)")
     let first = try Self.run(["split", "--name", "v1", "--ratios", "80/20", "--seed", "3"], in: ws)
     #expect(first.status == 0, "\(first.stderr)")
     let photosBefore = try Self.subsets(ws, "v1")
@@ -101,11 +104,26 @@ struct SplitLeakageCommandTests {
     let csv = try String(contentsOfFile: folder + "/faces-csv/data.csv", encoding: .utf8)
     #expect(csv.split(separator: "\n").count == cropIDs.count + 1)
     #expect(!csv.contains("voc-facemask") && csv.contains("crops"))
+    // An unknown split: export, stats, report and check leakage exit 1 naming the splits that exist.
+    for command in [["export", "--format", "csv", "--out", folder + "/x"], ["stats"], ["report", "--out", folder + "/r.html"], ["check", "leakage"]] {
+      let result = try Self.run(command + ["--split", "nope"], in: ws)
+      #expect(result.status == 1, "\(command)")
+      #expect(result.stderr.contains("no split named \"nope\"; splits are: v1, faces"), "\(command): \(result.stderr)")
+    }
+    // The manifest records the selection (`--kind`, `--source`) it was made with.
+    func selection(_ path: String) throws -> [String: Any]? {
+      let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + "/manifest.json")))
+      return (object as? [String: Any])?["selection"] as? [String: Any]
+    }
+    #expect(try selection(folder + "/faces-csv")?["kind"] as? String == "crops")
+    #expect(try selection(folder + "/faces-csv")?["sources"] == nil)
     let photos = try Self.run(
       ["export", "--kind", "photos", "--source", "voc-facemask", "--format", "csv", "--out", folder + "/photos-csv"], in: ws)
     #expect(photos.status == 0, "\(photos.stderr)")
     let photoCSV = try String(contentsOfFile: folder + "/photos-csv/data.csv", encoding: .utf8)
     #expect(photoCSV.split(separator: "\n").count == 24 && !photoCSV.contains(",crops,"))
+    #expect(try selection(folder + "/photos-csv")?["kind"] as? String == "photos")
+    #expect(try selection(folder + "/photos-csv")?["sources"] as? [String] == ["voc-facemask"])
     let unknown = try Self.run(["export", "--source", "nope", "--format", "csv", "--out", folder + "/x"], in: ws)
     #expect(unknown.status == 1 && unknown.stderr.contains("--source nope: no such source"))
   }

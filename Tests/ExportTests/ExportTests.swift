@@ -52,6 +52,18 @@ struct ExportTests {
     #expect(again.replacedPreviousExport)
     #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")) == manifest)
     #expect(try FileManager.default.contentsOfDirectory(atPath: base).allSatisfy { !$0.contains("datasetkit-") })
+    // Without --kind or --source the manifest has no selection; with them it records it (sources sorted, once),
+    // and the same selection gives the same bytes.
+    #expect(object["selection"] == nil)
+    let source = try #require(try catalog.database.scalarText("SELECT name FROM sources"))
+    var selected = ExportRequest(format: .folders, output: base + "/photos", split: "v1", toolVersion: "test")
+    selected.selection = ImageSelection(kind: .photos, sources: [source, source])
+    #expect(try Exporter.run(catalog: catalog, request: selected).files == 20)
+    let photos = try Data(contentsOf: URL(fileURLWithPath: base + "/photos/manifest.json"))
+    let recorded = (try JSONSerialization.jsonObject(with: photos) as? [String: Any])?["selection"] as? [String: Any]
+    #expect(recorded?["kind"] as? String == "photos" && recorded?["sources"] as? [String] == [source])
+    _ = try Exporter.run(catalog: catalog, request: selected)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: base + "/photos/manifest.json")) == photos)
   }
 
   @Test("csv: data.csv with provenance; copies when asked")
@@ -122,5 +134,13 @@ struct ExportTests {
       try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
     #expect((manifest["split"] as? [String: Any])?["name"] as? String == "v1")
     #expect((manifest["tool"] as? String)?.hasPrefix("datasetkit") == true)
+    #expect(manifest["selection"] == nil)
+    // A box format records the selection too.
+    var crops = ExportRequest(format: .yolo, output: base + "/yolo-crops", split: "v1", toolVersion: "t", includeUnannotated: true)
+    crops.selection = ImageSelection(kind: .crops)
+    #expect(try Exporter.run(catalog: catalog, request: crops).files == 0)
+    let cropManifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/yolo-crops/manifest.json"))) as? [String: Any])
+    #expect(cropManifest["selection"] as? [String: String] == ["kind": "crops"])
   }
 }

@@ -1,4 +1,5 @@
 import Annotations
+import AutoFace
 import Catalog
 import Foundation
 import TestSupport
@@ -277,5 +278,67 @@ struct OneTruthTests {
     #expect(lint.twins.first?.kept.hasSuffix("annotations/raccoon-1.xml") == true)
     #expect(lint.twins.first?.alternates.map { $0.file.hasSuffix("annotations/zz-copy.xml") } == [true])
     #expect(lint.twins.first?.alternates.first?.largestShift == 3)
+  }
+}
+
+extension OneTruthTests {
+  @Test("boxes: crops and faces crop cut one box set per image: a photo annotated by two files gives its faces once")
+  func cropsOfTwins() throws {
+    let base = try TestSupport.temporaryFolder("onetruth-crops")
+    for folder in ["images", "annotations"] {
+      for name in try FileManager.default.contentsOfDirectory(atPath: "\(Self.fixtures)/\(folder)") {
+        try TestSupport.write(
+          try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(Self.fixtures)/\(folder)/\(name)"))),
+          to: "\(base)/en/\(folder)/\(name)")
+      }
+    }
+    // The same photo under a second name, its XML's boxes 2 px to the right.
+    try TestSupport.write(try Self.fixtureImage(Self.twin), to: "\(base)/en/images/\(Self.twinCopy).png")
+    try TestSupport.write(
+      Array(Self.rewrite(try Self.fixtureXML(Self.twin), dx: 2, filename: "\(Self.twinCopy).png").utf8),
+      to: "\(base)/en/annotations/\(Self.twinCopy).xml")
+    // By hand, from the original files only: every <object>'s <name>.
+    var expected: [String: Int] = [:]
+    for file in try FileManager.default.contentsOfDirectory(atPath: Self.fixtures + "/annotations") {
+      let text = try String(contentsOfFile: "\(Self.fixtures)/annotations/\(file)", encoding: .utf8)
+      for object in text.components(separatedBy: "<object>").dropFirst() {
+        guard let start = object.range(of: "<name>"), let end = object.range(of: "</name>") else { continue }
+        let name = String(object[start.upperBound..<end.lowerBound])
+        expected[Self.toView[name] ?? name, default: 0] += 1
+      }
+    }
+    let total = expected.values.reduce(0, +)
+    let twinBoxes = try Self.boxes(ofFile: "\(Self.fixtures)/annotations/\(Self.twin).xml").count
+    #expect(total == 116 && twinBoxes > 0)
+    try Data(
+      """
+      sources:
+        - {name: kaggle, path: en, layout: voc, boxes: crops, crop: {margin: 0.1, size: 32}}
+      classes: {mask_weared_incorrect: incorrect}
+      views:
+        - {name: three, classes: [with_mask, without_mask, incorrect]}
+
+      """.utf8
+    ).write(to: URL(fileURLWithPath: base + "/recipe.yaml"))
+    let catalog = try Workspace.create(at: base + "/ws")
+    let report = try MergeRun.run(try Recipe.load(path: base + "/recipe.yaml"), catalog: catalog)
+    let crops = try #require(report.sources[0].crops)
+    #expect(report.sources[0].boxes == total + twinBoxes)  // both files' boxes are stored
+    #expect(crops.boxes == total && crops.cut == total && crops.alternates == twinBoxes && crops.failed == [])
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM crops") == Int64(total))
+    #expect(report.views[0].classes == expected)
+    // The crops come from the file named like the photo's first name, none from its twin.
+    let files = try catalog.database.rows(
+      "SELECT DISTINCT b.origin_file FROM crops cr JOIN boxes b ON b.id = cr.box_id") { $0.text(0) ?? "" }
+    #expect(files.contains("annotations/\(Self.twin).xml") && !files.contains("annotations/\(Self.twinCopy).xml"))
+    // faces crop over the same catalog cuts nothing more: every effective box is cut, the twin's are not.
+    let again = try catalog.cropFaces(FaceCropOptions())
+    #expect(again.boxes == total && again.alreadyCropped == total && again.cropped == 0 && again.alternates == twinBoxes)
+
+    // faces crop alone, on a plain VOC import of the same tree: the same count.
+    let fresh = try Workspace.create(at: base + "/ws2")
+    _ = try VOCImport.run(root: base + "/en", catalog: fresh)
+    let cut = try fresh.cropFaces(FaceCropOptions())
+    #expect(cut.boxes == total && cut.cropped == total && cut.alternates == twinBoxes)
   }
 }

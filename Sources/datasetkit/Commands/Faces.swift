@@ -169,6 +169,7 @@ extension Datasetkit.Faces {
         var lines = [
           "\(r.cropped) crops made from \(r.boxes) boxes"
             + (r.alreadyCropped > 0 ? " (\(r.alreadyCropped) cropped before)" : "")
+            + (r.alternates > 0 ? " (\(r.alternates) boxes of alternate annotation files not cut)" : "")
             + (r.labels.isEmpty
               ? ""
               : "; labels: "

@@ -54,6 +54,7 @@ extension Datasetkit {
           if let crops = source.crops {
             out.append(
               "\(Output.printable(source.name)): \(crops.boxes) boxes → \(crops.cut) crops cut now, \(crops.cutBefore) cut before"
+                + (crops.alternates > 0 ? " (\(crops.alternates) boxes of alternate annotation files not cut)" : "")
                 + (crops.knownBytes > 0 ? " (\(crops.knownBytes) with bytes already in the catalog)" : "")
                 + (crops.failed.isEmpty ? "" : ", \(crops.failed.count) could not be cut:"))
             for reason in crops.failed.prefix(global.verbose ? Int.max : 5) {

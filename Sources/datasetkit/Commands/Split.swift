@@ -161,8 +161,9 @@ extension Datasetkit.Split {
 
     func run() async throws {
       try Output.run("split show", global) {
-        guard let split = try SplitCatalog.list(catalog: global.openCatalog()).first(where: { $0.name == name }) else {
-          throw SplitterError.unknownSplit(name)
+        let catalog = try global.openCatalog()
+        guard let split = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
+          throw SplitCatalog.unknownSplit(name, catalog: catalog)
         }
         return split
       } text: { (split: SplitSummary) in

@@ -64,7 +64,7 @@ extension Datasetkit {
         var splitStats: SplitStats?
         if wantsSplit {
           guard let name = try split ?? SplitCatalog.list(catalog: catalog).last?.name else {
-            throw SplitterError.unknownSplit(split ?? "(none yet)")
+            throw SplitCatalog.unknownSplit(split ?? "", catalog: catalog)
           }
           splitStats = try SplitCatalog.stats(catalog: catalog, split: name)
         }
