@@ -53,7 +53,7 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]),
     // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
-    .target(name: "Report", dependencies: ["AutoFace", "Catalog", "Dedup", "Splitter"]),
+    .target(name: "Report", dependencies: ["AutoFace", "Catalog", "Dedup", "Ingest", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",

@@ -1,6 +1,7 @@
 import AutoFace
 import Catalog
 import Foundation
+import Ingest
 
 /// The card's pictures: small JPEGs (base64) decoded from the stored objects, keyed by SHA-256 and side.
 public struct CardThumbnails: Sendable {
@@ -31,28 +32,20 @@ public struct CardThumbnails: Sendable {
     }
     var seen = Set<String>()
     let jobs = wanted.filter { !$0.0.isEmpty && seen.insert("\($0.0)@\($0.1)").inserted }
-    let results = ResultSlots(count: jobs.count)
+    let results = Slots<String>(count: jobs.count)
     let store = catalog.store
     DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
       let (sha256, side) = jobs[index]
       guard let bytes = try? store.read(sha256) else { return }
       let jpeg = bytes.withUnsafeBytes { DecodedImage.thumbnailJPEG(of: $0, side: side, quality: 70, maxDecodedPixels: maxDecodedPixels)
       }
-      results.set(index, jpeg.map { Data($0).base64EncodedString() })
+      results[index] = jpeg.map { Data($0).base64EncodedString() }
     }
     var thumbnails = CardThumbnails()
     for (index, job) in jobs.enumerated() {
-      if let value = results.get(index) { thumbnails.base64["\(job.0)@\(job.1)"] = value }
+      if let value = results[index] { thumbnails.base64["\(job.0)@\(job.1)"] = value }
     }
     return thumbnails
   }
 }
 
-/// One result slot per job, filled from concurrent workers.
-final class ResultSlots: @unchecked Sendable {
-  private let lock = NSLock()
-  private var slots: [String?]
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
-  func set(_ index: Int, _ value: String?) { lock.withLock { slots[index] = value } }
-  func get(_ index: Int) -> String? { lock.withLock { slots[index] } }
-}
