@@ -219,11 +219,11 @@ enum ZeroPNG {
     var zlib: [UInt8] = [0x78, 0x01] + bits.finished
     // Adler-32 of `raw` zeros: a stays 1, b grows by 1 a byte.
     let b = UInt32(raw % 65_521)
-    zlib += be32((b << 16) | 1)
+    zlib += TestSupport.bigEndian32((b << 16) | 1)
     var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    png += chunk("IHDR", be32(UInt32(side)) + be32(UInt32(side)) + [8, 0, 0, 0, 0])
-    png += chunk("IDAT", zlib)
-    png += chunk("IEND", [])
+    png += TestSupport.pngChunk("IHDR", TestSupport.bigEndian32(UInt32(side)) + TestSupport.bigEndian32(UInt32(side)) + [8, 0, 0, 0, 0])
+    png += TestSupport.pngChunk("IDAT", zlib)
+    png += TestSupport.pngChunk("IEND", [])
     return png
   }
 
@@ -249,26 +249,5 @@ enum ZeroPNG {
       }
     }
     var finished: [UInt8] { used > 0 ? bytes + [UInt8(current)] : bytes }
-  }
-
-  static func be32(_ value: UInt32) -> [UInt8] {
-    [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
-  }
-
-  static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-    let body = Array(type.utf8) + data
-    return be32(UInt32(data.count)) + body + be32(crc32(body))
-  }
-
-  static func crc32(_ bytes: [UInt8]) -> UInt32 {
-    var table = [UInt32](repeating: 0, count: 256)
-    for i in 0..<256 {
-      var c = UInt32(i)
-      for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
-      table[i] = c
-    }
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-    return ~crc
   }
 }

@@ -57,26 +57,14 @@ struct HostileInputTests {
 
   /// A 45-byte PNG whose IHDR declares 4294967295×4294967295 pixels.
   static func pngBomb() -> [UInt8] {
-    var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    let ihdr: [UInt8] = Array("IHDR".utf8) + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 8, 2, 0, 0, 0]
-    bytes += [0, 0, 0, 13] + ihdr + be32(crc32(ihdr))
-    bytes += [0, 0, 0, 0] + Array("IEND".utf8) + be32(crc32(Array("IEND".utf8)))
-    return bytes
+    [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+      + TestSupport.pngChunk("IHDR", [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 8, 2, 0, 0, 0])
+      + TestSupport.pngChunk("IEND", [])
   }
 
-  static func be32(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
   static func le16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF)] }
   static func le32(_ value: UInt32) -> [UInt8] { [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: value >> $0) } }
   static func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
-
-  static func crc32(_ bytes: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-      crc ^= UInt32(byte)
-      for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-    }
-    return ~crc
-  }
 
   /// One entry of a hand-made zip; the `declared…` fields, when set, go into a ZIP64 extra field in
   /// place of the true values (the forgeries under test).
@@ -98,7 +86,7 @@ struct HostileInputTests {
     var central: [UInt8] = []
     for entry in entries {
       let offset = UInt64(out.count)
-      let crc = crc32(entry.data)
+      let crc = TestSupport.crc32(entry.data)
       let name = Array(entry.name.utf8)
       out += le32(0x0403_4b50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc)
       out += le32(UInt32(entry.data.count)) + le32(UInt32(entry.data.count)) + le16(name.count) + le16(0) + name
