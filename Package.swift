@@ -48,8 +48,10 @@ let package = Package(
     .target(name: "Labeling", dependencies: ["Annotations", "Catalog"]),
     // Face detectors, their evaluation and contact sheets.
     .target(name: "AutoFace", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim"]),
-    .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
+    .target(name: "Splitter", dependencies: ["Catalog"]),
     .target(name: "Dedup", dependencies: ["Catalog", "Imaging", "Ingest"]),
+    // `check leakage`: what ties images of different subsets together (hashes, near-duplicate groups, lineage).
+    .target(name: "Leakage", dependencies: ["Catalog", "Dedup", "Splitter"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
     .target(
       name: "Merge",
@@ -58,7 +60,7 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]),
     // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
-    .target(name: "Report", dependencies: ["Catalog", "Dedup", "Imaging", "Ingest", "Splitter"]),
+    .target(name: "Report", dependencies: ["Catalog", "Dedup", "Imaging", "Ingest", "Leakage", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",
@@ -71,8 +73,8 @@ let package = Package(
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "Imaging", "Labeling", "AutoFace", "Splitter", "Dedup", "Export",
-        "Merge", "Review", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Catalog", "Ingest", "Crawler", "Annotations", "Imaging", "Labeling", "AutoFace", "Splitter", "Dedup", "Leakage",
+        "Export", "Merge", "Review", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging"]),
@@ -92,7 +94,7 @@ let package = Package(
       dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "LabelingTests", dependencies: ["Annotations", "Catalog", "Ingest", "Labeling", "TestSupport"]),
-    .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
+    .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "Leakage", "TestSupport"]),
     .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(
       name: "MergeTests",

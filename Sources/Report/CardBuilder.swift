@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Leakage
 import Splitter
 
 /// What a dataset card describes and how it is drawn.

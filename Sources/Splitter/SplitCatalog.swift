@@ -342,20 +342,14 @@ public enum SplitCatalog {
       /// A near-duplicate group: group ids are per (method, radius). Rows stored before groups existed
       /// have none; their cluster was transitive, so it is their group.
       struct Cluster: Hashable {
-        var method: Int
-        var radius: Int64
+        var method: String
+        var radius: Int
         var id: Int64
       }
-      var methods: [[UInt8]] = []
       var firstOfCluster: [Cluster: Int32] = [:]
-      try scan(db, "SELECT image_id, method, radius, COALESCE(group_id, cluster_id) FROM dup_clusters") { row in
-        let p = node(row.int64(0))
-        let method = row.withText(1) { text in
-          if let known = methods.firstIndex(where: { $0.elementsEqual(text) }) { return known }
-          methods.append(Array(text))
-          return methods.count - 1
-        }
-        let cluster = Cluster(method: method, radius: row.int64(2), id: row.int64(3))
+      try catalog.forEachDuplicateGroupMember { member in
+        let p = node(member.imageID)
+        let cluster = Cluster(method: member.method, radius: member.radius, id: member.group)
         if let first = firstOfCluster[cluster] { union(first, p) } else { firstOfCluster[cluster] = p }
       }
     }

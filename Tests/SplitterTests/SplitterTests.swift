@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
+@testable import Leakage
 @testable import Splitter
 
 func items(_ counts: [String: Int], startID: Int64 = 1) -> [SplitItem] {

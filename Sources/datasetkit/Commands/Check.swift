@@ -2,6 +2,7 @@ import ArgumentParser
 import Catalog
 import Dedup
 import Foundation
+import Leakage
 import Splitter
 
 extension Datasetkit {

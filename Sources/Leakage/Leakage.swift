@@ -1,6 +1,7 @@
 import Catalog
 import Dedup
 import Foundation
+import Splitter
 
 /// Two images in different subsets that are (near-)duplicates, or a derived image and its parent, or
 /// two files whose names share a group key.
@@ -92,11 +93,8 @@ public enum LeakageCheck {
 
     // Near-duplicate groups that straddle subsets.
     var groupMembers: [String: [Int64]] = [:]
-    for (image, method, radius, group) in try db.rows(
-      "SELECT image_id, method, radius, COALESCE(group_id, cluster_id) FROM dup_clusters", [],
-      { ($0.int64(0), $0.text(1) ?? "", $0.int(2), $0.int64(3)) })
-    {
-      groupMembers["\(method)|\(radius)|\(group)", default: []].append(image)
+    try catalog.forEachDuplicateGroupMember { m in
+      groupMembers["\(m.method)|\(m.radius)|\(m.group)", default: []].append(m.imageID)
     }
     for (key, members) in groupMembers.sorted(by: { $0.key < $1.key }) {
       let method = key.split(separator: "|").first.map(String.init) ?? ""
