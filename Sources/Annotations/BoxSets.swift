@@ -1,17 +1,35 @@
 import Catalog
 import Foundation
 
-/// A box to export.
+/// A catalog box to export: the box (with its class as its label) and what a VOC file says about it.
 public struct ExportBox: Sendable, Hashable {
   public var id: Int64
-  public var className: String
-  public var box: VOCBox
+  public var box: Box
   public var difficult: Bool
   public var truncated: Bool
   public var pose: String?
   public var extraXML: String?
   /// `voc` for boxes read from an annotation file (written back as they were), else a detector or review.
   public var origin: String
+
+  public init(
+    id: Int64, className: String, box: Box, difficult: Bool, truncated: Bool, pose: String?, extraXML: String?,
+    origin: String
+  ) {
+    self.id = id
+    self.box = box.labeled(className)
+    self.difficult = difficult
+    self.truncated = truncated
+    self.pose = pose
+    self.extraXML = extraXML
+    self.origin = origin
+  }
+
+  /// The box's class (its label).
+  public var className: String {
+    get { box.label ?? "" }
+    set { box.label = newValue }
+  }
 }
 
 /// A view as `merge` recorded it (`view_classes`, `view_class_map`, `view_sources`): its classes in order,
@@ -85,11 +103,11 @@ public struct AnnotationTwin: Sendable, Codable, Equatable {
   }
 
   /// Compares two box lists: each box of either list is paired with the nearest box of the other.
-  public static func compare(kept: [(String, VOCBox)], other: [(String, VOCBox)]) -> (
+  public static func compare(kept: [(String, Box)], other: [(String, Box)]) -> (
     shift: Double?, disagreements: [String: Int]
   ) {
     guard !kept.isEmpty, !other.isEmpty else { return (nil, [:]) }
-    func distance(_ a: VOCBox, _ b: VOCBox) -> Double {
+    func distance(_ a: Box, _ b: Box) -> Double {
       max(abs(a.xmin - b.xmin), abs(a.ymin - b.ymin), abs(a.xmax - b.xmax), abs(a.ymax - b.ymax))
     }
     var shift = 0.0
@@ -206,7 +224,7 @@ extension Catalog {
         imageID: row.int64(1), set: set,
         box: ExportBox(
           id: row.int64(0), className: row.text(2) ?? "",
-          box: VOCBox(xmin: row.double(3), ymin: row.double(4), xmax: row.double(5), ymax: row.double(6)),
+          box: Box(xmin: row.double(3), ymin: row.double(4), xmax: row.double(5), ymax: row.double(6)),
           difficult: row.int(7) != 0, truncated: row.int(8) != 0, pose: row.text(9), extraXML: row.text(10),
           origin: row.text(11) ?? ""))
     }

@@ -2,21 +2,10 @@ import Catalog
 import Foundation
 import Ingest
 
-/// A box with its class, as the format readers return them (pixels, xmin/ymin/xmax/ymax).
-public struct LabeledBox: Sendable, Hashable, Codable {
-  public var className: String
-  public var box: VOCBox
-
-  public init(className: String, box: VOCBox) {
-    self.className = className
-    self.box = box
-  }
-}
-
 /// YOLO (Ultralytics / LabelImg): `class x_center y_center width height`, normalised, one line per box.
 public enum YOLOFormat {
   /// One label line, exactly as LabelImg writes it (`%d %.6f %.6f %.6f %.6f\n`), the box clamped to the image.
-  public static func line(classIndex: Int, box: VOCBox, width: Int, height: Int) -> String {
+  public static func line(classIndex: Int, box: Box, width: Int, height: Int) -> String {
     let b = COCOFile.clamp(box, width: width, height: height)
     let w = Double(max(width, 1))
     let h = Double(max(height, 1))
@@ -30,11 +19,11 @@ public enum YOLOFormat {
   public static func pixelBox(
     centerX: Double, centerY: Double, width: Double, height: Double, imageWidth: Int, imageHeight: Int,
     rounded: Bool = false
-  ) -> VOCBox {
+  ) -> Box {
     let scale = { (value: Double, side: Int) -> Double in
       rounded ? (value * Double(side)).rounded(.toNearestOrEven) : value * Double(side)
     }
-    return VOCBox(
+    return Box(
       xmin: scale(max(centerX - width / 2, 0), imageWidth), ymin: scale(max(centerY - height / 2, 0), imageHeight),
       xmax: scale(min(centerX + width / 2, 1), imageWidth), ymax: scale(min(centerY + height / 2, 1), imageHeight))
   }
@@ -57,12 +46,12 @@ public enum YOLOFormat {
 
   /// Reads a YOLO export back: `classes.txt`, `labels/<subset>/*.txt`, and the image sizes from
   /// `images/<subset>/` headers. Returns boxes in pixels by image file name.
-  public static func read(root: String, subset: String) throws -> [String: [LabeledBox]] {
+  public static func read(root: String, subset: String) throws -> [String: [Box]] {
     let classes = LabelText.lines(
       try LabelText.decode(try FileIO.read(path: Array((root + "/classes.txt").utf8), limit: 1 << 20), path: root + "/classes.txt")
     ).map(\.text).filter { !$0.isEmpty }
     let imageFolder = root + "/images/" + subset
-    var result: [String: [LabeledBox]] = [:]
+    var result: [String: [Box]] = [:]
     for name in try FileManager.default.contentsOfDirectory(atPath: imageFolder).sorted() {
       let bytes = try FileIO.read(path: Array((imageFolder + "/" + name).utf8), limit: 1 << 30)
       guard case .image(_, let width, let height, _) = ImageHeader.sniff(bytes) else {
@@ -71,7 +60,7 @@ public enum YOLOFormat {
       let stem = name.lastIndex(of: ".").map { String(name[..<$0]) } ?? name
       let labelPath = root + "/labels/" + subset + "/" + stem + ".txt"
       let text = (try? String(contentsOfFile: labelPath, encoding: .utf8)) ?? ""
-      var boxes: [LabeledBox] = []
+      var boxes: [Box] = []
       for (number, line) in text.split(separator: "\n").enumerated() {
         let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard fields.count == 5, let index = Int(fields[0]), index >= 0, index < classes.count,
@@ -80,9 +69,8 @@ public enum YOLOFormat {
           throw AnnotationsError.invalid(file: labelPath, line: number + 1, message: "not a YOLO line: \(line)")
         }
         boxes.append(
-          LabeledBox(
-            className: classes[index],
-            box: pixelBox(centerX: xc, centerY: yc, width: w, height: h, imageWidth: width, imageHeight: height)))
+          pixelBox(centerX: xc, centerY: yc, width: w, height: h, imageWidth: width, imageHeight: height)
+            .labeled(classes[index]))
       }
       result[name] = boxes
     }
@@ -184,16 +172,16 @@ public struct COCOFile: Codable, Sendable {
   }
 
   /// The box inside the image (COCO and Create ML have no notion of a box past the edge).
-  package static func clamp(_ box: VOCBox, width: Int, height: Int) -> VOCBox {
+  package static func clamp(_ box: Box, width: Int, height: Int) -> Box {
     let w = Double(width)
     let h = Double(height)
-    return VOCBox(
+    return Box(
       xmin: min(max(box.xmin, 0), w), ymin: min(max(box.ymin, 0), h), xmax: min(max(box.xmax, 0), w),
       ymax: min(max(box.ymax, 0), h))
   }
 
   /// Reads a COCO file back: boxes in pixels by image file name.
-  public static func read(path: String) throws -> [String: [LabeledBox]] {
+  public static func read(path: String) throws -> [String: [Box]] {
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     let file = try JSONDecoder().decode(COCOFile.self, from: data)
     var categories: [Int: String] = [:]
@@ -204,7 +192,7 @@ public struct COCOFile: Codable, Sendable {
     for image in file.images where images.updateValue(image.file_name, forKey: image.id) != nil {
       throw AnnotationsError.invalid(file: path, line: nil, message: "two images have id \(image.id)")
     }
-    var result: [String: [LabeledBox]] = [:]
+    var result: [String: [Box]] = [:]
     for image in file.images { result[image.file_name] = [] }
     for annotation in file.annotations {
       guard let name = images[annotation.image_id], let category = categories[annotation.category_id],
@@ -214,7 +202,7 @@ public struct COCOFile: Codable, Sendable {
       }
       let b = annotation.bbox
       result[name, default: []].append(
-        LabeledBox(className: category, box: VOCBox(xmin: b[0], ymin: b[1], xmax: b[0] + b[2], ymax: b[1] + b[3])))
+        Box(xmin: b[0], ymin: b[1], xmax: b[0] + b[2], ymax: b[1] + b[3], label: category))
     }
     return result
   }
@@ -258,15 +246,15 @@ public enum CreateMLFormat {
   }
 
   /// Reads a Create ML file back: boxes in pixels by image file name.
-  public static func read(path: String) throws -> [String: [LabeledBox]] {
+  public static func read(path: String) throws -> [String: [Box]] {
     let entries = try JSONDecoder().decode([Entry].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-    var result: [String: [LabeledBox]] = [:]
+    var result: [String: [Box]] = [:]
     for entry in entries {
       result[entry.image] = entry.annotations.map { a in
         let c = a.coordinates
-        return LabeledBox(
-          className: a.label,
-          box: VOCBox(xmin: c.x - c.width / 2, ymin: c.y - c.height / 2, xmax: c.x + c.width / 2, ymax: c.y + c.height / 2))
+        return Box(
+          xmin: c.x - c.width / 2, ymin: c.y - c.height / 2, xmax: c.x + c.width / 2, ymax: c.y + c.height / 2,
+          label: a.label)
       }
     }
     return result

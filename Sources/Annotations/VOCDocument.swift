@@ -1,31 +1,5 @@
+import Catalog
 import Foundation
-
-/// A box in pixels, LabelImg's convention: `xmin ≤ xmax`, `ymin ≤ ymax`, min ≥ 1 when LabelImg drew it,
-/// max ≤ the image size.
-public struct VOCBox: Sendable, Hashable, Codable {
-  public var xmin: Double
-  public var ymin: Double
-  public var xmax: Double
-  public var ymax: Double
-
-  public init(xmin: Double, ymin: Double, xmax: Double, ymax: Double) {
-    self.xmin = xmin
-    self.ymin = ymin
-    self.xmax = xmax
-    self.ymax = ymax
-  }
-
-  /// The box as LabelImg would save it for an image of this size: clamped to the image, integer
-  /// coordinates by truncation, mins at least 1 (`LabelFile.convert_points_to_bnd_box`).
-  public func labelImgIntegers(width: Int, height: Int) -> VOCBox {
-    func fit(_ value: Double, _ limit: Int) -> Double {
-      Double(Int(max(0, min(Double(limit), value))))
-    }
-    return VOCBox(
-      xmin: max(1, fit(xmin, width)), ymin: max(1, fit(ymin, height)),
-      xmax: fit(xmax, width), ymax: fit(ymax, height))
-  }
-}
 
 /// An element the reader does not know, kept verbatim and written back after the known sibling it
 /// followed (`after == nil`: first in its parent).
@@ -57,14 +31,19 @@ public struct VOCSize: Sendable, Hashable {
 
 /// One `<object>`.
 public struct VOCObject: Sendable, Hashable {
-  public var name: String
+  /// `<name>` as written: the box's label.
+  public var name: String {
+    get { box.label ?? "" }
+    set { box.label = newValue }
+  }
   /// `<pose>`; nil when absent (written as LabelImg's "Unspecified").
   public var pose: String?
   /// `<truncated>` as written; nil means "derive it with LabelImg's rule" when writing.
   public var truncated: String?
   /// `<difficult>` as written; nil (old LabelImg files have none) is written as "0".
   public var difficult: String?
-  public var box: VOCBox
+  /// The box, its label the object's `<name>`.
+  public var box: Box
   /// Attributes on `<object>`, kept verbatim.
   public var attributes: [XMLAttribute]
   /// Unknown children of `<object>` (`<occluded>`, `<attributes>`, …), kept verbatim.
@@ -75,12 +54,11 @@ public struct VOCObject: Sendable, Hashable {
   public var line: Int
 
   public init(
-    name: String, box: VOCBox, pose: String? = "Unspecified", truncated: String? = nil,
+    name: String, box: Box, pose: String? = "Unspecified", truncated: String? = nil,
     difficult: String? = "0", attributes: [XMLAttribute] = [], extras: [VOCExtra] = [],
     boxExtras: [VOCExtra] = [], line: Int = 0
   ) {
-    self.name = name
-    self.box = box
+    self.box = box.labeled(name)
     self.pose = pose
     self.truncated = truncated
     self.difficult = difficult
@@ -211,7 +189,7 @@ public struct VOCDocument: Sendable, Hashable {
 
   /// LabelImg's rule: truncated iff the box touches an edge (`ymax == height || ymin == 1 ||
   /// xmax == width || xmin == 1`, on integers).
-  func labelImgTruncated(_ box: VOCBox) -> Bool {
+  func labelImgTruncated(_ box: Box) -> Bool {
     let width = size?.width ?? -1
     let height = size?.height ?? -1
     return Int(box.ymax) == height || Int(box.ymin) == 1 || Int(box.xmax) == width || Int(box.xmin) == 1

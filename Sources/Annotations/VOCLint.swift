@@ -95,7 +95,7 @@ public enum VOCLint {
         let mb = Catalog.stem(b.path) == Catalog.stem(b.image ?? "")
         return ma != mb ? ma : Array(a.path.utf8).lexicographicallyPrecedes(Array(b.path.utf8))
       }
-      func boxes(_ file: VOCLintFile) -> [(String, VOCBox)] {
+      func boxes(_ file: VOCLintFile) -> [(String, Box)] {
         VOCReader.read(path: file.path, display: file.path, options: options).document?.objects.map { ($0.name, $0.box) }
           ?? []
       }

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// Something the VOC reader tolerated or refused, with the line it is on.
@@ -348,7 +349,7 @@ public enum VOCReader {
         VOCFinding(.error, line: boxElement.line, code: "inverted-box", "\(name) box \(show(xmin)),\(show(ymin))–\(show(xmax)),\(show(ymax)) has min greater than max"))
       return nil
     }
-    var box = VOCBox(xmin: xmin, ymin: ymin, xmax: xmax, ymax: ymax)
+    var box = Box(xmin: xmin, ymin: ymin, xmax: xmax, ymax: ymax)
     if let size, size.width > 0, size.height > 0 {
       let width = Double(size.width)
       let height = Double(size.height)

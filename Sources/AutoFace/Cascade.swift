@@ -56,7 +56,7 @@ public final class CascadeClassifier {
 
   /// Faces found in `image`, in OpenCV's order.
   public func detect(in image: DecodedImage, parameters: CascadeParameters = .common) throws
-    -> [PixelRect]
+    -> [Box]
   {
     var error = afs_error()
     var out: UnsafeMutablePointer<afs_rect>?
@@ -68,7 +68,7 @@ public final class CascadeClassifier {
     try check(rc, error)
     defer { afs_buffer_free(out) }
     return UnsafeBufferPointer(start: out, count: count).map {
-      PixelRect(x: Int($0.x), y: Int($0.y), width: Int($0.width), height: Int($0.height))
+      Box(x: Int($0.x), y: Int($0.y), width: Int($0.width), height: Int($0.height))
     }
   }
 }

@@ -47,7 +47,8 @@ extension Catalog {
       if let label = row.text(7) { text += " \(label.prefix(1))" }
       return SheetTile(
         image: row.int64(8), sha256: row.text(1) ?? "",
-        rect: (row.double(2), row.double(3), row.double(4), row.double(5)), caption: text, box: row.int64(0))
+        rect: Box(xmin: row.double(2), ymin: row.double(3), xmax: row.double(4), ymax: row.double(5)), caption: text,
+        box: row.int64(0))
     }
     return try writeSheets(tiles, path: path, options: options)
   }
@@ -114,7 +115,7 @@ extension Catalog {
 struct SheetTile {
   var image: Int64
   var sha256: String
-  var rect: (Double, Double, Double, Double)
+  var rect: Box
   var caption: String
   /// The box shown, when it is a catalog box (its id is what `review accept` takes).
   var box: Int64? = nil

@@ -55,7 +55,7 @@ public struct DefaultDetectorTuning: Sendable, Hashable, Codable {
 /// One merged face candidate of the default detector and the cues its keep rule looks at.
 public struct DefaultFaceCandidate: Sendable, Hashable, Codable {
   /// The final box, in the image's pixels.
-  public var box: PixelRect
+  public var box: Box
   /// Neighbour votes of all its members.
   public var votes: Double
   /// Votes per cascade (frontal, alt2, profile, mirrored profile, LBP, eye pairs).
@@ -113,7 +113,7 @@ public final class DefaultFaceDetector: FaceDetector {
   }
 
   struct Candidate {
-    var box: PixelRect
+    var box: Box
     var score: Double
     var source: Int
   }
@@ -155,7 +155,7 @@ public final class DefaultFaceDetector: FaceDetector {
       add(
         try profile.detectScored(in: mirrored, parameters: params(tuning.profileNeighbors)).map {
           var d = $0
-          d.box.x = width - d.box.x - d.box.width
+          d.box = Box(x: width - d.box.x - d.box.width, y: d.box.y, width: d.box.width, height: d.box.height)
           return d
         }, source: 3)
     }
@@ -163,7 +163,7 @@ public final class DefaultFaceDetector: FaceDetector {
     if tuning.eyePairs, let eyes { add(try eyePairFaces(eyes, in: work, minSide: minSide), source: 5) }
 
     // Merge across cascades: strongest first, each candidate joins the first cluster it overlaps.
-    var clusters: [(box: PixelRect, votes: Double, sources: Set<Int>, sum: [Double], scores: [Double])] = []
+    var clusters: [(box: Box, votes: Double, sources: Set<Int>, sum: [Double], scores: [Double])] = []
     for c in candidates.sorted(by: { $0.score > $1.score }) {
       let w = max(c.score, 1)
       let b = c.box
@@ -184,7 +184,7 @@ public final class DefaultFaceDetector: FaceDetector {
         let s = clusters[i].sum
         let x1 = s[0] / s[4]
         let y1 = s[1] / s[4]
-        clusters[i].box = PixelRect(
+        clusters[i].box = Box(
           x: Int(x1.rounded()), y: Int(y1.rounded()), width: Int((s[2] / s[4] - x1).rounded()),
           height: Int((s[3] / s[4] - y1).rounded()))
       }
@@ -195,7 +195,7 @@ public final class DefaultFaceDetector: FaceDetector {
       var eyeCount = 0
       if let eyes {
         let b = cluster.box
-        let upper = PixelRect(x: b.x, y: b.y, width: b.width, height: max(1, b.height * 6 / 10))
+        let upper = Box(x: b.x, y: b.y, width: b.width, height: max(1, b.height * 6 / 10))
         if let region = try? work.resized(upper, width: upper.width, height: upper.height, interpolation: .nearest) {
           eyeCount = try eyes.detectScored(
             in: region,
@@ -208,7 +208,7 @@ public final class DefaultFaceDetector: FaceDetector {
       let box = conventional(cluster.box).scaled(by: scale)
       var candidate = DefaultFaceCandidate(
         box: box, votes: cluster.votes, scores: cluster.scores, sources: cluster.sources.sorted(), eyes: eyeCount,
-        skin: skinShare(image, in: PixelRect(x: box.x, y: box.y, width: box.width, height: box.height / 2)),
+        skin: skinShare(image, in: Box(x: box.x, y: box.y, width: box.width, height: box.height / 2)),
         kept: false)
       candidate.kept = tuning.keeps(candidate)
       found.append(candidate)
@@ -218,7 +218,7 @@ public final class DefaultFaceDetector: FaceDetector {
 
   /// Share of skin-coloured pixels (YCrCb rule) in `rect` of a colour image; -1 where there is no colour
   /// (a grayscale image, or a gray region of a colour one).
-  func skinShare(_ image: DecodedImage, in rect: PixelRect) -> Double {
+  func skinShare(_ image: DecodedImage, in rect: Box) -> Double {
     guard image.channels == 3, rect.width > 0, rect.height > 0,
       let region = try? image.resized(rect, width: 16, height: 16, interpolation: .area),
       let pixels = try? region.pixels()
@@ -240,16 +240,16 @@ public final class DefaultFaceDetector: FaceDetector {
     return Double(skin) / Double(count)
   }
 
-  func conventional(_ box: PixelRect) -> PixelRect {
+  func conventional(_ box: Box) -> Box {
     reshaped(box, width: tuning.boxWidth, height: tuning.boxHeight, shiftY: tuning.boxShiftY)
   }
 
-  func reshaped(_ box: PixelRect, width: Double, height: Double, shiftY: Double) -> PixelRect {
+  func reshaped(_ box: Box, width: Double, height: Double, shiftY: Double) -> Box {
     let w = Double(box.width) * width
     let h = Double(box.height) * height
     let cx = Double(box.x) + Double(box.width) / 2
     let cy = Double(box.y) + Double(box.height) / 2 + Double(box.height) * shiftY
-    return PixelRect(
+    return Box(
       x: Int((cx - w / 2).rounded()), y: Int((cy - h / 2).rounded()), width: Int(w.rounded()), height: Int(h.rounded()))
   }
 
@@ -274,7 +274,7 @@ public final class DefaultFaceDetector: FaceDetector {
         let side = dx * 2.3
         faces.append(
           FaceDetection(
-            box: PixelRect(x: Int(cx - side / 2), y: Int(cy - side * 0.4), width: Int(side), height: Int(side)),
+            box: Box(x: Int(cx - side / 2), y: Int(cy - side * 0.4), width: Int(side), height: Int(side)),
             score: min(a.score, b.score)))
       }
     }

@@ -6,13 +6,13 @@ import OpenCVShim
 /// One face found by a detector: the box in image pixels and the detector's confidence (neighbour count
 /// for cascades, network confidence for DNNs, vote total for the built-in default).
 public struct FaceDetection: Sendable, Hashable, Codable {
-  public var box: PixelRect
+  public var box: Box
   public var score: Double
   /// YuNet's five landmarks in image pixels (right eye, left eye, nose tip, right and left mouth corner: x, y
   /// each); nil for detectors without them.
   public var landmarks: [Double]?
 
-  public init(box: PixelRect, score: Double, landmarks: [Double]? = nil) {
+  public init(box: Box, score: Double, landmarks: [Double]? = nil) {
     self.box = box
     self.score = score
     self.landmarks = landmarks
@@ -156,7 +156,7 @@ extension CascadeClassifier {
     return (0..<count).map { i in
       let r = out[i]
       return FaceDetection(
-        box: PixelRect(x: Int(r.x), y: Int(r.y), width: Int(r.width), height: Int(r.height)),
+        box: Box(x: Int(r.x), y: Int(r.y), width: Int(r.width), height: Int(r.height)),
         score: Double(scores[i]))
     }
   }
@@ -223,7 +223,7 @@ public final class DNNFaceDetector: FaceDetector {
     return (0..<count).map { i in
       let r = out[i]
       return FaceDetection(
-        box: PixelRect(x: Int(r.x), y: Int(r.y), width: Int(r.width), height: Int(r.height)),
+        box: Box(x: Int(r.x), y: Int(r.y), width: Int(r.width), height: Int(r.height)),
         score: Double(scores[i]))
     }
   }

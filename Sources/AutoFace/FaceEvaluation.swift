@@ -7,8 +7,8 @@ import Labeling
 /// A true face: its class and box.
 public struct TruthFace: Sendable, Hashable {
   public var label: String
-  public var box: PixelRect
-  public init(label: String, box: PixelRect) {
+  public var box: Box
+  public init(label: String, box: Box) {
     self.label = label
     self.box = box
   }
@@ -197,7 +197,7 @@ extension Catalog {
         WHERE b.origin IN ('voc', 'yolo') AND b.origin_source_id = ? ORDER BY b.id
         """, [.int(source)]
       ) { row in
-        let box = PixelRect(
+        let box = Box(
           x: Int(row.double(2)), y: Int(row.double(3)), width: Int(row.double(4) - row.double(2)),
           height: Int(row.double(5) - row.double(3)))
         truth[row.int64(0), default: []].append(TruthFace(label: row.text(1) ?? "", box: box))
@@ -231,7 +231,7 @@ extension Catalog {
       ) { row in
         let image = row.int64(0)
         guard images.contains(image) else { return }
-        let box = PixelRect(
+        let box = Box(
           x: Int(row.double(1)), y: Int(row.double(2)), width: Int(row.double(3) - row.double(1)),
           height: Int(row.double(4) - row.double(2)))
         found[image, default: []].append(FaceDetection(box: box, score: row.double(5)))
@@ -247,12 +247,12 @@ extension Catalog {
       if let sheets {
         let (misses, falseAlarms) = FaceEvaluation.mistakes(images: pairs, rules: rules)
         let stem = sheets + "/" + Self.sheetName(evaluation.detector) + "-\(evaluations.count + 1)"
-        func tile(_ image: Int, _ box: PixelRect, _ caption: String) throws -> SheetTile {
+        func tile(_ image: Int, _ box: Box, _ caption: String) throws -> SheetTile {
           let id = ids[image]
           let sha = try database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) ?? ""
           return SheetTile(
             image: id, sha256: sha,
-            rect: (Double(box.x), Double(box.y), Double(box.x + box.width), Double(box.y + box.height)),
+            rect: box,
             caption: caption)
         }
         try FileManager.default.createDirectory(atPath: sheets, withIntermediateDirectories: true)

@@ -79,7 +79,7 @@ public struct DetectionImage {
     guard scaleX != 1 || scaleY != 1 else { return detections }
     return detections.map { d in
       var d = d
-      d.box = PixelRect(
+      d.box = Box(
         x: Int((Double(d.box.x) * scaleX).rounded()), y: Int((Double(d.box.y) * scaleY).rounded()),
         width: Int((Double(d.box.width) * scaleX).rounded()), height: Int((Double(d.box.height) * scaleY).rounded()))
       d.landmarks = d.landmarks?.enumerated().map { $0.offset % 2 == 0 ? $0.element * scaleX : $0.element * scaleY }
@@ -166,7 +166,7 @@ public final class YuNetFaceDetector: FaceDetector {
   deinit { afs_yunet_free(handle) }
 
   /// One network pass over `region` of `image` scaled by `scale`.
-  func pass(_ image: DecodedImage, region: PixelRect, scale: Double) throws -> [FaceDetection] {
+  func pass(_ image: DecodedImage, region: Box, scale: Double) throws -> [FaceDetection] {
     var error = afs_error()
     var out: UnsafeMutablePointer<afs_face>?
     var count = 0
@@ -182,7 +182,7 @@ public final class YuNetFaceDetector: FaceDetector {
       let f = out[i]
       let landmarks = withUnsafeBytes(of: f.landmarks) { Array($0.bindMemory(to: Float.self)).map(Double.init) }
       return FaceDetection(
-        box: PixelRect(
+        box: Box(
           x: Int(f.x.rounded()), y: Int(f.y.rounded()), width: Int(f.width.rounded()), height: Int(f.height.rounded())),
         score: Double(f.score), landmarks: landmarks)
     }
@@ -190,7 +190,7 @@ public final class YuNetFaceDetector: FaceDetector {
 
   /// The tiles (in the image's pixels) a `width`×`height` image is searched in besides the whole pass, and
   /// their scale; none when the whole pass already sees `minSize` faces at `tileFacePixels`.
-  public func tiles(width: Int, height: Int) -> (scale: Double, rects: [PixelRect]) {
+  public func tiles(width: Int, height: Int) -> (scale: Double, rects: [Box]) {
     let p = parameters
     let side = max(width, height)
     let whole = wholeScale(side)
@@ -210,10 +210,10 @@ public final class YuNetFaceDetector: FaceDetector {
       s.append(length - tile)
       return s
     }
-    var rects: [PixelRect] = []
+    var rects: [Box] = []
     for y in starts(height) {
       for x in starts(width) {
-        rects.append(PixelRect(x: x, y: y, width: min(tile, width), height: min(tile, height)))
+        rects.append(Box(x: x, y: y, width: min(tile, width), height: min(tile, height)))
       }
     }
     return (scale, rects)
@@ -227,7 +227,7 @@ public final class YuNetFaceDetector: FaceDetector {
   public func detect(in image: DecodedImage) throws -> [FaceDetection] {
     let width = image.width
     let height = image.height
-    let full = PixelRect(x: 0, y: 0, width: width, height: height)
+    let full = Box(x: 0, y: 0, width: width, height: height)
     var found = try pass(image, region: full, scale: wholeScale(max(width, height)))
     let (scale, rects) = tiles(width: width, height: height)
     for rect in rects {
@@ -249,7 +249,7 @@ public final class YuNetFaceDetector: FaceDetector {
       let y1 = max(0, d.box.y)
       let x2 = min(width, d.box.x + d.box.width)
       let y2 = min(height, d.box.y + d.box.height)
-      d.box = PixelRect(x: x1, y: y1, width: x2 - x1, height: y2 - y1)
+      d.box = Box(x: x1, y: y1, width: x2 - x1, height: y2 - y1)
       return min(d.box.width, d.box.height) >= parameters.minSize ? d : nil
     }
   }

@@ -111,7 +111,7 @@ public enum PerceptualHash {
   }
 
   static func fastHash(_ algorithm: HashAlgorithm, _ gray: DecodedImage) throws -> UInt64 {
-    func shrunk(_ width: Int, _ height: Int, region: PixelRect? = nil) throws -> [UInt8] {
+    func shrunk(_ width: Int, _ height: Int, region: Box? = nil) throws -> [UInt8] {
       try gray.resized(region, width: width, height: height, interpolation: .area).pixels()
     }
     switch algorithm {
@@ -124,11 +124,11 @@ public enum PerceptualHash {
   }
 
   /// The centre region `phash-centre` hashes.
-  static func centre(of image: DecodedImage) -> PixelRect {
+  static func centre(of image: DecodedImage) -> Box {
     let f = HashAlgorithm.centreFraction
     let w = max(1, Int((Double(image.width) * f).rounded()))
     let h = max(1, Int((Double(image.height) * f).rounded()))
-    return PixelRect(x: (image.width - w) / 2, y: (image.height - h) / 2, width: w, height: h)
+    return Box(x: (image.width - w) / 2, y: (image.height - h) / 2, width: w, height: h)
   }
 
   static func imagehashCompatible(_ algorithm: HashAlgorithm, _ luma: [UInt8], width: Int, height: Int)

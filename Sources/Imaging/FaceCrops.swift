@@ -47,7 +47,7 @@ extension Catalog {
       var box: Int64
       var image: Int64
       var sha: String
-      var rect: (Double, Double, Double, Double)
+      var rect: Box
       var label: String?
       /// The annotation file the box came from (nil: a detector's or a review's box).
       var set: AnnotationSetKey?
@@ -62,7 +62,7 @@ extension Catalog {
     ) {
       Job(
         box: $0.int64(0), image: $0.int64(1), sha: $0.text(2) ?? "",
-        rect: ($0.double(3), $0.double(4), $0.double(5), $0.double(6)),
+        rect: Box(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)),
         label: $0.text(7),
         set: $0.isNull(8) || $0.isNull(9) ? nil : AnnotationSetKey(sourceID: $0.int64(8), file: $0.text(9) ?? ""))
     }
@@ -144,9 +144,9 @@ extension Catalog {
 
   /// The box grown by `margin` on each side (and made square), clamped to the image.
   static func cropRect(
-    _ box: (Double, Double, Double, Double), margin: Double, square: Bool, width: Int, height: Int
-  ) -> PixelRect {
-    var (x1, y1, x2, y2) = box
+    _ box: Box, margin: Double, square: Bool, width: Int, height: Int
+  ) -> Box {
+    var (x1, y1, x2, y2) = (box.xmin, box.ymin, box.xmax, box.ymax)
     let (w, h) = (x2 - x1, y2 - y1)
     x1 -= w * margin
     x2 += w * margin
@@ -161,6 +161,6 @@ extension Catalog {
     let top = max(0, Int(y1.rounded()))
     let right = min(width, Int(x2.rounded()))
     let bottom = min(height, Int(y2.rounded()))
-    return PixelRect(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
+    return Box(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
   }
 }

@@ -3,9 +3,9 @@ import Foundation
 import OpenCVShim
 
 extension DecodedImage {
-  /// The box `(xmin, ymin, xmax, ymax)` grown by `margin` and made square, clamped to the image, scaled so
+  /// The box grown by `margin` and made square, clamped to the image, scaled so
   /// its longer side is `side` pixels: a contact-sheet or review-page thumbnail.
-  public func thumbnail(of box: (Double, Double, Double, Double), margin: Double, side: Int) throws -> DecodedImage {
+  public func thumbnail(of box: Box, margin: Double, side: Int) throws -> DecodedImage {
     let rect = Catalog.cropRect(box, margin: margin, square: true, width: width, height: height)
     guard rect.width > 0, rect.height > 0 else { throw ImagingError.notAnImage("box outside its image") }
     let scale = Double(side) / Double(max(rect.width, rect.height))

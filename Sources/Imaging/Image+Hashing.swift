@@ -59,9 +59,9 @@ extension DecodedImage {
 
   /// The part inside `region` (clamped to the image) resized to `width`×`height`.
   public func resized(
-    _ region: PixelRect? = nil, width: Int, height: Int, interpolation: Interpolation
+    _ region: Box? = nil, width: Int, height: Int, interpolation: Interpolation
   ) throws -> DecodedImage {
-    let rect = region ?? PixelRect(x: 0, y: 0, width: self.width, height: self.height)
+    let rect = region ?? Box(x: 0, y: 0, width: self.width, height: self.height)
     var error = afs_error()
     var out: OpaquePointer?
     let rc = afs_image_resize(

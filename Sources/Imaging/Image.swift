@@ -51,7 +51,7 @@ public final class DecodedImage: @unchecked Sendable {
   }
 
   /// The part inside `rect` (clamped to the image), resized to `width`×`height`.
-  public func cropped(to rect: PixelRect, width: Int, height: Int) throws -> DecodedImage {
+  public func cropped(to rect: Box, width: Int, height: Int) throws -> DecodedImage {
     var error = afs_error()
     var out: OpaquePointer?
     let rc = afs_image_crop_resize(

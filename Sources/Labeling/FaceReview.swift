@@ -18,7 +18,7 @@ public enum ReviewAction: Sendable, Hashable {
   }
 }
 
-extension VOCBox {
+extension Box {
   /// The `reviews.value` text of an `add` or `adjust`: `xmin,ymin,xmax,ymax`.
   var logValue: String { [xmin, ymin, xmax, ymax].map { String(format: "%.1f", $0) }.joined(separator: ",") }
 }
@@ -74,7 +74,7 @@ extension Catalog {
   /// Adds a face the detector missed: a new accepted box with origin `review` on image `imageID`, logged as
   /// `add`. The rectangle is clamped to the image; an empty one is refused.
   public func addMissedFace(
-    image imageID: Int64, rect: VOCBox, label: String?, reviewer: String
+    image imageID: Int64, rect: Box, label: String?, reviewer: String
   ) throws -> ReviewReport {
     guard
       let (width, height) = try database.rows(
@@ -100,7 +100,7 @@ extension Catalog {
   }
 
   /// Moves a box to `rect` (clamped to its image) and accepts it, logged as `adjust`.
-  public func adjustBox(_ id: Int64, to rect: VOCBox, reviewer: String) throws -> ReviewReport {
+  public func adjustBox(_ id: Int64, to rect: Box, reviewer: String) throws -> ReviewReport {
     try requireBoxes([id])
     let (width, height) = try database.rows(
       "SELECT i.width, i.height FROM boxes b JOIN images i ON i.id = b.image_id WHERE b.id = ?", [.int(id)]
@@ -155,10 +155,10 @@ extension Catalog {
     guard missing.isEmpty else { throw LabelingError.noSuchBoxes(missing) }
   }
 
-  private func clamped(_ rect: VOCBox, width: Double, height: Double) throws -> VOCBox {
+  private func clamped(_ rect: Box, width: Double, height: Double) throws -> Box {
     let values = [rect.xmin, rect.ymin, rect.xmax, rect.ymax]
     guard values.allSatisfy(\.isFinite) else { throw LabelingError.badRect("not a number") }
-    let r = VOCBox(
+    let r = Box(
       xmin: max(0, min(rect.xmin, rect.xmax)).rounded(), ymin: max(0, min(rect.ymin, rect.ymax)).rounded(),
       xmax: min(width, max(rect.xmin, rect.xmax)).rounded(), ymax: min(height, max(rect.ymin, rect.ymax)).rounded())
     guard r.xmax - r.xmin >= 2, r.ymax - r.ymin >= 2 else {
@@ -180,7 +180,7 @@ extension Catalog {
     ) {
       BoxState(
         status: $0.text(0) ?? "proposed", classID: $0.isNull(1) ? nil : $0.int64(1),
-        rect: VOCBox(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5))
+        rect: Box(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5))
       ).text
     }.first
   }
@@ -202,9 +202,9 @@ extension Catalog {
 struct BoxState {
   var status: String
   var classID: Int64?
-  var rect: VOCBox
+  var rect: Box
 
-  init(status: String, classID: Int64?, rect: VOCBox) {
+  init(status: String, classID: Int64?, rect: Box) {
     self.status = status
     self.classID = classID
     self.rect = rect
@@ -217,7 +217,7 @@ struct BoxState {
     guard numbers.count == 4, ["proposed", "accepted", "rejected"].contains(String(parts[0])) else { return nil }
     status = String(parts[0])
     classID = Int64(parts[1])
-    rect = VOCBox(xmin: numbers[0], ymin: numbers[1], xmax: numbers[2], ymax: numbers[3])
+    rect = Box(xmin: numbers[0], ymin: numbers[1], xmax: numbers[2], ymax: numbers[3])
   }
 
   var text: String {

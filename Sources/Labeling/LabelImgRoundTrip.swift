@@ -260,9 +260,9 @@ extension Catalog {
       throw LabelingError.noSuchImage(entry.imageID)
     }
     let (width, height) = (Double(entry.width), Double(entry.height))
-    var wanted: [(label: String, rect: VOCBox)] = []
+    var wanted: [(label: String, rect: Box)] = []
     for (n, object) in document.objects.enumerated() {
-      let b = object.box
+      let b = object.box.labeled(nil)
       let label = object.name.trimmingCharacters(in: .whitespaces)
       let at =
         "box \(n + 1) (\(object.name.isEmpty ? "no name" : object.name) \(Int(b.xmin)),\(Int(b.ymin))–\(Int(b.xmax)),\(Int(b.ymax)))"
@@ -285,9 +285,9 @@ extension Catalog {
     ) { $0.int64(0) }
     let current = try labelImgBoxes(scope)
     var open = current.filter { $0.status != "rejected" }
-    var unmatched: [(label: String, rect: VOCBox)] = []
-    var pairs: [(box: LabelImgBoxState, label: String, rect: VOCBox)] = []
-    func same(_ r: VOCBox, _ box: LabelImgBoxState) -> Bool {
+    var unmatched: [(label: String, rect: Box)] = []
+    var pairs: [(box: LabelImgBoxState, label: String, rect: Box)] = []
+    func same(_ r: Box, _ box: LabelImgBoxState) -> Bool {
       let exported = box.rect.labelImgIntegers(width: entry.width, height: entry.height)
       return r == exported || r == box.rect
     }
@@ -300,12 +300,12 @@ extension Catalog {
       }
     }
     // 2. Moved boxes: the remaining ones overlapping most (IoU ≥ 0.3), best pair first.
-    var moved: [(box: LabelImgBoxState, label: String, rect: VOCBox)] = []
+    var moved: [(box: LabelImgBoxState, label: String, rect: Box)] = []
     while true {
       var best: (Int, Int, Double)?
       for (i, w) in unmatched.enumerated() {
         for (j, box) in open.enumerated() {
-          let v = w.rect.pixelRect.iou(box.rect.pixelRect)
+          let v = w.rect.iou(box.rect)
           if v >= 0.3, v > (best?.2 ?? 0) { best = (i, j, v) }
         }
       }
@@ -370,7 +370,7 @@ extension Catalog {
       ) {
         LabelImgBoxState(
           id: $0.int64(0), status: $0.text(1) ?? "proposed", label: $0.text(2),
-          rect: VOCBox(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)))
+          rect: Box(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)))
       }.first
     }
   }
@@ -380,11 +380,5 @@ struct LabelImgBoxState {
   var id: Int64
   var status: String
   var label: String?
-  var rect: VOCBox
-}
-
-extension VOCBox {
-  var pixelRect: PixelRect {
-    PixelRect(x: Int(xmin), y: Int(ymin), width: Int(xmax - xmin), height: Int(ymax - ymin))
-  }
+  var rect: Box
 }

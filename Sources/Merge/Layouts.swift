@@ -523,7 +523,7 @@ enum YOLOLabels {
             FileIssue(path: file.path, reason: "its image \(file.image) was not imported (see the image report)"))
           continue
         }
-        var wanted: [(className: String, box: VOCBox)] = []
+        var wanted: [(className: String, box: Box)] = []
         for line in file.boxes {
           let box = YOLOFormat.pixelBox(
             centerX: line.centerX, centerY: line.centerY, width: line.width, height: line.height,
@@ -547,7 +547,7 @@ enum YOLOLabels {
         ) { row in
           (
             className: row.text(0) ?? "",
-            box: VOCBox(xmin: row.double(1), ymin: row.double(2), xmax: row.double(3), ymax: row.double(4)),
+            box: Box(xmin: row.double(1), ymin: row.double(2), xmax: row.double(3), ymax: row.double(4)),
             image: row.int64(5)
           )
         }

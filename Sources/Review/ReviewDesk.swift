@@ -34,7 +34,7 @@ public struct ReviewTile: Sendable, Codable, Equatable {
   public var score: Double?
   public var origin: String
   public var status: String
-  public var rect: VOCBox
+  public var rect: Box
   public var imageWidth: Int
   public var imageHeight: Int
 }
@@ -156,11 +156,11 @@ public actor ReviewDesk {
   }
 
   /// The stored bytes of a box's image and the box.
-  func boxSource(_ id: Int64) throws -> ([UInt8], (Double, Double, Double, Double)) {
+  func boxSource(_ id: Int64) throws -> ([UInt8], Box) {
     guard
       let (sha, rect) = try catalog.database.rows(
         "SELECT i.sha256, b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b JOIN images i ON i.id = b.image_id WHERE b.id = ?",
-        [.int(id)], { ($0.text(0) ?? "", ($0.double(1), $0.double(2), $0.double(3), $0.double(4))) }
+        [.int(id)], { ($0.text(0) ?? "", Box(xmin: $0.double(1), ymin: $0.double(2), xmax: $0.double(3), ymax: $0.double(4))) }
       ).first
     else { throw ReviewError.notFound("box \(id)") }
     return (try catalog.store.read(sha), rect)
@@ -170,11 +170,11 @@ public actor ReviewDesk {
     try catalog.review(action, boxes: boxes, reviewer: reviewer)
   }
 
-  public func addMissedFace(image: Int64, rect: VOCBox, label: String?) throws -> ReviewReport {
+  public func addMissedFace(image: Int64, rect: Box, label: String?) throws -> ReviewReport {
     try catalog.addMissedFace(image: image, rect: rect, label: label, reviewer: reviewer)
   }
 
-  public func adjust(box: Int64, rect: VOCBox) throws -> ReviewReport {
+  public func adjust(box: Int64, rect: Box) throws -> ReviewReport {
     try catalog.adjustBox(box, to: rect, reviewer: reviewer)
   }
 
@@ -189,7 +189,7 @@ public actor ReviewDesk {
     ReviewTile(
       box: row.int64(0), image: row.int64(1), crop: row.isNull(12) ? nil : row.int64(12), label: row.text(2),
       score: row.isNull(3) ? nil : row.double(3), origin: row.text(4) ?? "", status: row.text(5) ?? "",
-      rect: VOCBox(xmin: row.double(6), ymin: row.double(7), xmax: row.double(8), ymax: row.double(9)),
+      rect: Box(xmin: row.double(6), ymin: row.double(7), xmax: row.double(8), ymax: row.double(9)),
       imageWidth: row.int(10), imageHeight: row.int(11))
   }
 }

@@ -262,13 +262,13 @@ struct Decision: Decodable {
 
 struct AddFace: Decodable {
   var image: Int64
-  var rect: VOCBox
+  var rect: Box
   var label: String?
 }
 
 struct AdjustBox: Decodable {
   var box: Int64
-  var rect: VOCBox
+  var rect: Box
 }
 
 struct Undo: Decodable {

@@ -216,7 +216,7 @@ case "score":
           let v = field.split(separator: ",").compactMap { Double($0) }
           guard v.count >= 4 else { return nil }
           return FaceDetection(
-            box: PixelRect(x: Int(v[0]), y: Int(v[1]), width: Int(v[2]), height: Int(v[3])),
+            box: Box(x: Int(v[0]), y: Int(v[1]), width: Int(v[2]), height: Int(v[3])),
             score: v.count > 4 ? v[4] : 1)
         }
         images.append((faces, detections))

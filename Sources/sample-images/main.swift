@@ -104,11 +104,11 @@ func write(_ bytes: [UInt8], _ path: String) {
 
 /// The faces in the photos found by the default Haar cascade with strict settings (a sample of false faces
 /// would teach nothing).
-func strictFaces() -> [(DecodedImage, PixelRect)] {
+func strictFaces() -> [(DecodedImage, Box)] {
   guard let cascade = try? CascadeClassifier(path: CascadeLocations.defaultFrontalFace) else {
     fail("cannot load \(CascadeLocations.defaultFrontalFace); install opencv-data")
   }
-  var faces: [(DecodedImage, PixelRect)] = []
+  var faces: [(DecodedImage, Box)] = []
   for (_, image) in photos {
     let strict = CascadeParameters(scaleFactor: 1.1, minNeighbors: 8, minSize: 48, maxSize: 0, equalize: false)
     for face in (try? cascade.detect(in: image, parameters: strict)) ?? [] { faces.append((image, face)) }
@@ -126,7 +126,7 @@ case "faces":
     let side = Int(Double(face.width) * scale)
     let cx = face.x + face.width / 2 + Int.random(in: -face.width / 12...face.width / 12, using: &random)
     let cy = face.y + face.height / 2 + Int.random(in: -face.height / 12...face.height / 12, using: &random)
-    let rect = PixelRect(x: max(0, cx - side / 2), y: max(0, cy - side / 2), width: side, height: side)
+    let rect = Box(x: max(0, cx - side / 2), y: max(0, cy - side / 2), width: side, height: side)
     do {
       let crop = try image.cropped(to: rect, width: size, height: size).adjusted(
         contrast: Double.random(in: 0.85...1.15, using: &random),
@@ -160,8 +160,8 @@ case "scenes":
       let bx = Int.random(in: 0...max(0, background.width - side), using: &random)
       let by = Int.random(in: 0...max(0, background.height - side * 3 / 4), using: &random)
       let scene = try background.cropped(
-        to: PixelRect(x: bx, y: by, width: side, height: side * 3 / 4), width: sceneWidth, height: sceneHeight)
-      var placed: [PixelRect] = []
+        to: Box(x: bx, y: by, width: side, height: side * 3 / 4), width: sceneWidth, height: sceneHeight)
+      var placed: [Box] = []
       var objects: [VOCObject] = []
       let wanted = Int.random(in: 1...3, using: &random)
       for _ in 0..<12 where objects.count < wanted {
@@ -177,9 +177,9 @@ case "scenes":
         guard tile < sceneHeight - 4 else { continue }
         let x = Int.random(in: 0...(sceneWidth - tile), using: &random)
         let y = Int.random(in: 0...(sceneHeight - tile), using: &random)
-        let rect = PixelRect(x: x, y: y, width: tile, height: tile)
+        let rect = Box(x: x, y: y, width: tile, height: tile)
         if placed.contains(where: { $0.iou(rect) > 0 }) { continue }
-        let source = PixelRect(x: fx - cut / 2, y: fy - cut / 2, width: cut, height: cut)
+        let source = Box(x: fx - cut / 2, y: fy - cut / 2, width: cut, height: cut)
         let mirrored = Bool.random(using: &random)
         let head = try photo.cropped(to: source, width: tile, height: tile).adjusted(
           contrast: Double.random(in: 0.8...1.2, using: &random),
@@ -208,7 +208,7 @@ case "scenes":
         objects.append(
           VOCObject(
             name: label,
-            box: VOCBox(
+            box: Box(
               xmin: Double(x) + c - w / 2, ymin: cy - h / 2, xmax: Double(x) + c + w / 2, ymax: cy + h / 2
             ).labelImgIntegers(width: sceneWidth, height: sceneHeight)))
       }
@@ -235,7 +235,7 @@ default:
     let y = Int.random(in: 0...max(0, image.height - cropHeight), using: &random)
     do {
       let crop = try image.cropped(
-        to: PixelRect(x: x, y: y, width: cropWidth, height: cropHeight), width: width, height: width * 3 / 4
+        to: Box(x: x, y: y, width: cropWidth, height: cropHeight), width: width, height: width * 3 / 4
       ).adjusted(
         contrast: Double.random(in: 0.9...1.1, using: &random),
         brightness: Double.random(in: -15...15, using: &random), mirrored: Bool.random(using: &random))

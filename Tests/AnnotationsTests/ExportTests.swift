@@ -15,20 +15,20 @@ struct ExportTests {
     return catalog
   }
 
-  func readerBoxes(_ dataset: String) throws -> [String: [LabeledBox]] {
-    var result: [String: [LabeledBox]] = [:]
+  func readerBoxes(_ dataset: String) throws -> [String: [Box]] {
+    var result: [String: [Box]] = [:]
     for file in TestData.files(dataset) {
       let document = try VOCReader.document(try TestData.bytes(file), file: file.lastPathComponent)
-      result[try #require(document.filename)] = document.objects.map { LabeledBox(className: $0.name, box: $0.box) }
+      result[try #require(document.filename)] = document.objects.map { $0.box.labeled($0.name) }
     }
     return result
   }
 
-  func close(_ a: [LabeledBox]?, _ b: [LabeledBox]?, tolerance: Double) -> Bool {
+  func close(_ a: [Box]?, _ b: [Box]?, tolerance: Double) -> Bool {
     guard let a, let b, a.count == b.count else { return false }
     return zip(a, b).allSatisfy { x, y in
-      x.className == y.className && abs(x.box.xmin - y.box.xmin) <= tolerance && abs(x.box.ymin - y.box.ymin) <= tolerance
-        && abs(x.box.xmax - y.box.xmax) <= tolerance && abs(x.box.ymax - y.box.ymax) <= tolerance
+      x.label == y.label && abs(x.xmin - y.xmin) <= tolerance && abs(x.ymin - y.ymin) <= tolerance
+        && abs(x.xmax - y.xmax) <= tolerance && abs(x.ymax - y.ymax) <= tolerance
     }
   }
 
@@ -75,7 +75,7 @@ struct ExportTests {
       let document = try #require(result.document)
       #expect(result.dialect == "labelimg", "\(stem): \(result.findings)")
       #expect(result.warnings.isEmpty, "\(stem): \(result.warnings)")
-      #expect(document.objects.map { LabeledBox(className: $0.name, box: $0.box) } == boxes)
+      #expect(document.objects.map { $0.box.labeled($0.name) } == boxes)
       #expect(document.path == out.path + "/JPEGImages/\(image)")
       #expect(document.objects.allSatisfy { $0.extras.map(\.element.name) == ["occluded"] })
     }
@@ -177,11 +177,11 @@ struct ExportTests {
       imageID: 1, sha256: "ab", width: 100, height: 80, fileName: "x.jpg", license: nil,
       boxes: [
         ExportBox(
-          id: 1, className: "face", box: VOCBox(xmin: 0.4, ymin: 10.7, xmax: 100.9, ymax: 50.2), difficult: false,
+          id: 1, className: "face", box: Box(xmin: 0.4, ymin: 10.7, xmax: 100.9, ymax: 50.2), difficult: false,
           truncated: false, pose: nil, extraXML: nil, origin: "detector")
       ], vocSkeleton: nil)
     let document = try ExportWriter.vocDocument(item, folder: "JPEGImages", path: "/out/JPEGImages/x.jpg")
-    #expect(document.objects[0].box == VOCBox(xmin: 1, ymin: 10, xmax: 100, ymax: 50))
+    #expect(document.objects[0].box == Box(xmin: 1, ymin: 10, xmax: 100, ymax: 50, label: "face"))
     let text = String(decoding: document.bytes(), as: UTF8.self)
     #expect(text.contains("<truncated>1</truncated>"))
     #expect(VOCReader.read(document.bytes(), file: "x.xml").dialect == "labelimg")

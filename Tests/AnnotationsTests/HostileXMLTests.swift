@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Testing
 
@@ -310,8 +311,8 @@ struct HostileXMLTests {
   func clamping() throws {
     let result = VOCReader.read(annotation([("1", "1", "100", "80"), ("90", "70", "101", "82")]), file: "c.xml")
     let document = try #require(result.document)
-    #expect(document.objects.map(\.box) == [
-      VOCBox(xmin: 1, ymin: 1, xmax: 100, ymax: 80), VOCBox(xmin: 90, ymin: 70, xmax: 100, ymax: 80),
+    #expect(document.objects.map { $0.box.labeled(nil) } == [
+      Box(xmin: 1, ymin: 1, xmax: 100, ymax: 80), Box(xmin: 90, ymin: 70, xmax: 100, ymax: 80),
     ])
     #expect(result.warnings.map(\.code) == ["clamped"])
   }

@@ -14,7 +14,7 @@ func vocText(filename: String, path: String? = nil, width: Int = 40, height: Int
   -> String
 {
   var document = VOCDocument.labelImg(folder: "images", filename: filename, path: path, width: width, height: height)
-  document.objects = boxes.map { VOCObject(name: $0.0, box: VOCBox(xmin: Double($0.1), ymin: Double($0.2), xmax: Double($0.3), ymax: Double($0.4))) }
+  document.objects = boxes.map { VOCObject(name: $0.0, box: Box(xmin: Double($0.1), ymin: Double($0.2), xmax: Double($0.3), ymax: Double($0.4))) }
   return String(decoding: document.bytes(), as: UTF8.self)
 }
 
@@ -30,14 +30,14 @@ func write(_ bytes: [UInt8], to url: URL) throws {
 
 @Suite("VOC import")
 struct VOCImportTests {
-  func boxes(_ catalog: Catalog) throws -> [(file: String, name: String, box: VOCBox, origin: String)] {
+  func boxes(_ catalog: Catalog) throws -> [(file: String, name: String, box: Box, origin: String)] {
     try catalog.database.rows(
       """
       SELECT b.origin_file, c.name, b.xmin, b.ymin, b.xmax, b.ymax, b.origin FROM boxes b JOIN classes c ON c.id = b.class_id
       ORDER BY b.id
       """
     ) {
-      ($0.text(0) ?? "", $0.text(1) ?? "", VOCBox(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5)), $0.text(6) ?? "")
+      ($0.text(0) ?? "", $0.text(1) ?? "", Box(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5)), $0.text(6) ?? "")
     }
   }
 
@@ -60,7 +60,7 @@ struct VOCImportTests {
     #expect(stored.count == 8)
     #expect(stored.allSatisfy { $0.origin == "voc" })
     #expect(stored.first?.file == "annotations/raccoon-1.xml")
-    #expect(stored.first?.box == VOCBox(xmin: 81, ymin: 88, xmax: 522, ymax: 408))
+    #expect(stored.first?.box == Box(xmin: 81, ymin: 88, xmax: 522, ymax: 408))
     #expect(try catalog.database.scalarText("SELECT kind FROM sources") == "voc")
 
     let again = try VOCImport.run(root: root, catalog: catalog)
@@ -149,7 +149,7 @@ struct VOCImportTests {
     #expect(report.images.added == 3)
     #expect(report.boxesAdded == 2)
     #expect(try boxes(catalog).map(\.file) == ["good.xml", "good.xml"])
-    #expect(try boxes(catalog).last?.box == VOCBox(xmin: 5, ymin: 5, xmax: 40, ymax: 30))
+    #expect(try boxes(catalog).last?.box == Box(xmin: 5, ymin: 5, xmax: 40, ymax: 30))
     #expect(report.rejectedFiles.map(\.path) == ["bad.xml"])
     #expect(report.rejectedFiles.first?.reason.contains("min greater than max") == true)
     #expect(report.annotationsWithoutImage.map(\.path) == ["ghost.xml"])

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Testing
 
@@ -29,7 +30,7 @@ struct VOCRoundTripTests {
       TestData.bytes(TestData.root.appendingPathComponent("labelimg-raccoon/annotations/raccoon-12.xml")), file: "12")
     #expect(new.verified)
     #expect(new.objects.count == 2)
-    #expect(new.objects[1].box == VOCBox(xmin: 85, ymin: 33, xmax: 235, ymax: 193))
+    #expect(new.objects[1].box.labeled(nil) == Box(xmin: 85, ymin: 33, xmax: 235, ymax: 193))
   }
 
   @Test("the Kaggle face-mask files read: stray text warned, edge boxes clamped")
@@ -108,8 +109,8 @@ struct VOCRoundTripTests {
     var document = VOCDocument.labelImg(
       folder: "tests", filename: "test", path: "tests/test.512.512.bmp", width: 512, height: 512, depth: 1)
     document.objects = [
-      VOCObject(name: "person", box: VOCBox(xmin: 60, ymin: 40, xmax: 430, ymax: 504), difficult: "1"),
-      VOCObject(name: "face", box: VOCBox(xmin: 113, ymin: 40, xmax: 450, ymax: 403), difficult: "1"),
+      VOCObject(name: "person", box: Box(xmin: 60, ymin: 40, xmax: 430, ymax: 504), difficult: "1"),
+      VOCObject(name: "face", box: Box(xmin: 113, ymin: 40, xmax: 450, ymax: 403), difficult: "1"),
     ]
     let expected = """
       <annotation>
@@ -160,9 +161,9 @@ struct VOCRoundTripTests {
     var document = VOCDocument.labelImg(
       folder: "", filename: "a  b & <c>.jpg", path: "/x/a  b & <c>.jpg", width: 100, height: 80)
     document.objects = [
-      VOCObject(name: "mask  worn", box: VOCBox(xmin: 1, ymin: 10, xmax: 50, ymax: 60)),
-      VOCObject(name: "x", box: VOCBox(xmin: 5, ymin: 10, xmax: 50, ymax: 80)),
-      VOCObject(name: "y", box: VOCBox(xmin: 5.9, ymin: 10.2, xmax: 99.99, ymax: 70.5)),
+      VOCObject(name: "mask  worn", box: Box(xmin: 1, ymin: 10, xmax: 50, ymax: 60)),
+      VOCObject(name: "x", box: Box(xmin: 5, ymin: 10, xmax: 50, ymax: 80)),
+      VOCObject(name: "y", box: Box(xmin: 5.9, ymin: 10.2, xmax: 99.99, ymax: 70.5)),
     ]
     let text = String(decoding: document.bytes(), as: UTF8.self)
     #expect(text.contains("\t<folder/>\n"))
@@ -211,7 +212,7 @@ struct VOCRoundTripTests {
     let result = VOCReader.read(Array(old.utf8), file: "dog.xml")
     let document = try #require(result.document)
     #expect(document.objects[0].difficult == nil)
-    #expect(document.objects[0].box == VOCBox(xmin: 12.7, ymin: 20.2, xmax: 300.5, ymax: 400))
+    #expect(document.objects[0].box.labeled(nil) == Box(xmin: 12.7, ymin: 20.2, xmax: 300.5, ymax: 400))
     #expect(result.findings.contains { $0.code == "dialect" && $0.message.contains("2-space indent") })
     #expect(result.findings.contains { $0.message.contains("no <difficult>") })
     let written = String(decoding: document.bytes(), as: UTF8.self)

@@ -63,19 +63,19 @@ struct FaceDetectorTests {
       try DecodedImage(
         bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(testdata)/voc-facemask/images/maksssksksss\(n).png"))))
     }
-    func found(_ kind: DetectorKind, _ n: Int, _ truth: PixelRect) throws -> Bool {
+    func found(_ kind: DetectorKind, _ n: Int, _ truth: Box) throws -> Bool {
       try DetectorSpec(kind: kind).make().detect(in: image(n)).contains { $0.box.iou(truth) >= 0.5 }
     }
     // Unmasked faces (boxes from the VOC files): both the seeds' Haar setting and the default find them.
     for kind in [DetectorKind.haar, .default] {
-      #expect(try found(kind, 443, PixelRect(x: 89, y: 155, width: 98, height: 109)), "\(kind)")
-      #expect(try found(kind, 218, PixelRect(x: 139, y: 223, width: 112, height: 148)), "\(kind)")
+      #expect(try found(kind, 443, Box(x: 89, y: 155, width: 98, height: 109)), "\(kind)")
+      #expect(try found(kind, 218, Box(x: 139, y: 223, width: 112, height: 148)), "\(kind)")
     }
     // A masked face the seeds' setting misses and the default finds.
-    let masked = PixelRect(x: 50, y: 99, width: 72, height: 68)
+    let masked = Box(x: 50, y: 99, width: 72, height: 68)
     #expect(try !found(.haar, 373, masked))
     #expect(try found(.default, 373, masked))
-    #expect(try found(.lbp, 443, PixelRect(x: 89, y: 155, width: 98, height: 109)))
+    #expect(try found(.lbp, 443, Box(x: 89, y: 155, width: 98, height: 109)))
   }
 
   @Test("a missing model or cascade is a clear error naming the file and where to get it")
@@ -101,7 +101,7 @@ struct FaceDetectorTests {
     let tuning = DefaultDetectorTuning()
     func face(votes: Double, sources: [Int], eyes: Int, skin: Double) -> DefaultFaceCandidate {
       DefaultFaceCandidate(
-        box: PixelRect(x: 0, y: 0, width: 40, height: 40), votes: votes, scores: [], sources: sources, eyes: eyes,
+        box: Box(x: 0, y: 0, width: 40, height: 40), votes: votes, scores: [], sources: sources, eyes: eyes,
         skin: skin, kept: false)
     }
     #expect(tuning.keeps(face(votes: 2, sources: [3], eyes: 1, skin: 0)))  // eyes: kept whatever else
@@ -115,32 +115,32 @@ struct FaceDetectorTests {
     let detector = try DefaultFaceDetector(tuning: tuning)
     let skin = try DecodedImage.blank(width: 40, height: 40, gray: 0)
     try skin.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 120, green: 150, red: 210)
-    #expect(detector.skinShare(skin, in: PixelRect(x: 0, y: 0, width: 40, height: 20)) == 1)
+    #expect(detector.skinShare(skin, in: Box(x: 0, y: 0, width: 40, height: 20)) == 1)
     let gray = try DecodedImage.blank(width: 40, height: 40, gray: 128)
-    #expect(detector.skinShare(gray, in: PixelRect(x: 0, y: 0, width: 40, height: 20)) == -1)
+    #expect(detector.skinShare(gray, in: Box(x: 0, y: 0, width: 40, height: 20)) == -1)
     let blue = try DecodedImage.blank(width: 40, height: 40, gray: 0)
     try blue.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 200, green: 120, red: 40)
-    #expect(detector.skinShare(blue, in: PixelRect(x: 0, y: 0, width: 40, height: 20)) == 0)
+    #expect(detector.skinShare(blue, in: Box(x: 0, y: 0, width: 40, height: 20)) == 0)
   }
 
   @Test("IoU, NMS and evaluation count what they should")
   func evaluation() {
-    let a = PixelRect(x: 0, y: 0, width: 10, height: 10)
+    let a = Box(x: 0, y: 0, width: 10, height: 10)
     #expect(a.iou(a) == 1)
-    #expect(a.iou(PixelRect(x: 5, y: 0, width: 10, height: 10)) == 50.0 / 150.0)
+    #expect(a.iou(Box(x: 5, y: 0, width: 10, height: 10)) == 50.0 / 150.0)
     let kept = nonMaximumSuppression(
-      [FaceDetection(box: a, score: 1), FaceDetection(box: PixelRect(x: 1, y: 1, width: 10, height: 10), score: 5)],
+      [FaceDetection(box: a, score: 1), FaceDetection(box: Box(x: 1, y: 1, width: 10, height: 10), score: 5)],
       iou: 0.3)
     #expect(kept.count == 1 && kept[0].score == 5)
     let truth = [
-      TruthFace(label: "with_mask", box: PixelRect(x: 0, y: 0, width: 40, height: 40)),
-      TruthFace(label: "without_mask", box: PixelRect(x: 100, y: 0, width: 40, height: 40)),
-      TruthFace(label: "with_mask", box: PixelRect(x: 200, y: 0, width: 10, height: 10)),  // below min size
+      TruthFace(label: "with_mask", box: Box(x: 0, y: 0, width: 40, height: 40)),
+      TruthFace(label: "without_mask", box: Box(x: 100, y: 0, width: 40, height: 40)),
+      TruthFace(label: "with_mask", box: Box(x: 200, y: 0, width: 10, height: 10)),  // below min size
     ]
     let found = [
-      FaceDetection(box: PixelRect(x: 2, y: 2, width: 40, height: 40), score: 9),  // match
-      FaceDetection(box: PixelRect(x: 0, y: 0, width: 38, height: 38), score: 1),  // duplicate: false
-      FaceDetection(box: PixelRect(x: 200, y: 0, width: 11, height: 11), score: 3),  // small truth: ignored
+      FaceDetection(box: Box(x: 2, y: 2, width: 40, height: 40), score: 9),  // match
+      FaceDetection(box: Box(x: 0, y: 0, width: 38, height: 38), score: 1),  // duplicate: false
+      FaceDetection(box: Box(x: 200, y: 0, width: 11, height: 11), score: 3),  // small truth: ignored
     ]
     let e = FaceEvaluation.evaluate(
       identity: DetectorIdentity(name: "t", version: "1", parameters: "{}"), images: [(truth, found)],

@@ -61,7 +61,7 @@ struct OpenCVShimTests {
     #expect(throws: AutoFaceError.self) { try CascadeClassifier(path: notCascade) }
     let image = try DecodedImage(bytes: TestSupport.photo("messi5.jpg"))
     #expect(throws: ImagingError.self) {
-      try image.cropped(to: PixelRect(x: 5000, y: 5000, width: 10, height: 10), width: 10, height: 10)
+      try image.cropped(to: Box(x: 5000, y: 5000, width: 10, height: 10), width: 10, height: 10)
     }
   }
 }

@@ -31,7 +31,7 @@ struct YuNetTests {
     // maksssksksss142.png: one masked face, VOC box 144,110 – 244,235.
     let detector = try YuNetFaceDetector()
     let faces = try detector.detect(in: DecodedImage(bytes: fixture("maksssksksss142.png")))
-    let truth = PixelRect(x: 144, y: 110, width: 100, height: 125)
+    let truth = Box(x: 144, y: 110, width: 100, height: 125)
     let face = try #require(faces.first { $0.box.iou(truth) >= 0.5 }, "\(faces)")
     #expect(face.score >= 0.6 && face.score <= 1)
     let points = try #require(face.landmarks)
@@ -49,7 +49,7 @@ struct YuNetTests {
     // A real masked face (maksssksksss142.png) cut out with some context, scaled to a ~60 px face, pasted on a plain
     // 6000×4000 background; JPEG, so the detector decodes it at half size (DCT-scaled).
     let source = try DecodedImage(bytes: fixture("maksssksksss142.png"))
-    let cut = PixelRect(x: 104, y: 70, width: 180, height: 205)
+    let cut = Box(x: 104, y: 70, width: 180, height: 205)
     let factor = 0.6
     let piece = try source.cropped(
       to: cut, width: Int(Double(cut.width) * factor), height: Int(Double(cut.height) * factor))
@@ -57,7 +57,7 @@ struct YuNetTests {
     let at = (x: 4321, y: 2789)
     try canvas.paste(piece, x: at.x, y: at.y)
     let bytes = try canvas.encoded(.jpeg(quality: 90))
-    let expected = PixelRect(
+    let expected = Box(
       x: at.x + Int(40 * factor), y: at.y + Int(40 * factor), width: Int(100 * factor), height: Int(125 * factor))
 
     let photo = try DetectionImage(bytes: bytes)

@@ -286,7 +286,7 @@ struct ImportNearDuplicateTests {
     // Before any dedup: nothing to compare against, no flag.
     let copies = try TestSupport.temporaryFolder() + "/copies"
     let resized = try DecodedImage(bytes: originals[2]).cropped(
-      to: PixelRect(x: 0, y: 0, width: 320, height: 240), width: 160, height: 120
+      to: Box(x: 0, y: 0, width: 320, height: 240), width: 160, height: 120
     ).encoded(.jpeg(quality: 70))
     try TestSupport.write(resized, to: "\(copies)/faces/small.jpg")
     #expect(try TestSupport.run(["dedup", "--quiet"], in: ws).status == 0)

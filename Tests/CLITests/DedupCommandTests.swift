@@ -41,12 +41,12 @@ import Testing
     let w = fruits.width
     let h = fruits.height
     try write(
-      try fruits.cropped(to: PixelRect(x: 0, y: 0, width: w, height: h), width: w / 2, height: h / 2).encoded(
+      try fruits.cropped(to: Box(x: 0, y: 0, width: w, height: h), width: w / 2, height: h / 2).encoded(
         .jpeg(quality: 80)), "b/x/fruits-small.jpg")
     let dx = w * 3 / 100
     let dy = h * 3 / 100
     try write(
-      try fruits.cropped(to: PixelRect(x: dx, y: dy, width: w - 2 * dx, height: h - 2 * dy), width: w - 2 * dx, height: h - 2 * dy)
+      try fruits.cropped(to: Box(x: dx, y: dy, width: w - 2 * dx, height: h - 2 * dy), width: w - 2 * dx, height: h - 2 * dy)
         .encoded(.jpeg(quality: 85)), "b/x/fruits-crop.jpg")
     var png = Array(try Data(contentsOf: URL(fileURLWithPath: photos + "/smarties.png")))
     for i in (png.count / 3)..<(png.count / 3 + 300) { png[i] ^= 0x5A }

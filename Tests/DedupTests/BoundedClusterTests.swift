@@ -18,7 +18,7 @@ import Testing
     let method = DedupMethod.phashCentre
     for step in stride(from: 4, to: photo.width / 6, by: 2) {
       let bytes = try (0..<3).map { index in
-        try photo.cropped(to: PixelRect(x: index * step, y: 0, width: width, height: height), width: width, height: height)
+        try photo.cropped(to: Box(x: index * step, y: 0, width: width, height: height), width: width, height: height)
           .encoded(.jpeg(quality: 92))
       }
       let hashes = try bytes.map { try PerceptualHash.hashes(of: $0, algorithms: method.algorithms) }

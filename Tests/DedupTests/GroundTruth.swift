@@ -37,7 +37,7 @@ enum GroundTruth {
       let h = photo.height / 2
       if min(w, h) >= 120 {
         for (i, (x, y)) in [(0, 0), (w, 0), (0, h), (w, h)].enumerated() {
-          result.append(("\(name)#\(i)", try photo.cropped(to: PixelRect(x: x, y: y, width: w, height: h), width: w, height: h)))
+          result.append(("\(name)#\(i)", try photo.cropped(to: Box(x: x, y: y, width: w, height: h), width: w, height: h)))
         }
       } else {
         result.append((name, photo))
@@ -57,14 +57,14 @@ enum GroundTruth {
     switch transform {
     case .original: return try image.encoded(.jpeg(quality: 90))
     case .resize50:
-      return try image.cropped(to: PixelRect(x: 0, y: 0, width: w, height: h), width: w / 2, height: h / 2)
+      return try image.cropped(to: Box(x: 0, y: 0, width: w, height: h), width: w / 2, height: h / 2)
         .encoded(.jpeg(quality: 90))
     case .jpeg40: return try image.encoded(.jpeg(quality: 40))
     case .crop3:
       let dx = Int((Double(w) * 0.03).rounded())
       let dy = Int((Double(h) * 0.03).rounded())
       return try image.cropped(
-        to: PixelRect(x: dx, y: dy, width: w - 2 * dx, height: h - 2 * dy), width: w - 2 * dx, height: h - 2 * dy
+        to: Box(x: dx, y: dy, width: w - 2 * dx, height: h - 2 * dy), width: w - 2 * dx, height: h - 2 * dy
       ).encoded(.jpeg(quality: 90))
     case .brighten10: return try image.adjusted(contrast: 1.1).encoded(.jpeg(quality: 90))
     }

@@ -11,7 +11,7 @@ struct ImageHeaderTests {
   @Test("real JPEG and PNG encodings give their size and no damage")
   func realEncodings() throws {
     let image = try DecodedImage(bytes: TestSupport.photo("messi5.jpg"))
-    let crop = try image.cropped(to: PixelRect(x: 0, y: 0, width: 300, height: 200), width: 321, height: 123)
+    let crop = try image.cropped(to: Box(x: 0, y: 0, width: 300, height: 200), width: 321, height: 123)
     #expect(ImageHeader.sniff(try crop.encoded(.jpeg(quality: 80))) == .image(format: .jpeg, width: 321, height: 123, damage: nil))
     #expect(ImageHeader.sniff(try crop.encoded(.png)) == .image(format: .png, width: 321, height: 123, damage: nil))
     let original = try TestSupport.photo("messi5.jpg")

@@ -86,7 +86,7 @@ struct LabelImgRoundTripTests {
     let other = sorted.count > 1 ? sorted[1] : busy
     try edit(other) { document in
       document.objects.append(
-        VOCObject(name: "without_mask", box: VOCBox(xmin: 5, ymin: 6, xmax: 45, ymax: 52)))
+        VOCObject(name: "without_mask", box: Box(xmin: 5, ymin: 6, xmax: 45, ymax: 52)))
     }
     // Hostile files beside them: malformed XML, a box outside its image, an image this export did not write.
     try Data("<annotation><object><name>x</name>".utf8).write(to: URL(fileURLWithPath: out + "/broken.xml"))
@@ -95,7 +95,7 @@ struct LabelImgRoundTripTests {
     try unknown.write(to: URL(fileURLWithPath: out + "/not-exported.xml"))
     if let third = sorted.dropFirst(2).first {
       try edit(third) { document in
-        document.objects.append(VOCObject(name: "with_mask", box: VOCBox(xmin: 10, ymin: 10, xmax: 9000, ymax: 40)))
+        document.objects.append(VOCObject(name: "with_mask", box: Box(xmin: 10, ymin: 10, xmax: 9000, ymax: 40)))
         document.size?.width = 10_000  // the catalog knows the real size
       }
     }
@@ -109,7 +109,7 @@ struct LabelImgRoundTripTests {
     #expect(report.failed == errors.count)
 
     let after = try rect(catalog, moved)
-    let exported = VOCBox(xmin: before[0], ymin: before[1], xmax: before[2], ymax: before[3])
+    let exported = Box(xmin: before[0], ymin: before[1], xmax: before[2], ymax: before[3])
       .labelImgIntegers(width: busy.width, height: busy.height)
     #expect(after == [exported.xmin + 6, exported.ymin, exported.xmax + 6, exported.ymax + 3])
     let status = { (id: Int64) in try catalog.database.scalarText("SELECT status FROM boxes WHERE id = ?", [.int(id)]) }

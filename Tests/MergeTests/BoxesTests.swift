@@ -282,7 +282,7 @@ struct BoxesTests {
       try DatasetExport.plan(catalog: catalog), format: .yolo, to: base + "/export", store: catalog.store)
     let exported = try YOLOFormat.read(root: base + "/export", subset: "all").values.flatMap { $0 }
     let rounded = exported.map {
-      "\($0.className) \([$0.box.xmin, $0.box.ymin, $0.box.xmax, $0.box.ymax].map { Int($0.rounded()) })"
+      "\($0.label ?? "") \([$0.xmin, $0.ymin, $0.xmax, $0.ymax].map { Int($0.rounded()) })"
     }
     #expect(
       Set(rounded) == ["with_mask [80, 60, 120, 90]", "without_mask [170, 0, 200, 45]", "with_mask [40, 60, 60, 90]"])

@@ -172,7 +172,7 @@ struct CardFigureTests {
   func oversizedImage() throws {
     let ws = try Workspaces.fresh()
     let small = try TestSupport.distinctJPEGs(count: 1, width: 64)[0]
-    let large = try DecodedImage(bytes: small).cropped(to: PixelRect(x: 0, y: 0, width: 64, height: 48), width: 1600, height: 1200)
+    let large = try DecodedImage(bytes: small).cropped(to: Box(x: 0, y: 0, width: 64, height: 48), width: 1600, height: 1200)
     let folder = try TestSupport.temporaryFolder("large")
     try TestSupport.write(try large.encoded(.png), to: folder + "/big/huge.png")
     try TestSupport.write(small, to: folder + "/big/small.jpg")

@@ -46,7 +46,7 @@ public enum TestSupport {
       let x = (step * 7919) % max(1, image.width - side)
       let y = (step * 104_729) % max(1, image.height - side)
       let crop = try image.cropped(
-        to: PixelRect(x: x, y: y, width: side, height: side), width: width, height: width * 3 / 4)
+        to: Box(x: x, y: y, width: side, height: side), width: width, height: width * 3 / 4)
       result.append(try crop.encoded(.jpeg(quality: 85)))
     }
     return result
