@@ -139,7 +139,7 @@ extension Catalog {
       if let previous = row.previous, let state = BoxState(previous) {
         try database.run(
           "UPDATE boxes SET status = ?, class_id = ?, xmin = ?, ymin = ?, xmax = ?, ymax = ? WHERE id = ?",
-          [.text(state.status), .optional(state.classID), .real(state.rect.xmin), .real(state.rect.ymin),
+          [.text(state.status.rawValue), .optional(state.classID), .real(state.rect.xmin), .real(state.rect.ymin),
            .real(state.rect.xmax), .real(state.rect.ymax), .int(id)])
       } else {
         try database.run("UPDATE boxes SET status = 'rejected' WHERE id = ?", [.int(id)])
@@ -181,7 +181,7 @@ extension Catalog {
       "SELECT status, class_id, xmin, ymin, xmax, ymax FROM boxes WHERE id = ?", [.int(id)]
     ) {
       BoxState(
-        status: $0.text(0) ?? "proposed", classID: $0.isNull(1) ? nil : $0.int64(1),
+        status: $0.text(0).flatMap(BoxStatus.init(rawValue:)) ?? .proposed, classID: $0.isNull(1) ? nil : $0.int64(1),
         rect: VOCBox(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5))
       ).text
     }.first
@@ -202,11 +202,11 @@ extension Catalog {
 
 /// A box's reviewable state as kept in `reviews.previous`: `status|classID|xmin,ymin,xmax,ymax`.
 struct BoxState {
-  var status: String
+  var status: BoxStatus
   var classID: Int64?
   var rect: VOCBox
 
-  init(status: String, classID: Int64?, rect: VOCBox) {
+  init(status: BoxStatus, classID: Int64?, rect: VOCBox) {
     self.status = status
     self.classID = classID
     self.rect = rect
@@ -216,24 +216,24 @@ struct BoxState {
     let parts = text.split(separator: "|", omittingEmptySubsequences: false)
     guard parts.count == 3 else { return nil }
     let numbers = parts[2].split(separator: ",").compactMap { Double($0) }
-    guard numbers.count == 4, ["proposed", "accepted", "rejected"].contains(String(parts[0])) else { return nil }
-    status = String(parts[0])
+    guard numbers.count == 4, let status = BoxStatus(rawValue: String(parts[0])) else { return nil }
+    self.status = status
     classID = Int64(parts[1])
     rect = VOCBox(xmin: numbers[0], ymin: numbers[1], xmax: numbers[2], ymax: numbers[3])
   }
 
   var text: String {
-    "\(status)|\(classID.map(String.init) ?? "")|" + [rect.xmin, rect.ymin, rect.xmax, rect.ymax].map { "\($0)" }
+    "\(status.rawValue)|\(classID.map(String.init) ?? "")|" + [rect.xmin, rect.ymin, rect.xmax, rect.ymax].map { "\($0)" }
       .joined(separator: ",")
   }
 }
 
 extension Catalog {
   /// ` AND …` conditions choosing boxes `b` (with classes `c` joined) by status, origin and class.
-  public static func boxConditions(status: String?, origin: String?, label: String?) -> (String, [SQLValue]) {
+  public static func boxConditions(status: BoxStatus?, origin: String?, label: String?) -> (String, [SQLValue]) {
     var sql = ""
     var values: [SQLValue] = []
-    for (column, value) in [("b.status", status), ("b.origin", origin), ("c.name", label)] {
+    for (column, value) in [("b.status", status?.rawValue), ("b.origin", origin), ("c.name", label)] {
       guard let value else { continue }
       sql += " AND \(column) = ?"
       values.append(.text(value))
@@ -245,7 +245,7 @@ extension Catalog {
 /// Which boxes a contact sheet shows.
 public struct ContactSheetOptions: Sendable {
   /// Box status: proposed, accepted or rejected (nil: all).
-  public var status: String? = "proposed"
+  public var status: BoxStatus? = .proposed
   /// Only boxes from this detector (origin), e.g. `default`, `haar`, `voc`.
   public var origin: String?
   /// Only boxes of this class.

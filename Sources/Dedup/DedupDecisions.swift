@@ -15,8 +15,8 @@ public enum DedupDecision: String, Sendable, Codable, CaseIterable {
 public struct DedupDecisionResult: Sendable, Codable, Equatable {
   public var imageID: Int64
   public var decision: String
-  public var statusBefore: String
-  public var status: String
+  public var statusBefore: ImageStatus
+  public var status: ImageStatus
   /// The decision it replaced, if any.
   public var replaced: String?
 }
@@ -27,23 +27,25 @@ extension Catalog {
   /// (`unmark`); the decision lasts until replaced.
   public func decide(_ decision: DedupDecision, on imageID: Int64) throws -> DedupDecisionResult {
     try database.writeTransaction {
-      guard let status = try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(imageID)]) else {
+      guard let text = try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(imageID)]) else {
         throw DedupError.unknownImage(imageID)
       }
-      guard status == "active" || status == "duplicate" else { throw DedupError.notDeduplicable(imageID, status: status) }
+      guard let status = ImageStatus(rawValue: text), status == .active || status == .duplicate else {
+        throw DedupError.notDeduplicable(imageID, status: text)
+      }
       let replaced = try database.scalarText(
         "SELECT decision FROM dedup_decisions WHERE image_id = ?", [.int(imageID)])
       try database.run(
         "INSERT OR REPLACE INTO dedup_decisions (image_id, decision, created_at) VALUES (?, ?, ?)",
         [.int(imageID), .text(decision.rawValue), .text(Timestamp.now())])
-      if status == "duplicate" {
+      if status == .duplicate {
         try database.run(
           "UPDATE images SET status = 'active', status_reason = ? WHERE id = ?",
           [.text("dedup \(decision.rawValue) (by a person)"), .int(imageID)])
       }
       try database.run("UPDATE dup_clusters SET kept = 1 WHERE image_id = ?", [.int(imageID)])
       return DedupDecisionResult(
-        imageID: imageID, decision: decision.rawValue, statusBefore: status, status: "active", replaced: replaced)
+        imageID: imageID, decision: decision.rawValue, statusBefore: status, status: .active, replaced: replaced)
     }
   }
 

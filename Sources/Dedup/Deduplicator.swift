@@ -32,7 +32,7 @@ public struct ClusterMember: Sendable, Codable, Hashable {
   public var height: Int
   public var bytes: Int
   /// Status after the run (or what it would be, in a dry run).
-  public var status: String
+  public var status: ImageStatus
   public var kept: Bool
   /// Distance to the kept member under the method (0 for the kept member).
   public var distanceToKept: Int
@@ -251,7 +251,7 @@ extension Catalog {
     var clusters: [DuplicateCluster] = []
     var wideGroups: [NearDuplicateGroup] = []
     var groupCount = 0
-    var statusChanges: [(Int64, String, String?)] = []
+    var statusChanges: [(Int64, ImageStatus, String?)] = []
     var rows: [(image: Int64, cluster: Int64, kept: Bool, group: Int64)] = []
     let previousMembers = Dictionary(grouping: previousCluster.keys, by: { previousCluster[$0] ?? 0 })
     // Deterministic ids: groups in the order of their earliest image.
@@ -305,14 +305,14 @@ extension Catalog {
           let fact = facts[id]
           let distance =
             id == kept ? 0 : (NearDuplicateSearch.distance(hashes[id] ?? [:], keptHashes, method: options.method) ?? -1)
-          var status = fact?.status ?? "active"
-          if keptSet.contains(id) && status == "duplicate" {
-            statusChanges.append((id, "active", nil))
-            status = "active"
-          } else if !keptSet.contains(id) && status == "active" {
+          var status = fact?.status ?? .active
+          if keptSet.contains(id) && status == .duplicate {
+            statusChanges.append((id, .active, nil))
+            status = .active
+          } else if !keptSet.contains(id) && status == .active {
             let reason = "near-duplicate of image \(kept) (\(method) distance \(distance), cluster \(clusterID))"
-            statusChanges.append((id, "duplicate", reason))
-            status = "duplicate"
+            statusChanges.append((id, .duplicate, reason))
+            status = .duplicate
           }
           groupRows.append(rows.count)
           rows.append((id, clusterID, keptSet.contains(id), 0))
@@ -350,8 +350,8 @@ extension Catalog {
 
     // Images a person unmarked or kept, left `duplicate` by an earlier run, come back now.
     for (id, _) in decisions where !rows.contains(where: { $0.image == id }) {
-      if try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(id)]) == "duplicate" {
-        statusChanges.append((id, "active", nil))
+      if try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(id)]) == ImageStatus.duplicate.rawValue {
+        statusChanges.append((id, .active, nil))
       }
     }
 
@@ -372,7 +372,7 @@ extension Catalog {
         for (id, status, reason) in statusChanges {
           try database.run(
             "UPDATE images SET status = ?, status_reason = ? WHERE id = ? AND status IN ('active', 'duplicate')",
-            [.text(status), .optional(reason), .int(id)])
+            [.text(status.rawValue), .optional(reason), .int(id)])
         }
       }
     }
@@ -400,8 +400,8 @@ extension Catalog {
       hashing: hashing, imagesSearched: search.imageIDs.count, pairs: pairs.count, clusters: clusters,
       imagesInClusters: clusters.reduce(0) { $0 + $1.members.count }, groups: groupCount,
       imagesInGroups: ordered.filter { $0.count > 1 }.reduce(0) { $0 + $1.count }, wideGroups: wideGroups,
-      markedDuplicate: statusChanges.filter { $0.1 == "duplicate" }.count,
-      markedActive: statusChanges.filter { $0.1 == "active" }.count, sourceMatrix: sourceMatrix)
+      markedDuplicate: statusChanges.filter { $0.1 == .duplicate }.count,
+      markedActive: statusChanges.filter { $0.1 == .active }.count, sourceMatrix: sourceMatrix)
   }
 
   struct StoredImage {
@@ -409,7 +409,7 @@ extension Catalog {
     var width: Int
     var height: Int
     var bytes: Int
-    var status: String
+    var status: ImageStatus
   }
 
   func imageFacts(_ ids: Set<Int64>) throws -> [Int64: StoredImage] {
@@ -417,7 +417,7 @@ extension Catalog {
     for id in ids {
       let row = try database.rows(
         "SELECT sha256, width, height, size, status FROM images WHERE id = ?", [.int(id)]
-      ) { StoredImage(sha256: $0.text(0) ?? "", width: $0.int(1), height: $0.int(2), bytes: $0.int(3), status: $0.text(4) ?? "") }
+      ) { StoredImage(sha256: $0.text(0) ?? "", width: $0.int(1), height: $0.int(2), bytes: $0.int(3), status: $0.text(4).flatMap(ImageStatus.init(rawValue:)) ?? .active) }
       facts[id] = row.first
     }
     return facts

@@ -1,0 +1,38 @@
+import Foundation
+
+extension Catalog {
+  /// The highest image id so far (0 for an empty catalog). Images recorded later get larger ids, so a
+  /// command notes this before it adds images to find the ones it added.
+  public func lastImageID() throws -> Int64 {
+    try database.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0
+  }
+
+  /// An image as people know it: `source/relative path` of its first origin, or `#id` when it has none.
+  public func originName(imageID id: Int64) throws -> String {
+    try database.scalarText(
+      """
+      SELECT s.name || '/' || o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
+      WHERE o.image_id = ? ORDER BY o.id LIMIT 1
+      """, [.int(id)]) ?? "#\(id)"
+  }
+}
+
+extension Catalog {
+  /// The image a source recorded at this relative path, if any.
+  public func imageID(sourceID: Int64, relativePath: [UInt8]) throws -> Int64? {
+    try database.scalarInt(
+      "SELECT image_id FROM image_origins WHERE source_id = ? AND rel_path_bytes = ?",
+      [.int(sourceID), .blob(relativePath)])
+  }
+
+  /// Whether the catalog holds these bytes from an origin other than this source's file at this path.
+  public func holdsBytes(sha256: String, elsewhereThan sourceID: Int64, relativePath: [UInt8]) throws -> Bool {
+    let count =
+      try database.scalarInt(
+        """
+        SELECT count(*) FROM image_origins o JOIN images i ON i.id = o.image_id
+        WHERE i.sha256 = ? AND NOT (o.source_id = ? AND o.rel_path_bytes = ?)
+        """, [.text(sha256), .int(sourceID), .blob(relativePath)]) ?? 0
+    return count > 0
+  }
+}
