@@ -7,13 +7,13 @@ extension Catalog {
     try database.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0
   }
 
-  /// An image as people know it: `source/relative path` of its first origin, or `#id` when it has none.
-  public func originName(imageID id: Int64) throws -> String {
+  /// An image as people know it: `source/relative path` of its first origin (nil when it has none).
+  public func originName(imageID id: Int64) throws -> String? {
     try database.scalarText(
       """
       SELECT s.name || '/' || o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
       WHERE o.image_id = ? ORDER BY o.id LIMIT 1
-      """, [.int(id)]) ?? "#\(id)"
+      """, [.int(id)])
   }
 }
 

@@ -12,7 +12,7 @@ struct NearDuplicateNote: Encodable {
   /// origin; nil when the catalog was never hashed (`datasetkit dedup`).
   static func arrivals(in catalog: Catalog, after lastID: Int64) throws -> [NearDuplicateNote]? {
     guard let arrivals = try catalog.nearDuplicateArrivals(after: lastID) else { return nil }
-    func name(_ id: Int64) throws -> String { try catalog.originName(imageID: id) }
+    func name(_ id: Int64) throws -> String { try catalog.originName(imageID: id) ?? "#\(id)" }
     return try arrivals.compactMap { arrival in
       guard let nearest = arrival.matches.first else { return nil }
       return NearDuplicateNote(
