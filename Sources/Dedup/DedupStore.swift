@@ -96,3 +96,52 @@ public struct DedupStore {
     try database.run("UPDATE dup_clusters SET kept = 1 WHERE image_id = ?", [.int(imageID)])
   }
 }
+
+extension DedupStore {
+  /// A `dup_clusters` row: an image's cluster (and near-duplicate group) under a method and radius.
+  struct ClusterRow {
+    var image: Int64
+    var cluster: Int64
+    var kept: Bool
+    var group: Int64
+  }
+
+  /// The stored clusters of a method and radius: each member's cluster and whether it is kept. Members
+  /// since rejected or quarantined are left out.
+  func clusters(method: String, radius: Int) throws -> [(image: Int64, cluster: Int64, kept: Bool)] {
+    try database.rows(
+      """
+      SELECT d.image_id, d.cluster_id, d.kept FROM dup_clusters d JOIN images i ON i.id = d.image_id
+      WHERE d.method = ? AND d.radius = ? AND i.status IN ('active', 'duplicate')
+      """,
+      [.text(method), .int(Int64(radius))], { (image: $0.int64(0), cluster: $0.int64(1), kept: $0.int(2) != 0) })
+  }
+
+  /// The largest cluster id stored, any method and radius (0 for none).
+  func lastClusterID() throws -> Int64 {
+    try database.scalarInt("SELECT MAX(cluster_id) FROM dup_clusters") ?? 0
+  }
+
+  /// Rewrites the clusters of a method and radius whole, and sets the statuses that changed (of images
+  /// still active or duplicate), in one transaction.
+  func replaceClusters(
+    method: String, radius: Int, rows: [ClusterRow], statusChanges: [(Int64, ImageStatus, String?)]
+  ) throws {
+    try database.writeTransaction {
+      try database.run("DELETE FROM dup_clusters WHERE method = ? AND radius = ?", [.text(method), .int(Int64(radius))])
+      for row in rows {
+        try database.run(
+          """
+          INSERT OR REPLACE INTO dup_clusters (image_id, cluster_id, method, radius, kept, group_id)
+          VALUES (?, ?, ?, ?, ?, ?)
+          """,
+          [.int(row.image), .int(row.cluster), .text(method), .int(Int64(radius)), .int(row.kept ? 1 : 0), .int(row.group)])
+      }
+      for (id, status, reason) in statusChanges {
+        try database.run(
+          "UPDATE images SET status = ?, status_reason = ? WHERE id = ? AND status IN ('active', 'duplicate')",
+          [.text(status.rawValue), .optional(reason), .int(id)])
+      }
+    }
+  }
+}
