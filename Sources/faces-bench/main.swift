@@ -9,6 +9,7 @@
 import AutoFace
 import Catalog
 import Foundation
+import Imaging
 
 func fail(_ message: String) -> Never {
   FileHandle.standardError.write(Data((message + "\n").utf8))

@@ -1,15 +1,16 @@
-import AutoFaceShim
+import Catalog
 import Foundation
 import Ingest
+import OpenCVShim
 
 /// OpenCV's version string, e.g. "4.6.0".
 public var openCVVersion: String { String(cString: afs_opencv_version()) }
 
 /// A decoded image held by OpenCV (BGR or grayscale). Freed when the value goes away.
 public final class DecodedImage: @unchecked Sendable {
-  let handle: OpaquePointer
+  package let handle: OpaquePointer
 
-  init(handle: OpaquePointer) {
+  package init(handle: OpaquePointer) {
     self.handle = handle
   }
 
@@ -21,11 +22,11 @@ public final class DecodedImage: @unchecked Sendable {
     bytes: [UInt8], grayscale: Bool = false, maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws {
     switch ImageHeader.sniff(bytes) {
-    case .notImage(let kind): throw AutoFaceError.notAnImage("looks like \(kind)")
-    case .malformed(_, let reason): throw AutoFaceError.notAnImage(reason)
+    case .notImage(let kind): throw ImagingError.notAnImage("looks like \(kind)")
+    case .malformed(_, let reason): throw ImagingError.notAnImage(reason)
     case .image(_, let width, let height, _):
       if width * height > maxPixels {
-        throw AutoFaceError.tooManyPixels(width: width, height: height, limit: maxPixels)
+        throw ImagingError.tooManyPixels(width: width, height: height, limit: maxPixels)
       }
     }
     var error = afs_error()
@@ -103,26 +104,17 @@ public final class DecodedImage: @unchecked Sendable {
   }
 }
 
-/// A rectangle in image pixels (x, y of the top-left corner).
-public struct PixelRect: Sendable, Hashable, Codable {
-  public var x: Int
-  public var y: Int
-  public var width: Int
-  public var height: Int
-
-  public init(x: Int, y: Int, width: Int, height: Int) {
-    self.x = x
-    self.y = y
-    self.width = width
-    self.height = height
-  }
-}
-
-func check(_ rc: Int32, _ error: afs_error) throws {
+/// Throws `ImagingError.opencv` with the shim's message when `rc` is not 0.
+package func check(_ rc: Int32, _ error: afs_error) throws {
   guard rc != 0 else { return }
   var copy = error
   let message = withUnsafeBytes(of: &copy.message) { raw in
     String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
   }
-  throw AutoFaceError.opencv(code: rc, message: message)
+  throw ImagingError.opencv(code: rc, message: message)
+}
+
+/// Turns OpenCV's own worker threads on or off (0 = off: callers run one image per task).
+public func setOpenCVThreads(_ count: Int) {
+  afs_set_num_threads(Int32(count))
 }

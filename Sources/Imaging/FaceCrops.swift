@@ -89,7 +89,7 @@ extension Catalog {
         let rect = Self.cropRect(
           job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
         guard rect.width > 0, rect.height > 0 else {
-          throw AutoFaceError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
+          throw ImagingError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
         }
         var (w, h) = (rect.width, rect.height)
         if let size = options.size {
@@ -103,7 +103,7 @@ extension Catalog {
     var candidates: [IngestCandidate] = []
     var made: [(job: Job, sha: String, width: Int, height: Int)] = []
     for (i, job) in work.enumerated() {
-      switch results[i] ?? .failure(AutoFaceError.notAnImage("not processed")) {
+      switch results[i] ?? .failure(ImagingError.notAnImage("not processed")) {
       case .success(let crop):
         let name = "box-\(job.box).jpg"
         candidates.append(
