@@ -8,7 +8,7 @@ import Labeling
 /// Which boxes a contact sheet shows.
 public struct ContactSheetOptions: Sendable {
   /// Box status: proposed, accepted or rejected (nil: all).
-  public var status: String? = "proposed"
+  public var status: BoxStatus? = .proposed
   /// Only boxes from this detector (origin), e.g. `default`, `haar`, `voc`.
   public var origin: String?
   /// Only boxes of this class.

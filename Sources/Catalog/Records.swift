@@ -25,13 +25,13 @@ public struct ImageFacts: Sendable, Hashable {
   public var height: Int
   public var format: String
   public var fileExtension: String
-  /// "active", or "quarantined" for a damaged file.
-  public var status: String
+  /// `.active`, or `.quarantined` for a damaged file.
+  public var status: ImageStatus
   public var statusReason: String?
 
   public init(
     sha256: String, size: Int, width: Int, height: Int, format: String, fileExtension: String,
-    status: String = "active", statusReason: String? = nil
+    status: ImageStatus = .active, statusReason: String? = nil
   ) {
     self.sha256 = sha256
     self.size = size
@@ -233,7 +233,7 @@ extension Catalog {
           [
             .text(facts.sha256), .int(Int64(facts.size)), .int(Int64(facts.width)),
             .int(Int64(facts.height)), .text(facts.format), .text(facts.fileExtension),
-            .text(facts.status), .optional(facts.statusReason), .text(now),
+            .text(facts.status.rawValue), .optional(facts.statusReason), .text(now),
           ])
         imageID = database.lastInsertRowID
         outcome = .added
@@ -266,12 +266,7 @@ extension Catalog {
           .optional(origin.httpStatus), .text(now),
         ])
       if let label = arrival.label, !label.isEmpty {
-        let classID = try classID(named: label)
-        try database.run(
-          """
-          INSERT OR IGNORE INTO image_labels (image_id, class_id, source_id, view, how, created_at)
-          VALUES (?, ?, ?, '', ?, ?)
-          """, [.int(imageID), .int(classID), .int(sourceID), .text(arrival.labelHow), .text(now)])
+        try addFoundLabel(imageID: imageID, className: label, sourceID: sourceID, how: arrival.labelHow, at: now)
       }
       outcomes.append(outcome)
     }

@@ -131,7 +131,7 @@ extension Catalog {
   /// The source × source overlap matrix and the label × source table of `view`.
   public func sourceBreakdown(view: String = "") throws -> SourceBreakdown {
     try database.readTransaction {
-      let sources = try database.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
+      let sources = try sourceNames()
       let position = Dictionary(sources.enumerated().map { ($1.0, $0) }, uniquingKeysWith: { first, _ in first })
       var overlap = Array(repeating: Array(repeating: 0, count: sources.count), count: sources.count)
       let pairs = try database.rows(

@@ -48,6 +48,16 @@ public struct CrawlProgress: Sendable {
 public struct CrawlIssue: Sendable, Codable, Hashable {
   public var url: String
   public var reason: String
+  /// What kind of reason it is, for counting (not part of the JSON report).
+  public var kind: CrawlIssueKind = .other
+
+  public init(url: String, reason: String, kind: CrawlIssueKind = .other) {
+    self.url = url
+    self.reason = reason
+    self.kind = kind
+  }
+
+  enum CodingKeys: String, CodingKey { case url, reason }
 }
 
 /// What a crawl run did. Counts are for this run unless named `job…`.
@@ -58,7 +68,7 @@ public struct CrawlReport: Sendable, Codable {
   public var label: String?
   /// `done` (limit reached), `exhausted` (the provider has no more results), `budget` (request
   /// budget spent; run again later to continue).
-  public var status = ""
+  public var status = CrawlJobState.running
   public var resumed = false
   public var pagesFetched = 0
   public var stored = 0
@@ -72,7 +82,7 @@ public struct CrawlReport: Sendable, Codable {
   public var bytes: Int64 = 0
   public var seconds: Double = 0
   /// Items of the job by state, all runs.
-  public var jobStates: [String: Int] = [:]
+  public var jobStates: [CrawlItemState: Int] = [:]
   public var jobRequestsSpent = 0
   public var note: String?
 }
@@ -83,11 +93,11 @@ public struct CrawlJobStatus: Sendable, Codable {
   public var provider: String
   public var query: String
   public var label: String?
-  public var status: String
+  public var status: CrawlJobState
   /// Whether the provider has no further pages for the job.
   public var exhausted: Bool
   public var requestsSpent: Int
-  public var states: [String: Int]
+  public var states: [CrawlItemState: Int]
   public var updatedAt: String
 }
 
@@ -115,22 +125,7 @@ public enum Crawl {
 
   /// Every crawl job with its item counts by state, newest first.
   public static func status(catalog: Catalog) throws -> [CrawlJobStatus] {
-    let database = catalog.database
-    var jobs = try database.rows(
-      "SELECT id, provider, query, label, status, cursor IS NULL, requests_spent, updated_at FROM crawl_jobs ORDER BY id DESC"
-    ) { row in
-      CrawlJobStatus(
-        id: row.int64(0), provider: row.text(1) ?? "", query: row.text(2) ?? "", label: row.text(3),
-        status: row.text(4) ?? "", exhausted: row.int(5) != 0, requestsSpent: row.int(6), states: [:],
-        updatedAt: row.text(7) ?? "")
-    }
-    for index in jobs.indices {
-      let counts = try database.rows(
-        "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobs[index].id)]
-      ) { ($0.text(0) ?? "", $0.int(1)) }
-      jobs[index].states = Dictionary(counts, uniquingKeysWith: { first, _ in first })
-    }
-    return jobs
+    try CrawlStore(catalog: catalog).jobs()
   }
 }
 
@@ -140,7 +135,7 @@ struct CrawlRunner {
   let provider: any CrawlProvider
   let catalog: Catalog
   let progress: (CrawlProgress) -> Void
-  var database: Database { catalog.database }
+  var store: CrawlStore { CrawlStore(catalog: catalog) }
   var report = CrawlReport()
   var counters = CrawlProgress()
   var robots: [String: RobotsRules] = [:]
@@ -184,15 +179,15 @@ struct CrawlRunner {
     do {
       while true {
         let states = try jobStates()
-        let kept = (states["stored"] ?? 0) + (states["duplicate"] ?? 0)
+        let kept = (states[.stored] ?? 0) + (states[.duplicate] ?? 0)
         counters.kept = kept
         if kept >= request.limit {
-          report.status = "done"
+          report.status = .done
           break
         }
         let needed = request.limit - kept
-        let pending = states["pending"] ?? 0
-        let cursor = try database.scalarText("SELECT cursor FROM crawl_jobs WHERE id = ?", [.int(jobID)])
+        let pending = states[.pending] ?? 0
+        let cursor = try store.cursor(jobID: jobID)
         if pending < min(needed, chunk), let cursor, budgetNote == nil {
           do {
             try fetchPage(cursor: cursor, session: session)
@@ -203,88 +198,43 @@ struct CrawlRunner {
           continue
         }
         if pending == 0 {
-          report.status = budgetNote == nil ? "exhausted" : "budget"
+          report.status = budgetNote == nil ? .exhausted : .budget
           report.note = budgetNote
           break
         }
-        let items = try database.rows(
-          "SELECT id, url, rank, metadata FROM crawl_items WHERE job_id = ? AND state = 'pending' ORDER BY rank LIMIT ?",
-          [.int(jobID), .int(Int64(min(needed, chunk)))]
-        ) { row in
-          PendingItem(
-            id: row.int64(0), url: row.text(1) ?? "", rank: row.int(2),
-            result: (row.text(3)).flatMap { try? JSONDecoder().decode(CrawlResult.self, from: Data($0.utf8)) })
-        }
+        let items = try store.pendingItems(jobID: jobID, limit: min(needed, chunk))
         try download(items, session: session)
       }
     } catch {
-      try? setJobStatus("stopped")
+      try? store.setStatus(.stopped, jobID: jobID)
       throw error
     }
-    try setJobStatus(report.status)
+    try store.setStatus(report.status, jobID: jobID)
     report.jobStates = try jobStates()
-    report.jobRequestsSpent = Int(
-      try database.scalarInt("SELECT requests_spent FROM crawl_jobs WHERE id = ?", [.int(jobID)]) ?? 0)
+    report.jobRequestsSpent = try store.requestsSpent(jobID: jobID)
     report.seconds = Date().timeIntervalSince(started)
     return report
   }
 
-  struct PendingItem {
-    var id: Int64
-    var url: String
-    var rank: Int
-    var result: CrawlResult?
-  }
+  typealias PendingItem = CrawlStore.PendingItem
 
   mutating func openJob() throws {
-    let label: SQLValue = request.label.map { .text($0) } ?? .null
     let params = identity
-    if let id = try database.scalarInt(
-      "SELECT id FROM crawl_jobs WHERE provider = ? AND query = ? AND label IS ? AND params = ?",
-      [.text(provider.name), .text(request.query), label, .text(params)])
-    {
+    if let id = try store.jobID(provider: provider.name, query: request.query, label: request.label, params: params) {
       jobID = id
       report.resumed = true
       // Transfers that failed (timeouts, resets, refused private addresses) get another try, up to 3.
-      try database.writeTransaction {
-        try database.run(
-          "UPDATE crawl_items SET state = 'pending' WHERE job_id = ? AND state = 'failed' AND attempts < 3", [.int(id)])
-      }
+      try store.retryFailedItems(jobID: id)
     } else {
-      let now = Timestamp.now()
-      jobID = try database.writeTransaction {
-        try database.run(
-          """
-          INSERT INTO crawl_jobs (provider, query, label, params, cursor, status, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, 'running', ?, ?)
-          """,
-          [
-            .text(provider.name), .text(request.query), label, .text(params), .text(provider.firstCursor), .text(now),
-            .text(now),
-          ])
-        return database.lastInsertRowID
-      }
+      jobID = try store.createJob(
+        provider: provider.name, query: request.query, label: request.label, params: params,
+        cursor: provider.firstCursor)
     }
-    try setJobStatus("running")
+    try store.setStatus(.running, jobID: jobID)
     sourceID = try catalog.sourceID(for: source).id
   }
 
-  func setJobStatus(_ status: String) throws {
-    try database.writeTransaction {
-      try database.run(
-        "UPDATE crawl_jobs SET status = ?, updated_at = ? WHERE id = ?",
-        [.text(status), .text(Timestamp.now()), .int(jobID)])
-    }
-  }
-
-  func jobStates() throws -> [String: Int] {
-    let rows = try database.rows(
-      "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobID)]
-    ) {
-      ($0.text(0) ?? "", $0.int(1))
-    }
-    return Dictionary(rows, uniquingKeysWith: { first, _ in first })
-  }
+  func jobStates() throws -> [CrawlItemState: Int] { try store.itemStates(jobID: jobID) }
 
   // MARK: Pages
 
@@ -292,7 +242,7 @@ struct CrawlRunner {
     let page: ProviderPage
     switch try provider.step(query: request.query, cursor: cursor) {
     case .end:
-      try saveItems([], next: nil)
+      try store.savePage([], next: nil, jobID: jobID)
       return
     case .local(let local):
       page = local
@@ -314,7 +264,7 @@ struct CrawlRunner {
       counters.pagesFetched += 1
       report.pagesFetched += 1
     }
-    try saveItems(page.results, next: page.next == cursor ? nil : page.next)
+    try store.savePage(page.results, next: page.next == cursor ? nil : page.next, jobID: jobID)
     report(progress: ())
   }
 
@@ -324,63 +274,20 @@ struct CrawlRunner {
     let now = Date().timeIntervalSince1970
     if let budget = request.budget ?? provider.budget {
       let since = now - Double(budget.windowSeconds)
-      let spent =
-        try database.scalarInt(
-          "SELECT count(*) FROM crawl_requests WHERE provider = ? AND requested_at > ?",
-          [.text(provider.name), .real(since)]) ?? 0
+      let spent = try store.requestCount(provider: provider.name, since: since)
       if spent >= budget.limit {
-        let oldest =
-          try database.rows(
-            "SELECT min(requested_at) FROM crawl_requests WHERE provider = ? AND requested_at > ?",
-            [.text(provider.name), .real(since)]
-          ) { $0.double(0) }.first ?? now
+        let oldest = try store.oldestRequest(provider: provider.name, since: since) ?? now
         throw CrawlerError.budgetExhausted(
           provider: provider.name, limit: budget.limit, windowSeconds: budget.windowSeconds,
           retryAfterSeconds: max(1, Int((oldest + Double(budget.windowSeconds) - now).rounded(.up))))
       }
     }
-    try database.writeTransaction {
-      try database.run(
-        "INSERT INTO crawl_requests (provider, job_id, requested_at) VALUES (?, ?, ?)",
-        [.text(provider.name), .int(jobID), .real(now)])
-      try database.run("UPDATE crawl_jobs SET requests_spent = requests_spent + 1 WHERE id = ?", [.int(jobID)])
-    }
-  }
-
-  /// Saves a page's results as pending items and moves the cursor, in one transaction.
-  func saveItems(_ results: [CrawlResult], next: String?) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let now = Timestamp.now()
-    try database.writeTransaction {
-      var rank = Int(
-        try database.scalarInt("SELECT coalesce(max(rank), 0) FROM crawl_items WHERE job_id = ?", [.int(jobID)]) ?? 0)
-      for result in results {
-        let metadata = String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self)
-        try database.run(
-          """
-          INSERT OR IGNORE INTO crawl_items (job_id, url, page_url, rank, metadata, state, updated_at)
-          VALUES (?, ?, ?, ?, ?, 'pending', ?)
-          """,
-          [
-            .int(jobID), .text(result.url), .optional(result.pageURL), .int(Int64(rank + 1)), .text(metadata),
-            .text(now),
-          ])
-        if database.changes > 0 { rank += 1 }
-      }
-      try database.run(
-        "UPDATE crawl_jobs SET cursor = ?, updated_at = ? WHERE id = ?", [.optional(next), .text(now), .int(jobID)])
-    }
+    try store.recordRequest(provider: provider.name, jobID: jobID, at: now)
   }
 
   // MARK: Downloads
 
-  struct Update {
-    var id: Int64
-    var state: String
-    var error: String?
-    var imageID: Int64?
-  }
+  typealias Update = CrawlStore.ItemUpdate
 
   mutating func download(_ items: [PendingItem], session: TransferSession) throws {
     try loadRobots(for: items.map(\.url), session: session)
@@ -388,10 +295,10 @@ struct CrawlRunner {
     var requests: [HTTPRequest] = []
     for (index, item) in items.enumerated() {
       if let reason = robotsRefusal(item.url) {
-        updates.append(Update(id: item.id, state: "skipped", error: reason))
-        report.skipped.append(CrawlIssue(url: item.url, reason: reason))
+        updates.append(Update(id: item.id, state: .skipped, error: reason))
+        report.skipped.append(CrawlIssue(url: item.url, reason: reason, kind: .robotsTxt))
         counters.skipped += 1
-        counters.reasons["robots.txt", default: 0] += 1
+        counters.reasons[CrawlIssueKind.robotsTxt.name, default: 0] += 1
       } else {
         requests.append(HTTPRequest(url: item.url, redirects: .follow, tag: index))
       }
@@ -490,21 +397,10 @@ struct CrawlRunner {
       counters.failed += outcome.failed.count
       counters.bytes += outcome.bytes
       for issue in outcome.rejected + outcome.skipped + outcome.failed {
-        counters.reasons[Self.kind(of: issue.reason), default: 0] += 1
+        counters.reasons[issue.kind.name, default: 0] += 1
       }
     }
     report(progress: ())
-  }
-
-  /// A short name for a reason, for counting.
-  static func kind(of reason: String) -> String {
-    if reason.hasPrefix("HTTP ") { return String(reason.prefix(8)) }
-    let kinds = [
-      ("not an image", "not an image"), ("smaller than", "too small"), ("larger than", "too large"),
-      ("refused to connect", "private address"), ("robots.txt", "robots.txt"), ("X-Robots-Tag", "X-Robots-Tag"),
-      ("timed out", "timeout"), ("redirect", "redirects"),
-    ]
-    return kinds.first { reason.contains($0.0) }?.1 ?? "other"
   }
 
   mutating func report(progress _: Void) {
@@ -532,8 +428,6 @@ struct BatchIngest: @unchecked Sendable {
   let catalog: Catalog
   let sourceID: Int64
   let source: SourceSpec
-  var database: Database { catalog.database }
-
   func run(_ batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)]) throws -> BatchOutcome {
     var outcome = BatchOutcome()
     var updates: [Update] = []
@@ -547,32 +441,32 @@ struct BatchIngest: @unchecked Sendable {
         if reason.hasPrefix(item.url + ": ") { reason.removeFirst(item.url.count + 2) }  // the issue names the URL
         switch error {
         case .transfer, .privateAddress:  // retried when the job runs again (a network hiccup, a missing flag)
-          updates.append(Update(id: item.id, state: "failed", error: reason))
-          outcome.failed.append(CrawlIssue(url: item.url, reason: reason))
+          updates.append(Update(id: item.id, state: .failed, error: reason))
+          outcome.failed.append(CrawlIssue(url: item.url, reason: reason, kind: CrawlIssueKind(error)))
         default:
-          updates.append(Update(id: item.id, state: "rejected", error: reason))
-          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+          updates.append(Update(id: item.id, state: .rejected, error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason, kind: CrawlIssueKind(error)))
         }
       case .success(let response):
         outcome.bytes += Int64(response.body.count)
         if response.status != 200 {
           let reason = "HTTP \(response.status)"
-          updates.append(Update(id: item.id, state: "rejected", error: reason))
-          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+          updates.append(Update(id: item.id, state: .rejected, error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason, kind: .httpStatus(response.status)))
           continue
         }
         if robotsTagForbidsAI(response.headers["x-robots-tag"], agent: Crawl.agentToken) {
           let reason = "X-Robots-Tag forbids AI use (\(response.headers["x-robots-tag"] ?? ""))"
-          updates.append(Update(id: item.id, state: "skipped", error: reason))
-          outcome.skipped.append(CrawlIssue(url: item.url, reason: reason))
+          updates.append(Update(id: item.id, state: .skipped, error: reason))
+          outcome.skipped.append(CrawlIssue(url: item.url, reason: reason, kind: .robotsTag))
           continue
         }
         if request.minSize > 0, case .image(let format, let width, let height, _) = ImageHeader.sniff(response.body),
           min(width, height) < request.minSize
         {
           let reason = "\(format.rawValue) of \(width)×\(height) is smaller than --min-size \(request.minSize)"
-          updates.append(Update(id: item.id, state: "rejected", error: reason))
-          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+          updates.append(Update(id: item.id, state: .rejected, error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason, kind: .tooSmall))
           continue
         }
         let facts = item.result
@@ -605,7 +499,7 @@ struct BatchIngest: @unchecked Sendable {
         guard let message else { continue }
         let item = candidateItems[index]
         let reason = "does not decode: \(message)"
-        updates.append(Update(id: item.id, state: "rejected", error: reason))
+        updates.append(Update(id: item.id, state: .rejected, error: reason))
         outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
         candidates.remove(at: index)
         candidateItems.remove(at: index)
@@ -617,34 +511,29 @@ struct BatchIngest: @unchecked Sendable {
       var seen: Set<String> = []
       var duplicate: [Bool] = []
       for (item, digest) in zip(candidateItems, digests) {
-        let elsewhere =
-          try database.scalarInt(
-            """
-            SELECT count(*) FROM image_origins o JOIN images i ON i.id = o.image_id
-            WHERE i.sha256 = ? AND NOT (o.source_id = ? AND o.rel_path_bytes = ?)
-            """, [.text(digest), .int(sourceID), .blob(Array(item.url.utf8))]) ?? 0
-        duplicate.append(elsewhere > 0 || seen.contains(digest))
+        let elsewhere = try catalog.holdsBytes(
+          sha256: digest, elsewhereThan: sourceID, relativePath: Array(item.url.utf8))
+        duplicate.append(elsewhere || seen.contains(digest))
         seen.insert(digest)
       }
       let ingester = Ingester(catalog: catalog, options: request.ingest)
       let ingested = try ingester.ingest(candidates, source: source)
-      var reasons: [String: String] = [:]
-      for issue in ingested.rejected + ingested.notImages + ingested.errors { reasons[issue.path] = issue.reason }
+      var reasons: [String: (reason: String, kind: CrawlIssueKind)] = [:]
+      for issue in ingested.rejected + ingested.errors { reasons[issue.path] = (issue.reason, .other) }
+      for issue in ingested.notImages { reasons[issue.path] = (issue.reason, .notAnImage) }
       for (index, item) in candidateItems.enumerated() {
-        let imageID = try database.scalarInt(
-          "SELECT image_id FROM image_origins WHERE source_id = ? AND rel_path_bytes = ?",
-          [.int(sourceID), .blob(Array(item.url.utf8))])
+        let imageID = try catalog.imageID(sourceID: sourceID, relativePath: Array(item.url.utf8))
         if let imageID {
-          updates.append(Update(id: item.id, state: duplicate[index] ? "duplicate" : "stored", imageID: imageID))
+          updates.append(Update(id: item.id, state: duplicate[index] ? .duplicate : .stored, imageID: imageID))
           if duplicate[index] {
             outcome.duplicates += 1
           } else {
             outcome.stored += 1
           }
         } else {
-          let reason = reasons[item.url] ?? "not stored"
-          updates.append(Update(id: item.id, state: "rejected", error: reason))
-          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason))
+          let (reason, kind) = reasons[item.url] ?? ("not stored", .other)
+          updates.append(Update(id: item.id, state: .rejected, error: reason))
+          outcome.rejected.append(CrawlIssue(url: item.url, reason: reason, kind: kind))
         }
       }
     }
@@ -652,20 +541,7 @@ struct BatchIngest: @unchecked Sendable {
     return outcome
   }
 
-  func commitUpdates(_ updates: [Update]) throws {
-    guard !updates.isEmpty else { return }
-    let now = Timestamp.now()
-    try database.writeTransaction {
-      for update in updates {
-        try database.run(
-          "UPDATE crawl_items SET state = ?, error = ?, image_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-          [
-            .text(update.state), .optional(update.error), update.imageID.map { .int($0) } ?? .null, .text(now),
-            .int(update.id),
-          ])
-      }
-    }
-  }
+  func commitUpdates(_ updates: [Update]) throws { try CrawlStore(catalog: catalog).update(updates) }
 }
 
 /// Runs ingest batches on one background thread, at most two waiting, so downloads continue while a

@@ -15,8 +15,8 @@ public enum DedupDecision: String, Sendable, Codable, CaseIterable {
 public struct DedupDecisionResult: Sendable, Codable, Equatable {
   public var imageID: Int64
   public var decision: String
-  public var statusBefore: String
-  public var status: String
+  public var statusBefore: ImageStatus
+  public var status: ImageStatus
   /// The decision it replaced, if any.
   public var replaced: String?
 }
@@ -26,33 +26,24 @@ extension Catalog {
   /// marked kept in its stored clusters). The next `dedup` run clusters around it (`keep`) or without it
   /// (`unmark`); the decision lasts until replaced.
   public func decide(_ decision: DedupDecision, on imageID: Int64) throws -> DedupDecisionResult {
-    try database.writeTransaction {
-      guard let status = try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(imageID)]) else {
+    let dedupStore = DedupStore(catalog: self)
+    return try database.writeTransaction {
+      guard let text = try dedupStore.status(ofImage: imageID) else {
         throw DedupError.unknownImage(imageID)
       }
-      guard status == "active" || status == "duplicate" else { throw DedupError.notDeduplicable(imageID, status: status) }
-      let replaced = try database.scalarText(
-        "SELECT decision FROM dedup_decisions WHERE image_id = ?", [.int(imageID)])
-      try database.run(
-        "INSERT OR REPLACE INTO dedup_decisions (image_id, decision, created_at) VALUES (?, ?, ?)",
-        [.int(imageID), .text(decision.rawValue), .text(Timestamp.now())])
-      if status == "duplicate" {
-        try database.run(
-          "UPDATE images SET status = 'active', status_reason = ? WHERE id = ?",
-          [.text("dedup \(decision.rawValue) (by a person)"), .int(imageID)])
+      guard let status = ImageStatus(rawValue: text), status == .active || status == .duplicate else {
+        throw DedupError.notDeduplicable(imageID, status: text)
       }
-      try database.run("UPDATE dup_clusters SET kept = 1 WHERE image_id = ?", [.int(imageID)])
+      let replaced = try dedupStore.recordDecision(decision, on: imageID)
+      if status == .duplicate {
+        try dedupStore.setStatus(.active, reason: "dedup \(decision.rawValue) (by a person)", ofImage: imageID)
+      }
+      try dedupStore.markKept(imageID)
       return DedupDecisionResult(
-        imageID: imageID, decision: decision.rawValue, statusBefore: status, status: "active", replaced: replaced)
+        imageID: imageID, decision: decision.rawValue, statusBefore: status, status: .active, replaced: replaced)
     }
   }
 
   /// Every recorded decision, by image.
-  public func dedupDecisions() throws -> [Int64: DedupDecision] {
-    var result: [Int64: DedupDecision] = [:]
-    for (id, text) in try database.rows("SELECT image_id, decision FROM dedup_decisions", [], { ($0.int64(0), $0.text(1) ?? "") }) {
-      result[id] = DedupDecision(rawValue: text)
-    }
-    return result
-  }
+  public func dedupDecisions() throws -> [Int64: DedupDecision] { try DedupStore(catalog: self).decisions() }
 }

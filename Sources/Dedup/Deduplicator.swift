@@ -32,7 +32,7 @@ public struct ClusterMember: Sendable, Codable, Hashable {
   public var height: Int
   public var bytes: Int
   /// Status after the run (or what it would be, in a dry run).
-  public var status: String
+  public var status: ImageStatus
   public var kept: Bool
   /// Distance to the kept member under the method (0 for the kept member).
   public var distanceToKept: Int
@@ -143,10 +143,11 @@ extension Catalog {
     _ options: DedupOptions, progress: (HashingProgress) -> Void = { _ in }
   ) throws -> DedupResult {
     guard (0...32).contains(options.radius) else { throw DedupError.badRadius(options.radius) }
-    let sources = try database.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
+    let dedupStore = DedupStore(catalog: self)
+    let sources = try sourceNames()
     for name in options.sourcePriority
-    where !sources.contains(where: { $0.1.precomposedStringWithCanonicalMapping == name.precomposedStringWithCanonicalMapping }) {
-      throw DedupError.unknownSource(name, known: sources.map(\.1))
+    where !sources.contains(where: { $0.name.precomposedStringWithCanonicalMapping == name.precomposedStringWithCanonicalMapping }) {
+      throw DedupError.unknownSource(name, known: sources.map(\.name))
     }
     var hashingOptions = HashingOptions(algorithms: options.method.algorithms)
     hashingOptions.store = !options.dryRun
@@ -162,15 +163,9 @@ extension Catalog {
     // they are neither kept nor a reason to mark others).
     var previousCluster: [Int64: Int64] = [:]
     var previouslyKept: Set<Int64> = []
-    for row in try database.rows(
-      """
-      SELECT d.image_id, d.cluster_id, d.kept FROM dup_clusters d JOIN images i ON i.id = d.image_id
-      WHERE d.method = ? AND d.radius = ? AND i.status IN ('active', 'duplicate')
-      """,
-      [.text(method), .int(Int64(options.radius))], { ($0.int64(0), $0.int64(1), $0.int(2) != 0) })
-    {
-      previousCluster[row.0] = row.1
-      if row.2 { previouslyKept.insert(row.0) }
+    for row in try dedupStore.clusters(method: method, radius: options.radius) {
+      previousCluster[row.image] = row.cluster
+      if row.kept { previouslyKept.insert(row.image) }
     }
     let decisions = try dedupDecisions()
 
@@ -246,13 +241,13 @@ extension Catalog {
       return better(a, b)
     }
 
-    var nextClusterID = (try database.scalarInt("SELECT MAX(cluster_id) FROM dup_clusters") ?? 0) + 1
+    var nextClusterID = try dedupStore.lastClusterID() + 1
     var usedClusterIDs: Set<Int64> = []
     var clusters: [DuplicateCluster] = []
     var wideGroups: [NearDuplicateGroup] = []
     var groupCount = 0
-    var statusChanges: [(Int64, String, String?)] = []
-    var rows: [(image: Int64, cluster: Int64, kept: Bool, group: Int64)] = []
+    var statusChanges: [(Int64, ImageStatus, String?)] = []
+    var rows: [DedupStore.ClusterRow] = []
     let previousMembers = Dictionary(grouping: previousCluster.keys, by: { previousCluster[$0] ?? 0 })
     // Deterministic ids: groups in the order of their earliest image.
     let ordered = components.values.map { $0.sorted() }.sorted { ($0.first ?? 0) < ($1.first ?? 0) }
@@ -305,17 +300,17 @@ extension Catalog {
           let fact = facts[id]
           let distance =
             id == kept ? 0 : (NearDuplicateSearch.distance(hashes[id] ?? [:], keptHashes, method: options.method) ?? -1)
-          var status = fact?.status ?? "active"
-          if keptSet.contains(id) && status == "duplicate" {
-            statusChanges.append((id, "active", nil))
-            status = "active"
-          } else if !keptSet.contains(id) && status == "active" {
+          var status = fact?.status ?? .active
+          if keptSet.contains(id) && status == .duplicate {
+            statusChanges.append((id, .active, nil))
+            status = .active
+          } else if !keptSet.contains(id) && status == .active {
             let reason = "near-duplicate of image \(kept) (\(method) distance \(distance), cluster \(clusterID))"
-            statusChanges.append((id, "duplicate", reason))
-            status = "duplicate"
+            statusChanges.append((id, .duplicate, reason))
+            status = .duplicate
           }
           groupRows.append(rows.count)
-          rows.append((id, clusterID, keptSet.contains(id), 0))
+          rows.append(DedupStore.ClusterRow(image: id, cluster: clusterID, kept: keptSet.contains(id), group: 0))
           reportMembers.append(
             ClusterMember(
               imageID: id, sha256: fact?.sha256 ?? "", width: fact?.width ?? 0, height: fact?.height ?? 0,
@@ -350,31 +345,15 @@ extension Catalog {
 
     // Images a person unmarked or kept, left `duplicate` by an earlier run, come back now.
     for (id, _) in decisions where !rows.contains(where: { $0.image == id }) {
-      if try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(id)]) == "duplicate" {
-        statusChanges.append((id, "active", nil))
+      if try dedupStore.status(ofImage: id) == ImageStatus.duplicate.rawValue {
+        statusChanges.append((id, .active, nil))
       }
     }
 
     if !options.dryRun {
-      try database.writeTransaction {
-        // The clusters of this method and radius are rewritten whole: a cluster is a function of the pairs,
-        // the earlier kept images and the decisions, all read above.
-        try database.run(
-          "DELETE FROM dup_clusters WHERE method = ? AND radius = ?", [.text(method), .int(Int64(options.radius))])
-        for row in rows {
-          try database.run(
-            """
-            INSERT OR REPLACE INTO dup_clusters (image_id, cluster_id, method, radius, kept, group_id)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """,
-            [.int(row.image), .int(row.cluster), .text(method), .int(Int64(options.radius)), .int(row.kept ? 1 : 0), .int(row.group)])
-        }
-        for (id, status, reason) in statusChanges {
-          try database.run(
-            "UPDATE images SET status = ?, status_reason = ? WHERE id = ? AND status IN ('active', 'duplicate')",
-            [.text(status), .optional(reason), .int(id)])
-        }
-      }
+      // The clusters of this method and radius are rewritten whole: a cluster is a function of the pairs,
+      // the earlier kept images and the decisions, all read above.
+      try dedupStore.replaceClusters(method: method, radius: options.radius, rows: rows, statusChanges: statusChanges)
     }
 
     // Source × source: near-duplicate pairs by the sources of their two images.
@@ -400,8 +379,8 @@ extension Catalog {
       hashing: hashing, imagesSearched: search.imageIDs.count, pairs: pairs.count, clusters: clusters,
       imagesInClusters: clusters.reduce(0) { $0 + $1.members.count }, groups: groupCount,
       imagesInGroups: ordered.filter { $0.count > 1 }.reduce(0) { $0 + $1.count }, wideGroups: wideGroups,
-      markedDuplicate: statusChanges.filter { $0.1 == "duplicate" }.count,
-      markedActive: statusChanges.filter { $0.1 == "active" }.count, sourceMatrix: sourceMatrix)
+      markedDuplicate: statusChanges.filter { $0.1 == .duplicate }.count,
+      markedActive: statusChanges.filter { $0.1 == .active }.count, sourceMatrix: sourceMatrix)
   }
 
   struct StoredImage {
@@ -409,30 +388,22 @@ extension Catalog {
     var width: Int
     var height: Int
     var bytes: Int
-    var status: String
+    var status: ImageStatus
   }
 
   func imageFacts(_ ids: Set<Int64>) throws -> [Int64: StoredImage] {
     var facts: [Int64: StoredImage] = [:]
     for id in ids {
-      let row = try database.rows(
-        "SELECT sha256, width, height, size, status FROM images WHERE id = ?", [.int(id)]
-      ) { StoredImage(sha256: $0.text(0) ?? "", width: $0.int(1), height: $0.int(2), bytes: $0.int(3), status: $0.text(4) ?? "") }
-      facts[id] = row.first
+      facts[id] = try imageFacts(id: id).map {
+        StoredImage(sha256: $0.sha256, width: $0.width, height: $0.height, bytes: $0.size, status: $0.status)
+      }
     }
     return facts
   }
 
   func origins(_ ids: Set<Int64>) throws -> [Int64: [(source: String, path: String)]] {
     var result: [Int64: [(source: String, path: String)]] = [:]
-    for id in ids {
-      result[id] = try database.rows(
-        """
-        SELECT s.name, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
-        WHERE o.image_id = ? ORDER BY o.id
-        """, [.int(id)]
-      ) { (source: $0.text(0) ?? "", path: $0.text(1) ?? "") }
-    }
+    for id in ids { result[id] = try origins(ofImage: id) }
     return result
   }
 }

@@ -56,16 +56,12 @@ extension Catalog {
   ) throws -> (report: HashingReport, computed: ImageHashes) {
     var report = HashingReport()
     report.algorithms = options.algorithms.map(\.rawValue).sorted()
-    let eligible = try database.rows(
-      "SELECT id, sha256 FROM images WHERE status IN ('active', 'duplicate') ORDER BY id"
-    ) { (id: $0.int64(0), sha256: $0.text(1) ?? "") }
+    let dedupStore = DedupStore(catalog: self)
+    let eligible = try dedupStore.deduplicableImages()
     report.images = eligible.count
     var present: [Int64: Set<HashAlgorithm>] = [:]
     for algorithm in options.algorithms {
-      for id in try database.rows(
-        "SELECT image_id FROM hashes WHERE algorithm = ? AND version = ?",
-        [.text(algorithm.rawValue), .int(Int64(algorithm.version))], { $0.int64(0) })
-      {
+      for id in try dedupStore.imagesHashed(algorithm) {
         present[id, default: []].insert(algorithm)
       }
     }
@@ -96,19 +92,11 @@ extension Catalog {
         case .failure(let error):
           let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
           report.skipped.append(
-            SkippedImage(imageID: item.id, sha256: item.sha256, origin: try originName(of: item.id), reason: message))
+            SkippedImage(imageID: item.id, sha256: item.sha256, origin: try originName(imageID: item.id) ?? "image \(item.id)", reason: message))
         }
       }
       if options.store {
-        try database.writeTransaction {
-          for (id, values) in rows {
-            for (algorithm, value) in values {
-              try database.run(
-                "INSERT OR REPLACE INTO hashes (image_id, algorithm, version, value) VALUES (?, ?, ?, ?)",
-                [.int(id), .text(algorithm.rawValue), .int(Int64(algorithm.version)), .int(Int64(bitPattern: value))])
-            }
-          }
-        }
+        try dedupStore.storeHashes(rows)
       } else {
         for (id, values) in rows { computed[id, default: [:]].merge(values) { $1 } }
       }
@@ -121,30 +109,6 @@ extension Catalog {
 
   /// Stored hashes (current versions) of the active and duplicate images.
   public func storedHashes(_ algorithms: Set<HashAlgorithm>) throws -> ImageHashes {
-    var result: ImageHashes = [:]
-    for algorithm in algorithms {
-      let statement = try database.prepare(
-        """
-        SELECT h.image_id, h.value FROM hashes h JOIN images i ON i.id = h.image_id
-        WHERE h.algorithm = ? AND h.version = ? AND i.status IN ('active', 'duplicate')
-        """)
-      defer { statement.reset() }
-      try statement.bind([.text(algorithm.rawValue), .int(Int64(algorithm.version))])
-      while try statement.step() {
-        result[statement.int64(0), default: [:]][algorithm] = UInt64(bitPattern: statement.int64(1))
-      }
-    }
-    return result
-  }
-
-  /// "source/relative path" of an image's first origin, or its SHA-256 prefix.
-  func originName(of imageID: Int64) throws -> String {
-    let rows = try database.rows(
-      """
-      SELECT s.name, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
-      WHERE o.image_id = ? ORDER BY o.id LIMIT 1
-      """, [.int(imageID)]
-    ) { "\($0.text(0) ?? "")/\($0.text(1) ?? "")" }
-    return rows.first ?? "image \(imageID)"
+    try DedupStore(catalog: self).storedHashes(algorithms)
   }
 }

@@ -163,9 +163,7 @@ extension Catalog {
   public func nearDuplicateArrivals(
     after lastImageID: Int64, method: DedupMethod = .phashCentre, radius: Int = 8
   ) throws -> [ArrivalMatch]? {
-    let hashedBefore = try database.scalarInt(
-      "SELECT COUNT(*) FROM hashes WHERE algorithm = ? AND version = ? AND image_id <= ?",
-      [.text(method.primary.rawValue), .int(Int64(method.primary.version)), .int(lastImageID)]) ?? 0
+    let hashedBefore = try DedupStore(catalog: self).hashedCount(method.primary, upTo: lastImageID)
     guard hashedBefore > 0 else { return nil }
     _ = try computeHashes(HashingOptions(algorithms: method.algorithms))
     let hashes = try storedHashes(method.algorithms)

@@ -75,7 +75,7 @@ public enum DedupReportPage {
         } else {
           html += "<div class=\"none\">(no preview)</div>"
         }
-        html += member.kept ? "<b>kept</b>" : escape(member.status)
+        html += member.kept ? "<b>kept</b>" : escape(member.status.rawValue)
         html += " · distance \(member.distanceToKept)"
         html += "<br>label " + (member.label.isEmpty ? "<i>none</i>" : "<b>\(escape(member.label))</b>")
         if let decision = member.decision { html += " · <span class=\"flag\">\(escape(decision)) by a person</span>" }

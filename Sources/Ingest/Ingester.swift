@@ -205,7 +205,7 @@ public final class Ingester {
           sha256: digest, size: raw.count, width: width, height: height, format: format.rawValue,
           fileExtension: Self.fileExtension(candidate.origin.relativePath, format: format))
         if let damage {
-          facts.status = "quarantined"
+          facts.status = .quarantined
           facts.statusReason = damage
         }
         if store.contains(digest, size: raw.count) { return .image(facts, staged: nil, bytes: raw.count) }
@@ -231,7 +231,7 @@ public final class Ingester {
         if let object { staged.append(object) }
         arrivals.append(
           ArrivingImage(image: facts, origin: candidate.origin, label: candidate.label, labelHow: candidate.labelHow))
-        if facts.status == "quarantined" {
+        if facts.status == .quarantined {
           report.quarantined.append(
             FileIssue(path: FileIO.display(candidate.origin.relativePath), reason: facts.statusReason ?? "damaged"))
         }

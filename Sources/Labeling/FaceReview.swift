@@ -9,13 +9,15 @@ public enum ReviewAction: Sendable, Hashable {
   /// Give the box this class (and accept it).
   case relabel(String)
 
-  var name: String {
+  var logAction: ReviewLogAction {
     switch self {
-    case .accept: return "accept"
-    case .reject: return "reject"
-    case .relabel: return "relabel"
+    case .accept: return .accept
+    case .reject: return .reject
+    case .relabel: return .relabel
     }
   }
+
+  var name: String { logAction.rawValue }
 }
 
 extension Box {
@@ -52,19 +54,18 @@ extension Catalog {
       guard !label.trimmingCharacters(in: .whitespaces).isEmpty else { throw LabelingError.noSuchLabel(label) }
       value = label
     }
-    let reviewIDs: [Int64] = try durably {
+    let log = ReviewLog(catalog: self)
+    let reviewIDs: [Int64] = try log.durably {
       var reviewIDs: [Int64] = []
       for id in unique {
-        let before = try boxState(id)
+        let before = try log.boxState(id)
         switch action {
-        case .accept: try database.run("UPDATE boxes SET status = 'accepted' WHERE id = ?", [.int(id)])
-        case .reject: try database.run("UPDATE boxes SET status = 'rejected' WHERE id = ?", [.int(id)])
-        case .relabel(let label):
-          let classID = try classID(named: label)
-          try database.run(
-            "UPDATE boxes SET class_id = ?, status = 'accepted' WHERE id = ?", [.int(classID), .int(id)])
+        case .accept: try log.setStatus(.accepted, box: id)
+        case .reject: try log.setStatus(.rejected, box: id)
+        case .relabel(let label): try log.relabel(box: id, classID: try classID(named: label))
         }
-        reviewIDs.append(try logReview(box: id, action: action.name, value: value, before: before, reviewer: reviewer))
+        reviewIDs.append(
+          try log.append(box: id, action: action.logAction, value: value, before: before, reviewer: reviewer))
       }
       return reviewIDs
     }
@@ -76,24 +77,14 @@ extension Catalog {
   public func addMissedFace(
     image imageID: Int64, rect: Box, label: String?, reviewer: String
   ) throws -> ReviewReport {
-    guard
-      let (width, height) = try database.rows(
-        "SELECT width, height FROM images WHERE id = ?", [.int(imageID)], { ($0.double(0), $0.double(1)) }
-      ).first
-    else { throw LabelingError.noSuchImage(imageID) }
+    let log = ReviewLog(catalog: self)
+    guard let (width, height) = try log.imageSize(imageID) else { throw LabelingError.noSuchImage(imageID) }
     let r = try clamped(rect, width: width, height: height)
     if let label, label.trimmingCharacters(in: .whitespaces).isEmpty { throw LabelingError.noSuchLabel(label) }
-    let (boxID, reviewID): (Int64, Int64) = try durably {
+    let (boxID, reviewID): (Int64, Int64) = try log.durably {
       let labelID: Int64? = try label.map { try self.classID(named: $0) }
-      try database.run(
-        """
-        INSERT INTO boxes (image_id, class_id, xmin, ymin, xmax, ymax, origin, status, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, 'review', 'accepted', ?)
-        """,
-        [.int(imageID), .optional(labelID), .real(r.xmin), .real(r.ymin), .real(r.xmax), .real(r.ymax),
-         .text(Timestamp.now())])
-      let boxID = database.lastInsertRowID
-      let reviewID = try logReview(box: boxID, action: "add", value: r.logValue, before: nil, reviewer: reviewer)
+      let boxID = try log.addBox(image: imageID, classID: labelID, rect: r)
+      let reviewID = try log.append(box: boxID, action: .add, value: r.logValue, before: nil, reviewer: reviewer)
       return (boxID, reviewID)
     }
     return ReviewReport(action: "add", value: r.logValue, boxes: [boxID], reviewIDs: [reviewID])
@@ -102,16 +93,13 @@ extension Catalog {
   /// Moves a box to `rect` (clamped to its image) and accepts it, logged as `adjust`.
   public func adjustBox(_ id: Int64, to rect: Box, reviewer: String) throws -> ReviewReport {
     try requireBoxes([id])
-    let (width, height) = try database.rows(
-      "SELECT i.width, i.height FROM boxes b JOIN images i ON i.id = b.image_id WHERE b.id = ?", [.int(id)]
-    ) { ($0.double(0), $0.double(1)) }.first ?? (0, 0)
+    let log = ReviewLog(catalog: self)
+    let (width, height) = try log.imageSize(ofBox: id) ?? (0, 0)
     let r = try clamped(rect, width: width, height: height)
-    let reviewID: Int64 = try durably {
-      let before = try boxState(id)
-      try database.run(
-        "UPDATE boxes SET xmin = ?, ymin = ?, xmax = ?, ymax = ?, status = 'accepted' WHERE id = ?",
-        [.real(r.xmin), .real(r.ymin), .real(r.xmax), .real(r.ymax), .int(id)])
-      return try logReview(box: id, action: "adjust", value: r.logValue, before: before, reviewer: reviewer)
+    let reviewID: Int64 = try log.durably {
+      let before = try log.boxState(id)
+      try log.move(box: id, to: r)
+      return try log.append(box: id, action: .adjust, value: r.logValue, before: before, reviewer: reviewer)
     }
     return ReviewReport(action: "adjust", value: r.logValue, boxes: [id], reviewIDs: [reviewID])
   }
@@ -119,37 +107,29 @@ extension Catalog {
   /// Undoes one row of the review log by appending an `undo` row and putting the box back as it was before
   /// that row (an added box is rejected). Undoing an undo, or a row already undone, is refused.
   public func undoReview(_ reviewID: Int64, reviewer: String) throws -> ReviewReport {
-    guard
-      let row = try database.rows(
-        "SELECT subject_id, action, previous FROM reviews WHERE id = ? AND subject = 'box'", [.int(reviewID)],
-        { (box: $0.int64(0), action: $0.text(1) ?? "", previous: $0.text(2)) }
-      ).first
-    else { throw LabelingError.noSuchReview(reviewID) }
-    if row.action == "undo" { throw LabelingError.cannotUndo(reviewID, "it is an undo itself") }
-    if try database.scalarInt(
-      "SELECT id FROM reviews WHERE action = 'undo' AND value = ?", [.text(String(reviewID))]) != nil
-    {
+    let log = ReviewLog(catalog: self)
+    guard let row = try log.entry(reviewID) else { throw LabelingError.noSuchReview(reviewID) }
+    if row.action == ReviewLogAction.undo.rawValue { throw LabelingError.cannotUndo(reviewID, "it is an undo itself") }
+    if try log.isUndone(reviewID) {
       throw LabelingError.cannotUndo(reviewID, "it was undone already")
     }
     let id = row.box
-    let undoID: Int64 = try durably {
-      let before = try boxState(id)
+    let undoID: Int64 = try log.durably {
+      let before = try log.boxState(id)
       if let previous = row.previous, let state = BoxState(previous) {
-        try database.run(
-          "UPDATE boxes SET status = ?, class_id = ?, xmin = ?, ymin = ?, xmax = ?, ymax = ? WHERE id = ?",
-          [.text(state.status), .optional(state.classID), .real(state.rect.xmin), .real(state.rect.ymin),
-           .real(state.rect.xmax), .real(state.rect.ymax), .int(id)])
+        try log.restore(box: id, to: state)
       } else {
-        try database.run("UPDATE boxes SET status = 'rejected' WHERE id = ?", [.int(id)])
+        try log.setStatus(.rejected, box: id)
       }
-      return try logReview(box: id, action: "undo", value: String(reviewID), before: before, reviewer: reviewer)
+      return try log.append(box: id, action: .undo, value: String(reviewID), before: before, reviewer: reviewer)
     }
     return ReviewReport(action: "undo", value: String(reviewID), boxes: [id], reviewIDs: [undoID])
   }
 
   private func requireBoxes(_ ids: [Int64]) throws {
     var missing: [Int64] = []
-    for id in ids where try database.scalarInt("SELECT id FROM boxes WHERE id = ?", [.int(id)]) == nil {
+    let log = ReviewLog(catalog: self)
+    for id in ids where try !log.boxExists(id) {
       missing.append(id)
     }
     guard missing.isEmpty else { throw LabelingError.noSuchBoxes(missing) }
@@ -166,45 +146,15 @@ extension Catalog {
     }
     return r
   }
-
-  /// Runs `body` in one write transaction committed with `synchronous=FULL`.
-  private func durably<T>(_ body: () throws -> T) throws -> T {
-    try database.execute("PRAGMA synchronous = FULL")
-    defer { try? database.execute("PRAGMA synchronous = NORMAL") }
-    return try database.writeTransaction(body)
-  }
-
-  private func boxState(_ id: Int64) throws -> String? {
-    try database.rows(
-      "SELECT status, class_id, xmin, ymin, xmax, ymax FROM boxes WHERE id = ?", [.int(id)]
-    ) {
-      BoxState(
-        status: $0.text(0) ?? "proposed", classID: $0.isNull(1) ? nil : $0.int64(1),
-        rect: Box(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5))
-      ).text
-    }.first
-  }
-
-  private func logReview(
-    box: Int64, action: String, value: String?, before: String?, reviewer: String
-  ) throws -> Int64 {
-    try database.run(
-      """
-      INSERT INTO reviews (subject, subject_id, action, value, previous, reviewer, created_at)
-      VALUES ('box', ?, ?, ?, ?, ?, ?)
-      """,
-      [.int(box), .text(action), .optional(value), .optional(before), .text(reviewer), .text(Timestamp.now())])
-    return database.lastInsertRowID
-  }
 }
 
 /// A box's reviewable state as kept in `reviews.previous`: `status|classID|xmin,ymin,xmax,ymax`.
 struct BoxState {
-  var status: String
+  var status: BoxStatus
   var classID: Int64?
   var rect: Box
 
-  init(status: String, classID: Int64?, rect: Box) {
+  init(status: BoxStatus, classID: Int64?, rect: Box) {
     self.status = status
     self.classID = classID
     self.rect = rect
@@ -214,24 +164,24 @@ struct BoxState {
     let parts = text.split(separator: "|", omittingEmptySubsequences: false)
     guard parts.count == 3 else { return nil }
     let numbers = parts[2].split(separator: ",").compactMap { Double($0) }
-    guard numbers.count == 4, ["proposed", "accepted", "rejected"].contains(String(parts[0])) else { return nil }
-    status = String(parts[0])
+    guard numbers.count == 4, let status = BoxStatus(rawValue: String(parts[0])) else { return nil }
+    self.status = status
     classID = Int64(parts[1])
     rect = Box(xmin: numbers[0], ymin: numbers[1], xmax: numbers[2], ymax: numbers[3])
   }
 
   var text: String {
-    "\(status)|\(classID.map(String.init) ?? "")|" + [rect.xmin, rect.ymin, rect.xmax, rect.ymax].map { "\($0)" }
+    "\(status.rawValue)|\(classID.map(String.init) ?? "")|" + [rect.xmin, rect.ymin, rect.xmax, rect.ymax].map { "\($0)" }
       .joined(separator: ",")
   }
 }
 
 extension Catalog {
   /// ` AND …` conditions choosing boxes `b` (with classes `c` joined) by status, origin and class.
-  public static func boxConditions(status: String?, origin: String?, label: String?) -> (String, [SQLValue]) {
+  public static func boxConditions(status: BoxStatus?, origin: String?, label: String?) -> (String, [SQLValue]) {
     var sql = ""
     var values: [SQLValue] = []
-    for (column, value) in [("b.status", status), ("b.origin", origin), ("c.name", label)] {
+    for (column, value) in [("b.status", status?.rawValue), ("b.origin", origin), ("c.name", label)] {
       guard let value else { continue }
       sql += " AND \(column) = ?"
       values.append(.text(value))

@@ -5,7 +5,7 @@ import Foundation
 /// Which boxes `review labelimg-export` writes.
 public struct LabelImgExportOptions: Sendable {
   /// Box status: proposed, accepted (nil: both). Rejected boxes are never exported.
-  public var status: String? = "proposed"
+  public var status: BoxStatus? = .proposed
   /// Only boxes from this origin (a detector name, `voc`, `review`).
   public var origin: String?
   /// Only boxes of this class.
@@ -284,7 +284,7 @@ extension Catalog {
       """, [.text("% labelimg:" + manifest.token), .int(entry.imageID)]
     ) { $0.int64(0) }
     let current = try labelImgBoxes(scope)
-    var open = current.filter { $0.status != "rejected" }
+    var open = current.filter { $0.status != .rejected }
     var unmatched: [(label: String, rect: Box)] = []
     var pairs: [(box: LabelImgBoxState, label: String, rect: Box)] = []
     func same(_ r: Box, _ box: LabelImgBoxState) -> Bool {
@@ -314,7 +314,7 @@ extension Catalog {
       moved.append((open.remove(at: j), w.label, w.rect))
     }
     // 3. A box rejected since the export (elsewhere) and still in the file as exported stays rejected.
-    let rejected = current.filter { $0.status == "rejected" }
+    let rejected = current.filter { $0.status == .rejected }
     unmatched.removeAll { w in rejected.contains { same(w.rect, $0) } }
 
     func labelDiffers(_ box: LabelImgBoxState, _ label: String) -> Bool {
@@ -369,7 +369,7 @@ extension Catalog {
         """, [.int(id)]
       ) {
         LabelImgBoxState(
-          id: $0.int64(0), status: $0.text(1) ?? "proposed", label: $0.text(2),
+          id: $0.int64(0), status: $0.text(1).flatMap(BoxStatus.init(rawValue:)) ?? .proposed, label: $0.text(2),
           rect: Box(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)))
       }.first
     }
@@ -378,7 +378,7 @@ extension Catalog {
 
 struct LabelImgBoxState {
   var id: Int64
-  var status: String
+  var status: BoxStatus
   var label: String?
   var rect: Box
 }

@@ -202,11 +202,8 @@ public enum LayoutImport {
     try catalog.database.writeTransaction {
       let now = Timestamp.now()
       for (image, choice) in best {
-        try catalog.database.run(
-          """
-          INSERT OR IGNORE INTO image_labels (image_id, class_id, source_id, view, how, created_at)
-          VALUES (?, ?, ?, '', 'voc-majority', ?)
-          """, [.int(image), .int(try catalog.classID(named: choice.label)), .int(sourceID), .text(now)])
+        try catalog.addFoundLabel(
+          imageID: image, className: choice.label, sourceID: sourceID, how: "voc-majority", at: now)
       }
     }
     images.labels = best.values.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }

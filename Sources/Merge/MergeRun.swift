@@ -147,13 +147,9 @@ public enum MergeRun {
     // Labels as found, per image and source: the images' labels, and for `boxes: crops` sources the crops of
     // their effective boxes (not rejected; an alternate file's crops, cut by an older version, are left out),
     // each labelled by its box's class as it is now.
-    var found = try catalog.database.rows(
-      """
-      SELECT l.image_id, l.source_id, c.name, i.sha256 FROM image_labels l
-      JOIN classes c ON c.id = l.class_id JOIN images i ON i.id = l.image_id
-      WHERE l.view = '' AND i.status = 'active' AND l.source_id IN (\(labelled.map { _ in "?" }.joined(separator: ", ")))
-      """, labelled.map { .int($0) }
-    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "") }
+    var found = try catalog.labelsAsFound(sourceIDs: labelled).map {
+      (image: $0.imageID, source: $0.sourceID, label: $0.label, sha: $0.sha256)
+    }
     var cropLabels = Set<String>()
     found += try catalog.database.rows(
       """
@@ -285,17 +281,15 @@ public enum MergeRun {
         try catalog.recordView(definition)
         var classIDs: [String: Int64] = [:]
         for name in view.classes { classIDs[name] = try catalog.classID(named: name) }
-        let existing = try catalog.database.rows(
-          "SELECT id, image_id, class_id FROM image_labels WHERE view = ?", [.text(view.name)]
-        ) { (id: $0.int64(0), image: $0.int64(1), classID: $0.int64(2)) }
+        let existing = try catalog.viewLabels(view: view.name)
         let wanted = Dictionary(members.map { ($0.image, $0) }, uniquingKeysWith: { first, _ in first })
         var kept: Set<Int64> = []
         var removed = 0
         for row in existing {
-          if let member = wanted[row.image], classIDs[member.viewClass] == row.classID, !kept.contains(row.image) {
-            kept.insert(row.image)
+          if let member = wanted[row.imageID], classIDs[member.viewClass] == row.classID, !kept.contains(row.imageID) {
+            kept.insert(row.imageID)
           } else {
-            try catalog.database.run("DELETE FROM image_labels WHERE id = ?", [.int(row.id)])
+            try catalog.removeLabel(id: row.id)
             removed += 1
           }
         }
@@ -303,12 +297,9 @@ public enum MergeRun {
         var added = 0
         for member in members where !kept.contains(member.image) {
           guard let classID = classIDs[member.viewClass] else { continue }
-          try catalog.database.run(
-            "INSERT INTO image_labels (image_id, class_id, source_id, view, how, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-              .int(member.image), .int(classID), .int(member.source), .text(view.name), .text("recipe:\(recipe.name)"),
-              .text(now),
-            ])
+          try catalog.addViewLabel(
+            imageID: member.image, classID: classID, sourceID: member.source, view: view.name,
+            how: "recipe:\(recipe.name)", at: now)
           added += 1
         }
         return (added, removed)

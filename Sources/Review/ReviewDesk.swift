@@ -8,7 +8,7 @@ import Labeling
 /// Which boxes the review page shows.
 public struct ReviewFilter: Sendable, Hashable, Codable {
   /// Box status: proposed, accepted, rejected, or nil for all.
-  public var status: String? = "proposed"
+  public var status: BoxStatus? = .proposed
   /// Only boxes of this class.
   public var label: String?
   /// Only boxes on images that came from this source (by name).
@@ -33,7 +33,7 @@ public struct ReviewTile: Sendable, Codable, Equatable {
   public var label: String?
   public var score: Double?
   public var origin: String
-  public var status: String
+  public var status: BoxStatus
   public var rect: Box
   public var imageWidth: Int
   public var imageHeight: Int
@@ -188,7 +188,7 @@ public actor ReviewDesk {
   static func tile(_ row: Statement) -> ReviewTile {
     ReviewTile(
       box: row.int64(0), image: row.int64(1), crop: row.isNull(12) ? nil : row.int64(12), label: row.text(2),
-      score: row.isNull(3) ? nil : row.double(3), origin: row.text(4) ?? "", status: row.text(5) ?? "",
+      score: row.isNull(3) ? nil : row.double(3), origin: row.text(4) ?? "", status: row.text(5).flatMap(BoxStatus.init(rawValue:)) ?? .proposed,
       rect: Box(xmin: row.double(6), ymin: row.double(7), xmax: row.double(8), ymax: row.double(9)),
       imageWidth: row.int(10), imageHeight: row.int(11))
   }

@@ -195,10 +195,10 @@ public struct ReviewServer: Sendable {
   static func filter(from query: [String: String], base: ReviewFilter) throws -> ReviewFilter {
     var filter = base
     if let status = query["status"] {
-      guard ["proposed", "accepted", "rejected", "any"].contains(status) else {
+      guard status == "any" || BoxStatus(rawValue: status) != nil else {
         throw ReviewError.badRequest("status must be proposed, accepted, rejected or any")
       }
-      filter.status = status == "any" ? nil : status
+      filter.status = BoxStatus(rawValue: status)
     }
     if let label = query["label"] { filter.label = label.isEmpty ? nil : label }
     if let source = query["source"] { filter.source = source.isEmpty ? nil : source }

@@ -12,13 +12,7 @@ struct NearDuplicateNote: Encodable {
   /// origin; nil when the catalog was never hashed (`datasetkit dedup`).
   static func arrivals(in catalog: Catalog, after lastID: Int64) throws -> [NearDuplicateNote]? {
     guard let arrivals = try catalog.nearDuplicateArrivals(after: lastID) else { return nil }
-    func name(_ id: Int64) throws -> String {
-      try catalog.database.scalarText(
-        """
-        SELECT s.name || '/' || o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
-        WHERE o.image_id = ? ORDER BY o.id LIMIT 1
-        """, [.int(id)]) ?? "#\(id)"
-    }
+    func name(_ id: Int64) throws -> String { try catalog.originName(imageID: id) ?? "#\(id)" }
     return try arrivals.compactMap { arrival in
       guard let nearest = arrival.matches.first else { return nil }
       return NearDuplicateNote(

@@ -270,7 +270,7 @@ struct ProviderTests {
     request.settings.environment = FakeProvider.environment()
     request.settings.pageSize = 5
     let report = try Crawl.run(request, catalog: workspace.catalog)
-    #expect(report.status == "done")
+    #expect(report.status == .done)
     #expect(report.stored == limit)
     #expect(report.rejected.isEmpty && report.failed.isEmpty && report.skipped.isEmpty)
 
@@ -341,7 +341,7 @@ struct ProviderTests {
     request.settings.listPath = list
     let report = try Crawl.run(request, catalog: workspace.catalog)
     #expect(report.stored == 3)
-    #expect(report.status == "exhausted")
+    #expect(report.status == .exhausted)
     let rows = try workspace.catalog.database.rows(
       """
       SELECT o.rank, c.name, o.page_url, o.license, o.creator FROM image_origins o JOIN image_labels l ON l.image_id = o.image_id
@@ -398,7 +398,7 @@ struct ProviderTests {
     let workspace = try TempWorkspace()
     let report = try Crawl.run(
       testRequest("openverse", query: "zzzz", endpoint: server.base + "/v1/images/"), catalog: workspace.catalog)
-    #expect(report.status == "exhausted")
+    #expect(report.status == .exhausted)
     #expect(report.stored == 0)
     #expect(server.requests.count == 1)
     #expect(throws: CrawlerError.self) {

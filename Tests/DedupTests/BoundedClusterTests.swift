@@ -82,7 +82,7 @@ import Testing
 
     // unmark B: active now and after a re-run; it is in no cluster, but still in the group.
     let unmarked = try catalog.decide(.unmark, on: b)
-    #expect(unmarked.statusBefore == "duplicate" && unmarked.status == "active")
+    #expect(unmarked.statusBefore == .duplicate && unmarked.status == .active)
     #expect(try CatalogDedupTests.status(catalog, b) == "active")
     let afterUnmark = try catalog.deduplicate(options)
     #expect(afterUnmark.markedDuplicate == 0)

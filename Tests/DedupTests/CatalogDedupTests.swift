@@ -62,7 +62,7 @@ import Testing
       #expect(kept.kept && kept.imageID == cluster.keptImageID)
       let best = cluster.members.map { ($0.width * $0.height, $0.bytes) }.max { $0 < $1 }
       #expect(best.map { $0 == (kept.width * kept.height, kept.bytes) } == true)
-      #expect(cluster.members.dropFirst().allSatisfy { !$0.kept && $0.status == "duplicate" })
+      #expect(cluster.members.dropFirst().allSatisfy { !$0.kept && $0.status == .duplicate })
     }
     #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM images WHERE status = 'duplicate'") == 16)
     #expect(

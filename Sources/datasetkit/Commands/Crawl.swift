@@ -169,7 +169,7 @@ extension Datasetkit.Crawl {
         let catalog = try global.openCatalog()
         var reports: [CrawlResult] = []
         for request in try requests() {
-          let lastID = try catalog.database.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0
+          let lastID = try catalog.lastImageID()
           let line = ProgressLine(global)
           defer { line.finish() }
           let report = try Crawler.Crawl.run(request, catalog: catalog) { progress in
@@ -215,7 +215,7 @@ extension Datasetkit.Crawl {
       var lines: [String] = []
       let label = r.label.map { " → \(Output.printable($0))" } ?? ""
       lines.append(
-        "Crawled \(r.provider) \"\(Output.printable(r.query))\"\(label): job \(r.jobID)\(r.resumed ? " (resumed)" : ""), \(r.status)"
+        "Crawled \(r.provider) \"\(Output.printable(r.query))\"\(label): job \(r.jobID)\(r.resumed ? " (resumed)" : ""), \(r.status.rawValue)"
       )
       lines.append(
         Output.table(
@@ -227,7 +227,7 @@ extension Datasetkit.Crawl {
             ["bytes", "\(r.bytes)"], ["seconds", String(format: "%.1f", r.seconds)],
           ]))
       lines.append(
-        "Job: " + r.jobStates.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        "Job: " + r.jobStates.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
           + "; API requests spent \(r.jobRequestsSpent)")
       if let note = r.note { lines.append(note) }
       let limit = global.verbose ? Int.max : 10
@@ -252,13 +252,13 @@ extension Datasetkit.Crawl {
         try Crawler.Crawl.status(catalog: try global.openCatalog())
       } text: { jobs in
         if jobs.isEmpty { return "No crawl jobs yet." }
-        let states = ["pending", "stored", "duplicate", "rejected", "skipped", "failed"]
+        let states = CrawlItemState.allCases
         return Output.table(
-          ["job", "provider", "query", "label", "status"] + states + ["requests"],
+          ["job", "provider", "query", "label", "status"] + states.map(\.rawValue) + ["requests"],
           jobs.map { job in
             [
               "\(job.id)", job.provider, Output.printable(job.query), Output.printable(job.label ?? "-"),
-              job.status + (job.exhausted ? " (no more pages)" : ""),
+              job.status.rawValue + (job.exhausted ? " (no more pages)" : ""),
             ] + states.map { "\(job.states[$0] ?? 0)" } + ["\(job.requestsSpent)"]
           }, leftAligned: [1, 2, 3, 4])
       }

@@ -149,7 +149,7 @@ extension Datasetkit.Dedup {
           decision == .keep
           ? "kept: always active, and the kept image of its cluster in every later dedup run"
           : "unmarked: not a duplicate of anything in every later dedup run (it stays in its near-duplicate group for splits)"
-        return "Image \(result.imageID) \(what); status \(result.statusBefore) → \(result.status)"
+        return "Image \(result.imageID) \(what); status \(result.statusBefore.rawValue) → \(result.status.rawValue)"
           + (result.replaced.map { " (replaces an earlier \($0))" } ?? "")
       }
     }

@@ -99,7 +99,7 @@ extension Datasetkit {
         options.maxPixels = maxPixels
         var results: [Result] = []
         for path in paths {
-          let lastID = try catalog.database.scalarInt("SELECT COALESCE(MAX(id), 0) FROM images") ?? 0
+          let lastID = try catalog.lastImageID()
           let bar = ProgressBar("importing", global)
           defer { bar.finish() }
           let tableGiven = labelFile != nil || labelColumn != nil || !labelValue.isEmpty

@@ -56,10 +56,10 @@ struct BoxSelection: ParsableArguments {
   var label: String?
 
   /// The status to filter on (nil: any).
-  var statusFilter: String? { status == "any" ? nil : status }
+  var statusFilter: BoxStatus? { BoxStatus(rawValue: status) }
 
   func validate() throws {
-    if !["proposed", "accepted", "rejected", "any"].contains(status) {
+    if status != "any" && BoxStatus(rawValue: status) == nil {
       throw ValidationError("--status must be proposed, accepted, rejected or any")
     }
   }

@@ -33,7 +33,7 @@ extension Datasetkit.Review {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-      if boxes.status == "rejected" {
+      if boxes.statusFilter == .rejected {
         throw ValidationError("--status must be proposed, accepted or any (rejected boxes are not exported)")
       }
       if unlabeled.trimmingCharacters(in: .whitespaces).isEmpty {
