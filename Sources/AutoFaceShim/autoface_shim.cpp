@@ -225,6 +225,14 @@ extern "C" {
 
 const char *afs_opencv_version(void) { return CV_VERSION; }
 
+int afs_image_codecs(afs_error *error) {
+  return guarded(error, [&]() -> int {
+    const ImageCodecs &codecs = image_codecs();
+    if (!codecs.decode || !codecs.encode) throw model_error(codecs.failure);
+    return AFS_OK;
+  });
+}
+
 int afs_image_decode(const uint8_t *bytes, size_t length, int color, afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
     *required(out, "out") = nullptr;
