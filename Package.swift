@@ -26,8 +26,10 @@ let package = Package(
       name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .systemLibrary(
       name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    // OpenCV's include path and only the modules the shim links (core, imgproc, dnn, objdetect): opencv4.pc names
+    // all ~54, which made every command load 378 libraries. scripts/bootstrap writes datasetkit-opencv.pc.
     .systemLibrary(
-      name: "COpenCV", pkgConfig: "opencv4", providers: [.apt(["libopencv-dev"])]),
+      name: "COpenCV", pkgConfig: "datasetkit-opencv", providers: [.apt(["libopencv-dev"])]),
     // Linux calls Swift's Glibc module leaves out (syncfs).
     .target(name: "CPlatform"),
     // The one room where C++ lives: OpenCV behind a pure C header.

@@ -9,6 +9,8 @@
 #include <opencv2/objdetect/face.hpp>
 #include <opencv2/core/utils/logger.hpp>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 #include <mutex>
 #include <cstring>
 #include <array>
+#include <limits>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -44,6 +47,15 @@ void set_error(afs_error *error, int code, const std::string &message) {
   error->message[sizeof(error->message) - 1] = '\0';
 }
 
+// A bad argument (AFS_ERR_ARGUMENT) or a model whose outputs are not the shapes the decoder reads (AFS_ERR_LOAD):
+// thrown inside an entry point, turned into the code and message by `guarded`.
+struct argument_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct model_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 void clear_error(afs_error *error) {
   if (!error) return;
   error->code = AFS_OK;
@@ -63,6 +75,12 @@ int guarded(afs_error *error, Body body) {
   try {
     silence_opencv_log();
     return body();
+  } catch (const argument_error &e) {
+    set_error(error, AFS_ERR_ARGUMENT, e.what());
+    return AFS_ERR_ARGUMENT;
+  } catch (const model_error &e) {
+    set_error(error, AFS_ERR_LOAD, e.what());
+    return AFS_ERR_LOAD;
   } catch (const cv::Exception &e) {
     set_error(error, AFS_ERR_OPENCV, e.what());
     return AFS_ERR_OPENCV;
@@ -76,6 +94,116 @@ int guarded(afs_error *error, Body body) {
     set_error(error, AFS_ERR_UNKNOWN, "unknown C++ exception");
     return AFS_ERR_UNKNOWN;
   }
+}
+
+// cv::imdecode and cv::imencode come from libopencv_imgcodecs, which is not linked but opened on the first decode or
+// encode: it pulls in about 120 libraries (GDAL, poppler, HDF5, OpenEXR, ...) whose loading cost every command
+// about 0.1 s of start-up, `datasetkit --version` included. The two functions are looked up by their C++ names
+// (OpenCV 4's ABI for the sonames below); the static_asserts fail to compile if the headers compiled here declare
+// no such overloads (unevaluated: they reference no symbol).
+using DecodeFunction = cv::Mat (*)(cv::InputArray, int);
+using EncodeFunction = bool (*)(const cv::String &, cv::InputArray, std::vector<uchar> &, const std::vector<int> &);
+static_assert(sizeof(static_cast<DecodeFunction>(cv::imdecode)) > 0, "cv::imdecode(InputArray, int)");
+static_assert(sizeof(static_cast<EncodeFunction>(cv::imencode)) > 0, "cv::imencode(String, InputArray, ...)");
+
+struct ImageCodecs {
+  DecodeFunction decode = nullptr;
+  EncodeFunction encode = nullptr;
+  std::string failure;
+};
+
+#define AFS_STRING2(x) #x
+#define AFS_STRING(x) AFS_STRING2(x)
+
+const ImageCodecs &image_codecs() {
+  static const ImageCodecs codecs = [] {
+    ImageCodecs c;
+    // Debian and Ubuntu name the soname MAJOR0MINOR (libopencv_imgcodecs.so.406); upstream builds MAJOR.MINOR;
+    // the unversioned name is the -dev package's link.
+    const std::string minor = (CV_VERSION_MINOR < 10 ? "0" : "") + std::to_string(CV_VERSION_MINOR);
+    const std::string names[] = {
+      "libopencv_imgcodecs.so." + std::to_string(CV_VERSION_MAJOR) + minor,
+      "libopencv_imgcodecs.so." AFS_STRING(CV_VERSION_MAJOR) "." AFS_STRING(CV_VERSION_MINOR),
+      "libopencv_imgcodecs.so",
+      "libopencv_imgcodecs." AFS_STRING(CV_VERSION_MAJOR) "." AFS_STRING(CV_VERSION_MINOR) ".dylib",
+      "libopencv_imgcodecs.dylib",
+    };
+    void *library = nullptr;
+    std::string tried;
+    for (const auto &name : names) {
+      library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (library) break;
+      const char *why = dlerror();
+      tried += (tried.empty() ? "" : "; ") + std::string(why ? why : name);
+    }
+    if (!library) {
+      c.failure = "cannot open OpenCV's image codecs (libopencv_imgcodecs " CV_VERSION "): " + tried;
+      return c;
+    }
+    c.decode = reinterpret_cast<DecodeFunction>(dlsym(library, "_ZN2cv8imdecodeERKNS_11_InputArrayEi"));
+    c.encode = reinterpret_cast<EncodeFunction>(dlsym(
+        library,
+        "_ZN2cv8imencodeERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEERKNS_11_InputArrayERSt6vectorIhSaIhEERKSB_"
+        "IiSaIiEE"));
+    if (!c.decode || !c.encode) {
+      c.failure = "libopencv_imgcodecs has no cv::imdecode or cv::imencode of OpenCV " CV_VERSION;
+    }
+    return c;
+  }();
+  return codecs;
+}
+
+cv::Mat decode_bytes(const cv::Mat &encoded, int flags) {
+  const ImageCodecs &codecs = image_codecs();
+  if (!codecs.decode) throw std::runtime_error(codecs.failure);
+  return codecs.decode(encoded, flags);
+}
+
+bool encode_image(const std::string &extension, const cv::Mat &image, std::vector<uchar> &buffer,
+                  const std::vector<int> &params) {
+  const ImageCodecs &codecs = image_codecs();
+  if (!codecs.encode) throw std::runtime_error(codecs.failure);
+  return codecs.encode(extension, image, buffer, params);
+}
+
+// Null handles and out-parameters are refused before anything is read or written.
+template <typename T>
+T *required(T *pointer, const char *what) {
+  if (pointer == nullptr) throw argument_error(std::string(what) + " is null");
+  return pointer;
+}
+
+// Encoded bytes as a one-row matrix OpenCV decodes from (not copied). cv::Mat counts columns in int: a buffer
+// over INT_MAX bytes (2 GiB) is refused rather than truncated.
+cv::Mat encoded_bytes(const uint8_t *bytes, size_t length) {
+  if (bytes == nullptr || length == 0) throw argument_error("empty buffer");
+  if (length > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    throw argument_error("encoded image of " + std::to_string(length) + " bytes: over the 2 GiB OpenCV decodes");
+  }
+  return cv::Mat(1, static_cast<int>(length), CV_8UC1, const_cast<uint8_t *>(bytes));
+}
+
+std::string shape_of(const cv::Mat &m) {
+  std::string shape;
+  for (int d = 0; d < m.dims; d++) shape += (d ? "x" : "") + std::to_string(m.size[d]);
+  return shape.empty() ? "empty" : shape;
+}
+
+// The res10 SSD's one output: 1x1xNx7 floats (image id, label, confidence, x1, y1, x2, y2 in 0-1), N rows.
+// Anything else (a user's model that is not res10) is refused with its shape, never read out of bounds.
+cv::Mat res10_detections(const cv::Mat &result) {
+  if (result.type() != CV_32F || result.dims != 4 || result.size[0] != 1 || result.size[1] != 1 ||
+      result.size[3] != 7 || !result.isContinuous()) {
+    throw model_error("the network's output is " + shape_of(result) + (result.type() == CV_32F ? "" : " (not float)") +
+                      ", expected 1x1xNx7 floats (res10 SSD detection_out): not a res10 face detector");
+  }
+  return cv::Mat(result.size[2], 7, CV_32F, const_cast<float *>(result.ptr<float>()));
+}
+
+// A res10 output row's coordinate (0-1, may stray outside) in pixels of a side of `side` px; non-finite as -1.
+int res10_pixel(float value, int side) {
+  if (!std::isfinite(value)) return -1;
+  return static_cast<int>(std::min(2.0, std::max(-1.0, static_cast<double>(value))) * side);
 }
 
 // The grayscale (optionally equalised) image a cascade scans. Never writes into `mat`: a grayscale
@@ -97,20 +225,24 @@ extern "C" {
 
 const char *afs_opencv_version(void) { return CV_VERSION; }
 
+int afs_image_codecs(afs_error *error) {
+  return guarded(error, [&]() -> int {
+    const ImageCodecs &codecs = image_codecs();
+    if (!codecs.decode || !codecs.encode) throw model_error(codecs.failure);
+    return AFS_OK;
+  });
+}
+
 int afs_image_decode(const uint8_t *bytes, size_t length, int color, afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    if (bytes == nullptr || length == 0) {
-      set_error(error, AFS_ERR_ARGUMENT, "empty buffer");
-      return AFS_ERR_ARGUMENT;
-    }
-    cv::Mat encoded(1, static_cast<int>(length), CV_8UC1, const_cast<uint8_t *>(bytes));
-    cv::Mat decoded = cv::imdecode(encoded, color ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
+    *required(out, "out") = nullptr;
+    cv::Mat encoded = encoded_bytes(bytes, length);
+    cv::Mat decoded = decode_bytes(encoded, color ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
     if (decoded.empty()) {
       set_error(error, AFS_ERR_DECODE, "OpenCV could not decode the image data");
       return AFS_ERR_DECODE;
     }
-    *out = new afs_image{decoded};
+    *out = new afs_image{std::move(decoded)};
     return AFS_OK;
   });
 }
@@ -118,15 +250,16 @@ int afs_image_decode(const uint8_t *bytes, size_t length, int color, afs_image *
 void afs_image_free(afs_image *image) { delete image; }
 
 void afs_image_size(const afs_image *image, int *width, int *height, int *channels) {
-  *width = image->mat.cols;
-  *height = image->mat.rows;
-  *channels = image->mat.channels();
+  if (width) *width = image ? image->mat.cols : 0;
+  if (height) *height = image ? image->mat.rows : 0;
+  if (channels) *channels = image ? image->mat.channels() : 0;
 }
 
 int afs_image_crop_resize(const afs_image *image, afs_rect rect, int out_width, int out_height,
                           afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
+    required(image, "image");
+    *required(out, "out") = nullptr;
     cv::Rect wanted(rect.x, rect.y, rect.width, rect.height);
     cv::Rect bounds(0, 0, image->mat.cols, image->mat.rows);
     cv::Rect clipped = wanted & bounds;
@@ -146,7 +279,8 @@ int afs_image_crop_resize(const afs_image *image, afs_rect rect, int out_width, 
 int afs_image_adjust(const afs_image *image, double alpha, double beta, int flip_horizontal,
                      afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
+    required(image, "image");
+    *required(out, "out") = nullptr;
     cv::Mat adjusted;
     image->mat.convertTo(adjusted, -1, alpha, beta);
     if (flip_horizontal) cv::flip(adjusted, adjusted, 1);
@@ -158,6 +292,7 @@ int afs_image_adjust(const afs_image *image, double alpha, double beta, int flip
 int afs_image_fill_ellipse(afs_image *image, int cx, int cy, int ax, int ay, double angle,
                            int b, int g, int r, afs_error *error) {
   return guarded(error, [&]() -> int {
+    required(image, "image");
     cv::ellipse(image->mat, cv::Point(cx, cy), cv::Size(ax, ay), angle, 0, 360, cv::Scalar(b, g, r),
                 cv::FILLED, cv::LINE_AA);
     return AFS_OK;
@@ -167,13 +302,14 @@ int afs_image_fill_ellipse(afs_image *image, int cx, int cy, int ax, int ay, dou
 int afs_image_encode(const afs_image *image, const char *ext, int quality, uint8_t **out,
                      size_t *out_length, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    *out_length = 0;
+    required(image, "image");
+    *required(out, "out") = nullptr;
+    *required(out_length, "out_length") = 0;
     std::vector<uchar> buffer;
     std::vector<int> params;
     std::string extension = ext ? ext : ".jpg";
     if (extension == ".jpg" || extension == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, quality};
-    if (!cv::imencode(extension, image->mat, buffer, params) || buffer.empty()) {
+    if (!encode_image(extension, image->mat, buffer, params) || buffer.empty()) {
       set_error(error, AFS_ERR_ENCODE, "OpenCV could not encode the image as " + extension);
       return AFS_ERR_ENCODE;
     }
@@ -190,14 +326,20 @@ void afs_buffer_free(void *buffer) { std::free(buffer); }
 
 int afs_cascade_load(const char *path, afs_cascade **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    auto cascade = new afs_cascade();
-    if (!cascade->classifier.load(path ? path : "")) {
-      delete cascade;
+    *required(out, "out") = nullptr;
+    auto cascade = std::make_unique<afs_cascade>();
+    bool loaded = false;
+    try {
+      loaded = cascade->classifier.load(path ? path : "");
+    } catch (const cv::Exception &e) {
+      set_error(error, AFS_ERR_LOAD, std::string("cannot load cascade ") + (path ? path : "(null)") + ": " + e.err);
+      return AFS_ERR_LOAD;
+    }
+    if (!loaded || cascade->classifier.empty()) {
       set_error(error, AFS_ERR_LOAD, std::string("cannot load cascade ") + (path ? path : "(null)"));
       return AFS_ERR_LOAD;
     }
-    *out = cascade;
+    *out = cascade.release();
     return AFS_OK;
   });
 }
@@ -208,8 +350,10 @@ int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scal
                        int min_neighbors, int min_size, int max_size, int equalize, afs_rect **out,
                        size_t *count, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    *count = 0;
+    required(image, "image");
+    required(cascade, "cascade");
+    *required(out, "out") = nullptr;
+    *required(count, "count") = 0;
     cv::Mat gray = detection_input(image->mat, equalize);
     std::vector<cv::Rect> faces;
     cascade->classifier.detectMultiScale(gray, faces, scale_factor, min_neighbors, 0,
@@ -230,11 +374,8 @@ int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scal
 int afs_image_decode_reduced(const uint8_t *bytes, size_t length, int color, int reduction,
                              afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    if (bytes == nullptr || length == 0) {
-      set_error(error, AFS_ERR_ARGUMENT, "empty buffer");
-      return AFS_ERR_ARGUMENT;
-    }
+    *required(out, "out") = nullptr;
+    cv::Mat encoded = encoded_bytes(bytes, length);
     int flags;
     switch (reduction) {
       case 1: flags = color ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE; break;
@@ -245,20 +386,20 @@ int afs_image_decode_reduced(const uint8_t *bytes, size_t length, int color, int
         set_error(error, AFS_ERR_ARGUMENT, "reduction must be 1, 2, 4 or 8");
         return AFS_ERR_ARGUMENT;
     }
-    cv::Mat encoded(1, static_cast<int>(length), CV_8UC1, const_cast<uint8_t *>(bytes));
-    cv::Mat decoded = cv::imdecode(encoded, flags);
+    cv::Mat decoded = decode_bytes(encoded, flags);
     if (decoded.empty()) {
       set_error(error, AFS_ERR_DECODE, "OpenCV could not decode the image data");
       return AFS_ERR_DECODE;
     }
-    *out = new afs_image{decoded};
+    *out = new afs_image{std::move(decoded)};
     return AFS_OK;
   });
 }
 
 int afs_image_grayscale(const afs_image *image, afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
+    required(image, "image");
+    *required(out, "out") = nullptr;
     cv::Mat gray;
     if (image->mat.channels() == 1) {
       gray = image->mat.clone();
@@ -275,7 +416,8 @@ int afs_image_grayscale(const afs_image *image, afs_image **out, afs_error *erro
 int afs_image_resize(const afs_image *image, afs_rect rect, int out_width, int out_height,
                      int interpolation, afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
+    required(image, "image");
+    *required(out, "out") = nullptr;
     cv::Rect clipped = cv::Rect(rect.x, rect.y, rect.width, rect.height) &
                        cv::Rect(0, 0, image->mat.cols, image->mat.rows);
     if (clipped.empty() || out_width <= 0 || out_height <= 0) {
@@ -302,6 +444,7 @@ int afs_image_resize(const afs_image *image, afs_rect rect, int out_width, int o
 
 int afs_image_copy_pixels(const afs_image *image, uint8_t *out, size_t capacity, afs_error *error) {
   return guarded(error, [&]() -> int {
+    required(image, "image");
     const cv::Mat &mat = image->mat;
     if (mat.depth() != CV_8U) {
       set_error(error, AFS_ERR_ARGUMENT, "image is not 8-bit");
@@ -342,9 +485,11 @@ int afs_cascade_detect_scored(afs_cascade *cascade, const afs_image *image, doub
                               int min_neighbors, int min_size, int max_size, int equalize, afs_rect **out,
                               int **scores, size_t *count, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    *scores = nullptr;
-    *count = 0;
+    required(image, "image");
+    required(cascade, "cascade");
+    *required(out, "out") = nullptr;
+    *required(scores, "scores") = nullptr;
+    *required(count, "count") = 0;
     cv::Mat gray = detection_input(image->mat, equalize);
     std::vector<cv::Rect> faces;
     std::vector<int> neighbours;
@@ -372,27 +517,27 @@ int afs_cascade_detect_scored(afs_cascade *cascade, const afs_image *image, doub
 
 int afs_dnn_load(int kind, const char *model, const char *config, afs_dnn **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    auto dnn = new afs_dnn();
+    *required(out, "out") = nullptr;
+    if (kind != AFS_DNN_RES10 && kind != AFS_DNN_YUNET) throw argument_error("unknown DNN kind");
+    auto dnn = std::make_unique<afs_dnn>();
     dnn->kind = kind;
     try {
       if (kind == AFS_DNN_RES10) {
         dnn->net = cv::dnn::readNetFromCaffe(config ? config : "", model ? model : "");
-        if (dnn->net.empty()) throw cv::Exception(cv::Error::StsError, "empty network", __func__, __FILE__, __LINE__);
-      } else if (kind == AFS_DNN_YUNET) {
-        dnn->yunet = cv::FaceDetectorYN::create(model ? model : "", "", cv::Size(320, 320), 0.5f, 0.3f, 5000);
-        if (dnn->yunet.empty()) throw cv::Exception(cv::Error::StsError, "no detector", __func__, __FILE__, __LINE__);
+        if (dnn->net.empty()) throw model_error("OpenCV read an empty network");
+        // One pass on a blank input: a network whose output is not res10's is refused here, by its shape.
+        dnn->net.setInput(cv::dnn::blobFromImage(cv::Mat(300, 300, CV_8UC3, cv::Scalar(0, 0, 0)), 1.0,
+                                                 cv::Size(300, 300), cv::Scalar(104, 177, 123), false, false));
+        res10_detections(dnn->net.forward());
       } else {
-        delete dnn;
-        set_error(error, AFS_ERR_ARGUMENT, "unknown DNN kind");
-        return AFS_ERR_ARGUMENT;
+        dnn->yunet = cv::FaceDetectorYN::create(model ? model : "", "", cv::Size(320, 320), 0.5f, 0.3f, 5000);
+        if (dnn->yunet.empty()) throw model_error("OpenCV made no detector");
       }
     } catch (const cv::Exception &e) {
-      delete dnn;
       set_error(error, AFS_ERR_LOAD, e.what());
       return AFS_ERR_LOAD;
     }
-    *out = dnn;
+    *out = dnn.release();
     return AFS_OK;
   });
 }
@@ -402,9 +547,11 @@ void afs_dnn_free(afs_dnn *dnn) { delete dnn; }
 int afs_dnn_detect(afs_dnn *dnn, const afs_image *image, double threshold, afs_rect **out, float **scores,
                    size_t *count, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    *scores = nullptr;
-    *count = 0;
+    required(image, "image");
+    required(dnn, "dnn");
+    *required(out, "out") = nullptr;
+    *required(scores, "scores") = nullptr;
+    *required(count, "count") = 0;
     cv::Mat bgr;
     if (image->mat.channels() == 1) {
       cv::cvtColor(image->mat, bgr, cv::COLOR_GRAY2BGR);
@@ -417,14 +564,15 @@ int afs_dnn_detect(afs_dnn *dnn, const afs_image *image, double threshold, afs_r
       cv::Mat blob = cv::dnn::blobFromImage(bgr, 1.0, cv::Size(300, 300), cv::Scalar(104, 177, 123), false, false);
       dnn->net.setInput(blob);
       cv::Mat result = dnn->net.forward();
-      cv::Mat detections(result.size[2], result.size[3], CV_32F, result.ptr<float>());
+      cv::Mat detections = res10_detections(result);
       for (int i = 0; i < detections.rows; i++) {
-        float confidence = detections.at<float>(i, 2);
-        if (confidence < threshold) continue;
-        int x1 = static_cast<int>(detections.at<float>(i, 3) * bgr.cols);
-        int y1 = static_cast<int>(detections.at<float>(i, 4) * bgr.rows);
-        int x2 = static_cast<int>(detections.at<float>(i, 5) * bgr.cols);
-        int y2 = static_cast<int>(detections.at<float>(i, 6) * bgr.rows);
+        const float *row = detections.ptr<float>(i);
+        float confidence = row[2];
+        if (!std::isfinite(confidence) || confidence < threshold) continue;
+        int x1 = res10_pixel(row[3], bgr.cols);
+        int y1 = res10_pixel(row[4], bgr.rows);
+        int x2 = res10_pixel(row[5], bgr.cols);
+        int y2 = res10_pixel(row[6], bgr.rows);
         cv::Rect rect = cv::Rect(cv::Point(x1, y1), cv::Point(x2, y2)) & cv::Rect(0, 0, bgr.cols, bgr.rows);
         if (rect.width <= 0 || rect.height <= 0) continue;
         rects.push_back(rect);
@@ -435,13 +583,23 @@ int afs_dnn_detect(afs_dnn *dnn, const afs_image *image, double threshold, afs_r
       dnn->yunet->setScoreThreshold(static_cast<float>(threshold));
       cv::Mat faces;
       dnn->yunet->detect(bgr, faces);
+      // FaceDetectorYN's rows: box (4), five landmarks (10), score: 15 floats.
+      if (!faces.empty() && (faces.type() != CV_32F || faces.dims != 2 || faces.cols < 15)) {
+        throw model_error("FaceDetectorYN returned " + shape_of(faces) + ", expected Nx15 floats");
+      }
       for (int i = 0; i < faces.rows; i++) {
-        cv::Rect rect(static_cast<int>(faces.at<float>(i, 0)), static_cast<int>(faces.at<float>(i, 1)),
-                      static_cast<int>(faces.at<float>(i, 2)), static_cast<int>(faces.at<float>(i, 3)));
-        rect &= cv::Rect(0, 0, bgr.cols, bgr.rows);
+        const float *row = faces.ptr<float>(i);
+        if (!std::isfinite(row[0]) || !std::isfinite(row[1]) || !std::isfinite(row[2]) || !std::isfinite(row[3]) ||
+            !std::isfinite(row[14])) {
+          continue;
+        }
+        cv::Rect2d box(row[0], row[1], row[2], row[3]);
+        box &= cv::Rect2d(0, 0, bgr.cols, bgr.rows);
+        cv::Rect rect(static_cast<int>(box.x), static_cast<int>(box.y), static_cast<int>(box.width),
+                      static_cast<int>(box.height));
         if (rect.width <= 0 || rect.height <= 0) continue;
         rects.push_back(rect);
-        values.push_back(faces.at<float>(i, 14));
+        values.push_back(row[14]);
       }
     }
     if (rects.empty()) return AFS_OK;
@@ -465,7 +623,7 @@ int afs_dnn_detect(afs_dnn *dnn, const afs_image *image, double threshold, afs_r
 
 int afs_image_blank(int width, int height, int b, int g, int r, afs_image **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
+    *required(out, "out") = nullptr;
     if (width <= 0 || height <= 0) {
       set_error(error, AFS_ERR_ARGUMENT, "blank image needs a positive size");
       return AFS_ERR_ARGUMENT;
@@ -479,6 +637,8 @@ int afs_image_blank(int width, int height, int b, int g, int r, afs_image **out,
 
 int afs_image_paste(afs_image *destination, const afs_image *source, int x, int y, afs_error *error) {
   return guarded(error, [&]() -> int {
+    required(destination, "destination");
+    required(source, "source");
     cv::Mat src = source->mat;
     if (src.channels() != destination->mat.channels()) {
       cv::cvtColor(src, src, src.channels() == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_BGR2GRAY);
@@ -493,6 +653,7 @@ int afs_image_paste(afs_image *destination, const afs_image *source, int x, int 
 int afs_image_draw_text(afs_image *image, const char *text, int x, int y, double scale, int b, int g, int r,
                         int thickness, afs_error *error) {
   return guarded(error, [&]() -> int {
+    required(image, "image");
     cv::putText(image->mat, text ? text : "", cv::Point(x, y), cv::FONT_HERSHEY_SIMPLEX, scale,
                 cv::Scalar(b, g, r), thickness, cv::LINE_AA);
     return AFS_OK;
@@ -501,6 +662,7 @@ int afs_image_draw_text(afs_image *image, const char *text, int x, int y, double
 
 int afs_image_draw_rect(afs_image *image, afs_rect rect, int b, int g, int r, int thickness, afs_error *error) {
   return guarded(error, [&]() -> int {
+    required(image, "image");
     cv::rectangle(image->mat, cv::Rect(rect.x, rect.y, rect.width, rect.height), cv::Scalar(b, g, r), thickness);
     return AFS_OK;
   });
@@ -561,7 +723,7 @@ extern "C" {
 
 int afs_yunet_load(const uint8_t *model, size_t length, afs_yunet **out, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
+    *required(out, "out") = nullptr;
     if (model == nullptr || length == 0) {
       set_error(error, AFS_ERR_LOAD, "the model file is empty");
       return AFS_ERR_LOAD;
@@ -613,12 +775,19 @@ void afs_yunet_free(afs_yunet *net) { delete net; }
 int afs_yunet_detect(afs_yunet *y, const afs_image *image, afs_rect region, double scale, float score_threshold,
                      float nms_threshold, int top_k, afs_face **out, size_t *count, afs_error *error) {
   return guarded(error, [&]() -> int {
-    *out = nullptr;
-    *count = 0;
+    required(image, "image");
+    required(y, "network");
+    *required(out, "out") = nullptr;
+    *required(count, "count") = 0;
     const cv::Mat &mat = image->mat;
     cv::Rect roi = cv::Rect(region.x, region.y, region.width, region.height) & cv::Rect(0, 0, mat.cols, mat.rows);
     if (roi.empty() || !(scale > 0) || !std::isfinite(scale)) {
       set_error(error, AFS_ERR_ARGUMENT, "YuNet region is outside the image or the scale is not positive");
+      return AFS_ERR_ARGUMENT;
+    }
+    // Bounded before rounding: a huge scale must not overflow the conversion to int.
+    if (roi.width * scale > 4096.5 || roi.height * scale > 4096.5) {
+      set_error(error, AFS_ERR_ARGUMENT, "YuNet input over 4096 px a side: tile the image");
       return AFS_ERR_ARGUMENT;
     }
     int width = std::max(1, static_cast<int>(std::lround(roi.width * scale)));

@@ -79,10 +79,34 @@ struct CLITests {
     #expect(result.status == 0, "\(result.stdout)")
     let checks = try #require(try TestSupport.jsonResult(result.stdout) as? [[String: Any]])
     let names = checks.compactMap { $0["name"] as? String }
-    for name in ["sqlite3", "libcurl", "libxml2", "opencv", "haar cascades", "catalog integrity", "object store"] {
+    for name in [
+      "sqlite3", "libcurl", "libxml2", "opencv", "opencv imgcodecs", "haar cascades", "catalog integrity", "object store",
+    ] {
       #expect(names.contains(name))
     }
     #expect(checks.allSatisfy { $0["status"] as? String == "ok" })
+  }
+
+  @Test("start-up loads only the OpenCV modules linked, not imgcodecs (~120 libraries); the first decode opens it")
+  func startupLibraries() throws {
+    // glibc's dynamic linker lists every library it loads ("file=NAME [0];  needed by ...") on stderr.
+    let version = try TestSupport.run(["--version"], environment: ["LD_DEBUG": "files"])
+    #expect(version.status == 0)
+    #expect(version.stderr.contains("file=libopencv_core"), "LD_DEBUG gave no list")
+    #expect(!version.stderr.contains("libopencv_imgcodecs"))
+    for module in ["libopencv_highgui", "libopencv_videoio", "libgdal", "libopencv_stitching"] {
+      #expect(!version.stderr.contains(module), "\(module) is loaded at start-up")
+    }
+    let ws = try workspace()
+    let image = try TestSupport.distinctJPEGs(count: 1)[0]
+    let folder = try TestSupport.temporaryFolder("dsk-startup-decode")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try TestSupport.write(image, to: folder + "/one.jpg")
+    let imported = try TestSupport.run(["import", folder, "--name", "one"], in: ws)
+    #expect(imported.status == 0, "\(imported.stderr)")
+    let detect = try TestSupport.run(["faces", "detect", "--json"], in: ws, environment: ["LD_DEBUG": "files"])
+    #expect(detect.status == 0)
+    #expect(detect.stderr.contains("libopencv_imgcodecs"))
   }
 }
 

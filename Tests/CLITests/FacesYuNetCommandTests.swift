@@ -96,6 +96,35 @@ extension FacesCommandTests {
   }
 
   @Test(
+    "models with YuNet's or res10's output names but the wrong shapes: one clear error before any image, exit 1",
+    .enabled(if: ready))
+  func wrongShapedModels() throws {
+    let (folder, ws) = try workspace("dsk-bad-shapes")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    // Tests/Fixtures/bad-models/make-bad-models.py made them (onnx from PyPI).
+    let models = TestSupport.testdata + "/bad-models/"
+    let yunet = try TestSupport.run(
+      ["faces", "detect", "--detector", "yunet", "--model", models + "yunet-wrong-shapes.onnx"], in: ws)
+    #expect(yunet.status == 1, "\(yunet.stdout)\(yunet.stderr)")
+    #expect(yunet.stderr.contains("yunet-wrong-shapes.onnx"), "\(yunet.stderr)")
+    #expect(yunet.stderr.contains("cls_8 holds 3 values, expected 1600"), "\(yunet.stderr)")
+    let res10 = try TestSupport.run(
+      [
+        "faces", "detect", "--detector", "res10", "--model", models + "res10-wrong-shapes.caffemodel", "--config",
+        models + "res10-wrong-shapes.prototxt",
+      ], in: ws)
+    #expect(res10.status == 1, "\(res10.stdout)\(res10.stderr)")
+    #expect(res10.stderr.contains("res10-wrong-shapes.caffemodel"), "\(res10.stderr)")
+    #expect(res10.stderr.contains("output is 1x3x1x1, expected 1x1xNx7"), "\(res10.stderr)")
+    for r in [yunet, res10] {
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+    // Refused before any image was searched: nothing recorded.
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM detection_runs") == 0)
+  }
+
+  @Test(
     "a 13000×13000 PNG among real photos: detected on a bounded copy, under 1.5 GB, the others' results kept",
     .enabled(if: ready))
   func decompressionBomb() throws {

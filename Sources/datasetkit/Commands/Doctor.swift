@@ -41,6 +41,12 @@ extension Datasetkit {
       checks.append(Check(name: "libcurl", status: "ok", detail: HTTPClient.libraryVersion))
       checks.append(Check(name: "libxml2", status: "ok", detail: SafeXML.libraryVersion))
       checks.append(Check(name: "opencv", status: "ok", detail: openCVVersion))
+      do {
+        try checkImageCodecs()
+        checks.append(Check(name: "opencv imgcodecs", status: "ok", detail: "opened (loaded on the first decode)"))
+      } catch {
+        checks.append(Check(name: "opencv imgcodecs", status: "failed", detail: error.localizedDescription))
+      }
       for (name, folder) in [("haar cascades", CascadeLocations.haarFolder), ("lbp cascades", CascadeLocations.lbpFolder)] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".xml") } ?? []
         checks.append(
