@@ -92,6 +92,8 @@ public enum YOLOFormat {
 
 /// A COCO detection file (the subset of the format datasetkit writes and reads).
 public struct COCOFile: Codable, Sendable {
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  // COCO's own field names, encoded as they are.
   public struct Info: Codable, Sendable {
     public var description: String
     public var version: String
@@ -106,6 +108,8 @@ public struct COCOFile: Codable, Sendable {
     public var url: String
   }
 
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  // COCO's own field names, encoded as they are.
   public struct Image: Codable, Sendable {
     public var id: Int
     public var file_name: String
@@ -114,6 +118,8 @@ public struct COCOFile: Codable, Sendable {
     public var license: Int?
   }
 
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  // COCO's own field names, encoded as they are.
   public struct Annotation: Codable, Sendable {
     public var id: Int
     public var image_id: Int

@@ -34,7 +34,7 @@ public final class DecodedImage: @unchecked Sendable {
       afs_image_decode($0.baseAddress, $0.count, grayscale ? 0 : 1, &out, &error)
     }
     try check(rc, error)
-    self.init(handle: out!)
+    self.init(handle: try made(out))
   }
 
   public var width: Int { size.width }
@@ -57,7 +57,7 @@ public final class DecodedImage: @unchecked Sendable {
       handle, afs_rect(x: Int32(rect.x), y: Int32(rect.y), width: Int32(rect.width), height: Int32(rect.height)),
       Int32(width), Int32(height), &out, &error)
     try check(rc, error)
-    return DecodedImage(handle: out!)
+    return DecodedImage(handle: try made(out))
   }
 
   /// A copy with every value mapped to `contrast * v + brightness`, optionally mirrored.
@@ -67,7 +67,7 @@ public final class DecodedImage: @unchecked Sendable {
     var error = afs_error()
     var out: OpaquePointer?
     try check(afs_image_adjust(handle, contrast, brightness, mirrored ? 1 : 0, &out, &error), error)
-    return DecodedImage(handle: out!)
+    return DecodedImage(handle: try made(out))
   }
 
   /// Paints a filled, rotated ellipse in place (BGR colour).
@@ -125,4 +125,10 @@ func check(_ rc: Int32, _ error: afs_error) throws {
     String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
   }
   throw AutoFaceError.opencv(code: rc, message: message)
+}
+
+/// The image a shim call that succeeded handed back; a success without one is an OpenCV error too.
+func made(_ out: OpaquePointer?) throws -> OpaquePointer {
+  guard let out else { throw AutoFaceError.opencv(code: -1, message: "the image operation returned no image") }
+  return out
 }
