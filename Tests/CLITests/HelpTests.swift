@@ -48,7 +48,7 @@ struct HelpTests {
     return Array(lines[(overviewEnd + 1)..<usage])
   }
 
-  @Test("every command's help ends its discussion with an example of that command")
+  @Test("every command's help ends its discussion with an example of that command, unwrapped at 80 columns")
   func everyCommandHasAnExample() throws {
     let commands = try Self.commands()
     #expect(commands.count >= 30, "found \(commands.count) commands")
@@ -58,7 +58,12 @@ struct HelpTests {
         Issue.record("\(command.name) --help has no example")
         continue
       }
-      let examples = text[(heading + 1)...].map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      let lines = text[(heading + 1)...].filter { !$0.isEmpty }
+      // An example is copied as it stands: on an 80-column terminal it must not be wrapped.
+      for line in lines {
+        #expect(line.count <= 80, "\(command.name): the example \"\(line)\" is wrapped at 80 columns")
+      }
+      let examples = lines.map { $0.trimmingCharacters(in: .whitespaces) }
       #expect(!examples.isEmpty, "\(command.name): an example heading without an example")
       // A default subcommand's examples may leave its name out, as users do.
       let parent = (["datasetkit"] + command.path.dropLast()).joined(separator: " ")

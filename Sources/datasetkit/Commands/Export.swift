@@ -12,15 +12,13 @@ extension Datasetkit {
         With --split V every subset of the split is exported (train/val/test or folds); without, every active \
         image is one subset `all`.
 
-        Formats:
-          folders   <subset>/<label>/<sha>.<ext>, as Keras image_dataset_from_directory and torchvision \
-        ImageFolder read it (<label>/… without --split).
-          csv       images/<subset>/… plus data.csv (path,label,subset,sha256,source,license,url).
-          voc       LabelImg's exact format (a LabelImg file imported comes back byte for byte); --voc-layout \
-        devkit (Annotations/, JPEGImages/, ImageSets/Main/<subset>.txt) or flat.
-          yolo      images/<subset>/, labels/<subset>/, classes.txt, an Ultralytics data.yaml.
-          coco      annotations/instances_<subset>.json.
-          createml  <subset>/annotations.json.
+        folders: <subset>/<label>/<sha>.<ext>, as Keras image_dataset_from_directory and torchvision ImageFolder \
+        read it (<label>/… without --split).
+        csv: images/<subset>/… plus data.csv (path,label,subset,sha256,source,license,url).
+        voc: LabelImg's exact format (a LabelImg file imported comes back byte for byte); --voc-layout devkit \
+        (Annotations/, JPEGImages/, ImageSets/Main/<subset>.txt) or flat.
+        yolo: images/<subset>/, labels/<subset>/, classes.txt, an Ultralytics data.yaml.
+        coco: annotations/instances_<subset>.json. createml: <subset>/annotations.json.
         Class indices (YOLO index, COCO id = index + 1) are frozen per workspace, so every export and re-run agrees.
 
         Box formats are detection sets: only images with at least one box (--include-unannotated adds the others \

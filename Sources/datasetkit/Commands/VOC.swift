@@ -27,7 +27,7 @@ extension Datasetkit.VOC {
         has an error.
 
         Example:
-          datasetkit voc lint ~/kaggle/face-mask/annotations --classes with_mask,without_mask
+          datasetkit voc lint annotations/ --classes with_mask,without_mask
         """)
 
     @Argument(help: "XML files or folders holding them.")
