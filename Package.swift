@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
   name: "datasetkit",
-  platforms: [.macOS(.v14)],
   products: [
     .executable(name: "datasetkit", targets: ["datasetkit"]),
     .executable(name: "sample-images", targets: ["sample-images"]),
@@ -15,6 +14,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     // C libraries, one system-library target each (pkg-config + apt provider).
@@ -69,6 +69,7 @@ let package = Package(
       dependencies: [
         "Annotations", "Catalog", "Imaging", "Ingest", "Labeling", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ]),
 
     // The thin CLI.
@@ -87,7 +88,7 @@ let package = Package(
 
     // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
     .target(name: "TestSupport", dependencies: ["Catalog", "Imaging"], path: "Tests/TestSupport"),
-    .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
+    .testTarget(name: "CatalogTests", dependencies: ["CSQLite", "Catalog", "TestSupport"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "Imaging", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Export", "Ingest"]),

@@ -1,4 +1,5 @@
--- datasetkit catalog, schema version 1: the data model of DESIGN.md.
+-- datasetkit catalog, schema version 1: sources, images, origins, labels, boxes, hashes, clusters, reviews, crawl
+-- state and splits.
 -- Every migration runs in one transaction together with `PRAGMA user_version = N`.
 
 CREATE TABLE sources (

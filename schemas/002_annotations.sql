@@ -1,4 +1,4 @@
--- Annotation files imported and export class indices (issue 3).
+-- Annotation files imported and export class indices.
 
 -- One row per Pascal VOC file imported: what the file says besides its boxes, so that a LabelImg file
 -- exported again is byte-identical. `skeleton_xml` is the document with its objects removed, as the

@@ -1,4 +1,4 @@
--- Face detection (issue 8). One row per image and detector setting that ran, with or without faces, so
+-- Face detection. One row per image and detector setting that ran, with or without faces, so
 -- `faces detect` skips what it has done and `faces eval` knows which images a detector saw. detector_key
 -- is name + version + canonical JSON parameters; the proposals are rows of `boxes` with origin = detector
 -- name, detector = name + version and detector_params = the parameters.

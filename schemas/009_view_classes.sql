@@ -1,4 +1,4 @@
--- Views and boxes (issue 12): what `merge` decided for each view, so boxes go through the same class map
+-- Views and boxes: what `merge` decided for each view, so boxes go through the same class map
 -- and view as image labels. A box keeps its found class (boxes.class_id: provenance, and the byte-exact
 -- VOC export of an unmapped dataset); the view's class of a box is read through view_class_map.
 

@@ -1,4 +1,4 @@
--- Bounded duplicate clusters and lineage (issue 14).
+-- Bounded duplicate clusters and lineage.
 -- A cluster is now a star: every member is within the radius of its kept image. The wider near-duplicate
 -- group (pairs joined transitively, which is what a split keeps whole) is `group_id`; rows written before
 -- this migration were transitive clusters, so their group is their cluster. Images in a group but in no

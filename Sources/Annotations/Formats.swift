@@ -80,6 +80,8 @@ public enum YOLOFormat {
 
 /// A COCO detection file (the subset of the format datasetkit writes and reads).
 public struct COCOFile: Codable, Sendable {
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  // COCO's own field names, encoded as they are.
   public struct Info: Codable, Sendable {
     public var description: String
     public var version: String
@@ -108,6 +110,8 @@ public struct COCOFile: Codable, Sendable {
     }
   }
 
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  // COCO's own field names, encoded as they are.
   public struct Image: Codable, Sendable {
     public var id: Int
     public var file_name: String
@@ -124,6 +128,8 @@ public struct COCOFile: Codable, Sendable {
     }
   }
 
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  // COCO's own field names, encoded as they are.
   public struct Annotation: Codable, Sendable {
     public var id: Int
     public var image_id: Int

@@ -69,9 +69,9 @@ public enum SafeXML {
       throw AnnotationsError.malformedXML(file: file, line: 0, message: "cannot create a parser")
     }
     defer { xmlFreeParserCtxt(context) }
-    let document = bytes.withUnsafeBufferPointer { buffer in
-      buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-        xmlCtxtReadMemory(context, $0, Int32(buffer.count), file, nil, options)
+    let document = bytes.withUnsafeBytes { raw in
+      raw.withMemoryRebound(to: CChar.self) { chars in
+        xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), file, nil, options)
       }
     }
     guard let document else {

@@ -45,10 +45,10 @@ public final class CascadeClassifier {
     var error = afs_error()
     var out: OpaquePointer?
     let rc = afs_cascade_load(path, &out, &error)
-    if rc != 0 {
+    guard rc == 0, let out else {
       throw AutoFaceError.modelMissing(path: path, hint: "OpenCV cannot read it as a cascade")
     }
-    handle = out!
+    handle = out
     self.path = path
   }
 

@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 
 /// The knobs of the built-in default detector; the defaults are the setting tuned on
-/// testdata/voc-facemask (see README, "Face detection and review").
+/// Tests/Fixtures/voc-facemask (see README, "Face detection and review").
 public struct DefaultDetectorTuning: Sendable, Hashable, Codable {
   /// Images whose longer side is below this are upscaled 2× first (small faces become detectable).
   public var upscaleBelow = 1000
@@ -40,7 +40,7 @@ public struct DefaultDetectorTuning: Sendable, Hashable, Codable {
   public var boxHeight = 1.0
   public var boxShiftY = 0.0
   /// Per cascade (frontal, alt2, profile, mirrored profile, LBP, eye pairs): [width, height, shift down]
-  /// relative to its own box, fitted on testdata/voc-facemask (median over matched faces), applied with
+  /// relative to its own box, fitted on Tests/Fixtures/voc-facemask (median over matched faces), applied with
   /// `adjustStrength` (0 = cascade boxes as they are) before merging.
   public var adjust: [[Double]] = [
     [0.83, 0.89, 0.11], [0.82, 0.87, 0.12], [0.64, 0.71, 0.10], [0.64, 0.71, 0.10], [1.25, 1.34, 0.12], [1, 1, 0],
@@ -84,7 +84,7 @@ extension DefaultDetectorTuning {
 /// neighbour on a 2× upscaled image, and faces inferred from pairs of eyes; each cascade's boxes reshaped to the VOC face convention, merged
 /// across cascades (vote-weighted mean box). A face is kept when eyes are found in its upper 60 %, or when two
 /// cascades agree with at least 9 votes and — in a colour photo — a quarter of its upper half is skin
-/// (masks hide only the lower half; four agreeing cascades need no skin). Tuned on testdata/voc-facemask with
+/// (masks hide only the lower half; four agreeing cascades need no skin). Tuned on Tests/Fixtures/voc-facemask with
 /// `faces-bench eval` / `faces-bench features`, checked on scenes made by `sample-images scenes`.
 public final class DefaultFaceDetector: FaceDetector {
   public let identity: DetectorIdentity

@@ -6,7 +6,8 @@ extension Migration {
     Migration(
       version: 1, name: "initial",
       sql: #"""
-        -- datasetkit catalog, schema version 1: the data model of DESIGN.md.
+        -- datasetkit catalog, schema version 1: sources, images, origins, labels, boxes, hashes, clusters, reviews, crawl
+        -- state and splits.
         -- Every migration runs in one transaction together with `PRAGMA user_version = N`.
 
         CREATE TABLE sources (
@@ -193,7 +194,7 @@ extension Migration {
     Migration(
       version: 2, name: "annotations",
       sql: #"""
-        -- Annotation files imported and export class indices (issue 3).
+        -- Annotation files imported and export class indices.
 
         -- One row per Pascal VOC file imported: what the file says besides its boxes, so that a LabelImg file
         -- exported again is byte-identical. `skeleton_xml` is the document with its objects removed, as the
@@ -278,7 +279,7 @@ extension Migration {
     Migration(
       version: 7, name: "faces",
       sql: #"""
-        -- Face detection (issue 8). One row per image and detector setting that ran, with or without faces, so
+        -- Face detection. One row per image and detector setting that ran, with or without faces, so
         -- `faces detect` skips what it has done and `faces eval` knows which images a detector saw. detector_key
         -- is name + version + canonical JSON parameters; the proposals are rows of `boxes` with origin = detector
         -- name, detector = name + version and detector_params = the parameters.
@@ -296,7 +297,7 @@ extension Migration {
     Migration(
       version: 8, name: "review_log",
       sql: #"""
-        -- Review log (issue 8): every decision keeps the box's state before it, so the review page's undo (and any
+        -- Review log: every decision keeps the box's state before it, so the review page's undo (and any
         -- later correction) appends an `undo` row instead of deleting one. Format: `status|class_id|xmin,ymin,xmax,ymax`;
         -- NULL for a box a reviewer added. Rows written before this migration have NULL.
         ALTER TABLE reviews ADD COLUMN previous TEXT;
@@ -304,7 +305,7 @@ extension Migration {
     Migration(
       version: 9, name: "view_classes",
       sql: #"""
-        -- Views and boxes (issue 12): what `merge` decided for each view, so boxes go through the same class map
+        -- Views and boxes: what `merge` decided for each view, so boxes go through the same class map
         -- and view as image labels. A box keeps its found class (boxes.class_id: provenance, and the byte-exact
         -- VOC export of an unmapped dataset); the view's class of a box is read through view_class_map.
 
@@ -339,7 +340,7 @@ extension Migration {
     Migration(
       version: 10, name: "face_landmarks",
       sql: #"""
-        -- Face landmarks (issue 13): YuNet's five points with each proposed box, as a JSON array
+        -- Face landmarks: YuNet's five points with each proposed box, as a JSON array
         -- [x1, y1, ..., x5, y5] in image pixels (right eye, left eye, nose tip, right and left mouth corner); NULL for
         -- boxes from detectors without landmarks and for imported or drawn boxes. Aligned crops can use them.
         ALTER TABLE boxes ADD COLUMN landmarks TEXT;
@@ -347,7 +348,7 @@ extension Migration {
     Migration(
       version: 11, name: "dedup_groups",
       sql: #"""
-        -- Bounded duplicate clusters and lineage (issue 14).
+        -- Bounded duplicate clusters and lineage.
         -- A cluster is now a star: every member is within the radius of its kept image. The wider near-duplicate
         -- group (pairs joined transitively, which is what a split keeps whole) is `group_id`; rows written before
         -- this migration were transitive clusters, so their group is their cluster. Images in a group but in no

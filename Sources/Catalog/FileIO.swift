@@ -24,7 +24,9 @@ public enum FileIO {
     var buffer = [UInt8](repeating: 0, count: size)
     var done = 0
     while done < size {
-      let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, size - done) }
+      let n = buffer.withUnsafeMutableBytes { raw in
+        raw.baseAddress.map { Glibc.read(fd, $0 + done, size - done) } ?? 0
+      }
       if n < 0 {
         if errno == EINTR { continue }
         throw CatalogError.io(path: display(path), operation: "read", errno: errno)
@@ -42,7 +44,8 @@ public enum FileIO {
     if fd < 0 { throw CatalogError.io(path: display(path), operation: "create", errno: errno) }
     var done = 0
     while done < bytes.count {
-      let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+      guard let base = bytes.baseAddress else { break }
+      let n = Glibc.write(fd, base + done, bytes.count - done)
       if n < 0 {
         if errno == EINTR { continue }
         let code = errno
@@ -108,10 +111,7 @@ public enum FileIO {
 extension Array where Element == UInt8 {
   /// Calls `body` with the bytes as a NUL-terminated C string.
   public func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-    var copy = self
-    copy.append(0)
-    return try copy.withUnsafeBufferPointer { buffer in
-      try buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { try body($0) }
-    }
+    let copy = map { CChar(bitPattern: $0) } + [0]
+    return try body(copy)
   }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Openverse `GET /v1/images/` (PROVIDERS.md 3.1). Anonymous page size is capped at 20; the API
+/// Openverse `GET /v1/images/`. Anonymous page size is capped at 20; the API
 /// serves at most 20 pages.
 struct Openverse: CrawlProvider {
   let name = "openverse"
@@ -54,7 +54,7 @@ struct Openverse: CrawlProvider {
   }
 }
 
-/// Wikimedia Commons, MediaWiki Action API `generator=search` (PROVIDERS.md 3.5). The cursor is the
+/// Wikimedia Commons, MediaWiki Action API `generator=search`. The cursor is the
 /// response's `continue` object, as JSON.
 struct WikimediaCommons: CrawlProvider {
   let name = "commons"
@@ -117,7 +117,7 @@ struct WikimediaCommons: CrawlProvider {
   }
 }
 
-/// Flickr `flickr.photos.search` (PROVIDERS.md 3.4). Licenses are Flickr's numeric ids.
+/// Flickr `flickr.photos.search`. Licenses are Flickr's numeric ids.
 struct Flickr: CrawlProvider {
   let name = "flickr"
   let base: String
@@ -190,7 +190,7 @@ struct Flickr: CrawlProvider {
   }
 }
 
-/// Pexels `GET /v1/search` (PROVIDERS.md 3.6); the key is the raw `Authorization` header.
+/// Pexels `GET /v1/search`; the key is the raw `Authorization` header.
 struct Pexels: CrawlProvider {
   let name = "pexels"
   let base: String
@@ -228,7 +228,7 @@ struct Pexels: CrawlProvider {
   }
 }
 
-/// Pixabay `GET /api/` (PROVIDERS.md 3.7); at most 500 hits per query are reachable.
+/// Pixabay `GET /api/`; at most 500 hits per query are reachable.
 struct Pixabay: CrawlProvider {
   let name = "pixabay"
   let base: String
@@ -269,7 +269,7 @@ struct Pixabay: CrawlProvider {
   }
 }
 
-/// Google Custom Search JSON API with `searchType=image` (PROVIDERS.md 3.3); `start + num ≤ 100`.
+/// Google Custom Search JSON API with `searchType=image`; `start + num ≤ 100`.
 struct GoogleCSE: CrawlProvider {
   let name = "google"
   let base: String
@@ -310,7 +310,7 @@ struct GoogleCSE: CrawlProvider {
   }
 }
 
-/// SerpApi `engine=google_images` (PROVIDERS.md 3.9); `ijn` is the 0-based page index.
+/// SerpApi `engine=google_images`; `ijn` is the 0-based page index.
 struct SerpApi: CrawlProvider {
   let name = "serpapi"
   let base: String
@@ -346,7 +346,7 @@ struct SerpApi: CrawlProvider {
   }
 }
 
-/// A Bing Image Search v7-compatible endpoint (PROVIDERS.md 3.2; Bing's own was retired 2025-08-11).
+/// A Bing Image Search v7-compatible endpoint (Bing's own was retired 2025-08-11).
 struct BingV7: CrawlProvider {
   let name = "bing"
   let base: String

@@ -42,7 +42,7 @@ public final class DecodedImage: @unchecked Sendable {
       afs_image_decode($0.baseAddress, $0.count, grayscale ? 0 : 1, &out, &error)
     }
     try check(rc, error)
-    self.init(handle: out!)
+    self.init(handle: try made(out))
   }
 
   public var width: Int { size.width }
@@ -65,7 +65,7 @@ public final class DecodedImage: @unchecked Sendable {
       handle, afs_rect(x: Int32(rect.x), y: Int32(rect.y), width: Int32(rect.width), height: Int32(rect.height)),
       Int32(width), Int32(height), &out, &error)
     try check(rc, error)
-    return DecodedImage(handle: out!)
+    return DecodedImage(handle: try made(out))
   }
 
   /// A copy with every value mapped to `contrast * v + brightness`, optionally mirrored.
@@ -75,7 +75,7 @@ public final class DecodedImage: @unchecked Sendable {
     var error = afs_error()
     var out: OpaquePointer?
     try check(afs_image_adjust(handle, contrast, brightness, mirrored ? 1 : 0, &out, &error), error)
-    return DecodedImage(handle: out!)
+    return DecodedImage(handle: try made(out))
   }
 
   /// Paints a filled, rotated ellipse in place (BGR colour).
@@ -124,4 +124,10 @@ package func check(_ rc: Int32, _ error: afs_error) throws {
 /// Turns OpenCV's own worker threads on or off (0 = off: callers run one image per task).
 public func setOpenCVThreads(_ count: Int) {
   afs_set_num_threads(Int32(count))
+}
+
+/// The image a shim call that succeeded handed back; a success without one is an OpenCV error too.
+func made(_ out: OpaquePointer?) throws -> OpaquePointer {
+  guard let out else { throw AutoFaceError.opencv(code: -1, message: "the image operation returned no image") }
+  return out
 }

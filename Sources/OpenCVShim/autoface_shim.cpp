@@ -669,7 +669,7 @@ int afs_image_draw_rect(afs_image *image, afs_rect rect, int b, int g, int r, in
 }
 
 
-// ---- YuNet (issue 13) ----
+// ---- YuNet ----
 
 #include "yunet_model.inc"
 

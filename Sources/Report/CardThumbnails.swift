@@ -24,11 +24,11 @@ public struct CardThumbnails: Sendable {
       wanted.append((image.sha256, side))
       if let parent = image.parent { wanted.append((parent.sha256, parentSide)) }
     }
-    card.samples.strips.forEach { $0.samples.forEach(add) }
-    card.quality.duplicates.largest.forEach { $0.shown.forEach(add) }
-    card.quality.leakage?.shown.forEach {
-      add($0.first)
-      add($0.second)
+    for strip in card.samples.strips { strip.samples.forEach(add) }
+    for cluster in card.quality.duplicates.largest { cluster.shown.forEach(add) }
+    for pair in card.quality.leakage?.shown ?? [] {
+      add(pair.first)
+      add(pair.second)
     }
     var seen = Set<String>()
     let jobs = wanted.filter { !$0.0.isEmpty && seen.insert("\($0.0)@\($0.1)").inserted }

@@ -221,7 +221,7 @@ case "score":
         }
         images.append((faces, detections))
       }
-      // Classes and precision as in issue 13's table (faces >= 30 px, IoU 0.5); the size buckets with every face.
+      // Classes and precision as in the README's detector table (faces >= 30 px, IoU 0.5); the size buckets with every face.
       let identity = DetectorIdentity(name: parts[0], version: "", parameters: "")
       let e = FaceEvaluation.evaluate(identity: identity, images: images, rules: FaceEvaluationRules())
       var all = FaceEvaluationRules()

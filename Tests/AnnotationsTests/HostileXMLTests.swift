@@ -8,7 +8,8 @@ import Testing
   import Glibc
 #endif
 
-/// RELIABILITY.md items 1–5 (XML). Item 6 (traversal) is in VOCImportTests.
+/// What a hostile XML file may hold (entities, external DTDs, odd encodings, deep nesting, huge text) is refused
+/// with a message, never expanded or fetched. Path traversal through <filename> is in VOCImportTests.
 @Suite("Hostile XML")
 struct HostileXMLTests {
   static let box = "<bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox>"

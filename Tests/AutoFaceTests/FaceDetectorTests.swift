@@ -56,7 +56,7 @@ struct FaceDetectorTests {
     }
   }
 
-  @Test("known faces are found in real photographs (testdata/voc-facemask)")
+  @Test("known faces are found in real photographs (Tests/Fixtures/voc-facemask)")
   func knownFaces() throws {
     let testdata = TestSupport.testdata
     func image(_ n: Int) throws -> DecodedImage {

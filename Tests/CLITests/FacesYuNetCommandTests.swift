@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The built binary with its built-in YuNet default on the Kaggle face-mask sample, bad models, and a
-/// decompression bomb among real photos (issue 13; issue 16 item 5).
+/// decompression bomb among real photos.
 extension FacesCommandTests {
   func workspace(_ name: String) throws -> (folder: String, ws: String) { try facemaskWorkspace(name) }
 

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Hostile input, round two (RELIABILITY.md 29–36): every case runs the built binary on files the test
+/// Hostile input (README, "What is guaranteed, and tested"): every case runs the built binary on files the test
 /// crafts, and checks the exit code (so: no trap), the message, and that nothing outside the target moved.
 @Suite("Hostile input, round two: no crash, no silent loss")
 struct HostileInputTests {

@@ -77,7 +77,7 @@ struct MergeCommandTests {
     #expect((bySource?["overlap"] as? [[Int]])?.count == 2)
     let text = try TestSupport.run(["stats", "--by", "source", "--workspace", base + "/ws"])
     #expect(text.stdout.contains("source × source"))
-    // Unknown views are errors naming the views (issue 12), for every format and for stats; a folder set
+    // Unknown views are errors naming the views, for every format and for stats; a folder set
     // has no boxes, so a detection export holds nothing unless background is asked for.
     for arguments in [
       ["export", "--view", "nope", "--format", "yolo"], ["export", "--view", "nope", "--format", "folders"],

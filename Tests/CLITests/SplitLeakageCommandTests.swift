@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Issue 14 end to end on real photos (Tests/Fixtures): crops stay with their parent photo, `--group-by`
+/// Lineage, names and near-duplicates end to end on real photos (Tests/Fixtures): crops stay with their parent photo, `--group-by`
 /// says what it matched, `check leakage` sees lineage, synthetic pairs and near-duplicates, `--kind`.
 @Suite("CLI: split and check leakage see lineage, names and near-duplicates")
 struct SplitLeakageCommandTests {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Crawler
 
-/// Fakes of every provider, built from PROVIDERS.md's request and response shapes, serving result pages
+/// Fakes of every provider, built from the request and response shapes each API documents, serving result pages
 /// and the images they point at. Each page's results are numbered 1…total; image n is `/img/n.png`.
 enum FakeProvider {
   static let key = "KEY-abcdef-0123456789"
@@ -253,7 +253,7 @@ final class Box: @unchecked Sendable {
   }
 }
 
-@Suite("Providers against fakes built from PROVIDERS.md")
+@Suite("Providers against fakes built from each API's documented shapes")
 struct ProviderTests {
   static let query = "Gesichtsmaske für Kinder 😷 маска & more"
 

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Crawler
 
-/// RELIABILITY item 23: robots.txt 404 / 503 / disallow and `X-Robots-Tag: noai`.
+/// robots.txt 404 (allowed) / 503 (skipped) / disallow and `X-Robots-Tag: noai`.
 @Suite("robots.txt and X-Robots-Tag")
 struct RobotsTests {
   static func image(_ seed: Int, headers: [(String, String)] = []) -> LoopbackServer.Reply {
@@ -34,7 +34,7 @@ struct RobotsTests {
       default: return .status(404)
       }
     }
-    defer { [missing, failing, disallowing, tagging].forEach { $0.stop() } }
+    defer { for server in [missing, failing, disallowing, tagging] { server.stop() } }
 
     let workspace = try TempWorkspace()
     let urls = [

@@ -3,7 +3,8 @@ import Testing
 
 @testable import Crawler
 
-/// RELIABILITY items 17–22, against servers on 127.0.0.1.
+/// Hostile servers (endless bodies, drips, redirect chains, private targets, Retry-After, key leaks), against
+/// servers on 127.0.0.1.
 @Suite("Transfers against hostile servers")
 struct TransferTests {
   @Test("17: an endless chunked body stops at the byte cap counted in the write callback")

@@ -6,7 +6,7 @@ import Testing
 
 @testable import Dedup
 
-/// Issue 14: a cluster is a star around its kept image; chains form near-duplicate groups, not clusters;
+/// Bounded clusters: a cluster is a star around its kept image; chains form near-duplicate groups, not clusters;
 /// a person's `keep` / `unmark` survives re-runs.
 @Suite struct BoundedClusterTests {
   /// Three windows of one real photo, each shifted by `step` pixels from the last, such that neighbours are

@@ -173,7 +173,7 @@ import Testing
     #expect(throws: DedupError.badRadius(99)) { try catalog.deduplicate(options) }
   }
 
-  /// RELIABILITY 16: corrupt images (mutated real files) are skipped with a reason; the run goes on.
+  /// Corrupt images (mutated real files) are skipped with a reason; the run goes on.
   @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
   func corruptImagesAreSkippedWithAReason() throws {
     let catalog = try Self.workspace()

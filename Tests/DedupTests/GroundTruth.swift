@@ -8,7 +8,11 @@ import Imaging
 /// Tiles of one photo show different parts of it and count as unrelated to each other.
 enum GroundTruth {
   enum Transform: String, CaseIterable, Sendable {
-    case original, resize50 = "resize 50%", jpeg40 = "jpeg q40", crop3 = "crop 3%", brighten10 = "brighten 10%"
+    case original
+    case resize50 = "resize 50%"
+    case jpeg40 = "jpeg q40"
+    case crop3 = "crop 3%"
+    case brighten10 = "brighten 10%"
   }
 
   struct Item: Sendable {

@@ -54,7 +54,7 @@ import Testing
   }
 }
 
-/// RELIABILITY 13, 15, 16 on the hashing path: refused before any decode, or a clear OpenCV error.
+/// Header bombs, non-images and corrupt images on the hashing path: refused before any decode, or a clear OpenCV error.
 @Suite struct HostileImageTests {
   /// A PNG header declaring 100000×100000 pixels (IHDR only, then IEND).
   static func pngBomb() -> [UInt8] {

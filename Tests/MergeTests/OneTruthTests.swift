@@ -8,7 +8,7 @@ import Testing
 
 @testable import Merge
 
-/// Issue 12 on real files: the Kaggle face-mask sample (Tests/Fixtures/voc-facemask) with one photo
+/// One box set per image, on real files: the Kaggle face-mask sample (Tests/Fixtures/voc-facemask) with one photo
 /// duplicated under a second name and its boxes shifted, a Spanish re-encode of part of it
 /// (`con_mascarilla` / `sin_mascarilla` / `mascarilla_mal_puesta`, boxes 1 px lower), and a folder set,
 /// merged by one recipe; then exported as detection sets.

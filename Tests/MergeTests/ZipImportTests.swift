@@ -7,7 +7,7 @@ import ZIPFoundation
 
 @testable import Merge
 
-@Suite("Zip archives: imported directly, hostile ones refused (RELIABILITY 7–12)")
+@Suite("Zip archives: imported directly, hostile ones refused")
 struct ZipImportTests {
   func workspace() throws -> (Catalog, String) {
     let base = try TestSupport.temporaryFolder("zip")

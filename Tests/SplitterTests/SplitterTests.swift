@@ -18,10 +18,21 @@ func items(_ counts: [String: Int], startID: Int64 = 1) -> [SplitItem] {
   return result
 }
 
-let plan801010 = SplitPlan(subsets: try! SplitPlan.subsets(ratios: "80/10/10"), seed: 42)
+/// The usual 80/10/10 plan, written out as `SplitPlan.subsets(ratios: "80/10/10")` makes it.
+let plan801010 = SplitPlan(
+  subsets: [
+    SplitPlan.Subset(name: "train", weight: 80), SplitPlan.Subset(name: "val", weight: 10),
+    SplitPlan.Subset(name: "test", weight: 10),
+  ],
+  seed: 42)
 
 @Suite("Split assignment: stratified, grouped, stable")
 struct SplitAssignerTests {
+  @Test("the written-out 80/10/10 plan is what the ratio parser makes of \"80/10/10\"")
+  func writtenOutPlanMatchesTheParser() throws {
+    #expect(try SplitPlan.subsets(ratios: "80/10/10") == plan801010.subsets)
+  }
+
   @Test("skewed classes like the real 3-class set: every stratum within one image of its target")
   func skewedProportions() {
     let all = items(["with_mask": 3232, "without_mask": 717, "mask_weared_incorrect": 123, "tiny": 7])

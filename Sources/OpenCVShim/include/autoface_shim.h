@@ -100,7 +100,7 @@ int afs_dct2(const double *in, int rows, int cols, double *out, afs_error *error
 void afs_set_num_threads(int threads);
 
 
-/* Face detection with scores, DNN detectors and drawing (issue 8). */
+/* Face detection with scores, DNN detectors and drawing. */
 
 /** detectMultiScale like afs_cascade_detect (same boxes, same order), plus each box's neighbour count
     (OpenCV's numDetections) in *scores (malloc'd, free with afs_buffer_free). */
@@ -129,7 +129,7 @@ int afs_image_draw_text(afs_image *image, const char *text, int x, int y, double
 int afs_image_draw_rect(afs_image *image, afs_rect rect, int b, int g, int r, int thickness, afs_error *error);
 
 
-/* YuNet (libfacedetection.train yunet_n) through cv::dnn::readNetFromONNX, decoded here (issue 13). The same
+/* YuNet (libfacedetection.train yunet_n) through cv::dnn::readNetFromONNX, decoded here. The same
    network runs at any input whose sides are multiples of 32 (OpenCV reshapes it). */
 typedef struct afs_yunet afs_yunet;
 typedef struct afs_face {

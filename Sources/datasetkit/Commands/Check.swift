@@ -8,7 +8,12 @@ import Splitter
 extension Datasetkit {
   struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Check a dataset for problems.", subcommands: [Leakage.self])
+      abstract: "Check a dataset for problems.",
+      discussion: """
+        Example:
+          datasetkit check leakage --split v1
+        """,
+      subcommands: [Leakage.self])
   }
 }
 
@@ -17,11 +22,14 @@ extension Datasetkit.Check {
     static let configuration = CommandConfiguration(
       abstract: "List pairs of images that tie two subsets of a split together; exit 1 when any exist.",
       discussion: """
-        A pair counts when its perceptual hashes are within --radius bits (images without a hash are hashed
-        first; --no-hash refuses instead), when both are in one near-duplicate group of datasetkit dedup,
-        when one is a crop (or other derived image) of the other — also through images outside the split,
-        such as two crops of one photo — or when their file names share a key of the split's --group-by
-        pattern (or the --group-by given here).
+        A pair counts when its perceptual hashes are within --radius bits (images without a hash are hashed \
+        first; --no-hash refuses instead), when both are in one near-duplicate group of datasetkit dedup, when one \
+        is a crop (or other derived image) of the other — also through images outside the split, such as two \
+        crops of one photo — or when their file names share a key of the split's --group-by pattern (or the \
+        --group-by given here).
+
+        Example:
+          datasetkit check leakage --split v1 --group-by '^(\\d+)_'
         """)
 
     @Option(help: "The split to check.") var split: String

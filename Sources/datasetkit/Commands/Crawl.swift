@@ -16,6 +16,10 @@ extension Datasetkit {
         \(providerList)
 
         `datasetkit crawl run --help` lists every option.
+
+        Examples:
+          datasetkit crawl --query "face mask" --label with_mask --license by,cc0
+          datasetkit crawl status
         """,
       subcommands: [Run.self, Status.self],
       defaultSubcommand: Run.self)
@@ -36,23 +40,29 @@ extension Datasetkit.Crawl {
         Providers and the environment variables holding their keys:
         \(Datasetkit.Crawl.providerList)
 
-        Each job (provider, query, label, endpoint, licenses) is kept in the catalog with its page cursor,
-        its per-URL state and the API requests it spent: running the same command again after a crash or
-        Ctrl-C continues where it stopped, never fetching a stored image or a saved page twice. Request
-        budgets (Openverse anonymous 100/day, Pexels 200/hour, Pixabay 100/min, Flickr 3600/hour, Google
-        100/day) hold across runs; --budget overrides them.
+        Each job (provider, query, label, endpoint, licenses) is kept in the catalog with its page cursor, its \
+        per-URL state and the API requests it spent: running the same command again after a crash or Ctrl-C \
+        continues where it stopped, never fetching a stored image or a saved page twice. Request budgets \
+        (Openverse anonymous 100/day, Pexels 200/hour, Pixabay 100/min, Flickr 3600/hour, Google 100/day) hold \
+        across runs; --budget overrides them.
 
-        Downloads: http/https only, at most 5 redirects, --max-bytes counted while receiving, connect /
-        low-speed / total timeouts, 429/503 Retry-After honoured with jittered backoff. Private, loopback
-        and link-local addresses are refused (also after a redirect) unless --allow-private-network.
-        robots.txt of image hosts and `X-Robots-Tag: noai|noimageai` are honoured. Every image passes the
-        import checks (magic bytes, header size, --min-size, SHA-256 dedup); each origin records provider,
-        query, label, rank, image URL, landing page, license, license URL, creator, attribution, HTTP status
-        and time.
+        Downloads: http/https only, at most 5 redirects, --max-bytes counted while receiving, connect / low-speed \
+        / total timeouts, 429/503 Retry-After honoured with jittered backoff. Private, loopback and link-local \
+        addresses are refused (also after a redirect) unless --allow-private-network. robots.txt of image hosts \
+        and `X-Robots-Tag: noai|noimageai` are honoured. Every image passes the import checks (magic bytes, header \
+        size, --min-size, SHA-256 dedup); each origin records provider, query, label, rank, image URL, landing \
+        page, license, license URL, creator, attribution, HTTP status and time.
 
         A plan file (JSON) crawls many queries × labels:
           {"provider": "openverse", "limit": 200, "license": ["by", "cc0"],
-           "labels": {"with_mask": ["face mask", "person wearing mask"], "without_mask": ["face portrait"]}}
+           "labels": {"with_mask": ["face mask", "person wearing mask"],
+                      "without_mask": ["face portrait"]}}
+
+        Examples:
+          datasetkit crawl --query "face mask" --label with_mask --limit 200
+          datasetkit crawl --provider commons --query portrait --label without_mask
+          datasetkit crawl --plan plan.json --min-size 128
+          datasetkit crawl --provider urls --urls urls.csv
         """)
 
     @Option(help: "The provider (\(Providers.all.map(\.name).joined(separator: ", "))).")
@@ -243,7 +253,11 @@ extension Datasetkit.Crawl {
 
   struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "List crawl jobs: provider, query, label, state, items by state, API requests spent.")
+      abstract: "List crawl jobs: provider, query, label, state, items by state, API requests spent.",
+      discussion: """
+        Example:
+          datasetkit crawl status --json
+        """)
 
     @OptionGroup var global: GlobalOptions
 

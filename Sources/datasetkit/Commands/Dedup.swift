@@ -11,29 +11,34 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       abstract: "Find near-duplicate images, cluster them and mark all but one of each cluster duplicate.",
       discussion: """
-        Hashes every image that lacks a hash (each image decoded once, on all cores; hashes are stored with
-        their algorithm and version, so a re-run only hashes new images) and finds every pair within --radius
-        bits exactly. Clusters are stars: the best image by --keep is kept and every image within --radius
-        bits of it gets status `duplicate`; an image that is only near a near-duplicate (a chain) starts a
-        cluster of its own. Pairs joined transitively form a near-duplicate group, which splits keep whole;
-        groups holding several clusters are reported as wide. Nothing is deleted. Clusters are stored per
-        method and radius; running again after adding images keeps the kept images kept.
-        `dedup keep ID` and `dedup unmark ID` overrule a decision, and every later run honours them.
+        Hashes every image that lacks a hash (each image decoded once, on all cores; hashes are stored with their \
+        algorithm and version, so a re-run only hashes new images) and finds every pair within --radius bits \
+        exactly. Clusters are stars: the best image by --keep is kept and every image within --radius bits of it \
+        gets status `duplicate`; an image that is only near a near-duplicate (a chain) starts a cluster of its \
+        own. Pairs joined transitively form a near-duplicate group, which splits keep whole; groups holding \
+        several clusters are reported as wide. Nothing is deleted. Clusters are stored per method and radius; \
+        running again after adding images keeps the kept images kept. `dedup keep ID` and `dedup unmark ID` \
+        overrule a decision, and every later run honours them.
 
-        --hash phash+centre (default) compares pHash crosswise with a pHash of the centre 94 % of each image,
-        which also catches copies cropped a few percent at the edges. phash, dhash, ahash use one hash;
-        the *-imagehash variants reproduce Python imagehash's values exactly (slower: full decode).
-        Images that cannot be decoded are skipped with a reason.
+        --hash phash+centre (default) compares pHash crosswise with a pHash of the centre 94 % of each image, \
+        which also catches copies cropped a few percent at the edges. phash, dhash, ahash use one hash; the \
+        *-imagehash variants reproduce Python imagehash's values exactly (slower: full decode). Images that cannot \
+        be decoded are skipped with a reason.
+
+        Examples:
+          datasetkit dedup --dry-run --report dups.html
+          datasetkit dedup --radius 6 --keep source-priority --priority kaggle,crawl
+          datasetkit dedup keep 1234
         """,
       subcommands: [Keep.self, Unmark.self])
 
-    @Option(help: "The hash method: \(DedupMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The hash method (phash+centre also catches copies cropped a few percent at the edges).")
     var hash: DedupMethod = .phashCentre
 
     @Option(help: "Pairs within this many differing bits (of 64) are near-duplicates.")
     var radius = 8
 
-    @Option(help: "Which member of a cluster stays active: \(KeepPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Which member of a cluster stays active.")
     var keep: KeepPolicy = .largest
 
     @Option(help: "For --keep source-priority: source names, most trusted first, comma-separated.")
@@ -157,7 +162,11 @@ extension Datasetkit.Dedup {
 
   struct Keep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Keep an image: active now, and the kept image of its cluster in every later dedup run.")
+      abstract: "Keep an image: active now, and the kept image of its cluster in every later dedup run.",
+      discussion: """
+        Example:
+          datasetkit dedup keep 1234
+        """)
     @Argument(help: "The image id (as in `dedup --json` and the report).") var imageID: Int64
     @OptionGroup var global: GlobalOptions
     func run() async throws { try Decide.run(.keep, imageID: imageID, global: global) }
@@ -165,7 +174,11 @@ extension Datasetkit.Dedup {
 
   struct Unmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Unmark an image: active now, and a duplicate of nothing in every later dedup run.")
+      abstract: "Unmark an image: active now, and a duplicate of nothing in every later dedup run.",
+      discussion: """
+        Example:
+          datasetkit dedup unmark 1234
+        """)
     @Argument(help: "The image id (as in `dedup --json` and the report).") var imageID: Int64
     @OptionGroup var global: GlobalOptions
     func run() async throws { try Decide.run(.unmark, imageID: imageID, global: global) }

@@ -9,7 +9,16 @@ import Imaging
 extension Datasetkit {
   struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Check the system libraries, the OpenCV cascades and the workspace's health.")
+      abstract: "Check the system libraries, the OpenCV cascades and the workspace's health.",
+      discussion: """
+        Checks SQLite, libcurl, libxml2 and OpenCV, the Haar and LBP cascades of Debian's opencv-data and the \
+        built-in face detector, then the workspace: its schema version, leftovers of killed processes, \
+        PRAGMA integrity_check, and that every image row has its object (--deep re-hashes every object). Exit 1 \
+        when a check fails.
+
+        Example:
+          datasetkit doctor --deep
+        """)
 
     @Flag(help: "Also re-hash every object in the store (slow on large catalogs).")
     var deep = false

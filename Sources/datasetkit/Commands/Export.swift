@@ -9,30 +9,38 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       abstract: "Write a split (or every active image) for training: folders, CSV, VOC, YOLO, COCO, Create ML.",
       discussion: """
-        With --split V every subset of the split is exported (train/val/test or folds); without, every
-        active image is one subset `all`.
-        folders: <subset>/<label>/<sha>.<ext>, as Keras image_dataset_from_directory and torchvision
-        ImageFolder read it (<label>/… without --split). csv: images/<subset>/… plus data.csv
-        (path,label,subset,sha256,source,license,url).
-        voc: LabelImg's exact format (a LabelImg file imported comes back byte for byte); --voc-layout devkit
-        (Annotations/, JPEGImages/, ImageSets/Main/<subset>.txt) or flat. yolo: images/<subset>/,
-        labels/<subset>/, classes.txt, an Ultralytics data.yaml. coco: annotations/instances_<subset>.json.
-        createml: <subset>/annotations.json. Class indices (YOLO index, COCO id = index + 1) are frozen per
-        workspace, so every export and re-run agrees.
-        Box formats are detection sets: only images with at least one box (--include-unannotated adds the
-        others as background), each with one annotation file's boxes (when several files or sources describe
-        the same bytes: the recipe's priority, then the file named like the image; never stacked). With
-        --view V (a merge view) each box's class goes through the recipe's class map and the view's fold,
-        and the classes are exactly the view's, in its order. An unknown view or label is an error.
-        Every export writes manifest.json (tool version, split parameters, class table, each file's SHA-256
-        and provenance); the same catalog and command give the same manifest bytes. The export is built
-        beside --out and swapped in whole; a non-empty folder that is not an earlier export is refused.
+        With --split V every subset of the split is exported (train/val/test or folds); without, every active \
+        image is one subset `all`.
+
+        folders: <subset>/<label>/<sha>.<ext>, as Keras image_dataset_from_directory and torchvision ImageFolder \
+        read it (<label>/… without --split).
+        csv: images/<subset>/… plus data.csv (path,label,subset,sha256,source,license,url).
+        voc: LabelImg's exact format (a LabelImg file imported comes back byte for byte); --voc-layout devkit \
+        (Annotations/, JPEGImages/, ImageSets/Main/<subset>.txt) or flat.
+        yolo: images/<subset>/, labels/<subset>/, classes.txt, an Ultralytics data.yaml.
+        coco: annotations/instances_<subset>.json. createml: <subset>/annotations.json.
+        Class indices (YOLO index, COCO id = index + 1) are frozen per workspace, so every export and re-run agrees.
+
+        Box formats are detection sets: only images with at least one box (--include-unannotated adds the others \
+        as background), each with one annotation file's boxes (when several files or sources describe the same \
+        bytes: the recipe's priority, then the file named like the image; never stacked). With --view V (a merge \
+        view) each box's class goes through the recipe's class map and the view's fold, and the classes are \
+        exactly the view's, in its order. An unknown view or label is an error.
+
+        Every export writes manifest.json (tool version, split parameters, class table, each file's SHA-256 and \
+        provenance); the same catalog and command give the same manifest bytes. The export is built beside --out \
+        and swapped in whole; a non-empty folder that is not an earlier export is refused.
+
+        Examples:
+          datasetkit export --split v1 --format folders --out ~/datasets/masks
+          datasetkit export --split v1 --format yolo --view three --link hard
+          datasetkit export --format coco --label with_mask --label without_mask
         """)
 
     @Option(help: "The split version to export (default: every active image, as subset `all`).")
     var split: String?
 
-    @Option(help: "Layout: \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The layout (the formats above).")
     var format: DatasetFormat = .folders
 
     @Option(help: "The output folder (default: exports/<split or all>-<format> in the workspace).")

@@ -19,6 +19,12 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       commandName: "faces",
       abstract: "Detect faces with OpenCV, crop them into images, and measure what detectors miss.",
+      discussion: """
+        Examples:
+          datasetkit faces detect
+          datasetkit faces eval --truth kaggle --sheet misses/
+          datasetkit faces crop --square --size 128
+        """,
       subcommands: [Detect.self, Crop.self, Eval.self])
   }
 }
@@ -28,18 +34,25 @@ extension Datasetkit.Faces {
     static let configuration = CommandConfiguration(
       abstract: "Find faces in the catalog's images and store them as proposed boxes.",
       discussion: """
-        Detectors: default (YuNet, the small CNN behind OpenCV's FaceDetectorYN, built into the binary and checked
-        by its SHA-256 when loaded; decoded by datasetkit since Debian's OpenCV 4.6 cannot run it; stores five
-        landmarks with each box), yunet (the same with --model FILE.onnx, a libfacedetection.train YuNet), haar and
-        lbp (OpenCV cascades; Debian's opencv-data or --cascade; `--detector haar` is the seeds' setting), cascades
-        (the former default: frontal, alt2, profile and LBP cascades with eye pairs and a skin check) and res10 (SSD
-        Caffe model: --model .caffemodel --config deploy.prototxt). Each photo is decoded as a bounded copy (longer
-        side at most 4096 px, reduced decode); a photo larger than 640 px is searched whole and in 640 px tiles, so
-        faces down to 20 px (or --min-size, if larger) are found in 4000 px photos. Runs on all cores, one image
-        per task. Images done before with the same detector and parameters are skipped. Boxes are stored with status
-        `proposed`, origin = detector name, the detector's version and parameters and a score. Images that cannot
-        be decoded or are over the pixel limit are listed and recorded, and the run goes on; a detector that fails
-        on every image exits 1 with the first error.
+        Detectors: default (YuNet, the small CNN behind OpenCV's FaceDetectorYN, built into the binary and checked \
+        by its SHA-256 when loaded; decoded by datasetkit since Debian's OpenCV 4.6 cannot run it; stores five \
+        landmarks with each box), yunet (the same with --model FILE.onnx, a libfacedetection.train YuNet), haar and \
+        lbp (OpenCV cascades; Debian's opencv-data or --cascade; `--detector haar` is the seeds' setting), cascades \
+        (the former default: frontal, alt2, profile and LBP cascades with eye pairs and a skin check) and res10 (SSD \
+        Caffe model: --model .caffemodel --config deploy.prototxt).
+
+        Each photo is decoded as a bounded copy (longer side at most 4096 px, reduced decode); a photo larger than \
+        640 px is searched whole and in 640 px tiles, so faces down to 20 px (or --min-size, if larger) are found \
+        in 4000 px photos. Runs on all cores, one image per task. Images done before with the same detector and \
+        parameters are skipped. Boxes are stored with status `proposed`, origin = detector name, the detector's \
+        version and parameters and a score. Images that cannot be decoded or are over the pixel limit are listed \
+        and recorded, and the run goes on; a detector that fails on every image exits 1 with the first error.
+
+        Examples:
+          datasetkit faces detect
+          datasetkit faces detect --detector haar --min-size 40 --label-from image
+          datasetkit faces detect --detector res10 \\
+            --model res10_300x300_ssd_iter_140000.caffemodel --config deploy.prototxt
         """)
 
     @Option(help: "default (YuNet, built in), yunet, haar, lbp, cascades or res10.")
@@ -135,8 +148,11 @@ extension Datasetkit.Faces {
     static let configuration = CommandConfiguration(
       abstract: "Cut accepted boxes (detected or imported) into crop images carrying the box's label.",
       discussion: """
-        Crops are images like any other (source `crops`), so dedup, split and export see them; each is linked to
+        Crops are images like any other (source `crops`), so dedup, split and export see them; each is linked to \
         its parent image and box. Boxes cropped before are skipped. --all also crops proposed boxes.
+
+        Example:
+          datasetkit faces crop --margin 0.2 --square --size 128
         """)
 
     @Option(help: "Context on each side, as a fraction of the box size.")
@@ -187,13 +203,17 @@ extension Datasetkit.Faces {
     static let configuration = CommandConfiguration(
       abstract: "Recall and precision of every detector that ran, against boxes imported from VOC.",
       discussion: """
-        Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the truth's
-        images is scored on those images: a detection matches the unmatched truth face it overlaps most (IoU ≥
-        --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out.
-        Recall is per class and per face size; precision per face size and overall. --sheet DIR writes contact
-        sheets of each setting's missed faces and false alarms (captioned with the image id), to see what is
-        missed. After review, also per class: the accepted faces (detected or drawn; imported boxes left out) on the images with decisions, and
-        the share reviewers had to add by hand (`review labelimg-import`, or a face drawn in `review serve`).
+        Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the \
+        truth's images is scored on those images: a detection matches the unmatched truth face it overlaps most \
+        (IoU ≥ --iou, strongest detection first). Truth faces whose shorter side is below --min-size are left out. \
+        Recall is per class and per face size; precision per face size and overall. --sheet DIR writes contact \
+        sheets of each setting's missed faces and false alarms (captioned with the image id), to see what is \
+        missed. After review, also per class: the accepted faces (detected or drawn; imported boxes left out) on \
+        the images with decisions, and the share reviewers had to add by hand (`review labelimg-import`, or a face \
+        drawn in `review serve`).
+
+        Example:
+          datasetkit faces eval --truth kaggle --iou 0.5 --sheet misses/
         """)
 
     @Option(help: "The source whose VOC boxes are the truth.")

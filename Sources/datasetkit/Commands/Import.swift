@@ -8,42 +8,50 @@ import Merge
 extension Datasetkit {
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Import images from folders into the catalog.",
+      abstract: "Import images from folders and zip archives into the catalog.",
       discussion: """
-        Layout `folders`: one folder per class at any depth; an image's label is the name of the folder
-        holding it. Images are recognised by their magic bytes (JPEG, PNG, WebP, BMP, GIF), not by their
-        extension; other files are skipped and counted. Headers are checked before anything is decoded:
-        more than --max-pixels is refused, a truncated file is stored but quarantined.
-        Importing the same folder again adds nothing; the same bytes from two sources are one image with
-        two origins.
-        Layout `voc`: Pascal VOC XML (LabelImg, the Kaggle face-mask set, the VOC devkit) in an
-        `annotations/` folder beside `images/`, or next to the images. Each XML's <filename> is looked up
-        inside the folder only (never <path>, never `..`); its boxes are stored with origin `voc`. A file
-        with an impossible box imports none of its boxes; boxes a few pixels past the edge are clamped.
-        `auto` picks `voc` when the folder looks like one, else `folders`.
-        A zip archive (a Kaggle download as it arrives) is read directly, folder-per-class inside: every
-        entry is checked (zip slip, links, duplicate names, bombs by counted bytes / ratio / entry count)
-        and CRC-verified before any image is recorded; a damaged or hostile archive adds nothing.
-        `__MACOSX/` and `.DS_Store` are skipped and counted. A zipped VOC dataset (`annotations/*.xml` +
-        `images/*.png`) is read from the archive the same way; its images also get their boxes' majority
-        class as label (how `voc-majority`), as `merge` gives them.
-        Layout `csv`: a label table beside the images: `filename,label` (any CSV naming the images), or a
-        CelebA-style attribute table with --label-column Eyeglasses --label-value 1=glasses (rows with
-        other values get no label); whitespace-separated files are read too. Layout `yolo`: one .txt per
-        image plus classes.txt; every line is stored as a box (origin `yolo`, pixels as LabelImg reads them)
-        and the image's label is its boxes' majority class. Layout `pattern`: labels
-        from file names, e.g. --label-pattern '_Mask_Chin\\.jpg$=mask_weared_incorrect' (first match wins).
-        `auto` says what it guessed and why.
+        Layout `folders`: one folder per class at any depth; an image's label is the name of the folder holding \
+        it. Images are recognised by their magic bytes (JPEG, PNG, WebP, BMP, GIF), not by their extension; other \
+        files are skipped and counted. Headers are checked before anything is decoded: more than --max-pixels is \
+        refused, a truncated file is stored but quarantined. Importing the same folder again adds nothing; the same \
+        bytes from two sources are one image with two origins.
+
+        Layout `voc`: Pascal VOC XML (LabelImg, the Kaggle face-mask set, the VOC devkit) in an `annotations/` \
+        folder beside `images/`, or next to the images. Each XML's <filename> is looked up inside the folder only \
+        (never <path>, never `..`); its boxes are stored with origin `voc`. A file with an impossible box imports \
+        none of its boxes; boxes a few pixels past the edge are clamped.
+
+        A zip archive (a Kaggle download as it arrives) is read directly, folder-per-class inside: every entry is \
+        checked (zip slip, links, duplicate names, bombs by counted bytes / ratio / entry count) and CRC-verified \
+        before any image is recorded; a damaged or hostile archive adds nothing. `__MACOSX/` and `.DS_Store` are \
+        skipped and counted. A zipped VOC dataset (`annotations/*.xml` + `images/*.png`) is read from the archive \
+        the same way; its images also get their boxes' majority class as label (how `voc-majority`), as `merge` \
+        gives them.
+
+        Layout `csv`: a label table beside the images: `filename,label` (any CSV naming the images), or a \
+        CelebA-style attribute table with --label-column Eyeglasses --label-value 1=glasses (rows with other values \
+        get no label); whitespace-separated files are read too. Layout `yolo`: one .txt per image plus \
+        classes.txt; every line is stored as a box (origin `yolo`, pixels as LabelImg reads them) and the image's \
+        label is its boxes' majority class. Layout `pattern`: labels from file names, e.g. \
+        --label-pattern '_Mask_Chin\\.jpg$=mask_weared_incorrect' (first match wins).
+
+        Layout `auto` (the default) picks `voc` when the folder looks like one, else `folders`, and says what it \
+        guessed and why.
+
+        Examples:
+          datasetkit import ~/kaggle/face-mask --name kaggle --license CC0-1.0
+          datasetkit import ~/Downloads/face-mask-dataset.zip
+          datasetkit import celeba --label-column Eyeglasses --label-value 1=glasses
         """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
       case auto, folders, voc, csv, yolo, pattern
     }
 
-    @Argument(help: "Folders to import.")
+    @Argument(help: "Folders or zip archives to import.")
     var paths: [String]
 
-    @Option(help: "How the folder is laid out: \(Layout.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "How the folder is laid out (auto: guessed, and the guess explained).")
     var layout: Layout = .auto
 
     @Option(help: "A name for the source (default: the folder's name). Only with one PATH.")

@@ -5,7 +5,11 @@ import Foundation
 extension Datasetkit {
   struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Make a new workspace: datasetkit.sqlite, objects/ and exports/.")
+      abstract: "Make a new workspace: datasetkit.sqlite, objects/ and exports/.",
+      discussion: """
+        Example:
+          datasetkit init ~/datasets/masks
+        """)
 
     @Argument(help: "The folder to make the workspace in (created if missing).")
     var directory: String = "."

@@ -8,17 +8,22 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       abstract: "Merge several datasets by a recipe: sources, class map, 2- or 3-class views, quotas.",
       discussion: """
-        The recipe (YAML; JSON Schema in schemas/recipe.schema.json) lists sources (a folder or zip, its
-        layout, name, license, priority), maps every class found to a target class (or `drop` the label,
-        or `ignore` the image), and defines views: label sets such as a 2-class view folding `incorrect`
-        into `with_mask` and a 3-class view keeping it. Views are stored as labels, not copies.
-        Quotas (per class, per source, `balance: smallest`) sample with the recipe's seed.
-        A VOC or YOLO source's boxes label each image by their majority class (`boxes: majority`), or become
-        one crop per box labelled by the box's class (`boxes: crops`, cut by the `faces crop` step with
+        The recipe (YAML; JSON Schema in schemas/recipe.schema.json) lists sources (a folder or zip, its layout, \
+        name, license, priority), maps every class found to a target class (or `drop` the label, or `ignore` the \
+        image), and defines views: label sets such as a 2-class view folding `incorrect` into `with_mask` and a \
+        3-class view keeping it. Views are stored as labels, not copies. Quotas (per class, per source, \
+        `balance: smallest`) sample with the recipe's seed.
+
+        A VOC or YOLO source's boxes label each image by their majority class (`boxes: majority`), or become one \
+        crop per box labelled by the box's class (`boxes: crops`, cut by the `faces crop` step with \
         `crop: {margin, size, square}`); the crops, not the whole images, then go into the views.
-        Running the same recipe again changes nothing; adding a source imports only that source. Classes
-        found but not mapped are listed and the merge refuses unless `unmapped: drop` or --drop-unmapped.
-        The same bytes labelled differently by two sources are reported; the higher priority decides.
+
+        Running the same recipe again changes nothing; adding a source imports only that source. Classes found \
+        but not mapped are listed and the merge refuses unless `unmapped: drop` or --drop-unmapped. The same bytes \
+        labelled differently by two sources are reported; the higher priority decides.
+
+        Example:
+          datasetkit merge recipe.yaml --drop-unmapped
         """)
 
     @Argument(help: "The recipe file (YAML).")

@@ -10,6 +10,10 @@ extension Datasetkit {
       discussion: """
         The page makes no network request (pictures are embedded). --json prints the same figures; in CI, \
         --fail-on-warning exits 1 when a confound warning is raised (or: --json | jq -e '.result.warnings == []').
+
+        Examples:
+          datasetkit report --split v1 --out card.html
+          datasetkit report --all --json --fail-on-warning
         """)
 
     @Option(help: "The split to describe (default: the newest split; all active images when there is none).")

@@ -11,6 +11,12 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       commandName: "review",
       abstract: "Review face boxes: in the browser (serve), with contact sheets and decisions by box id, or in LabelImg.",
+      discussion: """
+        Examples:
+          datasetkit review serve
+          datasetkit review sheet --out sheet.png && datasetkit review accept 1-40
+          datasetkit review labelimg-export --out fix/
+        """,
       subcommands: [
         Serve.self, Sheet.self, Accept.self, Reject.self, Relabel.self, LabelImgExport.self, LabelImgImport.self,
       ])
@@ -73,6 +79,10 @@ extension Datasetkit.Review {
         Prints the page's URL, with its random access token, on stdout; serves until Ctrl-C. Keys: arrows or \
         h j k l move, a accept, x reject, 1-9 relabel, u undo, n/p page, Enter full image (drag: draw a missed \
         face; Shift+drag: move the selected box), Esc back. Every decision is committed before the page shows it.
+
+        Examples:
+          datasetkit review serve
+          datasetkit review serve --status proposed --min-score 0.8 --port 8080
         """)
 
     @Option(help: "Port on 127.0.0.1 (0: a free one).")
@@ -157,7 +167,12 @@ extension Datasetkit.Review {
   struct Sheet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write contact-sheet PNGs of boxes, each thumbnail numbered with its box id.",
-      discussion: "Then: datasetkit review accept|reject IDS..., datasetkit review relabel --label NAME IDS...")
+      discussion: """
+        Then: datasetkit review accept|reject IDS..., datasetkit review relabel --label NAME IDS...
+
+        Example:
+          datasetkit review sheet --status proposed --out sheet.png
+        """)
 
     @Option(help: "The first sheet's path (more pages: NAME-2.png, ...).")
     var out = "review-sheet.png"
@@ -212,7 +227,12 @@ extension Datasetkit.Review {
   }
 
   struct Accept: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Accept boxes by id.")
+    static let configuration = CommandConfiguration(
+      abstract: "Accept boxes by id.",
+      discussion: """
+        Example:
+          datasetkit review accept 1-12,15 20
+        """)
     @Argument(help: "Box ids (as on the contact sheet): 7 12, or ranges 1-12,15.") var ids: [String]
     @OptionGroup var global: GlobalOptions
     func validate() throws { _ = try BoxIDs.parse(ids) }
@@ -220,7 +240,12 @@ extension Datasetkit.Review {
   }
 
   struct Reject: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reject boxes by id.")
+    static let configuration = CommandConfiguration(
+      abstract: "Reject boxes by id.",
+      discussion: """
+        Example:
+          datasetkit review reject 7 12
+        """)
     @Argument(help: "Box ids (as on the contact sheet): 7 12, or ranges 1-12,15.") var ids: [String]
     @OptionGroup var global: GlobalOptions
     func validate() throws { _ = try BoxIDs.parse(ids) }
@@ -228,7 +253,12 @@ extension Datasetkit.Review {
   }
 
   struct Relabel: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Give boxes a class (and accept them).")
+    static let configuration = CommandConfiguration(
+      abstract: "Give boxes a class (and accept them).",
+      discussion: """
+        Example:
+          datasetkit review relabel --label mask_weared_incorrect 3 8-9
+        """)
     @Option(help: "The class, e.g. with_mask.") var label: String
     @Argument(help: "Box ids (as on the contact sheet): 7 12, or ranges 1-12,15.") var ids: [String]
     @OptionGroup var global: GlobalOptions

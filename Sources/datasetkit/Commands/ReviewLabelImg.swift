@@ -9,10 +9,13 @@ extension Datasetkit.Review {
       commandName: "labelimg-export",
       abstract: "Write boxes as LabelImg VOC files beside copies of their images, to fix them in LabelImg.",
       discussion: """
-        Writes IMAGE.xml beside each image copy in --out (a new or empty folder), in LabelImg's own format, and
-        a manifest (.datasetkit-labelimg.json) that ties each file to its catalog image and boxes. Open the
-        folder in LabelImg (Open Dir, with the same folder as save dir), move, delete, draw or rename boxes,
-        save, then `datasetkit review labelimg-import DIR`. Boxes without a class are named --unlabeled.
+        Writes IMAGE.xml beside each image copy in --out (a new or empty folder), in LabelImg's own format, and a \
+        manifest (.datasetkit-labelimg.json) that ties each file to its catalog image and boxes. Open the folder in \
+        LabelImg (Open Dir, with the same folder as save dir), move, delete, draw or rename boxes, save, then \
+        `datasetkit review labelimg-import DIR`. Boxes without a class are named --unlabeled.
+
+        Example:
+          datasetkit review labelimg-export --out fix/ --status proposed
         """)
 
     @Option(help: "The folder to write (new or empty).")
@@ -66,11 +69,15 @@ extension Datasetkit.Review {
       commandName: "labelimg-import",
       abstract: "Turn what was changed in LabelImg into review decisions.",
       discussion: """
-        Compares each VOC file of a folder written by `review labelimg-export` with the catalog: a moved box
-        becomes an `adjust`, a deleted one a `reject`, a new one a missed face (`add`, origin review), a renamed
-        one a `relabel`; unchanged boxes are left as they are. Importing the same folder again changes nothing.
-        A file that cannot be used (malformed XML, an image this export did not write, a box outside the image)
-        is listed with the reason and left out whole; the other files go on (exit 1 when any was left out).
+        Compares each VOC file of a folder written by `review labelimg-export` with the catalog: a moved box \
+        becomes an `adjust`, a deleted one a `reject`, a new one a missed face (`add`, origin review), a renamed one \
+        a `relabel`; unchanged boxes are left as they are. Importing the same folder again changes nothing.
+
+        A file that cannot be used (malformed XML, an image this export did not write, a box outside the image) is \
+        listed with the reason and left out whole; the other files go on (exit 1 when any was left out).
+
+        Example:
+          datasetkit review labelimg-import fix/
         """)
 
     @Argument(help: "The folder written by review labelimg-export.")

@@ -9,6 +9,12 @@ extension Datasetkit {
   struct Split: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Make and inspect train/validation/test splits, stored in the catalog.",
+      discussion: """
+        Examples:
+          datasetkit split --name v1 --ratios 80/10/10 --seed 7
+          datasetkit split list
+          datasetkit split diff v1 v2
+        """,
       subcommands: [Create.self, List.self, Show.self, Diff.self],
       defaultSubcommand: Create.self)
   }
@@ -20,13 +26,18 @@ extension Datasetkit.Split {
       commandName: "create",
       abstract: "Assign every active image to a subset (the default: `datasetkit split --name V ...`).",
       discussion: """
-        Stratified: per stratum (label, optionally × source) subset sizes match the ratios within one
-        image (largest-remainder rounding). Grouped: members of a near-duplicate group (datasetkit dedup),
-        images whose file names share a --group-by key, and a crop and the photo it was cut from (always)
-        land in the same subset. Stable: an image's subset depends on its group key, the seed and the
-        parameters only; re-running on a grown catalog assigns only the new images (an image whose group
-        now spans subsets joins the group's first assigned member). Only --rebalance reassigns everything;
-        moves are counted. --ratios are two or three numbers summing to 100; --folds 2 to 100.
+        Stratified: per stratum (label, optionally × source) subset sizes match the ratios within one image \
+        (largest-remainder rounding). Grouped: members of a near-duplicate group (datasetkit dedup), images whose \
+        file names share a --group-by key, and a crop and the photo it was cut from (always) land in the same \
+        subset. Stable: an image's subset depends on its group key, the seed and the parameters only; re-running \
+        on a grown catalog assigns only the new images (an image whose group now spans subsets joins the group's \
+        first assigned member). Only --rebalance reassigns everything; moves are counted. --ratios are two or \
+        three numbers summing to 100; --folds 2 to 100.
+
+        Examples:
+          datasetkit split --name v1 --ratios 80/10/10 --seed 7
+          datasetkit split --name cv --folds 5 --stratify label,source
+          datasetkit split --name v2 --group-by '^(\\d+)_' --view two
         """)
 
     @Option(help: "The split version's name.")
@@ -133,7 +144,12 @@ extension Datasetkit.Split {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The split versions and their sizes.")
+    static let configuration = CommandConfiguration(
+      abstract: "The split versions and their sizes.",
+      discussion: """
+        Example:
+          datasetkit split list --json
+        """)
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -155,7 +171,12 @@ extension Datasetkit.Split {
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "One split version: parameters and sizes.")
+    static let configuration = CommandConfiguration(
+      abstract: "One split version: parameters and sizes.",
+      discussion: """
+        Example:
+          datasetkit split show v1
+        """)
     @Argument(help: "The split's name.") var name: String
     @OptionGroup var global: GlobalOptions
 
@@ -178,7 +199,12 @@ extension Datasetkit.Split {
   }
 
   struct Diff: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "How images moved between two split versions.")
+    static let configuration = CommandConfiguration(
+      abstract: "How images moved between two split versions.",
+      discussion: """
+        Example:
+          datasetkit split diff v1 v2
+        """)
     @Argument(help: "The first split.") var from: String
     @Argument(help: "The second split.") var to: String
     @OptionGroup var global: GlobalOptions

@@ -8,7 +8,13 @@ import Splitter
 extension Datasetkit {
   struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Count images: by status, per label, per source and per license (and per split subset).")
+      abstract: "Count images: by status, per label, per source and per license (and per split subset).",
+      discussion: """
+        Examples:
+          datasetkit stats
+          datasetkit stats --by label,source --view two
+          datasetkit stats --by split --split v1 --html card.html
+        """)
 
     @Option(
       help: "Tables to show: label, source, license, split (comma-separated; default label,source,license). Naming source adds the source × source overlap matrix and a label × source table.")

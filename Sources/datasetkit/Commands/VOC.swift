@@ -7,6 +7,10 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       commandName: "voc",
       abstract: "Pascal VOC annotation tools.",
+      discussion: """
+        Example:
+          datasetkit voc lint annotations/ --classes with_mask,without_mask
+        """,
       subcommands: [Lint.self])
   }
 }
@@ -16,11 +20,14 @@ extension Datasetkit.VOC {
     static let configuration = CommandConfiguration(
       abstract: "Report everything the VOC reader tolerates or refuses, per file and line.",
       discussion: """
-        Errors (the file's boxes would not be imported): malformed or hostile XML, impossible boxes
-        (inverted, negative, NaN, far outside the image), a zero-size image with boxes. Warnings: boxes
-        clamped at the edge, stray text, <size> disagreeing with the real image, a missing image, duplicate
-        boxes, classes not in --classes. Notes: not LabelImg's exact output (and why), unknown elements kept.
-        Exit status 1 when any file has an error.
+        Errors (the file's boxes would not be imported): malformed or hostile XML, impossible boxes (inverted, \
+        negative, NaN, far outside the image), a zero-size image with boxes. Warnings: boxes clamped at the edge, \
+        stray text, <size> disagreeing with the real image, a missing image, duplicate boxes, classes not in \
+        --classes. Notes: not LabelImg's exact output (and why), unknown elements kept. Exit status 1 when any file \
+        has an error.
+
+        Example:
+          datasetkit voc lint annotations/ --classes with_mask,without_mask
         """)
 
     @Argument(help: "XML files or folders holding them.")
