@@ -81,7 +81,7 @@ let package = Package(
     .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
-    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
+    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(
       name: "AutoFaceTests", dependencies: ["Annotations", "AutoFace", "Catalog", "Ingest", "TestSupport"],
       resources: [.copy("Fixtures")]),
@@ -94,7 +94,7 @@ let package = Package(
     .testTarget(name: "ReportTests", dependencies: ["Report", "AutoFace", "Catalog", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
     .testTarget(
-      name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],
+      name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest", "TestSupport"],
       resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6],

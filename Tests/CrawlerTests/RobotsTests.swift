@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Crawler
+import TestSupport
 
 /// RELIABILITY item 23: robots.txt 404 / 503 / disallow and `X-Robots-Tag: noai`.
 @Suite("robots.txt and X-Robots-Tag")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Crawler
+import TestSupport
 
 /// RELIABILITY items 17–22, against servers on 127.0.0.1.
 @Suite("Transfers against hostile servers")
