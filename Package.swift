@@ -91,7 +91,7 @@ let package = Package(
     .testTarget(name: "CatalogTests", dependencies: ["CSQLite", "Catalog", "TestSupport"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "Imaging", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
-    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Export", "Ingest"]),
+    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Export", "Ingest", "TestSupport"]),
     .testTarget(
       name: "AutoFaceTests",
       dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"],
@@ -109,7 +109,7 @@ let package = Package(
     .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Imaging", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "Imaging", "TestSupport"]),
     .testTarget(
-      name: "DedupTests", dependencies: ["Dedup", "Catalog", "Imaging", "Ingest"],
+      name: "DedupTests", dependencies: ["Dedup", "Catalog", "Imaging", "Ingest", "TestSupport"],
       resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6],

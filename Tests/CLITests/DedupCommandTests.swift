@@ -58,7 +58,7 @@ import Testing
     return ws
   }
 
-  @Test(.enabled(if: ready, "needs the built binary (make test builds it) and opencv-doc"))
+  @Test(.requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func dryRunThenDedupWithReport() throws {
     let ws = try Self.workspace()
 
@@ -103,7 +103,7 @@ import Testing
     #expect(again.stdout.contains("unchanged"))
   }
 
-  @Test(.enabled(if: ready, "needs the built binary (make test builds it) and opencv-doc"))
+  @Test(.requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func usageErrors() throws {
     let folder = FileManager.default.temporaryDirectory
     let badRadius = try Self.run(["dedup", "--radius", "40"], in: folder)

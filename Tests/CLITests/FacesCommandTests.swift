@@ -23,7 +23,7 @@ struct FacesCommandTests {
 
   @Test(
     "voc-facemask: the default beats the seeds' Haar setting on with_mask; crops, sheets, decisions",
-    .enabled(if: ready))
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func endToEnd() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-faces")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -117,7 +117,7 @@ struct FacesCommandTests {
     #expect(reviewedText.stdout.contains("added by hand"))
   }
 
-  @Test("kill -9 during review decisions: every decision whose command returned is in the catalog", .enabled(if: ready))
+  @Test("kill -9 during review decisions: every decision whose command returned is in the catalog", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func killDuringReview() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-review-kill")
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -8,7 +8,7 @@ import Testing
 extension FacesCommandTests {
   func workspace(_ name: String) throws -> (folder: String, ws: String) { try facemaskWorkspace(name) }
 
-  @Test("the default finds at least 85 % of the sample's masked faces, with five landmarks per box", .enabled(if: ready))
+  @Test("the default finds at least 85 % of the sample's masked faces, with five landmarks per box", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func defaultOnSample() throws {
     let (folder, ws) = try workspace("dsk-yunet")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -45,7 +45,7 @@ extension FacesCommandTests {
     }
   }
 
-  @Test("a damaged built-in model (one byte changed in the binary) is refused by its SHA-256: exit 1", .enabled(if: ready))
+  @Test("a damaged built-in model (one byte changed in the binary) is refused by its SHA-256: exit 1", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func damagedBuiltInModel() throws {
     let (folder, ws) = try workspace("dsk-yunet-damaged")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -78,7 +78,7 @@ extension FacesCommandTests {
     #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM detection_runs") == 0)
   }
 
-  @Test("a truncated --model and a file that is not ONNX: one clear error naming the file, exit 1", .enabled(if: ready))
+  @Test("a truncated --model and a file that is not ONNX: one clear error naming the file, exit 1", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func badModelFiles() throws {
     let (folder, ws) = try workspace("dsk-yunet-bad")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -126,7 +126,7 @@ extension FacesCommandTests {
 
   @Test(
     "a 13000×13000 PNG among real photos: detected on a bounded copy, under 1.5 GB, the others' results kept",
-    .enabled(if: ready))
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func decompressionBomb() throws {
     let (folder, ws) = try workspace("dsk-yunet-bomb")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -150,7 +150,7 @@ extension FacesCommandTests {
 extension FacesCommandTests {
   @Test(
     "seeds' workflow: --label-from image, id ranges, eval --sheet, labelimg-export --include-empty, loud failure",
-    .enabled(if: ready))
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func seedsWorkflow() throws {
     let folder = try TestSupport.temporaryFolder("dsk-yunet-flow")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -203,7 +203,7 @@ extension FacesCommandTests {
     #expect(eval.stdout.contains("misses and false alarms"))
   }
 
-  @Test("a detector failing on every image exits 1 with the first error, once; the failures are recorded", .enabled(if: ready))
+  @Test("a detector failing on every image exits 1 with the first error, once; the failures are recorded", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func failingEverywhere() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-yunet-fail")
     defer { try? FileManager.default.removeItem(atPath: folder) }

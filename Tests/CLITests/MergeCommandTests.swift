@@ -16,7 +16,7 @@ struct MergeCommandTests {
     zip.waitUntilExit()
   }
 
-  @Test("zip import, pattern layout, a recipe merge twice, and stats --by source", .enabled(if: ready))
+  @Test("zip import, pattern layout, a recipe merge twice, and stats --by source", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func endToEnd() throws {
     let base = try TestSupport.temporaryFolder("cli-merge")
     defer { try? FileManager.default.removeItem(atPath: base) }
@@ -101,7 +101,7 @@ struct MergeCommandTests {
 
   @Test(
     "a zipped VOC set: import reads it from the archive; a recipe cuts its boxes into labelled crops",
-    .enabled(if: ready))
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func zippedVOCCrops() throws {
     let base = try TestSupport.temporaryFolder("cli-merge")
     defer { try? FileManager.default.removeItem(atPath: base) }

@@ -52,7 +52,7 @@ struct ReviewServeCommandTests {
       body: Array(body.utf8))
   }
 
-  @Test("kill -9 right after a decision is confirmed: the decision is in the catalog", .enabled(if: ready))
+  @Test("kill -9 right after a decision is confirmed: the decision is in the catalog", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func killAfterConfirmation() throws {
     let (folder, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -95,7 +95,7 @@ struct ReviewServeCommandTests {
     #expect(try catalog.database.scalarInt("SELECT count(*) FROM boxes WHERE origin = 'review'") == 2)
   }
 
-  @Test("the page needs the token; a busy port is a clear error", .enabled(if: ready))
+  @Test("the page needs the token; a busy port is a clear error", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func tokenAndBusyPort() throws {
     let (folder, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -115,7 +115,7 @@ struct ReviewServeCommandTests {
 
   @Test(
     "hostile requests: a page number near 2⁶³ answers an empty page, an oversized body 413, the server stays up",
-    .enabled(if: ready))
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func hostileRequests() throws {
     let folder = try TestSupport.temporaryFolder("dsk-serve-hostile")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -139,7 +139,7 @@ struct ReviewServeCommandTests {
     #expect(try RawHTTP.request(port: port, target: "/api/config?token=" + token).status == 200)
   }
 
-  @Test("--host 0.0.0.0 warns that the page is reachable from the network", .enabled(if: ready))
+  @Test("--host 0.0.0.0 warns that the page is reachable from the network", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func hostWarning() throws {
     let folder = try TestSupport.temporaryFolder("dsk-serve-host")
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -41,7 +41,7 @@ struct SplitLeakageCommandTests {
   }
 
   @Test("crops never leave their parent's subset across re-splits after growth; a moved crop is a leak",
-    .enabled(if: ready))
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func cropsStayWithTheirParent() throws {
     let folder = try TestSupport.temporaryFolder("dsk-lineage")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -129,7 +129,7 @@ struct SplitLeakageCommandTests {
   }
 
   @Test("--group-by matches file names and says so; check leakage catches a synthetic pair and a near-duplicate",
-    .enabled(if: ready))
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func syntheticPairsAndNearDuplicates() throws {
     let folder = try TestSupport.temporaryFolder("dsk-pairs")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -200,7 +200,7 @@ struct SplitLeakageCommandTests {
     #expect(try Self.run(["check", "leakage", "--split", "v1"], in: ws).status == 0)
   }
 
-  @Test("split refuses ratios and folds out of range in validation (exit 64), naming the range", .enabled(if: ready))
+  @Test("split refuses ratios and folds out of range in validation (exit 64), naming the range", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func numericOptions() throws {
     let folder = try TestSupport.temporaryFolder("dsk-ratios")
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -31,7 +31,7 @@ struct VOCCommandTests {
     return url
   }
 
-  @Test("import (auto-detected voc) → export voc: raccoon files come back byte for byte", .enabled(if: ready))
+  @Test("import (auto-detected voc) → export voc: raccoon files come back byte for byte", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func importExport() throws {
     let folder = try temporary()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -73,7 +73,7 @@ struct VOCCommandTests {
     #expect(yolo.stdout.contains("\"files\" : 7"))
   }
 
-  @Test("voc lint: warnings exit 0, errors exit 1, --json shape", .enabled(if: ready))
+  @Test("voc lint: warnings exit 0, errors exit 1, --json shape", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func lint() throws {
     let folder = try temporary()
     defer { try? FileManager.default.removeItem(at: folder) }

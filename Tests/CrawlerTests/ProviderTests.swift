@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Crawler
+import TestSupport
 
 /// Fakes of every provider, built from the request and response shapes each API documents, serving result pages
 /// and the images they point at. Each page's results are numbered 1…total; image n is `/img/n.png`.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Crawler
+import TestSupport
 
 /// robots.txt 404 (allowed) / 503 (skipped) / disallow and `X-Robots-Tag: noai`.
 @Suite("robots.txt and X-Robots-Tag")

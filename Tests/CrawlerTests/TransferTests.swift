@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Crawler
+import TestSupport
 
 /// Hostile servers (endless bodies, drips, redirect chains, private targets, Retry-After, key leaks), against
 /// servers on 127.0.0.1.

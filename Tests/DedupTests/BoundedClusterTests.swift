@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Ingest
 import Testing
+import TestSupport
 
 @testable import Dedup
 
@@ -38,7 +39,7 @@ import Testing
   }
 
   @Test("a chain A~B~C with A and C far apart: C stays active, in A's near-duplicate group",
-    .enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+    .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func chainLeavesTheFarEndActive() throws {
     let (catalog, (a, b, c), distances) = try Self.chainCatalog()
     var options = DedupOptions()
@@ -72,7 +73,7 @@ import Testing
   }
 
   @Test("dedup keep / unmark undo a decision, and every later run honours them",
-    .enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+    .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func decisionsSurviveReruns() throws {
     let (catalog, (a, b, c), _) = try Self.chainCatalog()
     var options = DedupOptions()

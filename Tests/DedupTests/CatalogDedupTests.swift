@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Ingest
 import Testing
+import TestSupport
 
 @testable import Dedup
 
@@ -34,7 +35,7 @@ import Testing
 
   static func name(_ item: GroundTruth.Item) -> String { "\(item.name)/\(item.transform.rawValue).jpg" }
 
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func clustersKeepTheLargestAndMarkTheRest() throws {
     let catalog = try Self.workspace()
     let items = try Self.sample(tiles: 4)
@@ -79,7 +80,7 @@ import Testing
   }
 
   @Test("near-duplicates with different labels both stay active (one kept per label), in one cluster",
-    .enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+    .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func differentLabelsAreNotDuplicates() throws {
     let catalog = try Self.workspace()
     let items = try Self.sample(tiles: 1)
@@ -104,7 +105,7 @@ import Testing
     #expect(activeLabels == ["with_mask", "without_mask"])
   }
 
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func addingImagesOnlyExtendsClusters() throws {
     let catalog = try Self.workspace()
     let items = try Self.sample(tiles: 3)
@@ -129,7 +130,7 @@ import Testing
   }
 
   /// A kept image rejected later (by review) stops being kept: another member is kept and made active.
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func rejectedKeptMemberIsReplaced() throws {
     let catalog = try Self.workspace()
     let items = try Self.sample(tiles: 1)
@@ -147,7 +148,7 @@ import Testing
     #expect(try Self.status(catalog, cluster.keptImageID) == "rejected")
   }
 
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func keepPolicies() throws {
     let items = try Self.sample(tiles: 1)
     let original = try #require(items.first { $0.transform == .original })
@@ -174,7 +175,7 @@ import Testing
   }
 
   /// Corrupt images (mutated real files) are skipped with a reason; the run goes on.
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func corruptImagesAreSkippedWithAReason() throws {
     let catalog = try Self.workspace()
     let png = try TestPaths.bytes(TestPaths.opencvPhotos.appendingPathComponent("smarties.png"))
@@ -199,7 +200,7 @@ import Testing
   }
 
   /// The single-image query for new arrivals finds the stored near-duplicates of a copy.
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func singleImageQuery() throws {
     let catalog = try Self.workspace()
     let items = try Self.sample(tiles: 3)

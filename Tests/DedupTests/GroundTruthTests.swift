@@ -2,13 +2,14 @@ import Catalog
 import Foundation
 import Ingest
 import Testing
+import TestSupport
 
 @testable import Dedup
 
 /// The bar: at the default settings (phash+centre, radius 8) at least 95 % recall on every
 /// transform, the 3 % crop included, and no unrelated pair joined.
 @Suite struct GroundTruthTests {
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func defaultSettingsMeetTheBar() throws {
     let items = try GroundTruth.items()
     let catalog = try Workspace.create(at: try TestPaths.temporaryFolder().path)
@@ -53,7 +54,7 @@ import Testing
 /// The fast default pipeline (DCT-scaled decode, area shrink) must find near-duplicates at least as
 /// well as the imagehash-compatible one: plain pHash of both, original ↔ copy within 8 bits.
 @Suite struct FastPipelineRecallTests {
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func fastPHashRecallIsAsGoodAsImagehash() throws {
     let items = try GroundTruth.items(includeVOC: false).filter { $0.group % 2 == 0 }
     let algorithms: Set<HashAlgorithm> = [.phash, .phashImagehash]

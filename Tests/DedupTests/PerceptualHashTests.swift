@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Dedup
 
@@ -91,7 +92,7 @@ import Testing
     #expect(throws: (any Error).self) { try PerceptualHash.hashes(of: [], algorithms: [.dhash]) }
   }
 
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func mutatedFilesFailCleanly() throws {
     let jpeg = try TestPaths.bytes(TestPaths.opencvPhotos.appendingPathComponent("fruits.jpg"))
     var random = SyntheticHashes.Generator(seed: 3)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Dedup
 
@@ -63,7 +64,7 @@ import Testing
     ],
   ]
 
-  @Test(.enabled(if: TestPaths.hasPhotos, "needs opencv-doc (scripts/bootstrap installs it)"))
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func valuesArePinned() throws {
     var actual: [String: [String: String]] = [:]
     for name in Self.pinned.keys.sorted() {

@@ -4,7 +4,7 @@ import Report
 import Testing
 import TestSupport
 
-@Suite("Dataset card in headless Chromium", .serialized, .enabled(if: WebDriver.available))
+@Suite("Dataset card in headless Chromium", .serialized, .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
 struct CardBrowserTests {
   /// Labels on the page (chart labels, legend entries, headings) whose boxes overlap another's.
   static let overlapScript = """

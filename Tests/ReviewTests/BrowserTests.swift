@@ -5,7 +5,7 @@ import TestSupport
 
 @testable import Review
 
-@Suite("Review page in headless Chromium", .serialized, .enabled(if: WebDriver.available))
+@Suite("Review page in headless Chromium", .serialized, .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
 struct BrowserTests {
   @Test("accept and reject with the keyboard, draw a missed face: the catalog shows exactly those decisions")
   func keyboardAndDrawing() async throws {
