@@ -128,6 +128,6 @@ public func setOpenCVThreads(_ count: Int) {
 
 /// The image a shim call that succeeded handed back; a success without one is an OpenCV error too.
 func made(_ out: OpaquePointer?) throws -> OpaquePointer {
-  guard let out else { throw AutoFaceError.opencv(code: -1, message: "the image operation returned no image") }
+  guard let out else { throw ImagingError.opencv(code: -1, message: "the image operation returned no image") }
   return out
 }
