@@ -38,13 +38,15 @@ let package = Package(
       exclude: ["yunet_model.inc"]),
 
     // Libraries: one responsibility each; none of them prints or exits.
+    // The one helper for running work on all cores (ordered results, an error per item).
+    .target(name: "Parallel"),
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),
-    .target(name: "Ingest", dependencies: ["Catalog"]),
-    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest", "AutoFace"]),
-    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest"]),
-    .target(name: "AutoFace", dependencies: ["Annotations", "AutoFaceShim", "Catalog", "Ingest"]),
+    .target(name: "Ingest", dependencies: ["Catalog", "Parallel"]),
+    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest", "AutoFace", "Parallel"]),
+    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest", "Parallel"]),
+    .target(name: "AutoFace", dependencies: ["Annotations", "AutoFaceShim", "Catalog", "Ingest", "Parallel"]),
     .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
-    .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest"]),
+    .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest", "Parallel"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
     .target(
       name: "Merge",
@@ -53,7 +55,7 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]),
     // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
-    .target(name: "Report", dependencies: ["AutoFace", "Catalog", "Dedup", "Ingest", "Splitter"]),
+    .target(name: "Report", dependencies: ["AutoFace", "Catalog", "Dedup", "Parallel", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",
@@ -72,13 +74,14 @@ let package = Package(
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
-    .executableTarget(name: "dedup-bench", dependencies: ["Dedup"]),
+    .executableTarget(name: "dedup-bench", dependencies: ["Dedup", "Parallel"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.
-    .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog"]),
+    .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Parallel"]),
 
     // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
     .target(name: "TestSupport", dependencies: ["AutoFace", "Catalog"], path: "Tests/TestSupport"),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
+    .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
@@ -92,7 +95,7 @@ let package = Package(
       dependencies: ["Merge", "Catalog", "Ingest", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .testTarget(name: "ReviewTests", dependencies: ["Review", "AutoFace", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "AutoFace", "Catalog", "TestSupport"]),
-    .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport", "datasetkit"]),
     .testTarget(
       name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],
       resources: [.copy("Fixtures")]),

@@ -304,7 +304,7 @@ extension Catalog {
     repeat {
       let chunk = Array(tiles[start..<min(tiles.count, start + perSheet)])
       let rows = max(1, (chunk.count + options.columns - 1) / options.columns)
-      let sheet = try DecodedImage.blank(width: options.columns * cell.width, height: rows * cell.height, gray: 40)
+      let sheet = try ImageCanvas(width: options.columns * cell.width, height: rows * cell.height, gray: 40)
       var cache: [String: DecodedImage] = [:]
       for (n, tile) in chunk.enumerated() {
         let x = (n % options.columns) * cell.width + 4
@@ -331,7 +331,7 @@ extension Catalog {
       }
       page += 1
       let name = page == 1 ? base + ".png" : "\(base)-\(page).png"
-      let bytes = try sheet.encoded(.png)
+      let bytes = try sheet.finished().encoded(.png)
       guard FileManager.default.createFile(atPath: name, contents: Data(bytes)) else {
         throw AutoFaceError.modelMissing(path: name, hint: "cannot write the contact sheet there")
       }
@@ -377,6 +377,9 @@ extension DecodedImage {
     return DecodedImage(handle: out)
   }
 
+}
+
+extension ImageCanvas {
   /// Copies `image` in with its top-left corner at (x, y), clipped.
   public func paste(_ image: DecodedImage, x: Int, y: Int) throws {
     var error = afs_error()

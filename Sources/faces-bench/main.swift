@@ -9,6 +9,7 @@
 import AutoFace
 import Catalog
 import Foundation
+import Parallel
 
 func fail(_ message: String) -> Never {
   FileHandle.standardError.write(Data((message + "\n").utf8))
@@ -143,12 +144,6 @@ case "speed":
   }.sorted()
   let files = names.map { try? Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0)) }
   setOpenCVThreads(0)
-  final class Box: @unchecked Sendable {
-    var lines = [String?]()
-    let lock = NSLock()
-  }
-  let out = Box()
-  out.lines = Array(repeating: nil, count: files.count)
   // One detector per worker (cascades are not thread-safe), loaded before the clock starts.
   let workers = ProcessInfo.processInfo.activeProcessorCount
   final class Detectors: @unchecked Sendable { var all: [any FaceDetector] = [] }
@@ -161,9 +156,11 @@ case "speed":
   }
   do { detectors.all = try (0..<workers).map { _ in try spec.make() } } catch { fail("\(error)") }
   let started = Date()
+  var lines = [String?](repeating: nil, count: files.count)
   for _ in 0..<repeatCount {
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+    let found = concurrentMap(Array(0..<workers), workers: workers) { worker -> [(Int, String)] in
       let detector = detectors.all[worker]
+      var mine: [(Int, String)] = []
       for i in stride(from: worker, to: files.count, by: workers) {
         guard let data = files[i], let photo = try? DetectionImage(bytes: [UInt8](data)),
           let faces = try? photo.original(detector.detect(in: photo.image))
@@ -174,12 +171,14 @@ case "speed":
             "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)"
               + (withScores ? String(format: ",%.3f", $0.score) : "")
           }.joined(separator: " ")
-        out.lock.withLock { out.lines[i] = line }
+        mine.append((i, line))
       }
+      return mine
     }
+    for (i, line) in found.joined() { lines[i] = line }
   }
   let seconds = Date().timeIntervalSince(started)
-  for line in out.lines { if let line { print(line) } }
+  for line in lines { if let line { print(line) } }
   FileHandle.standardError.write(
     Data(
       String(

@@ -125,6 +125,8 @@ extension Datasetkit.Faces {
         ]
         lines += r.failed.listed
         return lines.joined(separator: "\n")
+      } items: { r in
+        ItemCounts(succeeded: r.processed - r.failed.count, failed: r.failed.count, noun: "images")
       }
     }
   }
@@ -177,6 +179,8 @@ extension Datasetkit.Faces {
         ]
         lines += r.failed.listed
         return lines.joined(separator: "\n")
+      } items: { r in
+        ItemCounts(succeeded: r.cropped + r.known, failed: r.failed.count, noun: "boxes")
       }
     }
   }

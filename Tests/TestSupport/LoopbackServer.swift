@@ -7,15 +7,15 @@ import Foundation
 /// A small HTTP/1.1 server on 127.0.0.1 for tests: POSIX sockets, one thread per connection,
 /// keep-alive, and a script deciding each reply by request (status, headers, body, endless chunked
 /// body, slow drip, hang, immediate close). It logs every request it sees.
-final class LoopbackServer: @unchecked Sendable {
-  struct Request: Sendable {
-    var method: String
+public final class LoopbackServer: @unchecked Sendable {
+  public struct Request: Sendable {
+    public var method: String
     /// Path plus query, as sent.
-    var target: String
-    var headers: [String: String]
-    var time = Date()
-    var path: String { String(target.split(separator: "?", maxSplits: 1).first ?? "") }
-    var query: [String: String] {
+    public var target: String
+    public var headers: [String: String]
+    public var time = Date()
+    public var path: String { String(target.split(separator: "?", maxSplits: 1).first ?? "") }
+    public var query: [String: String] {
       guard let components = URLComponents(string: "http://x" + target) else { return [:] }
       var out: [String: String] = [:]
       for item in components.queryItems ?? [] { out[item.name] = item.value ?? "" }
@@ -23,7 +23,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
   }
 
-  enum Reply: Sendable {
+  public enum Reply: Sendable {
     case respond(status: Int, headers: [(String, String)], body: [UInt8])
     /// `Transfer-Encoding: chunked` forever, 64 KiB chunks.
     case endlessChunks
@@ -34,26 +34,26 @@ final class LoopbackServer: @unchecked Sendable {
     /// Close the connection without answering.
     case close
 
-    static func json(_ text: String, status: Int = 200) -> Reply {
+    public static func json(_ text: String, status: Int = 200) -> Reply {
       .respond(status: status, headers: [("Content-Type", "application/json")], body: Array(text.utf8))
     }
-    static func status(_ code: Int, headers: [(String, String)] = []) -> Reply {
+    public static func status(_ code: Int, headers: [(String, String)] = []) -> Reply {
       .respond(status: code, headers: headers, body: Array("status \(code)\n".utf8))
     }
-    static func redirect(_ location: String, status: Int = 302) -> Reply {
+    public static func redirect(_ location: String, status: Int = 302) -> Reply {
       .respond(status: status, headers: [("Location", location)], body: [])
     }
   }
 
-  let port: Int
-  var base: String { "http://127.0.0.1:\(port)" }
+  public let port: Int
+  public var base: String { "http://127.0.0.1:\(port)" }
   private let listener: Int32
   private let lock = NSLock()
   private var seen: [Request] = []
   private var stopped = false
   private let script: @Sendable (Request) -> Reply
 
-  init(_ script: @escaping @Sendable (Request) -> Reply) throws {
+  public init(_ script: @escaping @Sendable (Request) -> Reply) throws {
     self.script = script
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -79,7 +79,7 @@ final class LoopbackServer: @unchecked Sendable {
 
   deinit { stop() }
 
-  func stop() {
+  public func stop() {
     lock.lock()
     let wasStopped = stopped
     stopped = true
@@ -90,21 +90,21 @@ final class LoopbackServer: @unchecked Sendable {
     }
   }
 
-  var isStopped: Bool {
+  public var isStopped: Bool {
     lock.lock()
     defer { lock.unlock() }
     return stopped
   }
 
   /// Every request seen so far.
-  var requests: [Request] {
+  public var requests: [Request] {
     lock.lock()
     defer { lock.unlock() }
     return seen
   }
 
   /// Requests whose path is `path`.
-  func hits(_ path: String) -> Int { requests.filter { $0.path == path }.count }
+  public func hits(_ path: String) -> Int { requests.filter { $0.path == path }.count }
 
   private func acceptLoop() {
     while !isStopped {
