@@ -125,8 +125,6 @@ extension Datasetkit.Faces {
         ]
         lines += r.failed.listed
         return lines.joined(separator: "\n")
-      } items: { r in
-        ItemCounts(succeeded: r.processed - r.failed.count, failed: r.failed.count, noun: "images")
       }
     }
   }
