@@ -32,7 +32,7 @@ let package = Package(
     .target(name: "CPlatform"),
     // The one room where C++ lives: OpenCV behind a pure C header.
     .target(
-      name: "AutoFaceShim",
+      name: "OpenCVShim",
       dependencies: ["COpenCV"],
       // The built-in YuNet model as a C array (scripts/embed-model), #included by autoface_shim.cpp.
       exclude: ["yunet_model.inc"]),
@@ -42,25 +42,30 @@ let package = Package(
     .target(name: "Parallel"),
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),
     .target(name: "Ingest", dependencies: ["Catalog", "Parallel"]),
-    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Ingest", "AutoFace", "Parallel"]),
+    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Imaging", "Ingest", "Parallel"]),
     .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest", "Parallel"]),
-    .target(name: "AutoFace", dependencies: ["Annotations", "AutoFaceShim", "Catalog", "Ingest", "Parallel"]),
+    // Images through OpenCV: decode (header checked first), resize, crop, draw, encode, the DCT; `faces crop`.
+    .target(name: "Imaging", dependencies: ["Annotations", "Catalog", "Ingest", "OpenCVShim", "Parallel"]),
+    // The review log (decisions on boxes, undo) and the LabelImg round trip: no OpenCV.
+    .target(name: "Labeling", dependencies: ["Annotations", "Catalog"]),
+    // Face detectors, their evaluation and contact sheets.
+    .target(name: "AutoFace", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim", "Parallel"]),
     .target(name: "Splitter", dependencies: ["Catalog", "Dedup"]),
-    .target(name: "Dedup", dependencies: ["AutoFace", "Catalog", "Ingest", "Parallel"]),
+    .target(name: "Dedup", dependencies: ["Catalog", "Imaging", "Ingest", "Parallel"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
     .target(
       name: "Merge",
       dependencies: [
-        "Annotations", "AutoFace", "Catalog", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        "Annotations", "Catalog", "Imaging", "Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         .product(name: "Yams", package: "Yams"),
       ]),
     // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
-    .target(name: "Report", dependencies: ["AutoFace", "Catalog", "Dedup", "Parallel", "Splitter"]),
+    .target(name: "Report", dependencies: ["Catalog", "Dedup", "Imaging", "Parallel", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",
       dependencies: [
-        "Annotations", "AutoFace", "Catalog", "Ingest", .product(name: "Hummingbird", package: "hummingbird"),
+        "Annotations", "Catalog", "Imaging", "Ingest", "Labeling", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
       ]),
 
@@ -68,36 +73,41 @@ let package = Package(
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "AutoFace", "Splitter", "Dedup", "Export", "Merge", "Review",
-        "Report", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Catalog", "Ingest", "Crawler", "Annotations", "Imaging", "Labeling", "AutoFace", "Splitter", "Dedup", "Export",
+        "Merge", "Review", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
-    .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace"]),
+    .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
     .executableTarget(name: "dedup-bench", dependencies: ["Dedup", "Parallel"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.
-    .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Parallel"]),
+    .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Imaging", "Parallel"]),
 
     // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
-    .target(name: "TestSupport", dependencies: ["AutoFace", "Catalog"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Catalog", "Imaging"], path: "Tests/TestSupport"),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-    .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "AutoFace", "TestSupport"]),
+    .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "Imaging", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
-    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Ingest"]),
+    .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Export", "Ingest"]),
     .testTarget(
-      name: "AutoFaceTests", dependencies: ["Annotations", "AutoFace", "Catalog", "Ingest", "TestSupport"],
+      name: "AutoFaceTests",
+      dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"],
       resources: [.copy("Fixtures")]),
+    .testTarget(name: "LabelingTests", dependencies: ["Annotations", "Catalog", "Ingest", "Labeling", "TestSupport"]),
     .testTarget(name: "SplitterTests", dependencies: ["Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "ExportTests", dependencies: ["Export", "Splitter", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(
       name: "MergeTests",
-      dependencies: ["Merge", "Catalog", "Ingest", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-    .testTarget(name: "ReviewTests", dependencies: ["Review", "AutoFace", "Catalog", "Ingest", "TestSupport"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "AutoFace", "Catalog", "TestSupport"]),
-    .testTarget(name: "CLITests", dependencies: ["Catalog", "AutoFace", "TestSupport", "datasetkit"]),
+      dependencies: [
+        "Merge", "Annotations", "AutoFace", "Catalog", "Export", "Imaging", "Ingest", "TestSupport",
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ]),
+    .testTarget(name: "ReviewTests", dependencies: ["Review", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Imaging", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["Catalog", "Imaging", "TestSupport", "datasetkit"]),
     .testTarget(
-      name: "DedupTests", dependencies: ["Dedup", "AutoFace", "Catalog", "Ingest"],
+      name: "DedupTests", dependencies: ["Dedup", "Catalog", "Imaging", "Ingest"],
       resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6],

@@ -26,12 +26,8 @@ public enum AnnotationsError: LocalizedError, Equatable {
   case truncated(file: String, line: Int, message: String)
   /// An annotation file whose content cannot be used (every problem listed, with lines).
   case rejectedAnnotation(file: String, problems: [String])
-  /// Writing an export failed.
-  case exportFailed(path: String, message: String)
   /// `export --view` names a view no merge recorded.
   case unknownView(String, known: [String])
-  /// `export --label` names a class the export does not have.
-  case unknownLabel(String, known: [String])
 
   public var errorDescription: String? {
     switch self {
@@ -60,13 +56,9 @@ public enum AnnotationsError: LocalizedError, Equatable {
       return "\(file):\(line): the document is cut short (\(message)); the file is incomplete"
     case .rejectedAnnotation(let file, let problems):
       return "\(file): no boxes read: " + problems.joined(separator: "; ")
-    case .exportFailed(let path, let message):
-      return "\(path): export failed: \(message)"
     case .unknownView(let name, let known):
       return "no view named \(name) was recorded by `merge`; "
         + (known.isEmpty ? "there are no views yet (run `datasetkit merge RECIPE`)" : "views: \(known.joined(separator: ", ")) (a view merged before this version needs the merge run again)")
-    case .unknownLabel(let name, let known):
-      return "no class named \(name) in this export; classes: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"
     }
   }
 }

@@ -1,6 +1,19 @@
 import Catalog
 import Foundation
 
+/// A box to export.
+public struct ExportBox: Sendable, Hashable {
+  public var id: Int64
+  public var className: String
+  public var box: VOCBox
+  public var difficult: Bool
+  public var truncated: Bool
+  public var pose: String?
+  public var extraXML: String?
+  /// `voc` for boxes read from an annotation file (written back as they were), else a detector or review.
+  public var origin: String
+}
+
 /// A view as `merge` recorded it (`view_classes`, `view_class_map`, `view_sources`): its classes in order,
 /// what each found class becomes, and the sources by rank.
 public struct ViewDefinition: Sendable, Equatable {

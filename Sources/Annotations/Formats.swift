@@ -40,7 +40,7 @@ public enum YOLOFormat {
   }
 
   /// A YAML scalar in double quotes.
-  static func quote(_ text: String) -> String {
+  package static func quote(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
       switch scalar {
@@ -98,12 +98,26 @@ public struct COCOFile: Codable, Sendable {
     public var year: Int
     public var contributor: String
     public var date_created: String
+
+    public init(description: String, version: String, year: Int, contributor: String, date_created: String) {
+      self.description = description
+      self.version = version
+      self.year = year
+      self.contributor = contributor
+      self.date_created = date_created
+    }
   }
 
   public struct License: Codable, Sendable {
     public var id: Int
     public var name: String
     public var url: String
+
+    public init(id: Int, name: String, url: String) {
+      self.id = id
+      self.name = name
+      self.url = url
+    }
   }
 
   public struct Image: Codable, Sendable {
@@ -112,6 +126,14 @@ public struct COCOFile: Codable, Sendable {
     public var width: Int
     public var height: Int
     public var license: Int?
+
+    public init(id: Int, file_name: String, width: Int, height: Int, license: Int?) {
+      self.id = id
+      self.file_name = file_name
+      self.width = width
+      self.height = height
+      self.license = license
+    }
   }
 
   public struct Annotation: Codable, Sendable {
@@ -123,12 +145,28 @@ public struct COCOFile: Codable, Sendable {
     public var area: Double
     public var iscrowd: Int
     public var segmentation: [[Double]]
+
+    public init(id: Int, image_id: Int, category_id: Int, bbox: [Double], area: Double, iscrowd: Int, segmentation: [[Double]]) {
+      self.id = id
+      self.image_id = image_id
+      self.category_id = category_id
+      self.bbox = bbox
+      self.area = area
+      self.iscrowd = iscrowd
+      self.segmentation = segmentation
+    }
   }
 
   public struct Category: Codable, Sendable {
     public var id: Int
     public var name: String
     public var supercategory: String
+
+    public init(id: Int, name: String, supercategory: String) {
+      self.id = id
+      self.name = name
+      self.supercategory = supercategory
+    }
   }
 
   public var info: Info
@@ -137,8 +175,16 @@ public struct COCOFile: Codable, Sendable {
   public var annotations: [Annotation]
   public var categories: [Category]
 
+  public init(info: Info, licenses: [License], images: [Image], annotations: [Annotation], categories: [Category]) {
+    self.info = info
+    self.licenses = licenses
+    self.images = images
+    self.annotations = annotations
+    self.categories = categories
+  }
+
   /// The box inside the image (COCO and Create ML have no notion of a box past the edge).
-  static func clamp(_ box: VOCBox, width: Int, height: Int) -> VOCBox {
+  package static func clamp(_ box: VOCBox, width: Int, height: Int) -> VOCBox {
     let w = Double(width)
     let h = Double(height)
     return VOCBox(
@@ -182,16 +228,33 @@ public enum CreateMLFormat {
     public var y: Double
     public var width: Double
     public var height: Double
+
+    public init(x: Double, y: Double, width: Double, height: Double) {
+      self.x = x
+      self.y = y
+      self.width = width
+      self.height = height
+    }
   }
 
   public struct Annotation: Codable, Sendable {
     public var label: String
     public var coordinates: Coordinates
+
+    public init(label: String, coordinates: Coordinates) {
+      self.label = label
+      self.coordinates = coordinates
+    }
   }
 
   public struct Entry: Codable, Sendable {
     public var image: String
     public var annotations: [Annotation]
+
+    public init(image: String, annotations: [Annotation]) {
+      self.image = image
+      self.annotations = annotations
+    }
   }
 
   /// Reads a Create ML file back: boxes in pixels by image file name.

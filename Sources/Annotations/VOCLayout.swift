@@ -124,7 +124,7 @@ public enum VOCLayout {
     return imageExtensions.contains(path[path.index(after: dot)...].lowercased())
   }
 
-  static func lastComponent(_ path: String) -> String {
+  package static func lastComponent(_ path: String) -> String {
     path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
   }
 

@@ -1,23 +1,20 @@
 import Foundation
 
-/// Errors from decoding, transforming and detecting. OpenCV's own message is carried along.
+/// Errors of the face detectors and the catalog-side face jobs (detect, eval, contact sheets).
 public enum AutoFaceError: LocalizedError, Equatable {
-  /// The bytes are not an allow-listed image, or its header is unreadable.
-  case notAnImage(String)
-  /// The header declares more pixels than allowed; nothing was decoded.
-  case tooManyPixels(width: Int, height: Int, limit: Int)
-  /// OpenCV failed; `code` is the shim's AFS_ERR_* and `message` its text (e.what() for cv::Exception).
-  case opencv(code: Int32, message: String)
   /// A model or cascade file is missing or unreadable.
   case modelMissing(path: String, hint: String)
+  case noSuchSource(String)
+  /// `faces detect` failed on every image it tried (failures recorded; tried again next run).
+  case everyImageFailed(count: Int, first: String)
 
   public var errorDescription: String? {
     switch self {
-    case .notAnImage(let reason): return "not a decodable image: \(reason)"
-    case .tooManyPixels(let width, let height, let limit):
-      return "image declares \(width)×\(height) pixels, over the limit of \(limit); not decoded"
-    case .opencv(_, let message): return "OpenCV: \(message)"
     case .modelMissing(let path, let hint): return "\(path): cannot load (\(hint))"
+    case .noSuchSource(let name):
+      return "no source named '\(name)' in the catalog; `datasetkit stats` lists the sources (import the VOC set first)"
+    case .everyImageFailed(let count, let first):
+      return "the detector failed on every image (\(count)); the first error: \(first)"
     }
   }
 }

@@ -1,5 +1,7 @@
-import AutoFaceShim
+import Catalog
 import Foundation
+import Imaging
+import OpenCVShim
 
 /// Where Debian's opencv-data puts the Haar and LBP cascades.
 public enum CascadeLocations {
@@ -70,5 +72,3 @@ public final class CascadeClassifier {
     }
   }
 }
-
-func afsSetNumThreads(_ count: Int) { afs_set_num_threads(Int32(count)) }

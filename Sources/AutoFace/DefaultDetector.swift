@@ -1,4 +1,6 @@
+import Catalog
 import Foundation
+import Imaging
 
 /// The knobs of the built-in default detector; the defaults are the setting tuned on
 /// testdata/voc-facemask (see README, "Face detection and review").

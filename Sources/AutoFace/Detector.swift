@@ -1,5 +1,7 @@
-import AutoFaceShim
+import Catalog
 import Foundation
+import Imaging
+import OpenCVShim
 
 /// One face found by a detector: the box in image pixels and the detector's confidence (neighbour count
 /// for cascades, network confidence for DNNs, vote total for the built-in default).
@@ -224,27 +226,6 @@ public final class DNNFaceDetector: FaceDetector {
         box: PixelRect(x: Int(r.x), y: Int(r.y), width: Int(r.width), height: Int(r.height)),
         score: Double(scores[i]))
     }
-  }
-}
-
-extension PixelRect {
-  public var area: Double { Double(max(0, width)) * Double(max(0, height)) }
-
-  /// Intersection over union.
-  public func iou(_ other: PixelRect) -> Double {
-    let x1 = max(x, other.x)
-    let y1 = max(y, other.y)
-    let x2 = min(x + width, other.x + other.width)
-    let y2 = min(y + height, other.y + other.height)
-    let inter = Double(max(0, x2 - x1)) * Double(max(0, y2 - y1))
-    let union = area + other.area - inter
-    return union > 0 ? inter / union : 0
-  }
-
-  func scaled(by factor: Double) -> PixelRect {
-    PixelRect(
-      x: Int((Double(x) * factor).rounded()), y: Int((Double(y) * factor).rounded()),
-      width: Int((Double(width) * factor).rounded()), height: Int((Double(height) * factor).rounded()))
   }
 }
 

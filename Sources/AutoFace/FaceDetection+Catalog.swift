@@ -1,5 +1,7 @@
+import Annotations
 import Catalog
 import Foundation
+import Imaging
 import Ingest
 import Parallel
 
@@ -21,13 +23,6 @@ public struct FaceDetectOptions: Sendable {
   public init(detector: DetectorSpec) {
     self.detector = detector
   }
-}
-
-/// An image a detector could not read, and why.
-public struct FaceImageIssue: Sendable, Codable, Hashable {
-  public var imageID: Int64
-  public var sha256: String
-  public var reason: String
 }
 
 /// What `faces detect` did.
@@ -164,13 +159,8 @@ extension Catalog {
     // A detector that fails on every image is broken (a bad model, a missing library), not the images: say so
     // once, with the first error, instead of one line per image.
     if let first = report.failed.first, report.failed.count == report.processed {
-      throw FaceJobError.everyImageFailed(count: report.processed, first: first.reason)
+      throw AutoFaceError.everyImageFailed(count: report.processed, first: first.reason)
     }
     return report
   }
-}
-
-/// Turns OpenCV's own worker threads on or off (0 = off: callers run one image per task).
-public func setOpenCVThreads(_ count: Int) {
-  afsSetNumThreads(count)
 }

@@ -1,5 +1,8 @@
+import Annotations
 import Catalog
 import Foundation
+import Imaging
+import Labeling
 
 /// A true face: its class and box.
 public struct TruthFace: Sendable, Hashable {
@@ -170,27 +173,6 @@ public enum FaceEvaluation {
   }
 }
 
-/// After review, per class: the faces kept and how many of them reviewers had to add by hand.
-public struct ReviewedClass: Sendable, Codable, Hashable {
-  /// The box's class; "" for boxes without one.
-  public var label: String
-  /// Accepted boxes that came from a detector or a reviewer (imported truth boxes are not counted).
-  public var faces: Int
-  /// Of those, boxes a reviewer drew (origin `review`, logged as `add`, not undone).
-  public var addedByHand: Int
-  /// `addedByHand / faces`.
-  public var share: Double
-}
-
-/// What review left in the catalog: over every image with at least one review decision on a box.
-public struct ReviewedFaces: Sendable, Codable, Hashable {
-  public var images: Int
-  public var faces: Int
-  public var addedByHand: Int
-  public var share: Double
-  public var classes: [ReviewedClass]
-}
-
 /// What `faces eval` found: one evaluation per detector setting that ran over the truth's images.
 public struct FaceEvalReport: Sendable, Codable {
   public var truth: String
@@ -205,7 +187,7 @@ extension Catalog {
   /// The truth: boxes imported from annotation files of source `name` (origin `voc` or `yolo`), per image.
   public func truthFaces(source name: String) throws -> [Int64: [TruthFace]] {
     let sources = try database.rows("SELECT id FROM sources WHERE name = ?", [.text(name)]) { $0.int64(0) }
-    guard !sources.isEmpty else { throw FaceJobError.noSuchSource(name) }
+    guard !sources.isEmpty else { throw AutoFaceError.noSuchSource(name) }
     var truth: [Int64: [TruthFace]] = [:]
     for source in sources {
       _ = try database.rows(
@@ -286,78 +268,5 @@ extension Catalog {
     }
     return FaceEvalReport(
       truth: name, rules: rules, truthImages: truth.count, detectors: evaluations, review: try reviewedFaces())
-  }
-
-  /// The faces reviewers kept and the share they had to add by hand, per class, over the images with a
-  /// review decision on any box; nil when there is none.
-  public func reviewedFaces() throws -> ReviewedFaces? {
-    var faces: [String: Int] = [:]
-    var added: [String: Int] = [:]
-    let images: Int
-    _ = try database.rows(
-      """
-      WITH reviewed AS (
-        SELECT DISTINCT b.image_id FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box')
-      SELECT COALESCE(c.name, ''), b.origin = 'review' AND EXISTS (
-          SELECT 1 FROM reviews r WHERE r.subject = 'box' AND r.subject_id = b.id AND r.action = 'add'), COUNT(*)
-      FROM boxes b JOIN reviewed ON reviewed.image_id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.status = 'accepted' AND b.origin NOT IN ('voc', 'yolo')
-      GROUP BY 1, 2
-      """
-    ) { row in
-      let label = row.text(0) ?? ""
-      faces[label, default: 0] += Int(row.int64(2))
-      if row.int64(1) != 0 { added[label, default: 0] += Int(row.int64(2)) }
-    }
-    images = Int(
-      try database.scalarInt(
-        "SELECT COUNT(DISTINCT b.image_id) FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box'"
-      ) ?? 0)
-    guard images > 0 else { return nil }
-    func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : (Double(a) / Double(b) * 10_000).rounded() / 10_000 }
-    let total = faces.values.reduce(0, +)
-    let totalAdded = added.values.reduce(0, +)
-    return ReviewedFaces(
-      images: images, faces: total, addedByHand: totalAdded, share: ratio(totalAdded, total),
-      classes: faces.keys.sorted().map {
-        ReviewedClass(
-          label: $0, faces: faces[$0] ?? 0, addedByHand: added[$0] ?? 0,
-          share: ratio(added[$0] ?? 0, faces[$0] ?? 0))
-      })
-  }
-}
-
-/// Errors of the catalog-side face jobs (detect, eval, crop, review).
-public enum FaceJobError: LocalizedError, Equatable {
-  case noSuchSource(String)
-  case noSuchBoxes([Int64])
-  case noSuchLabel(String)
-  case noSuchImage(Int64)
-  case noSuchReview(Int64)
-  case cannotUndo(Int64, String)
-  case badRect(String)
-  /// A folder for `review labelimg-export`/`-import` that cannot be used.
-  case labelImgFolder(String, String)
-  /// One annotation file of a LabelImg folder that cannot be used (the others go on).
-  case labelImgFile(String, String)
-  /// `faces detect` failed on every image it tried (failures recorded; tried again next run).
-  case everyImageFailed(count: Int, first: String)
-
-  public var errorDescription: String? {
-    switch self {
-    case .noSuchSource(let name):
-      return "no source named '\(name)' in the catalog; `datasetkit stats` lists the sources (import the VOC set first)"
-    case .noSuchBoxes(let ids):
-      return "no box with id \(ids.map(String.init).joined(separator: ", ")); `datasetkit review sheet` shows box ids"
-    case .noSuchLabel(let name): return "'\(name)' is not a usable label (empty)"
-    case .noSuchImage(let id): return "no image with id \(id) in the catalog"
-    case .noSuchReview(let id): return "no review decision on a box with id \(id)"
-    case .cannotUndo(let id, let why): return "cannot undo review \(id): \(why)"
-    case .badRect(let why): return "that box is not usable: \(why); draw it again inside the image"
-    case .labelImgFolder(let path, let why): return "\(path) \(why)"
-    case .labelImgFile(let file, let why): return "\(file): \(why); the file was left out, the others go on"
-    case .everyImageFailed(let count, let first):
-      return "the detector failed on every image (\(count)); the first error: \(first)"
-    }
   }
 }

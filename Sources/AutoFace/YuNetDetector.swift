@@ -1,7 +1,8 @@
-import AutoFaceShim
 import Catalog
 import Foundation
+import Imaging
 import Ingest
+import OpenCVShim
 
 /// YuNet's settings in `faces detect`. The thresholds are YuNet's published ones (score 0.6 as in
 /// libfacedetection.train's evaluation, NMS 0.3 as in OpenCV's FaceDetectorYN); they were not tuned on

@@ -1,6 +1,6 @@
-import AutoFace
 import Catalog
 import Foundation
+import Imaging
 import Ingest
 import Parallel
 import Synchronization

@@ -1,5 +1,6 @@
-import AutoFace
+import Catalog
 import Foundation
+import Imaging
 import Ingest
 
 /// A 64-bit perceptual hash algorithm. Values are stored in the catalog with `name` and `version`, so a

@@ -1,6 +1,6 @@
-import AutoFace
 import Catalog
 import Foundation
+import Imaging
 import Ingest
 
 /// The self-contained HTML page of a dedup run: clusters largest first with inline thumbnails,

@@ -14,7 +14,7 @@ import Splitter
 public enum DatasetFormat: String, Sendable, Codable, CaseIterable {
   case folders, csv, voc, yolo, coco, createml
 
-  var boxFormat: Annotations.ExportFormat? { Annotations.ExportFormat(rawValue: rawValue) }
+  var boxFormat: ExportFormat? { ExportFormat(rawValue: rawValue) }
 }
 
 public struct ExportRequest: Sendable {
@@ -450,6 +450,10 @@ public enum ExportError: LocalizedError, Equatable {
   case foreignFile(output: String, file: String)
   case notAFolder(String)
   case io(path: String, errno: Int32)
+  /// Writing an export failed.
+  case exportFailed(path: String, message: String)
+  /// `export --label` names a class the export does not have.
+  case unknownLabel(String, known: [String])
 
   public var errorDescription: String? {
     switch self {
@@ -460,6 +464,10 @@ public enum ExportError: LocalizedError, Equatable {
         "\(output) holds an earlier export, but also \(file), which that export did not write (its manifest does not list it); move it out of the folder or choose another --out (nothing was written or removed)"
     case .notAFolder(let path): return "\(path) exists and is not a folder"
     case .io(let path, let code): return "\(path): \(String(cString: strerror(code)))"
+    case .exportFailed(let path, let message):
+      return "\(path): export failed: \(message)"
+    case .unknownLabel(let name, let known):
+      return "no class named \(name) in this export; classes: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"
     }
   }
 }

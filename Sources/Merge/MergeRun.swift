@@ -1,7 +1,7 @@
 import Annotations
-import AutoFace
 import Catalog
 import Foundation
+import Imaging
 import Ingest
 
 /// What `datasetkit merge` did.

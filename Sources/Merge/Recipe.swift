@@ -1,5 +1,5 @@
-import AutoFace
 import Foundation
+import Imaging
 import Yams
 
 /// A merge recipe (`datasetkit merge recipe.yaml`): sources, a class map, target views, quotas, a seed.

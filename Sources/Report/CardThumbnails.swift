@@ -1,6 +1,6 @@
-import AutoFace
 import Catalog
 import Foundation
+import Imaging
 import Parallel
 
 /// The card's pictures: small JPEGs (base64) decoded from the stored objects, keyed by SHA-256 and side.

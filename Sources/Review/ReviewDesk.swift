@@ -1,8 +1,9 @@
 import Annotations
-import AutoFace
 import Catalog
 import Foundation
+import Imaging
 import Ingest
+import Labeling
 
 /// Which boxes the review page shows.
 public struct ReviewFilter: Sendable, Hashable, Codable {

@@ -1,9 +1,10 @@
 import Annotations
-import AutoFace
 import Catalog
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Imaging
+import Labeling
 import Logging
 import NIOCore
 
@@ -109,7 +110,7 @@ public struct ReviewServer: Sendable {
     } catch let error as ReviewError {
       if case .notFound = error { return Self.text(.notFound, error.localizedDescription) }
       return Self.text(.badRequest, error.localizedDescription)
-    } catch let error as FaceJobError {
+    } catch let error as LabelingError {
       return Self.text(.badRequest, error.localizedDescription)
     } catch is NIOTooManyBytesError {
       return Self.text(.contentTooLarge, "the request body is over the 1 MiB this page accepts")

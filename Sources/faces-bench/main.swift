@@ -9,6 +9,7 @@
 import AutoFace
 import Catalog
 import Foundation
+import Imaging
 import Parallel
 
 func fail(_ message: String) -> Never {

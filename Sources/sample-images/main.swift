@@ -16,7 +16,9 @@
 //       centre 0.11 lower).
 import Annotations
 import AutoFace
+import Catalog
 import Foundation
+import Imaging
 
 struct SeededGenerator: RandomNumberGenerator {
   var state: UInt64

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Annotations
+@testable import Export
 
 @Suite("Export")
 struct ExportTests {
@@ -165,7 +166,7 @@ struct ExportTests {
     _ = try DatasetExport.write(filtered, format: .yolo, to: out.path, store: catalog.store)
     #expect(try String(contentsOf: out.appendingPathComponent("labels/all/a.txt"), encoding: .utf8) == "1 0.137500 0.183333 0.225000 0.300000\n")
     // An export never writes into a folder that holds something.
-    #expect(throws: AnnotationsError.self) {
+    #expect(throws: ExportError.self) {
       try DatasetExport.write(filtered, format: .yolo, to: out.path, store: catalog.store)
     }
   }

@@ -1,6 +1,9 @@
+import Annotations
 import Catalog
 import Foundation
+import Imaging
 import Ingest
+import Labeling
 import TestSupport
 import Testing
 
@@ -205,7 +208,7 @@ struct FaceDetectorTests {
     #expect(ids.count == run.faces)
     try #require(ids.count >= 3)
     // Unknown ids refuse the whole call.
-    #expect(throws: FaceJobError.self) { try catalog.review(.accept, boxes: [ids[0], 999_999], reviewer: "t") }
+    #expect(throws: LabelingError.self) { try catalog.review(.accept, boxes: [ids[0], 999_999], reviewer: "t") }
     #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM reviews") == 0)
     _ = try catalog.review(.relabel("without_mask"), boxes: [ids[0]], reviewer: "t")
     _ = try catalog.review(.reject, boxes: [ids[1]], reviewer: "t")

@@ -1,6 +1,8 @@
+import Catalog
 import Foundation
-import Testing
+import Imaging
 import TestSupport
+import Testing
 
 @testable import AutoFace
 
@@ -49,16 +51,16 @@ struct OpenCVShimTests {
     for index in stride(from: 200, to: bytes.count, by: 97) { bytes[index] ^= 0x5A }
     // OpenCV either decodes garbage pixels or reports an error; it must not crash.
     _ = try? DecodedImage(bytes: bytes)
-    #expect(throws: AutoFaceError.self) { try DecodedImage(bytes: Array("<html></html>".utf8)) }
+    #expect(throws: ImagingError.self) { try DecodedImage(bytes: Array("<html></html>".utf8)) }
     // A PNG cut after its header: libpng fails and the shim reports it.
     let png = try DecodedImage(bytes: TestSupport.photo("messi5.jpg")).encoded(.png)
-    #expect(throws: AutoFaceError.self) { try DecodedImage(bytes: Array(png.prefix(200))) }
+    #expect(throws: ImagingError.self) { try DecodedImage(bytes: Array(png.prefix(200))) }
     #expect(throws: AutoFaceError.self) { try CascadeClassifier(path: "/no/such/cascade.xml") }
     let notCascade = try TestSupport.temporaryFolder() + "/bad.xml"
     try Data("<opencv_storage></opencv_storage>".utf8).write(to: URL(fileURLWithPath: notCascade))
     #expect(throws: AutoFaceError.self) { try CascadeClassifier(path: notCascade) }
     let image = try DecodedImage(bytes: TestSupport.photo("messi5.jpg"))
-    #expect(throws: AutoFaceError.self) {
+    #expect(throws: ImagingError.self) {
       try image.cropped(to: PixelRect(x: 5000, y: 5000, width: 10, height: 10), width: 10, height: 10)
     }
   }

@@ -1,5 +1,7 @@
+import Annotations
 import Catalog
 import Foundation
+import Imaging
 import TestSupport
 import Testing
 

@@ -1,7 +1,8 @@
-import AutoFace
+import Catalog
 import Foundation
-import Testing
+import Imaging
 import TestSupport
+import Testing
 
 /// `datasetkit dedup` end to end: the built binary on a real workspace.
 @Suite struct DedupCommandTests {

@@ -1,5 +1,6 @@
-import AutoFace
+import Catalog
 import Foundation
+import Imaging
 
 /// A labelled near-duplicate set made from real photographs: originals (quadrant tiles of Debian's
 /// opencv-doc photos, and the voc-facemask images in Tests/Fixtures) and, of each, four

@@ -1,7 +1,8 @@
-import AutoFace
+import Catalog
 import Foundation
-import Testing
+import Imaging
 import TestSupport
+import Testing
 
 @testable import Ingest
 
@@ -50,7 +51,7 @@ struct ImageHeaderTests {
     jpeg[sof + 5] = 0xFF; jpeg[sof + 6] = 0xDC; jpeg[sof + 7] = 0xFF; jpeg[sof + 8] = 0xDC
     #expect(ImageHeader.sniff(jpeg) == .image(format: .jpeg, width: 65_500, height: 65_500, damage: nil))
     // Decoding refuses both before OpenCV allocates.
-    #expect(throws: AutoFaceError.tooManyPixels(width: 65_500, height: 65_500, limit: ImageHeader.defaultMaxPixels)) {
+    #expect(throws: ImagingError.tooManyPixels(width: 65_500, height: 65_500, limit: ImageHeader.defaultMaxPixels)) {
       try DecodedImage(bytes: jpeg)
     }
   }

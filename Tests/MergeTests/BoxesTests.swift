@@ -1,7 +1,9 @@
 import Annotations
 import AutoFace
 import Catalog
+import Export
 import Foundation
+import Imaging
 import Ingest
 import TestSupport
 import Testing

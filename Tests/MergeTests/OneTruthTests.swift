@@ -1,7 +1,8 @@
 import Annotations
-import AutoFace
 import Catalog
+import Export
 import Foundation
+import Imaging
 import TestSupport
 import Testing
 
@@ -237,7 +238,7 @@ struct OneTruthTests {
     #expect(throws: AnnotationsError.unknownView("nope", known: ["three", "two"])) {
       try DatasetExport.plan(catalog: catalog, view: "nope")
     }
-    #expect(throws: AnnotationsError.unknownLabel("mask_weared_incorrect", known: ["incorrect", "with_mask", "without_mask"])) {
+    #expect(throws: ExportError.unknownLabel("mask_weared_incorrect", known: ["incorrect", "with_mask", "without_mask"])) {
       try DatasetExport.plan(catalog: catalog, labels: ["mask_weared_incorrect"], view: "three")
     }
   }

@@ -1,4 +1,4 @@
-import AutoFace
+import Imaging
 import Catalog
 import Foundation
 import Report

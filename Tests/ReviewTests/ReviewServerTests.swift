@@ -1,9 +1,11 @@
 import AutoFace
 import Catalog
 import Foundation
+import Imaging
 import Ingest
-import Testing
+import Labeling
 import TestSupport
+import Testing
 
 @testable import Review
 

@@ -4,6 +4,7 @@ import AutoFace
 import Catalog
 import Crawler
 import Foundation
+import Imaging
 
 extension Datasetkit {
   struct Doctor: AsyncParsableCommand {

@@ -2,6 +2,8 @@ import ArgumentParser
 import AutoFace
 import Catalog
 import Foundation
+import Imaging
+import Labeling
 
 extension DetectorKind: ExpressibleByArgument {}
 

@@ -1,7 +1,7 @@
 import ArgumentParser
-import AutoFace
 import Catalog
 import Foundation
+import Labeling
 
 extension Datasetkit.Review {
   struct LabelImgExport: AsyncParsableCommand {

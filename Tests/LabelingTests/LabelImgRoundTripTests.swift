@@ -5,7 +5,7 @@ import Ingest
 import TestSupport
 import Testing
 
-@testable import AutoFace
+@testable import Labeling
 
 @Suite("LabelImg round trip of proposals: export, edit as LabelImg does, import as review decisions")
 struct LabelImgRoundTripTests {
@@ -148,11 +148,11 @@ struct LabelImgRoundTripTests {
     let (catalog, folder, _) = try catalogWithProposals()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/note.txt"))
-    #expect(throws: FaceJobError.self) { try catalog.exportLabelImg(LabelImgExportOptions(), folder: folder) }
+    #expect(throws: LabelingError.self) { try catalog.exportLabelImg(LabelImgExportOptions(), folder: folder) }
     do {
       _ = try catalog.importLabelImg(folder: folder, reviewer: "t")
       Issue.record("imported a folder without a manifest")
-    } catch let error as FaceJobError {
+    } catch let error as LabelingError {
       #expect(error.localizedDescription.contains("review labelimg-export"))
     }
   }

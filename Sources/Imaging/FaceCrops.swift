@@ -87,7 +87,7 @@ extension Catalog {
       let rect = Self.cropRect(
         job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
       guard rect.width > 0, rect.height > 0 else {
-        throw AutoFaceError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
+        throw ImagingError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
       }
       var (w, h) = (rect.width, rect.height)
       if let size = options.size {

@@ -83,13 +83,13 @@ extension Catalog {
     if fm.fileExists(atPath: folder) {
       let present = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
       guard present.isEmpty else {
-        throw FaceJobError.labelImgFolder(folder, "is not empty; export into a new folder")
+        throw LabelingError.labelImgFolder(folder, "is not empty; export into a new folder")
       }
     } else {
       do {
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
       } catch {
-        throw FaceJobError.labelImgFolder(folder, "cannot be created (\(error.localizedDescription))")
+        throw LabelingError.labelImgFolder(folder, "cannot be created (\(error.localizedDescription))")
       }
     }
     let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
@@ -151,7 +151,7 @@ extension Catalog {
       do {
         let bytes = try store.read(image.sha)
         guard fm.createFile(atPath: absolute + "/" + file, contents: Data(bytes)) else {
-          throw FaceJobError.labelImgFolder(absolute + "/" + file, "cannot be written")
+          throw LabelingError.labelImgFolder(absolute + "/" + file, "cannot be written")
         }
         var objects: [VOCObject] = []
         for state in try labelImgBoxes(ids) {
@@ -164,7 +164,7 @@ extension Catalog {
           folder: (absolute as NSString).lastPathComponent, filename: file, path: absolute + "/" + file,
           width: image.width, height: image.height, objects: objects)
         guard fm.createFile(atPath: absolute + "/" + stem + ".xml", contents: Data(document.bytes())) else {
-          throw FaceJobError.labelImgFolder(absolute + "/" + stem + ".xml", "cannot be written")
+          throw LabelingError.labelImgFolder(absolute + "/" + stem + ".xml", "cannot be written")
         }
         manifest.images.append(
           LabelImgManifest.Entry(file: file, imageID: imageID, width: image.width, height: image.height, boxes: ids))
@@ -182,7 +182,7 @@ extension Catalog {
     guard
       fm.createFile(
         atPath: absolute + "/" + LabelImgManifest.fileName, contents: try encoder.encode(manifest))
-    else { throw FaceJobError.labelImgFolder(absolute, "cannot hold the manifest \(LabelImgManifest.fileName)") }
+    else { throw LabelingError.labelImgFolder(absolute, "cannot hold the manifest \(LabelImgManifest.fileName)") }
     return report
   }
 
@@ -196,7 +196,7 @@ extension Catalog {
     let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
     let manifestPath = absolute + "/" + LabelImgManifest.fileName
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
-      throw FaceJobError.labelImgFolder(
+      throw LabelingError.labelImgFolder(
         absolute,
         "has no \(LabelImgManifest.fileName): only folders written by `review labelimg-export` can be imported")
     }
@@ -204,7 +204,7 @@ extension Catalog {
     do {
       manifest = try JSONDecoder().decode(LabelImgManifest.self, from: data)
     } catch {
-      throw FaceJobError.labelImgFolder(manifestPath, "is not a manifest this version can read (\(error))")
+      throw LabelingError.labelImgFolder(manifestPath, "is not a manifest this version can read (\(error))")
     }
     var entries: [String: LabelImgManifest.Entry] = [:]
     for entry in manifest.images { entries[((entry.file as NSString).deletingPathExtension)] = entry }
@@ -218,7 +218,7 @@ extension Catalog {
       do {
         let document = try Self.readLabelImgFile(absolute + "/" + name)
         guard let entry = entries[String(name.dropLast(4))] else {
-          throw FaceJobError.labelImgFile(
+          throw LabelingError.labelImgFile(
             name, "names an image this export did not write (the manifest lists \(manifest.images.count) images)")
         }
         result.imageID = entry.imageID
@@ -243,7 +243,7 @@ extension Catalog {
     let read = VOCReader.read(path: path, display: name)
     guard let document = read.document else {
       let problems = read.errors.map { f in f.line.map { "line \($0): \(f.message)" } ?? f.message }
-      throw FaceJobError.labelImgFile(name, problems.joined(separator: "; "))
+      throw LabelingError.labelImgFile(name, problems.joined(separator: "; "))
     }
     return document
   }
@@ -254,10 +254,10 @@ extension Catalog {
     reviewer: String, into result: inout LabelImgFileResult
   ) throws {
     if let filename = document.filename, filename != entry.file {
-      throw FaceJobError.labelImgFile(name, "<filename> is \(filename), but this export wrote it for \(entry.file)")
+      throw LabelingError.labelImgFile(name, "<filename> is \(filename), but this export wrote it for \(entry.file)")
     }
     guard try database.scalarInt("SELECT id FROM images WHERE id = ?", [.int(entry.imageID)]) != nil else {
-      throw FaceJobError.noSuchImage(entry.imageID)
+      throw LabelingError.noSuchImage(entry.imageID)
     }
     let (width, height) = (Double(entry.width), Double(entry.height))
     var wanted: [(label: String, rect: VOCBox)] = []
@@ -266,10 +266,10 @@ extension Catalog {
       let label = object.name.trimmingCharacters(in: .whitespaces)
       let at =
         "box \(n + 1) (\(object.name.isEmpty ? "no name" : object.name) \(Int(b.xmin)),\(Int(b.ymin))–\(Int(b.xmax)),\(Int(b.ymax)))"
-      guard !label.isEmpty else { throw FaceJobError.labelImgFile(name, "\(at) has no <name>") }
+      guard !label.isEmpty else { throw LabelingError.labelImgFile(name, "\(at) has no <name>") }
       guard b.xmin >= 0, b.ymin >= 0, b.xmax <= width, b.ymax <= height, b.xmax - b.xmin >= 2, b.ymax - b.ymin >= 2
       else {
-        throw FaceJobError.labelImgFile(
+        throw LabelingError.labelImgFile(
           name, "\(at) is not inside the \(entry.width)×\(entry.height) image; fix it in LabelImg")
       }
       wanted.append((label, b))

@@ -1,3 +1,4 @@
+import Annotations
 import Catalog
 import Foundation
 
@@ -15,19 +16,6 @@ public enum ExportFormat: String, Sendable, Codable, CaseIterable {
   case coco
   /// Apple Create ML object-detection JSON, one per subset.
   case createml
-}
-
-/// A box to export.
-public struct ExportBox: Sendable, Hashable {
-  public var id: Int64
-  public var className: String
-  public var box: VOCBox
-  public var difficult: Bool
-  public var truncated: Bool
-  public var pose: String?
-  public var extraXML: String?
-  /// `voc` for boxes read from an annotation file (written back as they were), else a detector or review.
-  public var origin: String
 }
 
 /// An image to export.
@@ -126,7 +114,7 @@ public enum DatasetExport {
       ?? catalog.effectiveBoxes()
     let known = Set(definition?.classes ?? effective.boxes.values.flatMap { $0.map(\.className) })
     for label in labels where !known.contains(label) {
-      throw AnnotationsError.unknownLabel(label, known: known.sorted())
+      throw ExportError.unknownLabel(label, known: known.sorted())
     }
     let wanted = Set(labels)
     var members: Set<Int64>?
@@ -239,7 +227,7 @@ public enum DatasetExport {
       let isFolder = (info.st_mode & S_IFMT) == S_IFDIR
       let entries = (try? FileManager.default.contentsOfDirectory(atPath: final)) ?? []
       guard isFolder, entries.isEmpty else {
-        throw AnnotationsError.exportFailed(
+        throw ExportError.exportFailed(
           path: final, message: "already exists and is not an empty folder; choose a new --out or remove it")
       }
     }
@@ -265,12 +253,12 @@ public enum DatasetExport {
       report.files = writer.files
       if stat(final, &info) == 0 { rmdir(final) }
       if rename(staging, final) != 0 {
-        throw AnnotationsError.exportFailed(path: final, message: "cannot move the export into place: \(String(cString: strerror(errno)))")
+        throw ExportError.exportFailed(path: final, message: "cannot move the export into place: \(String(cString: strerror(errno)))")
       }
     } catch {
       try? FileManager.default.removeItem(atPath: staging)
-      if let error = error as? AnnotationsError { throw error }
-      throw AnnotationsError.exportFailed(path: final, message: error.localizedDescription)
+      if let error = error as? ExportError { throw error }
+      throw ExportError.exportFailed(path: final, message: error.localizedDescription)
     }
     for subset in plan.subsets {
       report.subsets[subset.name] = subset.items.count

@@ -1,6 +1,7 @@
-import AutoFaceShim
+import Catalog
 import Foundation
 import Ingest
+import OpenCVShim
 
 /// OpenCV's version string, e.g. "4.6.0".
 public var openCVVersion: String { String(cString: afs_opencv_version()) }
@@ -10,9 +11,9 @@ public var openCVVersion: String { String(cString: afs_opencv_version()) }
 /// Immutable: every operation returns a new image and nothing writes the pixels after `init`, so one
 /// image can be read from several threads. Drawing happens on an ``ImageCanvas``.
 public final class DecodedImage: @unchecked Sendable {
-  let handle: OpaquePointer
+  package let handle: OpaquePointer
 
-  init(handle: OpaquePointer) {
+  package init(handle: OpaquePointer) {
     self.handle = handle
   }
 
@@ -24,11 +25,11 @@ public final class DecodedImage: @unchecked Sendable {
     bytes: [UInt8], grayscale: Bool = false, maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws {
     switch ImageHeader.sniff(bytes) {
-    case .notImage(let kind): throw AutoFaceError.notAnImage("looks like \(kind)")
-    case .malformed(_, let reason): throw AutoFaceError.notAnImage(reason)
+    case .notImage(let kind): throw ImagingError.notAnImage("looks like \(kind)")
+    case .malformed(_, let reason): throw ImagingError.notAnImage(reason)
     case .image(_, let width, let height, _):
       if width * height > maxPixels {
-        throw AutoFaceError.tooManyPixels(width: width, height: height, limit: maxPixels)
+        throw ImagingError.tooManyPixels(width: width, height: height, limit: maxPixels)
       }
     }
     var error = afs_error()
@@ -105,7 +106,7 @@ public final class ImageCanvas {
     var error = afs_error()
     var out: OpaquePointer?
     try check(afs_image_adjust(image.handle, 1, 0, 0, &out, &error), error)
-    guard let out else { throw AutoFaceError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
+    guard let out else { throw ImagingError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
     pixels = out
   }
 
@@ -144,26 +145,17 @@ public final class ImageCanvas {
 @available(*, unavailable)
 extension ImageCanvas: Sendable {}
 
-/// A rectangle in image pixels (x, y of the top-left corner).
-public struct PixelRect: Sendable, Hashable, Codable {
-  public var x: Int
-  public var y: Int
-  public var width: Int
-  public var height: Int
-
-  public init(x: Int, y: Int, width: Int, height: Int) {
-    self.x = x
-    self.y = y
-    self.width = width
-    self.height = height
-  }
-}
-
-func check(_ rc: Int32, _ error: afs_error) throws {
+/// Throws `ImagingError.opencv` with the shim's message when `rc` is not 0.
+package func check(_ rc: Int32, _ error: afs_error) throws {
   guard rc != 0 else { return }
   var copy = error
   let message = withUnsafeBytes(of: &copy.message) { raw in
     String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
   }
-  throw AutoFaceError.opencv(code: rc, message: message)
+  throw ImagingError.opencv(code: rc, message: message)
+}
+
+/// Turns OpenCV's own worker threads on or off (0 = off: callers run one image per task).
+public func setOpenCVThreads(_ count: Int) {
+  afs_set_num_threads(Int32(count))
 }

@@ -1,6 +1,7 @@
-import AutoFaceShim
+import Catalog
 import Foundation
 import Ingest
+import OpenCVShim
 
 /// How `DecodedImage.resized(_:width:height:interpolation:)` samples pixels (OpenCV's INTER_*).
 public enum Interpolation: Int32, Sendable {
@@ -27,7 +28,7 @@ extension DecodedImage {
       bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, grayscale ? 0 : 1,
       Int32(reduction), &out, &error)
     try check(rc, error)
-    guard let out else { throw AutoFaceError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
+    guard let out else { throw ImagingError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
     self.init(handle: out)
   }
 
@@ -37,11 +38,11 @@ extension DecodedImage {
     format: ImageFormat, width: Int, height: Int
   ) {
     switch ImageHeader.sniff(bytes) {
-    case .notImage(let kind): throw AutoFaceError.notAnImage("looks like \(kind)")
-    case .malformed(_, let reason): throw AutoFaceError.notAnImage(reason)
+    case .notImage(let kind): throw ImagingError.notAnImage("looks like \(kind)")
+    case .malformed(_, let reason): throw ImagingError.notAnImage(reason)
     case .image(let format, let width, let height, _):
       if width * height > maxPixels {
-        throw AutoFaceError.tooManyPixels(width: width, height: height, limit: maxPixels)
+        throw ImagingError.tooManyPixels(width: width, height: height, limit: maxPixels)
       }
       return (format, width, height)
     }
@@ -52,7 +53,7 @@ extension DecodedImage {
     var error = afs_error()
     var out: OpaquePointer?
     try check(afs_image_grayscale(handle, &out, &error), error)
-    guard let out else { throw AutoFaceError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
+    guard let out else { throw ImagingError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
     return DecodedImage(handle: out)
   }
 
@@ -67,7 +68,7 @@ extension DecodedImage {
       handle, afs_rect(x: Int32(rect.x), y: Int32(rect.y), width: Int32(rect.width), height: Int32(rect.height)),
       Int32(width), Int32(height), interpolation.rawValue, &out, &error)
     try check(rc, error)
-    guard let out else { throw AutoFaceError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
+    guard let out else { throw ImagingError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
     return DecodedImage(handle: out)
   }
 

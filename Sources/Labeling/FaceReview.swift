@@ -1,8 +1,6 @@
 import Annotations
-import AutoFaceShim
 import Catalog
 import Foundation
-import Ingest
 
 /// A review decision on boxes.
 public enum ReviewAction: Sendable, Hashable {
@@ -51,7 +49,7 @@ extension Catalog {
     try requireBoxes(unique)
     var value: String?
     if case .relabel(let label) = action {
-      guard !label.trimmingCharacters(in: .whitespaces).isEmpty else { throw FaceJobError.noSuchLabel(label) }
+      guard !label.trimmingCharacters(in: .whitespaces).isEmpty else { throw LabelingError.noSuchLabel(label) }
       value = label
     }
     let reviewIDs: [Int64] = try durably {
@@ -82,9 +80,9 @@ extension Catalog {
       let (width, height) = try database.rows(
         "SELECT width, height FROM images WHERE id = ?", [.int(imageID)], { ($0.double(0), $0.double(1)) }
       ).first
-    else { throw FaceJobError.noSuchImage(imageID) }
+    else { throw LabelingError.noSuchImage(imageID) }
     let r = try clamped(rect, width: width, height: height)
-    if let label, label.trimmingCharacters(in: .whitespaces).isEmpty { throw FaceJobError.noSuchLabel(label) }
+    if let label, label.trimmingCharacters(in: .whitespaces).isEmpty { throw LabelingError.noSuchLabel(label) }
     let (boxID, reviewID): (Int64, Int64) = try durably {
       let labelID: Int64? = try label.map { try self.classID(named: $0) }
       try database.run(
@@ -126,12 +124,12 @@ extension Catalog {
         "SELECT subject_id, action, previous FROM reviews WHERE id = ? AND subject = 'box'", [.int(reviewID)],
         { (box: $0.int64(0), action: $0.text(1) ?? "", previous: $0.text(2)) }
       ).first
-    else { throw FaceJobError.noSuchReview(reviewID) }
-    if row.action == "undo" { throw FaceJobError.cannotUndo(reviewID, "it is an undo itself") }
+    else { throw LabelingError.noSuchReview(reviewID) }
+    if row.action == "undo" { throw LabelingError.cannotUndo(reviewID, "it is an undo itself") }
     if try database.scalarInt(
       "SELECT id FROM reviews WHERE action = 'undo' AND value = ?", [.text(String(reviewID))]) != nil
     {
-      throw FaceJobError.cannotUndo(reviewID, "it was undone already")
+      throw LabelingError.cannotUndo(reviewID, "it was undone already")
     }
     let id = row.box
     let undoID: Int64 = try durably {
@@ -154,17 +152,17 @@ extension Catalog {
     for id in ids where try database.scalarInt("SELECT id FROM boxes WHERE id = ?", [.int(id)]) == nil {
       missing.append(id)
     }
-    guard missing.isEmpty else { throw FaceJobError.noSuchBoxes(missing) }
+    guard missing.isEmpty else { throw LabelingError.noSuchBoxes(missing) }
   }
 
   private func clamped(_ rect: VOCBox, width: Double, height: Double) throws -> VOCBox {
     let values = [rect.xmin, rect.ymin, rect.xmax, rect.ymax]
-    guard values.allSatisfy(\.isFinite) else { throw FaceJobError.badRect("not a number") }
+    guard values.allSatisfy(\.isFinite) else { throw LabelingError.badRect("not a number") }
     let r = VOCBox(
       xmin: max(0, min(rect.xmin, rect.xmax)).rounded(), ymin: max(0, min(rect.ymin, rect.ymax)).rounded(),
       xmax: min(width, max(rect.xmin, rect.xmax)).rounded(), ymax: min(height, max(rect.ymin, rect.ymax)).rounded())
     guard r.xmax - r.xmin >= 2, r.ymax - r.ymin >= 2 else {
-      throw FaceJobError.badRect("smaller than 2×2 pixels inside the \(Int(width))×\(Int(height)) image")
+      throw LabelingError.badRect("smaller than 2×2 pixels inside the \(Int(width))×\(Int(height)) image")
     }
     return r
   }
@@ -239,158 +237,5 @@ extension Catalog {
       values.append(.text(value))
     }
     return (sql, values)
-  }
-}
-
-/// Which boxes a contact sheet shows.
-public struct ContactSheetOptions: Sendable {
-  /// Box status: proposed, accepted or rejected (nil: all).
-  public var status: String? = "proposed"
-  /// Only boxes from this detector (origin), e.g. `default`, `haar`, `voc`.
-  public var origin: String?
-  /// Only boxes of this class.
-  public var label: String?
-  public var columns = 8
-  public var rows = 6
-  /// Thumbnail side in pixels.
-  public var thumbnail = 128
-  /// Context around each box, as a fraction of its size.
-  public var margin = 0.15
-  public var maxPixels = ImageHeader.defaultMaxPixels
-  public init() {}
-}
-
-/// The sheets written and the boxes on them, in order.
-public struct ContactSheetReport: Sendable, Codable {
-  public var sheets: [String]
-  public var boxes: [Int64]
-  public var failed: [FaceImageIssue]
-}
-
-extension Catalog {
-  /// Writes contact-sheet PNGs: a grid of thumbnails of the chosen boxes, each numbered with its box id
-  /// (the id `review accept|reject|relabel` takes) and its score. `path` is the first sheet; more pages
-  /// are written beside it as NAME-2.png, NAME-3.png, …
-  public func contactSheets(_ options: ContactSheetOptions, path: String) throws -> ContactSheetReport {
-    var sql = """
-      SELECT b.id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, b.score, c.name, b.image_id FROM boxes b
-      JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id WHERE 1
-      """
-    let (conditions, values) = Self.boxConditions(status: options.status, origin: options.origin, label: options.label)
-    sql += conditions + " ORDER BY b.id"
-    let tiles = try database.rows(sql, values) { row in
-      var text = "#\(row.int64(0))"
-      if !row.isNull(6) { text += String(format: row.double(6) >= 1 ? " %.0f" : " %.2f", row.double(6)) }
-      if let label = row.text(7) { text += " \(label.prefix(1))" }
-      return SheetTile(
-        image: row.int64(8), sha256: row.text(1) ?? "",
-        rect: (row.double(2), row.double(3), row.double(4), row.double(5)), caption: text, box: row.int64(0))
-    }
-    return try writeSheets(tiles, path: path, options: options)
-  }
-
-  /// Writes `tiles` as contact-sheet PNGs (`options`' grid, thumbnail size and margin): `path` is the first sheet,
-  /// more pages are written beside it as NAME-2.png, … A tile whose image cannot be read is marked and listed in
-  /// `failed`; the report's `boxes` lists the tiles' box ids, in order.
-  func writeSheets(_ tiles: [SheetTile], path: String, options: ContactSheetOptions) throws -> ContactSheetReport {
-    let perSheet = max(1, options.columns * options.rows)
-    let t = options.thumbnail
-    let caption = 20
-    let cell = (width: t + 8, height: t + caption + 8)
-    var report = ContactSheetReport(sheets: [], boxes: [], failed: [])
-    let base = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
-    var page = 0
-    var start = 0
-    repeat {
-      let chunk = Array(tiles[start..<min(tiles.count, start + perSheet)])
-      let rows = max(1, (chunk.count + options.columns - 1) / options.columns)
-      let sheet = try ImageCanvas(width: options.columns * cell.width, height: rows * cell.height, gray: 40)
-      var cache: [String: DecodedImage] = [:]
-      for (n, tile) in chunk.enumerated() {
-        let x = (n % options.columns) * cell.width + 4
-        let y = (n / options.columns) * cell.height + 4
-        do {
-          let image: DecodedImage
-          if let cached = cache[tile.sha256] {
-            image = cached
-          } else {
-            image = try DecodedImage(bytes: try store.read(tile.sha256), maxPixels: options.maxPixels)
-            cache[tile.sha256] = image
-          }
-          try sheet.paste(try image.thumbnail(of: tile.rect, margin: options.margin, side: t), x: x, y: y)
-          try sheet.drawText(tile.caption, x: x + 2, y: y + t + caption - 4, scale: 0.5, blue: 255, green: 255, red: 255)
-          if let box = tile.box { report.boxes.append(box) }
-        } catch {
-          report.failed.append(
-            FaceImageIssue(
-              imageID: tile.image, sha256: tile.sha256,
-              reason: "\(tile.caption): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error)))
-          )
-          try sheet.drawText("\(tile.caption) ?", x: x + 2, y: y + t / 2, scale: 0.5, blue: 80, green: 80, red: 255)
-        }
-      }
-      page += 1
-      let name = page == 1 ? base + ".png" : "\(base)-\(page).png"
-      let bytes = try sheet.finished().encoded(.png)
-      guard FileManager.default.createFile(atPath: name, contents: Data(bytes)) else {
-        throw AutoFaceError.modelMissing(path: name, hint: "cannot write the contact sheet there")
-      }
-      report.sheets.append(name)
-      start += perSheet
-    } while start < tiles.count
-    return report
-  }
-
-  /// A detector name as a file name: letters, digits, '-' and '_' kept, anything else '_'.
-  static func sheetName(_ name: String) -> String {
-    String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
-  }
-}
-
-/// One thumbnail of a contact sheet: a region of a stored image and its caption.
-struct SheetTile {
-  var image: Int64
-  var sha256: String
-  var rect: (Double, Double, Double, Double)
-  var caption: String
-  /// The box shown, when it is a catalog box (its id is what `review accept` takes).
-  var box: Int64? = nil
-}
-
-extension DecodedImage {
-  /// The box `(xmin, ymin, xmax, ymax)` grown by `margin` and made square, clamped to the image, scaled so
-  /// its longer side is `side` pixels: a contact-sheet or review-page thumbnail.
-  public func thumbnail(of box: (Double, Double, Double, Double), margin: Double, side: Int) throws -> DecodedImage {
-    let rect = Catalog.cropRect(box, margin: margin, square: true, width: width, height: height)
-    guard rect.width > 0, rect.height > 0 else { throw AutoFaceError.notAnImage("box outside its image") }
-    let scale = Double(side) / Double(max(rect.width, rect.height))
-    return try cropped(
-      to: rect, width: max(1, Int(Double(rect.width) * scale)), height: max(1, Int(Double(rect.height) * scale)))
-  }
-
-  /// A new BGR image of one gray level.
-  public static func blank(width: Int, height: Int, gray: Int) throws -> DecodedImage {
-    var error = afs_error()
-    var out: OpaquePointer?
-    try check(afs_image_blank(Int32(width), Int32(height), Int32(gray), Int32(gray), Int32(gray), &out, &error), error)
-    guard let out else { throw AutoFaceError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
-    return DecodedImage(handle: out)
-  }
-
-}
-
-extension ImageCanvas {
-  /// Copies `image` in with its top-left corner at (x, y), clipped.
-  public func paste(_ image: DecodedImage, x: Int, y: Int) throws {
-    var error = afs_error()
-    try check(afs_image_paste(handle, image.handle, Int32(x), Int32(y), &error), error)
-  }
-
-  /// Draws text with its baseline at (x, y).
-  public func drawText(_ text: String, x: Int, y: Int, scale: Double, blue: Int, green: Int, red: Int) throws {
-    var error = afs_error()
-    try check(
-      afs_image_draw_text(handle, text, Int32(x), Int32(y), scale, Int32(blue), Int32(green), Int32(red), 1, &error),
-      error)
   }
 }

@@ -1,0 +1,121 @@
+import Annotations
+import Catalog
+import Foundation
+import Imaging
+import Ingest
+import Labeling
+
+/// Which boxes a contact sheet shows.
+public struct ContactSheetOptions: Sendable {
+  /// Box status: proposed, accepted or rejected (nil: all).
+  public var status: String? = "proposed"
+  /// Only boxes from this detector (origin), e.g. `default`, `haar`, `voc`.
+  public var origin: String?
+  /// Only boxes of this class.
+  public var label: String?
+  public var columns = 8
+  public var rows = 6
+  /// Thumbnail side in pixels.
+  public var thumbnail = 128
+  /// Context around each box, as a fraction of its size.
+  public var margin = 0.15
+  public var maxPixels = ImageHeader.defaultMaxPixels
+  public init() {}
+}
+
+/// The sheets written and the boxes on them, in order.
+public struct ContactSheetReport: Sendable, Codable {
+  public var sheets: [String]
+  public var boxes: [Int64]
+  public var failed: [FaceImageIssue]
+}
+
+extension Catalog {
+  /// Writes contact-sheet PNGs: a grid of thumbnails of the chosen boxes, each numbered with its box id
+  /// (the id `review accept|reject|relabel` takes) and its score. `path` is the first sheet; more pages
+  /// are written beside it as NAME-2.png, NAME-3.png, …
+  public func contactSheets(_ options: ContactSheetOptions, path: String) throws -> ContactSheetReport {
+    var sql = """
+      SELECT b.id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, b.score, c.name, b.image_id FROM boxes b
+      JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id WHERE 1
+      """
+    let (conditions, values) = Self.boxConditions(status: options.status, origin: options.origin, label: options.label)
+    sql += conditions + " ORDER BY b.id"
+    let tiles = try database.rows(sql, values) { row in
+      var text = "#\(row.int64(0))"
+      if !row.isNull(6) { text += String(format: row.double(6) >= 1 ? " %.0f" : " %.2f", row.double(6)) }
+      if let label = row.text(7) { text += " \(label.prefix(1))" }
+      return SheetTile(
+        image: row.int64(8), sha256: row.text(1) ?? "",
+        rect: (row.double(2), row.double(3), row.double(4), row.double(5)), caption: text, box: row.int64(0))
+    }
+    return try writeSheets(tiles, path: path, options: options)
+  }
+
+  /// Writes `tiles` as contact-sheet PNGs (`options`' grid, thumbnail size and margin): `path` is the first sheet,
+  /// more pages are written beside it as NAME-2.png, … A tile whose image cannot be read is marked and listed in
+  /// `failed`; the report's `boxes` lists the tiles' box ids, in order.
+  func writeSheets(_ tiles: [SheetTile], path: String, options: ContactSheetOptions) throws -> ContactSheetReport {
+    let perSheet = max(1, options.columns * options.rows)
+    let t = options.thumbnail
+    let caption = 20
+    let cell = (width: t + 8, height: t + caption + 8)
+    var report = ContactSheetReport(sheets: [], boxes: [], failed: [])
+    let base = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
+    var page = 0
+    var start = 0
+    repeat {
+      let chunk = Array(tiles[start..<min(tiles.count, start + perSheet)])
+      let rows = max(1, (chunk.count + options.columns - 1) / options.columns)
+      let sheet = try ImageCanvas(width: options.columns * cell.width, height: rows * cell.height, gray: 40)
+      var cache: [String: DecodedImage] = [:]
+      for (n, tile) in chunk.enumerated() {
+        let x = (n % options.columns) * cell.width + 4
+        let y = (n / options.columns) * cell.height + 4
+        do {
+          let image: DecodedImage
+          if let cached = cache[tile.sha256] {
+            image = cached
+          } else {
+            image = try DecodedImage(bytes: try store.read(tile.sha256), maxPixels: options.maxPixels)
+            cache[tile.sha256] = image
+          }
+          try sheet.paste(try image.thumbnail(of: tile.rect, margin: options.margin, side: t), x: x, y: y)
+          try sheet.drawText(tile.caption, x: x + 2, y: y + t + caption - 4, scale: 0.5, blue: 255, green: 255, red: 255)
+          if let box = tile.box { report.boxes.append(box) }
+        } catch {
+          report.failed.append(
+            FaceImageIssue(
+              imageID: tile.image, sha256: tile.sha256,
+              reason: "\(tile.caption): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error)))
+          )
+          try sheet.drawText("\(tile.caption) ?", x: x + 2, y: y + t / 2, scale: 0.5, blue: 80, green: 80, red: 255)
+        }
+      }
+      page += 1
+      let name = page == 1 ? base + ".png" : "\(base)-\(page).png"
+      let bytes = try sheet.finished().encoded(.png)
+      guard FileManager.default.createFile(atPath: name, contents: Data(bytes)) else {
+        throw AutoFaceError.modelMissing(path: name, hint: "cannot write the contact sheet there")
+      }
+      report.sheets.append(name)
+      start += perSheet
+    } while start < tiles.count
+    return report
+  }
+
+  /// A detector name as a file name: letters, digits, '-' and '_' kept, anything else '_'.
+  static func sheetName(_ name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
+  }
+}
+
+/// One thumbnail of a contact sheet: a region of a stored image and its caption.
+struct SheetTile {
+  var image: Int64
+  var sha256: String
+  var rect: (Double, Double, Double, Double)
+  var caption: String
+  /// The box shown, when it is a catalog box (its id is what `review accept` takes).
+  var box: Int64? = nil
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Errors from decoding, transforming and drawing images. OpenCV's own message is carried along.
+public enum ImagingError: LocalizedError, Equatable {
+  /// The bytes are not an allow-listed image, or its header is unreadable.
+  case notAnImage(String)
+  /// The header declares more pixels than allowed; nothing was decoded.
+  case tooManyPixels(width: Int, height: Int, limit: Int)
+  /// OpenCV failed; `code` is the shim's AFS_ERR_* and `message` its text (e.what() for cv::Exception).
+  case opencv(code: Int32, message: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .notAnImage(let reason): return "not a decodable image: \(reason)"
+    case .tooManyPixels(let width, let height, let limit):
+      return "image declares \(width)×\(height) pixels, over the limit of \(limit); not decoded"
+    case .opencv(_, let message): return "OpenCV: \(message)"
+    }
+  }
+}
