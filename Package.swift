@@ -40,18 +40,21 @@ let package = Package(
       exclude: ["yunet_model.inc"]),
 
     // Libraries: one responsibility each; none of them prints or exits.
+    // The one helper for running work on all cores (ordered results, an error per item).
+    .target(name: "Parallel"),
     .target(name: "Catalog", dependencies: ["CSQLite", "CCrypto", "CPlatform"]),
-    .target(name: "Ingest", dependencies: ["Catalog"]),
-    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Imaging", "Ingest"]),
-    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest"]),
+    .target(name: "Ingest", dependencies: ["Catalog", "Parallel"]),
+    .target(name: "Crawler", dependencies: ["CCurl", "Catalog", "Imaging", "Ingest", "Parallel"]),
+    .target(name: "Annotations", dependencies: ["CLibXML2", "Catalog", "Ingest", "Parallel"]),
     // Images through OpenCV: decode (header checked first), resize, crop, draw, encode, the DCT; `faces crop`.
-    .target(name: "Imaging", dependencies: ["Annotations", "Catalog", "Ingest", "OpenCVShim"]),
+    .target(name: "Imaging", dependencies: ["Annotations", "Catalog", "Ingest", "OpenCVShim", "Parallel"]),
     // The review log (decisions on boxes, undo) and the LabelImg round trip: no OpenCV.
     .target(name: "Labeling", dependencies: ["Annotations", "Catalog"]),
     // Face detectors, their evaluation and contact sheets.
-    .target(name: "AutoFace", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim"]),
+    .target(
+      name: "AutoFace", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim", "Parallel"]),
     .target(name: "Splitter", dependencies: ["Catalog"]),
-    .target(name: "Dedup", dependencies: ["Catalog", "Imaging", "Ingest"]),
+    .target(name: "Dedup", dependencies: ["Catalog", "Imaging", "Ingest", "Parallel"]),
     // `check leakage`: what ties images of different subsets together (hashes, near-duplicate groups, lineage).
     .target(name: "Leakage", dependencies: ["Catalog", "Dedup", "Splitter"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
@@ -62,7 +65,7 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]),
     // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
-    .target(name: "Report", dependencies: ["Catalog", "Dedup", "Imaging", "Ingest", "Leakage", "Splitter"]),
+    .target(name: "Report", dependencies: ["Catalog", "Dedup", "Imaging", "Leakage", "Parallel", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",
@@ -82,13 +85,14 @@ let package = Package(
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
-    .executableTarget(name: "dedup-bench", dependencies: ["Dedup"]),
+    .executableTarget(name: "dedup-bench", dependencies: ["Dedup", "Parallel"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.
-    .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Imaging"]),
+    .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Imaging", "Parallel"]),
 
     // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
     .target(name: "TestSupport", dependencies: ["Catalog", "Imaging"], path: "Tests/TestSupport"),
     .testTarget(name: "CatalogTests", dependencies: ["CSQLite", "Catalog", "TestSupport"]),
+    .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "Imaging", "TestSupport"]),
     .testTarget(name: "CrawlerTests", dependencies: ["Crawler", "Catalog", "Ingest", "TestSupport"]),
     .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "Catalog", "Export", "Ingest", "TestSupport"]),
@@ -107,7 +111,7 @@ let package = Package(
       ]),
     .testTarget(name: "ReviewTests", dependencies: ["Review", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Imaging", "TestSupport"]),
-    .testTarget(name: "CLITests", dependencies: ["Catalog", "Imaging", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["Catalog", "Imaging", "TestSupport", "datasetkit"]),
     .testTarget(
       name: "DedupTests", dependencies: ["Dedup", "Catalog", "Imaging", "Ingest", "TestSupport"],
       resources: [.copy("Fixtures")]),

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Ingest
+import Parallel
 
 /// A finding in one file, for reports.
 public struct FileFinding: Sendable, Codable, Hashable {
@@ -186,22 +187,20 @@ public enum VOCImport {
   }
 
   static func parseAll(_ files: [FoundFile], names: [String], options: VOCReaderOptions) -> [ParsedFile] {
-    let slots = Slots<ParsedFile>(count: files.count)
-    DispatchQueue.concurrentPerform(iterations: files.count) { index in
+    concurrentMap(Array(zip(files, names))) { file, name in
       do {
-        let bytes = try FileIO.read(path: files[index].path, limit: options.maxBytes)
-        slots[index] = ParsedFile(result: VOCReader.read(bytes, file: names[index], options: options), sha256: SHA256.hex(of: bytes))
+        let bytes = try FileIO.read(path: file.path, limit: options.maxBytes)
+        return ParsedFile(result: VOCReader.read(bytes, file: name, options: options), sha256: SHA256.hex(of: bytes))
       } catch {
         let message =
-          files[index].size > Int64(options.maxBytes)
-          ? AnnotationsError.tooLarge(file: names[index], size: Int(files[index].size), limit: options.maxBytes).localizedDescription
+          file.size > Int64(options.maxBytes)
+          ? AnnotationsError.tooLarge(file: name, size: Int(file.size), limit: options.maxBytes).localizedDescription
           : error.localizedDescription
-        slots[index] = ParsedFile(
+        return ParsedFile(
           result: VOCReadResult(document: nil, findings: [VOCFinding(.error, line: nil, code: "read", message)], dialect: "other"),
           sha256: "")
       }
     }
-    return slots.values()
   }
 }
 

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Ingest
+import Parallel
 
 #if canImport(Glibc)
   import Glibc
@@ -45,15 +46,12 @@ public enum VOCLint {
         let relative = files.map { FileIO.display($0.relativePath) }
         let index = VOCLayout.FileIndex(paths: relative.filter { !$0.lowercased().hasSuffix(".xml") })
         let xml = zip(files, relative).filter { $0.1.lowercased().hasSuffix(".xml") }
-        let slots = Slots<VOCLintFile>(count: xml.count)
-        DispatchQueue.concurrentPerform(iterations: xml.count) { position in
-          let (file, name) = xml[position]
+        report.files += concurrentMap(xml) { file, name in
           let display = path.hasSuffix("/") ? path + name : path + "/" + name
-          slots[position] = lintFile(
+          return lintFile(
             absolute: FileIO.display(file.path), display: display, relative: name, root: path, index: index,
             classes: classes, options: options)
         }
-        report.files += slots.values()
       } else {
         // A single file: its image is looked for in its folder and the image folders beside it.
         let url = URL(fileURLWithPath: path)

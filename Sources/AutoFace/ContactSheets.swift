@@ -68,7 +68,7 @@ extension Catalog {
     repeat {
       let chunk = Array(tiles[start..<min(tiles.count, start + perSheet)])
       let rows = max(1, (chunk.count + options.columns - 1) / options.columns)
-      let sheet = try DecodedImage.blank(width: options.columns * cell.width, height: rows * cell.height, gray: 40)
+      let sheet = try ImageCanvas(width: options.columns * cell.width, height: rows * cell.height, gray: 40)
       var cache: [String: DecodedImage] = [:]
       for (n, tile) in chunk.enumerated() {
         let x = (n % options.columns) * cell.width + 4
@@ -95,7 +95,7 @@ extension Catalog {
       }
       page += 1
       let name = page == 1 ? base + ".png" : "\(base)-\(page).png"
-      let bytes = try sheet.encoded(.png)
+      let bytes = try sheet.finished().encoded(.png)
       guard FileManager.default.createFile(atPath: name, contents: Data(bytes)) else {
         throw AutoFaceError.modelMissing(path: name, hint: "cannot write the contact sheet there")
       }

@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Imaging
 import Ingest
+import Parallel
 
 /// What `faces detect` runs over and with what.
 public struct FaceDetectOptions: Sendable {
@@ -41,17 +42,6 @@ public struct FaceDetectReport: Sendable, Codable {
 public struct FaceProgress: Sendable {
   public var processed: Int
   public var total: Int
-}
-
-/// One slot per job, written from concurrent workers.
-final class Slots<T>: @unchecked Sendable {
-  private var values: [T?]
-  private let lock = NSLock()
-  init(count: Int) { values = Array(repeating: nil, count: count) }
-  subscript(index: Int) -> T? {
-    get { lock.withLock { values[index] } }
-    set { lock.withLock { values[index] = newValue } }
-  }
 }
 
 /// Detectors for concurrent workers: each job takes one, uses it alone and gives it back.
@@ -120,20 +110,17 @@ extension Catalog {
     var start = 0
     while start < work.count {
       let batch = Array(work[start..<min(work.count, start + options.batchSize)])
-      let results = Slots<Result<[FaceDetection], Error>>(count: batch.count)
-      DispatchQueue.concurrentPerform(iterations: batch.count) { i in
-        results[i] = Result {
-          // A bounded working copy (reduced decode), so one huge image cannot exhaust memory.
-          let photo = try DetectionImage(bytes: try store.read(batch[i].1), maxPixels: maxPixels)
-          let detector = try pool.take()
-          defer { pool.give(detector) }
-          return photo.original(try detector.detect(in: photo.image))
-        }
+      let results = concurrentResults(batch) { item in
+        // A bounded working copy (reduced decode), so one huge image cannot exhaust memory.
+        let photo = try DetectionImage(bytes: try store.read(item.1), maxPixels: maxPixels)
+        let detector = try pool.take()
+        defer { pool.give(detector) }
+        return photo.original(try detector.detect(in: photo.image))
       }
       let now = Timestamp.now()
       try database.writeTransaction {
         for (i, item) in batch.enumerated() {
-          switch results[i] ?? .success([]) {
+          switch results[i] {
           case .success(let faces):
             for face in faces {
               let b = face.box

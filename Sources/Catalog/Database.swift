@@ -53,13 +53,22 @@ public final class Database {
     }
   }
 
-  /// A prepared statement, cached by its SQL text for reuse in batches.
+  /// A prepared statement, cached by its SQL text for reuse in batches. The statement is in use until its
+  /// `reset()`; while it is (an outer `rows` loop still stepping it, say), the same SQL gets a fresh,
+  /// uncached statement instead, so nothing resets a statement under its user.
   public func prepare(_ sql: String) throws -> Statement {
     if let cached = statementCache[sql] {
-      cached.reset()
-      return cached
+      if !cached.inUse {
+        cached.reset()
+        cached.inUse = true
+        return cached
+      }
+      let fresh = try Statement(database: self, sql: sql)
+      fresh.inUse = true
+      return fresh
     }
     let statement = try Statement(database: self, sql: sql)
+    statement.inUse = true
     statementCache[sql] = statement
     return statement
   }
@@ -170,10 +179,14 @@ public final class Statement {
 
   deinit { sqlite3_finalize(handle) }
 
+  /// Handed out by `Database.prepare` and not reset since.
+  var inUse = false
+
   /// Ends the current use: resets and clears bindings, so the statement holds no read lock.
   public func reset() {
     sqlite3_reset(handle)
     sqlite3_clear_bindings(handle)
+    inUse = false
   }
 
   public func bind(_ values: [SQLValue]) throws {

@@ -68,6 +68,19 @@ public final class Catalog {
     removedLeftovers = Leftovers.clean(in: workspace.root + "/tmp") + Leftovers.clean(in: workspace.exportsPath)
   }
 
+  /// Another connection to the catalog of `workspace`, for a thread of its own (a connection is never shared
+  /// between threads). It neither migrates nor cleans up: the caller's first connection has done both.
+  public static func connection(to workspace: Workspace) throws -> Catalog {
+    try Catalog(connectingTo: workspace)
+  }
+
+  private init(connectingTo workspace: Workspace) throws {
+    self.workspace = workspace
+    database = try Database(path: workspace.catalogPath)
+    store = ObjectStore(root: workspace.objectsPath)
+    removedLeftovers = []
+  }
+
   /// What opening the catalog removed (or restored) that killed processes had left: zip staging under
   /// `tmp/`, export staging under `exports/` (see `Leftovers`).
   public let removedLeftovers: [String]

@@ -2,6 +2,8 @@ import Catalog
 import Foundation
 import Imaging
 import Ingest
+import Parallel
+import Synchronization
 
 /// What to crawl and how.
 public struct CrawlRequest: Sendable {
@@ -307,25 +309,25 @@ struct CrawlRunner {
     var batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)] = []
     let batchSize = max(32, min(128, request.transfer.concurrency * 4))
     var lastFlush = Date()
-    let pipeline = IngestPipeline()
-    let ingest = self.ingest
+    let pipeline = IngestPipeline(
+      BatchIngest.Plan(request: request, workspace: catalog.workspace, sourceID: sourceID, source: source))
     do {
       try session.run(requests) { httpRequest, result in
         batch.append((items[httpRequest.tag], result))
         // Commit in batches, and at least every second so a killed crawl loses little.
         if batch.count >= batchSize || Date().timeIntervalSince(lastFlush) >= 1 {
-          pipeline.submit(ingest, batch)
+          pipeline.submit(batch)
           batch.removeAll(keepingCapacity: true)
           lastFlush = Date()
           merge(try pipeline.take())
         }
       }
-      if !batch.isEmpty { pipeline.submit(ingest, batch) }
+      if !batch.isEmpty { pipeline.submit(batch) }
     } catch {
-      pipeline.wait()  // nothing writes the catalog once this returns
+      pipeline.finish()  // nothing writes the catalog once this returns
       throw error
     }
-    pipeline.wait()
+    pipeline.finish()
     merge(try pipeline.take())
   }
 
@@ -420,14 +422,28 @@ struct BatchOutcome: Sendable {
 }
 
 /// Validates, stores and records one batch of downloads through the ``Ingester`` and updates the items.
-/// Runs on the ingest thread while transfers go on; only it writes the catalog meanwhile.
-struct BatchIngest: @unchecked Sendable {
+/// Runs on the ingest thread, through a catalog connection of its own, while transfers go on; only it
+/// writes the catalog meanwhile.
+struct BatchIngest {
   typealias PendingItem = CrawlRunner.PendingItem
   typealias Update = CrawlRunner.Update
   let request: CrawlRequest
   let catalog: Catalog
   let sourceID: Int64
   let source: SourceSpec
+  /// What the ingest thread needs to open its own ``BatchIngest``: no connection crosses threads.
+  struct Plan: Sendable {
+    let request: CrawlRequest
+    let workspace: Workspace
+    let sourceID: Int64
+    let source: SourceSpec
+
+    func open() throws -> BatchIngest {
+      BatchIngest(
+        request: request, catalog: try Catalog.connection(to: workspace), sourceID: sourceID, source: source)
+    }
+  }
+
   func run(_ batch: [(PendingItem, Result<HTTPResponse, CrawlerError>)]) throws -> BatchOutcome {
     var outcome = BatchOutcome()
     var updates: [Update] = []
@@ -483,19 +499,18 @@ struct BatchIngest: @unchecked Sendable {
     }
     if request.decodeCheck && !candidates.isEmpty {
       // A full decode (in parallel): a file whose header is fine but whose data is not never enters.
-      let failures = DecodeFailures(count: candidates.count)
       let maxPixels = request.ingest.maxPixels
-      let all = candidates
-      DispatchQueue.concurrentPerform(iterations: all.count) { index in
+      let failures = concurrentMap(candidates) { candidate -> String? in
         // Files that are not images at all are left to the Ingester, which says what they look like.
-        guard case .bytes(let bytes) = all[index].content, case .image = ImageHeader.sniff(bytes) else { return }
+        guard case .bytes(let bytes) = candidate.content, case .image = ImageHeader.sniff(bytes) else { return nil }
         do {
           _ = try DecodedImage(bytes: bytes, grayscale: true, maxPixels: maxPixels)
+          return nil
         } catch {
-          failures.set(index, (error as? LocalizedError)?.errorDescription ?? "\(error)")
+          return (error as? LocalizedError)?.errorDescription ?? "\(error)"
         }
       }
-      for (index, message) in failures.values.enumerated().reversed() {
+      for (index, message) in failures.enumerated().reversed() {
         guard let message else { continue }
         let item = candidateItems[index]
         let reason = "does not decode: \(message)"
@@ -544,52 +559,77 @@ struct BatchIngest: @unchecked Sendable {
   func commitUpdates(_ updates: [Update]) throws { try CrawlStore(catalog: catalog).update(updates) }
 }
 
-/// Runs ingest batches on one background thread, at most two waiting, so downloads continue while a
-/// batch is hashed, stored and recorded.
-final class IngestPipeline: @unchecked Sendable {
-  private let queue = DispatchQueue(label: "datasetkit.crawl.ingest")
-  private let slots = DispatchSemaphore(value: 2)
-  private let lock = NSLock()
-  private var finished: [BatchOutcome] = []
-  private var failure: (any Error)?
+/// Runs ingest batches on a thread of its own, at most two waiting, so downloads continue while a batch is
+/// hashed, stored and recorded. The thread opens its own catalog connection (``BatchIngest/Plan``): the
+/// crawl's connection never leaves the crawl's thread.
+final class IngestPipeline: Sendable {
+  typealias Batch = [(CrawlRunner.PendingItem, Result<HTTPResponse, CrawlerError>)]
 
-  func submit(_ ingest: BatchIngest, _ batch: [(CrawlRunner.PendingItem, Result<HTTPResponse, CrawlerError>)]) {
-    slots.wait()
-    let work = UncheckedBatch(batch: batch)
-    queue.async { [self] in
-      defer { slots.signal() }
-      guard !lock.withLock({ failure != nil }) else { return }
+  private struct State {
+    var waiting: [Batch] = []
+    var finished: [BatchOutcome] = []
+    var failure: (any Error)?
+    var closed = false
+  }
+
+  private let state = Mutex(State())
+  /// Batches waiting or running: at most two.
+  private let room = DispatchSemaphore(value: 2)
+  /// One signal per submitted batch, and one when closed.
+  private let ready = DispatchSemaphore(value: 0)
+  /// Signalled when the thread has ended.
+  private let ended = DispatchSemaphore(value: 0)
+
+  init(_ plan: BatchIngest.Plan) {
+    let thread = Thread { [self] in
+      defer { ended.signal() }
+      var ingest: BatchIngest?
       do {
-        let outcome = try ingest.run(work.batch)
-        lock.withLock { finished.append(outcome) }
+        ingest = try plan.open()
       } catch {
-        lock.withLock { failure = failure ?? error }
+        state.withLock { $0.failure = error }
+      }
+      while true {
+        ready.wait()
+        guard let batch = state.withLock({ $0.waiting.isEmpty ? nil : $0.waiting.removeFirst() }) else { return }
+        defer { room.signal() }
+        guard let ingest, !state.withLock({ $0.failure != nil }) else { continue }
+        do {
+          let outcome = try ingest.run(batch)
+          state.withLock { $0.finished.append(outcome) }
+        } catch {
+          state.withLock { $0.failure = $0.failure ?? error }
+        }
       }
     }
+    thread.name = "datasetkit.crawl.ingest"
+    thread.start()
+  }
+
+  /// Queues a batch; waits while two are waiting or running.
+  func submit(_ batch: Batch) {
+    room.wait()
+    state.withLock { $0.waiting.append(batch) }
+    ready.signal()
   }
 
   /// Outcomes finished so far; rethrows the first failure.
   func take() throws -> [BatchOutcome] {
-    try lock.withLock {
-      if let failure { throw failure }
-      defer { finished.removeAll() }
-      return finished
+    try state.withLock { state in
+      if let failure = state.failure { throw failure }
+      defer { state.finished.removeAll() }
+      return state.finished
     }
   }
 
-  /// Waits for every submitted batch.
-  func wait() { queue.sync {} }
-}
-
-/// Decode failures written by concurrent workers, one index each.
-final class DecodeFailures: @unchecked Sendable {
-  private var storage: [String?]
-  private let lock = NSLock()
-  init(count: Int) { storage = Array(repeating: nil, count: count) }
-  func set(_ index: Int, _ message: String) { lock.withLock { storage[index] = message } }
-  var values: [String?] { lock.withLock { storage } }
-}
-
-struct UncheckedBatch: @unchecked Sendable {
-  var batch: [(CrawlRunner.PendingItem, Result<HTTPResponse, CrawlerError>)]
+  /// Waits for every submitted batch and ends the thread (and its connection). Calling it again does nothing.
+  func finish() {
+    let first = state.withLock { state in
+      defer { state.closed = true }
+      return !state.closed
+    }
+    guard first else { return }
+    ready.signal()
+    ended.wait()
+  }
 }

@@ -38,7 +38,7 @@ struct CrawlStore {
   var database: Database { catalog.database }
 
   /// A result URL saved from a page and waiting to be downloaded.
-  struct PendingItem {
+  struct PendingItem: Sendable {
     var id: Int64
     var url: String
     var rank: Int
@@ -46,7 +46,7 @@ struct CrawlStore {
   }
 
   /// A new state for an item after its download (or refusal).
-  struct ItemUpdate {
+  struct ItemUpdate: Sendable {
     var id: Int64
     var state: CrawlItemState
     var error: String?

@@ -1,4 +1,5 @@
 import Foundation
+import Parallel
 
 /// A pair of entries of a `HammingIndex` within the search radius (`first < second`).
 public struct HashPair: Sendable, Hashable {
@@ -135,8 +136,7 @@ public struct HammingIndex: Sendable {
     let masks = Array(Self.masks(upTo: min(chunkRadius, Self.chunkBits)).dropFirst())
     let blockCount = 512
     let blockSize = Self.bucketCount / blockCount
-    let results = ResultSlots<[HashPair]>(count: Self.chunkCount * blockCount)
-    DispatchQueue.concurrentPerform(iterations: Self.chunkCount * blockCount) { job in
+    let results = concurrentMap(Array(0..<(Self.chunkCount * blockCount))) { job -> [HashPair] in
       let chunk = job / blockCount
       let block = job % blockCount
       var pairs: [HashPair] = []
@@ -174,43 +174,11 @@ public struct HammingIndex: Sendable {
           }
         }
       }
-      results[job] = pairs
+      return pairs
     }
     var all: [HashPair] = []
-    all.reserveCapacity(results.values().reduce(0) { $0 + $1.count })
-    for pairs in results.values() { all.append(contentsOf: pairs) }
+    all.reserveCapacity(results.reduce(0) { $0 + $1.count })
+    for pairs in results { all.append(contentsOf: pairs) }
     return all
   }
-}
-
-/// Slots written by concurrent workers, one index each, read after they all finish. The storage is a
-/// raw allocation: an `Array` property would be moved out and back by every
-/// `withUnsafeMutableBufferPointer`, which races when threads do it at once.
-final class ResultSlots<T>: @unchecked Sendable {
-  private let storage: UnsafeMutablePointer<T?>
-  let count: Int
-
-  init(count: Int) {
-    self.count = count
-    storage = UnsafeMutablePointer<T?>.allocate(capacity: max(1, count))
-    storage.initialize(repeating: nil, count: count)
-  }
-
-  deinit {
-    storage.deinitialize(count: count)
-    storage.deallocate()
-  }
-
-  subscript(index: Int) -> T? {
-    get {
-      precondition(index >= 0 && index < count, "slot out of range")
-      return storage[index]
-    }
-    set {
-      precondition(index >= 0 && index < count, "slot out of range")
-      storage[index] = newValue
-    }
-  }
-
-  func values() -> [T] { (0..<count).compactMap { storage[$0] } }
 }

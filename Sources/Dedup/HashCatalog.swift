@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Ingest
+import Parallel
 
 /// What `Catalog.computeHashes` does.
 public struct HashingOptions: Sendable {
@@ -75,17 +76,13 @@ extension Catalog {
     var start = 0
     while start < work.count {
       let batch = Array(work[start..<min(work.count, start + options.batchSize)])
-      let results = ResultSlots<Result<[HashAlgorithm: UInt64], Error>>(count: batch.count)
       let store = self.store
       let maxPixels = options.maxPixels
-      DispatchQueue.concurrentPerform(iterations: batch.count) { i in
-        results[i] = Result {
-          let bytes = try store.read(batch[i].sha256)
-          return try PerceptualHash.hashes(of: bytes, algorithms: batch[i].missing, maxPixels: maxPixels)
-        }
+      let results = concurrentResults(batch) { item in
+        try PerceptualHash.hashes(of: try store.read(item.sha256), algorithms: item.missing, maxPixels: maxPixels)
       }
       var rows: [(Int64, [HashAlgorithm: UInt64])] = []
-      for (item, result) in zip(batch, results.values()) {
+      for (item, result) in zip(batch, results) {
         switch result {
         case .success(let values):
           rows.append((item.id, values))

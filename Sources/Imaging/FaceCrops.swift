@@ -2,6 +2,7 @@ import Annotations
 import Catalog
 import Foundation
 import Ingest
+import Parallel
 
 /// How `faces crop` cuts boxes out.
 public struct FaceCropOptions: Sendable {
@@ -43,7 +44,7 @@ extension Catalog {
     var report = FaceCropReport()
     let statuses = options.all ? "('accepted', 'proposed')" : "('accepted')"
     let origin = options.originSourceID.map { "AND b.origin_source_id = \($0)" } ?? ""
-    struct Job {
+    struct Job: Sendable {
       var box: Int64
       var image: Int64
       var sha: String
@@ -79,31 +80,27 @@ extension Catalog {
     report.alreadyCropped = jobs.count - work.count
     guard !work.isEmpty else { return report }
 
-    let results = Slots<Result<(bytes: [UInt8], width: Int, height: Int), Error>>(count: work.count)
     let store = self.store
     setOpenCVThreads(0)
-    DispatchQueue.concurrentPerform(iterations: work.count) { i in
-      results[i] = Result {
-        let job = work[i]
-        let image = try DecodedImage(bytes: try store.read(job.sha), maxPixels: options.maxPixels)
-        let rect = Self.cropRect(
-          job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
-        guard rect.width > 0, rect.height > 0 else {
-          throw ImagingError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
-        }
-        var (w, h) = (rect.width, rect.height)
-        if let size = options.size {
-          let scale = Double(size) / Double(max(w, h))
-          (w, h) = (max(1, Int((Double(w) * scale).rounded())), max(1, Int((Double(h) * scale).rounded())))
-        }
-        let crop = try image.cropped(to: rect, width: w, height: h)
-        return (try crop.encoded(.jpeg(quality: 95)), w, h)
+    let results = concurrentResults(work) { job -> (bytes: [UInt8], width: Int, height: Int) in
+      let image = try DecodedImage(bytes: try store.read(job.sha), maxPixels: options.maxPixels)
+      let rect = Self.cropRect(
+        job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
+      guard rect.width > 0, rect.height > 0 else {
+        throw ImagingError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
       }
+      var (w, h) = (rect.width, rect.height)
+      if let size = options.size {
+        let scale = Double(size) / Double(max(w, h))
+        (w, h) = (max(1, Int((Double(w) * scale).rounded())), max(1, Int((Double(h) * scale).rounded())))
+      }
+      let crop = try image.cropped(to: rect, width: w, height: h)
+      return (try crop.encoded(.jpeg(quality: 95)), w, h)
     }
     var candidates: [IngestCandidate] = []
     var made: [(job: Job, sha: String, width: Int, height: Int)] = []
     for (i, job) in work.enumerated() {
-      switch results[i] ?? .failure(ImagingError.notAnImage("not processed")) {
+      switch results[i] {
       case .success(let crop):
         let name = "box-\(job.box).jpg"
         candidates.append(

@@ -21,7 +21,9 @@ extension DecodedImage {
     guard let out else { throw ImagingError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
     return DecodedImage(handle: out)
   }
+}
 
+extension ImageCanvas {
   /// Copies `image` in with its top-left corner at (x, y), clipped.
   public func paste(_ image: DecodedImage, x: Int, y: Int) throws {
     var error = afs_error()

@@ -14,6 +14,9 @@ public func checkImageCodecs() throws {
 }
 
 /// A decoded image held by OpenCV (BGR or grayscale). Freed when the value goes away.
+///
+/// Immutable: every operation returns a new image and nothing writes the pixels after `init`, so one
+/// image can be read from several threads. Drawing happens on an ``ImageCanvas``.
 public final class DecodedImage: @unchecked Sendable {
   package let handle: OpaquePointer
 
@@ -78,18 +81,6 @@ public final class DecodedImage: @unchecked Sendable {
     return DecodedImage(handle: try made(out))
   }
 
-  /// Paints a filled, rotated ellipse in place (BGR colour).
-  public func fillEllipse(
-    centerX: Int, centerY: Int, radiusX: Int, radiusY: Int, angle: Double = 0,
-    blue: Int, green: Int, red: Int
-  ) throws {
-    var error = afs_error()
-    try check(
-      afs_image_fill_ellipse(
-        handle, Int32(centerX), Int32(centerY), Int32(radiusX), Int32(radiusY), angle, Int32(blue),
-        Int32(green), Int32(red), &error), error)
-  }
-
   public enum Encoding: Sendable {
     case jpeg(quality: Int)
     case png
@@ -110,6 +101,56 @@ public final class DecodedImage: @unchecked Sendable {
     return Array(UnsafeBufferPointer(start: out, count: length))
   }
 }
+
+/// An image being drawn on: the one form of image whose pixels change. Not `Sendable` (one thread draws);
+/// ``finished()`` hands the pixels over as an immutable ``DecodedImage`` without copying them.
+public final class ImageCanvas {
+  /// Nil once `finished()` has handed the pixels over.
+  private var pixels: OpaquePointer?
+
+  /// A canvas holding a copy of `image`.
+  public init(copying image: DecodedImage) throws {
+    var error = afs_error()
+    var out: OpaquePointer?
+    try check(afs_image_adjust(image.handle, 1, 0, 0, &out, &error), error)
+    guard let out else { throw ImagingError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
+    pixels = out
+  }
+
+  /// A BGR canvas of one gray level.
+  public convenience init(width: Int, height: Int, gray: Int) throws {
+    try self.init(copying: try DecodedImage.blank(width: width, height: height, gray: gray))
+  }
+
+  deinit { if let pixels { afs_image_free(pixels) } }
+
+  var handle: OpaquePointer {
+    guard let pixels else { preconditionFailure("ImageCanvas used after finished()") }
+    return pixels
+  }
+
+  /// The drawing as an immutable image; the canvas cannot be drawn on afterwards.
+  public func finished() -> DecodedImage {
+    let image = DecodedImage(handle: handle)
+    pixels = nil
+    return image
+  }
+
+  /// Paints a filled, rotated ellipse (BGR colour).
+  public func fillEllipse(
+    centerX: Int, centerY: Int, radiusX: Int, radiusY: Int, angle: Double = 0,
+    blue: Int, green: Int, red: Int
+  ) throws {
+    var error = afs_error()
+    try check(
+      afs_image_fill_ellipse(
+        handle, Int32(centerX), Int32(centerY), Int32(radiusX), Int32(radiusY), angle, Int32(blue),
+        Int32(green), Int32(red), &error), error)
+  }
+}
+
+@available(*, unavailable)
+extension ImageCanvas: Sendable {}
 
 /// Throws `ImagingError.opencv` with the shim's message when `rc` is not 0.
 package func check(_ rc: Int32, _ error: afs_error) throws {

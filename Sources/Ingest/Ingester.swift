@@ -1,4 +1,5 @@
 import Catalog
+import Parallel
 import Foundation
 
 /// Limits and tuning for an ingest run.
@@ -156,13 +157,9 @@ public final class Ingester {
   }
 
   func examine(_ batch: [IngestCandidate]) -> [Examined] {
-    let slots = Slots<Examined>(count: batch.count)
     let store = catalog.store
     let options = self.options
-    parallelFor(batch.count, workers: options.workers) { index in
-      slots[index] = Self.examine(batch[index], store: store, options: options)
-    }
-    return slots.values()
+    return concurrentMap(batch, workers: options.workers) { Self.examine($0, store: store, options: options) }
   }
 
   static func examine(_ candidate: IngestCandidate, store: ObjectStore, options: IngestOptions)
@@ -289,53 +286,4 @@ public final class Ingester {
     if String(validating: path, as: UTF8.self) == nil { return true }
     return path.contains { $0 < 0x20 || $0 == 0x7F }
   }
-}
-
-/// Runs `body(0..<count)` on `workers` threads, each taking the next index.
-func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
-  guard count > 0 else { return }
-  let next = Slots<Int>(count: 1)
-  next[0] = 0
-  let lock = NSLock()
-  let group = DispatchGroup()
-  for _ in 0..<min(workers, count) {
-    DispatchQueue.global().async(group: group) {
-      while true {
-        let index: Int = lock.withLock {
-          let value = next[0] ?? count
-          next[0] = value + 1
-          return value
-        }
-        if index >= count { return }
-        body(index)
-      }
-    }
-  }
-  group.wait()
-}
-
-/// Fixed slots written by concurrent workers, one index each. A raw allocation: an Array's
-/// `withUnsafeMutableBufferPointer` briefly moves the array out of its property, which races when
-/// several threads call it at once.
-public final class Slots<T>: @unchecked Sendable {
-  private let storage: UnsafeMutablePointer<T?>
-  private let count: Int
-
-  public init(count: Int) {
-    self.count = count
-    storage = UnsafeMutablePointer<T?>.allocate(capacity: max(1, count))
-    storage.initialize(repeating: nil, count: max(1, count))
-  }
-
-  deinit {
-    storage.deinitialize(count: max(1, count))
-    storage.deallocate()
-  }
-
-  public subscript(index: Int) -> T? {
-    get { storage[index] }
-    set { storage[index] = newValue }
-  }
-
-  public func values() -> [T] { (0..<count).compactMap { storage[$0] } }
 }

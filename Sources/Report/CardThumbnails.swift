@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
 import Imaging
-import Ingest
+import Parallel
 
 /// The card's pictures: small JPEGs (base64) decoded from the stored objects, keyed by SHA-256 and side.
 public struct CardThumbnails: Sendable {
@@ -32,14 +32,13 @@ public struct CardThumbnails: Sendable {
     }
     var seen = Set<String>()
     let jobs = wanted.filter { !$0.0.isEmpty && seen.insert("\($0.0)@\($0.1)").inserted }
-    let results = Slots<String>(count: jobs.count)
     let store = catalog.store
-    DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
-      let (sha256, side) = jobs[index]
-      guard let bytes = try? store.read(sha256) else { return }
-      let jpeg = bytes.withUnsafeBytes { DecodedImage.thumbnailJPEG(of: $0, side: side, quality: 70, maxDecodedPixels: maxDecodedPixels)
+    let results = concurrentMap(jobs) { sha256, side -> String? in
+      guard let bytes = try? store.read(sha256) else { return nil }
+      let jpeg = bytes.withUnsafeBytes {
+        DecodedImage.thumbnailJPEG(of: $0, side: side, quality: 70, maxDecodedPixels: maxDecodedPixels)
       }
-      results[index] = jpeg.map { Data($0).base64EncodedString() }
+      return jpeg.map { Data($0).base64EncodedString() }
     }
     var thumbnails = CardThumbnails()
     for (index, job) in jobs.enumerated() {

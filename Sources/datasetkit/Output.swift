@@ -42,13 +42,19 @@ enum Output {
   }
 
   /// Runs a command body: renders its result as JSON or text, turns a thrown error into a message on
-  /// stderr (and a JSON error on stdout with --json) and exit code 1.
+  /// stderr (and a JSON error on stdout with --json) and exit code 1. A command over many items passes
+  /// `items`: when at least one item failed and none succeeded it exits 1 too, after its report.
   static func run<T: Encodable>(
-    _ command: String, _ global: GlobalOptions, body: () throws -> T, text: (T) -> String
+    _ command: String, _ global: GlobalOptions, body: () throws -> T, text: (T) -> String,
+    items: ((T) -> ItemCounts)? = nil
   ) throws {
     do {
       let value = try body()
       result(global.json ? json(command, value) : text(value))
+      if let message = items?(value).everyItemFailed {
+        Output.error(message)
+        throw ExitCode.failure
+      }
     } catch let error as ExitCode {
       throw error
     } catch {
@@ -106,16 +112,63 @@ final class ProgressBar {
   }
 
   func update(_ done: Int, of total: Int, detail: String = "") {
-    guard enabled, Date().timeIntervalSince(started) > 1, total > 0 else { return }
-    let width = 30
-    let filled = min(width, done * width / total)
-    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-    let line = "\r\(label) [\(bar)] \(done)/\(total) \(detail)"
+    let elapsed = Date().timeIntervalSince(started)
+    guard enabled, elapsed > 1, total > 0 else { return }
+    let line = "\r" + Self.line(label, done: done, of: total, detail: detail, elapsed: elapsed) + "\u{1B}[K"
     FileHandle.standardError.write(Data(line.utf8))
     drawn = true
   }
 
+  /// One drawing of the bar: `label [####......] done/total detail, rate, ETA`.
+  static func line(_ label: String, done: Int, of total: Int, detail: String, elapsed: Double) -> String {
+    let width = 30
+    let filled = total > 0 ? max(0, min(width, done * width / total)) : 0
+    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+    let pace = rateAndETA(done: done, of: total, elapsed: elapsed)
+    return "\(label) [\(bar)] \(done)/\(total)" + (detail.isEmpty ? "" : " \(detail)") + (pace.isEmpty ? "" : ", \(pace)")
+  }
+
+  /// "120/s, ETA 1m05s": items per second so far and the time left at that pace; empty until there is a
+  /// pace to go by, and no ETA once done.
+  static func rateAndETA(done: Int, of total: Int, elapsed: Double) -> String {
+    guard done > 0, elapsed > 0, elapsed.isFinite else { return "" }
+    let rate = Double(done) / elapsed
+    let shown = rate >= 10 ? String(format: "%.0f/s", rate) : String(format: "%.1f/s", rate)
+    guard done < total else { return shown }
+    return shown + ", ETA " + duration(Double(total - done) / rate)
+  }
+
+  /// A duration as "42s", "3m05s" or "2h07m".
+  static func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds < 360_000 else { return ">99h" }
+    let whole = Int(seconds.rounded(.up))
+    if whole < 60 { return "\(whole)s" }
+    if whole < 3600 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
+    return String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60)
+  }
+
   func finish() {
     if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+  }
+}
+
+/// What a batch command did with its items, for its exit status: a run in which items failed and none
+/// succeeded exits 1 (after its report) so a script notices; a run with nothing to do exits 0.
+struct ItemCounts {
+  var succeeded = 0
+  var failed = 0
+  /// What an item is, plural ("files", "URLs").
+  var noun: String
+
+  init(succeeded: Int = 0, failed: Int = 0, noun: String) {
+    self.succeeded = succeeded
+    self.failed = failed
+    self.noun = noun
+  }
+
+  /// The error line when every item failed; nil otherwise.
+  var everyItemFailed: String? {
+    guard failed > 0, succeeded == 0 else { return nil }
+    return "every item failed (\(failed) \(noun), none succeeded); see the report above"
   }
 }

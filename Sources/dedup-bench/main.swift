@@ -6,6 +6,7 @@
 //       hash throughput over the images in DIR (files, in name order), on all cores
 import Dedup
 import Foundation
+import Parallel
 
 #if canImport(Glibc)
   import Glibc
@@ -96,36 +97,27 @@ case "hash":
   let algorithms = Set(
     (options["--algorithms"] ?? "phash").split(separator: ",").compactMap { HashAlgorithm(rawValue: String($0)) })
   let decodeOnly = flags.contains("--decode-only")
-  let failures = Counter()
+  var failures = 0
   let time = seconds {
-    DispatchQueue.concurrentPerform(iterations: files.count) { i in
-      guard let data = FileManager.default.contents(atPath: files[i]) else {
-        failures.add()
-        return
-      }
+    failures = concurrentMap(files) { file -> Bool in
+      guard let data = FileManager.default.contents(atPath: file) else { return false }
       do {
         if decodeOnly {
           try PerceptualHash.decodeOnly(Array(data))
         } else {
           _ = try PerceptualHash.hashes(of: Array(data), algorithms: algorithms)
         }
+        return true
       } catch {
-        failures.add()
+        return false
       }
-    }
+    }.filter { !$0 }.count
   }
   let what = decodeOnly ? "opencv decode only" : algorithms.map(\.rawValue).sorted().joined(separator: "+")
   print(
     String(
       format: "%@: %d images in %.2f s = %.0f images/s (%d failed), peak RSS %.0f MB", what, files.count, time,
-      Double(files.count) / time, failures.value, peakRSSMegabytes()))
+      Double(files.count) / time, failures, peakRSSMegabytes()))
 default:
   fail("unknown mode \(mode)")
-}
-
-final class Counter: @unchecked Sendable {
-  private let lock = NSLock()
-  private var count = 0
-  func add() { lock.withLock { count += 1 } }
-  var value: Int { lock.withLock { count } }
 }

@@ -9,6 +9,8 @@
 import AutoFace
 import Catalog
 import Foundation
+import Synchronization
+import Parallel
 import Imaging
 
 func fail(_ message: String) -> Never {
@@ -144,13 +146,6 @@ case "speed":
   }.sorted()
   let files = names.map { try? Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0)) }
   setOpenCVThreads(0)
-  final class Box: @unchecked Sendable {
-    var lines = [String?]()
-    var next = 0
-    let lock = NSLock()
-  }
-  let out = Box()
-  out.lines = Array(repeating: nil, count: files.count)
   // One detector per worker (cascades are not thread-safe), loaded before the clock starts.
   let workers = ProcessInfo.processInfo.activeProcessorCount
   final class Detectors: @unchecked Sendable { var all: [any FaceDetector] = [] }
@@ -163,40 +158,36 @@ case "speed":
   }
   do { detectors.all = try (0..<workers).map { _ in try spec.make() } } catch { fail("\(error)") }
   let started = Date()
+  var lines = [String?](repeating: nil, count: files.count)
   for _ in 0..<repeatCount {
-    // One plain thread per worker (not Dispatch's pool, whose threads do not inherit the process's priority: with
-    // NICE="nice -n -20" both sides must get the cores alike).
-    // Each worker takes the next photo (dynamic, like `faces detect`'s pool).
-    out.next = 0
-    let group = DispatchGroup()
-    for worker in 0..<workers {
-      group.enter()
-      Thread.detachNewThread {
-        defer { group.leave() }
-        let detector = detectors.all[worker]
-        while true {
-          let i = out.lock.withLock {
-            defer { out.next += 1 }
-            return out.next
-          }
-          guard i < files.count else { break }
-          guard let data = files[i], let photo = try? DetectionImage(bytes: [UInt8](data)),
-            let faces = try? photo.original(detector.detect(in: photo.image))
-          else { continue }
-          let line =
-            "\(names[i]) "
-            + faces.map {
-              "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)"
-                + (withScores ? String(format: ",%.3f", $0.score) : "")
-            }.joined(separator: " ")
-          out.lock.withLock { out.lines[i] = line }
+    // One worker per detector, each taking the next photo (as `faces detect` does).
+    let next = Mutex(0)
+    let found = concurrentMap(Array(0..<workers), workers: workers) { worker -> [(Int, String)] in
+      let detector = detectors.all[worker]
+      var mine: [(Int, String)] = []
+      while true {
+        let i = next.withLock { value in
+          defer { value += 1 }
+          return value
         }
+        guard i < files.count else { break }
+        guard let data = files[i], let photo = try? DetectionImage(bytes: [UInt8](data)),
+          let faces = try? photo.original(detector.detect(in: photo.image))
+        else { continue }
+        let line =
+          "\(names[i]) "
+          + faces.map {
+            "\($0.box.x),\($0.box.y),\($0.box.width),\($0.box.height)"
+              + (withScores ? String(format: ",%.3f", $0.score) : "")
+          }.joined(separator: " ")
+        mine.append((i, line))
       }
+      return mine
     }
-    group.wait()
+    for (i, line) in found.joined() { lines[i] = line }
   }
   let seconds = Date().timeIntervalSince(started)
-  for line in out.lines { if let line { print(line) } }
+  for line in lines { if let line { print(line) } }
   FileHandle.standardError.write(
     Data(
       String(

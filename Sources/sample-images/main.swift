@@ -137,11 +137,12 @@ case "faces":
       let faceSide = Double(size) / scale
       let colours = [(230, 200, 150), (240, 240, 240), (60, 60, 60), (200, 170, 110)]
       let colour = colours[Int.random(in: 0..<colours.count, using: &random)]
-      try crop.fillEllipse(
+      let masked = try ImageCanvas(copying: crop)
+      try masked.fillEllipse(
         centerX: size / 2, centerY: Int(Double(size) / 2 + faceSide * 0.28),
         radiusX: Int(faceSide * 0.42), radiusY: Int(faceSide * 0.26), blue: colour.0, green: colour.1,
         red: colour.2)
-      write(try crop.encoded(.jpeg(quality: 90)), "\(out)/with_mask/\(name)")
+      write(try masked.finished().encoded(.jpeg(quality: 90)), "\(out)/with_mask/\(name)")
     } catch {
       fail("\(error.localizedDescription)")
     }
@@ -159,8 +160,9 @@ case "scenes":
       let side = min(background.width, background.height * 4 / 3)
       let bx = Int.random(in: 0...max(0, background.width - side), using: &random)
       let by = Int.random(in: 0...max(0, background.height - side * 3 / 4), using: &random)
-      let scene = try background.cropped(
-        to: Box(x: bx, y: by, width: side, height: side * 3 / 4), width: sceneWidth, height: sceneHeight)
+      let scene = try ImageCanvas(
+        copying: try background.cropped(
+          to: Box(x: bx, y: by, width: side, height: side * 3 / 4), width: sceneWidth, height: sceneHeight))
       var placed: [Box] = []
       var objects: [VOCObject] = []
       let wanted = Int.random(in: 1...3, using: &random)
@@ -181,9 +183,10 @@ case "scenes":
         if placed.contains(where: { $0.iou(rect) > 0 }) { continue }
         let source = Box(x: fx - cut / 2, y: fy - cut / 2, width: cut, height: cut)
         let mirrored = Bool.random(using: &random)
-        let head = try photo.cropped(to: source, width: tile, height: tile).adjusted(
-          contrast: Double.random(in: 0.8...1.2, using: &random),
-          brightness: Double.random(in: -25...25, using: &random), mirrored: mirrored)
+        let head = try ImageCanvas(
+          copying: try photo.cropped(to: source, width: tile, height: tile).adjusted(
+            contrast: Double.random(in: 0.8...1.2, using: &random),
+            brightness: Double.random(in: -25...25, using: &random), mirrored: mirrored))
         let masked = Int.random(in: 0..<3, using: &random) < 2
         let f = Double(target)
         let c = Double(tile) / 2
@@ -197,7 +200,7 @@ case "scenes":
             radiusY: Int(f * Double.random(in: 0.24...0.3, using: &random)),
             angle: Double.random(in: -8...8, using: &random), blue: colour.0, green: colour.1, red: colour.2)
         }
-        try scene.paste(head, x: x, y: y)
+        try scene.paste(head.finished(), x: x, y: y)
         placed.append(rect)
         // voc-facemask's convention relative to the Haar box.
         let w = f * 0.83
@@ -213,7 +216,7 @@ case "scenes":
             ).labelImgIntegers(width: sceneWidth, height: sceneHeight)))
       }
       let name = String(format: "scene%04d", index + 1)
-      write(try scene.encoded(.jpeg(quality: 90)), "\(out)/images/\(name).jpg")
+      write(try scene.finished().encoded(.jpeg(quality: 90)), "\(out)/images/\(name).jpg")
       let document = VOCDocument.labelImg(
         folder: "images", filename: name + ".jpg", path: nil, width: sceneWidth, height: sceneHeight,
         objects: objects)

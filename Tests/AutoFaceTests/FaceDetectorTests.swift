@@ -113,13 +113,15 @@ struct FaceDetectorTests {
     #expect(!tuning.keeps(face(votes: 40, sources: [0], eyes: 0, skin: 0.9)))  // one cascade, no eyes
     // Skin is measured in colour: a skin-toned patch counts, a gray one has no colour to judge, blue is not skin.
     let detector = try DefaultFaceDetector(tuning: tuning)
-    let skin = try DecodedImage.blank(width: 40, height: 40, gray: 0)
-    try skin.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 120, green: 150, red: 210)
+    let skinCanvas = try ImageCanvas(width: 40, height: 40, gray: 0)
+    try skinCanvas.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 120, green: 150, red: 210)
+    let skin = skinCanvas.finished()
     #expect(detector.skinShare(skin, in: Box(x: 0, y: 0, width: 40, height: 20)) == 1)
     let gray = try DecodedImage.blank(width: 40, height: 40, gray: 128)
     #expect(detector.skinShare(gray, in: Box(x: 0, y: 0, width: 40, height: 20)) == -1)
-    let blue = try DecodedImage.blank(width: 40, height: 40, gray: 0)
-    try blue.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 200, green: 120, red: 40)
+    let blueCanvas = try ImageCanvas(width: 40, height: 40, gray: 0)
+    try blueCanvas.fillEllipse(centerX: 20, centerY: 20, radiusX: 40, radiusY: 40, blue: 200, green: 120, red: 40)
+    let blue = blueCanvas.finished()
     #expect(detector.skinShare(blue, in: Box(x: 0, y: 0, width: 40, height: 20)) == 0)
   }
 

@@ -53,10 +53,10 @@ struct YuNetTests {
     let factor = 0.6
     let piece = try source.cropped(
       to: cut, width: Int(Double(cut.width) * factor), height: Int(Double(cut.height) * factor))
-    let canvas = try DecodedImage.blank(width: 6000, height: 4000, gray: 125)
+    let canvas = try ImageCanvas(width: 6000, height: 4000, gray: 125)
     let at = (x: 4321, y: 2789)
     try canvas.paste(piece, x: at.x, y: at.y)
-    let bytes = try canvas.encoded(.jpeg(quality: 90))
+    let bytes = try canvas.finished().encoded(.jpeg(quality: 90))
     let expected = Box(
       x: at.x + Int(40 * factor), y: at.y + Int(40 * factor), width: Int(100 * factor), height: Int(125 * factor))
 

@@ -139,10 +139,12 @@ struct SplitLeakageCommandTests {
       let url = URL(fileURLWithPath: "\(Self.facemask)/images/maksssksksss\(name).png")
       let image = try DecodedImage(bytes: Array(try Data(contentsOf: url)))
       try TestSupport.write(try image.encoded(.jpeg(quality: 90)), to: "\(folder)/set/faces/\(name).jpg")
-      try image.fillEllipse(
+      let masked = try ImageCanvas(copying: image)
+      try masked.fillEllipse(
         centerX: image.width / 2, centerY: image.height * 2 / 3, radiusX: image.width / 6, radiusY: image.height / 10,
         blue: 230, green: 200, red: 150)
-      try TestSupport.write(try image.encoded(.jpeg(quality: 90)), to: "\(folder)/set/faces/\(name)-with-mask.jpg")
+      try TestSupport.write(
+        try masked.finished().encoded(.jpeg(quality: 90)), to: "\(folder)/set/faces/\(name)-with-mask.jpg")
     }
     let ws = folder + "/ws"
     #expect(try TestSupport.run(["init", ws]).status == 0)

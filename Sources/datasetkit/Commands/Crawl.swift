@@ -191,11 +191,15 @@ extension Datasetkit.Crawl {
             CrawlResult(report: report, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
         }
         return reports
-      } text: { results in
+      } text: { (results: [CrawlResult]) in
         results.map { result in
           ([render(result.report)] + NearDuplicateNote.render(result.nearDuplicates, limit: global.verbose ? Int.max : 10))
             .joined(separator: "\n")
         }.joined(separator: "\n\n")
+      } items: { (results: [CrawlResult]) in
+        ItemCounts(
+          succeeded: results.reduce(0) { $0 + $1.report.stored + $1.report.duplicates },
+          failed: results.reduce(0) { $0 + $1.report.rejected.count + $1.report.failed.count }, noun: "URLs")
       }
     }
 

@@ -85,7 +85,11 @@ extension Datasetkit {
         let result = try catalog.deduplicate(options) { bar.update($0.processed, of: $0.total, detail: "images") }
         if let report { try DedupReportPage.write(result, catalog: catalog, to: report) }
         return Result(dedup: result, report: report)
-      } text: { render($0) }
+      } text: {
+        render($0)
+      } items: {
+        ItemCounts(succeeded: $0.dedup.hashing.hashed, failed: $0.dedup.hashing.skipped.count, noun: "images to hash")
+      }
     }
 
     func render(_ result: Result) -> String {

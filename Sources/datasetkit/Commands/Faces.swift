@@ -195,6 +195,8 @@ extension Datasetkit.Faces {
         ]
         lines += r.failed.listed
         return lines.joined(separator: "\n")
+      } items: { r in
+        ItemCounts(succeeded: r.cropped + r.known, failed: r.failed.count, noun: "boxes")
       }
     }
   }

@@ -145,8 +145,13 @@ extension Datasetkit {
               annotations: report, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
         }
         return results
-      } text: { results in
+      } text: { (results: [Result]) in
         results.map { render($0) }.joined(separator: "\n\n")
+      } items: { (results: [Result]) in
+        ItemCounts(
+          succeeded: results.reduce(0) { $0 + $1.report.added + $1.report.knownBytes + $1.report.unchanged + $1.report.quarantined.count },
+          failed: results.reduce(0) { $0 + $1.report.rejected.count + $1.report.notImages.count + $1.report.errors.count },
+          noun: "files")
       }
     }
 

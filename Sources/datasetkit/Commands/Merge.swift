@@ -43,7 +43,7 @@ extension Datasetkit {
         return try MergeRun.run(parsed, catalog: catalog, dropUnmapped: dropUnmapped) { source, progress in
           bar.update(progress.processed, of: progress.total, detail: source)
         }
-      } text: { report in
+      } text: { (report: MergeReport) in
         var out: [String] = []
         out.append("Recipe \(report.recipe)")
         out.append(
@@ -115,6 +115,10 @@ extension Datasetkit {
               }, leftAligned: [0]))
         }
         return out.joined(separator: "\n")
+      } items: { (report: MergeReport) in
+        ItemCounts(
+          succeeded: report.sources.reduce(0) { $0 + $1.added + $1.knownBytes + $1.unchanged },
+          failed: report.sources.reduce(0) { $0 + $1.notImported }, noun: "files")
       }
     }
   }
