@@ -4,7 +4,6 @@ import Testing
 import TestSupport
 
 @testable import Crawler
-import TestSupport
 
 /// Fakes of every provider, built from the request and response shapes each API documents, serving result pages
 /// and the images they point at. Each page's results are numbered 1…total; image n is `/img/n.png`.

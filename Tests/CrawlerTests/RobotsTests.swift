@@ -3,7 +3,6 @@ import Testing
 import TestSupport
 
 @testable import Crawler
-import TestSupport
 
 /// robots.txt 404 (allowed) / 503 (skipped) / disallow and `X-Robots-Tag: noai`.
 @Suite("robots.txt and X-Robots-Tag")

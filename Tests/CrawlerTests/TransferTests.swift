@@ -3,7 +3,6 @@ import Testing
 import TestSupport
 
 @testable import Crawler
-import TestSupport
 
 /// Hostile servers (endless bodies, drips, redirect chains, private targets, Retry-After, key leaks), against
 /// servers on 127.0.0.1.
