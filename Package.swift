@@ -52,7 +52,8 @@ let package = Package(
     .target(name: "Labeling", dependencies: ["Annotations", "Catalog"]),
     // Face detectors, their evaluation and contact sheets.
     .target(
-      name: "AutoFace", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim", "Parallel"]),
+      name: "AutoFace",
+      dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim", "Parallel"]),
     .target(name: "Splitter", dependencies: ["Catalog"]),
     .target(name: "Dedup", dependencies: ["Catalog", "Imaging", "Ingest", "Parallel"]),
     // `check leakage`: what ties images of different subsets together (hashes, near-duplicate groups, lineage).
@@ -70,7 +71,8 @@ let package = Package(
     .target(
       name: "Review",
       dependencies: [
-        "Annotations", "Catalog", "Imaging", "Ingest", "Labeling", .product(name: "Hummingbird", package: "hummingbird"),
+        "Annotations", "Catalog", "Imaging", "Ingest", "Labeling",
+        .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "NIOCore", package: "swift-nio"),
       ]),
@@ -79,7 +81,8 @@ let package = Package(
     .executableTarget(
       name: "datasetkit",
       dependencies: [
-        "Catalog", "Ingest", "Crawler", "Annotations", "Imaging", "Labeling", "AutoFace", "Splitter", "Dedup", "Leakage",
+        "Catalog", "Ingest", "Crawler", "Annotations", "Imaging", "Labeling", "AutoFace", "Splitter", "Dedup",
+        "Leakage",
         "Export", "Merge", "Review", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
@@ -109,7 +112,9 @@ let package = Package(
         "Merge", "Annotations", "AutoFace", "Catalog", "Export", "Imaging", "Ingest", "TestSupport",
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
-    .testTarget(name: "ReviewTests", dependencies: ["Review", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"]),
+    .testTarget(
+      name: "ReviewTests",
+      dependencies: ["Review", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Imaging", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "Imaging", "TestSupport", "datasetkit"]),
     .testTarget(

@@ -58,7 +58,9 @@ public enum AnnotationsError: LocalizedError, Equatable {
       return "\(file): no boxes read: " + problems.joined(separator: "; ")
     case .unknownView(let name, let known):
       return "no view named \(name) was recorded by `merge`; "
-        + (known.isEmpty ? "there are no views yet (run `datasetkit merge RECIPE`)" : "views: \(known.joined(separator: ", ")) (a view merged before this version needs the merge run again)")
+        + (known.isEmpty
+          ? "there are no views yet (run `datasetkit merge RECIPE`)"
+          : "views: \(known.joined(separator: ", ")) (a view merged before this version needs the merge run again)")
     }
   }
 }

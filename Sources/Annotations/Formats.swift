@@ -38,7 +38,11 @@ public enum YOLOFormat {
       case "\n": out += "\\n"
       case "\t": out += "\\t"
       default:
-        if scalar.value < 0x20 { out += String(format: "\\x%02X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        if scalar.value < 0x20 {
+          out += String(format: "\\x%02X", scalar.value)
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
       }
     }
     return out + "\""
@@ -48,7 +52,8 @@ public enum YOLOFormat {
   /// `images/<subset>/` headers. Returns boxes in pixels by image file name.
   public static func read(root: String, subset: String) throws -> [String: [Box]] {
     let classes = LabelText.lines(
-      try LabelText.decode(try FileIO.read(path: Array((root + "/classes.txt").utf8), limit: 1 << 20), path: root + "/classes.txt")
+      try LabelText.decode(
+        try FileIO.read(path: Array((root + "/classes.txt").utf8), limit: 1 << 20), path: root + "/classes.txt")
     ).map(\.text).filter { !$0.isEmpty }
     let imageFolder = root + "/images/" + subset
     var result: [String: [Box]] = [:]
@@ -140,7 +145,9 @@ public struct COCOFile: Codable, Sendable {
     public var iscrowd: Int
     public var segmentation: [[Double]]
 
-    public init(id: Int, image_id: Int, category_id: Int, bbox: [Double], area: Double, iscrowd: Int, segmentation: [[Double]]) {
+    public init(
+      id: Int, image_id: Int, category_id: Int, bbox: [Double], area: Double, iscrowd: Int, segmentation: [[Double]]
+    ) {
       self.id = id
       self.image_id = image_id
       self.category_id = category_id
@@ -204,7 +211,8 @@ public struct COCOFile: Codable, Sendable {
       guard let name = images[annotation.image_id], let category = categories[annotation.category_id],
         annotation.bbox.count == 4
       else {
-        throw AnnotationsError.invalid(file: path, line: nil, message: "annotation \(annotation.id) names no image or category")
+        throw AnnotationsError.invalid(
+          file: path, line: nil, message: "annotation \(annotation.id) names no image or category")
       }
       let b = annotation.bbox
       result[name, default: []].append(

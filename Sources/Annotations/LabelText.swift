@@ -14,7 +14,8 @@ public enum LabelText {
     if let bigEndian = utf16Order(bytes) {
       let start = bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) ? 2 : 0
       guard (bytes.count - start) % 2 == 0 else {
-        throw AnnotationsError.invalid(file: path, line: nil, message: "UTF-16 text with an odd number of bytes (cut short?)")
+        throw AnnotationsError.invalid(
+          file: path, line: nil, message: "UTF-16 text with an odd number of bytes (cut short?)")
       }
       var units: [UInt16] = []
       units.reserveCapacity((bytes.count - start) / 2)

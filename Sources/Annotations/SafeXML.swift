@@ -196,11 +196,14 @@ public enum SafeXML {
           if length > maxTextBytes || text.utf8.count + length > maxTextBytes {
             throw AnnotationsError.textTooLong(
               file: file, line: Int(xmlGetLineNo(node)),
-              message: "\(length) bytes in <\(String(cString: node.pointee.name))>, over the \(maxTextBytes)-byte limit")
+              message: "\(length) bytes in <\(String(cString: node.pointee.name))>, over the \(maxTextBytes)-byte limit"
+            )
           }
           let piece = String(cString: content)
           let utf8 = piece.utf8
-          if textLine == nil, let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) {
+          if textLine == nil,
+            let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D })
+          {
             // libxml2 numbers a text node by the line where it ends; count back to its first word.
             let newlines = utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             let leading = utf8[..<first].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }

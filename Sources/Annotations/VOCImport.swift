@@ -116,11 +116,16 @@ public enum VOCImport {
       let xmlPath = relative[fileIndex]
       let file = parsed[position]
       for finding in file.result.findings where finding.severity == .warning {
-        report.warnings.append(FileFinding(file: xmlPath, line: finding.line, severity: .warning, code: finding.code, message: finding.message))
+        report.warnings.append(
+          FileFinding(
+            file: xmlPath, line: finding.line, severity: .warning, code: finding.code, message: finding.message))
       }
       guard let document = file.result.document else {
         report.rejectedFiles.append(
-          FileIssue(path: xmlPath, reason: file.result.errors.map { f in f.line.map { "line \($0): \(f.message)" } ?? f.message }.joined(separator: "; ")))
+          FileIssue(
+            path: xmlPath,
+            reason: file.result.errors.map { f in f.line.map { "line \($0): \(f.message)" } ?? f.message }.joined(
+              separator: "; ")))
         // The image is still imported; report it as annotated so it is not listed as missing one.
         if case .found(let image, _) = VOCLayout.resolve(filename: nil, xmlPath: xmlPath, index: index) {
           annotated.insert(image)
@@ -131,19 +136,27 @@ public enum VOCImport {
       switch VOCLayout.resolve(filename: document.filename, xmlPath: xmlPath, index: index) {
       case .found(let image, let note):
         if let note {
-          report.warnings.append(FileFinding(file: xmlPath, line: nil, severity: .warning, code: "filename", message: note))
+          report.warnings.append(
+            FileFinding(file: xmlPath, line: nil, severity: .warning, code: "filename", message: note))
         }
         annotated.insert(image)
         matched.append((xmlPath, image, file))
       case .missing(let lookedFor, let note):
         report.annotationsWithoutImage.append(
-          FileIssue(path: xmlPath, reason: "no image \"\(lookedFor)\" in the dataset" + (note.map { " (\($0))" } ?? "")))
+          FileIssue(path: xmlPath, reason: "no image \"\(lookedFor)\" in the dataset" + (note.map { " (\($0))" } ?? ""))
+        )
       case .ambiguous(let lookedFor, let candidates):
         report.annotationsWithoutImage.append(
-          FileIssue(path: xmlPath, reason: "\"\(lookedFor)\" matches \(candidates.count) files (\(candidates.prefix(3).joined(separator: ", "))); put the XML next to its image"))
+          FileIssue(
+            path: xmlPath,
+            reason:
+              "\"\(lookedFor)\" matches \(candidates.count) files (\(candidates.prefix(3).joined(separator: ", "))); put the XML next to its image"
+          ))
       }
     }
-    report.imagesWithoutAnnotation = others.map { relative[$0] }.filter { VOCLayout.isImageName($0) && !annotated.contains($0) }
+    report.imagesWithoutAnnotation = others.map { relative[$0] }.filter {
+      VOCLayout.isImageName($0) && !annotated.contains($0)
+    }
 
     // 4. Boxes, in batched write transactions.
     let sourceID = report.images.sourceID
@@ -163,7 +176,8 @@ public enum VOCImport {
             message: "<size> says \(size.width)×\(size.height) but \(item.image) is \(image.width)×\(image.height)"))
       }
       pending.append(
-        VOCRecord(xmlPath: item.xml, sha256: item.parsed.sha256, imageID: image.id, document: document,
+        VOCRecord(
+          xmlPath: item.xml, sha256: item.parsed.sha256, imageID: image.id, document: document,
           dialect: item.parsed.result.dialect))
     }
     var start = 0
@@ -197,7 +211,8 @@ public enum VOCImport {
           ? AnnotationsError.tooLarge(file: name, size: Int(file.size), limit: options.maxBytes).localizedDescription
           : error.localizedDescription
         return ParsedFile(
-          result: VOCReadResult(document: nil, findings: [VOCFinding(.error, line: nil, code: "read", message)], dialect: "other"),
+          result: VOCReadResult(
+            document: nil, findings: [VOCFinding(.error, line: nil, code: "read", message)], dialect: "other"),
           sha256: "")
       }
     }
@@ -262,7 +277,8 @@ extension Catalog {
         ])
       for object in record.document.objects {
         let classID = try classID(named: object.name)
-        let truncated = object.truncated.map { _ in object.isTruncated } ?? record.document.labelImgTruncated(object.box)
+        let truncated =
+          object.truncated.map { _ in object.isTruncated } ?? record.document.labelImgTruncated(object.box)
         try database.run(
           """
           INSERT INTO boxes (image_id, class_id, xmin, ymin, xmax, ymax, difficult, truncated, pose, extra_xml, origin,

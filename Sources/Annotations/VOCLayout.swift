@@ -92,7 +92,8 @@ public enum VOCLayout {
 
   static func noteForStem(filename: String?, note: String?) -> String {
     let shown = filename.map { "\"\($0)\"" } ?? "nothing"
-    return (note.map { $0 + "; " } ?? "") + "<filename> \(shown) names no file here; found the image by the XML file's own name"
+    return (note.map { $0 + "; " } ?? "")
+      + "<filename> \(shown) names no file here; found the image by the XML file's own name"
   }
 
   /// The bare file name a `<filename>` may contribute: folders dropped, nothing that could climb out.
@@ -155,10 +156,11 @@ public enum VOCLayout {
       }
     }
     // XML beside images of the same name.
-    let images = Set(paths.filter(isImageName).map { path -> String in
-      let stemEnd = path.lastIndex(of: ".") ?? path.endIndex
-      return String(path[..<stemEnd])
-    })
+    let images = Set(
+      paths.filter(isImageName).map { path -> String in
+        let stemEnd = path.lastIndex(of: ".") ?? path.endIndex
+        return String(path[..<stemEnd])
+      })
     let matched = xml.filter { images.contains(String($0.dropLast(4))) }.count
     return matched > 0 && matched * 2 >= xml.count
   }

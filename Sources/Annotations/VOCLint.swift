@@ -59,7 +59,8 @@ public enum VOCLint {
         let parent = folder.deletingLastPathComponent()
         var listed: [String] = []
         for sub in [folder.lastPathComponent] + VOCLayout.imageFolders {
-          let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.appendingPathComponent(sub).path)) ?? []
+          let names =
+            (try? FileManager.default.contentsOfDirectory(atPath: parent.appendingPathComponent(sub).path)) ?? []
           listed += names.map { sub + "/" + $0 }
         }
         report.files.append(
@@ -94,7 +95,9 @@ public enum VOCLint {
         return ma != mb ? ma : Array(a.path.utf8).lexicographicallyPrecedes(Array(b.path.utf8))
       }
       func boxes(_ file: VOCLintFile) -> [(String, Box)] {
-        VOCReader.read(path: file.path, display: file.path, options: options).document?.objects.map { ($0.name, $0.box) }
+        VOCReader.read(path: file.path, display: file.path, options: options).document?.objects.map {
+          ($0.name, $0.box)
+        }
           ?? []
       }
       let kept = boxes(ordered[0])
@@ -124,7 +127,9 @@ public enum VOCLint {
       if let classes {
         for object in document.objects where !classes.contains(object.name) {
           findings.append(
-            VOCFinding(.warning, line: object.line, code: "unknown-class", "class \"\(object.name)\" is not in the expected list"))
+            VOCFinding(
+              .warning, line: object.line, code: "unknown-class", "class \"\(object.name)\" is not in the expected list"
+            ))
         }
       }
       switch VOCLayout.resolve(filename: document.filename, xmlPath: relative, index: index) {
@@ -138,24 +143,32 @@ public enum VOCLint {
           case .image(_, let width, let height, let damage):
             if let size = document.size, (size.width, size.height) != (width, height) {
               findings.append(
-                VOCFinding(.warning, line: nil, code: "size-mismatch", "<size> says \(size.width)×\(size.height) but \(path) is \(width)×\(height)"))
+                VOCFinding(
+                  .warning, line: nil, code: "size-mismatch",
+                  "<size> says \(size.width)×\(size.height) but \(path) is \(width)×\(height)"))
             }
-            if let damage { findings.append(VOCFinding(.warning, line: nil, code: "image-damaged", "\(path): \(damage)")) }
+            if let damage {
+              findings.append(VOCFinding(.warning, line: nil, code: "image-damaged", "\(path): \(damage)"))
+            }
           case .malformed(let format, let reason):
-            findings.append(VOCFinding(.warning, line: nil, code: "image-damaged", "\(path): \(format.rawValue): \(reason)"))
+            findings.append(
+              VOCFinding(.warning, line: nil, code: "image-damaged", "\(path): \(format.rawValue): \(reason)"))
           case .notImage(let kind):
             findings.append(VOCFinding(.warning, line: nil, code: "image-missing", "\(path) is not an image (\(kind))"))
           }
         }
       case .missing(let lookedFor, let note):
         findings.append(
-          VOCFinding(.warning, line: nil, code: "image-missing", "no image \"\(lookedFor)\" found" + (note.map { " (\($0))" } ?? "")))
+          VOCFinding(
+            .warning, line: nil, code: "image-missing",
+            "no image \"\(lookedFor)\" found" + (note.map { " (\($0))" } ?? "")))
       case .ambiguous(let lookedFor, let candidates):
         findings.append(
           VOCFinding(.warning, line: nil, code: "image-missing", "\"\(lookedFor)\" matches \(candidates.count) files"))
       }
     }
     findings.sort { ($0.severity, $0.line ?? 0) < ($1.severity, $1.line ?? 0) }
-    return VOCLintFile(path: display, dialect: result.dialect, image: image, findings: findings, imageSHA256: imageSHA256)
+    return VOCLintFile(
+      path: display, dialect: result.dialect, image: image, findings: findings, imageSHA256: imageSHA256)
   }
 }

@@ -139,11 +139,15 @@ public enum VOCReader {
       if attribute.name == "verified" {
         if attribute.value != "yes" && attribute.value != "no" {
           findings.append(
-            VOCFinding(.warning, line: root.line, code: "bad-flag", "verified=\"\(attribute.value)\" is neither yes nor no; read as not verified"))
+            VOCFinding(
+              .warning, line: root.line, code: "bad-flag",
+              "verified=\"\(attribute.value)\" is neither yes nor no; read as not verified"))
         }
       } else {
         findings.append(
-          VOCFinding(.note, line: root.line, code: "unknown-attribute", "attribute \(attribute.name) on <annotation> kept as it is"))
+          VOCFinding(
+            .note, line: root.line, code: "unknown-attribute",
+            "attribute \(attribute.name) on <annotation> kept as it is"))
       }
     }
     strayText(root, &findings)
@@ -155,14 +159,17 @@ public enum VOCReader {
       let known = annotationChildren.contains(child.name)
       if known && child.name != "object" && seen.contains(child.name) {
         findings.append(
-          VOCFinding(.warning, line: child.line, code: "duplicate-element", "a second <\(child.name)>; the first is used, this one kept as it is"))
+          VOCFinding(
+            .warning, line: child.line, code: "duplicate-element",
+            "a second <\(child.name)>; the first is used, this one kept as it is"))
         // Anchored after the first one, so that writing keeps the first one first.
         document.extras.append(VOCExtra(after: child.name, element: child))
         continue
       }
       guard known else {
         findings.append(
-          VOCFinding(.note, line: child.line, code: "unknown-element", "<\(child.name)> is not LabelImg's; kept as it is"))
+          VOCFinding(
+            .note, line: child.line, code: "unknown-element", "<\(child.name)> is not LabelImg's; kept as it is"))
         document.extras.append(VOCExtra(after: previous, element: child))
         continue
       }
@@ -183,23 +190,32 @@ public enum VOCReader {
     }
     if document.filename == nil {
       findings.append(
-        VOCFinding(.warning, line: root.line, code: "missing-filename", "no <filename>; the image is looked for by the XML file's own name"))
+        VOCFinding(
+          .warning, line: root.line, code: "missing-filename",
+          "no <filename>; the image is looked for by the XML file's own name"))
     } else if document.filename.map(isBlank) == true {
       findings.append(
-        VOCFinding(.warning, line: root.child("filename")?.line, code: "missing-filename", "empty <filename>; the image is looked for by the XML file's own name"))
+        VOCFinding(
+          .warning, line: root.child("filename")?.line, code: "missing-filename",
+          "empty <filename>; the image is looked for by the XML file's own name"))
     }
     if objectElements.count > options.maxObjects {
       findings.append(
-        VOCFinding(.error, line: objectElements[options.maxObjects].line, code: "too-many-objects", "\(objectElements.count) objects, over the limit of \(options.maxObjects)"))
+        VOCFinding(
+          .error, line: objectElements[options.maxObjects].line, code: "too-many-objects",
+          "\(objectElements.count) objects, over the limit of \(options.maxObjects)"))
       return VOCReadResult(document: nil, findings: findings, dialect: "other")
     }
     if !objectElements.isEmpty {
       if let size = document.size, size.width == 0 || size.height == 0 {
         findings.append(
-          VOCFinding(.error, line: root.child("size")?.line, code: "zero-size", "image size \(size.width)×\(size.height) with \(objectElements.count) objects; boxes cannot be checked"))
+          VOCFinding(
+            .error, line: root.child("size")?.line, code: "zero-size",
+            "image size \(size.width)×\(size.height) with \(objectElements.count) objects; boxes cannot be checked"))
       } else if document.size == nil && !findings.contains(where: { $0.code == "bad-size" }) {
         findings.append(
-          VOCFinding(.warning, line: root.line, code: "missing-size", "no <size>; boxes are not checked against the image"))
+          VOCFinding(
+            .warning, line: root.line, code: "missing-size", "no <size>; boxes are not checked against the image"))
       }
     }
     var boxesSeen: [String: Int] = [:]
@@ -208,7 +224,9 @@ public enum VOCReader {
       let key = "\(object.name)|\(object.box.xmin),\(object.box.ymin),\(object.box.xmax),\(object.box.ymax)"
       if let first = boxesSeen[key] {
         findings.append(
-          VOCFinding(.warning, line: element.line, code: "duplicate-box", "the same \(object.name) box as the object on line \(first)"))
+          VOCFinding(
+            .warning, line: element.line, code: "duplicate-box",
+            "the same \(object.name) box as the object on line \(first)"))
       } else {
         boxesSeen[key] = element.line
       }
@@ -219,7 +237,8 @@ public enum VOCReader {
     }
     let dialect = document.bytes() == bytes ? "labelimg" : "other"
     if dialect == "other" {
-      findings.append(VOCFinding(.note, line: nil, code: "dialect", "not LabelImg's exact output: " + traits(bytes, document)))
+      findings.append(
+        VOCFinding(.note, line: nil, code: "dialect", "not LabelImg's exact output: " + traits(bytes, document)))
     }
     return VOCReadResult(document: document, findings: findings, dialect: dialect)
   }
@@ -237,7 +256,8 @@ public enum VOCReader {
         !(child.name == "height" && height != nil), !(child.name == "depth" && depth != nil)
       else {
         extras.append(VOCExtra(after: sizeChildren.contains(child.name) ? child.name : previous, element: child))
-        findings.append(VOCFinding(.note, line: child.line, code: "unknown-element", "<\(child.name)> in <size> kept as it is"))
+        findings.append(
+          VOCFinding(.note, line: child.line, code: "unknown-element", "<\(child.name)> in <size> kept as it is"))
         continue
       }
       previous = child.name
@@ -247,18 +267,25 @@ public enum VOCReader {
       }
       guard let value = number(child.text), value >= 0, value < 1e6 else {
         findings.append(
-          VOCFinding(.error, line: child.line, code: "bad-size", "<\(child.name)> \"\(child.text)\" is not an image size"))
+          VOCFinding(
+            .error, line: child.line, code: "bad-size", "<\(child.name)> \"\(child.text)\" is not an image size"))
         bad = true
         continue
       }
       if value != value.rounded(.towardZero) {
-        findings.append(VOCFinding(.warning, line: child.line, code: "bad-size", "<\(child.name)> \(child.text) is not a whole number; read as \(Int(value))"))
+        findings.append(
+          VOCFinding(
+            .warning, line: child.line, code: "bad-size",
+            "<\(child.name)> \(child.text) is not a whole number; read as \(Int(value))"))
       }
       if child.name == "width" { width = Int(value) } else { height = Int(value) }
     }
     guard !bad, let width, let height else {
       if !bad {
-        findings.append(VOCFinding(.warning, line: element.line, code: "missing-size", "<size> without width and height; boxes are not checked against the image"))
+        findings.append(
+          VOCFinding(
+            .warning, line: element.line, code: "missing-size",
+            "<size> without width and height; boxes are not checked against the image"))
       }
       return nil
     }
@@ -281,7 +308,8 @@ public enum VOCReader {
       guard objectChildren.contains(child.name), !seen.contains(child.name) else {
         extras.append(VOCExtra(after: objectChildren.contains(child.name) ? child.name : previous, element: child))
         let what = objectChildren.contains(child.name) ? "a second <\(child.name)>" : "<\(child.name)>"
-        findings.append(VOCFinding(.note, line: child.line, code: "unknown-element", "\(what) in <object> kept as it is"))
+        findings.append(
+          VOCFinding(.note, line: child.line, code: "unknown-element", "\(what) in <object> kept as it is"))
         continue
       }
       seen.insert(child.name)
@@ -297,15 +325,22 @@ public enum VOCReader {
     for (label, value) in [("truncated", truncated), ("difficult", difficult)] {
       if let value, value != "0", value != "1" {
         findings.append(
-          VOCFinding(.warning, line: element.line, code: "bad-flag", "<\(label)> \"\(value)\" is not 0 or 1; read as \(value == "" ? "0" : (number(value) ?? 0) != 0 ? "1" : "0")"))
+          VOCFinding(
+            .warning, line: element.line, code: "bad-flag",
+            "<\(label)> \"\(value)\" is not 0 or 1; read as \(value == "" ? "0" : (number(value) ?? 0) != 0 ? "1" : "0")"
+          ))
       }
     }
     guard let name, !isBlank(name) else {
-      findings.append(VOCFinding(.error, line: element.line, code: "missing-name", "an <object> without a class <name>"))
+      findings.append(
+        VOCFinding(.error, line: element.line, code: "missing-name", "an <object> without a class <name>"))
       return nil
     }
     if trimmed(name).count != name.unicodeScalars.count {
-      findings.append(VOCFinding(.warning, line: element.line, code: "name-space", "class name \"\(name)\" has white space around it; kept as written"))
+      findings.append(
+        VOCFinding(
+          .warning, line: element.line, code: "name-space",
+          "class name \"\(name)\" has white space around it; kept as written"))
     }
     guard let boxElement else {
       findings.append(VOCFinding(.error, line: element.line, code: "missing-bndbox", "\(name) object without <bndbox>"))
@@ -318,20 +353,26 @@ public enum VOCReader {
     var bad = false
     for child in boxElement.children {
       guard boxChildren.contains(child.name), values[child.name] == nil else {
-        boxExtras.append(VOCExtra(after: boxChildren.contains(child.name) ? child.name : previousCoordinate, element: child))
-        findings.append(VOCFinding(.note, line: child.line, code: "unknown-element", "<\(child.name)> in <bndbox> kept as it is"))
+        boxExtras.append(
+          VOCExtra(after: boxChildren.contains(child.name) ? child.name : previousCoordinate, element: child))
+        findings.append(
+          VOCFinding(.note, line: child.line, code: "unknown-element", "<\(child.name)> in <bndbox> kept as it is"))
         continue
       }
       previousCoordinate = child.name
       guard let value = number(child.text) else {
         let shown = child.text.count > 40 ? String(child.text.prefix(40)) + "…" : child.text
         findings.append(
-          VOCFinding(.error, line: child.line, code: "bad-coordinate", "\(name) <\(child.name)> \"\(shown)\" is not a finite number"))
+          VOCFinding(
+            .error, line: child.line, code: "bad-coordinate",
+            "\(name) <\(child.name)> \"\(shown)\" is not a finite number"))
         bad = true
         continue
       }
       if value < 0 {
-        findings.append(VOCFinding(.error, line: child.line, code: "bad-coordinate", "\(name) <\(child.name)> \(child.text) is negative"))
+        findings.append(
+          VOCFinding(
+            .error, line: child.line, code: "bad-coordinate", "\(name) <\(child.name)> \(child.text) is negative"))
         bad = true
       }
       values[child.name] = value
@@ -339,14 +380,18 @@ public enum VOCReader {
     let missing = ["xmin", "ymin", "xmax", "ymax"].filter { values[$0] == nil }
     if !missing.isEmpty && !bad {
       findings.append(
-        VOCFinding(.error, line: boxElement.line, code: "bad-coordinate", "\(name) <bndbox> lacks " + missing.map { "<\($0)>" }.joined(separator: ", ")))
+        VOCFinding(
+          .error, line: boxElement.line, code: "bad-coordinate",
+          "\(name) <bndbox> lacks " + missing.map { "<\($0)>" }.joined(separator: ", ")))
     }
     guard !bad, missing.isEmpty, let xmin = values["xmin"], let ymin = values["ymin"], let xmax = values["xmax"],
       let ymax = values["ymax"]
     else { return nil }
     if xmin > xmax || ymin > ymax {
       findings.append(
-        VOCFinding(.error, line: boxElement.line, code: "inverted-box", "\(name) box \(show(xmin)),\(show(ymin))–\(show(xmax)),\(show(ymax)) has min greater than max"))
+        VOCFinding(
+          .error, line: boxElement.line, code: "inverted-box",
+          "\(name) box \(show(xmin)),\(show(ymin))–\(show(xmax)),\(show(ymax)) has min greater than max"))
       return nil
     }
     var box = Box(xmin: xmin, ymin: ymin, xmax: xmax, ymax: ymax)
@@ -357,18 +402,25 @@ public enum VOCReader {
       let slackY = max(options.edgePixels, options.edgeFraction * height)
       if xmin >= width || ymin >= height || xmax > width + slackX || ymax > height + slackY {
         findings.append(
-          VOCFinding(.error, line: boxElement.line, code: "outside-image", "\(name) box \(show(xmin)),\(show(ymin))–\(show(xmax)),\(show(ymax)) lies outside the \(size.width)×\(size.height) image"))
+          VOCFinding(
+            .error, line: boxElement.line, code: "outside-image",
+            "\(name) box \(show(xmin)),\(show(ymin))–\(show(xmax)),\(show(ymax)) lies outside the \(size.width)×\(size.height) image"
+          ))
         return nil
       }
       if xmax > width || ymax > height {
         box.xmax = min(xmax, width)
         box.ymax = min(ymax, height)
         findings.append(
-          VOCFinding(.warning, line: boxElement.line, code: "clamped", "\(name) box \(show(xmin)),\(show(ymin))–\(show(xmax)),\(show(ymax)) passes the edge of the \(size.width)×\(size.height) image; clamped to \(show(box.xmax)),\(show(box.ymax))"))
+          VOCFinding(
+            .warning, line: boxElement.line, code: "clamped",
+            "\(name) box \(show(xmin)),\(show(ymin))–\(show(xmax)),\(show(ymax)) passes the edge of the \(size.width)×\(size.height) image; clamped to \(show(box.xmax)),\(show(box.ymax))"
+          ))
       }
     }
     if box.xmin == box.xmax || box.ymin == box.ymax {
-      findings.append(VOCFinding(.warning, line: boxElement.line, code: "zero-area", "\(name) box has zero width or height"))
+      findings.append(
+        VOCFinding(.warning, line: boxElement.line, code: "zero-area", "\(name) box has zero width or height"))
     }
     return VOCObject(
       name: name, box: box, pose: pose, truncated: truncated, difficult: difficult, attributes: element.attributes,
@@ -379,7 +431,9 @@ public enum VOCReader {
   static func number(_ text: String) -> Double? {
     let trimmed = Substring(Self.trimmed(text))
     guard !trimmed.isEmpty, trimmed.utf8.count < 64,
-      trimmed.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45 }),
+      trimmed.utf8.allSatisfy({
+        ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45
+      }),
       let value = Double(trimmed), value.isFinite
     else { return nil }
     return value
@@ -412,7 +466,9 @@ public enum VOCReader {
     let text = String(trimmed(element.text))
     let shown = text.count > 70 ? String(text.prefix(30)) + "…" + String(text.suffix(38)) : text
     findings.append(
-      VOCFinding(.warning, line: element.textLine ?? element.line, code: "stray-text", "stray text inside <\(element.name)> ignored: \"\(shown)\""))
+      VOCFinding(
+        .warning, line: element.textLine ?? element.line, code: "stray-text",
+        "stray text inside <\(element.name)> ignored: \"\(shown)\""))
   }
 
   /// Why a readable file is not LabelImg's own output, in a few words.
@@ -428,13 +484,18 @@ public enum VOCReader {
       while index < head.endIndex, head[index] == 0x0A { index += 1 }
       let start = index
       while index < head.endIndex, head[index] == 0x20 { index += 1 }
-      if index > start && (index == head.endIndex || head[index] != 0x09) { traits.append("\(index - start)-space indent") }
+      if index > start && (index == head.endIndex || head[index] != 0x09) {
+        traits.append("\(index - start)-space indent")
+      }
     }
     if document.path == nil { traits.append("no <path>") }
     if document.source == nil { traits.append("no <source>") }
-    let extraNames = Set(document.extras.map(\.element.name) + document.objects.flatMap { $0.extras.map(\.element.name) })
+    let extraNames = Set(
+      document.extras.map(\.element.name) + document.objects.flatMap { $0.extras.map(\.element.name) })
     if !extraNames.isEmpty { traits.append("extra " + extraNames.sorted().map { "<\($0)>" }.joined(separator: ", ")) }
-    if document.objects.contains(where: { $0.difficult == nil }) { traits.append("no <difficult> (LabelImg before 2017-04)") }
+    if document.objects.contains(where: { $0.difficult == nil }) {
+      traits.append("no <difficult> (LabelImg before 2017-04)")
+    }
     if document.attributes.contains(where: { $0.name == "verified" && $0.value == "no" }) {
       traits.append("verified=\"no\" (LabelImg 2017)")
     }
@@ -454,9 +515,12 @@ public enum VOCReader {
   static func readCapped(path: String, limit: Int, display: String) throws -> [UInt8] {
     var info = stat()
     guard stat(path, &info) == 0 else {
-      throw AnnotationsError.invalid(file: display, line: nil, message: "cannot read: \(String(cString: strerror(errno)))")
+      throw AnnotationsError.invalid(
+        file: display, line: nil, message: "cannot read: \(String(cString: strerror(errno)))")
     }
-    if Int(info.st_size) > limit { throw AnnotationsError.tooLarge(file: display, size: Int(info.st_size), limit: limit) }
+    if Int(info.st_size) > limit {
+      throw AnnotationsError.tooLarge(file: display, size: Int(info.st_size), limit: limit)
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw AnnotationsError.invalid(file: display, line: nil, message: "cannot read the file")
     }

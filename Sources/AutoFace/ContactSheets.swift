@@ -82,7 +82,8 @@ extension Catalog {
             cache[tile.sha256] = image
           }
           try sheet.paste(try image.thumbnail(of: tile.rect, margin: options.margin, side: t), x: x, y: y)
-          try sheet.drawText(tile.caption, x: x + 2, y: y + t + caption - 4, scale: 0.5, blue: 255, green: 255, red: 255)
+          try sheet.drawText(
+            tile.caption, x: x + 2, y: y + t + caption - 4, scale: 0.5, blue: 255, green: 255, red: 255)
           if let box = tile.box { report.boxes.append(box) }
         } catch {
           report.failed.append(

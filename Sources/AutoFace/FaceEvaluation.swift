@@ -256,7 +256,9 @@ extension Catalog {
             caption: caption)
         }
         try FileManager.default.createDirectory(atPath: sheets, withIntermediateDirectories: true)
-        let missTiles = try misses.map { try tile($0.image, $0.face.box, "#\(ids[$0.image]) \($0.face.label.prefix(12))") }
+        let missTiles = try misses.map {
+          try tile($0.image, $0.face.box, "#\(ids[$0.image]) \($0.face.label.prefix(12))")
+        }
         let alarmTiles = try falseAlarms.map {
           try tile($0.image, $0.detection.box, String(format: "#%lld %.2f", ids[$0.image], $0.detection.score))
         }

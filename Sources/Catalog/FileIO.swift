@@ -17,10 +17,13 @@ public enum FileIO {
     var info = stat()
     if fstat(fd, &info) != 0 { throw CatalogError.io(path: display(path), operation: "stat", errno: errno) }
     if info.st_mode & S_IFMT != S_IFREG {
-      throw CatalogError.io(path: display(path), operation: "read (not a regular file: a FIFO, device or socket)", errno: EINVAL)
+      throw CatalogError.io(
+        path: display(path), operation: "read (not a regular file: a FIFO, device or socket)", errno: EINVAL)
     }
     let size = Int(info.st_size)
-    if size > limit { throw CatalogError.io(path: display(path), operation: "read (larger than \(limit) bytes)", errno: EFBIG) }
+    if size > limit {
+      throw CatalogError.io(path: display(path), operation: "read (larger than \(limit) bytes)", errno: EFBIG)
+    }
     var buffer = [UInt8](repeating: 0, count: size)
     var done = 0
     while done < size {

@@ -15,7 +15,8 @@ extension Catalog {
         problems.append("\(sha): object missing (\(path))")
       } else if Int(info.st_size) != size {
         problems.append(
-          "\(path) is \(info.st_size) bytes, the catalog says \(size) (damaged object \(sha)); re-import a source holding these bytes to repair it")
+          "\(path) is \(info.st_size) bytes, the catalog says \(size) (damaged object \(sha)); re-import a source holding these bytes to repair it"
+        )
       } else if rehash {
         do { _ = try store.read(sha) } catch { problems.append(error.localizedDescription) }
       }

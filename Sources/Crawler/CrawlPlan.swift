@@ -63,7 +63,8 @@ public struct CrawlPlan: Sendable, Decodable {
     }
     for job in plan.resolvedJobs() {
       if let limit = job.limit, !limitRange.contains(limit) {
-        throw CrawlerError.invalidInput("\(path): job \"\(job.query ?? "")\": limit \(limit) is out of range; \(Self.ranges)")
+        throw CrawlerError.invalidInput(
+          "\(path): job \"\(job.query ?? "")\": limit \(limit) is out of range; \(Self.ranges)")
       }
       if let minSize = job.minSize, !minSizeRange.contains(minSize) {
         throw CrawlerError.invalidInput(

@@ -60,7 +60,8 @@ struct CrawlStore {
     ) { row in
       CrawlJobStatus(
         id: row.int64(0), provider: row.text(1) ?? "", query: row.text(2) ?? "", label: row.text(3),
-        status: row.text(4).flatMap(CrawlJobState.init(rawValue:)) ?? .running, exhausted: row.int(5) != 0, requestsSpent: row.int(6), states: [:],
+        status: row.text(4).flatMap(CrawlJobState.init(rawValue:)) ?? .running, exhausted: row.int(5) != 0,
+        requestsSpent: row.int(6), states: [:],
         updatedAt: row.text(7) ?? "")
     }
     for index in jobs.indices {
@@ -117,7 +118,8 @@ struct CrawlStore {
   func itemStates(jobID: Int64) throws -> [CrawlItemState: Int] {
     var states: [CrawlItemState: Int] = [:]
     for (text, count) in try database.rows(
-      "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobID)], { ($0.text(0) ?? "", $0.int(1)) })
+      "SELECT state, count(*) FROM crawl_items WHERE job_id = ? GROUP BY state", [.int(jobID)],
+      { ($0.text(0) ?? "", $0.int(1)) })
     {
       if let state = CrawlItemState(rawValue: text) { states[state] = count }
     }
@@ -207,7 +209,10 @@ struct CrawlStore {
       for update in updates {
         try database.run(
           "UPDATE crawl_items SET state = ?, error = ?, image_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-          [.text(update.state.rawValue), .optional(update.error), .optional(update.imageID), .text(now), .int(update.id)])
+          [
+            .text(update.state.rawValue), .optional(update.error), .optional(update.imageID), .text(now),
+            .int(update.id),
+          ])
       }
     }
   }

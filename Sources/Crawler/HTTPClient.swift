@@ -491,14 +491,18 @@ public final class TransferSession {
     if request.redirects == .sameHost, (300...399).contains(status), let location = headers["location"] {
       guard let base = URL(string: pending.url), let target = URL(string: location, relativeTo: base)?.absoluteURL
       else {
-        return .done(.failure(.crossHostRedirect(url: shown, target: "an unparsable Location", carriesKey: !request.secrets.isEmpty)))
+        return .done(
+          .failure(
+            .crossHostRedirect(url: shown, target: "an unparsable Location", carriesKey: !request.secrets.isEmpty)))
       }
       let sameOrigin =
         target.scheme?.lowercased() == base.scheme?.lowercased()
         && target.host?.lowercased() == base.host?.lowercased() && target.port == base.port
       guard sameOrigin else {
         let port = target.port.map { ":\($0)" } ?? ""
-        return .done(.failure(.crossHostRedirect(url: shown, target: (target.host ?? "?") + port, carriesKey: !request.secrets.isEmpty)))
+        return .done(
+          .failure(
+            .crossHostRedirect(url: shown, target: (target.host ?? "?") + port, carriesKey: !request.secrets.isEmpty)))
       }
       guard pending.hops < limits.maxRedirects else {
         return .done(

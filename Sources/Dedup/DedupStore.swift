@@ -79,7 +79,9 @@ public struct DedupStore {
   /// Every recorded decision, by image.
   public func decisions() throws -> [Int64: DedupDecision] {
     var result: [Int64: DedupDecision] = [:]
-    for (id, text) in try database.rows("SELECT image_id, decision FROM dedup_decisions", [], { ($0.int64(0), $0.text(1) ?? "") }) {
+    for (id, text) in try database.rows(
+      "SELECT image_id, decision FROM dedup_decisions", [], { ($0.int64(0), $0.text(1) ?? "") })
+    {
       result[id] = DedupDecision(rawValue: text)
     }
     return result
@@ -88,7 +90,8 @@ public struct DedupStore {
   /// Sets an image's status and reason. Call inside a write transaction.
   func setStatus(_ status: ImageStatus, reason: String?, ofImage id: Int64) throws {
     try database.run(
-      "UPDATE images SET status = ?, status_reason = ? WHERE id = ?", [.text(status.rawValue), .optional(reason), .int(id)])
+      "UPDATE images SET status = ?, status_reason = ? WHERE id = ?",
+      [.text(status.rawValue), .optional(reason), .int(id)])
   }
 
   /// Marks an image kept in every stored cluster it is in. Call inside a write transaction.
@@ -128,14 +131,18 @@ extension DedupStore {
     method: String, radius: Int, rows: [ClusterRow], statusChanges: [(Int64, ImageStatus, String?)]
   ) throws {
     try database.writeTransaction {
-      try database.run("DELETE FROM dup_clusters WHERE method = ? AND radius = ?", [.text(method), .int(Int64(radius))])
+      try database.run(
+        "DELETE FROM dup_clusters WHERE method = ? AND radius = ?", [.text(method), .int(Int64(radius))])
       for row in rows {
         try database.run(
           """
           INSERT OR REPLACE INTO dup_clusters (image_id, cluster_id, method, radius, kept, group_id)
           VALUES (?, ?, ?, ?, ?, ?)
           """,
-          [.int(row.image), .int(row.cluster), .text(method), .int(Int64(radius)), .int(row.kept ? 1 : 0), .int(row.group)])
+          [
+            .int(row.image), .int(row.cluster), .text(method), .int(Int64(radius)), .int(row.kept ? 1 : 0),
+            .int(row.group),
+          ])
       }
       for (id, status, reason) in statusChanges {
         try database.run(

@@ -146,7 +146,9 @@ extension Catalog {
     let dedupStore = DedupStore(catalog: self)
     let sources = try sourceNames()
     for name in options.sourcePriority
-    where !sources.contains(where: { $0.name.precomposedStringWithCanonicalMapping == name.precomposedStringWithCanonicalMapping }) {
+    where !sources.contains(where: {
+      $0.name.precomposedStringWithCanonicalMapping == name.precomposedStringWithCanonicalMapping
+    }) {
       throw DedupError.unknownSource(name, known: sources.map(\.name))
     }
     var hashingOptions = HashingOptions(algorithms: options.method.algorithms)
@@ -208,7 +210,7 @@ extension Catalog {
         let name = $0.source.precomposedStringWithCanonicalMapping
         return rank[name] ?? (options.sourcePriority.count + (sourceOrder[name] ?? 0))
       }
-        .min() ?? Int.max
+      .min() ?? Int.max
     }
     func better(_ a: Int64, _ b: Int64) -> Bool {
       let fa = facts[a]

@@ -89,7 +89,9 @@ extension Catalog {
         case .failure(let error):
           let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
           report.skipped.append(
-            SkippedImage(imageID: item.id, sha256: item.sha256, origin: try originName(imageID: item.id) ?? "image \(item.id)", reason: message))
+            SkippedImage(
+              imageID: item.id, sha256: item.sha256, origin: try originName(imageID: item.id) ?? "image \(item.id)",
+              reason: message))
         }
       }
       if options.store {

@@ -172,7 +172,8 @@ extension Catalog {
       let matches = search.matches(for: imageHashes, radius: radius)
       return matches.isEmpty
         ? nil
-        : ArrivalMatch(imageID: id, matches: matches.map { ArrivalMatch.Match(imageID: $0.imageID, distance: $0.distance) })
+        : ArrivalMatch(
+          imageID: id, matches: matches.map { ArrivalMatch.Match(imageID: $0.imageID, distance: $0.distance) })
     }
   }
 }

@@ -29,9 +29,11 @@ public enum DedupReportPage {
 
       """
     let totalImages = result.imagesSearched
-    html += "<p>Method <b>\(escape(result.method))</b>, radius <b>\(result.radius)</b>, keep <b>\(escape(result.keep))</b>"
+    html +=
+      "<p>Method <b>\(escape(result.method))</b>, radius <b>\(result.radius)</b>, keep <b>\(escape(result.keep))</b>"
     html += result.dryRun ? " — <b>dry run</b>: nothing was changed.</p>\n" : ".</p>\n"
-    html += "<p>\(totalImages) images compared, \(result.pairs) pairs within the radius, \(result.clusters.count) clusters "
+    html +=
+      "<p>\(totalImages) images compared, \(result.pairs) pairs within the radius, \(result.clusters.count) clusters "
     html += "holding \(result.imagesInClusters) images; \(result.markedDuplicate) marked duplicate in this run.</p>\n"
     html += "<p>Every member of a cluster is within the radius of its kept image (star linkage). Pairs joined "
     html += "transitively form \(result.groups) near-duplicate groups of \(result.imagesInGroups) images; "
@@ -61,9 +63,11 @@ public enum DedupReportPage {
     html += "<h2>Clusters, largest first</h2>\n"
     for cluster in result.clusters.prefix(clusterLimit) {
       let group = wide[cluster.groupID]
-      html += "<div class=\"cluster\(group == nil ? "" : " wide")\"><div>Cluster \(cluster.id) — \(cluster.members.count) images (\(escape(cluster.change)))"
+      html +=
+        "<div class=\"cluster\(group == nil ? "" : " wide")\"><div>Cluster \(cluster.id) — \(cluster.members.count) images (\(escape(cluster.change)))"
       if let group {
-        html += " <span class=\"flag\">wide group \(group.id): \(group.imageIDs.count) images in \(group.clusterIDs.count) clusters</span>"
+        html +=
+          " <span class=\"flag\">wide group \(group.id): \(group.imageIDs.count) images in \(group.clusterIDs.count) clusters</span>"
       }
       if cluster.conflictingLabels { html += " <span class=\"flag\">labels differ: one kept per label</span>" }
       html += "</div>\n"

@@ -149,7 +149,8 @@ public enum DatasetExport {
     }
     var firstOrigin: [Int64: (path: String, license: String?)] = [:]
     for (imageID, path, license) in try catalog.database.rows(
-      "SELECT image_id, rel_path, license FROM image_origins ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "", $0.text(2)) })
+      "SELECT image_id, rel_path, license FROM image_origins ORDER BY id", [],
+      { ($0.int64(0), $0.text(1) ?? "", $0.text(2)) })
     where firstOrigin[imageID] == nil {
       firstOrigin[imageID] = (path, license)
     }
@@ -197,7 +198,8 @@ public enum DatasetExport {
   /// A file name that is safe (no folders, no control characters) and whose stem is unused.
   static func uniqueName(preferred: String?, sha256: String, fileExtension: String, used: inout Set<String>) -> String {
     var name = preferred ?? ""
-    if name.isEmpty || name.hasPrefix(".") || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "/" || $0 == "\\" })
+    if name.isEmpty || name.hasPrefix(".")
+      || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "/" || $0 == "\\" })
       || !VOCLayout.isImageName(name)
     {
       name = String(sha256.prefix(16)) + "." + fileExtension
@@ -253,7 +255,8 @@ public enum DatasetExport {
       report.files = writer.files
       if stat(final, &info) == 0 { rmdir(final) }
       if rename(staging, final) != 0 {
-        throw ExportError.exportFailed(path: final, message: "cannot move the export into place: \(String(cString: strerror(errno)))")
+        throw ExportError.exportFailed(
+          path: final, message: "cannot move the export into place: \(String(cString: strerror(errno)))")
       }
     } catch {
       try? FileManager.default.removeItem(atPath: staging)
@@ -418,7 +421,9 @@ final class ExportWriter {
           licenseID = (licenses.firstIndex(of: license) ?? 0) + 1
         }
         images.append(
-          COCOFile.Image(id: Int(item.imageID), file_name: item.fileName, width: item.width, height: item.height, license: licenseID))
+          COCOFile.Image(
+            id: Int(item.imageID), file_name: item.fileName, width: item.width, height: item.height, license: licenseID)
+        )
         for box in item.boxes {
           guard let category = categoryID[box.className] else { continue }
           let clamped = COCOFile.clamp(box.box, width: item.width, height: item.height)
@@ -426,13 +431,15 @@ final class ExportWriter {
           let h = clamped.ymax - clamped.ymin
           annotations.append(
             COCOFile.Annotation(
-              id: Int(box.id), image_id: Int(item.imageID), category_id: category, bbox: [clamped.xmin, clamped.ymin, w, h],
+              id: Int(box.id), image_id: Int(item.imageID), category_id: category,
+              bbox: [clamped.xmin, clamped.ymin, w, h],
               area: w * h, iscrowd: 0, segmentation: []))
         }
       }
       let document = COCOFile(
         info: COCOFile.Info(
-          description: "datasetkit export, subset \(subset.name)", version: "1.0", year: Calendar(identifier: .gregorian).component(.year, from: Date()),
+          description: "datasetkit export, subset \(subset.name)", version: "1.0",
+          year: Calendar(identifier: .gregorian).component(.year, from: Date()),
           contributor: "datasetkit", date_created: Timestamp.now()),
         licenses: licenses.enumerated().map { COCOFile.License(id: $0 + 1, name: $1, url: "") },
         images: images, annotations: annotations, categories: categories)
@@ -497,7 +504,9 @@ final class ExportWriter {
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    try file("manifest.json", [UInt8](try encoder.encode(Manifest(format: format.rawValue, classes: plan.classes, images: entries))))
+    try file(
+      "manifest.json",
+      [UInt8](try encoder.encode(Manifest(format: format.rawValue, classes: plan.classes, images: entries))))
   }
 }
 

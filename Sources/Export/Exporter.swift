@@ -144,7 +144,8 @@ public enum Exporter {
     let replacing = try checkTarget(output)
     let selected = try request.selection.imageIDs(in: catalog)
     if request.format.boxFormat != nil {
-      return try runBoxFormat(catalog: catalog, request: request, output: output, replacing: replacing, selected: selected)
+      return try runBoxFormat(
+        catalog: catalog, request: request, output: output, replacing: replacing, selected: selected)
     }
     let db = catalog.database
     if !request.view.isEmpty, try !catalog.viewNames().contains(request.view) {
@@ -180,7 +181,12 @@ public enum Exporter {
       FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.image_id, s.name, o.rel_path
       """, [],
       {
-        ($0.int64(0), ManifestOrigin(source: $0.text(1) ?? "", path: $0.text(2) ?? "", license: $0.text(3), url: $0.text(4), pageURL: $0.text(5), creator: $0.text(6), attribution: $0.text(7)))
+        (
+          $0.int64(0),
+          ManifestOrigin(
+            source: $0.text(1) ?? "", path: $0.text(2) ?? "", license: $0.text(3), url: $0.text(4), pageURL: $0.text(5),
+            creator: $0.text(6), attribution: $0.text(7))
+        )
       })
     {
       origins[id, default: []].append(origin)
@@ -214,7 +220,9 @@ public enum Exporter {
         let relative = "\(folder)/\(name)"
         try FileManager.default.createDirectory(atPath: "\(staging)/\(folder)", withIntermediateDirectories: true)
         if try catalog.store.place(row.sha, at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
-        files.append(ManifestFile(path: relative, sha256: row.sha, label: row.label, subset: subset, origins: origins[row.id] ?? []))
+        files.append(
+          ManifestFile(
+            path: relative, sha256: row.sha, label: row.label, subset: subset, origins: origins[row.id] ?? []))
         counts[subset, default: [:]][row.label ?? "", default: 0] += 1
       }
       let labels = Set(files.compactMap(\.label)).sorted()
@@ -224,7 +232,11 @@ public enum Exporter {
         var csv = "path,label,subset,sha256,source,license,url\n"
         for file in files {
           let origin = file.origins.first
-          csv += [file.path, file.label ?? "", file.subset, file.sha256, origin?.source ?? "", origin?.license ?? "", origin?.url ?? ""]
+          csv +=
+            [
+              file.path, file.label ?? "", file.subset, file.sha256, origin?.source ?? "", origin?.license ?? "",
+              origin?.url ?? "",
+            ]
             .map(csvField).joined(separator: ",") + "\n"
         }
         try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/data.csv"))
@@ -310,7 +322,8 @@ public enum Exporter {
             return entry
           }
         }
-        let bytes = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        let bytes = try JSONSerialization.data(
+          withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         try bytes.write(to: URL(fileURLWithPath: manifestPath))
       }
       try swapIn(staging, output, replacing: try checkTarget(output))
@@ -323,7 +336,8 @@ public enum Exporter {
       }
       return ExportSummary(
         output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
-        classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0, replacedPreviousExport: replacing)
+        classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0,
+        replacedPreviousExport: replacing)
     } catch {
       try? FileManager.default.removeItem(atPath: staging)
       throw error
@@ -351,7 +365,9 @@ public enum Exporter {
     } else {
       // An export made before manifests listed their contents: the image files it lists, data.csv; for
       // box formats every file named after a listed image (its label file) and the formats' fixed files.
-      for file in object["files"] as? [[String: Any]] ?? [] { if let path = file["path"] as? String { written.insert(path) } }
+      for file in object["files"] as? [[String: Any]] ?? [] {
+        if let path = file["path"] as? String { written.insert(path) }
+      }
       if object["format"] as? String == "csv" { written.insert("data.csv") }
       let stems = Set(
         (object["images"] as? [[String: Any]] ?? []).compactMap { ($0["file"] as? String).map(Self.stem) })
@@ -388,8 +404,14 @@ public enum Exporter {
       for name in try FileManager.default.contentsOfDirectory(atPath: path) {
         let child = relative.isEmpty ? name : relative + "/" + name
         var info = stat()
-        guard lstat(folder + "/" + child, &info) == 0 else { throw ExportError.io(path: folder + "/" + child, errno: errno) }
-        if info.st_mode & S_IFMT == S_IFDIR { pending.append(child) } else if child != "manifest.json" { found.append(child) }
+        guard lstat(folder + "/" + child, &info) == 0 else {
+          throw ExportError.io(path: folder + "/" + child, errno: errno)
+        }
+        if info.st_mode & S_IFMT == S_IFDIR {
+          pending.append(child)
+        } else if child != "manifest.json" {
+          found.append(child)
+        }
       }
     }
     return found.sorted()
@@ -432,7 +454,8 @@ public enum Exporter {
   /// The labels whose folder name differs from the label, for the manifest (nil when none does).
   static func folderNames(_ labels: [String]) -> [String: String]? {
     let renamed = labels.filter { safeComponent($0) != $0 }
-    return renamed.isEmpty ? nil : Dictionary(renamed.map { ($0, safeComponent($0)) }, uniquingKeysWith: { first, _ in first })
+    return renamed.isEmpty
+      ? nil : Dictionary(renamed.map { ($0, safeComponent($0)) }, uniquingKeysWith: { first, _ in first })
   }
 
   static func csvField(_ text: String) -> String {
@@ -467,7 +490,8 @@ public enum ExportError: LocalizedError, Equatable {
     case .exportFailed(let path, let message):
       return "\(path): export failed: \(message)"
     case .unknownLabel(let name, let known):
-      return "no class named \(name) in this export; classes: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"
+      return
+        "no class named \(name) in this export; classes: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"
     }
   }
 }

@@ -70,7 +70,9 @@ public enum FolderWalker {
         return true
       }
       if !listed {
-        skipped.append(WalkSkip(path: FileIO.display(relativeFolder), reason: "cannot list folder: \(String(cString: strerror(errno)))"))
+        skipped.append(
+          WalkSkip(
+            path: FileIO.display(relativeFolder), reason: "cannot list folder: \(String(cString: strerror(errno)))"))
         continue
       }
       names.sort { $0.lexicographicallyPrecedes($1) }
@@ -80,7 +82,8 @@ public enum FolderWalker {
         let absolute = join(rootReal, relative)
         var entryInfo = stat()
         guard absolute.withCString({ lstat($0, &entryInfo) }) == 0 else {
-          skipped.append(WalkSkip(path: FileIO.display(relative), reason: "cannot stat: \(String(cString: strerror(errno)))"))
+          skipped.append(
+            WalkSkip(path: FileIO.display(relative), reason: "cannot stat: \(String(cString: strerror(errno)))"))
           continue
         }
         switch entryInfo.st_mode & S_IFMT {
@@ -99,13 +102,17 @@ public enum FolderWalker {
           var targetInfo = stat()
           _ = targetBytes.withCString { stat($0, &targetInfo) }
           if !inside {
-            skipped.append(WalkSkip(path: FileIO.display(relative), reason: "symbolic link to \(FileIO.display(targetBytes)), outside the import root: not followed"))
+            skipped.append(
+              WalkSkip(
+                path: FileIO.display(relative),
+                reason: "symbolic link to \(FileIO.display(targetBytes)), outside the import root: not followed"))
           } else if (targetInfo.st_mode & S_IFMT) == S_IFDIR {
             skipped.append(WalkSkip(path: FileIO.display(relative), reason: "symbolic link to a folder: not followed"))
           } else if (targetInfo.st_mode & S_IFMT) == S_IFREG {
             files.append(found(absolute, relative, targetInfo))
           } else {
-            skipped.append(WalkSkip(path: FileIO.display(relative), reason: "symbolic link to something that is not a file"))
+            skipped.append(
+              WalkSkip(path: FileIO.display(relative), reason: "symbolic link to something that is not a file"))
           }
         default:
           skipped.append(WalkSkip(path: FileIO.display(relative), reason: "not a regular file"))

@@ -147,14 +147,19 @@ public enum ImageHeader {
     // every width × height product of a sniffed image inside 64 bits.
     guard width <= maxDimension, height <= maxDimension else {
       return .malformed(
-        format: .png, reason: "PNG declares \(width)×\(height) pixels, over the format's limit of \(maxDimension) per side")
+        format: .png,
+        reason: "PNG declares \(width)×\(height) pixels, over the format's limit of \(maxDimension) per side")
     }
     var position = 8
     while position + 8 <= n {
       let length = be32(b, position)
       let isEnd = ascii(b, position + 4, "IEND")
       position += 12 + length
-      if isEnd { return .image(format: .png, width: width, height: height, damage: position <= n ? nil : "truncated PNG (IEND chunk cut short)") }
+      if isEnd {
+        return .image(
+          format: .png, width: width, height: height,
+          damage: position <= n ? nil : "truncated PNG (IEND chunk cut short)")
+      }
     }
     return .image(format: .png, width: width, height: height, damage: "truncated PNG (no IEND chunk)")
   }
@@ -227,8 +232,9 @@ public enum ImageHeader {
 
   static func otherKind(_ b: UnsafeBufferPointer<UInt8>) -> String {
     let n = b.count
-    if n >= 4 && ((b[0] == 0x49 && b[1] == 0x49 && b[2] == 0x2A && b[3] == 0)
-      || (b[0] == 0x4D && b[1] == 0x4D && b[2] == 0 && b[3] == 0x2A))
+    if n >= 4
+      && ((b[0] == 0x49 && b[1] == 0x49 && b[2] == 0x2A && b[3] == 0)
+        || (b[0] == 0x4D && b[1] == 0x4D && b[2] == 0 && b[3] == 0x2A))
     {
       return "tiff"
     }

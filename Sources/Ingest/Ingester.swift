@@ -1,6 +1,6 @@
 import Catalog
-import Parallel
 import Foundation
+import Parallel
 
 /// Limits and tuning for an ingest run.
 public struct IngestOptions: Sendable {
@@ -173,7 +173,8 @@ public final class Ingester {
     case .file(let path):
       if let size = candidate.origin.fileSize, size > options.maxFileBytes {
         return .issue(
-          .rejected, FileIssue(path: name, reason: "file of \(size) bytes is over the \(options.maxFileBytes)-byte limit"),
+          .rejected,
+          FileIssue(path: name, reason: "file of \(size) bytes is over the \(options.maxFileBytes)-byte limit"),
           bytes: 0)
       }
       do {
@@ -194,7 +195,9 @@ public final class Ingester {
             .rejected,
             FileIssue(
               path: name,
-              reason: "\(format.rawValue) header declares \(width)×\(height) pixels, over the limit of \(options.maxPixels) (decompression bomb?)"),
+              reason:
+                "\(format.rawValue) header declares \(width)×\(height) pixels, over the limit of \(options.maxPixels) (decompression bomb?)"
+            ),
             bytes: raw.count)
         }
         let digest = SHA256.hex(of: raw)

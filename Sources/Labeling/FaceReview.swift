@@ -171,7 +171,8 @@ struct BoxState {
   }
 
   var text: String {
-    "\(status.rawValue)|\(classID.map(String.init) ?? "")|" + [rect.xmin, rect.ymin, rect.xmax, rect.ymax].map { "\($0)" }
+    "\(status.rawValue)|\(classID.map(String.init) ?? "")|"
+      + [rect.xmin, rect.ymin, rect.xmax, rect.ymax].map { "\($0)" }
       .joined(separator: ",")
   }
 }

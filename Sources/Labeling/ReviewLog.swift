@@ -36,8 +36,10 @@ struct ReviewLog {
 
   /// An image's size in pixels (nil: no such image).
   func imageSize(_ imageID: Int64) throws -> (width: Double, height: Double)? {
-    try database.rows("SELECT width, height FROM images WHERE id = ?", [.int(imageID)], { ($0.double(0), $0.double(1)) })
-      .first
+    try database.rows(
+      "SELECT width, height FROM images WHERE id = ?", [.int(imageID)], { ($0.double(0), $0.double(1)) }
+    )
+    .first
   }
 
   /// The size of the image a box is on (nil: no such box).
@@ -90,7 +92,8 @@ struct ReviewLog {
   }
 
   /// Appends a row to the log; returns its id.
-  func append(box: Int64, action: ReviewLogAction, value: String?, before: BoxState?, reviewer: String) throws -> Int64 {
+  func append(box: Int64, action: ReviewLogAction, value: String?, before: BoxState?, reviewer: String) throws -> Int64
+  {
     try database.run(
       """
       INSERT INTO reviews (subject, subject_id, action, value, previous, reviewer, created_at)

@@ -65,14 +65,17 @@ public enum LeakageCheck {
       guard let sa = subsets[key[0]], let sb = subsets[key[1]], sa != sb else { return }
       if let index = indexOfPair[key] {
         if distance != nil { pairs[index].distance = distance }
-        if !pairs[index].evidence.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == evidence }) {
+        if !pairs[index].evidence.split(separator: ",").contains(where: {
+          $0.trimmingCharacters(in: .whitespaces) == evidence
+        }) {
           pairs[index].evidence += ", " + evidence
         }
         return
       }
       indexOfPair[key] = pairs.count
       pairs.append(
-        LeakedPair(first: key[0], second: key[1], firstSubset: sa, secondSubset: sb, distance: distance, evidence: evidence))
+        LeakedPair(
+          first: key[0], second: key[1], firstSubset: sa, secondSubset: sb, distance: distance, evidence: evidence))
     }
     // Everything linked, for the transitive check at the end (images outside the split included).
     var parent: [Int64: Int64] = [:]
@@ -147,11 +150,13 @@ public enum LeakageCheck {
       try groupBy
       ?? plan.flatMap { plan in
         // A split made from the original folders has no pattern (its plan carries a marker).
-        plan.subsets.allSatisfy({ $0.weight == 0 }) ? nil : try plan.groupBy.map { try GroupKeyPattern($0, path: plan.groupByPath == true) }
+        plan.subsets.allSatisfy({ $0.weight == 0 })
+          ? nil : try plan.groupBy.map { try GroupKeyPattern($0, path: plan.groupByPath == true) }
       }
     if let pattern {
       var firstOfKey: [String: Int64] = [:]
-      for (image, path) in try db.rows("SELECT image_id, rel_path FROM image_origins ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "") })
+      for (image, path) in try db.rows(
+        "SELECT image_id, rel_path FROM image_origins ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "") })
       where subsets[image] != nil {
         guard let key = pattern.key(pattern.subject(path)).map(String.init) else { continue }
         if let first = firstOfKey[key] {
@@ -177,7 +182,8 @@ public enum LeakageCheck {
     }
     pairs.sort { ($0.first, $0.second) < ($1.first, $1.second) }
     return LeakageReport(
-      split: split, radius: radius, hashAlgorithm: comparedByHash ? chosen.rawValue : nil, imagesChecked: subsets.count, hashedNow: hashedNow,
+      split: split, radius: radius, hashAlgorithm: comparedByHash ? chosen.rawValue : nil, imagesChecked: subsets.count,
+      hashedNow: hashedNow,
       unhashable: unhashable, lineageLinks: lineageLinks, groupBy: pattern?.text, pairs: pairs)
   }
 }

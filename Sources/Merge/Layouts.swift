@@ -457,7 +457,8 @@ enum YOLOLabels {
       labelFiles.insert(labelIndex)
       let text: String
       do {
-        text = try LabelText.decode(try FileIO.read(path: files[labelIndex].path, limit: 16 << 20), path: relative[labelIndex])
+        text = try LabelText.decode(
+          try FileIO.read(path: files[labelIndex].path, limit: 16 << 20), path: relative[labelIndex])
       } catch {
         // One unreadable label file is a problem of its image, not of the import.
         report.problems.append(FileIssue(path: relative[labelIndex], reason: error.localizedDescription))

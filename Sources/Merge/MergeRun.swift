@@ -120,7 +120,8 @@ public enum MergeRun {
         let cut = try catalog.cropFaces(options)
         cropSources.append(images.sourceID)
         sourceResult.crops = MergeReport.Crops(
-          boxes: cut.boxes, cut: cut.cropped, cutBefore: cut.alreadyCropped, alternates: cut.alternates, knownBytes: cut.known,
+          boxes: cut.boxes, cut: cut.cropped, cutBefore: cut.alreadyCropped, alternates: cut.alternates,
+          knownBytes: cut.known,
           failed: cut.failed.map(\.reason))
       }
       report.sources.append(sourceResult)
@@ -186,10 +187,15 @@ public enum MergeRun {
     // files' boxes stacked), counted after the class map, so English and Spanish copies agree; a tie is
     // decided by the tie order (the recipe's `tie_order`, else the views' classes in recipe order).
     let tieOrder = recipe.tieOrder
-    report.tieRule = "class order " + tieOrder.joined(separator: ", ") + (!recipe.explicitTieOrder.isEmpty ? " (tie_order)" : " (the views' classes)")
+    report.tieRule =
+      "class order " + tieOrder.joined(separator: ", ")
+      + (!recipe.explicitTieOrder.isEmpty ? " (tie_order)" : " (the views' classes)")
     if !perSourceBoxes.isEmpty {
       let shaByImage = Dictionary(found.map { ($0.image, $0.sha) }, uniquingKeysWith: { a, _ in a })
-      found.removeAll { majoritySources.contains($0.source) && shaByImage[$0.image] != nil && perSourceBoxes[$0.source]?.chosen[$0.image] != nil }
+      found.removeAll {
+        majoritySources.contains($0.source) && shaByImage[$0.image] != nil
+          && perSourceBoxes[$0.source]?.chosen[$0.image] != nil
+      }
       for (sourceID, boxes) in perSourceBoxes.sorted(by: { $0.key < $1.key }) {
         for (image, _) in boxes.chosen.sorted(by: { $0.key < $1.key }) {
           guard let sha = shaByImage[image] else { continue }
@@ -334,13 +340,17 @@ public enum MergeRun {
       a.element.0.priority != b.element.0.priority ? a.element.0.priority > b.element.0.priority : a.offset < b.offset
     }
     var rank: [Int64: Int] = [:]
-    for (position, entry) in ordered.enumerated() where rank[entry.element.1] == nil { rank[entry.element.1] = position }
+    for (position, entry) in ordered.enumerated() where rank[entry.element.1] == nil {
+      rank[entry.element.1] = position
+    }
     return rank
   }
 
   /// What a found class becomes in `view`: the class map (or the class itself when a view names it), then
   /// the view's fold; a class the view does not hold is dropped.
-  static func action(of found: String, in view: Recipe.View, recipe: Recipe, targets: Set<String>) -> ViewDefinition.Action {
+  static func action(of found: String, in view: Recipe.View, recipe: Recipe, targets: Set<String>)
+    -> ViewDefinition.Action
+  {
     switch recipe.classMap[found] ?? (targets.contains(found) ? .to(found) : .drop) {
     case .to(let target):
       if let folded = view.fold[target] { return .map(folded) }

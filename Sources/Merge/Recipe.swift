@@ -156,7 +156,8 @@ public struct Recipe: Sendable {
         }
       default:
         throw reader.error(
-          keyNode, "unknown key `\(key)`; a recipe has name, seed, sources, classes, views, quotas, unmapped, tie_order")
+          keyNode, "unknown key `\(key)`; a recipe has name, seed, sources, classes, views, quotas, unmapped, tie_order"
+        )
       }
     }
     if recipe.sources.isEmpty { throw MergeError.recipe(path: path, line: 1, reason: "the recipe lists no sources") }

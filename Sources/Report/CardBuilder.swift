@@ -72,7 +72,8 @@ extension DatasetCard {
       for row in rows where !subsets.contains(row.subset) { subsets.append(row.subset) }
       while weights.count < subsets.count { weights.append(0) }
       let sourceNames = Dictionary(
-        try db.rows("SELECT id, name FROM sources") { ($0.int64(0), $0.text(1) ?? "") }, uniquingKeysWith: { a, _ in a })
+        try db.rows("SELECT id, name FROM sources") { ($0.int64(0), $0.text(1) ?? "") }, uniquingKeysWith: { a, _ in a }
+      )
 
       let labelled = Set(rows.map(\.label))
       let classes = labelled.filter { !$0.isEmpty }.sorted() + (labelled.contains("") ? [""] : [])
@@ -128,7 +129,8 @@ extension DatasetCard {
         leakage: try options.split.map { try leakage(catalog, split: $0, radius: options.leakageRadius) },
         boxes: try boxes(db, scope: scope))
       let provenance = try provenance(db, scope: scope)
-      let rule = "SHA-256 of the lines \"sha256<TAB>label<TAB>subset\" of every image described, sorted, after a line \"view<TAB>split\""
+      let rule =
+        "SHA-256 of the lines \"sha256<TAB>label<TAB>subset\" of every image described, sorted, after a line \"view<TAB>split\""
       return DatasetCard(
         toolVersion: options.toolVersion, catalogSchema: catalog.schemaVersion,
         fingerprint: fingerprint(rows, view: view, split: options.split ?? ""), fingerprintRule: rule, split: splitInfo,
@@ -149,7 +151,8 @@ extension DatasetCard {
     }
     var firstSource: [Int64: Int64] = [:]
     for (image, source) in try db.rows(
-      "SELECT image_id, source_id FROM image_origins WHERE id IN (SELECT MIN(id) FROM image_origins GROUP BY image_id)", [],
+      "SELECT image_id, source_id FROM image_origins WHERE id IN (SELECT MIN(id) FROM image_origins GROUP BY image_id)",
+      [],
       { ($0.int64(0), $0.int64(1)) })
     {
       firstSource[image] = source
@@ -216,7 +219,8 @@ extension DatasetCard {
       if rows.count > 12 {
         result.append(
           Quality.StatusCount(
-            status: status, reason: "(\(rows.count - 12) other reasons)", images: rows.dropFirst(12).map(\.images).reduce(0, +)))
+            status: status, reason: "(\(rows.count - 12) other reasons)",
+            images: rows.dropFirst(12).map(\.images).reduce(0, +)))
       }
     }
     return result
@@ -307,7 +311,8 @@ extension DatasetCard {
       (
         $0.int64(0),
         Provenance.Source(
-          name: $0.text(1) ?? "", kind: $0.text(2) ?? "", uri: $0.text(3) ?? "", recipe: $0.text(4), license: $0.text(5),
+          name: $0.text(1) ?? "", kind: $0.text(2) ?? "", uri: $0.text(3) ?? "", recipe: $0.text(4),
+          license: $0.text(5),
           images: 0, withURL: 0)
       )
     }

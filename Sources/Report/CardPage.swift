@@ -5,7 +5,9 @@ import Foundation
 /// Content-Security-Policy that forbids the page any request. Every chart label sits in its own table cell
 /// or flex item (class `lbl`), so labels cannot run into each other whatever their length.
 public enum CardPage {
-  static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#ff9da7"]
+  static let palette = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#ff9da7",
+  ]
 
   public static func render(_ card: DatasetCard, thumbnails: CardThumbnails) -> String {
     var page = Page(card: card, thumbnails: thumbnails)
@@ -98,9 +100,11 @@ public enum CardPage {
       html += " (\(card.view.isEmpty ? "labels as found" : "view " + e(card.view)))"
       html += " · subsets \(card.subsets.map(e).joined(separator: ", "))"
       if let split = card.split { html += " · split seed \(split.seed), made \(e(split.createdAt))" }
-      html += "</p>\n<p class=\"meta\">Made by datasetkit \(e(card.toolVersion)) from a catalog of schema \(card.catalogSchema); "
+      html +=
+        "</p>\n<p class=\"meta\">Made by datasetkit \(e(card.toolVersion)) from a catalog of schema \(card.catalogSchema); "
       html += "fingerprint <code>\(card.fingerprint)</code></p>\n"
-      html += card.warnings.isEmpty
+      html +=
+        card.warnings.isEmpty
         ? "<p class=\"ok\">No confound warning (thresholds under <a href=\"#confounds\">Confounds</a>).</p>\n"
         : "<p class=\"warning\"><b>\(card.warnings.count) confound warning\(card.warnings.count == 1 ? "" : "s")</b>: see <a href=\"#confounds\">Confounds</a>.</p>\n"
     }
@@ -108,7 +112,8 @@ public enum CardPage {
     mutating func legend() {
       html += "<ul class=\"legend\">"
       for label in card.classes {
-        html += "<li><span class=\"sw\" style=\"background:\(colour(label))\"></span><span class=\"lbl\">\(e(name(label)))</span></li>"
+        html +=
+          "<li><span class=\"sw\" style=\"background:\(colour(label))\"></span><span class=\"lbl\">\(e(name(label)))</span></li>"
       }
       html += "</ul>\n"
     }
@@ -122,11 +127,13 @@ public enum CardPage {
       for subset in card.composition {
         html += "<tr><th class=\"lbl\">\(e(subset.subset))</th><td><div class=\"bar\">"
         for share in subset.classes where share.images > 0 {
-          html += "<span style=\"width:\(pct(share.share));background:\(colour(share.label))\" title=\"\(e(name(share.label))): \(share.images) (\(percent(share.share)))\"></span>"
+          html +=
+            "<span style=\"width:\(pct(share.share));background:\(colour(share.label))\" title=\"\(e(name(share.label))): \(share.images) (\(percent(share.share)))\"></span>"
         }
         html += "</div><div class=\"bar target\">"
         for share in subset.classes where share.targetShare > 0 {
-          html += "<span style=\"width:\(pct(share.targetShare));background:\(colour(share.label))\" title=\"\(e(name(share.label))) in the whole set: \(percent(share.targetShare))\"></span>"
+          html +=
+            "<span style=\"width:\(pct(share.targetShare));background:\(colour(share.label))\" title=\"\(e(name(share.label))) in the whole set: \(percent(share.targetShare))\"></span>"
         }
         html += "</div></td><td class=\"lbl\">\(subset.images) images · \(percent(subset.share))"
         if card.split != nil { html += " (target \(percent(subset.targetShare)))" }
@@ -151,10 +158,12 @@ public enum CardPage {
         for deviation in card.deviations {
           html += "<tr><td>\(e(name(deviation.label)))</td><td>\(deviation.total)</td>"
           for cell in deviation.subsets {
-            html += "<td>\(cell.actual) / \(cell.target) <span class=\"small\">(\(percent(cell.share)) vs \(percent(cell.targetShare)))</span></td>"
+            html +=
+              "<td>\(cell.actual) / \(cell.target) <span class=\"small\">(\(percent(cell.share)) vs \(percent(cell.targetShare)))</span></td>"
           }
           let bad = deviation.deviation > 1 && deviation.deviationPoints >= 2
-          html += "<td\(bad ? " class=\"bad\"" : "")>\(deviation.deviation) image\(deviation.deviation == 1 ? "" : "s") · "
+          html +=
+            "<td\(bad ? " class=\"bad\"" : "")>\(deviation.deviation) image\(deviation.deviation == 1 ? "" : "s") · "
           html += String(format: "%.1f", deviation.deviationPoints) + " points</td></tr>\n"
         }
         html += "</table>\n"
@@ -166,11 +175,15 @@ public enum CardPage {
       let c = card.confounds
       let t = c.thresholds
       html += "<section id=\"confounds\"><h2>2. Confounds</h2>\n"
-      html += "<p class=\"thresholds\">A warning is raised when a source supplies at least \(percent(t.sourceShare)) of a class's "
-      html += "images while supplying less than \(percent(t.sourceShareElsewhere)) of the other classes' images; when the "
-      html += "typical image side (median √(width × height)) of two classes is \(fmt(t.sizeRatio))× apart or more; when their "
+      html +=
+        "<p class=\"thresholds\">A warning is raised when a source supplies at least \(percent(t.sourceShare)) of a class's "
+      html +=
+        "images while supplying less than \(percent(t.sourceShareElsewhere)) of the other classes' images; when the "
+      html +=
+        "typical image side (median √(width × height)) of two classes is \(fmt(t.sizeRatio))× apart or more; when their "
       html += "median aspect ratios are \(fmt(t.aspectRatio))× apart or more; or when a file format's share differs by "
-      html += "\(Int((t.formatGap * 100).rounded())) percentage points or more between two classes. Classes with fewer than "
+      html +=
+        "\(Int((t.formatGap * 100).rounded())) percentage points or more between two classes. Classes with fewer than "
       html += "\(t.minClassImages) images are not compared. An image counts for the source of its first origin.</p>\n"
       if card.warnings.isEmpty {
         html += "<p class=\"ok\">No confound warning at these thresholds.</p>\n"
@@ -185,7 +198,8 @@ public enum CardPage {
       if c.sources.isEmpty {
         html += "<p class=\"small\">No labelled image.</p>\n"
       } else {
-        html += "<table class=\"heat num\"><tr><th>class</th>" + c.sources.map { "<th class=\"lbl\">\(e($0))</th>" }.joined()
+        html +=
+          "<table class=\"heat num\"><tr><th>class</th>" + c.sources.map { "<th class=\"lbl\">\(e($0))</th>" }.joined()
         html += "<th>images</th></tr>\n"
         let warned = Set(card.warnings.compactMap { w in w.source.map { "\(w.label)\u{0}\($0)" } })
         for row in c.rows {
@@ -194,7 +208,8 @@ public enum CardPage {
             let alpha = String(format: "%.2f", 0.06 + 0.8 * share)
             let ink = share > 0.55 ? "#fff" : "#222"
             let warn = warned.contains("\(row.label)\u{0}\(c.sources[index])") ? " class=\"warn\"" : ""
-            html += images == 0
+            html +=
+              images == 0
               ? "<td class=\"small\">·</td>"
               : "<td\(warn) style=\"background:rgba(40,90,160,\(alpha));color:\(ink)\">\(percent(share)) <span>(\(images))</span></td>"
           }
@@ -202,10 +217,12 @@ public enum CardPage {
         }
         html += "</table>\n"
       }
-      html += "<h3>Image figures per class</h3>\n<table class=\"num\"><tr><th>class</th><th>images</th><th>typical side</th>"
+      html +=
+        "<h3>Image figures per class</h3>\n<table class=\"num\"><tr><th>class</th><th>images</th><th>typical side</th>"
       html += "<th>median aspect</th><th class=\"s\">formats</th></tr>\n"
       for figure in c.classFigures {
-        html += "<tr><td>\(e(figure.label))</td><td>\(figure.images)</td><td>\(Int(figure.typicalSide.rounded())) px</td>"
+        html +=
+          "<tr><td>\(e(figure.label))</td><td>\(figure.images)</td><td>\(Int(figure.typicalSide.rounded())) px</td>"
         html += "<td>\(String(format: "%.2f", figure.medianAspect))</td><td class=\"s\">"
         html += figure.formats.map { "\(e($0.format)) \(percent($0.share))" }.joined(separator: ", ") + "</td></tr>\n"
       }
@@ -220,9 +237,12 @@ public enum CardPage {
         } ?? "<span class=\"none\" title=\"\(alt): no preview\"></span>"
       let title = "#\(image.id) · \(image.width)×\(image.height)" + (caption.isEmpty ? "" : " · " + caption)
       guard let parent = image.parent else { return "<span class=\"t\" title=\"\(e(title))\">\(img)</span>" }
-      var out = "<span class=\"t crop\" tabindex=\"0\" title=\"\(e(title)) · a crop: hover or click for its photo\">\(img)"
+      var out =
+        "<span class=\"t crop\" tabindex=\"0\" title=\"\(e(title)) · a crop: hover or click for its photo\">\(img)"
       out += "<span class=\"p\">"
-      if let photo = thumbnails.image(parent.sha256, side: CardThumbnails.parentSide), parent.width > 0, parent.height > 0 {
+      if let photo = thumbnails.image(parent.sha256, side: CardThumbnails.parentSide), parent.width > 0,
+        parent.height > 0
+      {
         let scale = min(1, Double(CardThumbnails.parentSide) / Double(max(parent.width, parent.height)))
         let w = max(1, Int(Double(parent.width) * scale))
         let h = max(1, Int(Double(parent.height) * scale))
@@ -243,8 +263,10 @@ public enum CardPage {
     mutating func samples() {
       let s = card.samples
       html += "<section id=\"samples\"><h2>3. Samples</h2>\n"
-      html += "<p>Up to \(s.perStrip) images per subset and class, chosen by a hash of their SHA-256 with seed \(s.seed) "
-      html += "(the same catalog and seed show the same images). Crops have a blue frame: hover or click one to see the "
+      html +=
+        "<p>Up to \(s.perStrip) images per subset and class, chosen by a hash of their SHA-256 with seed \(s.seed) "
+      html +=
+        "(the same catalog and seed show the same images). Crops have a blue frame: hover or click one to see the "
       html += "photo it was cut from.</p>\n"
       var current = ""
       for strip in s.strips {
@@ -273,7 +295,8 @@ public enum CardPage {
 
     mutating func quality() {
       let q = card.quality
-      html += "<section id=\"quality\"><h2>4. Quality</h2>\n<h3>Image size (longer side, px) and aspect ratio (width / height) per class</h3>\n"
+      html +=
+        "<section id=\"quality\"><h2>4. Quality</h2>\n<h3>Image size (longer side, px) and aspect ratio (width / height) per class</h3>\n"
       html += "<div class=\"charts\">"
       for class_ in q.histograms {
         histogram("\(e(name(class_.label))): longer side", class_.size, colour: colour(class_.label))
@@ -285,7 +308,8 @@ public enum CardPage {
       } else {
         html += "<table class=\"num\"><tr><th>status</th><th class=\"s\">reason</th><th>images</th></tr>\n"
         for row in q.removed {
-          html += "<tr><td>\(e(row.status))</td><td class=\"s\">\(e(row.reason.isEmpty ? "-" : row.reason))</td><td>\(row.images)</td></tr>\n"
+          html +=
+            "<tr><td>\(e(row.status))</td><td class=\"s\">\(e(row.reason.isEmpty ? "-" : row.reason))</td><td>\(row.images)</td></tr>\n"
         }
         html += "</table>\n"
       }
@@ -296,25 +320,35 @@ public enum CardPage {
       } else {
         html += "<table class=\"num\"><tr><th>method</th><th>radius</th><th>clusters</th><th>images in them</th></tr>\n"
         for method in d.methods {
-          html += "<tr><td>\(e(method.method))</td><td>\(method.radius)</td><td>\(method.clusters)</td><td>\(method.images)</td></tr>\n"
+          html +=
+            "<tr><td>\(e(method.method))</td><td>\(method.radius)</td><td>\(method.clusters)</td><td>\(method.images)</td></tr>\n"
         }
-        html += "</table>\n<p>\(d.markedDuplicate) images marked duplicate. The largest clusters touching these images (kept member first):</p>\n"
+        html +=
+          "</table>\n<p>\(d.markedDuplicate) images marked duplicate. The largest clusters touching these images (kept member first):</p>\n"
         for cluster in d.largest {
-          html += "<div class=\"cluster\"><span class=\"small lbl\">cluster \(cluster.id): \(cluster.members) images</span><div class=\"strip\">"
-          html += cluster.shown.map { thumbnail($0, caption: $0.id == cluster.kept ? "kept" : "") }.joined() + "</div></div>\n"
+          html +=
+            "<div class=\"cluster\"><span class=\"small lbl\">cluster \(cluster.id): \(cluster.members) images</span><div class=\"strip\">"
+          html +=
+            cluster.shown.map { thumbnail($0, caption: $0.id == cluster.kept ? "kept" : "") }.joined()
+            + "</div></div>\n"
         }
       }
       html += "<h3>Leakage across subsets</h3>\n"
       if let leakage = q.leakage {
-        let how = leakage.hashAlgorithm.map { "stored \(e($0)) hashes within \(leakage.radius) bits, and shared clusters" } ?? "shared clusters only (no hashes stored)"
+        let how =
+          leakage.hashAlgorithm.map { "stored \(e($0)) hashes within \(leakage.radius) bits, and shared clusters" }
+          ?? "shared clusters only (no hashes stored)"
         if leakage.pairs == 0 {
           html += "<p class=\"ok\">No near-duplicate pair crosses subsets (\(how)).</p>\n"
         } else {
-          html += "<p class=\"warning\">\(leakage.pairs) near-duplicate pairs cross subsets (\(how)), as <code>datasetkit check leakage</code> reports them"
+          html +=
+            "<p class=\"warning\">\(leakage.pairs) near-duplicate pairs cross subsets (\(how)), as <code>datasetkit check leakage</code> reports them"
           html += leakage.pairs > leakage.shown.count ? "; the first \(leakage.shown.count):" : ":"
           html += "</p>\n"
           for pair in leakage.shown {
-            html += "<div class=\"cluster\">" + thumbnail(pair.first) + "<span class=\"small lbl\">\(e(pair.firstSubset)) ↔ \(e(pair.secondSubset))"
+            html +=
+              "<div class=\"cluster\">" + thumbnail(pair.first)
+              + "<span class=\"small lbl\">\(e(pair.firstSubset)) ↔ \(e(pair.secondSubset))"
             html += (pair.distance.map { ", distance \($0)" } ?? "") + "</span>"
             html += thumbnail(pair.second) + "<span class=\"small\">\(e(pair.evidence))</span></div>\n"
           }
@@ -324,7 +358,9 @@ public enum CardPage {
       }
       if let boxes = q.boxes {
         html += "<h3>Boxes</h3>\n<p>\(boxes.boxes) boxes (not rejected) on \(boxes.images) of these images: "
-        html += boxes.byClass.map { "\(e(name($0.label))) \($0.boxes)" }.joined(separator: ", ") + ".</p>\n<div class=\"charts\">"
+        html +=
+          boxes.byClass.map { "\(e(name($0.label))) \($0.boxes)" }.joined(separator: ", ")
+          + ".</p>\n<div class=\"charts\">"
         histogram("boxes per image", boxes.perImage, colour: "#76b7b2")
         histogram("box side √(w × h), px", boxes.size, colour: "#76b7b2")
         html += "</div>\n"
@@ -337,11 +373,15 @@ public enum CardPage {
       html += "<section id=\"provenance\"><h2>5. Provenance</h2>\n<h3>Licenses</h3>\n"
       html += "<table class=\"num\"><tr><th>license</th><th>images</th></tr>\n"
       for license in p.licenses { html += "<tr><td>\(e(license.license))</td><td>\(license.images)</td></tr>\n" }
-      html += "</table>\n<p class=\"small\">An image with origins under two licenses counts under both.</p>\n<h3>Sources</h3>\n"
-      html += "<table class=\"num\"><tr><th>source</th><th class=\"s\">kind</th><th class=\"s\">origin</th><th class=\"s\">recipe</th><th class=\"s\">license</th><th>images</th><th>with URL</th></tr>\n"
+      html +=
+        "</table>\n<p class=\"small\">An image with origins under two licenses counts under both.</p>\n<h3>Sources</h3>\n"
+      html +=
+        "<table class=\"num\"><tr><th>source</th><th class=\"s\">kind</th><th class=\"s\">origin</th><th class=\"s\">recipe</th><th class=\"s\">license</th><th>images</th><th>with URL</th></tr>\n"
       for source in p.sources {
-        html += "<tr><td>\(e(source.name))</td><td class=\"s\">\(e(source.kind))</td><td class=\"s\"><code>\(e(source.uri))</code></td>"
-        html += "<td class=\"s\">\(e(source.recipe ?? "-"))</td><td class=\"s\">\(e(source.license ?? "-"))</td><td>\(source.images)</td><td>\(source.withURL)</td></tr>\n"
+        html +=
+          "<tr><td>\(e(source.name))</td><td class=\"s\">\(e(source.kind))</td><td class=\"s\"><code>\(e(source.uri))</code></td>"
+        html +=
+          "<td class=\"s\">\(e(source.recipe ?? "-"))</td><td class=\"s\">\(e(source.license ?? "-"))</td><td>\(source.images)</td><td>\(source.withURL)</td></tr>\n"
       }
       html += "</table>\n<h3>This card</h3>\n<table>"
       html += "<tr><td>tool</td><td>datasetkit \(e(card.toolVersion))</td></tr>"

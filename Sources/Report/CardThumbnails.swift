@@ -18,7 +18,8 @@ public struct CardThumbnails: Sendable {
 
   /// Decodes every image the card shows (on all cores); an object that is missing, does not decode or would
   /// decode to more than `maxDecodedPixels` is drawn as an empty frame.
-  public static func make(for card: DatasetCard, catalog: Catalog, maxDecodedPixels: Int = 40_000_000) -> CardThumbnails {
+  public static func make(for card: DatasetCard, catalog: Catalog, maxDecodedPixels: Int = 40_000_000) -> CardThumbnails
+  {
     var wanted: [(String, Int)] = []
     func add(_ image: CardImage) {
       wanted.append((image.sha256, side))
@@ -47,4 +48,3 @@ public struct CardThumbnails: Sendable {
     return thumbnails
   }
 }
-

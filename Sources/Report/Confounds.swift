@@ -88,13 +88,15 @@ enum ConfoundAnalysis {
         if gap >= t.formatGap && gap > (worst?.gap ?? -1) { worst = (gap, format, high.0, low.0) }
       }
       if let worst {
-        let share = { (figure: Confounds.ClassFigures) in figure.formats.first { $0.format == worst.format }?.share ?? 0 }
+        let share = { (figure: Confounds.ClassFigures) in figure.formats.first { $0.format == worst.format }?.share ?? 0
+        }
         warnings.append(
           ConfoundWarning(
             kind: "format", label: worst.high.label, source: nil,
             message:
               "\(percent(share(worst.high))) of \(worst.high.label) images are \(worst.format.uppercased()), against "
-              + "\(percent(share(worst.low))) of \(worst.low.label) images: compression artefacts can give the class away."))
+              + "\(percent(share(worst.low))) of \(worst.low.label) images: compression artefacts can give the class away."
+          ))
       }
     }
     return (Confounds(sources: sources, rows: tableRows, classFigures: figures, thresholds: thresholds), warnings)
@@ -149,6 +151,7 @@ enum Bins {
 
   static func boxSide(_ sides: [Double]) -> Histogram {
     count(
-      sides, edges: [16, 32, 64, 128, 256, 512], labels: ["<16", "16–31", "32–63", "64–127", "128–255", "256–511", "≥512"])
+      sides, edges: [16, 32, 64, 128, 256, 512],
+      labels: ["<16", "16–31", "32–63", "64–127", "128–255", "256–511", "≥512"])
   }
 }

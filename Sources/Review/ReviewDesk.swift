@@ -160,7 +160,8 @@ public actor ReviewDesk {
     guard
       let (sha, rect) = try catalog.database.rows(
         "SELECT i.sha256, b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b JOIN images i ON i.id = b.image_id WHERE b.id = ?",
-        [.int(id)], { ($0.text(0) ?? "", Box(xmin: $0.double(1), ymin: $0.double(2), xmax: $0.double(3), ymax: $0.double(4))) }
+        [.int(id)],
+        { ($0.text(0) ?? "", Box(xmin: $0.double(1), ymin: $0.double(2), xmax: $0.double(3), ymax: $0.double(4))) }
       ).first
     else { throw ReviewError.notFound("box \(id)") }
     return (try catalog.store.read(sha), rect)
@@ -188,7 +189,8 @@ public actor ReviewDesk {
   static func tile(_ row: Statement) -> ReviewTile {
     ReviewTile(
       box: row.int64(0), image: row.int64(1), crop: row.isNull(12) ? nil : row.int64(12), label: row.text(2),
-      score: row.isNull(3) ? nil : row.double(3), origin: row.text(4) ?? "", status: row.text(5).flatMap(BoxStatus.init(rawValue:)) ?? .proposed,
+      score: row.isNull(3) ? nil : row.double(3), origin: row.text(4) ?? "",
+      status: row.text(5).flatMap(BoxStatus.init(rawValue:)) ?? .proposed,
       rect: Box(xmin: row.double(6), ymin: row.double(7), xmax: row.double(8), ymax: row.double(9)),
       imageWidth: row.int(10), imageHeight: row.int(11))
   }

@@ -211,22 +211,26 @@ public enum SplitCatalog {
       let deviation = zip(actual, targets).map { abs($0 - $1) }.max() ?? 0
       strata.append(
         StratumReport(
-          stratum: stratum, total: total, target: Dictionary(zip(names, targets), uniquingKeysWith: { first, _ in first }),
+          stratum: stratum, total: total,
+          target: Dictionary(zip(names, targets), uniquingKeysWith: { first, _ in first }),
           actual: Dictionary(zip(names, actual), uniquingKeysWith: { first, _ in first }), deviation: deviation))
       let empty = names.indices.filter { plan.subsets[$0].weight > 0 && targets[$0] == 0 }.map { names[$0] }
       if !empty.isEmpty {
         warnings.append(
-          "\(display(stratum)) has \(total) image\(total == 1 ? "" : "s"): too few for \(empty.joined(separator: ", "))")
+          "\(display(stratum)) has \(total) image\(total == 1 ? "" : "s"): too few for \(empty.joined(separator: ", "))"
+        )
       }
       if deviation > 1 {
         warnings.append(
-          "\(display(stratum)) is \(deviation) images off its target: duplicate groups or earlier assignments must stay whole")
+          "\(display(stratum)) is \(deviation) images off its target: duplicate groups or earlier assignments must stay whole"
+        )
       }
     }
     return SplitReport(
       name: name, created: created, plan: plan, images: input.count, newlyAssigned: outcome.newlyAssigned,
       kept: kept, moved: outcome.moved, groups: groups,
-      counts: Dictionary(zip(names, totals), uniquingKeysWith: { first, _ in first }), strata: strata, warnings: warnings)
+      counts: Dictionary(zip(names, totals), uniquingKeysWith: { first, _ in first }), strata: strata,
+      warnings: warnings)
   }
 
   static func display(_ stratum: String) -> String { stratum.isEmpty ? "(no label)" : stratum }
@@ -265,7 +269,8 @@ public enum SplitCatalog {
     // label of the first-imported source labelling the image (then the first name); and that source.
     let classes = try db.rows("SELECT id, name FROM classes") { ($0.int64(0), $0.text(1) ?? "") }
     let labelNames = classes.map(\.1).sorted()
-    let labelIndex = Dictionary(labelNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
+    let labelIndex = Dictionary(
+      labelNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
     let labelOfClass = IDMap(classes.map(\.0), values: classes.map { labelIndex[$0.1] ?? -1 })
     var label = [Int32](repeating: -1, count: n)
     var labelSource = [Int64](repeating: Int64.max, count: n)
@@ -285,7 +290,8 @@ public enum SplitCatalog {
     if plan.stratify.contains("source") || pattern != nil {
       let sources = try db.rows("SELECT id, name FROM sources ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
       sourceNames = Array(Set(sources.map(\.1))).sorted()
-      let nameIndex = Dictionary(sourceNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
+      let nameIndex = Dictionary(
+        sourceNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
       let sourceIndex = IDMap(sources.map(\.0), values: sources.map { nameIndex[$0.1] ?? -1 })
       try scan(db, "SELECT image_id, source_id, rel_path FROM image_origins ORDER BY id") { row in
         guard let p = positions[row.int64(0)].map(Int.init), source[p] < 0,
@@ -507,7 +513,8 @@ public enum SplitCatalog {
     }
     var result: [Int64: String] = [:]
     for (image, subset) in try db.rows(
-      "SELECT image_id, subset FROM split_assignments WHERE split_id = ?", [.int(id)], { ($0.int64(0), $0.text(1) ?? "") })
+      "SELECT image_id, subset FROM split_assignments WHERE split_id = ?", [.int(id)],
+      { ($0.int64(0), $0.text(1) ?? "") })
     {
       result[image] = subset
     }
@@ -553,7 +560,8 @@ extension SplitCatalog {
         [.text(name), .text(plan.canonicalJSON()), .text(now)])
       let id = db.lastInsertRowID
       try db.run(
-        "INSERT INTO split_runs (split_id, created_at, assigned) VALUES (?, ?, ?)", [.int(id), .text(now), .int(Int64(rows.count))])
+        "INSERT INTO split_runs (split_id, created_at, assigned) VALUES (?, ?, ?)",
+        [.int(id), .text(now), .int(Int64(rows.count))])
       let run = db.lastInsertRowID
       for (image, subset) in rows {
         try db.run(

@@ -160,7 +160,8 @@ public struct GroupKeyPattern: Sendable {
     guard let match = expression.firstMatch(in: subject, range: NSRange(subject.startIndex..., in: subject)) else {
       return nil
     }
-    let captured = match.numberOfRanges > 1 && match.range(at: 1).location != NSNotFound ? match.range(at: 1) : match.range
+    let captured =
+      match.numberOfRanges > 1 && match.range(at: 1).location != NSNotFound ? match.range(at: 1) : match.range
     return Range(captured, in: subject).map { subject[$0] }
   }
 }

@@ -18,7 +18,8 @@ public struct SplitStats: Sendable, Codable, Equatable {
 
   public func images(subset: String? = nil, label: String? = nil, source: String? = nil) -> Int {
     cells.filter {
-      (subset == nil || $0.subset == subset) && (label == nil || $0.label == label) && (source == nil || $0.source == source)
+      (subset == nil || $0.subset == subset) && (label == nil || $0.label == label)
+        && (source == nil || $0.source == source)
     }.reduce(0) { $0 + $1.images }
   }
 
@@ -67,7 +68,8 @@ extension SplitCatalog {
       let targets = SplitAssigner.largestRemainder(total: actual.reduce(0, +), weights: weights)
       stats.strata.append(
         StratumReport(
-          stratum: label, total: actual.reduce(0, +), target: Dictionary(zip(stats.subsets, targets), uniquingKeysWith: { first, _ in first }),
+          stratum: label, total: actual.reduce(0, +),
+          target: Dictionary(zip(stats.subsets, targets), uniquingKeysWith: { first, _ in first }),
           actual: Dictionary(zip(stats.subsets, actual), uniquingKeysWith: { first, _ in first }),
           deviation: zip(actual, targets).map { abs($0 - $1) }.max() ?? 0))
     }

@@ -24,7 +24,8 @@ struct NearDuplicateNote: Encodable {
     guard let notes, !notes.isEmpty else { return [] }
     var lines = ["Near-duplicates of images already in the catalog (datasetkit dedup clusters them):"]
     for note in notes.prefix(limit) {
-      lines.append("  \(Output.printable(note.image)) looks like \(Output.printable(note.looksLike)) (distance \(note.distance))")
+      lines.append(
+        "  \(Output.printable(note.image)) looks like \(Output.printable(note.looksLike)) (distance \(note.distance))")
     }
     if notes.count > limit { lines.append("  … and \(notes.count - limit) more (--verbose lists all)") }
     return lines

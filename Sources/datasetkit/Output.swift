@@ -125,7 +125,8 @@ final class ProgressBar {
     let filled = total > 0 ? max(0, min(width, done * width / total)) : 0
     let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
     let pace = rateAndETA(done: done, of: total, elapsed: elapsed)
-    return "\(label) [\(bar)] \(done)/\(total)" + (detail.isEmpty ? "" : " \(detail)") + (pace.isEmpty ? "" : ", \(pace)")
+    return "\(label) [\(bar)] \(done)/\(total)" + (detail.isEmpty ? "" : " \(detail)")
+      + (pace.isEmpty ? "" : ", \(pace)")
   }
 
   /// "120/s, ETA 1m05s": items per second so far and the time left at that pace; empty until there is a

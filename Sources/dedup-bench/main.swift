@@ -99,19 +99,20 @@ case "hash":
   let decodeOnly = flags.contains("--decode-only")
   var failures = 0
   let time = seconds {
-    failures = concurrentMap(files) { file -> Bool in
-      guard let data = FileManager.default.contents(atPath: file) else { return false }
-      do {
-        if decodeOnly {
-          try PerceptualHash.decodeOnly(Array(data))
-        } else {
-          _ = try PerceptualHash.hashes(of: Array(data), algorithms: algorithms)
+    failures =
+      concurrentMap(files) { file -> Bool in
+        guard let data = FileManager.default.contents(atPath: file) else { return false }
+        do {
+          if decodeOnly {
+            try PerceptualHash.decodeOnly(Array(data))
+          } else {
+            _ = try PerceptualHash.hashes(of: Array(data), algorithms: algorithms)
+          }
+          return true
+        } catch {
+          return false
         }
-        return true
-      } catch {
-        return false
-      }
-    }.filter { !$0 }.count
+      }.filter { !$0 }.count
   }
   let what = decodeOnly ? "opencv decode only" : algorithms.map(\.rawValue).sorted().joined(separator: "+")
   print(

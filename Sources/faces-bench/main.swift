@@ -9,9 +9,9 @@
 import AutoFace
 import Catalog
 import Foundation
-import Synchronization
-import Parallel
 import Imaging
+import Parallel
+import Synchronization
 
 func fail(_ message: String) -> Never {
   FileHandle.standardError.write(Data((message + "\n").utf8))
@@ -20,7 +20,9 @@ func fail(_ message: String) -> Never {
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
-  fail("usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...] | speed FOLDER [REPEAT] [--detector KIND] | score WORKSPACE SOURCE NAME=FILE ...")
+  fail(
+    "usage: faces-bench eval WORKSPACE SOURCE [TUNING-JSON ...] | speed FOLDER [REPEAT] [--detector KIND] | score WORKSPACE SOURCE NAME=FILE ..."
+  )
 }
 
 func evaluate(_ make: () throws -> any FaceDetector, catalog: Catalog, truth: [Int64: [TruthFace]]) throws {
@@ -201,7 +203,8 @@ case "score":
     let catalog = try Catalog(workspace: Workspace(root: args[2]))
     let truth = try catalog.truthFaces(source: args[3])
     var idByName: [String: Int64] = [:]
-    for source in try catalog.database.rows("SELECT id FROM sources WHERE name = ?", [.text(args[3])], { $0.int64(0) }) {
+    for source in try catalog.database.rows("SELECT id FROM sources WHERE name = ?", [.text(args[3])], { $0.int64(0) })
+    {
       for (path, image) in try catalog.imageIDsByOrigin(sourceID: source) {
         idByName[(path as NSString).lastPathComponent] = image.id
       }

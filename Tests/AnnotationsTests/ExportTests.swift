@@ -47,7 +47,8 @@ struct ExportTests {
         let exported = annotations.appendingPathComponent(original.lastPathComponent)
         #expect(try TestData.bytes(exported) == TestData.bytes(original), "\(layout) \(original.lastPathComponent)")
       }
-      let image = (layout == .devkit ? out.appendingPathComponent("JPEGImages") : out).appendingPathComponent("raccoon-1.jpg")
+      let image = (layout == .devkit ? out.appendingPathComponent("JPEGImages") : out).appendingPathComponent(
+        "raccoon-1.jpg")
       #expect(
         try TestData.bytes(image)
           == TestData.bytes(TestData.root.appendingPathComponent("labelimg-raccoon/images/raccoon-1.jpg")))
@@ -65,7 +66,8 @@ struct ExportTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let catalog = try importedSamples(folder)
     let out = folder.appendingPathComponent("voc")
-    _ = try DatasetExport.write(try DatasetExport.plan(catalog: catalog), format: .voc, to: out.path, store: catalog.store)
+    _ = try DatasetExport.write(
+      try DatasetExport.plan(catalog: catalog), format: .voc, to: out.path, store: catalog.store)
     let expected = try readerBoxes("voc-facemask")
     #expect(expected.count == 23)
     for (image, boxes) in expected {
@@ -98,8 +100,9 @@ struct ExportTests {
       // Six decimals of a fraction of at most 800 px: within 0.001 px.
       #expect(close(yoloBoxes[image], boxes, tolerance: 0.001), "\(image)")
     }
-    #expect(try String(contentsOf: yolo.appendingPathComponent("classes.txt"), encoding: .utf8)
-      == "mask_weared_incorrect\nraccoon\nwith_mask\nwithout_mask\n")
+    #expect(
+      try String(contentsOf: yolo.appendingPathComponent("classes.txt"), encoding: .utf8)
+        == "mask_weared_incorrect\nraccoon\nwith_mask\nwithout_mask\n")
     let yaml = try String(contentsOf: yolo.appendingPathComponent("data.yaml"), encoding: .utf8)
     #expect(yaml.contains("train: images/all\nval: images/all\nnames:\n  0: \"mask_weared_incorrect\"\n"))
 
@@ -122,7 +125,8 @@ struct ExportTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let catalog = try importedSamples(folder)
     let coco = folder.appendingPathComponent("coco")
-    _ = try DatasetExport.write(try DatasetExport.plan(catalog: catalog), format: .coco, to: coco.path, store: catalog.store)
+    _ = try DatasetExport.write(
+      try DatasetExport.plan(catalog: catalog), format: .coco, to: coco.path, store: catalog.store)
     let schemaData = try Data(contentsOf: TestData.repository.appendingPathComponent("schemas/coco.schema.json"))
     let schema = try #require(try JSONSerialization.jsonObject(with: schemaData) as? [String: Any])
     let document = try JSONSerialization.jsonObject(
@@ -137,7 +141,8 @@ struct ExportTests {
     let problems = JSONSchemaSubset.validate(broken, against: schema)
     #expect(problems.count == 3, "\(problems)")
     let categories = try #require(broken["categories"] as? [[String: Any]])
-    #expect(categories.map { $0["name"] as? String } == ["mask_weared_incorrect", "raccoon", "with_mask", "without_mask"])
+    #expect(
+      categories.map { $0["name"] as? String } == ["mask_weared_incorrect", "raccoon", "with_mask", "without_mask"])
     #expect(categories.map { $0["id"] as? Int } == [1, 2, 3, 4])
   }
 
@@ -147,7 +152,9 @@ struct ExportTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let dataset = folder.appendingPathComponent("one")
     try write(TinyPNG.make(width: 40, height: 30, seed: 1), to: dataset.appendingPathComponent("a.png"))
-    try write(vocText(filename: "a.png", boxes: [("zebra", 1, 1, 10, 10), ("cat", 2, 2, 20, 20)]), to: dataset.appendingPathComponent("a.xml"))
+    try write(
+      vocText(filename: "a.png", boxes: [("zebra", 1, 1, 10, 10), ("cat", 2, 2, 20, 20)]),
+      to: dataset.appendingPathComponent("a.xml"))
     let catalog = try Workspace.create(at: folder.appendingPathComponent("ws").path)
     _ = try VOCImport.run(root: dataset.path, catalog: catalog)
     #expect(try DatasetExport.plan(catalog: catalog).classes == ["cat", "zebra"])
@@ -164,7 +171,9 @@ struct ExportTests {
     #expect(filtered.subsets[0].items[0].boxes.map(\.className) == ["zebra"])
     let out = folder.appendingPathComponent("yolo")
     _ = try DatasetExport.write(filtered, format: .yolo, to: out.path, store: catalog.store)
-    #expect(try String(contentsOf: out.appendingPathComponent("labels/all/a.txt"), encoding: .utf8) == "1 0.137500 0.183333 0.225000 0.300000\n")
+    #expect(
+      try String(contentsOf: out.appendingPathComponent("labels/all/a.txt"), encoding: .utf8)
+        == "1 0.137500 0.183333 0.225000 0.300000\n")
     // An export never writes into a folder that holds something.
     #expect(throws: ExportError.self) {
       try DatasetExport.write(filtered, format: .yolo, to: out.path, store: catalog.store)
@@ -189,6 +198,7 @@ struct ExportTests {
     let names = ["a.jpg", "a.png", "A.jpg", "../b.jpg", "c"].map {
       DatasetExport.uniqueName(preferred: $0, sha256: "0123456789abcdef0123", fileExtension: "jpg", used: &used)
     }
-    #expect(names == ["a.jpg", "a-01234567.png", "A-01234567-2.jpg", "0123456789abcdef.jpg", "0123456789abcdef-01234567.jpg"])
+    #expect(
+      names == ["a.jpg", "a-01234567.png", "A-01234567-2.jpg", "0123456789abcdef.jpg", "0123456789abcdef-01234567.jpg"])
   }
 }

@@ -1,9 +1,9 @@
 import Catalog
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Annotations
-import TestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -44,8 +44,9 @@ struct HostileXMLTests {
     #expect(result.document == nil)
     #expect(result.errors.first?.message.contains("DOCTYPE not allowed") == true)
     // Lower case and odd spacing are caught too.
-    #expect(parseError("<!doctype annotation [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><annotation>&x;</annotation>")
-      == .doctypeNotAllowed(file: "hostile.xml"))
+    #expect(
+      parseError("<!doctype annotation [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><annotation>&x;</annotation>")
+        == .doctypeNotAllowed(file: "hostile.xml"))
   }
 
   @Test("XXE: a parameter entity is refused the same way")
@@ -96,7 +97,8 @@ struct HostileXMLTests {
   @Test("an external DTD or XInclude pointing at a loopback server is refused; the server sees zero requests")
   func externalDTD() throws {
     let server = try LoopbackServer { _ in
-      .respond(status: 200, headers: [("Content-Type", "application/xml-dtd")], body: Array("<!ENTITY leak \"fetched\">".utf8))
+      .respond(
+        status: 200, headers: [("Content-Type", "application/xml-dtd")], body: Array("<!ENTITY leak \"fetched\">".utf8))
     }
     defer { server.stop() }
     let url = "http://127.0.0.1:\(server.port)/evil.dtd"
@@ -126,7 +128,9 @@ struct HostileXMLTests {
     address.sin_port = UInt16(server.port).bigEndian
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     #expect(connected == 0)
     _ = "GET /evil.dtd HTTP/1.0\r\n\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
@@ -147,9 +151,11 @@ struct HostileXMLTests {
     var bigEndian = [UInt8]([0xFE, 0xFF])
     for unit in "<annotation/>".utf16 { bigEndian += [UInt8(unit >> 8), UInt8(unit & 0xFF)] }
     #expect(parseError(bigEndian) == .unsupportedEncoding(file: "hostile.xml", encoding: "UTF-16 (byte-order mark)"))
-    #expect(parseError(Array(utf16.dropFirst(2)))
-      == .unsupportedEncoding(file: "hostile.xml", encoding: "UTF-16 (no byte-order mark)"))
-    #expect(parseError([0xFF, 0xFE, 0, 0, 0x3C, 0, 0, 0]) == .unsupportedEncoding(file: "hostile.xml", encoding: "UTF-32"))
+    #expect(
+      parseError(Array(utf16.dropFirst(2)))
+        == .unsupportedEncoding(file: "hostile.xml", encoding: "UTF-16 (no byte-order mark)"))
+    #expect(
+      parseError([0xFF, 0xFE, 0, 0, 0x3C, 0, 0, 0]) == .unsupportedEncoding(file: "hostile.xml", encoding: "UTF-32"))
   }
 
   @Test("an ISO-8859-1 declaration is refused with the encoding named; UTF-8 declarations are fine")
@@ -200,7 +206,8 @@ struct HostileXMLTests {
 
   @Test("300-deep nesting is refused with libxml2's depth message")
   func deepNesting() throws {
-    let text = "<annotation>" + String(repeating: "<a>", count: 300) + String(repeating: "</a>", count: 300) + "</annotation>"
+    let text =
+      "<annotation>" + String(repeating: "<a>", count: 300) + String(repeating: "</a>", count: 300) + "</annotation>"
     let error = try #require(parseError(text))
     guard case .tooDeep(_, _, let message) = error else {
       Issue.record("expected tooDeep, got \(error)")
@@ -317,25 +324,29 @@ struct HostileXMLTests {
   func clamping() throws {
     let result = VOCReader.read(annotation([("1", "1", "100", "80"), ("90", "70", "101", "82")]), file: "c.xml")
     let document = try #require(result.document)
-    #expect(document.objects.map { $0.box.labeled(nil) } == [
-      Box(xmin: 1, ymin: 1, xmax: 100, ymax: 80), Box(xmin: 90, ymin: 70, xmax: 100, ymax: 80),
-    ])
+    #expect(
+      document.objects.map { $0.box.labeled(nil) } == [
+        Box(xmin: 1, ymin: 1, xmax: 100, ymax: 80), Box(xmin: 90, ymin: 70, xmax: 100, ymax: 80),
+      ])
     #expect(result.warnings.map(\.code) == ["clamped"])
   }
 
   @Test("a million objects is stopped by the size cap; over the object limit is an error")
   func manyObjects() {
     let one = "<object><name>a</name>\(Self.box)</object>"
-    let million = "<annotation><size><width>9</width><height>9</height></size>" + String(repeating: one, count: 1_000_000)
+    let million =
+      "<annotation><size><width>9</width><height>9</height></size>" + String(repeating: one, count: 1_000_000)
       + "</annotation>"
     let result = VOCReader.read(Array(million.utf8), file: "m.xml")
     #expect(result.document == nil)
     #expect(result.errors.first?.message.contains("limit") == true)
     var options = VOCReaderOptions()
     options.maxObjects = 100
-    let some = "<annotation><size><width>9</width><height>9</height></size>" + String(repeating: one, count: 101)
+    let some =
+      "<annotation><size><width>9</width><height>9</height></size>" + String(repeating: one, count: 101)
       + "</annotation>"
-    #expect(VOCReader.read(Array(some.utf8), file: "m.xml", options: options).errors.map(\.code) == ["too-many-objects"])
+    #expect(
+      VOCReader.read(Array(some.utf8), file: "m.xml", options: options).errors.map(\.code) == ["too-many-objects"])
   }
 
   @Test("missing name, missing bndbox, missing coordinate, wrong root")

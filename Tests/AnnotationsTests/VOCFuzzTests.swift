@@ -23,12 +23,13 @@ struct SeededRandom: RandomNumberGenerator {
 struct VOCFuzzTests {
   /// 10,000 by default (a few seconds); `DSK_FUZZ_EXECUTIONS=1000000 swift test --filter VOCFuzzTests` runs more.
   static let executions = ProcessInfo.processInfo.environment["DSK_FUZZ_EXECUTIONS"].flatMap(Int.init) ?? 10_000
-  static let tokens: [[UInt8]] = [
-    "<", ">", "</", "/>", "&", "&amp;", "&#0;", "&#x110000;", "<!DOCTYPE a [<!ENTITY x \"y\">]>", "<![CDATA[", "]]>",
-    "<!--", "-->", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", "<object>", "</object>", "<bndbox>", "<xmin>",
-    "</xmax>", "NaN", "-1", "1e309", "0x10", "99999999999999999999", "12.7", " ", "\t", "\n", "\r\n", "\u{FEFF}",
-    "é", "\"", "'", "=", "<size><width>0</width></size>", "<object><name>x</name></object>",
-  ].map { Array($0.utf8) } + [[0], [0xFF], [0xFE, 0xFF], [0x1F, 0x8B], [0xC3], [0xED, 0xA0, 0x80]]
+  static let tokens: [[UInt8]] =
+    [
+      "<", ">", "</", "/>", "&", "&amp;", "&#0;", "&#x110000;", "<!DOCTYPE a [<!ENTITY x \"y\">]>", "<![CDATA[", "]]>",
+      "<!--", "-->", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", "<object>", "</object>", "<bndbox>", "<xmin>",
+      "</xmax>", "NaN", "-1", "1e309", "0x10", "99999999999999999999", "12.7", " ", "\t", "\n", "\r\n", "\u{FEFF}",
+      "é", "\"", "'", "=", "<size><width>0</width></size>", "<object><name>x</name></object>",
+    ].map { Array($0.utf8) } + [[0], [0xFF], [0xFE, 0xFF], [0x1F, 0x8B], [0xC3], [0xED, 0xA0, 0x80]]
 
   static func mutate(_ input: [UInt8], _ corpus: [[UInt8]], _ random: inout SeededRandom) -> [UInt8] {
     var bytes = input
@@ -87,19 +88,27 @@ struct VOCFuzzTests {
       let rewritten = reread.bytes()
       if rewritten != written {
         let at = zip(written, rewritten).prefix { $0 == $1 }.count
-        let context = { (bytes: [UInt8]) in String(decoding: bytes[max(0, at - 60)..<min(bytes.count, at + 60)], as: UTF8.self) }
+        let context = { (bytes: [UInt8]) in
+          String(decoding: bytes[max(0, at - 60)..<min(bytes.count, at + 60)], as: UTF8.self)
+        }
         if let dump = ProcessInfo.processInfo.environment["DSK_FUZZ_DUMP"] {
           try? Data(input).write(to: URL(fileURLWithPath: "\(dump)/fuzz-\(run).xml"))
         }
-        roundTripFailures.append("run \(run): second write differs at \(at): \(context(written)) ≠ \(context(rewritten))")
+        roundTripFailures.append(
+          "run \(run): second write differs at \(at): \(context(written)) ≠ \(context(rewritten))")
       }
       // LabelImg turns two spaces into a tab everywhere, class names included: so does the writer.
-      let before = document.objects.map { "\($0.name.replacingOccurrences(of: "  ", with: "\t"))|\(Int($0.box.xmin)),\(Int($0.box.ymin)),\(Int($0.box.xmax)),\(Int($0.box.ymax))" }
-      let after = reread.objects.map { "\($0.name)|\(Int($0.box.xmin)),\(Int($0.box.ymin)),\(Int($0.box.xmax)),\(Int($0.box.ymax))" }
+      let before = document.objects.map {
+        "\($0.name.replacingOccurrences(of: "  ", with: "\t"))|\(Int($0.box.xmin)),\(Int($0.box.ymin)),\(Int($0.box.xmax)),\(Int($0.box.ymax))"
+      }
+      let after = reread.objects.map {
+        "\($0.name)|\(Int($0.box.xmin)),\(Int($0.box.ymin)),\(Int($0.box.xmax)),\(Int($0.box.ymax))"
+      }
       if before != after { roundTripFailures.append("run \(run): boxes differ \(before) vs \(after)") }
     }
     #expect(accepted + rejected == Self.executions)
-    #expect(accepted > Self.executions / 50 && rejected > Self.executions / 2, "accepted \(accepted), rejected \(rejected)")
+    #expect(
+      accepted > Self.executions / 50 && rejected > Self.executions / 2, "accepted \(accepted), rejected \(rejected)")
     #expect(roundTripFailures.isEmpty, "\(roundTripFailures.prefix(5))")
   }
 

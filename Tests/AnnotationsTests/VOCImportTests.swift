@@ -10,11 +10,15 @@ import Testing
 #endif
 
 /// A VOC file for tests.
-func vocText(filename: String, path: String? = nil, width: Int = 40, height: Int = 30, boxes: [(String, Int, Int, Int, Int)])
+func vocText(
+  filename: String, path: String? = nil, width: Int = 40, height: Int = 30, boxes: [(String, Int, Int, Int, Int)]
+)
   -> String
 {
   var document = VOCDocument.labelImg(folder: "images", filename: filename, path: path, width: width, height: height)
-  document.objects = boxes.map { VOCObject(name: $0.0, box: Box(xmin: Double($0.1), ymin: Double($0.2), xmax: Double($0.3), ymax: Double($0.4))) }
+  document.objects = boxes.map {
+    VOCObject(name: $0.0, box: Box(xmin: Double($0.1), ymin: Double($0.2), xmax: Double($0.3), ymax: Double($0.4)))
+  }
   return String(decoding: document.bytes(), as: UTF8.self)
 }
 
@@ -37,7 +41,10 @@ struct VOCImportTests {
       ORDER BY b.id
       """
     ) {
-      ($0.text(0) ?? "", $0.text(1) ?? "", Box(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5)), $0.text(6) ?? "")
+      (
+        $0.text(0) ?? "", $0.text(1) ?? "",
+        Box(xmin: $0.double(2), ymin: $0.double(3), xmax: $0.double(4), ymax: $0.double(5)), $0.text(6) ?? ""
+      )
     }
   }
 
@@ -84,7 +91,8 @@ struct VOCImportTests {
     #expect(stray.first?.line == 22)
     #expect(Set(report.warnings.filter { $0.code == "clamped" }.map(\.file)).count == 3)
     #expect(report.warnings.filter { $0.code == "size-mismatch" }.isEmpty)
-    let occluded = try catalog.database.scalarInt("SELECT count(*) FROM boxes WHERE extra_xml LIKE '%<occluded>0</occluded>%'")
+    let occluded = try catalog.database.scalarInt(
+      "SELECT count(*) FROM boxes WHERE extra_xml LIKE '%<occluded>0</occluded>%'")
     #expect(occluded == 116)
   }
 
@@ -97,20 +105,28 @@ struct VOCImportTests {
     try write(TinyPNG.make(width: 40, height: 30, seed: 99), to: folder.appendingPathComponent("secret.png"))
     try write(TinyPNG.make(width: 40, height: 30, seed: 98), to: folder.appendingPathComponent("outside.png"))
     for (index, name) in ["a", "b", "c", "d", "e"].enumerated() {
-      try write(TinyPNG.make(width: 40, height: 30, seed: index), to: dataset.appendingPathComponent("images/\(name).png"))
+      try write(
+        TinyPNG.make(width: 40, height: 30, seed: index), to: dataset.appendingPathComponent("images/\(name).png"))
     }
     // A symbolic link inside the root pointing outside it.
     try FileManager.default.createSymbolicLink(
-      atPath: dataset.appendingPathComponent("images/link.png").path, withDestinationPath: folder.appendingPathComponent("outside.png").path)
+      atPath: dataset.appendingPathComponent("images/link.png").path,
+      withDestinationPath: folder.appendingPathComponent("outside.png").path)
     let box = [("face", 2, 2, 10, 10)]
     let annotations = dataset.appendingPathComponent("annotations")
     try write(vocText(filename: "../secret.png", boxes: box), to: annotations.appendingPathComponent("a.xml"))
-    try write(vocText(filename: "../../../../etc/passwd", path: "/etc/passwd", boxes: box), to: annotations.appendingPathComponent("x1.xml"))
-    try write(vocText(filename: "C:\\Users\\me\\Desktop\\b.png", path: "C:\\Users\\me\\Desktop\\b.png", boxes: box),
+    try write(
+      vocText(filename: "../../../../etc/passwd", path: "/etc/passwd", boxes: box),
+      to: annotations.appendingPathComponent("x1.xml"))
+    try write(
+      vocText(filename: "C:\\Users\\me\\Desktop\\b.png", path: "C:\\Users\\me\\Desktop\\b.png", boxes: box),
       to: annotations.appendingPathComponent("b.xml"))
-    try write(vocText(filename: "", path: folder.appendingPathComponent("secret.png").path, boxes: box),
+    try write(
+      vocText(filename: "", path: folder.appendingPathComponent("secret.png").path, boxes: box),
       to: annotations.appendingPathComponent("c.xml"))
-    try write(vocText(filename: folder.appendingPathComponent("secret.png").path, boxes: box), to: annotations.appendingPathComponent("x2.xml"))
+    try write(
+      vocText(filename: folder.appendingPathComponent("secret.png").path, boxes: box),
+      to: annotations.appendingPathComponent("x2.xml"))
     try write(vocText(filename: "link.png", boxes: box), to: annotations.appendingPathComponent("x3.xml"))
     try write(vocText(filename: "..", boxes: box), to: annotations.appendingPathComponent("x4.xml"))
 
@@ -120,11 +136,13 @@ struct VOCImportTests {
     // b.xml: the Windows path gives b.png; c.xml: empty name → c.png by the XML's own name.
     let files = Set(try boxes(catalog).map(\.file))
     #expect(files == ["annotations/a.xml", "annotations/b.xml", "annotations/c.xml"])
-    #expect(report.annotationsWithoutImage.map(\.path).sorted() == [
-      "annotations/x1.xml", "annotations/x2.xml", "annotations/x3.xml", "annotations/x4.xml",
-    ])
+    #expect(
+      report.annotationsWithoutImage.map(\.path).sorted() == [
+        "annotations/x1.xml", "annotations/x2.xml", "annotations/x3.xml", "annotations/x4.xml",
+      ])
     #expect(report.annotationsWithoutImage.first { $0.path.hasSuffix("x1.xml") }?.reason.contains("\"passwd\"") == true)
-    #expect(report.warnings.contains { $0.file == "annotations/b.xml" && $0.message.contains("only the name \"b.png\"") })
+    #expect(
+      report.warnings.contains { $0.file == "annotations/b.xml" && $0.message.contains("only the name \"b.png\"") })
     #expect(report.images.walkSkipped.contains { $0.path == "images/link.png" })
     // Nothing outside the root was read: every origin is inside it.
     let origins = try catalog.database.rows("SELECT rel_path FROM image_origins") { $0.text(0) ?? "" }
@@ -140,10 +158,17 @@ struct VOCImportTests {
     try write(TinyPNG.make(width: 40, height: 30, seed: 1), to: dataset.appendingPathComponent("good.png"))
     try write(TinyPNG.make(width: 40, height: 30, seed: 2), to: dataset.appendingPathComponent("bad.png"))
     try write(TinyPNG.make(width: 40, height: 30, seed: 3), to: dataset.appendingPathComponent("lonely.png"))
-    try write(vocText(filename: "good.png", boxes: [("face", 1, 1, 20, 20), ("face", 5, 5, 41, 30)]), to: dataset.appendingPathComponent("good.xml"))
-    try write(vocText(filename: "bad.png", boxes: [("face", 1, 1, 20, 20), ("face", 30, 5, 10, 10)]), to: dataset.appendingPathComponent("bad.xml"))
-    try write(vocText(filename: "ghost.png", boxes: [("face", 1, 1, 20, 20)]), to: dataset.appendingPathComponent("ghost.xml"))
-    try write(vocText(filename: "good.png", width: 400, height: 300, boxes: []), to: dataset.appendingPathComponent("sub/good.xml"))
+    try write(
+      vocText(filename: "good.png", boxes: [("face", 1, 1, 20, 20), ("face", 5, 5, 41, 30)]),
+      to: dataset.appendingPathComponent("good.xml"))
+    try write(
+      vocText(filename: "bad.png", boxes: [("face", 1, 1, 20, 20), ("face", 30, 5, 10, 10)]),
+      to: dataset.appendingPathComponent("bad.xml"))
+    try write(
+      vocText(filename: "ghost.png", boxes: [("face", 1, 1, 20, 20)]), to: dataset.appendingPathComponent("ghost.xml"))
+    try write(
+      vocText(filename: "good.png", width: 400, height: 300, boxes: []),
+      to: dataset.appendingPathComponent("sub/good.xml"))
     let catalog = try Workspace.create(at: folder.appendingPathComponent("ws").path)
     let report = try VOCImport.run(root: dataset.path, catalog: catalog)
     #expect(report.images.added == 3)
@@ -177,7 +202,9 @@ struct VOCImportTests {
     try write(TinyPNG.make(width: 40, height: 30, seed: 2), to: dataset.appendingPathComponent("images/b.png"))
     let a = dataset.appendingPathComponent("annotations/a.xml")
     try write(vocText(filename: "a.png", boxes: [("face", 1, 1, 10, 10), ("face", 5, 5, 20, 20)]), to: a)
-    try write(vocText(filename: "b.png", boxes: [("face", 2, 2, 9, 9)]), to: dataset.appendingPathComponent("annotations/b.xml"))
+    try write(
+      vocText(filename: "b.png", boxes: [("face", 2, 2, 9, 9)]), to: dataset.appendingPathComponent("annotations/b.xml")
+    )
     let catalog = try Workspace.create(at: folder.appendingPathComponent("ws").path)
     #expect(try VOCImport.run(root: dataset.path, catalog: catalog).boxesAdded == 3)
     try write(vocText(filename: "a.png", boxes: [("mask", 3, 3, 30, 25)]), to: a)

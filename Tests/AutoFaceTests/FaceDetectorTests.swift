@@ -35,7 +35,8 @@ struct FaceDetectorTests {
           #expect(Set(scored.map(\.box)) == Set(plain) && scored.count == plain.count, "\(path) \(photo) \(parameters)")
           #expect(scored.allSatisfy { $0.score >= Double(parameters.minNeighbors) })
         }
-        #expect(Set(try detector.detect(in: image).map(\.box)) == Set(try cascade.detect(in: image, parameters: .common)))
+        #expect(
+          Set(try detector.detect(in: image).map(\.box)) == Set(try cascade.detect(in: image, parameters: .common)))
       }
     }
   }

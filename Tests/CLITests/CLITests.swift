@@ -1,8 +1,8 @@
-import Imaging
 import Catalog
 import Foundation
-import Testing
+import Imaging
 import TestSupport
+import Testing
 
 /// End-to-end: the built binary, its stdout, stderr and exit codes.
 @Suite("datasetkit init/import/stats/doctor end to end")
@@ -80,7 +80,8 @@ struct CLITests {
     let checks = try #require(try TestSupport.jsonResult(result.stdout) as? [[String: Any]])
     let names = checks.compactMap { $0["name"] as? String }
     for name in [
-      "sqlite3", "libcurl", "libxml2", "opencv", "opencv imgcodecs", "haar cascades", "catalog integrity", "object store",
+      "sqlite3", "libcurl", "libxml2", "opencv", "opencv imgcodecs", "haar cascades", "catalog integrity",
+      "object store",
     ] {
       #expect(names.contains(name))
     }
@@ -286,13 +287,19 @@ struct StatsSplitCLITests {
     #expect(text.stdout.contains("split v: subset × label (actual/target)"))
     #expect(text.stdout.contains("4/4"))
     let page = try String(contentsOfFile: html, encoding: .utf8)
-    #expect(page.contains("id=\"composition\"") && page.contains("with_mask") && !page.contains("<script") && !page.contains("src=\"http"))
-    let json = try #require(try TestSupport.jsonResult(try TestSupport.run(["stats", "--split", "v", "--json"], in: ws).stdout) as? [String: Any])
+    #expect(
+      page.contains("id=\"composition\"") && page.contains("with_mask") && !page.contains("<script")
+        && !page.contains("src=\"http"))
+    let json = try #require(
+      try TestSupport.jsonResult(try TestSupport.run(["stats", "--split", "v", "--json"], in: ws).stdout)
+        as? [String: Any])
     #expect(json["images"] as? Int == 12)
     #expect((json["split"] as? [String: Any])?["subsets"] as? [String] == ["train", "test"])
     // --by split uses the newest split; --by filters the tables; unknown keys are usage errors.
     let bySplit = try TestSupport.run(["stats", "--by", "split,label"], in: ws)
-    #expect(bySplit.status == 0 && bySplit.stdout.contains("split v: subset × label") && !bySplit.stdout.contains("source    kind"))
+    #expect(
+      bySplit.status == 0 && bySplit.stdout.contains("split v: subset × label")
+        && !bySplit.stdout.contains("source    kind"))
     #expect(try TestSupport.run(["stats", "--by", "colour"], in: ws).status == 64)
   }
 }

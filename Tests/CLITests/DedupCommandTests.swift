@@ -30,7 +30,9 @@ import Testing
   static func workspace() throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dedup-cli-\(UUID().uuidString)")
     let fm = FileManager.default
-    for sub in ["a/x", "b/x"] { try fm.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true) }
+    for sub in ["a/x", "b/x"] {
+      try fm.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+    }
     let fruits = try DecodedImage(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: photos + "/fruits.jpg"))))
     let baboon = try DecodedImage(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: photos + "/baboon.jpg"))))
     func write(_ bytes: [UInt8], _ path: String) throws {
@@ -46,8 +48,10 @@ import Testing
     let dx = w * 3 / 100
     let dy = h * 3 / 100
     try write(
-      try fruits.cropped(to: Box(x: dx, y: dy, width: w - 2 * dx, height: h - 2 * dy), width: w - 2 * dx, height: h - 2 * dy)
-        .encoded(.jpeg(quality: 85)), "b/x/fruits-crop.jpg")
+      try fruits.cropped(
+        to: Box(x: dx, y: dy, width: w - 2 * dx, height: h - 2 * dy), width: w - 2 * dx, height: h - 2 * dy
+      )
+      .encoded(.jpeg(quality: 85)), "b/x/fruits-crop.jpg")
     var png = Array(try Data(contentsOf: URL(fileURLWithPath: photos + "/smarties.png")))
     for i in (png.count / 3)..<(png.count / 3 + 300) { png[i] ^= 0x5A }
     try write(png, "b/x/broken.png")
@@ -85,7 +89,9 @@ import Testing
     let skipped = try #require((result["hashing"] as? [String: Any])?["skipped"] as? [[String: Any]])
     #expect(skipped.count == 1 && (skipped.first?["origin"] as? String) == "b/x/broken.png")
     let matrix = try #require(result["sourceMatrix"] as? [[String: Any]])
-    #expect(matrix.contains { $0["sourceA"] as? String == "a" && $0["sourceB"] as? String == "b" && $0["pairs"] as? Int == 2 })
+    #expect(
+      matrix.contains { $0["sourceA"] as? String == "a" && $0["sourceB"] as? String == "b" && $0["pairs"] as? Int == 2 }
+    )
 
     let html = try String(contentsOf: ws.appendingPathComponent("dups.html"), encoding: .utf8)
     #expect(html.contains("<!DOCTYPE html>"))

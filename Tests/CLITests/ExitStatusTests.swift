@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import datasetkit
 
@@ -125,6 +125,8 @@ struct ProgressTextTests {
     #expect(
       ProgressBar.line("importing", done: 15, of: 30, detail: "files", elapsed: 3)
         == "importing [###############...............] 15/30 files, 5.0/s, ETA 3s")
-    #expect(ProgressBar.line("hashing", done: 0, of: 10, detail: "", elapsed: 1) == "hashing [..............................] 0/10")
+    #expect(
+      ProgressBar.line("hashing", done: 0, of: 10, detail: "", elapsed: 1)
+        == "hashing [..............................] 0/10")
   }
 }

@@ -117,7 +117,9 @@ struct FacesCommandTests {
     #expect(reviewedText.stdout.contains("added by hand"))
   }
 
-  @Test("kill -9 during review decisions: every decision whose command returned is in the catalog", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "kill -9 during review decisions: every decision whose command returned is in the catalog",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func killDuringReview() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-review-kill")
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -8,7 +8,9 @@ import Testing
 extension FacesCommandTests {
   func workspace(_ name: String) throws -> (folder: String, ws: String) { try facemaskWorkspace(name) }
 
-  @Test("the default finds at least 85 % of the sample's masked faces, with five landmarks per box", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "the default finds at least 85 % of the sample's masked faces, with five landmarks per box",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func defaultOnSample() throws {
     let (folder, ws) = try workspace("dsk-yunet")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -40,12 +42,16 @@ extension FacesCommandTests {
       let points = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Double], "\(json)")
       #expect(points.count == 10)
       for i in 0..<5 {
-        #expect(points[2 * i] >= x1 - 2 && points[2 * i] <= x2 + 2 && points[2 * i + 1] >= y1 - 2 && points[2 * i + 1] <= y2 + 2)
+        #expect(
+          points[2 * i] >= x1 - 2 && points[2 * i] <= x2 + 2 && points[2 * i + 1] >= y1 - 2
+            && points[2 * i + 1] <= y2 + 2)
       }
     }
   }
 
-  @Test("a damaged built-in model (one byte changed in the binary) is refused by its SHA-256: exit 1", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "a damaged built-in model (one byte changed in the binary) is refused by its SHA-256: exit 1",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func damagedBuiltInModel() throws {
     let (folder, ws) = try workspace("dsk-yunet-damaged")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -71,14 +77,17 @@ extension FacesCommandTests {
     let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     #expect(process.terminationStatus == 1, "\(stderr)")
-    #expect(stderr.contains("built-in YuNet model") && stderr.contains("damaged") && stderr.contains("SHA-256"), "\(stderr)")
+    #expect(
+      stderr.contains("built-in YuNet model") && stderr.contains("damaged") && stderr.contains("SHA-256"), "\(stderr)")
     #expect(stderr.split(separator: "\n").count <= 2, "\(stderr)")
     // Nothing was stored.
     let catalog = try Catalog(workspace: Workspace(root: ws))
     #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM detection_runs") == 0)
   }
 
-  @Test("a truncated --model and a file that is not ONNX: one clear error naming the file, exit 1", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "a truncated --model and a file that is not ONNX: one clear error naming the file, exit 1",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func badModelFiles() throws {
     let (folder, ws) = try workspace("dsk-yunet-bad")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -203,7 +212,9 @@ extension FacesCommandTests {
     #expect(eval.stdout.contains("misses and false alarms"))
   }
 
-  @Test("a detector failing on every image exits 1 with the first error, once; the failures are recorded", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "a detector failing on every image exits 1 with the first error, once; the failures are recorded",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func failingEverywhere() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-yunet-fail")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -250,7 +261,8 @@ enum ZeroPNG {
     let b = UInt32(raw % 65_521)
     zlib += TestSupport.bigEndian32((b << 16) | 1)
     var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    png += TestSupport.pngChunk("IHDR", TestSupport.bigEndian32(UInt32(side)) + TestSupport.bigEndian32(UInt32(side)) + [8, 0, 0, 0, 0])
+    png += TestSupport.pngChunk(
+      "IHDR", TestSupport.bigEndian32(UInt32(side)) + TestSupport.bigEndian32(UInt32(side)) + [8, 0, 0, 0, 0])
     png += TestSupport.pngChunk("IDAT", zlib)
     png += TestSupport.pngChunk("IEND", [])
     return png

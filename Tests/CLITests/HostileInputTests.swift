@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Hostile input (README, "What is guaranteed, and tested"): every case runs the built binary on files the test
 /// crafts, and checks the exit code (so: no trap), the message, and that nothing outside the target moved.
@@ -121,7 +121,9 @@ struct HostileInputTests {
 
   // MARK: 29. Export never wipes what it did not write
 
-  @Test("export refuses to replace an earlier export holding a user's files or a workspace, names the file, touches nothing")
+  @Test(
+    "export refuses to replace an earlier export holding a user's files or a workspace, names the file, touches nothing"
+  )
   func exportKeepsForeignFiles() throws {
     let (base, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: base) }
@@ -283,7 +285,8 @@ struct HostileInputTests {
         (0..<3).map { ZipEntry(name: "\($0).jpg", data: Array(jpeg.prefix(100 + $0)), declaredSize: huge) })
     default:
       // Only an end record that says ZIP64: the locator would sit before byte 0.
-      archive = Self.le32(0x0605_4b50) + [0, 0, 0, 0] + Self.le16(0xFFFF) + Self.le16(0xFFFF) + Self.le32(0xFFFF_FFFF)
+      archive =
+        Self.le32(0x0605_4b50) + [0, 0, 0, 0] + Self.le16(0xFFFF) + Self.le16(0xFFFF) + Self.le32(0xFFFF_FFFF)
         + Self.le32(0xFFFF_FFFF) + [0, 0]
     }
     try TestSupport.write(archive, to: base + "/forged.zip")
@@ -299,7 +302,9 @@ struct HostileInputTests {
 
   // MARK: 31. One name twice
 
-  @Test("two sources named `images`: the second is images-2; dedup (and --dry-run) run, also on an older catalog with both named images")
+  @Test(
+    "two sources named `images`: the second is images-2; dedup (and --dry-run) run, also on an older catalog with both named images"
+  )
   func twoSourcesOneName() throws {
     let (base, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: base) }
@@ -312,7 +317,9 @@ struct HostileInputTests {
     let second = try TestSupport.run(["import", base + "/two/images"], in: ws)
     #expect(second.status == 0)
     #expect(second.stdout.contains("as source \"images-2\""), "\(second.stdout)")
-    for arguments in [["dedup", "--dry-run"], ["dedup", "--keep", "source-priority", "--priority", "images-2,images"]] {
+    for arguments in [
+      ["dedup", "--dry-run"], ["dedup", "--keep", "source-priority", "--priority", "images-2,images"],
+    ] {
       let run = try TestSupport.run(arguments, in: ws)
       #expect(run.status == 0, "\(arguments): \(run.stderr)")
     }
@@ -329,7 +336,8 @@ struct HostileInputTests {
     #expect(twice.status == 64 && twice.stderr.contains("--priority names source \"images\" twice"), "\(twice.stderr)")
   }
 
-  @Test("labels equal after Unicode normalisation (café NFC and NFD): one class; split, yolo, coco and folders export run")
+  @Test(
+    "labels equal after Unicode normalisation (café NFC and NFD): one class; split, yolo, coco and folders export run")
   func unicodeNormalisedLabels() throws {
     let (base, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: base) }
@@ -353,7 +361,8 @@ struct HostileInputTests {
     let split = try TestSupport.run(["split", "--name", "v1"], in: ws)
     #expect(split.status == 0, "\(split.stderr)")
     for format in ["yolo", "coco", "folders", "csv"] {
-      let export = try TestSupport.run(["export", "--format", format, "--split", "v1", "--out", base + "/" + format], in: ws)
+      let export = try TestSupport.run(
+        ["export", "--format", format, "--split", "v1", "--out", base + "/" + format], in: ws)
       #expect(export.status == 0, "\(format): \(export.stderr)")
     }
   }
@@ -425,14 +434,16 @@ struct HostileInputTests {
       try TestSupport.write(jpeg, to: base + "/tsv/\(index).jpg")
     }
     let tsv = "filename\tlabel\n0.jpg\twith mask\n1.jpg\tni\u{F1}o\n"
-    try TestSupport.write([0xFF, 0xFE] + tsv.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, to: base + "/tsv/labels.tsv")
+    try TestSupport.write(
+      [0xFF, 0xFE] + tsv.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, to: base + "/tsv/labels.tsv")
     let tsvImport = try TestSupport.run(["import", base + "/tsv", "--layout", "csv", "--json"], in: ws)
     #expect(tsvImport.status == 0, "\(tsvImport.stderr)")
     #expect(try importReport(tsvImport)["labels"] as? [String: Int] == ["with mask": 1, "ni\u{F1}o": 1])
 
     // cp1252: refused with the line, nothing imported from that folder.
     try TestSupport.write(try TestSupport.distinctJPEGs(count: 1, seed: 7)[0], to: base + "/cp1252/0.jpg")
-    try TestSupport.write(Array("file,label\n0.jpg,ni".utf8) + [0xF1] + Array("o\n".utf8), to: base + "/cp1252/labels.csv")
+    try TestSupport.write(
+      Array("file,label\n0.jpg,ni".utf8) + [0xF1] + Array("o\n".utf8), to: base + "/cp1252/labels.csv")
     let before = try imageCount(ws)
     let refused = try TestSupport.run(["import", base + "/cp1252", "--layout", "csv"], in: ws)
     #expect(refused.status == 1)
@@ -446,7 +457,9 @@ struct HostileInputTests {
     #expect(open.status == 1 && open.stderr.contains("labels.csv:3: a quoted field opened here is never closed"))
   }
 
-  @Test("labels with control characters, /, ., .. and %: one class file line each, one folder each, the mapping in the manifest")
+  @Test(
+    "labels with control characters, /, ., .. and %: one class file line each, one folder each, the mapping in the manifest"
+  )
   func labelNamesStayOneToOne() throws {
     let (base, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: base) }
@@ -539,7 +552,8 @@ struct HostileInputTests {
     #expect(crawl.stderr.contains("plan.json: limit is out of range"), "\(crawl.stderr)")
     #expect(crawl.stderr.contains("limit takes 1…1000000000"))
     #expect(!crawl.stderr.contains("not valid JSON"))
-    try TestSupport.write(Array(plan.replacingOccurrences(of: "99999999999999999999", with: "0").utf8), to: base + "/zero.json")
+    try TestSupport.write(
+      Array(plan.replacingOccurrences(of: "99999999999999999999", with: "0").utf8), to: base + "/zero.json")
     let zero = try TestSupport.run(["crawl", "--plan", base + "/zero.json"], in: ws)
     #expect(zero.status == 1 && zero.stderr.contains("limit 0 is out of range"), "\(zero.stderr)")
   }

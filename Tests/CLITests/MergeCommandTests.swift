@@ -16,7 +16,9 @@ struct MergeCommandTests {
     zip.waitUntilExit()
   }
 
-  @Test("zip import, pattern layout, a recipe merge twice, and stats --by source", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "zip import, pattern layout, a recipe merge twice, and stats --by source",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func endToEnd() throws {
     let base = try TestSupport.temporaryFolder("cli-merge")
     defer { try? FileManager.default.removeItem(atPath: base) }
@@ -85,18 +87,22 @@ struct MergeCommandTests {
     ] {
       let out = arguments[0] == "export" ? ["--out", base + "/x"] : []
       let unknown = try TestSupport.run(arguments + out + ["--workspace", base + "/ws"])
-      #expect(unknown.status == 1 && unknown.stderr.contains("no view named nope") && unknown.stderr.contains("views: three, two"), "\(arguments) \(unknown.stderr)")
+      #expect(
+        unknown.status == 1 && unknown.stderr.contains("no view named nope")
+          && unknown.stderr.contains("views: three, two"), "\(arguments) \(unknown.stderr)")
     }
     let detection = try TestSupport.run([
       "export", "--view", "three", "--format", "yolo", "--out", base + "/yolo", "--workspace", base + "/ws",
     ])
-    #expect(detection.status == 0 && detection.stdout.contains("5 images without a box left out"), "\(detection.stdout)")
+    #expect(
+      detection.status == 0 && detection.stdout.contains("5 images without a box left out"), "\(detection.stdout)")
     let background = try TestSupport.run([
       "export", "--view", "three", "--format", "yolo", "--include-unannotated", "--out", base + "/yolo",
       "--workspace", base + "/ws",
     ])
     #expect(background.stdout.contains("Exported 5 images and 0 boxes as yolo"), "\(background.stdout)")
-    #expect(try String(contentsOfFile: base + "/yolo/classes.txt", encoding: .utf8) == "with_mask\nwithout_mask\nincorrect\n")
+    #expect(
+      try String(contentsOfFile: base + "/yolo/classes.txt", encoding: .utf8) == "with_mask\nwithout_mask\nincorrect\n")
   }
 
   @Test(

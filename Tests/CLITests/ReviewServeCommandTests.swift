@@ -52,11 +52,14 @@ struct ReviewServeCommandTests {
       body: Array(body.utf8))
   }
 
-  @Test("kill -9 right after a decision is confirmed: the decision is in the catalog", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "kill -9 right after a decision is confirmed: the decision is in the catalog",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func killAfterConfirmation() throws {
     let (folder, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let boxes = try Catalog(workspace: Workspace(root: ws)).database.rows("SELECT id, image_id FROM boxes ORDER BY id") {
+    let boxes = try Catalog(workspace: Workspace(root: ws)).database.rows("SELECT id, image_id FROM boxes ORDER BY id")
+    {
       ($0.int64(0), $0.int64(1))
     }
     try #require(boxes.count >= 6)
@@ -70,7 +73,8 @@ struct ReviewServeCommandTests {
       var added = ""
       if round % 3 == 2 {
         let face = try post(
-          port, token, "add", #"{"image":\#(image),"label":"with_mask","rect":{"xmin":1,"ymin":2,"xmax":40,"ymax":50}}"#)
+          port, token, "add", #"{"image":\#(image),"label":"with_mask","rect":{"xmin":1,"ymin":2,"xmax":40,"ymax":50}}"#
+        )
         #expect(face.status == 200)
         added = "add"
       }
@@ -95,7 +99,9 @@ struct ReviewServeCommandTests {
     #expect(try catalog.database.scalarInt("SELECT count(*) FROM boxes WHERE origin = 'review'") == 2)
   }
 
-  @Test("the page needs the token; a busy port is a clear error", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "the page needs the token; a busy port is a clear error",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func tokenAndBusyPort() throws {
     let (folder, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -139,7 +145,9 @@ struct ReviewServeCommandTests {
     #expect(try RawHTTP.request(port: port, target: "/api/config?token=" + token).status == 200)
   }
 
-  @Test("--host 0.0.0.0 warns that the page is reachable from the network", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "--host 0.0.0.0 warns that the page is reachable from the network",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func hostWarning() throws {
     let folder = try TestSupport.temporaryFolder("dsk-serve-host")
     defer { try? FileManager.default.removeItem(atPath: folder) }

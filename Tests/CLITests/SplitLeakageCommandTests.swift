@@ -1,6 +1,6 @@
-import Imaging
 import Catalog
 import Foundation
+import Imaging
 import TestSupport
 import Testing
 
@@ -28,7 +28,8 @@ struct SplitLeakageCommandTests {
   }
 
   static func crops(_ ws: String) throws -> [(crop: Int64, parent: Int64)] {
-    try Catalog(workspace: Workspace(root: ws)).database.rows("SELECT image_id, parent_image_id FROM crops ORDER BY id") {
+    try Catalog(workspace: Workspace(root: ws)).database.rows("SELECT image_id, parent_image_id FROM crops ORDER BY id")
+    {
       ($0.int64(0), $0.int64(1))
     }
   }
@@ -40,7 +41,8 @@ struct SplitLeakageCommandTests {
       [.text(subset), .int(image), .text(split)])
   }
 
-  @Test("crops never leave their parent's subset across re-splits after growth; a moved crop is a leak",
+  @Test(
+    "crops never leave their parent's subset across re-splits after growth; a moved crop is a leak",
     .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func cropsStayWithTheirParent() throws {
     let folder = try TestSupport.temporaryFolder("dsk-lineage")
@@ -71,7 +73,8 @@ struct SplitLeakageCommandTests {
     #expect(photosBefore.allSatisfy { subsets[$0.key] == $0.value }, "photos assigned before do not move")
 
     // More growth: another source with boxes, cut and split again.
-    #expect(try Self.run(["import", TestSupport.testdata + "/labelimg-raccoon", "--layout", "voc"], in: ws).status == 0)
+    #expect(
+      try Self.run(["import", TestSupport.testdata + "/labelimg-raccoon", "--layout", "voc"], in: ws).status == 0)
     #expect(try Self.run(["faces", "crop"], in: ws).status == 0)
     #expect(try Self.run(["split", "--name", "v1", "--ratios", "80/20", "--seed", "3"], in: ws).status == 0)
     let allCrops = try Self.crops(ws)
@@ -105,20 +108,25 @@ struct SplitLeakageCommandTests {
     #expect(csv.split(separator: "\n").count == cropIDs.count + 1)
     #expect(!csv.contains("voc-facemask") && csv.contains("crops"))
     // An unknown split: export, stats, report and check leakage exit 1 naming the splits that exist.
-    for command in [["export", "--format", "csv", "--out", folder + "/x"], ["stats"], ["report", "--out", folder + "/r.html"], ["check", "leakage"]] {
+    for command in [
+      ["export", "--format", "csv", "--out", folder + "/x"], ["stats"], ["report", "--out", folder + "/r.html"],
+      ["check", "leakage"],
+    ] {
       let result = try Self.run(command + ["--split", "nope"], in: ws)
       #expect(result.status == 1, "\(command)")
       #expect(result.stderr.contains("no split named \"nope\"; splits are: v1, faces"), "\(command): \(result.stderr)")
     }
     // The manifest records the selection (`--kind`, `--source`) it was made with.
     func selection(_ path: String) throws -> [String: Any]? {
-      let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + "/manifest.json")))
+      let object = try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: path + "/manifest.json")))
       return (object as? [String: Any])?["selection"] as? [String: Any]
     }
     #expect(try selection(folder + "/faces-csv")?["kind"] as? String == "crops")
     #expect(try selection(folder + "/faces-csv")?["sources"] == nil)
     let photos = try Self.run(
-      ["export", "--kind", "photos", "--source", "voc-facemask", "--format", "csv", "--out", folder + "/photos-csv"], in: ws)
+      ["export", "--kind", "photos", "--source", "voc-facemask", "--format", "csv", "--out", folder + "/photos-csv"],
+      in: ws)
     #expect(photos.status == 0, "\(photos.stderr)")
     let photoCSV = try String(contentsOfFile: folder + "/photos-csv/data.csv", encoding: .utf8)
     #expect(photoCSV.split(separator: "\n").count == 24 && !photoCSV.contains(",crops,"))
@@ -128,7 +136,8 @@ struct SplitLeakageCommandTests {
     #expect(unknown.status == 1 && unknown.stderr.contains("--source nope: no such source"))
   }
 
-  @Test("--group-by matches file names and says so; check leakage catches a synthetic pair and a near-duplicate",
+  @Test(
+    "--group-by matches file names and says so; check leakage catches a synthetic pair and a near-duplicate",
     .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func syntheticPairsAndNearDuplicates() throws {
     let folder = try TestSupport.temporaryFolder("dsk-pairs")
@@ -158,7 +167,9 @@ struct SplitLeakageCommandTests {
     // The pattern is matched against the file name (a path would start with faces/), with counts.
     let grouped = try Self.run(["split", "--name", "v1", "--ratios", "50/50", "--group-by", #"^(\d+)"#], in: ws)
     #expect(grouped.status == 0, "\(grouped.stderr)")
-    #expect(grouped.stdout.contains("on the file name: 20 of 20 files matched, 10 keys, 10 groups of two or more"), "\(grouped.stdout)")
+    #expect(
+      grouped.stdout.contains("on the file name: 20 of 20 files matched, 10 keys, 10 groups of two or more"),
+      "\(grouped.stdout)")
     let onPath = try Self.run(
       ["split", "--name", "v2", "--ratios", "50/50", "--group-by", #"^(\d+)"#, "--group-by-path"], in: ws)
     #expect(onPath.status == 1 && onPath.stderr.contains("matches none of the 20 relative paths"), "\(onPath.stderr)")
@@ -169,10 +180,13 @@ struct SplitLeakageCommandTests {
 
     let catalog = try Catalog(workspace: Workspace(root: ws))
     func id(_ path: String) throws -> Int64 {
-      try #require(try catalog.database.scalarInt("SELECT image_id FROM image_origins WHERE rel_path = ?", [.text(path)]))
+      try #require(
+        try catalog.database.scalarInt("SELECT image_id FROM image_origins WHERE rel_path = ?", [.text(path)]))
     }
     var subsets = try Self.subsets(ws, "v1")
-    for name in names { #expect(subsets[try id("faces/\(name).jpg")] == subsets[try id("faces/\(name)-with-mask.jpg")]) }
+    for name in names {
+      #expect(subsets[try id("faces/\(name).jpg")] == subsets[try id("faces/\(name)-with-mask.jpg")])
+    }
     let clean = try Self.run(["check", "leakage", "--split", "v1"], in: ws)
     #expect(clean.status == 0, "\(clean.stdout)")
     #expect(clean.stdout.contains("images hashed now") && clean.stdout.contains("names by"), "\(clean.stdout)")
@@ -188,7 +202,8 @@ struct SplitLeakageCommandTests {
     #expect(try Self.run(["check", "leakage", "--split", "v1"], in: ws).status == 0)
 
     // A re-encoded copy under an unrelated name, planted in the other subset: caught by its hash.
-    let original = try DecodedImage(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(Self.facemask)/images/maksssksksss0.png"))))
+    let original = try DecodedImage(
+      bytes: Array(try Data(contentsOf: URL(fileURLWithPath: "\(Self.facemask)/images/maksssksksss0.png"))))
     try TestSupport.write(try original.encoded(.jpeg(quality: 40)), to: "\(folder)/more/faces/copy.jpg")
     #expect(try Self.run(["import", folder + "/more"], in: ws).status == 0)
     #expect(try Self.run(["split", "--name", "v1", "--ratios", "50/50", "--group-by", #"^(\d+)"#], in: ws).status == 0)
@@ -202,7 +217,9 @@ struct SplitLeakageCommandTests {
     #expect(try Self.run(["check", "leakage", "--split", "v1"], in: ws).status == 0)
   }
 
-  @Test("split refuses ratios and folds out of range in validation (exit 64), naming the range", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "split refuses ratios and folds out of range in validation (exit 64), naming the range",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func numericOptions() throws {
     let folder = try TestSupport.temporaryFolder("dsk-ratios")
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// End-to-end: the built binary on the shared real files.
 @Suite("CLI: VOC import, lint, export")
@@ -31,7 +31,9 @@ struct VOCCommandTests {
     return url
   }
 
-  @Test("import (auto-detected voc) → export voc: raccoon files come back byte for byte", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "import (auto-detected voc) → export voc: raccoon files come back byte for byte",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func importExport() throws {
     let folder = try temporary()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -42,7 +44,8 @@ struct VOCCommandTests {
     #expect(imported.stdout.contains("layout voc (guessed)"))
     #expect(imported.stdout.contains("116 boxes added"))
     #expect(imported.stdout.contains("maksssksksss0.xml:22: stray text"))
-    let json = try run(["import", Self.testdata.appendingPathComponent("labelimg-raccoon").path, "--layout", "voc", "--json"], in: ws)
+    let json = try run(
+      ["import", Self.testdata.appendingPathComponent("labelimg-raccoon").path, "--layout", "voc", "--json"], in: ws)
     #expect(json.status == 0)
     let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
     let result = (object?["result"] as? [[String: Any]])?.first
@@ -54,7 +57,8 @@ struct VOCCommandTests {
     #expect(exported.status == 0, "\(exported.stderr)")
     #expect(exported.stdout.contains("Exported 30 images and 124 boxes as voc"))
     for name in ["raccoon-1", "raccoon-12", "raccoon-37"] {
-      let original = try Data(contentsOf: Self.testdata.appendingPathComponent("labelimg-raccoon/annotations/\(name).xml"))
+      let original = try Data(
+        contentsOf: Self.testdata.appendingPathComponent("labelimg-raccoon/annotations/\(name).xml"))
       let written = try Data(contentsOf: folder.appendingPathComponent("out/Annotations/\(name).xml"))
       #expect(original == written, "\(name)")
     }
@@ -68,12 +72,18 @@ struct VOCCommandTests {
     let refused = try run(["export", "--format", "yolo", "--out", foreign.path], in: ws)
     #expect(refused.status == 1)
     #expect(refused.stderr.contains("not a datasetkit export"))
-    let yolo = try run(["export", "--format", "yolo", "--label", "raccoon", "--out", folder.appendingPathComponent("yolo").path, "--json"], in: ws)
+    let yolo = try run(
+      [
+        "export", "--format", "yolo", "--label", "raccoon", "--out", folder.appendingPathComponent("yolo").path,
+        "--json",
+      ], in: ws)
     #expect(yolo.status == 0)
     #expect(yolo.stdout.contains("\"files\" : 7"))
   }
 
-  @Test("voc lint: warnings exit 0, errors exit 1, --json shape", .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    "voc lint: warnings exit 0, errors exit 1, --json shape",
+    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
   func lint() throws {
     let folder = try temporary()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -85,7 +95,8 @@ struct VOCCommandTests {
     #expect(warned.stdout.contains("maksssksksss0.xml:22: warning: stray text"))
     #expect(warned.stdout.contains("[clamped]"))
     let bad = folder.appendingPathComponent("bad.xml")
-    try Data("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/hostname\">]><annotation>&x;</annotation>".utf8).write(to: bad)
+    try Data("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/hostname\">]><annotation>&x;</annotation>".utf8).write(
+      to: bad)
     let failed = try run(["voc", "lint", bad.path, "--json"], in: folder)
     #expect(failed.status == 1)
     let object = try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [String: Any]

@@ -1,7 +1,7 @@
 import CSQLite
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Catalog
 
@@ -164,13 +164,19 @@ struct SplitRunsMigrationTests {
     let old = try Catalog(workspace: Workspace(root: root), create: true, migrations: Array(Migration.all.prefix(1)))
     let db = old.database
     try db.writeTransaction {
-      try db.run("INSERT INTO images (id, sha256, size, width, height, format, extension, created_at) VALUES (1, 'a', 1, 1, 1, 'jpeg', 'jpg', 'now'), (2, 'b', 1, 1, 1, 'jpeg', 'jpg', 'now')")
+      try db.run(
+        "INSERT INTO images (id, sha256, size, width, height, format, extension, created_at) VALUES (1, 'a', 1, 1, 1, 'jpeg', 'jpg', 'now'), (2, 'b', 1, 1, 1, 'jpeg', 'jpg', 'now')"
+      )
       try db.run("INSERT INTO splits (id, name, params, seed, created_at) VALUES (1, 'v1', '{}', 0, 't0')")
-      try db.run("INSERT INTO split_assignments (split_id, image_id, subset, group_key, assigned_at) VALUES (1, 1, 'train', NULL, 't0'), (1, 2, 'test', 'g', 't0')")
+      try db.run(
+        "INSERT INTO split_assignments (split_id, image_id, subset, group_key, assigned_at) VALUES (1, 1, 'train', NULL, 't0'), (1, 2, 'test', 'g', 't0')"
+      )
     }
     let migrated = try Catalog(workspace: Workspace(root: root))
     #expect(migrated.schemaVersion == Migration.latestVersion)
-    let rows = try migrated.database.rows("SELECT image_id, subset, group_key, run_id FROM split_assignments ORDER BY image_id") {
+    let rows = try migrated.database.rows(
+      "SELECT image_id, subset, group_key, run_id FROM split_assignments ORDER BY image_id"
+    ) {
       "\($0.int(0)) \($0.text(1) ?? "") \($0.text(2) ?? "-") \($0.int(3))"
     }
     #expect(rows == ["1 train - 1", "2 test g 1"])

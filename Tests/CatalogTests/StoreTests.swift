@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Catalog
 
@@ -21,7 +21,8 @@ struct CatalogLookupTests {
     let first = try catalog.sourceID(for: SourceSpec(kind: "folder", name: "cats", uri: "/data/cats")).id
     let second = try catalog.sourceID(for: SourceSpec(kind: "folder", name: "dogs", uri: "/data/dogs")).id
     try catalog.database.writeTransaction {
-      _ = try catalog.record([Self.arrival("a/one.png", bytes: "one"), Self.arrival("two.png", bytes: "two")], sourceID: first)
+      _ = try catalog.record(
+        [Self.arrival("a/one.png", bytes: "one"), Self.arrival("two.png", bytes: "two")], sourceID: first)
       _ = try catalog.record([Self.arrival("copy.png", bytes: "one")], sourceID: second)
     }
     #expect(try catalog.lastImageID() == 2)
@@ -39,7 +40,9 @@ struct CatalogLookupTests {
 
   /// The quoted values of `column IN (...)` in a table's CREATE statement.
   static func allowed(_ column: String, in table: String, _ catalog: Catalog) throws -> Set<String> {
-    let sql = try catalog.database.scalarText("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]) ?? ""
+    let sql =
+      try catalog.database.scalarText("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)])
+      ?? ""
     guard let start = sql.range(of: "\(column) IN (") else { return [] }
     let list = sql[start.upperBound...].prefix { $0 != ")" }
     return Set(list.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) })

@@ -16,8 +16,10 @@ struct CrawlStateTests {
     #expect(CrawlIssueKind(.crossHostRedirect(url: "u", target: "elsewhere")) == .redirects)
     #expect(CrawlIssueKind(.unsupportedScheme(url: "ftp://x")) == .other)
     #expect(
-      [CrawlIssueKind.httpStatus(404), .notAnImage, .tooSmall, .tooLarge, .privateAddress, .robotsTxt, .robotsTag,
-       .timeout, .redirects, .other].map(\.name)
+      [
+        CrawlIssueKind.httpStatus(404), .notAnImage, .tooSmall, .tooLarge, .privateAddress, .robotsTxt, .robotsTag,
+        .timeout, .redirects, .other,
+      ].map(\.name)
         == [
           "HTTP 404", "not an image", "too small", "too large", "private address", "robots.txt", "X-Robots-Tag",
           "timeout", "redirects", "other",

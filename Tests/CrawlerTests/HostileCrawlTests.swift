@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Crawler
 
@@ -35,7 +35,10 @@ struct HostileCrawlTests {
     let list = workspace.root + "/list.txt"
     try "\(server.base)/bomb.png\n\(server.base)/ok.png\n".write(toFile: list, atomically: true, encoding: .utf8)
     let arguments =
-      ["crawl", "--workspace", workspace.root, "--provider", "urls", "--urls", list, "--allow-private-network", "--json"]
+      [
+        "crawl", "--workspace", workspace.root, "--provider", "urls", "--urls", list, "--allow-private-network",
+        "--json",
+      ]
       + (decodeCheck ? [] : ["--no-decode-check"])
     let first = try runDatasetkit(arguments)
     #expect(first.status == 0, "\(first.stderr)")

@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Crawler
 
@@ -70,7 +70,9 @@ func catalogFacts(_ root: String) throws -> [String] {
 
 @Suite(
   "Resume, budgets and the CLI", .serialized,
-  .requires(FileManager.default.isExecutableFile(atPath: datasetkitBinary), "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  .requires(
+    FileManager.default.isExecutableFile(atPath: datasetkitBinary),
+    "needs the built binary .build/debug/datasetkit (make test builds it)"))
 struct ResumeTests {
   func crawlArguments(_ root: String, _ server: LoopbackServer) -> [String] {
     [

@@ -1,9 +1,9 @@
-import Imaging
 import Catalog
 import Foundation
+import Imaging
 import Ingest
-import Testing
 import TestSupport
+import Testing
 
 @testable import Dedup
 
@@ -13,7 +13,8 @@ import TestSupport
   /// Three windows of one real photo, each shifted by `step` pixels from the last, such that neighbours are
   /// near-duplicates (≤ 8 bits) and the two ends are not: the smallest such step, found by hashing.
   static func chain() throws -> (bytes: [[UInt8]], distances: (ab: Int, bc: Int, ac: Int)) {
-    let photo = try DecodedImage(bytes: try TestPaths.bytes(TestPaths.opencvPhotos.appendingPathComponent("fruits.jpg")))
+    let photo = try DecodedImage(
+      bytes: try TestPaths.bytes(TestPaths.opencvPhotos.appendingPathComponent("fruits.jpg")))
     let width = photo.width * 2 / 3
     let height = photo.height * 2 / 3
     let method = DedupMethod.phashCentre
@@ -38,7 +39,8 @@ import TestSupport
     return (catalog, (ids[0], ids[1], ids[2]), distances)
   }
 
-  @Test("a chain A~B~C with A and C far apart: C stays active, in A's near-duplicate group",
+  @Test(
+    "a chain A~B~C with A and C far apart: C stays active, in A's near-duplicate group",
     .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func chainLeavesTheFarEndActive() throws {
     let (catalog, (a, b, c), distances) = try Self.chainCatalog()
@@ -72,7 +74,8 @@ import TestSupport
     #expect(again.clusters.first?.change == "unchanged")
   }
 
-  @Test("dedup keep / unmark undo a decision, and every later run honours them",
+  @Test(
+    "dedup keep / unmark undo a decision, and every later run honours them",
     .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func decisionsSurviveReruns() throws {
     let (catalog, (a, b, c), _) = try Self.chainCatalog()

@@ -1,9 +1,9 @@
-import Imaging
 import Catalog
 import Foundation
+import Imaging
 import Ingest
-import Testing
 import TestSupport
+import Testing
 
 @testable import Dedup
 
@@ -15,7 +15,9 @@ import TestSupport
 
   @discardableResult
   static func ingest(_ catalog: Catalog, _ files: [(String, [UInt8])], source: String) throws -> IngestReport {
-    let candidates = files.map { IngestCandidate(content: .bytes($0.1), origin: OriginFacts(relativePath: Array($0.0.utf8))) }
+    let candidates = files.map {
+      IngestCandidate(content: .bytes($0.1), origin: OriginFacts(relativePath: Array($0.0.utf8)))
+    }
     return try Ingester(catalog: catalog).ingest(
       candidates, source: SourceSpec(kind: "folder", name: source, uri: "/test/\(source)"))
   }
@@ -79,7 +81,8 @@ import TestSupport
     #expect(Set(again.clusters.map(\.id)) == Set(result.clusters.map(\.id)))
   }
 
-  @Test("near-duplicates with different labels both stay active (one kept per label), in one cluster",
+  @Test(
+    "near-duplicates with different labels both stay active (one kept per label), in one cluster",
     .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func differentLabelsAreNotDuplicates() throws {
     let catalog = try Self.workspace()
@@ -101,7 +104,8 @@ import TestSupport
       """
       SELECT c.name FROM images i JOIN image_labels l ON l.image_id = i.id JOIN classes c ON c.id = l.class_id
       WHERE i.status = 'active' ORDER BY c.name
-      """) { $0.text(0) ?? "" }
+      """
+    ) { $0.text(0) ?? "" }
     #expect(activeLabels == ["with_mask", "without_mask"])
   }
 

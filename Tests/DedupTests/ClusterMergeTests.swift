@@ -45,7 +45,9 @@ import Testing
     #expect(ofC.keptImageID == c && Set(ofC.members.map(\.imageID)) == [c, c2, bridge] && ofC.change == "extended")
     #expect(ofA.keptImageID == a && Set(ofA.members.map(\.imageID)) == [a, a2] && ofA.change == "unchanged")
     #expect(second.markedDuplicate == 1)  // the bridge
-    let statuses = try catalog.database.rows("SELECT id, status FROM images ORDER BY id") { ($0.int64(0), $0.text(1) ?? "") }
+    let statuses = try catalog.database.rows("SELECT id, status FROM images ORDER BY id") {
+      ($0.int64(0), $0.text(1) ?? "")
+    }
     #expect(statuses.filter { $0.1 == "active" }.map(\.0) == [a, c])
     // One near-duplicate group of all five, reported as wide.
     #expect(second.groups == 1 && second.wideGroups.map(\.imageIDs) == [[a, a2, c, c2, bridge]])
@@ -64,7 +66,9 @@ import Testing
     #expect(try catalog.deduplicate(options).clusters.isEmpty)
     options.radius = 3
     #expect(try catalog.deduplicate(options).clusters.count == 1)
-    let rows = try catalog.database.rows("SELECT method, radius FROM dup_clusters") { "\($0.text(0) ?? "")@\($0.int(1))" }
+    let rows = try catalog.database.rows("SELECT method, radius FROM dup_clusters") {
+      "\($0.text(0) ?? "")@\($0.int(1))"
+    }
     #expect(Set(rows) == ["phash@3"])
   }
 }

@@ -41,7 +41,8 @@ enum GroundTruth {
       let h = photo.height / 2
       if min(w, h) >= 120 {
         for (i, (x, y)) in [(0, 0), (w, 0), (0, h), (w, h)].enumerated() {
-          result.append(("\(name)#\(i)", try photo.cropped(to: Box(x: x, y: y, width: w, height: h), width: w, height: h)))
+          result.append(
+            ("\(name)#\(i)", try photo.cropped(to: Box(x: x, y: y, width: w, height: h), width: w, height: h)))
         }
       } else {
         result.append((name, photo))

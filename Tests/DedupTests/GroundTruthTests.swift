@@ -1,8 +1,8 @@
 import Catalog
 import Foundation
 import Ingest
-import Testing
 import TestSupport
+import Testing
 
 @testable import Dedup
 
@@ -14,7 +14,8 @@ import TestSupport
     let items = try GroundTruth.items()
     let catalog = try Workspace.create(at: try TestPaths.temporaryFolder().path)
     let candidates = items.map {
-      IngestCandidate(content: .bytes($0.bytes), origin: OriginFacts(relativePath: Array(CatalogDedupTests.name($0).utf8)))
+      IngestCandidate(
+        content: .bytes($0.bytes), origin: OriginFacts(relativePath: Array(CatalogDedupTests.name($0).utf8)))
     }
     let report = try Ingester(catalog: catalog).ingest(
       candidates, source: SourceSpec(kind: "folder", name: "truth", uri: "/test/truth"))

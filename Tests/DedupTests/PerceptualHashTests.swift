@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Dedup
 
@@ -39,9 +39,12 @@ import TestSupport
         let distance = PerceptualHash.distance(ours, theirs)
         if distance == 0 { identical += 1 }
         worst = max(worst, distance)
-        #expect(distance <= 4, "\(algorithm) \(row.file): ours \(PerceptualHash.hex(ours)) imagehash \(row[keyPath: key])")
+        #expect(
+          distance <= 4, "\(algorithm) \(row.file): ours \(PerceptualHash.hex(ours)) imagehash \(row[keyPath: key])")
       }
-      #expect(Double(identical) >= 0.9 * Double(fixture.images.count), "\(algorithm): \(identical)/23 identical, worst \(worst) bits")
+      #expect(
+        Double(identical) >= 0.9 * Double(fixture.images.count),
+        "\(algorithm): \(identical)/23 identical, worst \(worst) bits")
     }
   }
 

@@ -2,8 +2,8 @@ import Catalog
 import Foundation
 import Ingest
 import Splitter
-import Testing
 import TestSupport
+import Testing
 
 @testable import Export
 
@@ -21,25 +21,31 @@ struct ExportTests {
     return (catalog, base)
   }
 
-  @Test("folders: train/<label>/ as Keras and ImageFolder expect; hard links use no extra disk; manifest byte-identical")
+  @Test(
+    "folders: train/<label>/ as Keras and ImageFolder expect; hard links use no extra disk; manifest byte-identical")
   func folders() throws {
     let (catalog, base) = try setUp()
     let out = base + "/export"
     let report = try Exporter.run(
-      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", link: .hard, toolVersion: "test"))
+      catalog: catalog,
+      request: ExportRequest(format: .folders, output: out, split: "v1", link: .hard, toolVersion: "test"))
     #expect(report.files == 20 && report.copiedInsteadOfLinked == 0)
     #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["train", "val", "test", "manifest.json"])
     #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out + "/train")) == ["with_mask", "without_mask"])
     let assignments = try SplitCatalog.assignments(catalog: catalog, name: "v1")
     let trainCount = assignments.values.filter { $0 == "train" }.count
-    let inTrain = try ["with_mask", "without_mask"].map { try FileManager.default.contentsOfDirectory(atPath: out + "/train/" + $0).count }
+    let inTrain = try ["with_mask", "without_mask"].map {
+      try FileManager.default.contentsOfDirectory(atPath: out + "/train/" + $0).count
+    }
     #expect(inTrain.reduce(0, +) == trainCount)
     // Hard links: the exported file is the object's inode.
     let file = try #require(try FileManager.default.contentsOfDirectory(atPath: out + "/train/with_mask").first)
     var a = stat()
     var b = stat()
     stat(out + "/train/with_mask/" + file, &a)
-    let sha = try #require(try catalog.database.scalarText("SELECT sha256 FROM images WHERE sha256 LIKE ?", [.text(String(file.prefix(16)) + "%")]))
+    let sha = try #require(
+      try catalog.database.scalarText(
+        "SELECT sha256 FROM images WHERE sha256 LIKE ?", [.text(String(file.prefix(16)) + "%")]))
     stat(catalog.store.path(of: sha), &b)
     #expect(a.st_ino == b.st_ino && a.st_nlink >= 2)
     let manifest = try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))
@@ -48,7 +54,8 @@ struct ExportTests {
     #expect((object["files"] as? [[String: Any]])?.count == 20)
     // Re-export: the earlier export is replaced, the manifest bytes are the same.
     let again = try Exporter.run(
-      catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", link: .hard, toolVersion: "test"))
+      catalog: catalog,
+      request: ExportRequest(format: .folders, output: out, split: "v1", link: .hard, toolVersion: "test"))
     #expect(again.replacedPreviousExport)
     #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")) == manifest)
     #expect(try FileManager.default.contentsOfDirectory(atPath: base).allSatisfy { !$0.contains("datasetkit-") })
@@ -71,7 +78,8 @@ struct ExportTests {
     let (catalog, base) = try setUp()
     let out = base + "/csv"
     let report = try Exporter.run(
-      catalog: catalog, request: ExportRequest(format: .csv, output: out, split: "v1", link: .copy, toolVersion: "test"))
+      catalog: catalog, request: ExportRequest(format: .csv, output: out, split: "v1", link: .copy, toolVersion: "test")
+    )
     #expect(report.files == 20)
     let csv = try String(contentsOfFile: out + "/data.csv", encoding: .utf8).split(separator: "\n")
     #expect(csv.first == "path,label,subset,sha256,source,license,url")
@@ -85,12 +93,14 @@ struct ExportTests {
     let out = base + "/mine"
     try TestSupport.write(Array("keep me".utf8), to: out + "/notes.txt")
     #expect(throws: ExportError.foreignFolder(out)) {
-      try Exporter.run(catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", toolVersion: "t"))
+      try Exporter.run(
+        catalog: catalog, request: ExportRequest(format: .folders, output: out, split: "v1", toolVersion: "t"))
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: out) == ["notes.txt"])
   }
 
-  @Test("hard links fall back to copies on another file system, and say so",
+  @Test(
+    "hard links fall back to copies on another file system, and say so",
     .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
   func crossFileSystem() throws {
     let (catalog, base) = try setUp()
@@ -110,7 +120,8 @@ struct ExportTests {
       umount.waitUntilExit()
     }
     let report = try Exporter.run(
-      catalog: catalog, request: ExportRequest(format: .folders, output: mountPoint + "/out", split: "v1", link: .hard, toolVersion: "t"))
+      catalog: catalog,
+      request: ExportRequest(format: .folders, output: mountPoint + "/out", split: "v1", link: .hard, toolVersion: "t"))
     #expect(report.files == 20 && report.copiedInsteadOfLinked == 20)
   }
 
@@ -131,16 +142,19 @@ struct ExportTests {
     #expect(!yaml.contains("datasetkit-export-"))
     #expect(FileManager.default.fileExists(atPath: out + "/images/train"))
     let manifest = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json"))) as? [String: Any])
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")))
+        as? [String: Any])
     #expect((manifest["split"] as? [String: Any])?["name"] as? String == "v1")
     #expect((manifest["tool"] as? String)?.hasPrefix("datasetkit") == true)
     #expect(manifest["selection"] == nil)
     // A box format records the selection too.
-    var crops = ExportRequest(format: .yolo, output: base + "/yolo-crops", split: "v1", toolVersion: "t", includeUnannotated: true)
+    var crops = ExportRequest(
+      format: .yolo, output: base + "/yolo-crops", split: "v1", toolVersion: "t", includeUnannotated: true)
     crops.selection = ImageSelection(kind: .crops)
     #expect(try Exporter.run(catalog: catalog, request: crops).files == 0)
     let cropManifest = try #require(
-      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/yolo-crops/manifest.json"))) as? [String: Any])
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/yolo-crops/manifest.json")))
+        as? [String: Any])
     #expect(cropManifest["selection"] as? [String: String] == ["kind": "crops"])
   }
 }

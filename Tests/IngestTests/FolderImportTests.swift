@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Ingest
 
@@ -78,7 +78,8 @@ struct FolderImportTests {
     #expect(report.rejected.map(\.path) == ["with_mask/bomb.png"])
     #expect(report.rejected[0].reason.contains("100000×100000"))
     let status = try catalog.database.scalarText(
-      "SELECT status FROM images WHERE sha256 = ?", [.text(SHA256.hex(of: Array(jpegs[0].prefix(jpegs[0].count - 300))))])
+      "SELECT status FROM images WHERE sha256 = ?",
+      [.text(SHA256.hex(of: Array(jpegs[0].prefix(jpegs[0].count - 300))))])
     #expect(status == "quarantined")
     #expect(try catalog.stats().byStatus == ["active": 2, "quarantined": 1])
   }
@@ -91,7 +92,9 @@ struct FolderImportTests {
     var raw = Array((root + "/with_mask/bad").utf8) + [0xFF] + Array("name.jpg".utf8)
     let extra = try TestSupport.distinctJPEGs(count: 1, seed: 3)[0]
     raw.append(0)
-    let fd = raw.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644) }
+    let fd = raw.withUnsafeBufferPointer {
+      open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644)
+    }
     #expect(fd >= 0)
     _ = extra.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
@@ -115,7 +118,10 @@ struct FolderImportTests {
     #expect(report.walkSkipped.contains { $0.path == "with_mask/escape.jpg" && $0.reason.contains("outside") })
     #expect(report.walkSkipped.contains { $0.path == "with_mask/up" })
     #expect(report.added == 2 && report.knownBytes == 1)  // inside.jpg is 0.jpg's bytes
-    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM images WHERE sha256 = ?", [.text(SHA256.hex(of: Array(try Data(contentsOf: URL(fileURLWithPath: outside)))))]) == 0)
+    #expect(
+      try catalog.database.scalarInt(
+        "SELECT COUNT(*) FROM images WHERE sha256 = ?",
+        [.text(SHA256.hex(of: Array(try Data(contentsOf: URL(fileURLWithPath: outside)))))]) == 0)
   }
 
   @Test("an empty folder and a missing path give clear errors")
@@ -129,7 +135,8 @@ struct FolderImportTests {
     #expect(IngestError.emptyFolder("/x").localizedDescription.contains("nothing to import"))
   }
 
-  @Test("disk full mid-import: clear error, the failed batch rolled back, earlier batches intact",
+  @Test(
+    "disk full mid-import: clear error, the failed batch rolled back, earlier batches intact",
     .enabled(if: getuid() == 0, "needs root to mount a small tmpfs"))
   func diskFull() throws {
     let mountPoint = try TestSupport.temporaryFolder("tmpfs")

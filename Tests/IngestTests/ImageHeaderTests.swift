@@ -12,7 +12,9 @@ struct ImageHeaderTests {
   func realEncodings() throws {
     let image = try DecodedImage(bytes: TestSupport.photo("messi5.jpg"))
     let crop = try image.cropped(to: Box(x: 0, y: 0, width: 300, height: 200), width: 321, height: 123)
-    #expect(ImageHeader.sniff(try crop.encoded(.jpeg(quality: 80))) == .image(format: .jpeg, width: 321, height: 123, damage: nil))
+    #expect(
+      ImageHeader.sniff(try crop.encoded(.jpeg(quality: 80)))
+        == .image(format: .jpeg, width: 321, height: 123, damage: nil))
     #expect(ImageHeader.sniff(try crop.encoded(.png)) == .image(format: .png, width: 321, height: 123, damage: nil))
     let original = try TestSupport.photo("messi5.jpg")
     #expect(ImageHeader.sniff(original) == .image(format: .jpeg, width: image.width, height: image.height, damage: nil))
@@ -48,7 +50,10 @@ struct ImageHeaderTests {
     // A real JPEG whose SOF0 is rewritten to 65500×65500.
     var jpeg = try TestSupport.photo("messi5.jpg")
     let sof = try #require(jpeg.indices.first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
-    jpeg[sof + 5] = 0xFF; jpeg[sof + 6] = 0xDC; jpeg[sof + 7] = 0xFF; jpeg[sof + 8] = 0xDC
+    jpeg[sof + 5] = 0xFF
+    jpeg[sof + 6] = 0xDC
+    jpeg[sof + 7] = 0xFF
+    jpeg[sof + 8] = 0xDC
     #expect(ImageHeader.sniff(jpeg) == .image(format: .jpeg, width: 65_500, height: 65_500, damage: nil))
     // Decoding refuses both before OpenCV allocates.
     #expect(throws: ImagingError.tooManyPixels(width: 65_500, height: 65_500, limit: ImageHeader.defaultMaxPixels)) {
@@ -56,26 +61,30 @@ struct ImageHeaderTests {
     }
   }
 
-  @Test("GIF, BMP and WebP headers", arguments: [
-    (gif(3, 2), ImageFormat.gif, 3, 2),
-    (bmp(5, -4), ImageFormat.bmp, 5, 4),
-    (webpLossless(17, 9), ImageFormat.webp, 17, 9),
-  ])
+  @Test(
+    "GIF, BMP and WebP headers",
+    arguments: [
+      (gif(3, 2), ImageFormat.gif, 3, 2),
+      (bmp(5, -4), ImageFormat.bmp, 5, 4),
+      (webpLossless(17, 9), ImageFormat.webp, 17, 9),
+    ])
   func otherFormats(bytes: [UInt8], format: ImageFormat, width: Int, height: Int) {
     #expect(ImageHeader.sniff(bytes) == .image(format: format, width: width, height: height, damage: nil))
   }
 
-  @Test("HTML, SVG, PPM, TIFF, PDF and text named .jpg are not images", arguments: [
-    ("<!DOCTYPE html><html><body>blocked</body></html>", "html"),
-    ("\n  <html><head></head></html>", "html"),
-    ("<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>", "svg"),
-    ("<svg width=\"10\" height=\"10\"></svg>", "svg"),
-    ("P6\n2 2\n255\n............", "ppm"),
-    ("II*\u{0}\u{8}\u{0}\u{0}\u{0}", "tiff"),
-    ("%PDF-1.4\n", "pdf"),
-    ("just some words", "unknown"),
-    ("", "empty"),
-  ])
+  @Test(
+    "HTML, SVG, PPM, TIFF, PDF and text named .jpg are not images",
+    arguments: [
+      ("<!DOCTYPE html><html><body>blocked</body></html>", "html"),
+      ("\n  <html><head></head></html>", "html"),
+      ("<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>", "svg"),
+      ("<svg width=\"10\" height=\"10\"></svg>", "svg"),
+      ("P6\n2 2\n255\n............", "ppm"),
+      ("II*\u{0}\u{8}\u{0}\u{0}\u{0}", "tiff"),
+      ("%PDF-1.4\n", "pdf"),
+      ("just some words", "unknown"),
+      ("", "empty"),
+    ])
   func notImages(text: String, kind: String) {
     #expect(ImageHeader.sniff(Array(text.utf8)) == .notImage(kind: kind))
   }

@@ -59,10 +59,14 @@ struct OneTruthTests {
     let base = try TestSupport.temporaryFolder("onetruth")
     // English: the whole sample, plus the twin under a second name with shifted boxes.
     for name in try FileManager.default.contentsOfDirectory(atPath: fixtures + "/images") {
-      try TestSupport.write(try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/images/\(name)"))), to: "\(base)/en/images/\(name)")
+      try TestSupport.write(
+        try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/images/\(name)"))),
+        to: "\(base)/en/images/\(name)")
     }
     for name in try FileManager.default.contentsOfDirectory(atPath: fixtures + "/annotations") {
-      try TestSupport.write(try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/annotations/\(name)"))), to: "\(base)/en/annotations/\(name)")
+      try TestSupport.write(
+        try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/annotations/\(name)"))),
+        to: "\(base)/en/annotations/\(name)")
     }
     try TestSupport.write(try fixtureImage(twin), to: "\(base)/en/images/\(twinCopy).png")
     try TestSupport.write(
@@ -125,7 +129,9 @@ struct OneTruthTests {
     "mascarilla_mal_puesta": "incorrect",
   ]
 
-  @Test("merge reports the twin inside a source and the images annotated by both sources; ties counted and decided by view order")
+  @Test(
+    "merge reports the twin inside a source and the images annotated by both sources; ties counted and decided by view order"
+  )
   func mergeReports() throws {
     let (catalog, report, _) = try Self.merged()
     // The same bytes under two names in one source: the file named like the first name counts.
@@ -189,7 +195,8 @@ struct OneTruthTests {
     #expect(plan.classes == ["with_mask", "without_mask", "incorrect"])
     let yolo = base + "/yolo"
     _ = try DatasetExport.write(plan, format: .yolo, to: yolo, store: catalog.store)
-    #expect(try String(contentsOfFile: yolo + "/classes.txt", encoding: .utf8) == "with_mask\nwithout_mask\nincorrect\n")
+    #expect(
+      try String(contentsOfFile: yolo + "/classes.txt", encoding: .utf8) == "with_mask\nwithout_mask\nincorrect\n")
     let yaml = try String(contentsOfFile: yolo + "/data.yaml", encoding: .utf8)
     #expect(yaml.hasSuffix("names:\n  0: \"with_mask\"\n  1: \"without_mask\"\n  2: \"incorrect\"\n"))
     // 23 Kaggle photos (the twin pair is one image) and the Spanish one; the folder images have no box.
@@ -220,8 +227,9 @@ struct OneTruthTests {
     let coco = base + "/coco"
     _ = try DatasetExport.write(
       try DatasetExport.plan(catalog: catalog, view: "two"), format: .coco, to: coco, store: catalog.store)
-    let json = try JSONSerialization.jsonObject(
-      with: Data(contentsOf: URL(fileURLWithPath: coco + "/annotations/instances_all.json"))) as? [String: Any]
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: coco + "/annotations/instances_all.json"))) as? [String: Any]
     let categories = (json?["categories"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
     #expect(categories == ["with_mask", "without_mask"])
     let annotations = json?["annotations"] as? [[String: Any]] ?? []
@@ -232,30 +240,37 @@ struct OneTruthTests {
     #expect(background.subsets[0].items.count == 26)
     let incorrect = try DatasetExport.plan(catalog: catalog, labels: ["incorrect"], view: "three")
     #expect(!incorrect.subsets[0].items.isEmpty)
-    #expect(incorrect.subsets[0].items.allSatisfy { !$0.boxes.isEmpty && $0.boxes.allSatisfy { $0.className == "incorrect" } })
+    #expect(
+      incorrect.subsets[0].items.allSatisfy { !$0.boxes.isEmpty && $0.boxes.allSatisfy { $0.className == "incorrect" } }
+    )
 
     // Unknown names are errors naming what exists.
     #expect(throws: AnnotationsError.unknownView("nope", known: ["three", "two"])) {
       try DatasetExport.plan(catalog: catalog, view: "nope")
     }
-    #expect(throws: ExportError.unknownLabel("mask_weared_incorrect", known: ["incorrect", "with_mask", "without_mask"])) {
+    #expect(
+      throws: ExportError.unknownLabel("mask_weared_incorrect", known: ["incorrect", "with_mask", "without_mask"])
+    ) {
       try DatasetExport.plan(catalog: catalog, labels: ["mask_weared_incorrect"], view: "three")
     }
   }
 
-  @Test("a LabelImg file exported under its own name round-trips byte for byte when a twin file describes the same bytes")
+  @Test(
+    "a LabelImg file exported under its own name round-trips byte for byte when a twin file describes the same bytes")
   func labelImgTwinRoundTrip() throws {
     let base = try TestSupport.temporaryFolder("onetruth-raccoon")
     let raccoon = TestSupport.testdata + "/labelimg-raccoon"
     for folder in ["images", "annotations"] {
       for name in try FileManager.default.contentsOfDirectory(atPath: "\(raccoon)/\(folder)") {
         try TestSupport.write(
-          try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(raccoon)/\(folder)/\(name)"))), to: "\(base)/r/\(folder)/\(name)")
+          try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(raccoon)/\(folder)/\(name)"))),
+          to: "\(base)/r/\(folder)/\(name)")
       }
     }
     // raccoon-1.jpg again as zz-copy.jpg, annotated 3 px to the left: sorts after, named differently.
     try TestSupport.write(
-      try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(raccoon)/images/raccoon-1.jpg"))), to: "\(base)/r/images/zz-copy.jpg")
+      try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(raccoon)/images/raccoon-1.jpg"))),
+      to: "\(base)/r/images/zz-copy.jpg")
     let original = try String(contentsOfFile: "\(raccoon)/annotations/raccoon-1.xml", encoding: .utf8)
     try TestSupport.write(
       Array(Self.rewrite(original, dx: -3, filename: "zz-copy.jpg").utf8), to: "\(base)/r/annotations/zz-copy.xml")
@@ -265,7 +280,8 @@ struct OneTruthTests {
     #expect(imported.twins.first?.kept.hasSuffix("annotations/raccoon-1.xml") == true)
     #expect(imported.twins.first?.alternates.first?.largestShift == 3)
     let out = base + "/voc"
-    let report = try DatasetExport.write(try DatasetExport.plan(catalog: catalog), format: .voc, to: out, store: catalog.store)
+    let report = try DatasetExport.write(
+      try DatasetExport.plan(catalog: catalog), format: .voc, to: out, store: catalog.store)
     #expect(report.images == 7)
     for name in try FileManager.default.contentsOfDirectory(atPath: "\(raccoon)/annotations") {
       #expect(
@@ -330,11 +346,13 @@ extension OneTruthTests {
     #expect(report.views[0].classes == expected)
     // The crops come from the file named like the photo's first name, none from its twin.
     let files = try catalog.database.rows(
-      "SELECT DISTINCT b.origin_file FROM crops cr JOIN boxes b ON b.id = cr.box_id") { $0.text(0) ?? "" }
+      "SELECT DISTINCT b.origin_file FROM crops cr JOIN boxes b ON b.id = cr.box_id"
+    ) { $0.text(0) ?? "" }
     #expect(files.contains("annotations/\(Self.twin).xml") && !files.contains("annotations/\(Self.twinCopy).xml"))
     // faces crop over the same catalog cuts nothing more: every effective box is cut, the twin's are not.
     let again = try catalog.cropFaces(FaceCropOptions())
-    #expect(again.boxes == total && again.alreadyCropped == total && again.cropped == 0 && again.alternates == twinBoxes)
+    #expect(
+      again.boxes == total && again.alreadyCropped == total && again.cropped == 0 && again.alternates == twinBoxes)
 
     // faces crop alone, on a plain VOC import of the same tree: the same count.
     let fresh = try Workspace.create(at: base + "/ws2")

@@ -1,10 +1,12 @@
 import Catalog
 import Foundation
 import Report
-import Testing
 import TestSupport
+import Testing
 
-@Suite("Dataset card in headless Chromium", .serialized, .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
+@Suite(
+  "Dataset card in headless Chromium", .serialized,
+  .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
 struct CardBrowserTests {
   /// Labels on the page (chart labels, legend entries, headings) whose boxes overlap another's.
   static let overlapScript = """
@@ -40,19 +42,25 @@ struct CardBrowserTests {
       try await browser.wait("document.readyState === 'complete'")
       // Every section, with its heading and some height.
       for section in ["composition", "confounds", "samples", "quality", "provenance"] {
-        let height = try await browser.script(
-          "const s = document.getElementById('\(section)'); return s && s.querySelector('h2') ? s.offsetHeight : 0;") as? Int
+        let height =
+          try await browser.script(
+            "const s = document.getElementById('\(section)'); return s && s.querySelector('h2') ? s.offsetHeight : 0;")
+          as? Int
         #expect((height ?? 0) > 40, "section \(section)")
       }
       // The planted confound, in plain language on the page.
-      let warnings = try await browser.script(
-        "return [...document.querySelectorAll('#confounds .warning')].map(w => w.dataset.kind + ': ' + w.textContent);")
+      let warnings =
+        try await browser.script(
+          "return [...document.querySelectorAll('#confounds .warning')].map(w => w.dataset.kind + ': ' + w.textContent);"
+        )
         as? [String] ?? []
       #expect(warnings.contains { $0.hasPrefix("source: ") && $0.contains("incorrect") && $0.contains("synthetic") })
       #expect(try await browser.script("return document.querySelectorAll('#confounds td.warn').length;") as? Int == 1)
       // Thumbnails decoded from the stored images, and every one of them drawn.
-      let images = try await browser.script(
-        "return [...document.images].filter(i => i.complete && i.naturalWidth > 0).length + '/' + document.images.length;")
+      let images =
+        try await browser.script(
+          "return [...document.images].filter(i => i.complete && i.naturalWidth > 0).length + '/' + document.images.length;"
+        )
         as? String ?? ""
       let parts = images.split(separator: "/").compactMap { Int($0) }
       #expect(parts.count == 2 && parts[0] == parts[1] && parts[0] > 20, "\(images)")
@@ -68,7 +76,9 @@ struct CardBrowserTests {
 
       // A crop's parent photo appears on hover, with the box it was cut from.
       let crop = try await browser.element("#samples .t.crop")
-      #expect(try await browser.script("return getComputedStyle(document.querySelector('#samples .t.crop .p')).display;") as? String == "none")
+      #expect(
+        try await browser.script("return getComputedStyle(document.querySelector('#samples .t.crop .p')).display;")
+          as? String == "none")
       try await browser.call("POST", "/element/\(crop)/click")
       try await browser.call(
         "POST", "/actions",
@@ -76,13 +86,16 @@ struct CardBrowserTests {
           "actions": [
             [
               "type": "pointer", "id": "mouse", "parameters": ["pointerType": "mouse"],
-              "actions": [["type": "pointerMove", "duration": 0, "origin": [WebDriver.elementKey: crop], "x": 0, "y": 0]],
+              "actions": [
+                ["type": "pointerMove", "duration": 0, "origin": [WebDriver.elementKey: crop], "x": 0, "y": 0]
+              ],
             ]
           ]
         ])
       #expect(
         try await browser.script(
-          "const p = document.querySelector('#samples .t.crop .p'); return getComputedStyle(p).display + ' ' + p.querySelectorAll('img, .box').length;")
+          "const p = document.querySelector('#samples .t.crop .p'); return getComputedStyle(p).display + ' ' + p.querySelectorAll('img, .box').length;"
+        )
           as? String == "block 2")
 
       // Nothing but the page itself was requested: every network event names the file or a data: URL.
@@ -90,7 +103,8 @@ struct CardBrowserTests {
       var requested: [String] = []
       for event in events {
         guard let text = event["message"] as? String,
-          let message = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["message"] as? [String: Any],
+          let message = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["message"]
+            as? [String: Any],
           message["method"] as? String == "Network.requestWillBeSent",
           let params = message["params"] as? [String: Any], params["documentURL"] as? String == "file://" + out,
           let url = (params["request"] as? [String: Any])?["url"] as? String
@@ -99,9 +113,12 @@ struct CardBrowserTests {
       }
       // (Chromium's own pages, chrome://…, load beside it; only requests made for the card's document count.)
       #expect(requested.contains("file://" + out))
-      #expect(requested.allSatisfy { $0 == "file://" + out || $0.hasPrefix("data:") }, "\(requested.filter { !$0.hasPrefix("data:") })")
       #expect(
-        try await browser.script("return performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:')).length;")
+        requested.allSatisfy { $0 == "file://" + out || $0.hasPrefix("data:") },
+        "\(requested.filter { !$0.hasPrefix("data:") })")
+      #expect(
+        try await browser.script(
+          "return performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:')).length;")
           as? Int == 0)
 
       // The overlap check itself catches two labels drawn over each other (as the old stats --html legend was).

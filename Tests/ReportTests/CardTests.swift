@@ -1,9 +1,9 @@
-import Imaging
 import Catalog
 import Foundation
+import Imaging
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// Workspaces made through the built binary, like a user makes them.
 enum Workspaces {
@@ -55,7 +55,8 @@ enum Workspaces {
 
   static func card(_ ws: String, split: String? = "v1", view: String? = nil) throws -> DatasetCard {
     try DatasetCard.build(
-      catalog: Catalog(workspace: Workspace(root: ws)), options: CardOptions(split: split, view: view, toolVersion: "test"))
+      catalog: Catalog(workspace: Workspace(root: ws)),
+      options: CardOptions(split: split, view: view, toolVersion: "test"))
   }
 }
 
@@ -68,7 +69,8 @@ struct CardFigureTests {
     let sourceWarnings = card.warnings.filter { $0.kind == "source" }
     #expect(sourceWarnings.map(\.label) == ["incorrect"])
     #expect(sourceWarnings.first?.source == "synthetic")
-    #expect(sourceWarnings.first?.message.contains("100 % of incorrect images (12 of 12) come from source synthetic") == true)
+    #expect(
+      sourceWarnings.first?.message.contains("100 % of incorrect images (12 of 12) come from source synthetic") == true)
     #expect(card.classes.contains("mask_weared_incorrect"))
     let row = try #require(card.confounds.rows.first { $0.label == "incorrect" })
     let column = try #require(card.confounds.sources.firstIndex(of: "synthetic"))
@@ -108,7 +110,8 @@ struct CardFigureTests {
     let card = try Workspaces.card(ws, split: nil)
     #expect(Set(card.warnings.map(\.kind)).isSuperset(of: ["size", "format"]))
     let format = card.warnings.first { $0.kind == "format" }?.message ?? ""
-    #expect(format.contains("100 % of with_mask images are PNG") || format.contains("100 % of without_mask images are JPEG"))
+    #expect(
+      format.contains("100 % of with_mask images are PNG") || format.contains("100 % of without_mask images are JPEG"))
     #expect(!card.warnings.contains { $0.kind == "aspect" })
     let sizes = try #require(card.quality.histograms.first { $0.label == "with_mask" })
     #expect(sizes.size.counts.reduce(0, +) == 16)
@@ -172,14 +175,16 @@ struct CardFigureTests {
   func oversizedImage() throws {
     let ws = try Workspaces.fresh()
     let small = try TestSupport.distinctJPEGs(count: 1, width: 64)[0]
-    let large = try DecodedImage(bytes: small).cropped(to: Box(x: 0, y: 0, width: 64, height: 48), width: 1600, height: 1200)
+    let large = try DecodedImage(bytes: small).cropped(
+      to: Box(x: 0, y: 0, width: 64, height: 48), width: 1600, height: 1200)
     let folder = try TestSupport.temporaryFolder("large")
     try TestSupport.write(try large.encoded(.png), to: folder + "/big/huge.png")
     try TestSupport.write(small, to: folder + "/big/small.jpg")
     try Workspaces.run(["import", folder, "--quiet"], in: ws)
     let catalog = try Catalog(workspace: Workspace(root: ws))
     let card = try DatasetCard.build(catalog: catalog, options: CardOptions(toolVersion: "test"))
-    let bounded = CardPage.render(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog, maxDecodedPixels: 1_000_000))
+    let bounded = CardPage.render(
+      card, thumbnails: CardThumbnails.make(for: card, catalog: catalog, maxDecodedPixels: 1_000_000))
     #expect(bounded.components(separatedBy: "data:image/jpeg;base64,").count - 1 == 1)
     #expect(bounded.contains("no preview"))
     let unbounded = CardPage.render(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog))

@@ -1,11 +1,13 @@
 import Catalog
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Review
 
-@Suite("Review page in headless Chromium", .serialized, .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
+@Suite(
+  "Review page in headless Chromium", .serialized,
+  .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
 struct BrowserTests {
   @Test("accept and reject with the keyboard, draw a missed face: the catalog shows exactly those decisions")
   func keyboardAndDrawing() async throws {
@@ -19,7 +21,9 @@ struct BrowserTests {
     do {
       try await browser.call("POST", "/url", ["url": "http://127.0.0.1:\(server.port)/?token=\(server.token)"])
       try await browser.wait("window.dsk && window.dsk.tiles.length > 0")
-      #expect(try await browser.script("return window.dsk.tiles.map(t => t.box);") as? [Int] == ids.prefix(48).map { Int($0) })
+      #expect(
+        try await browser.script("return window.dsk.tiles.map(t => t.box);") as? [Int] == ids.prefix(48).map { Int($0) }
+      )
 
       // a on the first tile, x on the second (focus moves on after each decision), 2 relabels the third.
       try await browser.press("a")
@@ -34,7 +38,8 @@ struct BrowserTests {
 
       // Enter opens the full image of the focused (fourth) tile; a drag draws a missed face.
       try await browser.press("\u{E007}")
-      try await browser.wait("window.dsk.viewer && window.dsk.viewer.data && document.querySelectorAll('#stage .box').length > 0")
+      try await browser.wait(
+        "window.dsk.viewer && window.dsk.viewer.data && document.querySelectorAll('#stage .box').length > 0")
       let stage = try await browser.element("#stage")
       try await browser.drag(on: stage, x: -60, y: -50, dx: 80, dy: 90)
       try await browser.wait("window.dsk.saved === 4 && window.dsk.pending === 0")
@@ -49,7 +54,8 @@ struct BrowserTests {
       let image = try #require(
         try catalog.database.scalarInt("SELECT image_id FROM boxes WHERE id = ?", [.int(ids[3])]))
       #expect(log.count == 4)
-      #expect(log.prefix(3) == ["accept \(ids[0]) - test", "reject \(ids[1]) - test", "relabel \(ids[2]) without_mask test"])
+      #expect(
+        log.prefix(3) == ["accept \(ids[0]) - test", "reject \(ids[1]) - test", "relabel \(ids[2]) without_mask test"])
       #expect(log.last?.hasPrefix("add \(added) ") == true)
       #expect(try catalog.database.scalarInt("SELECT image_id FROM boxes WHERE id = ?", [.int(added)]) == image)
       let size = try #require(

@@ -22,7 +22,8 @@ func reviewWorkspace() throws -> (Workspace, [Int64]) {
   }
   _ = try Ingester(catalog: catalog).ingest(candidates, source: SourceSpec(kind: "folder", name: "photos", uri: folder))
   let eager = DetectorSpec(
-    kind: .haar, parameters: CascadeParameters(scaleFactor: 1.1, minNeighbors: 1, minSize: 20, maxSize: 0, equalize: false))
+    kind: .haar,
+    parameters: CascadeParameters(scaleFactor: 1.1, minNeighbors: 1, minSize: 20, maxSize: 0, equalize: false))
   _ = try catalog.detectFaces(FaceDetectOptions(detector: eager))
   let ids = try catalog.database.rows("SELECT id FROM boxes ORDER BY id") { $0.int64(0) }
   return (catalog.workspace, ids)
@@ -117,12 +118,14 @@ struct ReviewServerTests {
     #expect(try await server.get("/api/tiles?status=bogus").status == 400)
 
     let thumb = try await server.get("/thumb/\(ids[0])")
-    #expect(thumb.status == 200 && thumb.headers["content-type"] == "image/jpeg" && thumb.body.prefix(2) == [0xFF, 0xD8])
+    #expect(
+      thumb.status == 200 && thumb.headers["content-type"] == "image/jpeg" && thumb.body.prefix(2) == [0xFF, 0xD8])
     let decoded = try DecodedImage(bytes: thumb.body)
     #expect(max(decoded.width, decoded.height) == 160)
     let image = try #require(tiles.first?["image"] as? Int)
     let catalog = try Catalog(workspace: workspace)
-    let sha = try #require(try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(Int64(image))]))
+    let sha = try #require(
+      try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(Int64(image))]))
     let full = try await server.get("/object/\(image)")
     let stored = try catalog.store.read(sha)
     #expect(full.status == 200 && full.body == stored && full.headers["content-type"] == "image/jpeg")
@@ -146,7 +149,8 @@ struct ReviewServerTests {
     let reviewID = try #require(((try accepted.json() as? [String: Any])?["reviewIDs"] as? [Int])?.first)
     #expect(try await server.post("decide", #"{"action":"reject","boxes":[\#(ids[1])]}"#).status == 200)
     #expect(try status(ids[1]) == "rejected")
-    #expect(try await server.post("decide", #"{"action":"relabel","label":"with_mask","boxes":[\#(ids[2])]}"#).status == 200)
+    #expect(
+      try await server.post("decide", #"{"action":"relabel","label":"with_mask","boxes":[\#(ids[2])]}"#).status == 200)
     #expect(
       try catalog.database.scalarText(
         "SELECT c.name FROM boxes b JOIN classes c ON c.id = b.class_id WHERE b.id = ?", [.int(ids[2])]) == "with_mask")
@@ -161,7 +165,8 @@ struct ReviewServerTests {
       ) { "\($0.text(0)!) \($0.text(1)!) \($0.double(2)) \($0.double(3)) \($0.double(4)) \($0.double(5))" }
         == ["review accepted 10.0 20.0 60.0 81.0"])
     #expect(
-      try await server.post("adjust", #"{"box":\#(ids[3]),"rect":{"xmin":5,"ymin":6,"xmax":-1,"ymax":70}}"#).status == 200)
+      try await server.post("adjust", #"{"box":\#(ids[3]),"rect":{"xmin":5,"ymin":6,"xmax":-1,"ymax":70}}"#).status
+        == 200)
     #expect(
       try catalog.database.rows("SELECT xmin, xmax, status FROM boxes WHERE id = ?", [.int(ids[3])]) {
         "\($0.double(0)) \($0.double(1)) \($0.text(2)!)"
@@ -176,7 +181,8 @@ struct ReviewServerTests {
     // Bad requests: 400 with a message, and not one row written.
     let bad = [
       ("decide", "not json"), ("decide", #"{"action":"accept","boxes":[999999]}"#),
-      ("decide", #"{"action":"explode","boxes":[\#(ids[0])]}"#), ("decide", #"{"action":"relabel","boxes":[\#(ids[0])]}"#),
+      ("decide", #"{"action":"explode","boxes":[\#(ids[0])]}"#),
+      ("decide", #"{"action":"relabel","boxes":[\#(ids[0])]}"#),
       ("decide", #"{"action":"accept","boxes":[]}"#),
       ("add", #"{"image":\#(image),"rect":{"xmin":10,"ymin":10,"xmax":10.5,"ymax":40}}"#),
       ("add", #"{"image":999999,"rect":{"xmin":10,"ymin":10,"xmax":50,"ymax":40}}"#),
@@ -212,7 +218,8 @@ struct ReviewServerTests {
     #expect(bytes.status == 200 && max(image.width, image.height) == 64)
     #expect(try await server.post("decide", #"{"action":"reject","boxes":[\#(ids[0])]}"#).status == 200)
     #expect(try catalog.database.scalarText("SELECT status FROM boxes WHERE id = ?", [.int(ids[0])]) == "rejected")
-    #expect((try await server.get("/api/tiles?crops=1&status=accepted").json() as? [String: Any])?["total"] as? Int == 1)
+    #expect(
+      (try await server.get("/api/tiles?crops=1&status=accepted").json() as? [String: Any])?["total"] as? Int == 1)
   }
 
   @Test("`..` detection covers raw and percent-encoded segments and leaves ordinary names alone")

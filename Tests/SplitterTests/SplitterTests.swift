@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Leakage
 @testable import Splitter
@@ -42,7 +42,9 @@ struct SplitAssignerTests {
       #expect(stratum.deviation <= 1, "\(stratum.stratum): \(stratum.actual) vs \(stratum.target)")
     }
     let incorrect = report.strata.first { $0.stratum == "mask_weared_incorrect" }
-    #expect(incorrect?.actual == ["train": 98, "val": 13, "test": 12] || incorrect?.actual == ["train": 99, "val": 12, "test": 12])
+    #expect(
+      incorrect?.actual == ["train": 98, "val": 13, "test": 12]
+        || incorrect?.actual == ["train": 99, "val": 12, "test": 12])
     #expect(SplitAssigner.largestRemainder(total: 123, weights: [80, 10, 10]) == [99, 12, 12])
     #expect(subsets.count == all.count)
   }
@@ -80,7 +82,8 @@ struct SplitAssignerTests {
     var shuffled = all
     var generator = SystemRandomNumberGenerator()
     shuffled.shuffle(using: &generator)
-    #expect(SplitAssigner.assign(all, plan: plan801010).subsets == SplitAssigner.assign(shuffled, plan: plan801010).subsets)
+    #expect(
+      SplitAssigner.assign(all, plan: plan801010).subsets == SplitAssigner.assign(shuffled, plan: plan801010).subsets)
     var other = plan801010
     other.seed = 43
     #expect(SplitAssigner.assign(all, plan: plan801010).subsets != SplitAssigner.assign(all, plan: other).subsets)
@@ -179,7 +182,9 @@ struct SplitCatalogTests {
     let (source, _) = try catalog.sourceID(for: SourceSpec(kind: "folder", name: "t", uri: "/t"))
     let more = (0..<40).map { n in
       ArrivingImage(
-        image: ImageFacts(sha256: SHA256.hex(of: Array("new \(n)".utf8)), size: 1, width: 1, height: 1, format: "jpeg", fileExtension: "jpg"),
+        image: ImageFacts(
+          sha256: SHA256.hex(of: Array("new \(n)".utf8)), size: 1, width: 1, height: 1, format: "jpeg",
+          fileExtension: "jpg"),
         origin: OriginFacts(relativePath: Array("x/\(n).jpg".utf8)), label: "with_mask", labelHow: "folder")
     }
     _ = try catalog.database.writeTransaction { try catalog.record(more, sourceID: source) }
@@ -191,7 +196,9 @@ struct SplitCatalogTests {
     // Other parameters under the same name are refused; --rebalance says how many moved.
     var other = plan801010
     other.seed = 7
-    #expect(throws: SplitterError.planChanged(name: "v1")) { try SplitCatalog.split(catalog: catalog, name: "v1", plan: other) }
+    #expect(throws: SplitterError.planChanged(name: "v1")) {
+      try SplitCatalog.split(catalog: catalog, name: "v1", plan: other)
+    }
     let rebalanced = try SplitCatalog.split(catalog: catalog, name: "v1", plan: other, rebalance: true)
     #expect(rebalanced.moved > 0)
     #expect(try SplitCatalog.list(catalog: catalog).map(\.name) == ["v1"])
@@ -243,13 +250,17 @@ struct SplitCatalogTests {
     let report = try SplitCatalog.split(catalog: catalog, name: "g", plan: plan)
     #expect(
       report.groupBy
-        == GroupByReport(pattern: plan.groupBy!, matchedAgainst: "file name", files: 200, filesMatched: 200, keys: 50, groups: 50))
+        == GroupByReport(
+          pattern: plan.groupBy!, matchedAgainst: "file name", files: 200, filesMatched: 200, keys: 50, groups: 50))
     // Anchored at the start of the file name, not of the path (a/person…): it still matches.
     plan.groupBy = #"^person(\d+)_"#
     #expect(try SplitCatalog.split(catalog: catalog, name: "anchored", plan: plan).groupBy?.filesMatched == 200)
     // On the path it does not, and a pattern matching nothing is refused.
     plan.groupByPath = true
-    #expect(throws: SplitterError.groupPatternMatchedNothing(pattern: plan.groupBy!, scope: "relative path", files: 200, example: "a/person1_1.jpg")) {
+    #expect(
+      throws: SplitterError.groupPatternMatchedNothing(
+        pattern: plan.groupBy!, scope: "relative path", files: 200, example: "a/person1_1.jpg")
+    ) {
       try SplitCatalog.split(catalog: catalog, name: "onPath", plan: plan)
     }
     plan.groupBy = "nothing"
@@ -260,7 +271,9 @@ struct SplitCatalogTests {
       let members = (1...4).map { Int64(cluster * 4 + $0) }
       #expect(Set(members.compactMap { subsets[$0] }).count == 1)
     }
-    let names = try catalog.database.rows("SELECT image_id, rel_path FROM image_origins") { ($0.int64(0), $0.text(1) ?? "") }
+    let names = try catalog.database.rows("SELECT image_id, rel_path FROM image_origins") {
+      ($0.int64(0), $0.text(1) ?? "")
+    }
     var byPerson: [String: Set<String>] = [:]
     for (id, path) in names {
       let person = String(path.split(separator: "/")[1].split(separator: "_")[0])
@@ -333,7 +346,10 @@ struct SplitCatalogTests {
       }
     }
     let report = try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 8, method: .phash, missing: .refuse)
-    #expect(report.pairs == [LeakedPair(first: 5, second: 6, firstSubset: "test", secondSubset: "train", distance: 3, evidence: "hash:phash")])
+    #expect(
+      report.pairs == [
+        LeakedPair(first: 5, second: 6, firstSubset: "test", secondSubset: "train", distance: 3, evidence: "hash:phash")
+      ])
     #expect(report.hashAlgorithm == "phash")
     #expect(try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 2, method: .phash).pairs.isEmpty)
     // Without the phash+centre hashes (these rows have no pixels to hash), --no-hash refuses.

@@ -1,6 +1,6 @@
-import Imaging
 import Catalog
 import Foundation
+import Imaging
 
 /// Shared helpers for the test targets: temporary folders, real sample photographs, the built binary.
 public enum TestSupport {
@@ -109,10 +109,13 @@ public enum TestSupport {
     guard tool("mount", ["-t", "tmpfs", "-o", "size=" + size, "tmpfs", path]) == 0 else {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
     }
-    return (path, {
-      _ = tool("umount", [path])
-      try? FileManager.default.removeItem(atPath: path)
-    })
+    return (
+      path,
+      {
+        _ = tool("umount", [path])
+        try? FileManager.default.removeItem(atPath: path)
+      }
+    )
   }
 
   /// Parses a `--json` result and returns its `result` member.

@@ -9,7 +9,8 @@ public struct WebDriver {
   public static let driverPath = "/usr/bin/chromedriver"
   public static let chromiumPath = "/usr/bin/chromium"
   public static var available: Bool {
-    FileManager.default.isExecutableFile(atPath: driverPath) && FileManager.default.isExecutableFile(atPath: chromiumPath)
+    FileManager.default.isExecutableFile(atPath: driverPath)
+      && FileManager.default.isExecutableFile(atPath: chromiumPath)
   }
   public static let elementKey = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -81,14 +82,22 @@ public struct WebDriver {
       try await Task.sleep(for: .milliseconds(100))
     }
     let state = try await script(
-      "const s = document.getElementById('status'); return JSON.stringify({status: s && s.textContent, saved: window.dsk && window.dsk.saved});")
+      "const s = document.getElementById('status'); return JSON.stringify({status: s && s.textContent, saved: window.dsk && window.dsk.saved});"
+    )
     throw RawHTTP.Failure(description: "timed out waiting for \(condition); page: \(state ?? "nil")")
   }
 
   public func press(_ key: String) async throws {
     try await call(
       "POST", "/actions",
-      ["actions": [["type": "key", "id": "keyboard", "actions": [["type": "keyDown", "value": key], ["type": "keyUp", "value": key]]]]])
+      [
+        "actions": [
+          [
+            "type": "key", "id": "keyboard",
+            "actions": [["type": "keyDown", "value": key], ["type": "keyUp", "value": key]],
+          ]
+        ]
+      ])
   }
 
   public func element(_ css: String) async throws -> String {

@@ -34,7 +34,10 @@ extension Datasetkit.Check {
 
     @Option(help: "The split to check.") var split: String
     @Option(help: "Hamming radius for the hashes (0 to 32).") var radius: Int = 8
-    @Option(help: "Which dedup method's hashes to compare: \(DedupMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default: phash+centre).")
+    @Option(
+      help:
+        "Which dedup method's hashes to compare: \(DedupMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default: phash+centre)."
+    )
     var hash: String?
     @Flag(help: "Refuse (instead of hashing them) when images of the split have no hash yet.")
     var noHash = false
@@ -54,7 +57,8 @@ extension Datasetkit.Check {
       var leaked = false
       try Output.run("check leakage", global) {
         let report = try LeakageCheck.run(
-          catalog: global.openCatalog(), split: split, radius: radius, method: hash.flatMap(DedupMethod.init(rawValue:)),
+          catalog: global.openCatalog(), split: split, radius: radius,
+          method: hash.flatMap(DedupMethod.init(rawValue:)),
           missing: noHash ? .refuse : .hash, groupBy: try groupBy.map { try GroupKeyPattern($0, path: groupByPath) })
         leaked = !report.pairs.isEmpty
         return report
@@ -76,7 +80,10 @@ extension Datasetkit.Check {
             Output.table(
               ["image", "subset", "image", "subset", "distance", "evidence"],
               report.pairs.map {
-                ["\($0.first)", $0.firstSubset, "\($0.second)", $0.secondSubset, $0.distance.map(String.init) ?? "-", Output.printable($0.evidence)]
+                [
+                  "\($0.first)", $0.firstSubset, "\($0.second)", $0.secondSubset, $0.distance.map(String.init) ?? "-",
+                  Output.printable($0.evidence),
+                ]
               }))
         }
         return lines.joined(separator: "\n")

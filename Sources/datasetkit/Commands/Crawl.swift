@@ -135,7 +135,9 @@ extension Datasetkit.Crawl {
       if !(0...10_000).contains(perHostRate) { throw ValidationError("--per-host-rate must be 0…10000") }
       if !(1...(1 << 40)).contains(maxBytes) { throw ValidationError("--max-bytes must be 1…1099511627776") }
       let sizes = CrawlPlan.minSizeRange
-      if !sizes.contains(minSize) { throw ValidationError("--min-size must be \(sizes.lowerBound)…\(sizes.upperBound)") }
+      if !sizes.contains(minSize) {
+        throw ValidationError("--min-size must be \(sizes.lowerBound)…\(sizes.upperBound)")
+      }
       if !(1...86_400).contains(timeout) { throw ValidationError("--timeout must be 1…86400 seconds") }
       if let budget, RequestBudget(parsing: budget) == nil {
         throw ValidationError("--budget takes N/second|minute|hour|day, e.g. 200/hour")
@@ -193,7 +195,8 @@ extension Datasetkit.Crawl {
         return reports
       } text: { (results: [CrawlResult]) in
         results.map { result in
-          ([render(result.report)] + NearDuplicateNote.render(result.nearDuplicates, limit: global.verbose ? Int.max : 10))
+          ([render(result.report)]
+            + NearDuplicateNote.render(result.nearDuplicates, limit: global.verbose ? Int.max : 10))
             .joined(separator: "\n")
         }.joined(separator: "\n\n")
       } items: { (results: [CrawlResult]) in
@@ -241,7 +244,9 @@ extension Datasetkit.Crawl {
             ["bytes", "\(r.bytes)"], ["seconds", String(format: "%.1f", r.seconds)],
           ]))
       lines.append(
-        "Job: " + r.jobStates.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+        "Job: "
+          + r.jobStates.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(
+            separator: ", ")
           + "; API requests spent \(r.jobRequestsSpent)")
       if let note = r.note { lines.append(note) }
       let limit = global.verbose ? Int.max : 10

@@ -97,16 +97,19 @@ extension Datasetkit {
       var lines: [String] = []
       let h = r.hashing
       lines.append(
-        "Hashed \(h.hashed) images (\(h.algorithms.joined(separator: ", "))\(r.dryRun ? ", not stored" : "")); \(h.upToDate) already hashed; \(h.skipped.count) skipped")
+        "Hashed \(h.hashed) images (\(h.algorithms.joined(separator: ", "))\(r.dryRun ? ", not stored" : "")); \(h.upToDate) already hashed; \(h.skipped.count) skipped"
+      )
       lines.append(
-        "Compared \(r.imagesSearched) images by \(r.method) within \(r.radius) bits: \(r.pairs) pairs, \(r.clusters.count) clusters holding \(r.imagesInClusters) images")
+        "Compared \(r.imagesSearched) images by \(r.method) within \(r.radius) bits: \(r.pairs) pairs, \(r.clusters.count) clusters holding \(r.imagesInClusters) images"
+      )
       lines.append(
         "Near-duplicate groups (pairs joined transitively; a split keeps each whole): \(r.groups) holding \(r.imagesInGroups) images, "
           + "\(r.wideGroups.count) wide (several clusters: a chain beyond the radius of the kept image)")
       let verb = r.dryRun ? "Would mark" : "Marked"
       lines.append(
         "\(verb) \(r.markedDuplicate) images duplicate (keep \(r.keep))"
-          + (r.markedActive > 0 ? ", \(r.markedActive) back to active" : "") + (r.dryRun ? " — dry run, nothing changed" : ""))
+          + (r.markedActive > 0 ? ", \(r.markedActive) back to active" : "")
+          + (r.dryRun ? " — dry run, nothing changed" : ""))
       if !r.clusters.isEmpty {
         lines.append("")
         let limit = global.verbose ? Int.max : 10
@@ -115,14 +118,18 @@ extension Datasetkit {
           let farthest = cluster.members.map(\.distanceToKept).max() ?? 0
           let wide = r.wideGroups.first { $0.id == cluster.groupID }
           return [
-            "\(cluster.id)", "\(cluster.members.count)", Output.printable(kept?.origins.first ?? "#\(cluster.keptImageID)"),
+            "\(cluster.id)", "\(cluster.members.count)",
+            Output.printable(kept?.origins.first ?? "#\(cluster.keptImageID)"),
             "\(farthest)", wide.map { "\($0.id) (wide: \($0.imageIDs.count) images)" } ?? "\(cluster.groupID)",
             cluster.change + (cluster.conflictingLabels ? ", labels differ: one kept per label" : ""),
           ]
         }
         lines.append(
-          Output.table(["cluster", "images", "kept", "farthest from kept", "group", "change"], rows, leftAligned: [2, 4, 5]))
-        if r.clusters.count > limit { lines.append("… and \(r.clusters.count - limit) more clusters (--verbose lists all)") }
+          Output.table(
+            ["cluster", "images", "kept", "farthest from kept", "group", "change"], rows, leftAligned: [2, 4, 5]))
+        if r.clusters.count > limit {
+          lines.append("… and \(r.clusters.count - limit) more clusters (--verbose lists all)")
+        }
       }
       let crossSource = r.sourceMatrix.filter { $0.sourceA != $0.sourceB }
       if !crossSource.isEmpty {

@@ -56,8 +56,11 @@ extension Datasetkit {
       } catch {
         checks.append(Check(name: "opencv imgcodecs", status: "failed", detail: error.localizedDescription))
       }
-      for (name, folder) in [("haar cascades", CascadeLocations.haarFolder), ("lbp cascades", CascadeLocations.lbpFolder)] {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".xml") } ?? []
+      for (name, folder) in [
+        ("haar cascades", CascadeLocations.haarFolder), ("lbp cascades", CascadeLocations.lbpFolder),
+      ] {
+        let files =
+          (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".xml") } ?? []
         checks.append(
           files.isEmpty
             ? Check(name: name, status: "failed", detail: "none in \(folder); install Debian's opencv-data")
@@ -72,7 +75,9 @@ extension Datasetkit {
       do {
         let yunet = try YuNetFaceDetector()
         checks.append(
-          Check(name: "default face detector", status: "ok", detail: "YuNet built in, SHA-256 verified, loads (\(yunet.identity.version))"))
+          Check(
+            name: "default face detector", status: "ok",
+            detail: "YuNet built in, SHA-256 verified, loads (\(yunet.identity.version))"))
       } catch {
         checks.append(Check(name: "default face detector", status: "failed", detail: error.localizedDescription))
       }
@@ -91,7 +96,8 @@ extension Datasetkit {
             ? Check(name: "leftovers", status: "ok", detail: "no staging left by killed processes in tmp/ or exports/")
             : Check(
               name: "leftovers", status: "warning",
-              detail: "removed \(leftovers.count) left by killed processes: \(leftovers.prefix(5).joined(separator: ", "))"))
+              detail:
+                "removed \(leftovers.count) left by killed processes: \(leftovers.prefix(5).joined(separator: ", "))"))
         let integrity = try catalog.integrityCheck()
         checks.append(
           integrity == ["ok"]
@@ -100,8 +106,11 @@ extension Datasetkit {
         let problems = try catalog.verifyObjects(rehash: deep)
         checks.append(
           problems.isEmpty
-            ? Check(name: "object store", status: "ok", detail: deep ? "every object present and re-hashed" : "every object present")
-            : Check(name: "object store", status: "failed", detail: "\(problems.count) problems, first: \(problems[0])"))
+            ? Check(
+              name: "object store", status: "ok",
+              detail: deep ? "every object present and re-hashed" : "every object present")
+            : Check(name: "object store", status: "failed", detail: "\(problems.count) problems, first: \(problems[0])")
+        )
       } catch {
         checks.append(Check(name: "workspace", status: "warning", detail: error.localizedDescription))
       }

@@ -47,7 +47,8 @@ extension Datasetkit {
     var out: String?
 
     @Option(
-      help: "copy, hard (no extra disk; copies across file systems) or sym. Hard and sym links point into the object store: do not edit those files in place."
+      help:
+        "copy, hard (no extra disk; copies across file systems) or sym. Hard and sym links point into the object store: do not edit those files in place."
     )
     var link: LinkMode = .copy
 
@@ -58,7 +59,8 @@ extension Datasetkit {
     var vocLayout: String = "devkit"
 
     @Option(
-      help: "The label view (a view of a merge recipe; default: the labels as imported). Box formats: each box's class goes through the view's class map and fold, and the class list is exactly the view's classes in its order."
+      help:
+        "The label view (a view of a merge recipe; default: the labels as imported). Box formats: each box's class goes through the view's class map and fold, and the class list is exactly the view's classes in its order."
     )
     var view: String = ""
 
@@ -68,7 +70,10 @@ extension Datasetkit {
     @Option(help: "Only images from this source (repeatable).")
     var source: [String] = []
 
-    @Flag(help: "Box formats: also export images with no box (background images); by default only images with at least one box (of the view, of --label) are exported.")
+    @Flag(
+      help:
+        "Box formats: also export images with no box (background images); by default only images with at least one box (of the view, of --label) are exported."
+    )
     var includeUnannotated = false
 
     @OptionGroup var global: GlobalOptions
@@ -95,27 +100,36 @@ extension Datasetkit {
         return try Exporter.run(catalog: catalog, request: request)
       } text: { (report: ExportSummary) in
         var lines: [String] = []
-        let what = report.boxes > 0 || !["folders", "csv"].contains(report.format)
-          ? "\(report.files) images and \(report.boxes) boxes as \(report.format)" : "\(report.files) images as \(report.format)"
+        let what =
+          report.boxes > 0 || !["folders", "csv"].contains(report.format)
+          ? "\(report.files) images and \(report.boxes) boxes as \(report.format)"
+          : "\(report.files) images as \(report.format)"
         lines.append("Exported \(what) to \(report.output)\(report.split.map { " (split \($0))" } ?? "")")
         let subsets = report.counts.keys.sorted()
         let labels = Set(report.counts.values.flatMap(\.keys)).sorted()
         lines.append(
           Output.table(
             ["label"] + subsets,
-            labels.map { label in [label.isEmpty ? "(no label)" : Output.printable(label)] + subsets.map { "\(report.counts[$0]?[label] ?? 0)" } }))
+            labels.map { label in
+              [label.isEmpty ? "(no label)" : Output.printable(label)]
+                + subsets.map { "\(report.counts[$0]?[label] ?? 0)" }
+            }))
         if !report.classes.isEmpty {
-          lines.append("Classes (index: name): " + report.classes.enumerated().map { "\($0): \(Output.printable($1))" }.joined(separator: ", "))
+          lines.append(
+            "Classes (index: name): "
+              + report.classes.enumerated().map { "\($0): \(Output.printable($1))" }.joined(separator: ", "))
         }
         if report.unlabeled > 0 {
           lines.append(
             ["folders", "csv"].contains(report.format)
               ? "\(report.unlabeled) images without a label left out (folders need one)"
-              : "\(report.unlabeled) images without a box left out (a detection set; --include-unannotated adds them as background)")
+              : "\(report.unlabeled) images without a box left out (a detection set; --include-unannotated adds them as background)"
+          )
         }
         if report.copiedInsteadOfLinked > 0 {
           lines.append(
-            "\(report.copiedInsteadOfLinked) files copied: the export is on another file system than the workspace, so hard links were not possible")
+            "\(report.copiedInsteadOfLinked) files copied: the export is on another file system than the workspace, so hard links were not possible"
+          )
         }
         if report.replacedPreviousExport { lines.append("(replaced the earlier export in that folder)") }
         return lines.joined(separator: "\n")

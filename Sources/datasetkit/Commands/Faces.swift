@@ -80,7 +80,8 @@ extension Datasetkit.Faces {
     var threshold: Double?
 
     @Option(
-      help: "default/yunet: photos under 640 px are scaled up by at most this (1: at their own size, about twice as fast).")
+      help:
+        "default/yunet: photos under 640 px are scaled up by at most this (1: at their own size, about twice as fast).")
     var maxUpscale: Double?
 
     @Option(help: "image: proposed boxes take the image's label (when it has exactly one).")

@@ -129,7 +129,8 @@ extension Datasetkit {
               Result(
                 layout: archive ? "zip+" + result.layout.layout : result.layout.layout,
                 layoutGuessed: layout == .auto, path: path, report: result.images,
-                annotations: result.annotations, archive: result.archive, labels: result.layout, nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
+                annotations: result.annotations, archive: result.archive, labels: result.layout,
+                nearDuplicates: try NearDuplicateNote.arrivals(in: catalog, after: lastID)))
             continue
           }
           let report = try VOCImport.run(
@@ -149,8 +150,12 @@ extension Datasetkit {
         results.map { render($0) }.joined(separator: "\n\n")
       } items: { (results: [Result]) in
         ItemCounts(
-          succeeded: results.reduce(0) { $0 + $1.report.added + $1.report.knownBytes + $1.report.unchanged + $1.report.quarantined.count },
-          failed: results.reduce(0) { $0 + $1.report.rejected.count + $1.report.notImages.count + $1.report.errors.count },
+          succeeded: results.reduce(0) {
+            $0 + $1.report.added + $1.report.knownBytes + $1.report.unchanged + $1.report.quarantined.count
+          },
+          failed: results.reduce(0) {
+            $0 + $1.report.rejected.count + $1.report.notImages.count + $1.report.errors.count
+          },
           noun: "files")
       }
     }
@@ -169,7 +174,8 @@ extension Datasetkit {
       var lines: [String] = []
       let guessed = result.layoutGuessed ? " (guessed)" : ""
       lines.append(
-        "Imported \(result.path) as source \"\(r.sourceName)\"\(r.sourceCreated ? "" : " (seen before)"), layout \(result.layout)\(guessed)")
+        "Imported \(result.path) as source \"\(r.sourceName)\"\(r.sourceCreated ? "" : " (seen before)"), layout \(result.layout)\(guessed)"
+      )
       var rows: [[String]] = [
         ["files seen", "\(r.filesSeen)"],
         ["images added", "\(r.added)"],
@@ -192,7 +198,8 @@ extension Datasetkit {
       }
       if !r.labels.isEmpty {
         lines.append(
-          "Labels: " + r.labels.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) \($0.value)" }
+          "Labels: "
+            + r.labels.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) \($0.value)" }
             .joined(separator: ", "))
       }
       let limit = global.verbose ? Int.max : 10
@@ -210,17 +217,21 @@ extension Datasetkit {
       list("Unreadable", r.errors)
       list("Not followed", r.walkSkipped.map { FileIssue(path: $0.path, reason: $0.reason) })
       if let l = result.labels {
-        lines.append("Layout \(l.layout)\(l.guessed ? " guessed" : ""): \(l.reason)" + (l.labelFile.map { " (label file \($0))" } ?? ""))
+        lines.append(
+          "Layout \(l.layout)\(l.guessed ? " guessed" : ""): \(l.reason)"
+            + (l.labelFile.map { " (label file \($0))" } ?? ""))
         if l.unlabeled > 0 { lines.append("Images without a label: \(l.unlabeled)") }
         if l.rowsWithoutImageCount > 0 {
           lines.append(
-            "Label rows naming no image: \(l.rowsWithoutImageCount) (e.g. \(l.rowsWithoutImage.prefix(3).joined(separator: ", ")))")
+            "Label rows naming no image: \(l.rowsWithoutImageCount) (e.g. \(l.rowsWithoutImage.prefix(3).joined(separator: ", ")))"
+          )
         }
         if result.annotations == nil { list("Label problems", l.problems) }
       }
       if let z = result.archive {
         lines.append(
-          "Archive: \(z.entries) entries, \(z.files) files kept, \(z.folders) folders, \(z.junk.count) junk skipped (__MACOSX, .DS_Store), \(z.bytesInflated) bytes inflated")
+          "Archive: \(z.entries) entries, \(z.files) files kept, \(z.folders) folders, \(z.junk.count) junk skipped (__MACOSX, .DS_Store), \(z.bytesInflated) bytes inflated"
+        )
         list("Unsafe names (rejected, nothing written)", z.unsafeNames)
         list("Links and special entries (not followed)", z.links)
         list("Duplicate names (first kept)", z.duplicates)
@@ -230,10 +241,12 @@ extension Datasetkit {
       lines += NearDuplicateNote.render(result.nearDuplicates, limit: limit)
       if let a = result.annotations {
         lines.append(
-          "Annotations: \(a.annotationFiles) files, \(a.documentsRecorded) recorded, \(a.documentsUnchanged) unchanged, \(a.boxesAdded) boxes added")
+          "Annotations: \(a.annotationFiles) files, \(a.documentsRecorded) recorded, \(a.documentsUnchanged) unchanged, \(a.boxesAdded) boxes added"
+        )
         if !a.classes.isEmpty {
           lines.append(
-            "Boxes by class: " + a.classes.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) \($0.value)" }
+            "Boxes by class: "
+              + a.classes.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) \($0.value)" }
               .joined(separator: ", "))
         }
         list("Annotation files rejected (none of their boxes imported)", a.rejectedFiles)
@@ -241,10 +254,13 @@ extension Datasetkit {
           "Warnings",
           a.warnings.map { FileIssue(path: $0.file + ($0.line.map { ":\($0)" } ?? ""), reason: $0.message) })
         list("Annotation files without their image", a.annotationsWithoutImage)
-        list("Images without an annotation file", a.imagesWithoutAnnotation.map { FileIssue(path: $0, reason: "no XML names it") })
+        list(
+          "Images without an annotation file",
+          a.imagesWithoutAnnotation.map { FileIssue(path: $0, reason: "no XML names it") })
         if !a.twins.isEmpty {
           lines.append(
-            "Images annotated by several files: \(a.twins.count) (the same bytes under two names); the file named like the image counts, the others are kept as alternates, never stacked:")
+            "Images annotated by several files: \(a.twins.count) (the same bytes under two names); the file named like the image counts, the others are kept as alternates, never stacked:"
+          )
           lines += TwinLines.lines(a.twins, limit: limit)
         }
       }

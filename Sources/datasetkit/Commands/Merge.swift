@@ -89,7 +89,9 @@ extension Datasetkit {
           }
         }
         if report.labelledBySeveralSources > 0 {
-          out.append("Images labelled by several sources: \(report.labelledBySeveralSources) (each counted once, credited to the source whose label decided it)")
+          out.append(
+            "Images labelled by several sources: \(report.labelledBySeveralSources) (each counted once, credited to the source whose label decided it)"
+          )
         }
         out.append("Majority ties: \(report.majorityTies), decided by \(Output.printable(report.tieRule))")
         if !report.twins.isEmpty {

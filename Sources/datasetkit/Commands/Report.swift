@@ -6,7 +6,8 @@ import Report
 extension Datasetkit {
   struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Write a dataset card: one self-contained HTML page of a split (composition, confounds, samples, quality, provenance).",
+      abstract:
+        "Write a dataset card: one self-contained HTML page of a split (composition, confounds, samples, quality, provenance).",
       discussion: """
         The page makes no network request (pictures are embedded). --json prints the same figures; in CI, \
         --fail-on-warning exits 1 when a confound warning is raised (or: --json | jq -e '.result.warnings == []').
@@ -64,7 +65,8 @@ extension Datasetkit {
       try Output.run("report", global) {
         let catalog = try global.openCatalog()
         var options = CardOptions(
-          split: all ? nil : try split ?? DatasetCard.newestSplit(catalog: catalog), view: view, toolVersion: Datasetkit.version)
+          split: all ? nil : try split ?? DatasetCard.newestSplit(catalog: catalog), view: view,
+          toolVersion: Datasetkit.version)
         options.seed = seed
         options.samplesPerStrip = samples
         let card = try DatasetCard.build(catalog: catalog, options: options)

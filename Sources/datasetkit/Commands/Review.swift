@@ -10,7 +10,8 @@ extension Datasetkit {
   struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "review",
-      abstract: "Review face boxes: in the browser (serve), with contact sheets and decisions by box id, or in LabelImg.",
+      abstract:
+        "Review face boxes: in the browser (serve), with contact sheets and decisions by box id, or in LabelImg.",
       discussion: """
         Examples:
           datasetkit review serve
@@ -74,7 +75,8 @@ struct BoxSelection: ParsableArguments {
 extension Datasetkit.Review {
   struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Serve the review page on 127.0.0.1: a keyboard-first grid of face boxes, and the full image to fix them.",
+      abstract:
+        "Serve the review page on 127.0.0.1: a keyboard-first grid of face boxes, and the full image to fix them.",
       discussion: """
         Prints the page's URL, with its random access token, on stdout; serves until Ctrl-C. Keys: arrows or \
         h j k l move, a accept, x reject, 1-9 relabel, u undo, n/p page, Enter full image (drag: draw a missed \

@@ -52,7 +52,9 @@ extension Datasetkit.Split {
     @Option(help: "Strata: label, source, or label,source.")
     var stratify: String = "label"
 
-    @Option(help: "Groups kept whole: duplicates (near-duplicate groups from dedup) or none. Crops always go with their parent.")
+    @Option(
+      help:
+        "Groups kept whole: duplicates (near-duplicate groups from dedup) or none. Crops always go with their parent.")
     var group: String = "duplicates"
 
     @Option(
@@ -91,14 +93,16 @@ extension Datasetkit.Split {
       if folds != nil && ratios != "80/10/10" { throw ValidationError("use --folds or --ratios, not both") }
       if let folds, !SplitPlan.foldRange.contains(folds) {
         throw ValidationError(
-          "--folds must be between \(SplitPlan.foldRange.lowerBound) and \(SplitPlan.foldRange.upperBound) (got \(folds))")
+          "--folds must be between \(SplitPlan.foldRange.lowerBound) and \(SplitPlan.foldRange.upperBound) (got \(folds))"
+        )
       }
       if folds == nil {
         do { _ = try SplitPlan.subsets(ratios: ratios) } catch { throw ValidationError(error.localizedDescription) }
       }
       if groupByPath && groupBy == nil { throw ValidationError("--group-by-path needs --group-by") }
       if fromOriginal && (kind != nil || !source.isEmpty || groupBy != nil) {
-        throw ValidationError("--from-original takes the images' own splits; --kind, --source and --group-by do not apply")
+        throw ValidationError(
+          "--from-original takes the images' own splits; --kind, --source and --group-by do not apply")
       }
     }
 
@@ -213,7 +217,8 @@ extension Datasetkit.Split {
       try Output.run("split diff", global) {
         try SplitCatalog.diff(catalog: global.openCatalog(), from: from, to: to)
       } text: { (transitions: [String: Int]) in
-        Output.table(["\(from) → \(to)", "images"], transitions.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
+        Output.table(
+          ["\(from) → \(to)", "images"], transitions.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
       }
     }
   }

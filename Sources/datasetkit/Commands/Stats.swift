@@ -17,7 +17,9 @@ extension Datasetkit {
         """)
 
     @Option(
-      help: "Tables to show: label, source, license, split (comma-separated; default label,source,license). Naming source adds the source × source overlap matrix and a label × source table.")
+      help:
+        "Tables to show: label, source, license, split (comma-separated; default label,source,license). Naming source adds the source × source overlap matrix and a label × source table."
+    )
     var by: String?
 
     @Option(help: "The split for --by split (default: the newest split).")
@@ -26,7 +28,9 @@ extension Datasetkit {
     @Option(help: "Write the split's dataset card (a self-contained HTML page, as `datasetkit report --split` writes).")
     var html: String?
 
-    @Option(help: "Count the labels of this merge view in the label and label × source tables (default: the labels as found).")
+    @Option(
+      help: "Count the labels of this merge view in the label and label × source tables (default: the labels as found)."
+    )
     var view: String?
 
     @OptionGroup var global: GlobalOptions
@@ -40,7 +44,10 @@ extension Datasetkit {
 
     func validate() throws {
       let unknown = tables.subtracting(["label", "source", "license", "split"])
-      if !unknown.isEmpty { throw ValidationError("--by takes label, source, license, split (not \(unknown.sorted().joined(separator: ", ")))") }
+      if !unknown.isEmpty {
+        throw ValidationError(
+          "--by takes label, source, license, split (not \(unknown.sorted().joined(separator: ", ")))")
+      }
     }
 
     /// The catalog's counts, with a `split` member when --split is given.
@@ -98,7 +105,8 @@ extension Datasetkit {
           out.append(Output.table([stats.view.isEmpty ? "label" : "label (view \(stats.view))", "images"], labelRows))
           if stats.labelledBySeveralSources > 0 {
             out.append(
-              "\(stats.labelledBySeveralSources) images are labelled by several sources; each counts once, for the source credited with its label")
+              "\(stats.labelledBySeveralSources) images are labelled by several sources; each counts once, for the source credited with its label"
+            )
           }
         }
         if tables.contains("source") {
@@ -110,7 +118,8 @@ extension Datasetkit {
         }
         if tables.contains("license") && !stats.licenses.isEmpty {
           out.append("")
-          out.append(Output.table(["license", "images"], stats.licenses.map { [Output.printable($0.license), "\($0.images)"] }))
+          out.append(
+            Output.table(["license", "images"], stats.licenses.map { [Output.printable($0.license), "\($0.images)"] }))
         }
         if let breakdown = result.bySource {
           let names = breakdown.sources.map(Output.printable)
@@ -125,7 +134,9 @@ extension Datasetkit {
           out.append(
             Output.table(
               ["label"] + names + ["total"],
-              breakdown.labels.map { [Output.printable($0.label)] + $0.images.map(String.init) + ["\($0.images.reduce(0, +))"] }))
+              breakdown.labels.map {
+                [Output.printable($0.label)] + $0.images.map(String.init) + ["\($0.images.reduce(0, +))"]
+              }))
         }
         if let split = result.split {
           out.append("")
@@ -135,7 +146,9 @@ extension Datasetkit {
               ["label"] + split.subsets + ["off by"],
               split.strata.map { stratum in
                 [Output.printable(stratum.stratum.isEmpty ? "(no label)" : stratum.stratum)]
-                  + split.subsets.map { "\(stratum.actual[$0] ?? 0)/\(stratum.target[$0] ?? 0)" } + ["\(stratum.deviation)"]
+                  + split.subsets.map { "\(stratum.actual[$0] ?? 0)/\(stratum.target[$0] ?? 0)" } + [
+                    "\(stratum.deviation)"
+                  ]
               }))
           out.append("")
           out.append(

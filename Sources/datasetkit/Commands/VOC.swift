@@ -50,12 +50,14 @@ extension Datasetkit.VOC {
         for file in report.files {
           for finding in file.findings where finding.severity != .note || global.verbose {
             let location = file.path + (finding.line.map { ":\($0)" } ?? "")
-            lines.append("\(Output.printable(location)): \(finding.severity.rawValue): \(finding.message) [\(finding.code)]")
+            lines.append(
+              "\(Output.printable(location)): \(finding.severity.rawValue): \(finding.message) [\(finding.code)]")
           }
         }
         if !report.twins.isEmpty {
           lines.append(
-            "Images annotated by several files (the same image bytes): \(report.twins.count); on import the file named like the image counts, the others are kept as alternates, never stacked:")
+            "Images annotated by several files (the same image bytes): \(report.twins.count); on import the file named like the image counts, the others are kept as alternates, never stacked:"
+          )
           lines += TwinLines.lines(report.twins, limit: global.verbose ? Int.max : 20)
         }
         let labelImg = report.files.filter { $0.dialect == "labelimg" }.count
