@@ -8,6 +8,7 @@ import Splitter
 extension Datasetkit {
   struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "check",
       abstract: "Check a dataset for problems.",
       discussion: """
         Example:
@@ -20,6 +21,7 @@ extension Datasetkit {
 extension Datasetkit.Check {
   struct Leakage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "leakage",
       abstract: "List pairs of images that tie two subsets of a split together; exit 1 when any exist.",
       discussion: """
         A pair counts when its perceptual hashes are within --radius bits (images without a hash are hashed \

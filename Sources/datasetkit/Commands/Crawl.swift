@@ -10,6 +10,7 @@ import Foundation
 extension Datasetkit {
   struct Crawl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "crawl",
       abstract: "Crawl image-search APIs and URL lists into the catalog, with provenance and resume.",
       discussion: """
         Providers and the environment variables holding their keys:
@@ -262,6 +263,7 @@ extension Datasetkit.Crawl {
 
   struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract: "List crawl jobs: provider, query, label, state, items by state, API requests spent.",
       discussion: """
         Example:

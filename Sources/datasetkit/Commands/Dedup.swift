@@ -9,6 +9,7 @@ extension KeepPolicy: ExpressibleByArgument {}
 extension Datasetkit {
   struct Dedup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "dedup",
       abstract: "Find near-duplicate images, cluster them and mark all but one of each cluster duplicate.",
       discussion: """
         Hashes every image that lacks a hash (each image decoded once, on all cores; hashes are stored with their \
@@ -173,6 +174,7 @@ extension Datasetkit.Dedup {
 
   struct Keep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "keep",
       abstract: "Keep an image: active now, and the kept image of its cluster in every later dedup run.",
       discussion: """
         Example:
@@ -185,6 +187,7 @@ extension Datasetkit.Dedup {
 
   struct Unmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "unmark",
       abstract: "Unmark an image: active now, and a duplicate of nothing in every later dedup run.",
       discussion: """
         Example:

@@ -9,6 +9,7 @@ import Imaging
 extension Datasetkit {
   struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "doctor",
       abstract: "Check the system libraries, the OpenCV cascades and the workspace's health.",
       discussion: """
         Checks SQLite, libcurl, libxml2 and OpenCV, the Haar and LBP cascades of Debian's opencv-data and the \

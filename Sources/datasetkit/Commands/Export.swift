@@ -7,6 +7,7 @@ import Splitter
 extension Datasetkit {
   struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "export",
       abstract: "Write a split (or every active image) for training: folders, CSV, VOC, YOLO, COCO, Create ML.",
       discussion: """
         With --split V every subset of the split is exported (train/val/test or folds); without, every active \

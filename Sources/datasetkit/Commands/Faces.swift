@@ -32,6 +32,7 @@ extension Datasetkit {
 extension Datasetkit.Faces {
   struct Detect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "detect",
       abstract: "Find faces in the catalog's images and store them as proposed boxes.",
       discussion: """
         Detectors: default (YuNet, the small CNN behind OpenCV's FaceDetectorYN, built into the binary and checked \
@@ -147,6 +148,7 @@ extension Datasetkit.Faces {
 
   struct Crop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "crop",
       abstract: "Cut accepted boxes (detected or imported) into crop images carrying the box's label.",
       discussion: """
         Crops are images like any other (source `crops`), so dedup, split and export see them; each is linked to \
@@ -204,6 +206,7 @@ extension Datasetkit.Faces {
 
   struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "eval",
       abstract: "Recall and precision of every detector that ran, against boxes imported from VOC.",
       discussion: """
         Truth: the boxes imported from source --truth (origin voc). Each detector setting that ran over the \

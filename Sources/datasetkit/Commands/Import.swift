@@ -8,6 +8,7 @@ import Merge
 extension Datasetkit {
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "import",
       abstract: "Import images from folders and zip archives into the catalog.",
       discussion: """
         Layout `folders`: one folder per class at any depth; an image's label is the name of the folder holding \

@@ -5,6 +5,7 @@ import Foundation
 extension Datasetkit {
   struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "init",
       abstract: "Make a new workspace: datasetkit.sqlite, objects/ and exports/.",
       discussion: """
         Example:

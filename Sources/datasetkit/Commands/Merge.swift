@@ -6,6 +6,7 @@ import Merge
 extension Datasetkit {
   struct Merge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "merge",
       abstract: "Merge several datasets by a recipe: sources, class map, 2- or 3-class views, quotas.",
       discussion: """
         The recipe (YAML; JSON Schema in schemas/recipe.schema.json) lists sources (a folder or zip, its layout, \

@@ -6,6 +6,7 @@ import Report
 extension Datasetkit {
   struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "report",
       abstract:
         "Write a dataset card: one self-contained HTML page of a split (composition, confounds, samples, quality, provenance).",
       discussion: """

@@ -75,6 +75,7 @@ struct BoxSelection: ParsableArguments {
 extension Datasetkit.Review {
   struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "serve",
       abstract:
         "Serve the review page on 127.0.0.1: a keyboard-first grid of face boxes, and the full image to fix them.",
       discussion: """
@@ -168,6 +169,7 @@ extension Datasetkit.Review {
 
   struct Sheet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "sheet",
       abstract: "Write contact-sheet PNGs of boxes, each thumbnail numbered with its box id.",
       discussion: """
         Then: datasetkit review accept|reject IDS..., datasetkit review relabel --label NAME IDS...
@@ -230,6 +232,7 @@ extension Datasetkit.Review {
 
   struct Accept: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "accept",
       abstract: "Accept boxes by id.",
       discussion: """
         Example:
@@ -243,6 +246,7 @@ extension Datasetkit.Review {
 
   struct Reject: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "reject",
       abstract: "Reject boxes by id.",
       discussion: """
         Example:
@@ -256,6 +260,7 @@ extension Datasetkit.Review {
 
   struct Relabel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "relabel",
       abstract: "Give boxes a class (and accept them).",
       discussion: """
         Example:

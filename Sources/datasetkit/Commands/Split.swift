@@ -8,6 +8,7 @@ extension ImageKind: ExpressibleByArgument {}
 extension Datasetkit {
   struct Split: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "split",
       abstract: "Make and inspect train/validation/test splits, stored in the catalog.",
       discussion: """
         Examples:
@@ -149,6 +150,7 @@ extension Datasetkit.Split {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "The split versions and their sizes.",
       discussion: """
         Example:
@@ -176,6 +178,7 @@ extension Datasetkit.Split {
 
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "One split version: parameters and sizes.",
       discussion: """
         Example:
@@ -204,6 +207,7 @@ extension Datasetkit.Split {
 
   struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "diff",
       abstract: "How images moved between two split versions.",
       discussion: """
         Example:

@@ -8,6 +8,7 @@ import Splitter
 extension Datasetkit {
   struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "stats",
       abstract: "Count images: by status, per label, per source and per license (and per split subset).",
       discussion: """
         Examples:

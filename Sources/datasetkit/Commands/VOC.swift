@@ -18,6 +18,7 @@ extension Datasetkit {
 extension Datasetkit.VOC {
   struct Lint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "lint",
       abstract: "Report everything the VOC reader tolerates or refuses, per file and line.",
       discussion: """
         Errors (the file's boxes would not be imported): malformed or hostile XML, impossible boxes (inverted, \
