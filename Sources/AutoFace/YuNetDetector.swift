@@ -20,7 +20,10 @@ public struct YuNetParameters: Sendable, Hashable, Codable {
   /// 150 generated scenes (`sample-images scenes --seed 3`, 480×360): at their own size 274/285 faces, scaled to
   /// 640 282/285, at half the speed; 960 found one more at 2.4× the time and lower precision.
   public var wholeSide = 640
-  public var maxUpscale = 2.0
+  /// At most 1.25×: the network's cost grows with the square of the scale, and on 2 cores the default must keep
+  /// up with opencv-python's FaceDetectorYN at the photos' own size (bench/faces). On the same 150 scenes 1.25×
+  /// finds 280/285 (precision 280/281), against 282/285 at up to 2× and 274/285 at 1×.
+  public var maxUpscale = 1.25
   /// Tiles are this many pixels a side in the network's input.
   public var tileSide = 640
   /// The face size (network input pixels) the tiles are scaled for.
@@ -133,7 +136,7 @@ public enum YuNetModel: Sendable, Hashable {
 }
 
 /// YuNet through OpenCV's dnn, decoded in the shim (OpenCV 4.6's FaceDetectorYN cannot run the current models).
-/// A photo is searched whole (its longer side scaled to 640 px: down, or up by at most 2×), and one where a 20 px
+/// A photo is searched whole (its longer side scaled to 640 px: down, or up by at most 1.25×), and one where a 20 px
 /// face would be under 16 px there is also searched in overlapping 640 px tiles at the scale that makes such a
 /// face 16 px; boxes cut by a tile's inner edge are dropped (the neighbouring tile or the whole pass holds
 /// them), then all are merged by non-maximum suppression. Each face carries YuNet's five landmarks.

@@ -82,7 +82,7 @@ extension Datasetkit.Faces {
 
     @Option(
       help:
-        "default/yunet: photos under 640 px are scaled up by at most this (1: at their own size, about twice as fast).")
+        "default/yunet: photos under 640 px are scaled up by at most this (default 1.25; 1: at their own size).")
     var maxUpscale: Double?
 
     @Option(help: "image: proposed boxes take the image's label (when it has exactly one).")
