@@ -47,6 +47,19 @@ void set_error(afs_error *error, int code, const std::string &message) {
   error->message[sizeof(error->message) - 1] = '\0';
 }
 
+// A buffer handed to the caller (who frees it with afs_buffer_free): allocated with malloc, freed here if anything
+// throws before release() hands it over. T is one of the header's plain C structs (or a number).
+struct free_deleter {
+  void operator()(void *p) const { std::free(p); }
+};
+template <typename T>
+std::unique_ptr<T[], free_deleter> caller_array(size_t count) {
+  if (count > std::numeric_limits<size_t>::max() / sizeof(T)) throw std::bad_alloc();
+  T *p = static_cast<T *>(std::malloc(sizeof(T) * (count > 0 ? count : 1)));
+  if (!p) throw std::bad_alloc();
+  return std::unique_ptr<T[], free_deleter>(p);
+}
+
 // A bad argument (AFS_ERR_ARGUMENT) or a model whose outputs are not the shapes the decoder reads (AFS_ERR_LOAD):
 // thrown inside an entry point, turned into the code and message by `guarded`.
 struct argument_error : std::runtime_error {
@@ -313,10 +326,9 @@ int afs_image_encode(const afs_image *image, const char *ext, int quality, uint8
       set_error(error, AFS_ERR_ENCODE, "OpenCV could not encode the image as " + extension);
       return AFS_ERR_ENCODE;
     }
-    uint8_t *copy = static_cast<uint8_t *>(std::malloc(buffer.size()));
-    if (!copy) throw std::bad_alloc();
-    std::memcpy(copy, buffer.data(), buffer.size());
-    *out = copy;
+    auto copy = caller_array<uint8_t>(buffer.size());
+    std::memcpy(copy.get(), buffer.data(), buffer.size());
+    *out = copy.release();
     *out_length = buffer.size();
     return AFS_OK;
   });
@@ -360,12 +372,11 @@ int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scal
                                          cv::Size(min_size, min_size),
                                          max_size > 0 ? cv::Size(max_size, max_size) : cv::Size());
     if (faces.empty()) return AFS_OK;
-    auto rects = static_cast<afs_rect *>(std::malloc(sizeof(afs_rect) * faces.size()));
-    if (!rects) throw std::bad_alloc();
+    auto rects = caller_array<afs_rect>(faces.size());
     for (size_t i = 0; i < faces.size(); i++) {
       rects[i] = afs_rect{faces[i].x, faces[i].y, faces[i].width, faces[i].height};
     }
-    *out = rects;
+    *out = rects.release();
     *count = faces.size();
     return AFS_OK;
   });
@@ -497,19 +508,14 @@ int afs_cascade_detect_scored(afs_cascade *cascade, const afs_image *image, doub
                                          cv::Size(min_size, min_size),
                                          max_size > 0 ? cv::Size(max_size, max_size) : cv::Size());
     if (faces.empty()) return AFS_OK;
-    auto rects = static_cast<afs_rect *>(std::malloc(sizeof(afs_rect) * faces.size()));
-    auto values = static_cast<int *>(std::malloc(sizeof(int) * faces.size()));
-    if (!rects || !values) {
-      std::free(rects);
-      std::free(values);
-      throw std::bad_alloc();
-    }
+    auto rects = caller_array<afs_rect>(faces.size());
+    auto values = caller_array<int>(faces.size());
     for (size_t i = 0; i < faces.size(); i++) {
       rects[i] = afs_rect{faces[i].x, faces[i].y, faces[i].width, faces[i].height};
       values[i] = i < neighbours.size() ? neighbours[i] : 0;
     }
-    *out = rects;
-    *scores = values;
+    *out = rects.release();
+    *scores = values.release();
     *count = faces.size();
     return AFS_OK;
   });
@@ -603,19 +609,14 @@ int afs_dnn_detect(afs_dnn *dnn, const afs_image *image, double threshold, afs_r
       }
     }
     if (rects.empty()) return AFS_OK;
-    auto boxes = static_cast<afs_rect *>(std::malloc(sizeof(afs_rect) * rects.size()));
-    auto confidences = static_cast<float *>(std::malloc(sizeof(float) * rects.size()));
-    if (!boxes || !confidences) {
-      std::free(boxes);
-      std::free(confidences);
-      throw std::bad_alloc();
-    }
+    auto boxes = caller_array<afs_rect>(rects.size());
+    auto confidences = caller_array<float>(rects.size());
     for (size_t i = 0; i < rects.size(); i++) {
       boxes[i] = afs_rect{rects[i].x, rects[i].y, rects[i].width, rects[i].height};
       confidences[i] = values[i];
     }
-    *out = boxes;
-    *scores = confidences;
+    *out = boxes.release();
+    *scores = confidences.release();
     *count = rects.size();
     return AFS_OK;
   });
@@ -851,8 +852,7 @@ int afs_yunet_detect(afs_yunet *y, const afs_image *image, afs_rect region, doub
     std::vector<int> keep;
     if (!boxes.empty()) cv::dnn::NMSBoxes(boxes, scores, score_threshold, nms_threshold, keep, 1.0f, top_k);
     if (keep.empty()) return AFS_OK;
-    auto faces = static_cast<afs_face *>(std::malloc(sizeof(afs_face) * keep.size()));
-    if (!faces) throw std::bad_alloc();
+    auto faces = caller_array<afs_face>(keep.size());
     // Back to the image: undo the scale (per axis, as rounded) and add the region's corner.
     const double sx = static_cast<double>(roi.width) / width;
     const double sy = static_cast<double>(roi.height) / height;
@@ -869,7 +869,7 @@ int afs_yunet_detect(afs_yunet *y, const afs_image *image, afs_rect region, doub
         f.landmarks[2 * p + 1] = static_cast<float>(points[keep[n]][2 * p + 1] * sy + roi.y);
       }
     }
-    *out = faces;
+    *out = faces.release();
     *count = keep.size();
     return AFS_OK;
   });
