@@ -62,7 +62,11 @@ import Testing
     return ws
   }
 
-  @Test(.requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    .requires(
+      ready,
+      "needs the built binary .build/debug/datasetkit (make test builds it) and opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"
+    ))
   func dryRunThenDedupWithReport() throws {
     let ws = try Self.workspace()
 
@@ -109,7 +113,11 @@ import Testing
     #expect(again.stdout.contains("unchanged"))
   }
 
-  @Test(.requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  @Test(
+    .requires(
+      ready,
+      "needs the built binary .build/debug/datasetkit (make test builds it) and opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"
+    ))
   func usageErrors() throws {
     let folder = FileManager.default.temporaryDirectory
     let badRadius = try Self.run(["dedup", "--radius", "40"], in: folder)

@@ -6,7 +6,6 @@ import Testing
 @Suite("CLI: faces detect/eval/crop, review sheet/accept/reject/relabel")
 struct FacesCommandTests {
   static var testdata: String { TestSupport.testdata + "/voc-facemask" }
-  static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) }
 
   /// A temporary folder with a workspace `ws` holding the imported voc-facemask set.
   func facemaskWorkspace(_ name: String) throws -> (folder: String, ws: String) {
@@ -23,7 +22,7 @@ struct FacesCommandTests {
 
   @Test(
     "voc-facemask: the default beats the seeds' Haar setting on with_mask; crops, sheets, decisions",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func endToEnd() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-faces")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -119,7 +118,7 @@ struct FacesCommandTests {
 
   @Test(
     "kill -9 during review decisions: every decision whose command returned is in the catalog",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func killDuringReview() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-review-kill")
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -10,7 +10,7 @@ extension FacesCommandTests {
 
   @Test(
     "the default finds at least 85 % of the sample's masked faces, with five landmarks per box",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func defaultOnSample() throws {
     let (folder, ws) = try workspace("dsk-yunet")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -51,7 +51,7 @@ extension FacesCommandTests {
 
   @Test(
     "a damaged built-in model (one byte changed in the binary) is refused by its SHA-256: exit 1",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func damagedBuiltInModel() throws {
     let (folder, ws) = try workspace("dsk-yunet-damaged")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -87,7 +87,7 @@ extension FacesCommandTests {
 
   @Test(
     "a truncated --model and a file that is not ONNX: one clear error naming the file, exit 1",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func badModelFiles() throws {
     let (folder, ws) = try workspace("dsk-yunet-bad")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -106,7 +106,7 @@ extension FacesCommandTests {
 
   @Test(
     "models with YuNet's or res10's output names but the wrong shapes: one clear error before any image, exit 1",
-    .enabled(if: ready))
+    .requiresBinary)
   func wrongShapedModels() throws {
     let (folder, ws) = try workspace("dsk-bad-shapes")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -135,7 +135,7 @@ extension FacesCommandTests {
 
   @Test(
     "a 13000×13000 PNG among real photos: detected on a bounded copy, under 1.5 GB, the others' results kept",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func decompressionBomb() throws {
     let (folder, ws) = try workspace("dsk-yunet-bomb")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -159,7 +159,7 @@ extension FacesCommandTests {
 extension FacesCommandTests {
   @Test(
     "seeds' workflow: --label-from image, id ranges, eval --sheet, labelimg-export --include-empty, loud failure",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func seedsWorkflow() throws {
     let folder = try TestSupport.temporaryFolder("dsk-yunet-flow")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -214,7 +214,7 @@ extension FacesCommandTests {
 
   @Test(
     "a detector failing on every image exits 1 with the first error, once; the failures are recorded",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func failingEverywhere() throws {
     let (folder, ws) = try facemaskWorkspace("dsk-yunet-fail")
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -5,7 +5,6 @@ import Testing
 /// End-to-end: the built binary importing a zip and layouts, merging a recipe, stats by source.
 @Suite("CLI: import zip / layouts, merge, stats --by source")
 struct MergeCommandTests {
-  static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) }
 
   /// Zips `folder` into `folder.zip` as Python's shutil does (entries relative to the folder).
   static func zip(_ folder: String) throws {
@@ -18,7 +17,7 @@ struct MergeCommandTests {
 
   @Test(
     "zip import, pattern layout, a recipe merge twice, and stats --by source",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func endToEnd() throws {
     let base = try TestSupport.temporaryFolder("cli-merge")
     defer { try? FileManager.default.removeItem(atPath: base) }
@@ -107,7 +106,7 @@ struct MergeCommandTests {
 
   @Test(
     "a zipped VOC set: import reads it from the archive; a recipe cuts its boxes into labelled crops",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func zippedVOCCrops() throws {
     let base = try TestSupport.temporaryFolder("cli-merge")
     defer { try? FileManager.default.removeItem(atPath: base) }

@@ -6,7 +6,6 @@ import Testing
 /// End-to-end: the built binary serves the review page; decisions it confirmed survive kill -9.
 @Suite("CLI: review serve", .serialized)
 struct ReviewServeCommandTests {
-  static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) }
 
   /// A workspace of real photographs with eager Haar proposals.
   func workspace() throws -> (folder: String, ws: String) {
@@ -54,7 +53,7 @@ struct ReviewServeCommandTests {
 
   @Test(
     "kill -9 right after a decision is confirmed: the decision is in the catalog",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func killAfterConfirmation() throws {
     let (folder, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -101,7 +100,7 @@ struct ReviewServeCommandTests {
 
   @Test(
     "the page needs the token; a busy port is a clear error",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func tokenAndBusyPort() throws {
     let (folder, ws) = try workspace()
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -121,7 +120,7 @@ struct ReviewServeCommandTests {
 
   @Test(
     "hostile requests: a page number near 2⁶³ answers an empty page, an oversized body 413, the server stays up",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func hostileRequests() throws {
     let folder = try TestSupport.temporaryFolder("dsk-serve-hostile")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -147,7 +146,7 @@ struct ReviewServeCommandTests {
 
   @Test(
     "--host 0.0.0.0 warns that the page is reachable from the network",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func hostWarning() throws {
     let folder = try TestSupport.temporaryFolder("dsk-serve-host")
     defer { try? FileManager.default.removeItem(atPath: folder) }

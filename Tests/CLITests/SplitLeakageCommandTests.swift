@@ -8,7 +8,6 @@ import Testing
 /// says what it matched, `check leakage` sees lineage, synthetic pairs and near-duplicates, `--kind`.
 @Suite("CLI: split and check leakage see lineage, names and near-duplicates")
 struct SplitLeakageCommandTests {
-  static var ready: Bool { FileManager.default.isExecutableFile(atPath: TestSupport.binary) }
   static var facemask: String { TestSupport.testdata + "/voc-facemask" }
 
   static func run(_ arguments: [String], in ws: String) throws -> TestSupport.ProcessResult {
@@ -43,7 +42,7 @@ struct SplitLeakageCommandTests {
 
   @Test(
     "crops never leave their parent's subset across re-splits after growth; a moved crop is a leak",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func cropsStayWithTheirParent() throws {
     let folder = try TestSupport.temporaryFolder("dsk-lineage")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -138,7 +137,7 @@ struct SplitLeakageCommandTests {
 
   @Test(
     "--group-by matches file names and says so; check leakage catches a synthetic pair and a near-duplicate",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func syntheticPairsAndNearDuplicates() throws {
     let folder = try TestSupport.temporaryFolder("dsk-pairs")
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -219,7 +218,7 @@ struct SplitLeakageCommandTests {
 
   @Test(
     "split refuses ratios and folds out of range in validation (exit 64), naming the range",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func numericOptions() throws {
     let folder = try TestSupport.temporaryFolder("dsk-ratios")
     defer { try? FileManager.default.removeItem(atPath: folder) }

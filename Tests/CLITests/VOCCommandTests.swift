@@ -9,10 +9,6 @@ struct VOCCommandTests {
     .deletingLastPathComponent()
   static let binary = repository.appendingPathComponent(".build/debug/datasetkit")
   static let testdata = repository.appendingPathComponent("Tests/Fixtures")
-  static var ready: Bool {
-    FileManager.default.isExecutableFile(atPath: binary.path)
-      && FileManager.default.fileExists(atPath: testdata.appendingPathComponent("voc-facemask").path)
-  }
 
   struct Run {
     var status: Int32
@@ -33,7 +29,7 @@ struct VOCCommandTests {
 
   @Test(
     "import (auto-detected voc) → export voc: raccoon files come back byte for byte",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func importExport() throws {
     let folder = try temporary()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -83,7 +79,7 @@ struct VOCCommandTests {
 
   @Test(
     "voc lint: warnings exit 0, errors exit 1, --json shape",
-    .requires(ready, "needs the built binary .build/debug/datasetkit (make test builds it)"))
+    .requiresBinary)
   func lint() throws {
     let folder = try temporary()
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -70,9 +70,7 @@ func catalogFacts(_ root: String) throws -> [String] {
 
 @Suite(
   "Resume, budgets and the CLI", .serialized,
-  .requires(
-    FileManager.default.isExecutableFile(atPath: datasetkitBinary),
-    "needs the built binary .build/debug/datasetkit (make test builds it)"))
+  .requiresBinary)
 struct ResumeTests {
   func crawlArguments(_ root: String, _ server: LoopbackServer) -> [String] {
     [

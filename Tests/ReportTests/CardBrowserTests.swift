@@ -6,7 +6,7 @@ import Testing
 
 @Suite(
   "Dataset card in headless Chromium", .serialized,
-  .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
+  .requiresChromium)
 struct CardBrowserTests {
   /// Labels on the page (chart labels, legend entries, headings) whose boxes overlap another's.
   static let overlapScript = """

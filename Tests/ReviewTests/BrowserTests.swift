@@ -7,7 +7,7 @@ import Testing
 
 @Suite(
   "Review page in headless Chromium", .serialized,
-  .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)"))
+  .requiresChromium)
 struct BrowserTests {
   @Test("accept and reject with the keyboard, draw a missed face: the catalog shows exactly those decisions")
   func keyboardAndDrawing() async throws {

@@ -27,3 +27,17 @@ extension Trait where Self == Requirement {
     Requirement(met: condition, what: what)
   }
 }
+
+extension Trait where Self == Requirement {
+  /// The CLI tests' prerequisite: the debug binary `make test` builds.
+  public static var requiresBinary: Self {
+    .requires(
+      FileManager.default.isExecutableFile(atPath: TestSupport.binary),
+      "needs the built binary .build/debug/datasetkit (make test builds it)")
+  }
+
+  /// The browser tests' prerequisite.
+  public static var requiresChromium: Self {
+    .requires(WebDriver.available, "needs chromium and chromium-driver (scripts/bootstrap installs them)")
+  }
+}
