@@ -140,68 +140,15 @@ public struct EffectiveBoxes: Sendable {
 
 extension Catalog {
   /// Views `merge` recorded, and any other label view, by name.
-  public func viewNames() throws -> [String] {
-    try database.rows(
-      "SELECT view FROM view_classes UNION SELECT DISTINCT view FROM image_labels WHERE view != '' ORDER BY 1"
-    ) { $0.text(0) ?? "" }
-  }
+  public func viewNames() throws -> [String] { try BoxStore(catalog: self).viewNames() }
 
   /// The view `merge` recorded under `name`, nil if none was.
   public func viewDefinition(_ name: String) throws -> ViewDefinition? {
-    let classes = try database.rows(
-      "SELECT c.name FROM view_classes v JOIN classes c ON c.id = v.class_id WHERE v.view = ? ORDER BY v.position",
-      [.text(name)]
-    ) { $0.text(0) ?? "" }
-    guard !classes.isEmpty else { return nil }
-    var map: [String: ViewDefinition.Action] = [:]
-    for (found, action, target) in try database.rows(
-      """
-      SELECT f.name, m.action, t.name FROM view_class_map m JOIN classes f ON f.id = m.found_class_id
-      LEFT JOIN classes t ON t.id = m.view_class_id WHERE m.view = ?
-      """, [.text(name)], { ($0.text(0) ?? "", $0.text(1) ?? "", $0.text(2)) })
-    {
-      switch (action, target) {
-      case ("map", let target?): map[found] = .map(target)
-      case ("ignore", _): map[found] = .ignore
-      default: map[found] = .drop
-      }
-    }
-    var rank: [Int64: Int] = [:]
-    for (source, position) in try database.rows(
-      "SELECT source_id, rank FROM view_sources WHERE view = ?", [.text(name)], { ($0.int64(0), $0.int(1)) })
-    {
-      rank[source] = position
-    }
-    return ViewDefinition(name: name, classes: classes, map: map, sourceRank: rank)
+    try BoxStore(catalog: self).viewDefinition(name)
   }
 
   /// Records a view (call inside a write transaction): replaces what was recorded under its name.
-  public func recordView(_ view: ViewDefinition) throws {
-    for table in ["view_classes", "view_class_map", "view_sources"] {
-      try database.run("DELETE FROM \(table) WHERE view = ?", [.text(view.name)])
-    }
-    for (position, name) in view.classes.enumerated() {
-      try database.run(
-        "INSERT INTO view_classes (view, position, class_id) VALUES (?, ?, ?)",
-        [.text(view.name), .int(Int64(position)), .int(try classID(named: name))])
-    }
-    for (found, action) in view.map.sorted(by: { $0.key < $1.key }) {
-      let (text, target): (String, SQLValue) =
-        switch action {
-        case .map(let name): ("map", .int(try classID(named: name)))
-        case .drop: ("drop", .null)
-        case .ignore: ("ignore", .null)
-        }
-      try database.run(
-        "INSERT INTO view_class_map (view, found_class_id, action, view_class_id) VALUES (?, ?, ?, ?)",
-        [.text(view.name), .int(try classID(named: found)), .text(text), target])
-    }
-    for (source, rank) in view.sourceRank.sorted(by: { $0.key < $1.key }) {
-      try database.run(
-        "INSERT INTO view_sources (view, source_id, rank) VALUES (?, ?, ?)",
-        [.text(view.name), .int(source), .int(Int64(rank))])
-    }
-  }
+  public func recordView(_ view: ViewDefinition) throws { try BoxStore(catalog: self).recordView(view) }
 
   /// Every image's effective box set (see `EffectiveBoxes`), with found class names. `rank` orders the
   /// sources (lower first; a source it does not name comes after, by id); `sources` limits the annotation
@@ -210,24 +157,7 @@ extension Catalog {
   public func effectiveBoxes(
     rank: [Int64: Int] = [:], sources: Set<Int64>? = nil, classOf: (String) -> String? = { $0 }
   ) throws -> EffectiveBoxes {
-    let rows = try database.rows(
-      """
-      SELECT b.id, b.image_id, c.name, b.xmin, b.ymin, b.xmax, b.ymax, b.difficult, b.truncated, b.pose,
-        b.extra_xml, b.origin, b.origin_source_id, b.origin_file
-      FROM boxes b JOIN classes c ON c.id = b.class_id JOIN images i ON i.id = b.image_id
-      WHERE b.status != 'rejected' AND i.status = 'active' ORDER BY b.id
-      """
-    ) { row -> StoredBox in
-      let set: AnnotationSetKey? =
-        row.isNull(12) || row.isNull(13) ? nil : AnnotationSetKey(sourceID: row.int64(12), file: row.text(13) ?? "")
-      return StoredBox(
-        imageID: row.int64(1), set: set,
-        box: ExportBox(
-          id: row.int64(0), className: row.text(2) ?? "",
-          box: Box(xmin: row.double(3), ymin: row.double(4), xmax: row.double(5), ymax: row.double(6)),
-          difficult: row.int(7) != 0, truncated: row.int(8) != 0, pose: row.text(9), extraXML: row.text(10),
-          origin: row.text(11) ?? ""))
-    }
+    let rows = try BoxStore(catalog: self).liveBoxes()
     var loose: [Int64: [ExportBox]] = [:]
     var sets: [Int64: [AnnotationSetKey: [ExportBox]]] = [:]
     for row in rows {
@@ -242,25 +172,14 @@ extension Catalog {
     var firstStem: [Int64: [Int64: String]] = [:]
     let multiple = Set(sets.filter { $0.value.count > 1 }.keys)
     if !multiple.isEmpty {
-      for (image, source, path) in try database.rows(
-        "SELECT image_id, source_id, rel_path FROM image_origins ORDER BY id", [],
-        { ($0.int64(0), $0.int64(1), $0.text(2) ?? "") })
-      where multiple.contains(image) && firstStem[image]?[source] == nil {
-        firstStem[image, default: [:]][source] = Self.stem(path)
+      for origin in try imageOrigins()
+      where multiple.contains(origin.imageID) && firstStem[origin.imageID]?[origin.sourceID] == nil {
+        firstStem[origin.imageID, default: [:]][origin.sourceID] = Self.stem(origin.path)
       }
     }
-    let shas: [Int64: String] =
-      multiple.isEmpty
-      ? [:]
-      : Dictionary(
-        try database.rows("SELECT id, sha256 FROM images WHERE status = 'active'") { ($0.int64(0), $0.text(1) ?? "") },
-        uniquingKeysWith: { a, _ in a })
+    let shas: [Int64: String] = multiple.isEmpty ? [:] : try activeImageDigests()
     let names: [Int64: String] =
-      multiple.isEmpty
-      ? [:]
-      : Dictionary(
-        try database.rows("SELECT id, name FROM sources") { ($0.int64(0), $0.text(1) ?? "") },
-        uniquingKeysWith: { a, _ in a })
+      multiple.isEmpty ? [:] : Dictionary(try sourceNames().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
     var result = EffectiveBoxes()
     for (image, candidates) in sets {
       let ordered = candidates.keys.sorted { a, b in

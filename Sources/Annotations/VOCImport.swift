@@ -229,68 +229,30 @@ struct VOCRecord: Sendable {
 }
 
 extension Catalog {
-  /// Image id and size by origin path (display form) for one source.
-  public func imageIDsByOrigin(sourceID: Int64) throws -> [String: (id: Int64, width: Int, height: Int)] {
-    var found: [String: (id: Int64, width: Int, height: Int)] = [:]
-    let rows = try database.rows(
-      """
-      SELECT o.rel_path, i.id, i.width, i.height FROM image_origins o JOIN images i ON i.id = o.image_id
-      WHERE o.source_id = ?
-      """, [.int(sourceID)]
-    ) { ($0.text(0) ?? "", $0.int64(1), $0.int(2), $0.int(3)) }
-    for row in rows { found[row.0] = (row.1, row.2, row.3) }
-    return found
-  }
-
   /// Records annotation files and their boxes. Call inside a write transaction. A file recorded before
   /// with the same bytes and image is left alone; a changed one replaces its boxes.
   func recordVOC(_ records: [VOCRecord], sourceID: Int64) throws -> (recorded: Int, unchanged: Int, boxes: Int) {
+    let boxStore = BoxStore(catalog: self)
     let now = Timestamp.now()
     var recorded = 0
     var unchanged = 0
     var boxes = 0
     for record in records {
-      let previous = try database.rows(
-        "SELECT xml_sha256, image_id FROM voc_documents WHERE source_id = ? AND xml_path = ?",
-        [.int(sourceID), .text(record.xmlPath)]
-      ) { ($0.text(0) ?? "", $0.int64(1)) }.first
-      if let previous, previous.0 == record.sha256, previous.1 == record.imageID {
+      let previous = try boxStore.recordedVOCDocument(sourceID: sourceID, xmlPath: record.xmlPath)
+      if let previous, previous.sha256 == record.sha256, previous.imageID == record.imageID {
         unchanged += 1
         continue
       }
-      if previous != nil { try retireBoxes(origin: "voc", sourceID: sourceID, file: record.xmlPath) }
+      if previous != nil { try boxStore.retireBoxes(origin: "voc", sourceID: sourceID, file: record.xmlPath) }
       var skeleton = record.document
       skeleton.objects = []
-      try database.run(
-        """
-        INSERT INTO voc_documents (image_id, source_id, xml_path, xml_sha256, skeleton_xml, dialect, width, height,
-          created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (source_id, xml_path) DO UPDATE SET image_id = excluded.image_id,
-          xml_sha256 = excluded.xml_sha256, skeleton_xml = excluded.skeleton_xml, dialect = excluded.dialect,
-          width = excluded.width, height = excluded.height, created_at = excluded.created_at
-        """,
-        [
-          .int(record.imageID), .int(sourceID), .text(record.xmlPath), .text(record.sha256),
-          .text(String(decoding: skeleton.bytes(), as: UTF8.self)), .text(record.dialect),
-          .optional(record.document.size?.width), .optional(record.document.size?.height), .text(now),
-        ])
+      try boxStore.saveVOCDocument(record, skeleton: skeleton, sourceID: sourceID, at: now)
       for object in record.document.objects {
         let classID = try classID(named: object.name)
         let truncated =
           object.truncated.map { _ in object.isTruncated } ?? record.document.labelImgTruncated(object.box)
-        try database.run(
-          """
-          INSERT INTO boxes (image_id, class_id, xmin, ymin, xmax, ymax, difficult, truncated, pose, extra_xml, origin,
-            origin_source_id, origin_file, status, created_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'voc', ?, ?, 'accepted', ?)
-          """,
-          [
-            .int(record.imageID), .int(classID), .real(object.box.xmin), .real(object.box.ymin),
-            .real(object.box.xmax), .real(object.box.ymax), .int(object.isDifficult ? 1 : 0),
-            .int(truncated ? 1 : 0), .optional(object.pose), .optional(object.extraXML), .int(sourceID),
-            .text(record.xmlPath), .text(now),
-          ])
+        try boxStore.addVOCBox(
+          object, classID: classID, truncated: truncated, record: record, sourceID: sourceID, at: now)
         boxes += 1
       }
       recorded += 1
@@ -301,13 +263,6 @@ extension Catalog {
   /// Takes away the boxes an annotation file gave before it changed (call inside a write transaction):
   /// boxes a crop points at are kept but rejected; the others are deleted.
   public func retireBoxes(origin: String, sourceID: Int64, file: String) throws {
-    try database.run(
-      """
-      DELETE FROM boxes WHERE origin = ? AND origin_source_id = ? AND origin_file = ?
-        AND id NOT IN (SELECT box_id FROM crops WHERE box_id IS NOT NULL)
-      """, [.text(origin), .int(sourceID), .text(file)])
-    try database.run(
-      "UPDATE boxes SET status = 'rejected' WHERE origin = ? AND origin_source_id = ? AND origin_file = ?",
-      [.text(origin), .int(sourceID), .text(file)])
+    try BoxStore(catalog: self).retireBoxes(origin: origin, sourceID: sourceID, file: file)
   }
 }
