@@ -42,52 +42,30 @@ extension Catalog {
   /// the boxes of an alternate (twin) annotation file of the same image are not.
   public func cropFaces(_ options: FaceCropOptions) throws -> FaceCropReport {
     var report = FaceCropReport()
-    let statuses = options.all ? "('accepted', 'proposed')" : "('accepted')"
-    let origin = options.originSourceID.map { "AND b.origin_source_id = \($0)" } ?? ""
-    struct Job: Sendable {
-      var box: Int64
-      var image: Int64
-      var sha: String
-      var rect: Box
-      var label: String?
-      /// The annotation file the box came from (nil: a detector's or a review's box).
-      var set: AnnotationSetKey?
-    }
-    let allJobs = try database.rows(
-      """
-      SELECT b.id, b.image_id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, c.name, b.origin_source_id, b.origin_file
-      FROM boxes b
-      JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.status IN \(statuses) AND i.status = 'active' \(origin) ORDER BY b.id
-      """
-    ) {
-      Job(
-        box: $0.int64(0), image: $0.int64(1), sha: $0.text(2) ?? "",
-        rect: Box(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)),
-        label: $0.text(7),
-        set: $0.isNull(8) || $0.isNull(9) ? nil : AnnotationSetKey(sourceID: $0.int64(8), file: $0.text(9) ?? ""))
-    }
+    let allJobs = try BoxStore(catalog: self).croppableBoxes(
+      proposed: options.all, originSourceID: options.originSourceID)
     // A box of an annotation file that is not its image's chosen one is an alternate's: not cut.
     let chosen = try effectiveBoxes(sources: options.originSourceID.map { [$0] }).chosen
     let jobs = allJobs.filter { job in
-      guard let set = job.set, let kept = chosen[job.image] else { return true }
+      guard let set = job.set, let kept = chosen[job.imageID] else { return true }
       return set == kept
     }
     report.alternates = allJobs.count - jobs.count
     report.boxes = jobs.count
-    let done = Set(try database.rows("SELECT box_id FROM crops WHERE box_id IS NOT NULL") { $0.int64(0) })
-    let work = jobs.filter { !done.contains($0.box) }
+    let cropStore = CropStore(catalog: self)
+    let done = try cropStore.croppedBoxIDs()
+    let work = jobs.filter { !done.contains($0.id) }
     report.alreadyCropped = jobs.count - work.count
     guard !work.isEmpty else { return report }
 
     let store = self.store
     setOpenCVThreads(0)
     let results = concurrentResults(work) { job -> (bytes: [UInt8], width: Int, height: Int) in
-      let image = try DecodedImage(bytes: try store.read(job.sha), maxPixels: options.maxPixels)
+      let image = try DecodedImage(bytes: try store.read(job.sha256), maxPixels: options.maxPixels)
       let rect = Self.cropRect(
         job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
       guard rect.width > 0, rect.height > 0 else {
-        throw ImagingError.notAnImage("box \(job.box) lies outside its \(image.width)×\(image.height) image")
+        throw ImagingError.notAnImage("box \(job.id) lies outside its \(image.width)×\(image.height) image")
       }
       var (w, h) = (rect.width, rect.height)
       if let size = options.size {
@@ -98,11 +76,11 @@ extension Catalog {
       return (try crop.encoded(.jpeg(quality: 95)), w, h)
     }
     var candidates: [IngestCandidate] = []
-    var made: [(job: Job, sha: String, width: Int, height: Int)] = []
+    var made: [(job: CroppableBox, sha: String, width: Int, height: Int)] = []
     for (i, job) in work.enumerated() {
       switch results[i] {
       case .success(let crop):
-        let name = "box-\(job.box).jpg"
+        let name = "box-\(job.id).jpg"
         candidates.append(
           IngestCandidate(
             content: .bytes(crop.bytes), origin: OriginFacts(relativePath: Array(name.utf8)), label: job.label,
@@ -111,8 +89,8 @@ extension Catalog {
       case .failure(let error):
         report.failed.append(
           FaceImageIssue(
-            imageID: job.image, sha256: job.sha,
-            reason: "box \(job.box): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error))))
+            imageID: job.imageID, sha256: job.sha256,
+            reason: "box \(job.id): " + ((error as? LocalizedError)?.errorDescription ?? String(describing: error))))
       }
     }
     let ingest = try Ingester(catalog: self).ingest(
@@ -123,15 +101,10 @@ extension Catalog {
     try database.writeTransaction {
       for item in made {
         guard let id = ids[item.sha] else { continue }
-        try database.run(
-          "INSERT INTO crops (image_id, parent_image_id, box_id, margin, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          [
-            .int(id), .int(item.job.image), .int(item.job.box), .real(options.margin), .int(Int64(item.width)),
-            .int(Int64(item.height)), .text(now),
-          ])
-        try database.run(
-          "UPDATE images SET parent_image_id = ? WHERE id = ? AND parent_image_id IS NULL",
-          [.int(item.job.image), .int(id)])
+        try cropStore.recordCrop(
+          id, parent: item.job.imageID, box: item.job.id, margin: options.margin, width: item.width,
+          height: item.height, at: now)
+        try setParent(item.job.imageID, ofImage: id)
         report.cropped += 1
         if let label = item.job.label { report.labels[label, default: 0] += 1 }
       }
