@@ -35,20 +35,13 @@ extension Catalog {
   /// (the id `review accept|reject|relabel` takes) and its score. `path` is the first sheet; more pages
   /// are written beside it as NAME-2.png, NAME-3.png, …
   public func contactSheets(_ options: ContactSheetOptions, path: String) throws -> ContactSheetReport {
-    var sql = """
-      SELECT b.id, i.sha256, b.xmin, b.ymin, b.xmax, b.ymax, b.score, c.name, b.image_id FROM boxes b
-      JOIN images i ON i.id = b.image_id LEFT JOIN classes c ON c.id = b.class_id WHERE 1
-      """
-    let (conditions, values) = Self.boxConditions(status: options.status, origin: options.origin, label: options.label)
-    sql += conditions + " ORDER BY b.id"
-    let tiles = try database.rows(sql, values) { row in
-      var text = "#\(row.int64(0))"
-      if !row.isNull(6) { text += String(format: row.double(6) >= 1 ? " %.0f" : " %.2f", row.double(6)) }
-      if let label = row.text(7) { text += " \(label.prefix(1))" }
-      return SheetTile(
-        image: row.int64(8), sha256: row.text(1) ?? "",
-        rect: Box(xmin: row.double(2), ymin: row.double(3), xmax: row.double(4), ymax: row.double(5)), caption: text,
-        box: row.int64(0))
+    let boxes = try BoxStore(catalog: self).sheetBoxes(
+      BoxFilter(status: options.status, origin: options.origin, label: options.label))
+    let tiles = boxes.map { box in
+      var text = "#\(box.id)"
+      if let score = box.score { text += String(format: score >= 1 ? " %.0f" : " %.2f", score) }
+      if let label = box.label { text += " \(label.prefix(1))" }
+      return SheetTile(image: box.imageID, sha256: box.sha256, rect: box.rect, caption: text, box: box.id)
     }
     return try writeSheets(tiles, path: path, options: options)
   }

@@ -74,37 +74,14 @@ extension Catalog {
     let pool = DetectorPool(spec: options.detector, first: first)
     setOpenCVThreads(0)
     var report = FaceDetectReport(detector: identity)
-    var sql =
-      "SELECT i.id, i.sha256 FROM images i WHERE i.status = 'active' AND i.id NOT IN (SELECT image_id FROM crops)"
-    var values: [SQLValue] = []
-    if let label = options.label {
-      sql += " AND i.id IN (SELECT l.image_id FROM image_labels l JOIN classes c ON c.id = l.class_id WHERE c.name = ?)"
-      values.append(.text(label))
-    }
-    if let source = options.source {
-      sql +=
-        " AND i.id IN (SELECT o.image_id FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE s.name = ?)"
-      values.append(.text(source))
-    }
-    sql += " ORDER BY i.id"
-    let all = try database.rows(sql, values) { ($0.int64(0), $0.text(1) ?? "") }
+    let all = try uncroppedActiveImages(label: options.label, source: options.source)
     report.images = all.count
-    let done = Set(
-      try database.rows(
-        "SELECT image_id FROM detection_runs WHERE detector_key = ? AND error IS NULL", [.text(identity.key)]
-      ) {
-        $0.int64(0)
-      })
+    let detections = DetectionStore(catalog: self)
+    let done = try detections.imagesSearched(byKey: identity.key)
     let work = all.filter { !done.contains($0.0) }
     report.alreadyDone = all.count - work.count
     progress(FaceProgress(processed: 0, total: work.count))
-    var imageLabel: [Int64: Int64] = [:]
-    if options.labelFromImage {
-      let rows = try database.rows(
-        "SELECT image_id, MIN(class_id) FROM image_labels WHERE view = '' GROUP BY image_id HAVING COUNT(DISTINCT class_id) = 1"
-      ) { ($0.int64(0), $0.int64(1)) }
-      for (image, label) in rows { imageLabel[image] = label }
-    }
+    let imageLabel: [Int64: Int64] = options.labelFromImage ? try singleFoundClasses() : [:]
     let store = self.store
     let maxPixels = options.maxPixels
     var start = 0
@@ -123,32 +100,16 @@ extension Catalog {
           switch results[i] {
           case .success(let faces):
             for face in faces {
-              let b = face.box
-              try database.run(
-                """
-                INSERT INTO boxes (image_id, xmin, ymin, xmax, ymax, origin, detector, detector_params, score, status,
-                  created_at, landmarks, class_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?, ?, ?)
-                """,
-                [
-                  .int(item.0), .real(Double(b.x)), .real(Double(b.y)), .real(Double(b.x + b.width)),
-                  .real(Double(b.y + b.height)), .text(identity.name), .text("\(identity.name) \(identity.version)"),
-                  .text(identity.parameters), .real(face.score), .text(now),
-                  face.landmarks.map { .text(canonicalJSON($0.map { ($0 * 10).rounded() / 10 })) } ?? .null,
-                  imageLabel[item.0].map { .int($0) } ?? .null,
-                ])
+              try detections.addProposal(
+                face, image: item.0, identity: identity, classID: imageLabel[item.0], at: now)
             }
             report.faces += faces.count
-            try database.run(
-              "INSERT OR REPLACE INTO detection_runs (image_id, detector_key, faces, error, created_at) VALUES (?, ?, ?, NULL, ?)",
-              [.int(item.0), .text(identity.key), .int(Int64(faces.count)), .text(now)])
+            try detections.recordRun(image: item.0, detectorKey: identity.key, faces: faces.count, at: now)
           case .failure(let error):
             let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
             report.failed.append(FaceImageIssue(imageID: item.0, sha256: item.1, reason: message))
             // Recorded (and tried again by the next run); the other images' results stand.
-            try database.run(
-              "INSERT OR REPLACE INTO detection_runs (image_id, detector_key, faces, error, created_at) VALUES (?, ?, 0, ?, ?)",
-              [.int(item.0), .text(identity.key), .text(message), .text(now)])
+            try detections.recordFailedRun(image: item.0, detectorKey: identity.key, error: message, at: now)
           }
         }
       }

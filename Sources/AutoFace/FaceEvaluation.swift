@@ -186,21 +186,15 @@ public struct FaceEvalReport: Sendable, Codable {
 extension Catalog {
   /// The truth: boxes imported from annotation files of source `name` (origin `voc` or `yolo`), per image.
   public func truthFaces(source name: String) throws -> [Int64: [TruthFace]] {
-    let sources = try database.rows("SELECT id FROM sources WHERE name = ?", [.text(name)]) { $0.int64(0) }
+    let sources = try sourceIDs(named: name)
     guard !sources.isEmpty else { throw AutoFaceError.noSuchSource(name) }
     var truth: [Int64: [TruthFace]] = [:]
+    let boxStore = BoxStore(catalog: self)
     for source in sources {
-      _ = try database.rows(
-        """
-        SELECT b.image_id, COALESCE(c.name, ''), b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b
-        LEFT JOIN classes c ON c.id = b.class_id
-        WHERE b.origin IN ('voc', 'yolo') AND b.origin_source_id = ? ORDER BY b.id
-        """, [.int(source)]
-      ) { row in
-        let box = Box(
-          x: Int(row.double(2)), y: Int(row.double(3)), width: Int(row.double(4) - row.double(2)),
-          height: Int(row.double(5) - row.double(3)))
-        truth[row.int64(0), default: []].append(TruthFace(label: row.text(1) ?? "", box: box))
+      for found in try boxStore.importedBoxes(sourceID: source) {
+        let r = found.box
+        let box = Box(x: Int(r.xmin), y: Int(r.ymin), width: Int(r.xmax - r.xmin), height: Int(r.ymax - r.ymin))
+        truth[found.imageID, default: []].append(TruthFace(label: r.label ?? "", box: box))
       }
     }
     return truth
@@ -213,31 +207,23 @@ extension Catalog {
     -> FaceEvalReport
   {
     let truth = try truthFaces(source: name)
+    let detections = DetectionStore(catalog: self)
     var runs: [String: Set<Int64>] = [:]
-    _ = try database.rows("SELECT detector_key, image_id FROM detection_runs WHERE error IS NULL") { row in
-      let image = row.int64(1)
-      if truth[image] != nil { runs[row.text(0) ?? "", default: []].insert(image) }
+    for run in try detections.successfulRuns() where truth[run.imageID] != nil {
+      runs[run.detectorKey, default: []].insert(run.imageID)
     }
     var evaluations: [DetectorEvaluation] = []
     for key in runs.keys.sorted() {
       guard let images = runs[key] else { continue }
       var found: [Int64: [FaceDetection]] = [:]
       var identity: DetectorIdentity?
-      _ = try database.rows(
-        """
-        SELECT image_id, xmin, ymin, xmax, ymax, score, origin, detector, detector_params FROM boxes
-        WHERE detector IS NOT NULL AND detector || ' ' || detector_params = ?
-        """, [.text(key)]
-      ) { row in
-        let image = row.int64(0)
-        guard images.contains(image) else { return }
-        let box = Box(
-          x: Int(row.double(1)), y: Int(row.double(2)), width: Int(row.double(3) - row.double(1)),
-          height: Int(row.double(4) - row.double(2)))
-        found[image, default: []].append(FaceDetection(box: box, score: row.double(5)))
-        if identity == nil, let origin = row.text(6), let detector = row.text(7) {
+      for proposal in try detections.proposals(detectorKey: key) where images.contains(proposal.imageID) {
+        let r = proposal.rect
+        let box = Box(x: Int(r.xmin), y: Int(r.ymin), width: Int(r.xmax - r.xmin), height: Int(r.ymax - r.ymin))
+        found[proposal.imageID, default: []].append(FaceDetection(box: box, score: proposal.score))
+        if identity == nil, let origin = proposal.origin, let detector = proposal.detector {
           identity = DetectorIdentity(
-            name: origin, version: String(detector.dropFirst(origin.count + 1)), parameters: row.text(8) ?? "")
+            name: origin, version: String(detector.dropFirst(origin.count + 1)), parameters: proposal.parameters ?? "")
         }
       }
       let fallback = DetectorIdentity(name: String(key.prefix { $0 != " " }), version: "", parameters: key)
@@ -249,7 +235,7 @@ extension Catalog {
         let stem = sheets + "/" + Self.sheetName(evaluation.detector) + "-\(evaluations.count + 1)"
         func tile(_ image: Int, _ box: Box, _ caption: String) throws -> SheetTile {
           let id = ids[image]
-          let sha = try database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) ?? ""
+          let sha = try imageFacts(id: id)?.sha256 ?? ""
           return SheetTile(
             image: id, sha256: sha,
             rect: box,

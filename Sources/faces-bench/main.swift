@@ -30,9 +30,7 @@ func evaluate(_ make: () throws -> any FaceDetector, catalog: Catalog, truth: [I
   var images: [(truth: [TruthFace], detections: [FaceDetection])] = []
   let started = Date()
   for id in truth.keys.sorted() {
-    guard let sha = try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) else {
-      continue
-    }
+    guard let sha = try catalog.imageFacts(id: id)?.sha256 else { continue }
     let image = try DecodedImage(bytes: try catalog.store.read(sha))
     images.append((truth[id] ?? [], try detector.detect(in: image)))
   }
@@ -123,9 +121,7 @@ case "features":
       var truthSize: Int?
     }
     for id in truth.keys.sorted() {
-      guard let sha = try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(id)]) else {
-        continue
-      }
+      guard let sha = try catalog.imageFacts(id: id)?.sha256 else { continue }
       let image = try DecodedImage(bytes: try catalog.store.read(sha))
       let faces = truth[id] ?? []
       for c in try detector.candidates(in: image) {
@@ -203,8 +199,7 @@ case "score":
     let catalog = try Catalog(workspace: Workspace(root: args[2]))
     let truth = try catalog.truthFaces(source: args[3])
     var idByName: [String: Int64] = [:]
-    for source in try catalog.database.rows("SELECT id FROM sources WHERE name = ?", [.text(args[3])], { $0.int64(0) })
-    {
+    for source in try catalog.sourceIDs(named: args[3]) {
       for (path, image) in try catalog.imageIDsByOrigin(sourceID: source) {
         idByName[(path as NSString).lastPathComponent] = image.id
       }
