@@ -229,7 +229,7 @@ enum ReviewPageHTML {
     }
     let busy = Promise.resolve();
     document.addEventListener("keydown", e => {
-      if (e.target.tagName === "INPUT" || e.target.tagName === "SELECT") { if (e.key === "Enter") { e.target.blur(); load(0); } return; }
+      if (e.target.matches("input, select")) { if (e.key === "Enter") { e.target.blur(); load(0); } return; }
       // One key at a time, in order: a decision is confirmed before the next key acts.
       busy = busy.then(() => state.viewer ? viewerKey(e) : gridKey(e)).catch(() => {});
       if (e.key.length === 1 || e.key.startsWith("Arrow") || e.key === "Enter") e.preventDefault();
