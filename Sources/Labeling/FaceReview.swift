@@ -176,17 +176,3 @@ struct BoxState {
       .joined(separator: ",")
   }
 }
-
-extension Catalog {
-  /// ` AND …` conditions choosing boxes `b` (with classes `c` joined) by status, origin and class.
-  public static func boxConditions(status: BoxStatus?, origin: String?, label: String?) -> (String, [SQLValue]) {
-    var sql = ""
-    var values: [SQLValue] = []
-    for (column, value) in [("b.status", status?.rawValue), ("b.origin", origin), ("c.name", label)] {
-      guard let value else { continue }
-      sql += " AND \(column) = ?"
-      values.append(.text(value))
-    }
-    return (sql, values)
-  }
-}

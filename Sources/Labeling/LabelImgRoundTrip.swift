@@ -93,30 +93,11 @@ extension Catalog {
       }
     }
     let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
-    var sql = """
-      SELECT b.image_id, b.id FROM boxes b LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.status IN ('proposed', 'accepted')
-      """
-    let (conditions, values) = Self.boxConditions(status: options.status, origin: options.origin, label: options.label)
-    sql += conditions
-    var chosen: [Int64: [Int64]] = [:]
-    _ = try database.rows(sql + " ORDER BY b.image_id, b.id", values) {
-      chosen[$0.int64(0), default: []].append($0.int64(1))
-    }
+    let boxStore = BoxStore(catalog: self)
+    var chosen = try boxStore.openBoxIDsByImage(
+      BoxFilter(status: options.status, origin: options.origin, label: options.label))
     if options.includeEmpty {
-      var searched = """
-        SELECT DISTINCT r.image_id FROM detection_runs r JOIN images i ON i.id = r.image_id
-        WHERE r.error IS NULL AND i.status = 'active'
-        """
-      var runValues: [SQLValue] = []
-      if let origin = options.origin {
-        searched += " AND substr(r.detector_key, 1, length(?) + 1) = ? || ' '"
-        runValues += [.text(origin), .text(origin)]
-      }
-      _ = try database.rows(searched, runValues) { row in
-        let id = row.int64(0)
-        if chosen[id] == nil { chosen[id] = [] }
-      }
+      for id in try boxStore.imagesSearched(byDetector: options.origin) where chosen[id] == nil { chosen[id] = [] }
     }
 
     var manifest = LabelImgManifest(
@@ -124,32 +105,12 @@ extension Catalog {
       unlabeled: options.unlabeled, images: [])
     var report = LabelImgExportReport(folder: absolute, images: 0, boxes: 0, failed: [])
     for imageID in chosen.keys.sorted() {
-      guard
-        let image = try database.rows(
-          """
-          SELECT i.sha256, i.width, i.height, i.extension,
-            (SELECT o.rel_path FROM image_origins o WHERE o.image_id = i.id ORDER BY o.id LIMIT 1)
-          FROM images i WHERE i.id = ?
-          """, [.int(imageID)],
-          {
-            (
-              sha: $0.text(0) ?? "", width: Int($0.int64(1)), height: Int($0.int64(2)), ext: $0.text(3) ?? "jpg",
-              name: $0.text(4)
-            )
-          }
-        ).first
-      else { continue }
-      let ids: [Int64] =
-        options.allBoxes
-        ? try database.rows(
-          "SELECT id FROM boxes WHERE image_id = ? AND status IN ('proposed', 'accepted') ORDER BY id",
-          [.int(imageID)]
-        ) { $0.int64(0) }
-        : chosen[imageID] ?? []
-      let stem = Self.labelImgStem(imageID: imageID, original: image.name)
-      let file = stem + "." + (image.ext.isEmpty ? "jpg" : image.ext)
+      guard let image = try imageFile(id: imageID) else { continue }
+      let ids: [Int64] = options.allBoxes ? try boxStore.openBoxIDs(onImage: imageID) : chosen[imageID] ?? []
+      let stem = Self.labelImgStem(imageID: imageID, original: image.firstPath)
+      let file = stem + "." + (image.fileExtension.isEmpty ? "jpg" : image.fileExtension)
       do {
-        let bytes = try store.read(image.sha)
+        let bytes = try store.read(image.sha256)
         guard fm.createFile(atPath: absolute + "/" + file, contents: Data(bytes)) else {
           throw LabelingError.labelImgFolder(absolute + "/" + file, "cannot be written")
         }
@@ -173,7 +134,7 @@ extension Catalog {
       } catch {
         report.failed.append(
           FaceImageIssue(
-            imageID: imageID, sha256: image.sha,
+            imageID: imageID, sha256: image.sha256,
             reason: (error as? LocalizedError)?.errorDescription ?? String(describing: error)))
       }
     }
@@ -256,7 +217,7 @@ extension Catalog {
     if let filename = document.filename, filename != entry.file {
       throw LabelingError.labelImgFile(name, "<filename> is \(filename), but this export wrote it for \(entry.file)")
     }
-    guard try database.scalarInt("SELECT id FROM images WHERE id = ?", [.int(entry.imageID)]) != nil else {
+    guard try imageFacts(id: entry.imageID) != nil else {
       throw LabelingError.noSuchImage(entry.imageID)
     }
     let (width, height) = (Double(entry.width), Double(entry.height))
@@ -277,17 +238,13 @@ extension Catalog {
 
     // The boxes this export stands for on the image: the exported ones and those earlier imports added.
     var scope = entry.boxes
-    scope += try database.rows(
-      """
-      SELECT r.subject_id FROM reviews r JOIN boxes b ON b.id = r.subject_id
-      WHERE r.subject = 'box' AND r.action = 'add' AND r.reviewer LIKE ? AND b.image_id = ? ORDER BY r.id
-      """, [.text("% labelimg:" + manifest.token), .int(entry.imageID)]
-    ) { $0.int64(0) }
+    scope += try ReviewLog(catalog: self).boxesAdded(
+      byReviewerLike: "% labelimg:" + manifest.token, onImage: entry.imageID)
     let current = try labelImgBoxes(scope)
     var open = current.filter { $0.status != .rejected }
     var unmatched: [(label: String, rect: Box)] = []
-    var pairs: [(box: LabelImgBoxState, label: String, rect: Box)] = []
-    func same(_ r: Box, _ box: LabelImgBoxState) -> Bool {
+    var pairs: [(box: ReviewableBox, label: String, rect: Box)] = []
+    func same(_ r: Box, _ box: ReviewableBox) -> Bool {
       let exported = box.rect.labelImgIntegers(width: entry.width, height: entry.height)
       return r == exported || r == box.rect
     }
@@ -300,7 +257,7 @@ extension Catalog {
       }
     }
     // 2. Moved boxes: the remaining ones overlapping most (IoU ≥ 0.3), best pair first.
-    var moved: [(box: LabelImgBoxState, label: String, rect: Box)] = []
+    var moved: [(box: ReviewableBox, label: String, rect: Box)] = []
     while true {
       var best: (Int, Int, Double)?
       for (i, w) in unmatched.enumerated() {
@@ -317,7 +274,7 @@ extension Catalog {
     let rejected = current.filter { $0.status == .rejected }
     unmatched.removeAll { w in rejected.contains { same(w.rect, $0) } }
 
-    func labelDiffers(_ box: LabelImgBoxState, _ label: String) -> Bool {
+    func labelDiffers(_ box: ReviewableBox, _ label: String) -> Bool {
       box.label.map { $0 != label } ?? (label != manifest.unlabeled)
     }
     for pair in pairs {
@@ -360,25 +317,8 @@ extension Catalog {
   }
 
   /// The boxes' current state, in the order of `ids`.
-  private func labelImgBoxes(_ ids: [Int64]) throws -> [LabelImgBoxState] {
-    try ids.compactMap { id in
-      try database.rows(
-        """
-        SELECT b.id, b.status, c.name, b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b
-        LEFT JOIN classes c ON c.id = b.class_id WHERE b.id = ?
-        """, [.int(id)]
-      ) {
-        LabelImgBoxState(
-          id: $0.int64(0), status: $0.text(1).flatMap(BoxStatus.init(rawValue:)) ?? .proposed, label: $0.text(2),
-          rect: Box(xmin: $0.double(3), ymin: $0.double(4), xmax: $0.double(5), ymax: $0.double(6)))
-      }.first
-    }
+  private func labelImgBoxes(_ ids: [Int64]) throws -> [ReviewableBox] {
+    let boxStore = BoxStore(catalog: self)
+    return try ids.compactMap { try boxStore.reviewableBox($0) }
   }
-}
-
-struct LabelImgBoxState {
-  var id: Int64
-  var status: BoxStatus
-  var label: String?
-  var rect: Box
 }

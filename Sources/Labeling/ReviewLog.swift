@@ -121,10 +121,53 @@ struct ReviewLog {
       [.text(ReviewLogAction.undo.rawValue), .text(String(reviewID))]) != nil
   }
 
+  /// The boxes whose `add` rows were logged by a reviewer matching the `LIKE` pattern on an image, in log order.
+  func boxesAdded(byReviewerLike pattern: String, onImage imageID: Int64) throws -> [Int64] {
+    try database.rows(
+      """
+      SELECT r.subject_id FROM reviews r JOIN boxes b ON b.id = r.subject_id
+      WHERE r.subject = 'box' AND r.action = 'add' AND r.reviewer LIKE ? AND b.image_id = ? ORDER BY r.id
+      """, [.text(pattern), .int(imageID)]
+    ) { $0.int64(0) }
+  }
+
+  /// The accepted faces (boxes not imported from annotation files) on the images with a review decision on any
+  /// box, counted by class and by whether a reviewer added them by hand.
+  func reviewedFaceCounts() throws -> [ReviewedFaceCount] {
+    try database.rows(
+      """
+      WITH reviewed AS (
+        SELECT DISTINCT b.image_id FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box')
+      SELECT COALESCE(c.name, ''), b.origin = 'review' AND EXISTS (
+          SELECT 1 FROM reviews r WHERE r.subject = 'box' AND r.subject_id = b.id AND r.action = 'add'), COUNT(*)
+      FROM boxes b JOIN reviewed ON reviewed.image_id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
+      WHERE b.status = 'accepted' AND b.origin NOT IN ('voc', 'yolo')
+      GROUP BY 1, 2
+      """
+    ) { ReviewedFaceCount(label: $0.text(0) ?? "", addedByHand: $0.int64(1) != 0, count: Int($0.int64(2))) }
+  }
+
+  /// How many images have a review decision on any of their boxes.
+  func reviewedImageCount() throws -> Int {
+    Int(
+      try database.scalarInt(
+        "SELECT COUNT(DISTINCT b.image_id) FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box'"
+      ) ?? 0)
+  }
+
   /// Runs `body` in one write transaction committed with `synchronous=FULL`.
   func durably<T>(_ body: () throws -> T) throws -> T {
     try database.execute("PRAGMA synchronous = FULL")
     defer { try? database.execute("PRAGMA synchronous = NORMAL") }
     return try database.writeTransaction(body)
   }
+}
+
+/// How many accepted faces of a class there are on reviewed images, of those added by hand or of the others.
+struct ReviewedFaceCount {
+  /// The class; "" for boxes without one.
+  var label: String
+  /// Drawn by a reviewer (origin `review`, logged as `add`).
+  var addedByHand: Bool
+  var count: Int
 }

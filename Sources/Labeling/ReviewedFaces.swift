@@ -43,26 +43,12 @@ extension Catalog {
   public func reviewedFaces() throws -> ReviewedFaces? {
     var faces: [String: Int] = [:]
     var added: [String: Int] = [:]
-    let images: Int
-    _ = try database.rows(
-      """
-      WITH reviewed AS (
-        SELECT DISTINCT b.image_id FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box')
-      SELECT COALESCE(c.name, ''), b.origin = 'review' AND EXISTS (
-          SELECT 1 FROM reviews r WHERE r.subject = 'box' AND r.subject_id = b.id AND r.action = 'add'), COUNT(*)
-      FROM boxes b JOIN reviewed ON reviewed.image_id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.status = 'accepted' AND b.origin NOT IN ('voc', 'yolo')
-      GROUP BY 1, 2
-      """
-    ) { row in
-      let label = row.text(0) ?? ""
-      faces[label, default: 0] += Int(row.int64(2))
-      if row.int64(1) != 0 { added[label, default: 0] += Int(row.int64(2)) }
+    let log = ReviewLog(catalog: self)
+    for row in try log.reviewedFaceCounts() {
+      faces[row.label, default: 0] += row.count
+      if row.addedByHand { added[row.label, default: 0] += row.count }
     }
-    images = Int(
-      try database.scalarInt(
-        "SELECT COUNT(DISTINCT b.image_id) FROM reviews r JOIN boxes b ON b.id = r.subject_id WHERE r.subject = 'box'"
-      ) ?? 0)
+    let images = try log.reviewedImageCount()
     guard images > 0 else { return nil }
     func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : (Double(a) / Double(b) * 10_000).rounded() / 10_000 }
     let total = faces.values.reduce(0, +)
