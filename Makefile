@@ -2,7 +2,7 @@
 #   make demo   installs missing Debian packages, builds, runs the pipeline on an embedded sample (offline)
 #   make test   installs missing Debian packages, builds, runs every test
 #   make fuzz   libFuzzer on the image header and zip directory readers, 10 minutes each (FUZZ_SECONDS)
-#   make lint   swift format lint --strict with the repository's .swift-format (also run by .ci/run)
+#   make lint   swift format lint --strict with the repository's .swift-format, and SQL only in stores (also run by .ci/run)
 SWIFT ?= swift
 CONFIG ?= debug
 
@@ -28,6 +28,7 @@ fuzz: bootstrap
 # The toolchain's swift-format; `swift format format -i -r Sources Tests Package.swift` fixes what it can.
 lint:
 	$(SWIFT) format lint --strict --parallel --configuration .swift-format -r Sources Tests Package.swift fuzz/Sources fuzz/Package.swift
+	@scripts/check-stores
 
 bench: bootstrap
 	$(SWIFT) build -c release

@@ -21,8 +21,6 @@ let package = Package(
     .systemLibrary(
       name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(
-      name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-    .systemLibrary(
       name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .systemLibrary(
       name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -30,6 +28,8 @@ let package = Package(
     // all ~54, which made every command load 378 libraries. scripts/bootstrap writes datasetkit-opencv.pc.
     .systemLibrary(
       name: "COpenCV", pkgConfig: "datasetkit-opencv", providers: [.apt(["libopencv-dev"])]),
+    // libcurl, opened on the first transfer rather than linked (start-up): curl.h's types and typed wrappers.
+    .target(name: "CCurl"),
     // Linux calls Swift's Glibc module leaves out (syncfs).
     .target(name: "CPlatform"),
     // The one room where C++ lives: OpenCV behind a pure C header.

@@ -34,7 +34,8 @@ public enum CrawlIssueKind: Sendable, Hashable {
     case .transfer(_, let code, _) where code == Int32(CURLE_OPERATION_TIMEDOUT.rawValue): self = .timeout
     case .transfer(_, let code, _) where code == Int32(CURLE_TOO_MANY_REDIRECTS.rawValue): self = .redirects
     case .providerStatus(_, _, let status, _): self = .httpStatus(status)
-    case .transfer, .unsupportedScheme, .malformedResponse, .missingKey, .invalidInput, .budgetExhausted:
+    case .transfer, .unsupportedScheme, .malformedResponse, .missingKey, .invalidInput, .budgetExhausted,
+      .library:
       self = .other
     }
   }

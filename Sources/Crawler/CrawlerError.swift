@@ -22,6 +22,8 @@ public enum CrawlerError: LocalizedError, Equatable {
   case missingKey(provider: String, variable: String)
   /// Bad crawl input: unknown provider, unreadable URL list or plan, bad option value.
   case invalidInput(String)
+  /// libcurl can't be opened (not installed, too old); the message says which.
+  case library(String)
   /// The per-provider request budget is spent for now.
   case budgetExhausted(provider: String, limit: Int, windowSeconds: Int, retryAfterSeconds: Int)
 
@@ -47,6 +49,7 @@ public enum CrawlerError: LocalizedError, Equatable {
     case .missingKey(let provider, let variable):
       return "\(provider) needs an API key: set the environment variable \(variable)"
     case .invalidInput(let message): return message
+    case .library(let message): return "cannot fetch anything: \(message)"
     case .budgetExhausted(let provider, let limit, let window, let retry):
       return
         "\(provider): request budget of \(limit) per \(window) s is spent; run the crawl again in \(retry) s to continue from where it stopped"

@@ -202,21 +202,24 @@ public final class HTTPClient {
   public let userAgent: String
   public var network: NetworkPolicy
 
-  static let globalInit: Bool = {
-    curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-    return true
-  }()
-
   public init(userAgent: String = HTTPClient.defaultUserAgent, network: NetworkPolicy = NetworkPolicy()) {
-    _ = Self.globalInit
     self.userAgent = userAgent
     self.network = network
   }
 
-  /// The libcurl version, e.g. "7.88.1".
-  public static var libraryVersion: String {
-    _ = globalInit
-    return String(cString: curl_version_info(CURLVERSION_TENTH).pointee.version)
+  /// Opens libcurl (once per process; it is not linked, so commands that never fetch don't load it). Throws
+  /// when the library can't be opened or lacks a function datasetkit calls.
+  static func openLibrary() throws {
+    var message = [CChar](repeating: 0, count: 512)
+    guard dsk_curl_open(&message, message.count) != 0 else { return }
+    throw CrawlerError.library(
+      String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+  }
+
+  /// The libcurl version, e.g. "7.88.1" (opens the library).
+  public static func libraryVersion() throws -> String {
+    try openLibrary()
+    return String(cString: dsk_curl_version())
   }
 
   /// GETs `url`. Throws for transfer failures; HTTP error statuses are returned, not thrown.
@@ -248,11 +251,11 @@ public final class TransferSession {
   /// When each host may get its next request (rate limit, Retry-After); kept across `run` calls.
   var hostNotBefore: [String: Double] = [:]
 
-  /// Throws only when libcurl cannot make a multi handle (out of memory).
+  /// Throws when libcurl can't be opened or can't make a multi handle (out of memory).
   public init(_ configuration: TransferConfiguration) throws {
-    _ = HTTPClient.globalInit
+    try HTTPClient.openLibrary()
     self.configuration = configuration
-    guard let multi = curl_multi_init() else {
+    guard let multi = dsk_curl_multi_init() else {
       throw CrawlerError.transfer(url: "-", code: -1, message: "curl_multi_init failed (out of memory?)")
     }
     self.multi = multi
@@ -262,8 +265,8 @@ public final class TransferSession {
   }
 
   deinit {
-    for handle in spareHandles { curl_easy_cleanup(handle) }
-    curl_multi_cleanup(multi)
+    for handle in spareHandles { dsk_curl_easy_cleanup(handle) }
+    dsk_curl_multi_cleanup(multi)
   }
 
   struct Pending {
@@ -305,7 +308,7 @@ public final class TransferSession {
     }
     defer {
       for (handle, transfer) in active {
-        curl_multi_remove_handle(multi, handle)
+        dsk_curl_multi_remove_handle(multi, handle)
         transfer.release()
         recycle(handle)
       }
@@ -347,14 +350,14 @@ public final class TransferSession {
       if active.isEmpty && waiting == 0 { return }
 
       var running: Int32 = 0
-      curl_multi_perform(multi, &running)
+      dsk_curl_multi_perform(multi, &running)
       var left: Int32 = 0
-      while let message = curl_multi_info_read(multi, &left) {
+      while let message = dsk_curl_multi_info_read(multi, &left) {
         guard dsk_curl_msg_done(message) != 0, let handle = dsk_curl_msg_easy(message),
           let transfer = active.removeValue(forKey: handle)
         else { continue }
         let code = dsk_curl_msg_result(message)
-        curl_multi_remove_handle(multi, handle)
+        dsk_curl_multi_remove_handle(multi, handle)
         let host = Self.hostKey(transfer.pending.url)
         activePerHost[host, default: 1] -= 1
         let outcome = finish(handle, transfer, code: code)
@@ -386,7 +389,7 @@ public final class TransferSession {
       if active.isEmpty {
         if timeout > 0 { usleep(useconds_t(min(timeout, 1000) * 1000)) }
       } else {
-        curl_multi_poll(multi, nil, 0, Int32(timeout.rounded(.up)), nil)
+        dsk_curl_multi_poll(multi, Int32(timeout.rounded(.up)))
       }
     }
   }
@@ -406,15 +409,15 @@ public final class TransferSession {
     let handle: UnsafeMutableRawPointer
     if let spare = spareHandles.popLast() {
       handle = spare
-    } else if let fresh = curl_easy_init() {
+    } else if let fresh = dsk_curl_easy_init() {
       handle = fresh
     } else {
       return .failure(.transfer(url: Redaction.display(url), code: -1, message: "curl_easy_init failed"))
     }
     let limits = configuration.limits
     let transfer = Transfer(pending: pending, limit: limits.maxBytes, network: configuration.network)
-    for header in pending.request.headers { transfer.headerList = curl_slist_append(transfer.headerList, header) }
-    for entry in configuration.resolve { transfer.resolveList = curl_slist_append(transfer.resolveList, entry) }
+    for header in pending.request.headers { transfer.headerList = dsk_curl_slist_append(transfer.headerList, header) }
+    for entry in configuration.resolve { transfer.resolveList = dsk_curl_slist_append(transfer.resolveList, entry) }
     let context = transfer.retain()
     let follows = pending.request.redirects == .follow
     dsk_curl_setopt_string(handle, CURLOPT_URL, url)
@@ -441,7 +444,7 @@ public final class TransferSession {
     dsk_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
     dsk_curl_setopt_opensocket(handle, openSocketCallback)
     dsk_curl_setopt_opensocket_data(handle, context)
-    curl_multi_add_handle(multi, handle)
+    dsk_curl_multi_add_handle(multi, handle)
     return .success((handle, transfer))
   }
 
@@ -458,7 +461,7 @@ public final class TransferSession {
     }
     guard code == CURLE_OK else {
       let detail = Redaction.scrub(String(cString: transfer.errorBuffer), secrets: request.secrets)
-      let summary = String(cString: curl_easy_strerror(code))
+      let summary = String(cString: dsk_curl_easy_strerror(code))
       let transient = [CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE].contains(code)
       if transient && pending.attempt < limits.maxAttempts {
         var next = pending
@@ -531,7 +534,7 @@ public final class TransferSession {
   }
 
   func recycle(_ handle: UnsafeMutableRawPointer) {
-    curl_easy_reset(handle)
+    dsk_curl_easy_reset(handle)
     spareHandles.append(handle)
   }
 
@@ -583,8 +586,8 @@ final class Transfer {
 
   deinit {
     errorBuffer.deallocate()
-    curl_slist_free_all(headerList)
-    curl_slist_free_all(resolveList)
+    dsk_curl_slist_free_all(headerList)
+    dsk_curl_slist_free_all(resolveList)
   }
 
   func retain() -> UnsafeMutableRawPointer { Unmanaged.passRetained(self).toOpaque() }

@@ -89,6 +89,80 @@ struct ExitStatusTests {
     #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
   }
 
+  /// Overwrites every stored image of the workspace with bytes no decoder reads (the store's files are read-only).
+  func damageStoredImages(_ ws: String) throws {
+    let objects = ws + "/objects"
+    let files = try #require(FileManager.default.enumerator(atPath: objects)).compactMap { $0 as? String }
+    var damaged = 0
+    for file in files where !file.hasPrefix("tmp") {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: objects + "/" + file, isDirectory: &isFolder), !isFolder.boolValue
+      else { continue }
+      try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: objects + "/" + file)
+      try TestSupport.write(Array("damaged on disk".utf8), to: objects + "/" + file)
+      damaged += 1
+    }
+    #expect(damaged > 0)
+  }
+
+  @Test("dedup whose every image fails to decode exits 1 and still prints its report", .requiresBinary)
+  func dedupAllFailed() throws {
+    let (base, ws) = try workspace()
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 2).enumerated() {
+      try TestSupport.write(jpeg, to: base + "/photos/\(index).jpg")
+    }
+    #expect(try TestSupport.run(["import", base + "/photos"], in: ws).status == 0)
+    try damageStoredImages(ws)
+    let run = try TestSupport.run(["dedup"], in: ws)
+    #expect(run.status == 1, "\(run.stdout)\n\(run.stderr)")
+    #expect(run.stderr.contains("every item failed (2 images to hash, none succeeded)"), "\(run.stderr)")
+  }
+
+  @Test("faces crop whose every box's photo is damaged exits 1; the failures are listed", .requiresBinary)
+  func facesCropAllFailed() throws {
+    let (base, ws) = try workspace()
+    let fixture = TestSupport.testdata + "/voc-facemask"
+    for stem in ["maksssksksss0", "maksssksksss1"] {
+      try TestSupport.write(
+        Array(try Data(contentsOf: URL(fileURLWithPath: "\(fixture)/images/\(stem).png"))),
+        to: "\(base)/voc/images/\(stem).png")
+      try TestSupport.write(
+        Array(try Data(contentsOf: URL(fileURLWithPath: "\(fixture)/annotations/\(stem).xml"))),
+        to: "\(base)/voc/annotations/\(stem).xml")
+    }
+    let imported = try TestSupport.run(["import", base + "/voc", "--layout", "voc"], in: ws)
+    #expect(imported.status == 0, "\(imported.stderr)")
+    try damageStoredImages(ws)
+    let run = try TestSupport.run(["faces", "crop", "--json"], in: ws)
+    #expect(run.status == 1, "\(run.stdout)\n\(run.stderr)")
+    #expect(run.stderr.contains("every item failed"), "\(run.stderr)")
+    #expect(run.stderr.contains("none succeeded"), "\(run.stderr)")
+    let result = try #require(try TestSupport.jsonResult(run.stdout) as? [String: Any])
+    #expect(result["cropped"] as? Int == 0)
+    #expect(((result["failed"] as? [Any])?.count ?? 0) > 0, "\(run.stdout)")
+  }
+
+  @Test("a merge whose every source file fails to import exits 1; the report is printed first", .requiresBinary)
+  func mergeAllFailed() throws {
+    let (base, ws) = try workspace()
+    try TestSupport.write(Array("not an image".utf8), to: base + "/k/WithMask/1.jpg")
+    try TestSupport.write([0xFF, 0xD8, 0xFF], to: base + "/k/WithoutMask/2.jpg")
+    let recipe = """
+      name: broken
+      sources:
+        - {name: kaggle, path: k, layout: folders}
+      classes: {WithMask: with_mask, WithoutMask: without_mask}
+      views:
+        - {name: two, classes: [with_mask, without_mask]}
+
+      """
+    try TestSupport.write(Array(recipe.utf8), to: base + "/recipe.yaml")
+    let run = try TestSupport.run(["merge", base + "/recipe.yaml"], in: ws)
+    #expect(run.status == 1, "\(run.stdout)\n\(run.stderr)")
+    #expect(run.stderr.contains("every item failed (2 files, none succeeded)"), "\(run.stderr)")
+    #expect(!run.stdout.isEmpty)  // the report is printed before the error
+  }
+
   @Test("the every-item-failed rule: failures and no success, nothing else")
   func itemCounts() {
     #expect(ItemCounts(succeeded: 0, failed: 3, noun: "files").everyItemFailed != nil)

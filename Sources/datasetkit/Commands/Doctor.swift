@@ -48,7 +48,12 @@ extension Datasetkit {
     func runChecks() -> [Check] {
       var checks: [Check] = []
       checks.append(Check(name: "sqlite3", status: "ok", detail: Database.libraryVersion))
-      checks.append(Check(name: "libcurl", status: "ok", detail: HTTPClient.libraryVersion))
+      do {
+        let version = try HTTPClient.libraryVersion()
+        checks.append(Check(name: "libcurl", status: "ok", detail: "\(version) (opened on the first transfer)"))
+      } catch {
+        checks.append(Check(name: "libcurl", status: "failed", detail: error.localizedDescription))
+      }
       checks.append(Check(name: "libxml2", status: "ok", detail: SafeXML.libraryVersion))
       checks.append(Check(name: "opencv", status: "ok", detail: openCVVersion))
       do {
