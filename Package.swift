@@ -66,7 +66,8 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]),
     // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
-    .target(name: "Report", dependencies: ["Catalog", "Dedup", "Imaging", "Leakage", "Parallel", "Splitter"]),
+    .target(
+      name: "Report", dependencies: ["Annotations", "Catalog", "Dedup", "Imaging", "Leakage", "Parallel", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",
