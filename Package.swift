@@ -55,7 +55,7 @@ let package = Package(
       name: "AutoFace",
       dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim", "Parallel"]),
     .target(name: "Splitter", dependencies: ["Catalog"]),
-    .target(name: "Dedup", dependencies: ["Catalog", "Imaging", "Ingest", "Parallel"]),
+    .target(name: "Dedup", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Parallel"]),
     // `check leakage`: what ties images of different subsets together (hashes, near-duplicate groups, lineage).
     .target(name: "Leakage", dependencies: ["Catalog", "Dedup", "Splitter"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
@@ -66,7 +66,8 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]),
     // The dataset card: one self-contained HTML page (and its figures as JSON) per split.
-    .target(name: "Report", dependencies: ["Catalog", "Dedup", "Imaging", "Leakage", "Parallel", "Splitter"]),
+    .target(
+      name: "Report", dependencies: ["Annotations", "Catalog", "Dedup", "Imaging", "Leakage", "Parallel", "Splitter"]),
     // The review web page, served by the binary itself.
     .target(
       name: "Review",

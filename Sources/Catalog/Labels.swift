@@ -60,3 +60,22 @@ extension Catalog {
       [.int(imageID), .int(classID), .int(sourceID), .text(view), .text(how), .text(time)])
   }
 }
+
+/// A label as found, by class: the image, the class's id and name.
+public struct FoundLabelClass: Sendable, Hashable {
+  public var imageID: Int64
+  public var classID: Int64
+  public var className: String
+}
+
+extension Catalog {
+  /// Every label as found (view `""`), whatever the image's status, in no particular order.
+  public func foundLabelClasses() throws -> [FoundLabelClass] {
+    try database.rows(
+      """
+      SELECT l.image_id, l.class_id, c.name FROM image_labels l JOIN classes c ON c.id = l.class_id
+      WHERE l.view = ''
+      """
+    ) { FoundLabelClass(imageID: $0.int64(0), classID: $0.int64(1), className: $0.text(2) ?? "") }
+  }
+}

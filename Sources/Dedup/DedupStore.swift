@@ -10,7 +10,7 @@ public struct DedupStore {
   public init(catalog: Catalog) { self.catalog = catalog }
 
   /// The images dedup works on (status active or duplicate), by id.
-  func deduplicableImages() throws -> [(id: Int64, sha256: String)] {
+  public func deduplicableImages() throws -> [(id: Int64, sha256: String)] {
     try database.rows("SELECT id, sha256 FROM images WHERE status IN ('active', 'duplicate') ORDER BY id") {
       (id: $0.int64(0), sha256: $0.text(1) ?? "")
     }

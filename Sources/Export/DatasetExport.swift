@@ -6,18 +6,6 @@ import Foundation
   import Glibc
 #endif
 
-/// Export formats.
-public enum ExportFormat: String, Sendable, Codable, CaseIterable {
-  /// Pascal VOC as LabelImg writes it (devkit layout or image + XML side by side).
-  case voc
-  /// One txt per image, `classes.txt`, an Ultralytics `data.yaml`.
-  case yolo
-  /// One COCO detection JSON per subset.
-  case coco
-  /// Apple Create ML object-detection JSON, one per subset.
-  case createml
-}
-
 /// An image to export.
 public struct ExportItem: Sendable {
   public var imageID: Int64
@@ -71,7 +59,7 @@ public enum VOCExportLayout: String, Sendable, Codable, CaseIterable {
 
 /// What an export wrote.
 public struct ExportReport: Sendable, Codable {
-  public var format: ExportFormat
+  public var format: DatasetFormat
   public var out: String
   public var images = 0
   public var boxes = 0
@@ -108,7 +96,7 @@ public enum DatasetExport {
       }
       definition = found
     }
-    let classes = try definition?.classes ?? catalog.frozenClassIndices()
+    let classes = try definition?.classes ?? ExportStore(catalog: catalog).frozenClassIndices()
     let effective =
       try definition.map { try catalog.effectiveBoxes(rank: $0.sourceRank, sources: Set($0.sourceRank.keys)) }
       ?? catalog.effectiveBoxes()
@@ -119,8 +107,7 @@ public enum DatasetExport {
     let wanted = Set(labels)
     var members: Set<Int64>?
     if !view.isEmpty {
-      members = Set(
-        try catalog.database.rows("SELECT image_id FROM image_labels WHERE view = ?", [.text(view)]) { $0.int64(0) })
+      members = Set(try catalog.imagesLabelled(inView: view))
     }
     var boxesByImage: [Int64: [ExportBox]] = [:]
     for (imageID, boxes) in effective.boxes {
@@ -141,26 +128,19 @@ public enum DatasetExport {
       if !kept.isEmpty { boxesByImage[imageID] = kept }
     }
     var skeletons: [Int64: String] = [:]
-    for (imageID, sourceID, path, skeleton) in try catalog.database.rows(
-      "SELECT image_id, source_id, xml_path, skeleton_xml FROM voc_documents ORDER BY id", [],
-      { ($0.int64(0), $0.int64(1), $0.text(2) ?? "", $0.text(3) ?? "") })
-    where effective.chosen[imageID] == AnnotationSetKey(sourceID: sourceID, file: path) {
-      skeletons[imageID] = skeleton
+    for document in try BoxStore(catalog: catalog).vocSkeletons()
+    where effective.chosen[document.imageID] == document.set {
+      skeletons[document.imageID] = document.skeleton
     }
     var firstOrigin: [Int64: (path: String, license: String?)] = [:]
-    for (imageID, path, license) in try catalog.database.rows(
-      "SELECT image_id, rel_path, license FROM image_origins ORDER BY id", [],
-      { ($0.int64(0), $0.text(1) ?? "", $0.text(2)) })
-    where firstOrigin[imageID] == nil {
-      firstOrigin[imageID] = (path, license)
+    for origin in try catalog.originFiles() where firstOrigin[origin.imageID] == nil {
+      firstOrigin[origin.imageID] = (origin.path, origin.license)
     }
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
     var withoutBoxes = 0
-    let images = try catalog.database.rows(
-      "SELECT id, sha256, extension, width, height FROM images WHERE status = 'active' ORDER BY id"
-    ) { ($0.int64(0), $0.text(1) ?? "", $0.text(2) ?? "jpg", $0.int(3), $0.int(4)) }
-    for (id, sha256, fileExtension, width, height) in images {
+    for image in try catalog.activeImages() {
+      let id = image.id
       if let members, !members.contains(id) { continue }
       if boxesByImage[id] == nil {
         // Background: no box at all (in the view), added only on request; an image whose boxes are all of
@@ -175,12 +155,12 @@ public enum DatasetExport {
       // name it first arrived with.
       let annotated = skeletons[id].flatMap { skeletonFileName($0) }
       let fileName = uniqueName(
-        preferred: annotated ?? origin.map { VOCLayout.lastComponent($0.path) }, sha256: sha256,
-        fileExtension: fileExtension, used: &usedStems)
+        preferred: annotated ?? origin.map { VOCLayout.lastComponent($0.path) }, sha256: image.sha256,
+        fileExtension: image.fileExtension, used: &usedStems)
       items.append(
         ExportItem(
-          imageID: id, sha256: sha256, width: width, height: height, fileName: fileName, license: origin?.license,
-          boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
+          imageID: id, sha256: image.sha256, width: image.width, height: image.height, fileName: fileName,
+          license: origin?.license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
     }
     var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
     plan.withoutBoxes = withoutBoxes
@@ -218,12 +198,17 @@ public enum DatasetExport {
     return stem + ext
   }
 
-  /// Writes `plan` in `format` to `out`, which must not exist or be an empty folder.
+  /// Writes `plan` in `format` (a format that writes boxes) to `out`, which must not exist or be an empty
+  /// folder.
   public static func write(
-    _ plan: ExportPlan, format: ExportFormat, to out: String, store: ObjectStore, link: ExportLink = .copy,
+    _ plan: ExportPlan, format: DatasetFormat, to out: String, store: ObjectStore, link: ExportLink = .copy,
     vocLayout: VOCExportLayout = .devkit, publishedAs: String? = nil
   ) throws -> ExportReport {
     let final = URL(fileURLWithPath: out).standardizedFileURL.path
+    guard format.writesBoxes else {
+      throw ExportError.exportFailed(
+        path: final, message: "\(format.rawValue) writes no boxes; export it with Exporter.run (nothing was written)")
+    }
     var info = stat()
     if stat(final, &info) == 0 {
       let isFolder = (info.st_mode & S_IFMT) == S_IFDIR
@@ -250,6 +235,7 @@ public enum DatasetExport {
       case .yolo: try writer.yolo(plan)
       case .coco: try writer.coco(plan)
       case .createml: try writer.createML(plan)
+      case .folders, .csv: break  // refused above: no boxes to write
       }
       try writer.manifest(plan, format: format)
       report.files = writer.files
@@ -478,7 +464,7 @@ final class ExportWriter {
 
   /// `manifest.json`: every exported file with its SHA-256, subset, size and license (provenance travels
   /// with the images).
-  func manifest(_ plan: ExportPlan, format: ExportFormat) throws {
+  func manifest(_ plan: ExportPlan, format: DatasetFormat) throws {
     struct Entry: Encodable {
       var file: String
       var sha256: String
@@ -507,31 +493,5 @@ final class ExportWriter {
     try file(
       "manifest.json",
       [UInt8](try encoder.encode(Manifest(format: format.rawValue, classes: plan.classes, images: entries))))
-  }
-}
-
-extension Catalog {
-  /// Every class's export index, assigning the next free index to classes that have none (in name
-  /// order), so indices never change once given. Returns class names by index.
-  public func frozenClassIndices() throws -> [String] {
-    try database.writeTransaction {
-      let missing = try database.rows(
-        """
-        SELECT c.id FROM classes c LEFT JOIN export_class_indices e ON e.class_id = c.id
-        WHERE e.class_id IS NULL ORDER BY c.name
-        """
-      ) { $0.int64(0) }
-      var next = Int64(try database.scalarInt("SELECT coalesce(max(idx) + 1, 0) FROM export_class_indices") ?? 0)
-      let now = Timestamp.now()
-      for classID in missing {
-        try database.run(
-          "INSERT INTO export_class_indices (class_id, idx, assigned_at) VALUES (?, ?, ?)",
-          [.int(classID), .int(next), .text(now)])
-        next += 1
-      }
-      return try database.rows(
-        "SELECT c.name FROM export_class_indices e JOIN classes c ON c.id = e.class_id ORDER BY e.idx"
-      ) { $0.text(0) ?? "" }
-    }
   }
 }

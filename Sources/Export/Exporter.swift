@@ -7,14 +7,31 @@ import Splitter
   import Glibc
 #endif
 
-/// Every export layout. `folders` (train/<label>/… for Keras `image_dataset_from_directory` and
-/// torchvision `ImageFolder`) and `csv` (one row per image with provenance, plus the files) are written
-/// here; `voc`, `yolo`, `coco` and `createml` (boxes) by the Annotations writers, one subset per split
+/// Every export format (the raw values are the `--format` values). `folders` and `csv` are written by
+/// `Exporter`; the box formats `voc`, `yolo`, `coco` and `createml` by `DatasetExport`, one subset per split
 /// subset.
 public enum DatasetFormat: String, Sendable, Codable, CaseIterable {
-  case folders, csv, voc, yolo, coco, createml
+  /// `train/<label>/…` for Keras `image_dataset_from_directory` and torchvision `ImageFolder`.
+  case folders
+  /// One row per image with provenance (`data.csv`), plus the files.
+  case csv
+  /// Pascal VOC as LabelImg writes it (devkit layout or image + XML side by side).
+  case voc
+  /// One txt per image, `classes.txt`, an Ultralytics `data.yaml`.
+  case yolo
+  /// One COCO detection JSON per subset.
+  case coco
+  /// Apple Create ML object-detection JSON, one per subset.
+  case createml
 
-  var boxFormat: ExportFormat? { ExportFormat(rawValue: rawValue) }
+  /// True for the formats that write boxes (an image's label is its boxes' classes), false for those that
+  /// write one label per image.
+  public var writesBoxes: Bool {
+    switch self {
+    case .folders, .csv: false
+    case .voc, .yolo, .coco, .createml: true
+    }
+  }
 }
 
 public struct ExportRequest: Sendable {
@@ -88,6 +105,16 @@ struct ManifestOrigin: Codable {
   var pageURL: String?
   var creator: String?
   var attribution: String?
+
+  init(_ credit: OriginCredit) {
+    source = credit.source
+    path = credit.path
+    license = credit.license
+    url = credit.url
+    pageURL = credit.pageURL
+    creator = credit.creator
+    attribution = credit.attribution
+  }
 }
 
 struct Manifest: Codable {
@@ -143,11 +170,10 @@ public enum Exporter {
     Leftovers.clean(in: URL(fileURLWithPath: output).deletingLastPathComponent().path)
     let replacing = try checkTarget(output)
     let selected = try request.selection.imageIDs(in: catalog)
-    if request.format.boxFormat != nil {
+    if request.format.writesBoxes {
       return try runBoxFormat(
         catalog: catalog, request: request, output: output, replacing: replacing, selected: selected)
     }
-    let db = catalog.database
     if !request.view.isEmpty, try !catalog.viewNames().contains(request.view) {
       throw AnnotationsError.unknownView(request.view, known: try catalog.viewNames())
     }
@@ -160,36 +186,10 @@ public enum Exporter {
       }
       splitInfo = ManifestSplit(name: name, createdAt: summary.createdAt, plan: summary.plan)
     }
-    struct Row {
-      var id: Int64
-      var sha: String
-      var ext: String
-      var label: String?
-    }
-    let rows = try db.rows(
-      """
-      SELECT i.id, i.sha256, i.extension,
-        (SELECT MIN(c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
-         WHERE l.image_id = i.id AND l.view = ?)
-      FROM images i WHERE i.status = 'active' ORDER BY i.sha256
-      """, [.text(request.view)]
-    ) { Row(id: $0.int64(0), sha: $0.text(1) ?? "", ext: $0.text(2) ?? "jpg", label: $0.text(3)) }
+    let rows = try catalog.activeImagesLabelled(view: request.view)
     var origins: [Int64: [ManifestOrigin]] = [:]
-    for (id, origin) in try db.rows(
-      """
-      SELECT o.image_id, s.name, o.rel_path, COALESCE(o.license, s.license), o.url, o.page_url, o.creator, o.attribution
-      FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.image_id, s.name, o.rel_path
-      """, [],
-      {
-        (
-          $0.int64(0),
-          ManifestOrigin(
-            source: $0.text(1) ?? "", path: $0.text(2) ?? "", license: $0.text(3), url: $0.text(4), pageURL: $0.text(5),
-            creator: $0.text(6), attribution: $0.text(7))
-        )
-      })
-    {
-      origins[id, default: []].append(origin)
+    for origin in try catalog.originCredits() {
+      origins[origin.imageID, default: []].append(ManifestOrigin(origin))
     }
 
     let staging = output + ".datasetkit-export-\(getpid())"
@@ -212,17 +212,17 @@ public enum Exporter {
           unlabeled += 1
           continue
         }
-        let name = "\(row.sha.prefix(16)).\(row.ext)"
+        let name = "\(row.sha256.prefix(16)).\(row.fileExtension)"
         let labelFolder = safeComponent(row.label ?? "")
         let folder =
           request.format == .folders
           ? (request.split == nil ? labelFolder : "\(subset)/\(labelFolder)") : "images/\(subset)"
         let relative = "\(folder)/\(name)"
         try FileManager.default.createDirectory(atPath: "\(staging)/\(folder)", withIntermediateDirectories: true)
-        if try catalog.store.place(row.sha, at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
+        if try catalog.store.place(row.sha256, at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
         files.append(
           ManifestFile(
-            path: relative, sha256: row.sha, label: row.label, subset: subset, origins: origins[row.id] ?? []))
+            path: relative, sha256: row.sha256, label: row.label, subset: subset, origins: origins[row.id] ?? []))
         counts[subset, default: [:]][row.label ?? "", default: 0] += 1
       }
       let labels = Set(files.compactMap(\.label)).sorted()
@@ -266,7 +266,7 @@ public enum Exporter {
   static func runBoxFormat(
     catalog: Catalog, request: ExportRequest, output: String, replacing: Bool, selected: Set<Int64>?
   ) throws -> ExportSummary {
-    guard let format = request.format.boxFormat else { throw ExportError.notAFolder(output) }
+    let format = request.format
     var plan = try DatasetExport.plan(
       catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated)
     if let selected {
@@ -295,15 +295,13 @@ public enum Exporter {
         publishedAs: output)
       // Provenance in the manifest: the tool, the split, every origin of every image.
       var origins: [String: [[String: Any]]] = [:]
-      for (sha, source, path, license, url) in try catalog.database.rows(
-        """
-        SELECT i.sha256, s.name, o.rel_path, COALESCE(o.license, s.license), o.url FROM image_origins o
-        JOIN sources s ON s.id = o.source_id JOIN images i ON i.id = o.image_id ORDER BY i.sha256, s.name, o.rel_path
-        """, [], { ($0.text(0) ?? "", $0.text(1) ?? "", $0.text(2) ?? "", $0.text(3), $0.text(4)) })
-      {
-        var origin: [String: Any] = ["source": source, "path": path]
-        if let license { origin["license"] = license }
-        if let url { origin["url"] = url }
+      let shaByImage = Dictionary(
+        plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+      for credit in try catalog.originCredits() {
+        guard let sha = shaByImage[credit.imageID] else { continue }
+        var origin: [String: Any] = ["source": credit.source, "path": credit.path]
+        if let license = credit.license { origin["license"] = license }
+        if let url = credit.url { origin["url"] = url }
         origins[sha, default: []].append(origin)
       }
       let manifestPath = staging + "/manifest.json"

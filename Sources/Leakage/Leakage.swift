@@ -56,7 +56,6 @@ public enum LeakageCheck {
     groupBy: GroupKeyPattern? = nil
   ) throws -> LeakageReport {
     let subsets = try SplitCatalog.assignments(catalog: catalog, name: split)
-    let db = catalog.database
     var pairs: [LeakedPair] = []
     var indexOfPair: [[Int64]: Int] = [:]
     /// Records a crossing pair; a pair seen before gains the new evidence ("hash:phash+centre, name:142").
@@ -108,12 +107,7 @@ public enum LeakageCheck {
     }
     // Lineage: a derived image and its parent.
     var lineageLinks = 0
-    for (child, parentImage) in try db.rows(
-      """
-      SELECT image_id, parent_image_id FROM crops
-      UNION SELECT id, parent_image_id FROM images WHERE parent_image_id IS NOT NULL
-      """, [], { ($0.int64(0), $0.int64(1)) })
-    {
+    try SplitCatalog.forEachLineageLink(catalog: catalog) { child, parentImage in
       if subsets[child] != nil && subsets[parentImage] != nil { lineageLinks += 1 }
       add(child, parentImage, distance: nil, evidence: "lineage")
       union(child, parentImage)
@@ -130,9 +124,8 @@ public enum LeakageCheck {
       unhashable = report.skipped.filter { subsets[$0.imageID] != nil }.map { "\($0.origin): \($0.reason)" }
     case .refuse:
       let hashed = try catalog.storedHashes(chosen.algorithms).filter { $0.value.count == chosen.algorithms.count }
-      let missingCount = try db.rows(
-        "SELECT id FROM images WHERE status IN ('active', 'duplicate')", [], { $0.int64(0) }
-      ).filter { subsets[$0] != nil && hashed[$0] == nil }.count
+      let missingCount = try DedupStore(catalog: catalog).deduplicableImages()
+        .filter { subsets[$0.id] != nil && hashed[$0.id] == nil }.count
       if missingCount > 0 {
         throw SplitterError.unhashedImages(split: split, count: missingCount, method: chosen.rawValue)
       }
@@ -155,10 +148,9 @@ public enum LeakageCheck {
       }
     if let pattern {
       var firstOfKey: [String: Int64] = [:]
-      for (image, path) in try db.rows(
-        "SELECT image_id, rel_path FROM image_origins ORDER BY id", [], { ($0.int64(0), $0.text(1) ?? "") })
-      where subsets[image] != nil {
-        guard let key = pattern.key(pattern.subject(path)).map(String.init) else { continue }
+      for origin in try catalog.originFiles() where subsets[origin.imageID] != nil {
+        let image = origin.imageID
+        guard let key = pattern.key(pattern.subject(origin.path)).map(String.init) else { continue }
         if let first = firstOfKey[key] {
           add(first, image, distance: nil, evidence: "name:\(key)")
           union(first, image)

@@ -190,15 +190,11 @@ public enum LayoutImport {
       report.unlabeled = images.added + images.knownBytes + images.unchanged
       return LayoutImportResult(layout: report, archive: nil, images: images, annotations: voc)
     }
-    let counts = try catalog.database.rows(
-      """
-      SELECT b.image_id, c.name, COUNT(*) FROM boxes b JOIN classes c ON c.id = b.class_id
-      WHERE b.origin = 'voc' AND b.origin_source_id = ? AND b.status != 'rejected'
-      GROUP BY b.image_id, c.name ORDER BY b.image_id, c.name
-      """, [.int(sourceID)]
-    ) { (image: $0.int64(0), label: $0.text(1) ?? "", count: $0.int(2)) }
     var best: [Int64: (label: String, count: Int)] = [:]
-    for row in counts where row.count > (best[row.image]?.count ?? 0) { best[row.image] = (row.label, row.count) }
+    for row in try BoxStore(catalog: catalog).vocBoxClassCounts(sourceID: sourceID)
+    where row.boxes > (best[row.imageID]?.count ?? 0) {
+      best[row.imageID] = (row.className, row.boxes)
+    }
     try catalog.database.writeTransaction {
       let now = Timestamp.now()
       for (image, choice) in best {
@@ -212,10 +208,7 @@ public enum LayoutImport {
   }
 
   static func storedBoxes(origin: String, sourceID: Int64, catalog: Catalog) throws -> Int {
-    Int(
-      try catalog.database.scalarInt(
-        "SELECT COUNT(*) FROM boxes WHERE origin = ? AND origin_source_id = ? AND status != 'rejected'",
-        [.text(origin), .int(sourceID)]) ?? 0)
+    try BoxStore(catalog: catalog).liveBoxCount(origin: origin, sourceID: sourceID)
   }
 
   /// The layout to use, and why.
@@ -513,6 +506,7 @@ enum YOLOLabels {
   ) throws {
     let images = try catalog.imageIDsByOrigin(sourceID: sourceID)
     var problems: [FileIssue] = []
+    let store = BoxStore(catalog: catalog)
     try catalog.database.writeTransaction {
       let now = Timestamp.now()
       for file in labelFiles {
@@ -536,36 +530,17 @@ enum YOLOLabels {
           }
           wanted.append((line.className, box))
         }
-        let stored = try catalog.database.rows(
-          """
-          SELECT c.name, b.xmin, b.ymin, b.xmax, b.ymax, b.image_id FROM boxes b JOIN classes c ON c.id = b.class_id
-          WHERE b.origin = 'yolo' AND b.origin_source_id = ? AND b.origin_file = ? AND b.status != 'rejected'
-          ORDER BY b.id
-          """, [.int(sourceID), .text(file.path)]
-        ) { row in
-          (
-            className: row.text(0) ?? "",
-            box: Box(xmin: row.double(1), ymin: row.double(2), xmax: row.double(3), ymax: row.double(4)),
-            image: row.int64(5)
-          )
-        }
-        if stored.map({ "\($0.className) \($0.box) \($0.image)" })
+        let stored = try store.liveYOLOBoxes(sourceID: sourceID, file: file.path)
+        if stored.map({ "\($0.className) \($0.box) \($0.imageID)" })
           == wanted.map({ "\($0.className) \($0.box) \(image.id)" })
         {
           continue
         }
         try catalog.retireBoxes(origin: "yolo", sourceID: sourceID, file: file.path)
         for box in wanted {
-          try catalog.database.run(
-            """
-            INSERT INTO boxes (image_id, class_id, xmin, ymin, xmax, ymax, origin, origin_source_id, origin_file, status,
-              created_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'yolo', ?, ?, 'accepted', ?)
-            """,
-            [
-              .int(image.id), .int(try catalog.classID(named: box.className)), .real(box.box.xmin), .real(box.box.ymin),
-              .real(box.box.xmax), .real(box.box.ymax), .int(sourceID), .text(file.path), .text(now),
-            ])
+          try store.addYOLOBox(
+            box.box, imageID: image.id, classID: try catalog.classID(named: box.className), sourceID: sourceID,
+            file: file.path, at: now)
         }
       }
     }

@@ -152,16 +152,11 @@ public enum MergeRun {
       (image: $0.imageID, source: $0.sourceID, label: $0.label, sha: $0.sha256)
     }
     var cropLabels = Set<String>()
-    found += try catalog.database.rows(
-      """
-      SELECT cr.image_id, b.origin_source_id, c.name, i.sha256, cr.box_id FROM crops cr
-      JOIN boxes b ON b.id = cr.box_id JOIN classes c ON c.id = b.class_id JOIN images i ON i.id = cr.image_id
-      WHERE b.status != 'rejected' AND i.status = 'active'
-        AND b.origin_source_id IN (\(cropSources.map { _ in "?" }.joined(separator: ", ")))
-      """, cropSources.map { .int($0) }
-    ) { (image: $0.int64(0), source: $0.int64(1), label: $0.text(2) ?? "", sha: $0.text(3) ?? "", box: $0.int64(4)) }
-    .filter { cropBoxes.contains($0.box) && cropLabels.insert("\($0.image) \($0.source) \($0.label)").inserted }
-    .map { (image: $0.image, source: $0.source, label: $0.label, sha: $0.sha) }
+    found += try CropStore(catalog: catalog).cropLabels(sourceIDs: cropSources)
+      .filter {
+        cropBoxes.contains($0.boxID) && cropLabels.insert("\($0.imageID) \($0.sourceID) \($0.className)").inserted
+      }
+      .map { (image: $0.imageID, source: $0.sourceID, label: $0.className, sha: $0.sha256) }
     found.sort { $0.image != $1.image ? $0.image < $1.image : $0.source < $1.source }
     var imagesByClass: [String: Set<Int64>] = [:]
     for row in found { imagesByClass[row.label, default: []].insert(row.image) }

@@ -1,5 +1,8 @@
+import Annotations
 import Catalog
+import Dedup
 import Foundation
+import Imaging
 import Leakage
 import Splitter
 
@@ -41,7 +44,7 @@ struct CardRow {
 extension DatasetCard {
   /// The newest split of the catalog, the one a card describes by default (nil when there is none).
   public static func newestSplit(catalog: Catalog) throws -> String? {
-    try catalog.database.scalarText("SELECT name FROM splits ORDER BY id DESC LIMIT 1")
+    try SplitCatalog.newestSplit(catalog: catalog)
   }
 
   /// Reads the catalog and computes every figure of the card. Reads only; a split that does not exist
@@ -56,7 +59,7 @@ extension DatasetCard {
       var view = options.view ?? ""
       if let name = options.split {
         guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }),
-          let id = try db.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(name)])
+          let id = try SplitCatalog.splitID(catalog: catalog, name: name)
         else { throw SplitCatalog.unknownSplit(name, catalog: catalog) }
         splitID = id
         subsets = summary.plan.subsets.map(\.name)
@@ -68,12 +71,10 @@ extension DatasetCard {
           name: name, createdAt: summary.createdAt, seed: summary.plan.seed,
           ratios: zip(subsets, weights).map { SubsetRatio(subset: $0, ratio: $1) })
       }
-      let rows = try loadRows(db, splitID: splitID, view: view)
+      let rows = try loadRows(catalog, splitID: splitID, view: view)
       for row in rows where !subsets.contains(row.subset) { subsets.append(row.subset) }
       while weights.count < subsets.count { weights.append(0) }
-      let sourceNames = Dictionary(
-        try db.rows("SELECT id, name FROM sources") { ($0.int64(0), $0.text(1) ?? "") }, uniquingKeysWith: { a, _ in a }
-      )
+      let sourceNames = Dictionary(try catalog.sourceNames(), uniquingKeysWith: { a, _ in a })
 
       let labelled = Set(rows.map(\.label))
       let classes = labelled.filter { !$0.isEmpty }.sorted() + (labelled.contains("") ? [""] : [])
@@ -117,7 +118,7 @@ extension DatasetCard {
       let (confounds, warnings) = ConfoundAnalysis.run(
         rows: rows, classes: classes.filter { !$0.isEmpty }, sourceNames: sourceNames, thresholds: options.thresholds)
       let scope = Set(rows.map(\.id))
-      let samples = try sampleStrips(db, rows: rows, subsets: subsets, classes: classes, options: options)
+      let samples = try sampleStrips(catalog, rows: rows, subsets: subsets, classes: classes, options: options)
       let quality = Quality(
         histograms: classes.map { label in
           let members = rows.filter { $0.label == label }
@@ -125,10 +126,10 @@ extension DatasetCard {
             label: label, size: Bins.longerSide(members.map { max($0.width, $0.height) }),
             aspect: Bins.aspect(members.compactMap { $0.height > 0 ? Double($0.width) / Double($0.height) : nil }))
         },
-        removed: try removedImages(db), duplicates: try duplicates(db, scope: scope),
+        removed: try removedImages(catalog), duplicates: try duplicates(catalog, scope: scope),
         leakage: try options.split.map { try leakage(catalog, split: $0, radius: options.leakageRadius) },
-        boxes: try boxes(db, scope: scope))
-      let provenance = try provenance(db, scope: scope)
+        boxes: try boxes(catalog, scope: scope))
+      let provenance = try provenance(catalog, scope: scope)
       let rule =
         "SHA-256 of the lines \"sha256<TAB>label<TAB>subset\" of every image described, sorted, after a line \"view<TAB>split\""
       return DatasetCard(
@@ -139,47 +140,28 @@ extension DatasetCard {
     }
   }
 
-  static func loadRows(_ db: Database, splitID: Int64?, view: String) throws -> [CardRow] {
-    var labels: [Int64: String] = [:]
-    for (image, label) in try db.rows(
-      """
-      SELECT l.image_id, MIN(c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
-      WHERE l.view = ? GROUP BY l.image_id
-      """, [.text(view)], { ($0.int64(0), $0.text(1) ?? "") })
-    {
-      labels[image] = label
-    }
-    var firstSource: [Int64: Int64] = [:]
-    for (image, source) in try db.rows(
-      "SELECT image_id, source_id FROM image_origins WHERE id IN (SELECT MIN(id) FROM image_origins GROUP BY image_id)",
-      [],
-      { ($0.int64(0), $0.int64(1)) })
-    {
-      firstSource[image] = source
-    }
-    let sql =
-      splitID == nil
-      ? "SELECT i.id, i.sha256, i.width, i.height, i.format, 'all' FROM images i WHERE i.status = 'active' ORDER BY i.id"
-      : """
-      SELECT i.id, i.sha256, i.width, i.height, i.format, a.subset FROM split_assignments a
-      JOIN images i ON i.id = a.image_id WHERE a.split_id = ? AND i.status = 'active' ORDER BY i.id
-      """
-    return try db.rows(sql, splitID.map { [.int($0)] } ?? []) {
-      let id = $0.int64(0)
+  static func loadRows(_ catalog: Catalog, splitID: Int64?, view: String) throws -> [CardRow] {
+    let labels = try catalog.firstLabelByImage(view: view)
+    let firstSource = try catalog.firstSourceByImage()
+    let assigned =
+      try splitID.map { try SplitCatalog.assignedImages(catalog: catalog, splitID: $0) }
+      ?? catalog.activeImages().map { AssignedImage(image: $0, subset: "all") }
+    return assigned.map { row in
+      let id = row.image.id
       return CardRow(
-        id: id, sha256: $0.text(1) ?? "", width: max(0, $0.int(2)), height: max(0, $0.int(3)), format: $0.text(4) ?? "",
-        label: labels[id] ?? "", subset: $0.text(5) ?? "", source: firstSource[id])
+        id: id, sha256: row.image.sha256, width: max(0, row.image.width), height: max(0, row.image.height),
+        format: row.image.format, label: labels[id] ?? "", subset: row.subset, source: firstSource[id])
     }
   }
 
   /// Per subset and class, the first `samplesPerStrip` images in the order of a seeded hash of their SHA-256.
-  static func sampleStrips(_ db: Database, rows: [CardRow], subsets: [String], classes: [String], options: CardOptions)
+  static func sampleStrips(_ catalog: Catalog, rows: [CardRow], subsets: [String], classes: [String], options: CardOptions)
     throws -> SampleStrips
   {
     var groups: [String: [CardRow]] = [:]
     for row in rows { groups["\(row.subset)\u{0}\(row.label)", default: []].append(row) }
     var strips: [SampleStrips.Strip] = []
-    let lookup = ImageLookup(db)
+    let lookup = ImageLookup(catalog)
     for subset in subsets {
       for label in classes {
         let members = groups["\(subset)\u{0}\(label)"] ?? []
@@ -197,14 +179,11 @@ extension DatasetCard {
 
   /// Images that are not active, by status and reason; numbers in reasons ("near-duplicate of image 25
   /// (… distance 8, cluster 9)") are written N so that one kind of reason is one row.
-  static func removedImages(_ db: Database) throws -> [Quality.StatusCount] {
+  static func removedImages(_ catalog: Catalog) throws -> [Quality.StatusCount] {
     var grouped: [String: [String: Int]] = [:]
-    for (status, reason, count) in try db.rows(
-      "SELECT status, COALESCE(status_reason, ''), COUNT(*) FROM images WHERE status != 'active' GROUP BY 1, 2", [],
-      { ($0.text(0) ?? "", $0.text(1) ?? "", $0.int(2)) })
-    {
-      let pattern = reason.replacingOccurrences(of: "[0-9]+", with: "N", options: .regularExpression)
-      grouped[status, default: [:]][pattern, default: 0] += count
+    for row in try catalog.removedImageCounts() {
+      let pattern = row.reason.replacingOccurrences(of: "[0-9]+", with: "N", options: .regularExpression)
+      grouped[row.status.rawValue, default: [:]][pattern, default: 0] += row.images
     }
     let all = grouped.sorted { $0.key < $1.key }.flatMap { status, reasons in
       reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
@@ -226,22 +205,20 @@ extension DatasetCard {
     return result
   }
 
-  static func duplicates(_ db: Database, scope: Set<Int64>) throws -> Duplicates {
-    let methods = try db.rows(
-      "SELECT method, radius, COUNT(DISTINCT cluster_id), COUNT(*) FROM dup_clusters GROUP BY 1, 2 ORDER BY 4 DESC, 1, 2"
-    ) { Duplicates.Method(method: $0.text(0) ?? "", radius: $0.int(1), clusters: $0.int(2), images: $0.int(3)) }
+  static func duplicates(_ catalog: Catalog, scope: Set<Int64>) throws -> Duplicates {
+    let store = DedupStore(catalog: catalog)
+    let methods = try store.clusterMethodCounts().map {
+      Duplicates.Method(method: $0.method, radius: $0.radius, clusters: $0.clusters, images: $0.images)
+    }
     var largest: [Duplicates.Cluster] = []
     if let main = methods.first {
       var members: [Int64: [(Int64, Bool)]] = [:]
-      for (image, cluster, kept) in try db.rows(
-        "SELECT image_id, cluster_id, kept FROM dup_clusters WHERE method = ? AND radius = ? ORDER BY image_id",
-        [.text(main.method), .int(Int64(main.radius))], { ($0.int64(0), $0.int64(1), $0.int(2) != 0) })
-      {
-        members[cluster, default: []].append((image, kept))
+      for member in try store.clusterMembers(method: main.method, radius: main.radius) {
+        members[member.clusterID, default: []].append((member.imageID, member.kept))
       }
       let touching = members.filter { $0.value.count > 1 && $0.value.contains { scope.contains($0.0) } }
         .sorted { ($0.value.count, -$0.key) > ($1.value.count, -$1.key) }.prefix(6)
-      let lookup = ImageLookup(db)
+      let lookup = ImageLookup(catalog)
       for (cluster, list) in touching {
         let ordered = list.filter(\.1) + list.filter { !$0.1 }
         largest.append(
@@ -252,14 +229,14 @@ extension DatasetCard {
     }
     return Duplicates(
       methods: methods,
-      markedDuplicate: Int(try db.scalarInt("SELECT COUNT(*) FROM images WHERE status = 'duplicate'") ?? 0),
+      markedDuplicate: try catalog.imageCount(status: .duplicate),
       largest: largest)
   }
 
   static func leakage(_ catalog: Catalog, split: String, radius: Int) throws -> Leakage {
     // Read-only: the card compares the hashes stored (it runs inside one read transaction and writes nothing).
     let report = try LeakageCheck.run(catalog: catalog, split: split, radius: radius, missing: .storedOnly)
-    let lookup = ImageLookup(catalog.database)
+    let lookup = ImageLookup(catalog)
     return Leakage(
       radius: report.radius, hashAlgorithm: report.hashAlgorithm, pairs: report.pairs.count,
       shown: try report.pairs.prefix(8).map {
@@ -269,18 +246,14 @@ extension DatasetCard {
       })
   }
 
-  static func boxes(_ db: Database, scope: Set<Int64>) throws -> Boxes? {
+  static func boxes(_ catalog: Catalog, scope: Set<Int64>) throws -> Boxes? {
     var perImage: [Int64: Int] = [:]
     var sides: [Double] = []
     var byClass: [String: Int] = [:]
-    for (image, width, height, label) in try db.rows(
-      """
-      SELECT b.image_id, b.xmax - b.xmin, b.ymax - b.ymin, COALESCE(c.name, '') FROM boxes b
-      LEFT JOIN classes c ON c.id = b.class_id WHERE b.status != 'rejected'
-      """, [], { ($0.int64(0), $0.double(1), $0.double(2), $0.text(3) ?? "") })
-    where scope.contains(image) {
-      perImage[image, default: 0] += 1
-      byClass[label, default: 0] += 1
+    for box in try BoxStore(catalog: catalog).liveBoxExtents() where scope.contains(box.imageID) {
+      let (width, height) = (box.width, box.height)
+      perImage[box.imageID, default: 0] += 1
+      byClass[box.className, default: 0] += 1
       if width.isFinite, height.isFinite, width >= 0, height >= 0 { sides.append((width * height).squareRoot()) }
     }
     guard !perImage.isEmpty else { return nil }
@@ -293,26 +266,21 @@ extension DatasetCard {
       })
   }
 
-  static func provenance(_ db: Database, scope: Set<Int64>) throws -> Provenance {
+  static func provenance(_ catalog: Catalog, scope: Set<Int64>) throws -> Provenance {
     var licenseImages: [String: Set<Int64>] = [:]
     var sourceImages: [Int64: Set<Int64>] = [:]
     var sourceURL: [Int64: Set<Int64>] = [:]
-    for (image, source, license, hasURL) in try db.rows(
-      """
-      SELECT o.image_id, o.source_id, COALESCE(o.license, s.license, 'unknown'), o.url IS NOT NULL
-      FROM image_origins o JOIN sources s ON s.id = o.source_id
-      """, [], { ($0.int64(0), $0.int64(1), $0.text(2) ?? "unknown", $0.int(3) != 0) })
-    where scope.contains(image) {
-      licenseImages[license, default: []].insert(image)
+    for origin in try catalog.originLicenses() where scope.contains(origin.imageID) {
+      let (image, source) = (origin.imageID, origin.sourceID)
+      licenseImages[origin.license, default: []].insert(image)
       sourceImages[source, default: []].insert(image)
-      if hasURL { sourceURL[source, default: []].insert(image) }
+      if origin.hasURL { sourceURL[source, default: []].insert(image) }
     }
-    let sources = try db.rows("SELECT id, name, kind, uri, recipe, license FROM sources ORDER BY id") {
+    let sources = try catalog.sources().map {
       (
-        $0.int64(0),
+        $0.id,
         Provenance.Source(
-          name: $0.text(1) ?? "", kind: $0.text(2) ?? "", uri: $0.text(3) ?? "", recipe: $0.text(4),
-          license: $0.text(5),
+          name: $0.spec.name, kind: $0.spec.kind, uri: $0.spec.uri, recipe: $0.spec.recipe, license: $0.spec.license,
           images: 0, withURL: 0)
       )
     }
@@ -350,8 +318,8 @@ enum SampleOrder {
 /// Reads the card's view of single images: SHA-256, size and the parent photo of a crop (from `crops`,
 /// else `images.parent_image_id`).
 struct ImageLookup {
-  let db: Database
-  init(_ db: Database) { self.db = db }
+  let catalog: Catalog
+  init(_ catalog: Catalog) { self.catalog = catalog }
 
   func image(_ id: Int64, known: CardRow? = nil) throws -> CardImage {
     var image: CardImage
@@ -359,23 +327,20 @@ struct ImageLookup {
       image = CardImage(id: id, sha256: known.sha256, width: known.width, height: known.height, parent: nil)
     } else {
       image =
-        try db.rows("SELECT sha256, width, height FROM images WHERE id = ?", [.int(id)]) {
-          CardImage(id: id, sha256: $0.text(0) ?? "", width: $0.int(1), height: $0.int(2), parent: nil)
-        }.first ?? CardImage(id: id, sha256: "", width: 0, height: 0, parent: nil)
+        try catalog.imageFacts(id: id).map {
+          CardImage(id: id, sha256: $0.sha256, width: $0.width, height: $0.height, parent: nil)
+        } ?? CardImage(id: id, sha256: "", width: 0, height: 0, parent: nil)
     }
-    let crop = try db.rows(
-      """
-      SELECT c.parent_image_id, b.xmin, b.ymin, b.xmax, b.ymax, b.id IS NOT NULL FROM crops c
-      LEFT JOIN boxes b ON b.id = c.box_id WHERE c.image_id = ? ORDER BY c.id LIMIT 1
-      """, [.int(id)]
-    ) { ($0.int64(0), $0.int(5) != 0 ? [$0.double(1), $0.double(2), $0.double(3), $0.double(4)] : nil) }.first
-    let parentID = try crop?.0 ?? db.scalarInt("SELECT parent_image_id FROM images WHERE id = ?", [.int(id)])
+    let crop = try CropStore(catalog: catalog).cropSource(ofImage: id)
+    let parentID = try crop?.parentImageID ?? catalog.parentImageID(ofImage: id)
     if let parentID, parentID != id {
-      image.parent = try db.rows("SELECT sha256, width, height FROM images WHERE id = ?", [.int(parentID)]) {
+      image.parent = try catalog.imageFacts(id: parentID).map {
         CardImage.Parent(
-          id: parentID, sha256: $0.text(0) ?? "", width: $0.int(1), height: $0.int(2),
-          box: crop?.1.flatMap { box in box.allSatisfy(\.isFinite) ? box : nil })
-      }.first
+          id: parentID, sha256: $0.sha256, width: $0.width, height: $0.height,
+          box: crop?.box.map { [$0.xmin, $0.ymin, $0.xmax, $0.ymax] }.flatMap { box in
+            box.allSatisfy(\.isFinite) ? box : nil
+          })
+      }
     }
     return image
   }

@@ -361,14 +361,8 @@ public enum SplitCatalog {
     }
     // Lineage, always: a crop (or any derived image) goes where its parent goes.
     var lineageLinks = 0
-    try scan(
-      db,
-      """
-      SELECT image_id, parent_image_id FROM crops
-      UNION SELECT id, parent_image_id FROM images WHERE parent_image_id IS NOT NULL
-      """
-    ) { row in
-      let (child, parentNode) = (node(row.int64(0)), node(row.int64(1)))
+    try forEachLineageLink(catalog: catalog) { childID, parentID in
+      let (child, parentNode) = (node(childID), node(parentID))
       if child < n && parentNode < n && included[Int(child)] && included[Int(parentNode)] { lineageLinks += 1 }
       union(child, parentNode)
     }
@@ -508,7 +502,7 @@ public enum SplitCatalog {
   /// Subset of every assigned image of split `name`.
   public static func assignments(catalog: Catalog, name: String) throws -> [Int64: String] {
     let db = catalog.database
-    guard let id = try db.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(name)]) else {
+    guard let id = try splitID(catalog: catalog, name: name) else {
       throw unknownSplit(name, catalog: catalog)
     }
     var result: [Int64: String] = [:]
@@ -539,7 +533,7 @@ extension SplitCatalog {
   /// are left out.
   public static func fromOriginal(catalog: Catalog, name: String) throws -> SplitReport {
     let db = catalog.database
-    if try db.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(name)]) != nil {
+    if try splitID(catalog: catalog, name: name) != nil {
       throw SplitterError.planChanged(name: name)
     }
     let rows = try db.rows(
@@ -574,5 +568,78 @@ extension SplitCatalog {
     return SplitReport(
       name: name, created: true, plan: plan, images: rows.count, newlyAssigned: rows.count, kept: 0, moved: 0,
       groups: rows.count, counts: counts, strata: [], warnings: [])
+  }
+}
+
+/// An active image of a split with the subset it is assigned to.
+public struct AssignedImage: Sendable, Hashable {
+  public var image: ActiveImage
+  public var subset: String
+
+  public init(image: ActiveImage, subset: String) {
+    self.image = image
+    self.subset = subset
+  }
+}
+
+/// An active image of a split: its subset and the name of the source it first arrived from (`""` for none).
+public struct SplitMember: Sendable, Hashable {
+  public var imageID: Int64
+  public var subset: String
+  public var firstSource: String
+}
+
+extension SplitCatalog {
+  /// The id of split `name`, or nil when there is no such split.
+  public static func splitID(catalog: Catalog, name: String) throws -> Int64? {
+    try catalog.database.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(name)])
+  }
+
+  /// The newest split's name (nil when there is none).
+  public static func newestSplit(catalog: Catalog) throws -> String? {
+    try catalog.database.scalarText("SELECT name FROM splits ORDER BY id DESC LIMIT 1")
+  }
+
+  /// The active images assigned in split `splitID`, with their subsets, in image id order.
+  public static func assignedImages(catalog: Catalog, splitID: Int64) throws -> [AssignedImage] {
+    try catalog.database.rows(
+      """
+      SELECT i.id, i.sha256, i.extension, i.width, i.height, i.format, a.subset FROM split_assignments a
+      JOIN images i ON i.id = a.image_id WHERE a.split_id = ? AND i.status = 'active' ORDER BY i.id
+      """, [.int(splitID)]
+    ) {
+      AssignedImage(
+        image: ActiveImage(
+          id: $0.int64(0), sha256: $0.text(1) ?? "", fileExtension: $0.text(2) ?? "jpg", format: $0.text(5) ?? "",
+          width: $0.int(3), height: $0.int(4)),
+        subset: $0.text(6) ?? "")
+    }
+  }
+
+  /// The active images assigned in split `splitID`, each with its subset and first source's name.
+  public static func members(catalog: Catalog, splitID: Int64) throws -> [SplitMember] {
+    try catalog.database.rows(
+      """
+      SELECT a.image_id, a.subset,
+        COALESCE((SELECT s.name FROM image_origins o JOIN sources s ON s.id = o.source_id
+                  WHERE o.image_id = a.image_id ORDER BY o.id LIMIT 1), '')
+      FROM split_assignments a JOIN images i ON i.id = a.image_id
+      WHERE a.split_id = ? AND i.status = 'active'
+      """, [.int(splitID)]
+    ) { SplitMember(imageID: $0.int64(0), subset: $0.text(1) ?? "", firstSource: $0.text(2) ?? "") }
+  }
+
+  /// Calls `body` with every lineage link (derived image, parent image): each crop row's image and parent,
+  /// and each image whose row names a parent. A link recorded both ways is given once.
+  public static func forEachLineageLink(catalog: Catalog, _ body: (_ child: Int64, _ parent: Int64) throws -> Void)
+    throws
+  {
+    try scan(
+      catalog.database,
+      """
+      SELECT image_id, parent_image_id FROM crops
+      UNION SELECT id, parent_image_id FROM images WHERE parent_image_id IS NOT NULL
+      """
+    ) { row in try body(row.int64(0), row.int64(1)) }
   }
 }

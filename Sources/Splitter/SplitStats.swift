@@ -32,26 +32,16 @@ extension SplitCatalog {
     guard let summary = try list(catalog: catalog).first(where: { $0.name == split }) else {
       throw unknownSplit(split, catalog: catalog)
     }
-    let id = try catalog.database.scalarInt("SELECT id FROM splits WHERE name = ?", [.text(split)]) ?? 0
+    let id = try splitID(catalog: catalog, name: split) ?? 0
     // Each image's label and source as `stats` and `merge` credit them (`Catalog.creditedLabels`); an
     // image without a label is credited to the source it first arrived from.
     let credited = try catalog.creditedLabels(view: summary.plan.view)
-    let sourceNames = Dictionary(
-      try catalog.database.rows("SELECT id, name FROM sources") { ($0.int64(0), $0.text(1) ?? "") },
-      uniquingKeysWith: { a, _ in a })
+    let sourceNames = Dictionary(try catalog.sourceNames(), uniquingKeysWith: { a, _ in a })
     var counts: [String: [String: [String: Int]]] = [:]
-    for (image, subset, firstSource) in try catalog.database.rows(
-      """
-      SELECT a.image_id, a.subset,
-        COALESCE((SELECT s.name FROM image_origins o JOIN sources s ON s.id = o.source_id
-                  WHERE o.image_id = a.image_id ORDER BY o.id LIMIT 1), '')
-      FROM split_assignments a JOIN images i ON i.id = a.image_id
-      WHERE a.split_id = ? AND i.status = 'active'
-      """, [.int(id)], { ($0.int64(0), $0.text(1) ?? "", $0.text(2) ?? "") })
-    {
-      let entry = credited[image]
-      let source = entry?.source.flatMap { sourceNames[$0] } ?? firstSource
-      counts[subset, default: [:]][entry?.label ?? "", default: [:]][source, default: 0] += 1
+    for member in try members(catalog: catalog, splitID: id) {
+      let entry = credited[member.imageID]
+      let source = entry?.source.flatMap { sourceNames[$0] } ?? member.firstSource
+      counts[member.subset, default: [:]][entry?.label ?? "", default: [:]][source, default: 0] += 1
     }
     var cells: [SplitStats.Cell] = []
     for subset in counts.keys.sorted() {

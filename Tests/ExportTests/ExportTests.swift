@@ -157,4 +157,21 @@ struct ExportTests {
         as? [String: Any])
     #expect(cropManifest["selection"] as? [String: String] == ["kind": "crops"])
   }
+
+  @Test("one format enum: the --format values in their order, which write boxes; the box writer refuses the others")
+  func formats() throws {
+    #expect(DatasetFormat.allCases.map(\.rawValue) == ["folders", "csv", "voc", "yolo", "coco", "createml"])
+    #expect(DatasetFormat.allCases.filter(\.writesBoxes) == [.voc, .yolo, .coco, .createml])
+    let (catalog, base) = try setUp()
+    let plan = try DatasetExport.plan(catalog: catalog, includeUnannotated: true)
+    for format in [DatasetFormat.folders, .csv] {
+      let out = base + "/boxes-\(format.rawValue)"
+      #expect(throws: ExportError.self) {
+        try DatasetExport.write(plan, format: format, to: out, store: catalog.store)
+      }
+      #expect(!FileManager.default.fileExists(atPath: out))
+    }
+    let written = try DatasetExport.write(plan, format: .coco, to: base + "/boxes-coco", store: catalog.store)
+    #expect(written.format == .coco && written.images == 20)
+  }
 }

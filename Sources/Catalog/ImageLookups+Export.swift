@@ -1,0 +1,106 @@
+import Foundation
+
+/// An active image as an export or a card lists it: its bytes' digest and file extension, its format and
+/// pixel size.
+public struct ActiveImage: Sendable, Hashable {
+  public var id: Int64
+  public var sha256: String
+  /// The extension of the stored file (`jpg` when none is recorded).
+  public var fileExtension: String
+  public var format: String
+  public var width: Int
+  public var height: Int
+
+  public init(id: Int64, sha256: String, fileExtension: String, format: String, width: Int, height: Int) {
+    self.id = id
+    self.sha256 = sha256
+    self.fileExtension = fileExtension
+    self.format = format
+    self.width = width
+    self.height = height
+  }
+}
+
+/// An active image with the label it is filed under in one view (the first class name, by name).
+public struct LabelledImage: Sendable, Hashable {
+  public var id: Int64
+  public var sha256: String
+  /// The extension of the stored file (`jpg` when none is recorded).
+  public var fileExtension: String
+  /// Nil when the image has no label in the view.
+  public var label: String?
+}
+
+/// One origin's file as recorded: its image, its path relative to the source, and its own license.
+public struct OriginFile: Sendable, Hashable {
+  public var imageID: Int64
+  public var path: String
+  /// The origin's license (nil: none recorded for this file; its source's may apply).
+  public var license: String?
+}
+
+/// One origin of an image with the credit it carries: source, path, license (the origin's, else its
+/// source's), and where it was found.
+public struct OriginCredit: Sendable, Hashable {
+  public var imageID: Int64
+  /// The source's name.
+  public var source: String
+  public var path: String
+  public var license: String?
+  public var url: String?
+  public var pageURL: String?
+  public var creator: String?
+  public var attribution: String?
+}
+
+extension Catalog {
+  /// The active images, in id order.
+  public func activeImages() throws -> [ActiveImage] {
+    try database.rows(
+      "SELECT id, sha256, extension, width, height, format FROM images WHERE status = 'active' ORDER BY id"
+    ) {
+      ActiveImage(
+        id: $0.int64(0), sha256: $0.text(1) ?? "", fileExtension: $0.text(2) ?? "jpg", format: $0.text(5) ?? "",
+        width: $0.int(3), height: $0.int(4))
+    }
+  }
+
+  /// The active images in SHA-256 order, each with its label in `view` (the first class name by name; `""`
+  /// is the labels as found).
+  public func activeImagesLabelled(view: String) throws -> [LabelledImage] {
+    try database.rows(
+      """
+      SELECT i.id, i.sha256, i.extension,
+        (SELECT MIN(c.name) FROM image_labels l JOIN classes c ON c.id = l.class_id
+         WHERE l.image_id = i.id AND l.view = ?)
+      FROM images i WHERE i.status = 'active' ORDER BY i.sha256
+      """, [.text(view)]
+    ) { LabelledImage(id: $0.int64(0), sha256: $0.text(1) ?? "", fileExtension: $0.text(2) ?? "jpg", label: $0.text(3)) }
+  }
+
+  /// The images holding a label in `view` (an image once per label it holds there).
+  public func imagesLabelled(inView view: String) throws -> [Int64] {
+    try database.rows("SELECT image_id FROM image_labels WHERE view = ?", [.text(view)]) { $0.int64(0) }
+  }
+
+  /// Every origin's file, in the order they were recorded (an image's first origin comes first).
+  public func originFiles() throws -> [OriginFile] {
+    try database.rows("SELECT image_id, rel_path, license FROM image_origins ORDER BY id") {
+      OriginFile(imageID: $0.int64(0), path: $0.text(1) ?? "", license: $0.text(2))
+    }
+  }
+
+  /// Every origin of every image with its credit, by image id, then source name, then path.
+  public func originCredits() throws -> [OriginCredit] {
+    try database.rows(
+      """
+      SELECT o.image_id, s.name, o.rel_path, COALESCE(o.license, s.license), o.url, o.page_url, o.creator, o.attribution
+      FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.image_id, s.name, o.rel_path
+      """
+    ) {
+      OriginCredit(
+        imageID: $0.int64(0), source: $0.text(1) ?? "", path: $0.text(2) ?? "", license: $0.text(3), url: $0.text(4),
+        pageURL: $0.text(5), creator: $0.text(6), attribution: $0.text(7))
+    }
+  }
+}
