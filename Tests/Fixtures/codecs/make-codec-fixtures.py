@@ -192,15 +192,13 @@ def main():
         order = "II" if orientation % 2 else "MM"
         image.save(f"jpeg-exif-orientation{orientation}.jpg", quality=80,
                  exif=b"Exif\0\0" + exif_block(orientation, order))
-    # Warnings: 2 stray bytes before the first marker after the frame header (libjpeg: "Corrupt JPEG data: 2
-    # extraneous bytes before marker 0xc4"; before the frame header datasetkit's own header check refuses the
-    # file); a file cut in the middle of its scan (no EOI).
+    # Warnings: stray bytes between the end of the scan and the EOI marker (libjpeg: "Corrupt JPEG data: N
+    # extraneous bytes before marker 0xd9"; stray bytes between header segments are refused by datasetkit's own
+    # header check before any decoder runs); a file cut in the middle of its scan (no EOI).
     clean = io.BytesIO()
     big.save(clean, format="JPEG", quality=90)
     data = clean.getvalue()
-    sof = data.index(b"\xff\xc0")
-    after = sof + 2 + struct.unpack(">H", data[sof + 2:sof + 4])[0]
-    write("jpeg-warning-extraneous.jpg", data[:after] + b"\x00\x00" + data[after:])
+    write("jpeg-warning-extraneous.jpg", data[:-2] + bytes(40) + data[-2:])
     sos = data.index(b"\xff\xda")
     write("jpeg-warning-truncated.jpg", data[:sos + (len(data) - sos) // 2])
 
