@@ -272,7 +272,7 @@ void cmyk_row_to_gray(const uint8_t *cmyk, uint8_t *gray, int width) {
 }
 
 // grfmt_jpeg.cpp's readData. `rows_missing` counts rows the data ran out before (OpenCV leaves them as they were
-// allocated; ours are zero). An error in jpeg_finish_decompress keeps the image, as OpenCV's does.
+// allocated; ours are set to zero). An error in jpeg_finish_decompress keeps the image, as OpenCV's does.
 bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &have_image) {
   if (setjmp(run.errors.jump) != 0) return have_image;
   jpeg_decompress_struct *cinfo = &run.cinfo;
@@ -297,6 +297,7 @@ bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &h
     uint8_t *data = img.ptr<uint8_t>(y);
     JSAMPROW row = direct ? data : buffer[0];
     if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
+      std::memset(data, 0, img.step[0]);
       rows_missing++;
       continue;
     }
@@ -332,8 +333,8 @@ bool decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, 
     return false;
   }
   check_size(run.cinfo.output_width, run.cinfo.output_height);
-  cv::Mat img = cv::Mat::zeros(static_cast<int>(run.cinfo.output_height), static_cast<int>(run.cinfo.output_width),
-                               color ? CV_8UC3 : CV_8UC1);
+  cv::Mat img(static_cast<int>(run.cinfo.output_height), static_cast<int>(run.cinfo.output_width),
+              color ? CV_8UC3 : CV_8UC1);
   int rows_missing = 0;
   volatile bool have_image = false;
   if (!jpeg_pixels(run, img, rows_missing, have_image)) {
@@ -448,7 +449,8 @@ bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, c
     return false;
   }
   check_size(width, height);
-  cv::Mat img = cv::Mat::zeros(static_cast<int>(height), static_cast<int>(width), color ? CV_8UC3 : CV_8UC1);
+  // Every row is written by png_read_image, or the decode fails and the image is dropped.
+  cv::Mat img(static_cast<int>(height), static_cast<int>(width), color ? CV_8UC3 : CV_8UC1);
   std::vector<png_bytep> rows(height);
   for (png_uint_32 y = 0; y < height; y++) rows[y] = img.ptr<uint8_t>(static_cast<int>(y));
   png_bytep exif = nullptr;
