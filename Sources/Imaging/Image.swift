@@ -6,8 +6,8 @@ import OpenCVShim
 /// OpenCV's version string, e.g. "4.6.0".
 public var openCVVersion: String { String(cString: afs_opencv_version()) }
 
-/// Opens OpenCV's image codecs, which are loaded on the first decode rather than at start-up (`doctor` checks
-/// them); throws with the dynamic linker's reason when they cannot be.
+/// Opens OpenCV's image codecs, which are loaded on the first encode or decode of a format other than JPEG and PNG
+/// rather than at start-up (`doctor` checks them); throws with the dynamic linker's reason when they cannot be.
 public func checkImageCodecs() throws {
   var error = afs_error()
   try check(afs_image_codecs(&error), error)

@@ -110,9 +110,10 @@ int guarded(afs_error *error, Body body) {
   }
 }
 
-// cv::imdecode and cv::imencode come from libopencv_imgcodecs, which is not linked but opened on the first decode or
-// encode: it pulls in about 120 libraries (GDAL, poppler, HDF5, OpenEXR, ...) whose loading cost every command
-// about 0.1 s of start-up, `datasetkit --version` included. The two functions are looked up by their C++ names
+// cv::imdecode and cv::imencode come from libopencv_imgcodecs, which is not linked but opened on the first encode or
+// the first decode of a format other than JPEG and PNG (those are decoded with libjpeg and libpng, image_decoders.cpp):
+// it pulls in about 120 libraries (GDAL, poppler, HDF5, OpenEXR, ...) whose loading cost every command about 0.1 s
+// of start-up, `datasetkit --version` included. The two functions are looked up by their C++ names
 // (OpenCV 4's ABI for the sonames below); the static_asserts fail to compile if the headers compiled here declare
 // no such overloads (unevaluated: they reference no symbol).
 using DecodeFunction = cv::Mat (*)(cv::InputArray, int);

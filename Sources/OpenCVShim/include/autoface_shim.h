@@ -34,7 +34,7 @@ typedef struct afs_rect {
 
 /** OpenCV's version string, e.g. "4.6.0". Static storage. */
 const char *afs_opencv_version(void);
-/** Opens OpenCV's image codecs (libopencv_imgcodecs: not linked, opened on the first decode or encode, since it
+/** Opens OpenCV's image codecs (libopencv_imgcodecs: not linked, opened on the first encode or decode of a format other than JPEG and PNG, since it
     pulls in ~120 libraries every command would otherwise load at start-up). AFS_ERR_LOAD says why it cannot be. */
 int afs_image_codecs(afs_error *error);
 
