@@ -30,12 +30,18 @@ let package = Package(
       name: "COpenCV", pkgConfig: "datasetkit-opencv", providers: [.apt(["libopencv-dev"])]),
     // libcurl, opened on the first transfer rather than linked (start-up): curl.h's types and typed wrappers.
     .target(name: "CCurl"),
+    // JPEG and PNG are decoded with libjpeg(-turbo) and libpng directly (warnings returned to the caller, never
+    // printed); other formats go through OpenCV's imgcodecs.
+    .systemLibrary(
+      name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+    .systemLibrary(
+      name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     // Linux calls Swift's Glibc module leaves out (syncfs).
     .target(name: "CPlatform"),
     // The one room where C++ lives: OpenCV behind a pure C header.
     .target(
       name: "OpenCVShim",
-      dependencies: ["COpenCV"],
+      dependencies: ["COpenCV", "CJPEG", "CPNG"],
       // The built-in YuNet model as a C array (scripts/embed-model), #included by autoface_shim.cpp.
       exclude: ["yunet_model.inc"]),
 
@@ -117,6 +123,7 @@ let package = Package(
       name: "ReviewTests",
       dependencies: ["Review", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Imaging", "TestSupport"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "Imaging", "TestSupport", "datasetkit"]),
     .testTarget(
       name: "DedupTests", dependencies: ["Dedup", "Catalog", "Imaging", "Ingest", "TestSupport"],

@@ -28,6 +28,8 @@ public struct ContactSheetReport: Sendable, Codable {
   public var sheets: [String]
   public var boxes: [Int64]
   public var failed: [FaceImageIssue]
+  /// Images shown although their decoder warned (damaged data, a bad ICC profile, ...), by origin.
+  public var decodeWarnings: [DecoderWarnings] = []
 }
 
 extension Catalog {
@@ -58,6 +60,7 @@ extension Catalog {
     let base = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
     var page = 0
     var start = 0
+    var warned: [(imageID: Int64, warnings: [String])] = []
     repeat {
       let chunk = Array(tiles[start..<min(tiles.count, start + perSheet)])
       let rows = max(1, (chunk.count + options.columns - 1) / options.columns)
@@ -73,6 +76,7 @@ extension Catalog {
           } else {
             image = try DecodedImage(bytes: try store.read(tile.sha256), maxPixels: options.maxPixels)
             cache[tile.sha256] = image
+            warned.append((tile.image, image.warnings))
           }
           try sheet.paste(try image.thumbnail(of: tile.rect, margin: options.margin, side: t), x: x, y: y)
           try sheet.drawText(
@@ -96,6 +100,7 @@ extension Catalog {
       report.sheets.append(name)
       start += perSheet
     } while start < tiles.count
+    report.decodeWarnings = try decoderWarnings(warned)
     return report
   }
 

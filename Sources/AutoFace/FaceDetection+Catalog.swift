@@ -36,6 +36,8 @@ public struct FaceDetectReport: Sendable, Codable {
   /// Proposals stored.
   public var faces = 0
   public var failed: [FaceImageIssue] = []
+  /// Images searched although their decoder warned (damaged data, a bad ICC profile, ...), by origin.
+  public var decodeWarnings: [DecoderWarnings] = []
 }
 
 /// Progress after each committed batch.
@@ -85,15 +87,18 @@ extension Catalog {
     let store = self.store
     let maxPixels = options.maxPixels
     var start = 0
+    var warned: [(imageID: Int64, warnings: [String])] = []
     while start < work.count {
       let batch = Array(work[start..<min(work.count, start + options.batchSize)])
-      let results = concurrentResults(batch) { item in
+      let searched = concurrentResults(batch) { item in
         // A bounded working copy (reduced decode), so one huge image cannot exhaust memory.
         let photo = try DetectionImage(bytes: try store.read(item.1), maxPixels: maxPixels)
         let detector = try pool.take()
         defer { pool.give(detector) }
-        return photo.original(try detector.detect(in: photo.image))
+        return (faces: photo.original(try detector.detect(in: photo.image)), warnings: photo.warnings)
       }
+      warned += zip(batch, searched).compactMap { item, result in (try? result.get()).map { (item.0, $0.warnings) } }
+      let results = searched.map { $0.map(\.faces) }
       let now = Timestamp.now()
       try database.writeTransaction {
         for (i, item) in batch.enumerated() {
@@ -122,6 +127,7 @@ extension Catalog {
     if let first = report.failed.first, report.failed.count == report.processed {
       throw AutoFaceError.everyImageFailed(count: report.processed, first: first.reason)
     }
+    report.decodeWarnings = try decoderWarnings(warned)
     return report
   }
 }

@@ -45,6 +45,8 @@ public enum DetectionDecode {
 /// A photo decoded for detection and the factors that map its pixels back to the original's.
 public struct DetectionImage {
   public var image: DecodedImage
+  /// The decoder's warnings (``DecodedImage/warnings`` of the decode; `image` may be a shrunk copy without them).
+  public var warnings: [String]
   public var scaleX: Double
   public var scaleY: Double
 
@@ -73,6 +75,7 @@ public struct DetectionImage {
         interpolation: .area)
     }
     self.image = image
+    warnings = decoded.warnings
     scaleX = Double(header.width) / Double(max(1, image.width))
     scaleY = Double(header.height) / Double(max(1, image.height))
   }

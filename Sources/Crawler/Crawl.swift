@@ -81,6 +81,9 @@ public struct CrawlReport: Sendable, Codable {
   public var skipped: [CrawlIssue] = []
   /// Transfers that failed (timeouts, resets) after their retries.
   public var failed: [CrawlIssue] = []
+  /// Downloads that decoded in the decode check although their decoder warned (damaged data, a bad ICC
+  /// profile, ...), by URL.
+  public var decodeWarnings: [DecoderWarnings] = []
   public var bytes: Int64 = 0
   public var seconds: Double = 0
   /// Items of the job by state, all runs.
@@ -390,6 +393,7 @@ struct CrawlRunner {
       report.rejected += outcome.rejected
       report.skipped += outcome.skipped
       report.failed += outcome.failed
+      report.decodeWarnings += outcome.decodeWarnings
       report.bytes += outcome.bytes
       counters.stored += outcome.stored
       counters.duplicates += outcome.duplicates
@@ -418,6 +422,7 @@ struct BatchOutcome: Sendable {
   var rejected: [CrawlIssue] = []
   var skipped: [CrawlIssue] = []
   var failed: [CrawlIssue] = []
+  var decodeWarnings: [DecoderWarnings] = []
   var bytes: Int64 = 0
 }
 
@@ -500,17 +505,19 @@ struct BatchIngest {
     if request.decodeCheck && !candidates.isEmpty {
       // A full decode (in parallel): a file whose header is fine but whose data is not never enters.
       let maxPixels = request.ingest.maxPixels
-      let failures = concurrentMap(candidates) { candidate -> String? in
+      let checks = concurrentMap(candidates) { candidate -> (failure: String?, warnings: [String]) in
         // Files that are not images at all are left to the Ingester, which says what they look like.
-        guard case .bytes(let bytes) = candidate.content, case .image = ImageHeader.sniff(bytes) else { return nil }
+        guard case .bytes(let bytes) = candidate.content, case .image = ImageHeader.sniff(bytes) else { return (nil, []) }
         do {
-          _ = try DecodedImage(bytes: bytes, grayscale: true, maxPixels: maxPixels)
-          return nil
+          return (nil, try DecodedImage(bytes: bytes, grayscale: true, maxPixels: maxPixels).warnings)
         } catch {
-          return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+          return ((error as? LocalizedError)?.errorDescription ?? "\(error)", [])
         }
       }
-      for (index, message) in failures.enumerated().reversed() {
+      for (item, check) in zip(candidateItems, checks) where !check.warnings.isEmpty {
+        outcome.decodeWarnings.append(DecoderWarnings(file: item.url, warnings: check.warnings))
+      }
+      for (index, message) in checks.map(\.failure).enumerated().reversed() {
         guard let message else { continue }
         let item = candidateItems[index]
         let reason = "does not decode: \(message)"

@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Imaging
 import Ingest
 import Parallel
 
@@ -36,6 +37,8 @@ public struct HashingReport: Sendable, Codable {
   /// Images hashed in this run.
   public var hashed = 0
   public var skipped: [SkippedImage] = []
+  /// Images hashed although their decoder warned (damaged data, a bad ICC profile, ...), by origin.
+  public var decodeWarnings: [DecoderWarnings] = []
 }
 
 public struct HashingProgress: Sendable {
@@ -79,13 +82,16 @@ extension Catalog {
       let store = self.store
       let maxPixels = options.maxPixels
       let results = concurrentResults(batch) { item in
-        try PerceptualHash.hashes(of: try store.read(item.sha256), algorithms: item.missing, maxPixels: maxPixels)
+        try store.read(item.sha256).withUnsafeBytes {
+          try PerceptualHash.hashesAndWarnings(of: $0, algorithms: item.missing, maxPixels: maxPixels)
+        }
       }
       var rows: [(Int64, [HashAlgorithm: UInt64])] = []
       for (item, result) in zip(batch, results) {
         switch result {
-        case .success(let values):
+        case .success(let (values, warnings)):
           rows.append((item.id, values))
+          report.decodeWarnings += try decoderWarnings([(item.id, warnings)])
         case .failure(let error):
           let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
           report.skipped.append(

@@ -78,7 +78,20 @@ public enum PerceptualHash {
     of bytes: UnsafeRawBufferPointer, algorithms: Set<HashAlgorithm>,
     maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws -> [HashAlgorithm: UInt64] {
+    try hashesAndWarnings(of: bytes, algorithms: algorithms, maxPixels: maxPixels).hashes
+  }
+
+  /// ``hashes(of:algorithms:maxPixels:)`` and the decoder's warnings (``DecodedImage/warnings`` of each decode,
+  /// without repeats), for a report.
+  public static func hashesAndWarnings(
+    of bytes: UnsafeRawBufferPointer, algorithms: Set<HashAlgorithm>,
+    maxPixels: Int = ImageHeader.defaultMaxPixels
+  ) throws -> (hashes: [HashAlgorithm: UInt64], warnings: [String]) {
     var result: [HashAlgorithm: UInt64] = [:]
+    var warnings: [String] = []
+    func note(_ image: DecodedImage) {
+      for warning in image.warnings where !warnings.contains(warning) { warnings.append(warning) }
+    }
     let (format, width, height) = try DecodedImage.checkHeader(bytes, maxPixels: maxPixels)
     let fast = algorithms.filter { !$0.isImagehashCompatible }
     if !fast.isEmpty {
@@ -89,18 +102,20 @@ public enum PerceptualHash {
         }
       }
       let gray = try DecodedImage(bytes: bytes, grayscale: true, reduction: reduction, maxPixels: maxPixels)
+      note(gray)
       for algorithm in fast { result[algorithm] = try fastHash(algorithm, gray) }
     }
     let compatible = algorithms.filter(\.isImagehashCompatible)
     if !compatible.isEmpty {
       let colour = try DecodedImage(bytes: bytes, grayscale: false, reduction: 1, maxPixels: maxPixels)
+      note(colour)
       let luma = PILResample.luma(
         bgr: try colour.pixels(), width: colour.width, height: colour.height, channels: colour.channels)
       for algorithm in compatible {
         result[algorithm] = try imagehashCompatible(algorithm, luma, width: colour.width, height: colour.height)
       }
     }
-    return result
+    return (result, warnings)
   }
 
   /// Convenience for an array of bytes.

@@ -33,6 +33,8 @@ public struct FaceCropReport: Sendable, Codable {
   public var known = 0
   public var failed: [FaceImageIssue] = []
   public var labels: [String: Int] = [:]
+  /// Images cut although their decoder warned (damaged data, a bad ICC profile, ...), by origin.
+  public var decodeWarnings: [DecoderWarnings] = []
 }
 
 extension Catalog {
@@ -60,7 +62,7 @@ extension Catalog {
 
     let store = self.store
     setOpenCVThreads(0)
-    let results = concurrentResults(work) { job -> (bytes: [UInt8], width: Int, height: Int) in
+    let results = concurrentResults(work) { job -> (bytes: [UInt8], width: Int, height: Int, warnings: [String]) in
       let image = try DecodedImage(bytes: try store.read(job.sha256), maxPixels: options.maxPixels)
       let rect = Self.cropRect(
         job.rect, margin: options.margin, square: options.square, width: image.width, height: image.height)
@@ -73,13 +75,17 @@ extension Catalog {
         (w, h) = (max(1, Int((Double(w) * scale).rounded())), max(1, Int((Double(h) * scale).rounded())))
       }
       let crop = try image.cropped(to: rect, width: w, height: h)
-      return (try crop.encoded(.jpeg(quality: 95)), w, h)
+      return (try crop.encoded(.jpeg(quality: 95)), w, h, image.warnings)
     }
     var candidates: [IngestCandidate] = []
     var made: [(job: CroppableBox, sha: String, width: Int, height: Int)] = []
+    var warned: [(imageID: Int64, warnings: [String])] = []
     for (i, job) in work.enumerated() {
       switch results[i] {
       case .success(let crop):
+        if !crop.warnings.isEmpty && !warned.contains(where: { $0.imageID == job.imageID }) {
+          warned.append((job.imageID, crop.warnings))
+        }
         let name = "box-\(job.id).jpg"
         candidates.append(
           IngestCandidate(
@@ -96,6 +102,7 @@ extension Catalog {
     let ingest = try Ingester(catalog: self).ingest(
       candidates, source: SourceSpec(kind: "derived", name: "crops", uri: "datasetkit:crops", recipe: "faces crop"))
     report.known = ingest.knownBytes
+    report.decodeWarnings = try decoderWarnings(warned)
     let ids = try imageIDs(sha256: made.map(\.sha))
     let now = Timestamp.now()
     try database.writeTransaction {

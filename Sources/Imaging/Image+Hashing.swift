@@ -19,17 +19,11 @@ extension DecodedImage {
   /// is checked first, like `init(bytes:grayscale:maxPixels:)`.
   public convenience init(
     bytes: UnsafeRawBufferPointer, grayscale: Bool, reduction: Int,
-    maxPixels: Int = ImageHeader.defaultMaxPixels
+    maxPixels: Int = ImageHeader.defaultMaxPixels, decoder: ImageDecoder = .builtIn
   ) throws {
-    try Self.checkHeader(bytes, maxPixels: maxPixels)
-    var error = afs_error()
-    var out: OpaquePointer?
-    let rc = afs_image_decode_reduced(
-      bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, grayscale ? 0 : 1,
-      Int32(reduction), &out, &error)
-    try check(rc, error)
-    guard let out else { throw ImagingError.opencv(code: Int32(AFS_ERR_UNKNOWN), message: "no image returned") }
-    self.init(handle: out)
+    self.init(
+      decoding: try Self.decode(
+        bytes, grayscale: grayscale, reduction: reduction, maxPixels: maxPixels, decoder: decoder))
   }
 
   /// The header's format, width and height, refusing non-images and header bombs before any decode.

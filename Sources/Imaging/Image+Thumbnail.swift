@@ -11,6 +11,15 @@ extension DecodedImage {
     of bytes: UnsafeRawBufferPointer, side: Int, quality: Int = 75, maxPixels: Int = ImageHeader.defaultMaxPixels,
     maxDecodedPixels: Int = 40_000_000
   ) -> [UInt8]? {
+    thumbnail(of: bytes, side: side, quality: quality, maxPixels: maxPixels, maxDecodedPixels: maxDecodedPixels)?.jpeg
+  }
+
+  /// ``thumbnailJPEG(of:side:quality:maxPixels:maxDecodedPixels:)`` and the decoder's warnings
+  /// (``DecodedImage/warnings``), for a report.
+  public static func thumbnail(
+    of bytes: UnsafeRawBufferPointer, side: Int, quality: Int = 75, maxPixels: Int = ImageHeader.defaultMaxPixels,
+    maxDecodedPixels: Int = 40_000_000
+  ) -> (jpeg: [UInt8], warnings: [String])? {
     guard side > 0, let header = try? checkHeader(bytes, maxPixels: maxPixels) else { return nil }
     var reduction = 1
     if header.format == .jpeg {
@@ -23,6 +32,7 @@ extension DecodedImage {
     let w = max(1, Int(Double(image.width) * scale))
     let h = max(1, Int(Double(image.height) * scale))
     guard let small = try? image.resized(width: w, height: h, interpolation: .area) else { return nil }
-    return try? small.encoded(.jpeg(quality: quality))
+    guard let jpeg = try? small.encoded(.jpeg(quality: quality)) else { return nil }
+    return (jpeg, image.warnings)
   }
 }

@@ -6,8 +6,8 @@ import OpenCVShim
 /// OpenCV's version string, e.g. "4.6.0".
 public var openCVVersion: String { String(cString: afs_opencv_version()) }
 
-/// Opens OpenCV's image codecs, which are loaded on the first decode rather than at start-up (`doctor` checks
-/// them); throws with the dynamic linker's reason when they cannot be.
+/// Opens OpenCV's image codecs, which are loaded on the first encode or decode of a format other than JPEG and PNG
+/// rather than at start-up (`doctor` checks them); throws with the dynamic linker's reason when they cannot be.
 public func checkImageCodecs() throws {
   var error = afs_error()
   try check(afs_image_codecs(&error), error)
@@ -19,9 +19,14 @@ public func checkImageCodecs() throws {
 /// image can be read from several threads. Drawing happens on an ``ImageCanvas``.
 public final class DecodedImage: @unchecked Sendable {
   package let handle: OpaquePointer
+  /// What the decoder warned about while decoding (libjpeg's "Corrupt JPEG data: 2 extraneous bytes before marker
+  /// 0xd9", libpng's "iCCP: known incorrect sRGB profile", ...): formatted, deduplicated, at most a few. Empty for
+  /// a clean decode and for images not made by decoding. Nothing of it is printed; callers put it in their report.
+  public let warnings: [String]
 
-  package init(handle: OpaquePointer) {
+  package init(handle: OpaquePointer, warnings: [String] = []) {
     self.handle = handle
+    self.warnings = warnings
   }
 
   deinit { afs_image_free(handle) }
@@ -31,21 +36,35 @@ public final class DecodedImage: @unchecked Sendable {
   public convenience init(
     bytes: [UInt8], grayscale: Bool = false, maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws {
-    switch ImageHeader.sniff(bytes) {
-    case .notImage(let kind): throw ImagingError.notAnImage("looks like \(kind)")
-    case .malformed(_, let reason): throw ImagingError.notAnImage(reason)
-    case .image(_, let width, let height, _):
-      if width * height > maxPixels {
-        throw ImagingError.tooManyPixels(width: width, height: height, limit: maxPixels)
-      }
-    }
+    try self.init(
+      decoding: bytes.withUnsafeBytes { try Self.decode($0, grayscale: grayscale, reduction: 1, maxPixels: maxPixels) })
+  }
+
+  convenience init(decoding result: (handle: OpaquePointer, warnings: [String])) {
+    self.init(handle: result.handle, warnings: result.warnings)
+  }
+
+  /// The one decode: header checked (allow-list, `maxPixels`), then the shim; the decoder's warnings returned
+  /// with the image. A fatal decoder error throws with the decoder's message and the warnings before it.
+  static func decode(
+    _ bytes: UnsafeRawBufferPointer, grayscale: Bool, reduction: Int, maxPixels: Int, decoder: ImageDecoder = .builtIn
+  ) throws -> (handle: OpaquePointer, warnings: [String]) {
+    try checkHeader(bytes, maxPixels: maxPixels)
     var error = afs_error()
     var out: OpaquePointer?
-    let rc = bytes.withUnsafeBufferPointer {
-      afs_image_decode($0.baseAddress, $0.count, grayscale ? 0 : 1, &out, &error)
+    var text: UnsafeMutablePointer<CChar>?
+    let rc = afs_image_decode(
+      bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, grayscale ? 0 : 1, Int32(reduction),
+      decoder.rawValue, &out, &text, &error)
+    defer { afs_buffer_free(text) }
+    let warnings = text.map { String(cString: $0).split(separator: "\n").map(String.init) } ?? []
+    if rc != 0, let out { afs_image_free(out) }
+    do {
+      try check(rc, error)
+    } catch ImagingError.opencv(let code, let message) where code == Int32(AFS_ERR_DECODE) {
+      throw ImagingError.undecodable(([message] + warnings).joined(separator: "; "))
     }
-    try check(rc, error)
-    self.init(handle: try made(out))
+    return (try made(out), warnings)
   }
 
   public var width: Int { size.width }
@@ -151,6 +170,16 @@ public final class ImageCanvas {
 
 @available(*, unavailable)
 extension ImageCanvas: Sendable {}
+
+/// Which decoder reads JPEG and PNG.
+public enum ImageDecoder: Int32, Sendable {
+  /// libjpeg(-turbo) and libpng called directly, with the pixels cv::imdecode gives and the warnings returned in
+  /// ``DecodedImage/warnings``; other formats through OpenCV's imgcodecs.
+  case builtIn = 0
+  /// Everything through cv::imdecode (whose libjpeg/libpng warnings go to stderr): the reference the tests compare
+  /// with, and a fallback.
+  case openCV = 1
+}
 
 /// Throws `ImagingError.opencv` with the shim's message when `rc` is not 0.
 package func check(_ rc: Int32, _ error: afs_error) throws {

@@ -6,6 +6,8 @@ public enum ImagingError: LocalizedError, Equatable {
   case notAnImage(String)
   /// The header declares more pixels than allowed; nothing was decoded.
   case tooManyPixels(width: Int, height: Int, limit: Int)
+  /// The decoder gave up on the bytes (libjpeg's, libpng's or OpenCV's message, with any warnings before it).
+  case undecodable(String)
   /// OpenCV failed; `code` is the shim's AFS_ERR_* and `message` its text (e.what() for cv::Exception).
   case opencv(code: Int32, message: String)
 
@@ -14,6 +16,7 @@ public enum ImagingError: LocalizedError, Equatable {
     case .notAnImage(let reason): return "not a decodable image: \(reason)"
     case .tooManyPixels(let width, let height, let limit):
       return "image declares \(width)×\(height) pixels, over the limit of \(limit); not decoded"
+    case .undecodable(let message): return "cannot decode the image: \(message)"
     case .opencv(_, let message): return "OpenCV: \(message)"
     }
   }

@@ -1,5 +1,6 @@
 // The one C++ file: every entry point catches everything and reports through afs_error.
 #include "autoface_shim.h"
+#include "image_decoders.hpp"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -109,9 +110,10 @@ int guarded(afs_error *error, Body body) {
   }
 }
 
-// cv::imdecode and cv::imencode come from libopencv_imgcodecs, which is not linked but opened on the first decode or
-// encode: it pulls in about 120 libraries (GDAL, poppler, HDF5, OpenEXR, ...) whose loading cost every command
-// about 0.1 s of start-up, `datasetkit --version` included. The two functions are looked up by their C++ names
+// cv::imdecode and cv::imencode come from libopencv_imgcodecs, which is not linked but opened on the first encode or
+// the first decode of a format other than JPEG and PNG (those are decoded with libjpeg and libpng, image_decoders.cpp):
+// it pulls in about 120 libraries (GDAL, poppler, HDF5, OpenEXR, ...) whose loading cost every command about 0.1 s
+// of start-up, `datasetkit --version` included. The two functions are looked up by their C++ names
 // (OpenCV 4's ABI for the sonames below); the static_asserts fail to compile if the headers compiled here declare
 // no such overloads (unevaluated: they reference no symbol).
 using DecodeFunction = cv::Mat (*)(cv::InputArray, int);
@@ -246,11 +248,41 @@ int afs_image_codecs(afs_error *error) {
   });
 }
 
-int afs_image_decode(const uint8_t *bytes, size_t length, int color, afs_image **out, afs_error *error) {
+int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reduction, int decoder, afs_image **out,
+                     char **warnings, afs_error *error) {
+  if (warnings) *warnings = nullptr;
   return guarded(error, [&]() -> int {
     *required(out, "out") = nullptr;
     cv::Mat encoded = encoded_bytes(bytes, length);
-    cv::Mat decoded = decode_bytes(encoded, color ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
+    if (reduction != 1 && reduction != 2 && reduction != 4 && reduction != 8) {
+      throw argument_error("reduction must be 1, 2, 4 or 8");
+    }
+    if (decoder != AFS_DECODER_BUILTIN && decoder != AFS_DECODER_OPENCV) {
+      throw argument_error("unknown decoder " + std::to_string(decoder));
+    }
+    const auto format = afs_decoders::format_of(bytes, length);
+    cv::Mat decoded;
+    if (decoder == AFS_DECODER_BUILTIN && format != afs_decoders::Format::other) {
+      afs_decoders::Warnings collected;
+      std::string failure;
+      const bool ok = afs_decoders::decode(format, bytes, length, color, reduction, decoded, collected, failure);
+      if (warnings && !collected.empty()) {
+        const std::string text = collected.joined();
+        auto copy = caller_array<char>(text.size() + 1);
+        std::memcpy(copy.get(), text.c_str(), text.size() + 1);
+        *warnings = copy.release();
+      }
+      if (!ok) {
+        set_error(error, AFS_ERR_DECODE, failure);
+        return AFS_ERR_DECODE;
+      }
+    } else {
+      const int reduced[] = {0, cv::IMREAD_REDUCED_GRAYSCALE_2, cv::IMREAD_REDUCED_GRAYSCALE_4,
+                             cv::IMREAD_REDUCED_GRAYSCALE_8};
+      const int scale = reduction == 8 ? 3 : reduction / 2;  // 1 -> 0, 2 -> 1, 4 -> 2, 8 -> 3
+      int flags = reduced[scale] | (color ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
+      decoded = decode_bytes(encoded, flags);
+    }
     if (decoded.empty()) {
       set_error(error, AFS_ERR_DECODE, "OpenCV could not decode the image data");
       return AFS_ERR_DECODE;
@@ -378,31 +410,6 @@ int afs_cascade_detect(afs_cascade *cascade, const afs_image *image, double scal
     }
     *out = rects.release();
     *count = faces.size();
-    return AFS_OK;
-  });
-}
-
-int afs_image_decode_reduced(const uint8_t *bytes, size_t length, int color, int reduction,
-                             afs_image **out, afs_error *error) {
-  return guarded(error, [&]() -> int {
-    *required(out, "out") = nullptr;
-    cv::Mat encoded = encoded_bytes(bytes, length);
-    int flags;
-    switch (reduction) {
-      case 1: flags = color ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE; break;
-      case 2: flags = color ? cv::IMREAD_REDUCED_COLOR_2 : cv::IMREAD_REDUCED_GRAYSCALE_2; break;
-      case 4: flags = color ? cv::IMREAD_REDUCED_COLOR_4 : cv::IMREAD_REDUCED_GRAYSCALE_4; break;
-      case 8: flags = color ? cv::IMREAD_REDUCED_COLOR_8 : cv::IMREAD_REDUCED_GRAYSCALE_8; break;
-      default:
-        set_error(error, AFS_ERR_ARGUMENT, "reduction must be 1, 2, 4 or 8");
-        return AFS_ERR_ARGUMENT;
-    }
-    cv::Mat decoded = decode_bytes(encoded, flags);
-    if (decoded.empty()) {
-      set_error(error, AFS_ERR_DECODE, "OpenCV could not decode the image data");
-      return AFS_ERR_DECODE;
-    }
-    *out = new afs_image{std::move(decoded)};
     return AFS_OK;
   });
 }

@@ -11,6 +11,8 @@ public struct CardThumbnails: Sendable {
   public static let parentSide = 200
 
   var base64: [String: String]
+  /// Pictures decoded although their decoder warned (damaged data, a bad ICC profile, ...), by origin.
+  public var decodeWarnings: [DecoderWarnings] = []
 
   public init() { base64 = [:] }
 
@@ -34,16 +36,25 @@ public struct CardThumbnails: Sendable {
     var seen = Set<String>()
     let jobs = wanted.filter { !$0.0.isEmpty && seen.insert("\($0.0)@\($0.1)").inserted }
     let store = catalog.store
-    let results = concurrentMap(jobs) { sha256, side -> String? in
+    let results = concurrentMap(jobs) { sha256, side -> (base64: String, warnings: [String])? in
       guard let bytes = try? store.read(sha256) else { return nil }
-      let jpeg = bytes.withUnsafeBytes {
-        DecodedImage.thumbnailJPEG(of: $0, side: side, quality: 70, maxDecodedPixels: maxDecodedPixels)
+      let made = bytes.withUnsafeBytes {
+        DecodedImage.thumbnail(of: $0, side: side, quality: 70, maxDecodedPixels: maxDecodedPixels)
       }
-      return jpeg.map { Data($0).base64EncodedString() }
+      return made.map { (Data($0.jpeg).base64EncodedString(), $0.warnings) }
     }
     var thumbnails = CardThumbnails()
+    var warned: [(sha256: String, warnings: [String])] = []
     for (index, job) in jobs.enumerated() {
-      if let value = results[index] { thumbnails.base64["\(job.0)@\(job.1)"] = value }
+      guard let value = results[index] else { continue }
+      thumbnails.base64["\(job.0)@\(job.1)"] = value.base64
+      if !value.warnings.isEmpty && !warned.contains(where: { $0.sha256 == job.0 }) {
+        warned.append((job.0, value.warnings))
+      }
+    }
+    if !warned.isEmpty, let ids = try? catalog.imageIDs(sha256: warned.map(\.sha256)) {
+      thumbnails.decodeWarnings =
+        (try? catalog.decoderWarnings(warned.compactMap { item in ids[item.sha256].map { ($0, item.warnings) } })) ?? []
     }
     return thumbnails
   }

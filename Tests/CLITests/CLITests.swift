@@ -88,7 +88,9 @@ struct CLITests {
     #expect(checks.allSatisfy { $0["status"] as? String == "ok" })
   }
 
-  @Test("start-up loads only the OpenCV modules linked, not imgcodecs (~120 libraries); the first decode opens it")
+  @Test(
+    "start-up loads only the OpenCV modules linked, not imgcodecs (~120 libraries); JPEG is decoded without it, the first BMP opens it"
+  )
   func startupLibraries() throws {
     // glibc's dynamic linker lists every library it loads ("file=NAME [0];  needed by ...") on stderr.
     let version = try TestSupport.run(["--version"], environment: ["LD_DEBUG": "files"])
@@ -107,7 +109,21 @@ struct CLITests {
     #expect(imported.status == 0, "\(imported.stderr)")
     let detect = try TestSupport.run(["faces", "detect", "--json"], in: ws, environment: ["LD_DEBUG": "files"])
     #expect(detect.status == 0)
-    #expect(detect.stderr.contains("libopencv_imgcodecs"))
+    #expect(detect.stderr.contains("file=libjpeg"), "LD_DEBUG gave no list")
+    #expect(!detect.stderr.contains("libopencv_imgcodecs"), "JPEG is decoded by libjpeg directly")
+    // A format of imgcodecs' own (BMP, 24-bit, 64×48) opens it on its first decode.
+    let (width, height) = (64, 48)
+    let row = (width * 3 + 3) / 4 * 4
+    func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+    var bmp: [UInt8] = Array("BM".utf8) + le32(54 + row * height) + le32(0) + le32(54)
+    bmp += le32(40) + le32(width) + le32(height) + [1, 0, 24, 0] + le32(0) + le32(row * height) + le32(2835)
+    bmp += le32(2835) + le32(0) + le32(0)
+    for y in 0..<height { bmp += (0..<row).map { UInt8(truncatingIfNeeded: $0 * 3 + y * 5) } }
+    try TestSupport.write(bmp, to: folder + "/two.bmp")
+    #expect(try TestSupport.run(["import", folder, "--name", "one"], in: ws).status == 0)
+    let second = try TestSupport.run(["faces", "detect", "--json"], in: ws, environment: ["LD_DEBUG": "files"])
+    #expect(second.status == 0, "\(second.stdout)")
+    #expect(second.stderr.contains("libopencv_imgcodecs"))
   }
 }
 

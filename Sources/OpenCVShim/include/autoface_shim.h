@@ -34,13 +34,24 @@ typedef struct afs_rect {
 
 /** OpenCV's version string, e.g. "4.6.0". Static storage. */
 const char *afs_opencv_version(void);
-/** Opens OpenCV's image codecs (libopencv_imgcodecs: not linked, opened on the first decode or encode, since it
+/** Opens OpenCV's image codecs (libopencv_imgcodecs: not linked, opened on the first encode or decode of a format other than JPEG and PNG, since it
     pulls in ~120 libraries every command would otherwise load at start-up). AFS_ERR_LOAD says why it cannot be. */
 int afs_image_codecs(afs_error *error);
 
-/** Decode encoded bytes (JPEG, PNG, WebP, BMP, GIF where built in). color: 1 = BGR, 0 = grayscale.
+/** Which decoder afs_image_decode uses. AFS_DECODER_BUILTIN: JPEG and PNG (told by their magic bytes) with
+    libjpeg(-turbo) and libpng called here as OpenCV 4.6's imgcodecs calls them (the same pixels), with an error
+    manager per call, so their warnings come back in *warnings instead of going to stderr; any other format through
+    imgcodecs. AFS_DECODER_OPENCV: everything through cv::imdecode (the reference, and the fallback). */
+enum { AFS_DECODER_BUILTIN = 0, AFS_DECODER_OPENCV = 1 };
+
+/** Decode encoded bytes (JPEG, PNG, WebP, BMP, GIF where built in) at 1/reduction of the size (reduction 1, 2, 4
+    or 8: JPEG is decoded DCT-scaled, libjpeg's scale_denom; other formats are decoded whole and shrunk as
+    cv::imdecode's IMREAD_REDUCED_* do). color: 1 = BGR, 0 = grayscale. EXIF orientation is applied as
+    cv::imdecode does. *warnings (may be NULL) receives the decoder's warnings, one a line, malloc'd (free with
+    afs_buffer_free), or NULL when there were none. A fatal decoder error is AFS_ERR_DECODE with its message.
     Callers must have checked the header dimensions first (header bombs). */
-int afs_image_decode(const uint8_t *bytes, size_t length, int color, afs_image **out, afs_error *error);
+int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reduction, int decoder, afs_image **out,
+                     char **warnings, afs_error *error);
 void afs_image_free(afs_image *image);
 void afs_image_size(const afs_image *image, int *width, int *height, int *channels);
 
@@ -78,11 +89,6 @@ enum {
   AFS_INTER_LANCZOS4 = 4
 };
 
-/** Decode at 1/reduction of the size (reduction 1, 2, 4 or 8). JPEG is decoded DCT-scaled (libjpeg
-    scale_denom: less work); other formats are decoded whole and then shrunk by OpenCV. color: 1 = BGR,
-    0 = grayscale. Callers must have checked the header dimensions first (header bombs). */
-int afs_image_decode_reduced(const uint8_t *bytes, size_t length, int color, int reduction,
-                             afs_image **out, afs_error *error);
 /** A grayscale copy (OpenCV's BGR weights 0.299/0.587/0.114); a gray image is copied as it is. */
 int afs_image_grayscale(const afs_image *image, afs_image **out, afs_error *error);
 /** The part inside rect (clamped to the image) resized to out_width x out_height with interpolation

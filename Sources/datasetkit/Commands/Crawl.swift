@@ -257,6 +257,7 @@ extension Datasetkit.Crawl {
         for issue in issues.prefix(limit) { lines.append("  \(Output.printable(issue.url)): \(issue.reason)") }
         if issues.count > limit { lines.append("  … and \(issues.count - limit) more (--verbose lists all)") }
       }
+      lines += r.decodeWarnings.listed(verbose: global.verbose)
       return lines.joined(separator: "\n")
     }
   }

@@ -149,6 +149,7 @@ extension Datasetkit {
           lines.append("  \(Output.printable(skipped.origin)): \(skipped.reason)")
         }
       }
+      lines += h.decodeWarnings.listed(verbose: global.verbose)
       if let report = result.report { lines.append("Report: \(report)") }
       return lines.joined(separator: "\n")
     }

@@ -141,6 +141,7 @@ extension Datasetkit.Faces {
             + (r.alreadyDone > 0 ? ", \(r.alreadyDone) images done before (skipped)" : "")
         ]
         lines += r.failed.listed
+        lines += r.decodeWarnings.listed(verbose: global.verbose)
         return lines.joined(separator: "\n")
       }
     }
@@ -197,6 +198,7 @@ extension Datasetkit.Faces {
                 + r.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         ]
         lines += r.failed.listed
+        lines += r.decodeWarnings.listed(verbose: global.verbose)
         return lines.joined(separator: "\n")
       } items: { r in
         ItemCounts(succeeded: r.cropped + r.known, failed: r.failed.count, noun: "boxes")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import Foundation
+import Imaging
 import Report
 
 extension Datasetkit {
@@ -51,14 +52,17 @@ extension Datasetkit {
       var card: DatasetCard
       var out: String?
       var bytes: Int?
+      /// Pictures of the page decoded although their decoder warned (with --out).
+      var decodeWarnings: [DecoderWarnings] = []
 
       func encode(to encoder: Encoder) throws {
         try card.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encodeIfPresent(out, forKey: .out)
         try container.encodeIfPresent(bytes, forKey: .bytes)
+        if !decodeWarnings.isEmpty { try container.encode(decodeWarnings, forKey: .decodeWarnings) }
       }
-      enum Keys: String, CodingKey { case out, bytes }
+      enum Keys: String, CodingKey { case out, bytes, decodeWarnings }
     }
 
     func run() async throws {
@@ -74,7 +78,9 @@ extension Datasetkit {
         warned = !card.warnings.isEmpty
         var result = Result(card: card)
         if let out {
-          try CardPage.write(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: out)
+          let thumbnails = CardThumbnails.make(for: card, catalog: catalog)
+          try CardPage.write(card, thumbnails: thumbnails, to: out)
+          result.decodeWarnings = thumbnails.decodeWarnings
           result.out = out
           result.bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? nil
         }
@@ -95,6 +101,7 @@ extension Datasetkit {
           lines.append("\(card.warnings.count) confound warning\(card.warnings.count == 1 ? "" : "s"):")
           lines += card.warnings.map { "  " + Output.printable($0.message) }
         }
+        lines += result.decodeWarnings.listed(verbose: global.verbose)
         return lines.joined(separator: "\n")
       }
       if warned && failOnWarning { throw ExitCode.failure }

@@ -215,6 +215,7 @@ extension Datasetkit.Review {
       } text: { r in
         var lines = ["\(r.boxes.count) boxes on \(r.sheets.count) sheet(s):"] + r.sheets.map { "  \($0)" }
         if !r.failed.isEmpty { lines += r.failed.prefix(20).map { "  image \($0.imageID): \($0.reason)" } }
+        lines += r.decodeWarnings.listed(verbose: global.verbose)
         return lines.joined(separator: "\n")
       }
     }

@@ -1,0 +1,485 @@
+// JPEG through libjpeg(-turbo) and PNG through libpng, called the way OpenCV 4.6's imgcodecs calls them
+// (grfmt_jpeg.cpp, grfmt_png.cpp, loadsave.cpp's imdecode_ and ApplyExifOrientation, exif.cpp's ExifReader), so
+// the pixels are the ones cv::imdecode gives (a test compares every byte), but with an error manager of our own per
+// call: warnings are collected for the caller instead of printed to stderr, and a fatal error returns its message.
+//
+// setjmp/longjmp: every function below that calls setjmp creates no C++ object with a destructor after it; the
+// cv::Mat and row pointers are made by the caller between the two library phases (header, then pixels).
+#include "image_decoders.hpp"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+// libjpeg's header needs FILE and size_t declared first.
+#include <stdio.h>
+#include <jpeglib.h>
+#include <png.h>
+
+namespace afs_decoders {
+
+void Warnings::add(const char *text) noexcept {
+  try {
+    std::string message(text ? text : "");
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    if (message.empty()) return;
+    if (message.size() > max_length) message = message.substr(0, max_length - 3) + "...";
+    for (const auto &kept : kept_) {
+      if (kept == message) return;
+    }
+    if (kept_.size() >= max_count) {
+      dropped_++;
+      return;
+    }
+    kept_.push_back(std::move(message));
+  } catch (...) {
+    dropped_++;
+  }
+}
+
+std::string Warnings::joined() const {
+  std::string text;
+  for (const auto &kept : kept_) text += (text.empty() ? "" : "\n") + kept;
+  if (dropped_ > 0) text += "\n(" + std::to_string(dropped_) + " more warnings)";
+  return text;
+}
+
+Format format_of(const uint8_t *bytes, size_t length) {
+  static const uint8_t png[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+  if (length >= 3 && bytes[0] == 0xff && bytes[1] == 0xd8 && bytes[2] == 0xff) return Format::jpeg;
+  if (length >= 8 && std::memcmp(bytes, png, 8) == 0) return Format::png;
+  return Format::other;
+}
+
+namespace {
+
+// ---- EXIF orientation, as OpenCV's ExifReader finds it -------------------------------------------------------
+// IFD0's entries are read in order; the first entry of each known tag is kept; a read past the end stops the parse
+// and keeps what was read before it. Tags whose values OpenCV reads (strings, rationals) are bounds-checked the
+// same way, so a broken one before the orientation stops the parse at the same place.
+struct ExifOutOfRange {};
+
+class ExifOrientation {
+ public:
+  ExifOrientation(const uint8_t *data, size_t size) : data_(data), size_(size) {}
+
+  // 1 (as stored) when there is no orientation tag.
+  int orientation() {
+    std::map<int, int> tags;
+    try {
+      parse(tags);
+    } catch (const ExifOutOfRange &) {
+    }
+    auto it = tags.find(0x0112);
+    return it == tags.end() ? 1 : it->second;
+  }
+
+ private:
+  const uint8_t *data_;
+  size_t size_;
+  bool intel_ = false;
+
+  uint16_t u16(size_t offset) const {
+    if (offset + 1 >= size_) throw ExifOutOfRange();
+    if (intel_) return static_cast<uint16_t>(data_[offset] + (data_[offset + 1] << 8));
+    return static_cast<uint16_t>((data_[offset] << 8) + data_[offset + 1]);
+  }
+  uint32_t u32(size_t offset) const {
+    if (offset + 3 >= size_) throw ExifOutOfRange();
+    if (intel_) {
+      return static_cast<uint32_t>(data_[offset]) + (static_cast<uint32_t>(data_[offset + 1]) << 8) +
+             (static_cast<uint32_t>(data_[offset + 2]) << 16) + (static_cast<uint32_t>(data_[offset + 3]) << 24);
+    }
+    return (static_cast<uint32_t>(data_[offset]) << 24) + (static_cast<uint32_t>(data_[offset + 1]) << 16) +
+           (static_cast<uint32_t>(data_[offset + 2]) << 8) + static_cast<uint32_t>(data_[offset + 3]);
+  }
+  void rationals(size_t entry, int count) const {
+    uint32_t at = u32(entry + 8);
+    for (int i = 0; i < count; i++, at += 8) {
+      u32(at);
+      u32(static_cast<size_t>(at) + 4);
+    }
+  }
+  void string_value(size_t entry) const {
+    size_t length = u32(entry + 4);
+    size_t at = 8;  // (sic) OpenCV reads short strings at offset 8 of the data, not of the entry
+    if (length > 4) at = u32(entry + 8);
+    if (at > size_ || at + length > size_) throw ExifOutOfRange();
+  }
+
+  void parse(std::map<int, int> &tags) {
+    // Byte order: "II" Intel, "MM" Motorola; anything else reads big-endian and fails the tag mark.
+    intel_ = size_ >= 1 && !(size_ > 1 && data_[0] != data_[1]) && data_[0] == 'I';
+    if (u16(2) != 0x002A) return;
+    size_t offset = u32(4);
+    size_t entries = u16(offset);
+    offset += 2;
+    for (size_t i = 0; i < entries; i++, offset += 12) {
+      int tag = u16(offset);
+      int value = 0;
+      switch (tag) {
+        case 0x010E: case 0x010F: case 0x0110: case 0x0131: case 0x0132: case 0x8298:
+          string_value(offset);
+          break;
+        case 0x0112: case 0x0128: case 0x0213:
+          value = u16(offset + 8);
+          break;
+        case 0x011A: case 0x011B: rationals(offset, 1); break;
+        case 0x013E: rationals(offset, 2); break;
+        case 0x013F: rationals(offset, 6); break;
+        case 0x0211: rationals(offset, 3); break;
+        case 0x0214: rationals(offset, 6); break;
+        case 0x8769: break;
+        default: tag = -1; break;
+      }
+      tags.insert({tag, value});
+    }
+  }
+};
+
+// loadsave.cpp's ApplyExifOrientation.
+void apply_orientation(int orientation, cv::Mat &img) {
+  switch (orientation) {
+    case 2: cv::flip(img, img, 1); break;
+    case 3: cv::flip(img, img, -1); break;
+    case 4: cv::flip(img, img, 0); break;
+    case 5: cv::transpose(img, img); break;
+    case 6: cv::transpose(img, img); cv::flip(img, img, 1); break;
+    case 7: cv::transpose(img, img); cv::flip(img, img, -1); break;
+    case 8: cv::transpose(img, img); cv::flip(img, img, 0); break;
+    default: break;
+  }
+}
+
+// loadsave.cpp's validateInputImageSize with OpenCV's default limits.
+void check_size(long width, long height) {
+  if (width <= 0 || height <= 0) throw std::runtime_error("the image has no pixels");
+  if (width > (1 << 20) || height > (1 << 20) || width * height > (1L << 30)) {
+    throw std::runtime_error("the image is " + std::to_string(width) + "x" + std::to_string(height) +
+                             " pixels, over OpenCV's limits");
+  }
+}
+
+// ---- JPEG --------------------------------------------------------------------------------------------------------
+
+struct JpegErrors {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  Warnings *warnings;
+  char failure[JMSG_LENGTH_MAX];
+};
+
+// OpenCV's memory source: a suspending reader over the whole buffer (fill_input_buffer has nothing more to give).
+struct JpegSource {
+  jpeg_source_mgr pub;
+  long skip;
+};
+
+void jpeg_stub(j_decompress_ptr) {}
+boolean jpeg_fill_input(j_decompress_ptr) { return FALSE; }
+void jpeg_skip_input(j_decompress_ptr cinfo, long count) {
+  auto *source = reinterpret_cast<JpegSource *>(cinfo->src);
+  if (count > static_cast<long>(source->pub.bytes_in_buffer)) {
+    source->skip = count - static_cast<long>(source->pub.bytes_in_buffer);
+    source->pub.next_input_byte += source->pub.bytes_in_buffer;
+    source->pub.bytes_in_buffer = 0;
+  } else {
+    source->pub.bytes_in_buffer -= count;
+    source->pub.next_input_byte += count;
+    source->skip = 0;
+  }
+}
+
+void jpeg_fatal(j_common_ptr cinfo) {
+  auto *errors = reinterpret_cast<JpegErrors *>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, errors->failure);
+  std::longjmp(errors->jump, 1);
+}
+// Warnings (level < 0) are kept; trace messages (level >= 0) dropped. libjpeg's own prints only the first warning.
+void jpeg_message(j_common_ptr cinfo, int level) {
+  if (level >= 0) return;
+  auto *errors = reinterpret_cast<JpegErrors *>(cinfo->err);
+  char text[JMSG_LENGTH_MAX];
+  (*cinfo->err->format_message)(cinfo, text);
+  errors->warnings->add(text);
+  cinfo->err->num_warnings++;
+}
+void jpeg_silent(j_common_ptr) {}
+
+struct JpegRun {
+  jpeg_decompress_struct cinfo;
+  JpegErrors errors;
+  JpegSource source;
+  bool created = false;
+};
+
+// grfmt_jpeg.cpp's readHeader: APP1 saved for EXIF, scale 1/reduction, output size computed.
+bool jpeg_header(JpegRun &run, const uint8_t *bytes, size_t length, int reduction, int &orientation) {
+  if (setjmp(run.errors.jump) != 0) return false;
+  jpeg_create_decompress(&run.cinfo);
+  run.created = true;
+  run.cinfo.src = &run.source.pub;
+  run.source.pub.init_source = jpeg_stub;
+  run.source.pub.fill_input_buffer = jpeg_fill_input;
+  run.source.pub.skip_input_data = jpeg_skip_input;
+  run.source.pub.resync_to_restart = jpeg_resync_to_restart;
+  run.source.pub.term_source = jpeg_stub;
+  run.source.pub.next_input_byte = bytes;
+  run.source.pub.bytes_in_buffer = length;
+  run.source.skip = 0;
+  jpeg_save_markers(&run.cinfo, JPEG_APP0 + 1, 0xffff);
+  jpeg_read_header(&run.cinfo, TRUE);
+  run.cinfo.scale_num = 1;
+  run.cinfo.scale_denom = static_cast<unsigned int>(reduction);
+  jpeg_calc_output_dimensions(&run.cinfo);
+  jpeg_saved_marker_ptr exif = nullptr;
+  for (jpeg_saved_marker_ptr m = run.cinfo.marker_list; m && !exif; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1) exif = m;
+  }
+  orientation = 1;
+  if (exif && exif->data_length > 6) {
+    orientation = ExifOrientation(exif->data + 6, exif->data_length - 6).orientation();
+  }
+  return true;
+}
+
+// OpenCV's CMYK conversions (utils.cpp icvCvt_CMYK2BGR_8u_C4C3R / icvCvt_CMYK2Gray_8u_C4C1R).
+void cmyk_row_to_bgr(const uint8_t *cmyk, uint8_t *bgr, int width) {
+  for (int i = 0; i < width; i++, bgr += 3, cmyk += 4) {
+    int c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+    c = k - ((255 - c) * k >> 8);
+    m = k - ((255 - m) * k >> 8);
+    y = k - ((255 - y) * k >> 8);
+    bgr[2] = static_cast<uint8_t>(c);
+    bgr[1] = static_cast<uint8_t>(m);
+    bgr[0] = static_cast<uint8_t>(y);
+  }
+}
+void cmyk_row_to_gray(const uint8_t *cmyk, uint8_t *gray, int width) {
+  enum { SCALE = 14, cR = 4899, cG = 9617, cB = 1868 };  // 0.299, 0.587, 0.114 in 1/2^14
+  for (int i = 0; i < width; i++, cmyk += 4) {
+    int c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+    c = k - ((255 - c) * k >> 8);
+    m = k - ((255 - m) * k >> 8);
+    y = k - ((255 - y) * k >> 8);
+    gray[i] = static_cast<uint8_t>((y * cB + m * cG + c * cR + (1 << (SCALE - 1))) >> SCALE);
+  }
+}
+
+// grfmt_jpeg.cpp's readData. `rows_missing` counts rows the data ran out before (OpenCV leaves them as they were
+// allocated; ours are set to zero). An error in jpeg_finish_decompress keeps the image, as OpenCV's does.
+bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &have_image) {
+  if (setjmp(run.errors.jump) != 0) return have_image;
+  jpeg_decompress_struct *cinfo = &run.cinfo;
+  const bool color = img.channels() > 1;
+  bool direct;
+  if (cinfo->num_components != 4) {
+    cinfo->out_color_space = color ? JCS_EXT_BGR : JCS_GRAYSCALE;
+    cinfo->out_color_components = color ? 3 : 1;
+    direct = true;
+  } else {
+    cinfo->out_color_space = JCS_CMYK;
+    cinfo->out_color_components = 4;
+    direct = false;
+  }
+  jpeg_start_decompress(cinfo);
+  JSAMPARRAY buffer = nullptr;
+  if (!direct) {
+    buffer = (*cinfo->mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(cinfo), JPOOL_IMAGE,
+                                         static_cast<JDIMENSION>(img.cols * 4), 1);
+  }
+  for (int y = 0; y < img.rows; y++) {
+    uint8_t *data = img.ptr<uint8_t>(y);
+    JSAMPROW row = direct ? data : buffer[0];
+    if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
+      std::memset(data, 0, img.step[0]);
+      rows_missing++;
+      continue;
+    }
+    if (!direct) {
+      if (color) cmyk_row_to_bgr(buffer[0], data, img.cols);
+      else cmyk_row_to_gray(buffer[0], data, img.cols);
+    }
+  }
+  have_image = true;
+  jpeg_finish_decompress(cinfo);
+  return true;
+}
+
+bool decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
+                 std::string &failure) {
+  JpegRun run;
+  std::memset(&run, 0, sizeof(run));
+  run.cinfo.err = jpeg_std_error(&run.errors.pub);
+  run.errors.pub.error_exit = jpeg_fatal;
+  run.errors.pub.emit_message = jpeg_message;
+  run.errors.pub.output_message = jpeg_silent;
+  run.errors.warnings = &warnings;
+  struct Destroy {
+    JpegRun &run;
+    ~Destroy() {
+      if (run.created) jpeg_destroy_decompress(&run.cinfo);
+    }
+  } destroy{run};
+
+  int orientation = 1;
+  if (!jpeg_header(run, bytes, length, reduction, orientation)) {
+    failure = std::string("libjpeg: ") + run.errors.failure;
+    return false;
+  }
+  check_size(run.cinfo.output_width, run.cinfo.output_height);
+  cv::Mat img(static_cast<int>(run.cinfo.output_height), static_cast<int>(run.cinfo.output_width),
+              color ? CV_8UC3 : CV_8UC1);
+  int rows_missing = 0;
+  volatile bool have_image = false;
+  if (!jpeg_pixels(run, img, rows_missing, have_image)) {
+    failure = std::string("libjpeg: ") + run.errors.failure;
+    return false;
+  }
+  if (rows_missing > 0) {
+    warnings.add(("Premature end of JPEG file: the last " + std::to_string(rows_missing) + " of " +
+                  std::to_string(img.rows) + " rows are missing (left black)")
+                     .c_str());
+  }
+  apply_orientation(orientation, img);
+  out = img;
+  return true;
+}
+
+// ---- PNG ---------------------------------------------------------------------------------------------------------
+
+struct PngRun {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  png_infop end_info = nullptr;
+  const uint8_t *bytes = nullptr;
+  size_t length = 0;
+  size_t position = 0;
+  Warnings *warnings = nullptr;
+  char failure[256] = {0};
+};
+
+void png_fatal(png_structp png, png_const_charp message) {
+  auto *run = static_cast<PngRun *>(png_get_error_ptr(png));
+  std::snprintf(run->failure, sizeof(run->failure), "%s", message ? message : "unknown error");
+  png_longjmp(png, 1);
+}
+void png_warning_collected(png_structp png, png_const_charp message) {
+  static_cast<PngRun *>(png_get_error_ptr(png))->warnings->add(message);
+}
+// grfmt_png.cpp's readDataFromBuf.
+void png_read_bytes(png_structp png, png_bytep destination, size_t size) {
+  auto *run = static_cast<PngRun *>(png_get_io_ptr(png));
+  if (run->position + size > run->length) {
+    png_error(png, "PNG input buffer is incomplete");
+    return;
+  }
+  std::memcpy(destination, run->bytes + run->position, size);
+  run->position += size;
+}
+
+// grfmt_png.cpp's readHeader: bit depth 1, 2, 4, 8 or 16.
+bool png_header(PngRun &run, png_uint_32 &width, png_uint_32 &height, int &bit_depth, int &color_type) {
+  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  png_set_read_fn(run.png, &run, png_read_bytes);
+  png_read_info(run.png, run.info);
+  png_get_IHDR(run.png, run.info, &width, &height, &bit_depth, &color_type, nullptr, nullptr, nullptr);
+  if (!(bit_depth <= 8 || bit_depth == 16)) {
+    std::snprintf(run.failure, sizeof(run.failure), "unsupported bit depth %d", bit_depth);
+    return false;
+  }
+  return true;
+}
+
+// grfmt_png.cpp's readData for an 8-bit, 1- or 3-channel result.
+// The eXIf chunk (before or after the pixels) is handed back for the orientation.
+bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_bytepp rows, png_bytep &exif,
+                png_uint_32 &exif_length) {
+  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  if (bit_depth == 16) png_set_strip_16(run.png);
+  png_set_strip_alpha(run.png);
+  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(run.png);
+  if ((color_type & PNG_COLOR_MASK_COLOR) == 0 && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(run.png);
+  if ((color_type & PNG_COLOR_MASK_COLOR) && color) {
+    png_set_bgr(run.png);
+  } else if (color) {
+    png_set_gray_to_rgb(run.png);
+  } else {
+    png_set_rgb_to_gray(run.png, 1, 0.299, 0.587);
+  }
+  png_set_interlace_handling(run.png);
+  png_read_update_info(run.png, run.info);
+  png_read_image(run.png, rows);
+  png_read_end(run.png, run.end_info);
+  exif = nullptr;
+  exif_length = 0;
+  if (png_get_valid(run.png, run.info, PNG_INFO_eXIf)) {
+    png_get_eXIf_1(run.png, run.info, &exif_length, &exif);
+  } else if (png_get_valid(run.png, run.end_info, PNG_INFO_eXIf)) {
+    png_get_eXIf_1(run.png, run.end_info, &exif_length, &exif);
+  }
+  return true;
+}
+
+bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
+                std::string &failure) {
+  PngRun run;
+  run.bytes = bytes;
+  run.length = length;
+  run.warnings = &warnings;
+  run.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &run, png_fatal, png_warning_collected);
+  if (!run.png) throw std::bad_alloc();
+  struct Destroy {
+    PngRun &run;
+    ~Destroy() { png_destroy_read_struct(&run.png, &run.info, &run.end_info); }
+  } destroy{run};
+  run.info = png_create_info_struct(run.png);
+  run.end_info = png_create_info_struct(run.png);
+  if (!run.info || !run.end_info) throw std::bad_alloc();
+
+  png_uint_32 width = 0, height = 0;
+  int bit_depth = 0, color_type = 0;
+  if (!png_header(run, width, height, bit_depth, color_type)) {
+    failure = std::string("libpng: ") + run.failure;
+    return false;
+  }
+  check_size(width, height);
+  // Every row is written by png_read_image, or the decode fails and the image is dropped.
+  cv::Mat img(static_cast<int>(height), static_cast<int>(width), color ? CV_8UC3 : CV_8UC1);
+  std::vector<png_bytep> rows(height);
+  for (png_uint_32 y = 0; y < height; y++) rows[y] = img.ptr<uint8_t>(static_cast<int>(y));
+  png_bytep exif = nullptr;
+  png_uint_32 exif_length = 0;
+  if (!png_pixels(run, bit_depth, color_type, color != 0, rows.data(), exif, exif_length)) {
+    failure = std::string("libpng: ") + run.failure;
+    return false;
+  }
+  const int orientation = exif && exif_length > 0 ? ExifOrientation(exif, exif_length).orientation() : 1;
+  // imdecode shrinks what a decoder could not decode reduced (INTER_LINEAR_EXACT).
+  if (reduction > 1) {
+    cv::resize(img, img, cv::Size(img.cols / reduction, img.rows / reduction), 0, 0, cv::INTER_LINEAR_EXACT);
+  }
+  apply_orientation(orientation, img);
+  out = img;
+  return true;
+}
+
+}  // namespace
+
+bool decode(Format format, const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
+            Warnings &warnings, std::string &failure) {
+  switch (format) {
+    case Format::jpeg: return decode_jpeg(bytes, length, color, reduction, out, warnings, failure);
+    case Format::png: return decode_png(bytes, length, color, reduction, out, warnings, failure);
+    case Format::other: break;
+  }
+  failure = "not a JPEG or PNG";
+  return false;
+}
+
+}  // namespace afs_decoders
