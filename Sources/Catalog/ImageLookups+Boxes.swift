@@ -13,6 +13,8 @@ public struct ImageOrigin: Sendable, Hashable {
   public var sourceID: Int64
   /// The path relative to the source (display form).
   public var path: String
+  /// The origin's license (nil: none recorded for this file; its source's may apply).
+  public var license: String?
 }
 
 /// An image as a folder of files shows it: its bytes' digest, pixel size, file extension and the path it
@@ -44,8 +46,8 @@ extension Catalog {
 
   /// Every origin of every image, in the order they were recorded (an image's first origin in a source first).
   public func imageOrigins() throws -> [ImageOrigin] {
-    try database.rows("SELECT image_id, source_id, rel_path FROM image_origins ORDER BY id", []) {
-      ImageOrigin(imageID: $0.int64(0), sourceID: $0.int64(1), path: $0.text(2) ?? "")
+    try database.rows("SELECT image_id, source_id, rel_path, license FROM image_origins ORDER BY id", []) {
+      ImageOrigin(imageID: $0.int64(0), sourceID: $0.int64(1), path: $0.text(2) ?? "", license: $0.text(3))
     }
   }
 

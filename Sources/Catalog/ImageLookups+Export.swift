@@ -32,13 +32,6 @@ public struct LabelledImage: Sendable, Hashable {
 }
 
 /// One origin's file as recorded: its image, its path relative to the source, and its own license.
-public struct OriginFile: Sendable, Hashable {
-  public var imageID: Int64
-  public var path: String
-  /// The origin's license (nil: none recorded for this file; its source's may apply).
-  public var license: String?
-}
-
 /// One origin of an image with the credit it carries: source, path, license (the origin's, else its
 /// source's), and where it was found.
 public struct OriginCredit: Sendable, Hashable {
@@ -81,13 +74,6 @@ extension Catalog {
   /// The images holding a label in `view` (an image once per label it holds there).
   public func imagesLabelled(inView view: String) throws -> [Int64] {
     try database.rows("SELECT image_id FROM image_labels WHERE view = ?", [.text(view)]) { $0.int64(0) }
-  }
-
-  /// Every origin's file, in the order they were recorded (an image's first origin comes first).
-  public func originFiles() throws -> [OriginFile] {
-    try database.rows("SELECT image_id, rel_path, license FROM image_origins ORDER BY id") {
-      OriginFile(imageID: $0.int64(0), path: $0.text(1) ?? "", license: $0.text(2))
-    }
   }
 
   /// Every origin of every image with its credit, by image id, then source name, then path.

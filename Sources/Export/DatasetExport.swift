@@ -133,7 +133,7 @@ public enum DatasetExport {
       skeletons[document.imageID] = document.skeleton
     }
     var firstOrigin: [Int64: (path: String, license: String?)] = [:]
-    for origin in try catalog.originFiles() where firstOrigin[origin.imageID] == nil {
+    for origin in try catalog.imageOrigins() where firstOrigin[origin.imageID] == nil {
       firstOrigin[origin.imageID] = (origin.path, origin.license)
     }
     var items: [ExportItem] = []

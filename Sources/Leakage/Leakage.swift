@@ -148,7 +148,7 @@ public enum LeakageCheck {
       }
     if let pattern {
       var firstOfKey: [String: Int64] = [:]
-      for origin in try catalog.originFiles() where subsets[origin.imageID] != nil {
+      for origin in try catalog.imageOrigins() where subsets[origin.imageID] != nil {
         let image = origin.imageID
         guard let key = pattern.key(pattern.subject(origin.path)).map(String.init) else { continue }
         if let first = firstOfKey[key] {
