@@ -127,7 +127,12 @@ extension BoxStore {
     try database.rows(
       "SELECT i.sha256, b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b JOIN images i ON i.id = b.image_id WHERE b.id = ?",
       [.int(id)],
-      { (sha256: $0.text(0) ?? "", rect: Box(xmin: $0.double(1), ymin: $0.double(2), xmax: $0.double(3), ymax: $0.double(4))) }
+      {
+        (
+          sha256: $0.text(0) ?? "",
+          rect: Box(xmin: $0.double(1), ymin: $0.double(2), xmax: $0.double(3), ymax: $0.double(4))
+        )
+      }
     ).first
   }
 

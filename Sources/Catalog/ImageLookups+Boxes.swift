@@ -76,7 +76,8 @@ extension Catalog {
   /// The stored bytes' digest and format (`jpeg`, `png`, …) of the image with this id (nil: no such image).
   public func imageDigestAndFormat(id: Int64) throws -> (sha256: String, format: String)? {
     try database.rows(
-      "SELECT sha256, format FROM images WHERE id = ?", [.int(id)], { (sha256: $0.text(0) ?? "", format: $0.text(1) ?? "") }
+      "SELECT sha256, format FROM images WHERE id = ?", [.int(id)],
+      { (sha256: $0.text(0) ?? "", format: $0.text(1) ?? "") }
     ).first
   }
 

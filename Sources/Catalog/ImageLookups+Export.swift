@@ -68,7 +68,9 @@ extension Catalog {
          WHERE l.image_id = i.id AND l.view = ?)
       FROM images i WHERE i.status = 'active' ORDER BY i.sha256
       """, [.text(view)]
-    ) { LabelledImage(id: $0.int64(0), sha256: $0.text(1) ?? "", fileExtension: $0.text(2) ?? "jpg", label: $0.text(3)) }
+    ) {
+      LabelledImage(id: $0.int64(0), sha256: $0.text(1) ?? "", fileExtension: $0.text(2) ?? "jpg", label: $0.text(3))
+    }
   }
 
   /// The images holding a label in `view` (an image once per label it holds there).

@@ -79,7 +79,10 @@ extension Catalog {
       SELECT o.image_id, o.source_id, COALESCE(o.license, s.license, 'unknown'), o.url IS NOT NULL
       FROM image_origins o JOIN sources s ON s.id = o.source_id
       """
-    ) { OriginLicense(imageID: $0.int64(0), sourceID: $0.int64(1), license: $0.text(2) ?? "unknown", hasURL: $0.int(3) != 0) }
+    ) {
+      OriginLicense(
+        imageID: $0.int64(0), sourceID: $0.int64(1), license: $0.text(2) ?? "unknown", hasURL: $0.int(3) != 0)
+    }
   }
 
   /// Every source, in id order.

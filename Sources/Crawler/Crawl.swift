@@ -507,7 +507,9 @@ struct BatchIngest {
       let maxPixels = request.ingest.maxPixels
       let checks = concurrentMap(candidates) { candidate -> (failure: String?, warnings: [String]) in
         // Files that are not images at all are left to the Ingester, which says what they look like.
-        guard case .bytes(let bytes) = candidate.content, case .image = ImageHeader.sniff(bytes) else { return (nil, []) }
+        guard case .bytes(let bytes) = candidate.content, case .image = ImageHeader.sniff(bytes) else {
+          return (nil, [])
+        }
         do {
           return (nil, try DecodedImage(bytes: bytes, grayscale: true, maxPixels: maxPixels).warnings)
         } catch {

@@ -19,7 +19,8 @@ public struct DecoderWarnings: Sendable, Codable, Hashable {
   public static func summary(_ list: [DecoderWarnings], printable: (String) -> String = { $0 }) -> String? {
     guard let first = list.first else { return nil }
     let noun = list.count == 1 ? "photo" : "photos"
-    return "\(list.count) \(noun) decoded with warnings (first: \(printable(first.file)): \(first.warnings.first ?? "?"))"
+    return
+      "\(list.count) \(noun) decoded with warnings (first: \(printable(first.file)): \(first.warnings.first ?? "?"))"
   }
 
   /// Every file and its warnings, one line each ("  x.jpg: w1; w2"), for a verbose report.

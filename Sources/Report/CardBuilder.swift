@@ -155,7 +155,9 @@ extension DatasetCard {
   }
 
   /// Per subset and class, the first `samplesPerStrip` images in the order of a seeded hash of their SHA-256.
-  static func sampleStrips(_ catalog: Catalog, rows: [CardRow], subsets: [String], classes: [String], options: CardOptions)
+  static func sampleStrips(
+    _ catalog: Catalog, rows: [CardRow], subsets: [String], classes: [String], options: CardOptions
+  )
     throws -> SampleStrips
   {
     var groups: [String: [CardRow]] = [:]

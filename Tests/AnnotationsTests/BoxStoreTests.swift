@@ -10,7 +10,8 @@ struct BoxStoreTests {
   func imported() throws -> (folder: URL, catalog: Catalog, sourceID: Int64) {
     let folder = try TestData.temporaryFolder("box-store")
     let catalog = try Workspace.create(at: folder.appendingPathComponent("ws").path)
-    let report = try VOCImport.run(root: TestData.root.appendingPathComponent("labelimg-raccoon").path, catalog: catalog)
+    let report = try VOCImport.run(
+      root: TestData.root.appendingPathComponent("labelimg-raccoon").path, catalog: catalog)
     #expect(report.boxesAdded == 8)
     return (folder, catalog, report.images.sourceID)
   }
@@ -27,7 +28,8 @@ struct BoxStoreTests {
     try catalog.database.writeTransaction { try store.recordView(view) }
     #expect(try store.viewDefinition("animals") == view)
     #expect(try store.viewNames() == ["animals"])
-    let smaller = ViewDefinition(name: "animals", classes: ["animal"], map: ["raccoon": .map("animal")], sourceRank: [:])
+    let smaller = ViewDefinition(
+      name: "animals", classes: ["animal"], map: ["raccoon": .map("animal")], sourceRank: [:])
     try catalog.database.writeTransaction { try store.recordView(smaller) }
     #expect(try catalog.viewDefinition("animals") == smaller)
   }
@@ -40,7 +42,8 @@ struct BoxStoreTests {
     let truth = try store.importedBoxes(sourceID: sourceID)
     #expect(truth.count == 8 && truth.allSatisfy { $0.box.label == "raccoon" })
     // Scores on two boxes (a detector's would have them); the other six have none.
-    let all = try store.openBoxIDsByImage(BoxFilter(status: nil, origin: nil, label: nil)).values.flatMap { $0 }.sorted()
+    let all = try store.openBoxIDsByImage(BoxFilter(status: nil, origin: nil, label: nil)).values.flatMap { $0 }
+      .sorted()
     #expect(all.count == 8)
     try catalog.database.run("UPDATE boxes SET score = 0.2 WHERE id = ?", [.int(all[0])])
     try catalog.database.run("UPDATE boxes SET score = 0.9 WHERE id = ?", [.int(all[1])])

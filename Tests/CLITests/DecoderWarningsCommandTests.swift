@@ -112,7 +112,8 @@ struct DecoderWarningsCommandTests {
     let result = (try TestSupport.jsonResult(dry.stdout) as? [String: Any])?["dedup"] as? [String: Any]
     let hashing = result?["hashing"] as? [String: Any]
     let warned = warnings(hashing)
-    #expect(warned["photos/extraneous.jpg"] == ["Corrupt JPEG data: 35 extraneous bytes before marker 0xd9"], "\(warned)")
+    #expect(
+      warned["photos/extraneous.jpg"] == ["Corrupt JPEG data: 35 extraneous bytes before marker 0xd9"], "\(warned)")
     #expect(warned["photos/iccp.png"] == ["iCCP: too short"])
     #expect(warned["photos/text-crc.png"] == ["tEXt: CRC error"])
     #expect(warned.count == 3)
@@ -127,7 +128,6 @@ struct DecoderWarningsCommandTests {
     #expect(text.status == 0, "\(text.stdout)\n\(text.stderr)")
     expectQuiet(text.stderr, "dedup")
     #expect(text.stdout.contains("3 photos decoded with warnings (first: photos/"), "\(text.stdout)")
-
 
   }
 }

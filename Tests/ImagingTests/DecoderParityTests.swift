@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
-import Testing
 import TestSupport
+import Testing
 
 /// JPEG and PNG are decoded with libjpeg and libpng in the shim (their warnings returned, never printed); hashes,
 /// detections and crops depend on those pixels being exactly cv::imdecode's. Every file below is decoded both ways
@@ -66,9 +66,10 @@ import TestSupport
   }
 
   @Test func warningsComeBackWithTheImage() throws {
-    #expect(try decode("jpeg-warning-extraneous.jpg").warnings == [
-      "Corrupt JPEG data: 35 extraneous bytes before marker 0xd9"
-    ])
+    #expect(
+      try decode("jpeg-warning-extraneous.jpg").warnings == [
+        "Corrupt JPEG data: 35 extraneous bytes before marker 0xd9"
+      ])
     let truncated = try decode("jpeg-warning-truncated.jpg").warnings
     #expect(truncated.count == 1 && truncated[0].hasPrefix("Premature end of JPEG file"), "\(truncated)")
     #expect(try decode("png-warning-iccp.png").warnings == ["iCCP: too short"])
@@ -123,7 +124,9 @@ import TestSupport
   /// imdecode leaves uninitialised), or throws `ImagingError`.
   @Test func mutatedFilesDecodeLikeImdecodeOrFail() throws {
     var generator = SeededGenerator(seed: 15)
-    let sources = ["jpeg-420.jpg", "jpeg-progressive.jpg", "jpeg-cmyk.jpg", "png-rgb8-interlaced.png", "png-palette4-trns.png"]
+    let sources = [
+      "jpeg-420.jpg", "jpeg-progressive.jpg", "jpeg-cmyk.jpg", "png-rgb8-interlaced.png", "png-palette4-trns.png",
+    ]
     var decoded = 0
     for name in sources {
       let original = try Array(Data(contentsOf: URL(fileURLWithPath: Self.codecs + "/" + name)))

@@ -58,7 +58,10 @@ extension Datasetkit {
       checks.append(Check(name: "opencv", status: "ok", detail: openCVVersion))
       do {
         try checkImageCodecs()
-        checks.append(Check(name: "opencv imgcodecs", status: "ok", detail: "opened (loaded on the first encode, or decode of a format other than JPEG/PNG)"))
+        checks.append(
+          Check(
+            name: "opencv imgcodecs", status: "ok",
+            detail: "opened (loaded on the first encode, or decode of a format other than JPEG/PNG)"))
       } catch {
         checks.append(Check(name: "opencv imgcodecs", status: "failed", detail: error.localizedDescription))
       }
