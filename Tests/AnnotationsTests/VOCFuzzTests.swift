@@ -1,20 +1,9 @@
 import Catalog
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Annotations
-
-/// SplitMix64: a small seeded generator, so every run mutates the same way.
-struct SeededRandom: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 /// A seeded mutation fuzzer over the real annotation files: bytes flipped, tokens inserted, ranges
 /// deleted, duplicated or spliced from another file, files cut short. The reader must never crash, and
@@ -31,7 +20,7 @@ struct VOCFuzzTests {
       "é", "\"", "'", "=", "<size><width>0</width></size>", "<object><name>x</name></object>",
     ].map { Array($0.utf8) } + [[0], [0xFF], [0xFE, 0xFF], [0x1F, 0x8B], [0xC3], [0xED, 0xA0, 0x80]]
 
-  static func mutate(_ input: [UInt8], _ corpus: [[UInt8]], _ random: inout SeededRandom) -> [UInt8] {
+  static func mutate(_ input: [UInt8], _ corpus: [[UInt8]], _ random: inout SeededGenerator) -> [UInt8] {
     var bytes = input
     for _ in 0..<Int.random(in: 1...4, using: &random) {
       let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &random)
@@ -66,7 +55,7 @@ struct VOCFuzzTests {
   func mutations() throws {
     let corpus = try (TestData.files("labelimg-raccoon") + TestData.files("voc-facemask")).map(TestData.bytes)
     #expect(corpus.count == 30)
-    var random = SeededRandom(state: 20_261_122)
+    var random = SeededGenerator(seed: 20_261_122)
     var accepted = 0
     var rejected = 0
     var roundTripFailures: [String] = []
