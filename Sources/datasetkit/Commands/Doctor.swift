@@ -45,26 +45,26 @@ extension Datasetkit {
       if checks.contains(where: { $0.status == "failed" }) { throw ExitCode.failure }
     }
 
+    /// A check that passes with `detail`'s text, or fails with the error it throws.
+    func probe(_ name: String, _ detail: () throws -> String) -> Check {
+      do {
+        return Check(name: name, status: "ok", detail: try detail())
+      } catch {
+        return Check(name: name, status: "failed", detail: error.localizedDescription)
+      }
+    }
+
     func runChecks() -> [Check] {
       var checks: [Check] = []
       checks.append(Check(name: "sqlite3", status: "ok", detail: Database.libraryVersion))
-      do {
-        let version = try HTTPClient.libraryVersion()
-        checks.append(Check(name: "libcurl", status: "ok", detail: "\(version) (opened on the first transfer)"))
-      } catch {
-        checks.append(Check(name: "libcurl", status: "failed", detail: error.localizedDescription))
-      }
+      checks.append(probe("libcurl") { "\(try HTTPClient.libraryVersion()) (opened on the first transfer)" })
       checks.append(Check(name: "libxml2", status: "ok", detail: SafeXML.libraryVersion))
       checks.append(Check(name: "opencv", status: "ok", detail: openCVVersion))
-      do {
-        try checkImageCodecs()
-        checks.append(
-          Check(
-            name: "opencv imgcodecs", status: "ok",
-            detail: "opened (loaded on the first encode, or decode of a format other than JPEG/PNG)"))
-      } catch {
-        checks.append(Check(name: "opencv imgcodecs", status: "failed", detail: error.localizedDescription))
-      }
+      checks.append(
+        probe("opencv imgcodecs") {
+          try checkImageCodecs()
+          return "opened (loaded on the first encode, or decode of a format other than JPEG/PNG)"
+        })
       for (name, folder) in [
         ("haar cascades", CascadeLocations.haarFolder), ("lbp cascades", CascadeLocations.lbpFolder),
       ] {
@@ -75,21 +75,15 @@ extension Datasetkit {
             ? Check(name: name, status: "failed", detail: "none in \(folder); install Debian's opencv-data")
             : Check(name: name, status: "ok", detail: "\(files.count) in \(folder)"))
       }
-      do {
-        _ = try CascadeClassifier(path: CascadeLocations.defaultFrontalFace)
-        checks.append(Check(name: "default face cascade", status: "ok", detail: "loads"))
-      } catch {
-        checks.append(Check(name: "default face cascade", status: "failed", detail: error.localizedDescription))
-      }
-      do {
-        let yunet = try YuNetFaceDetector()
-        checks.append(
-          Check(
-            name: "default face detector", status: "ok",
-            detail: "YuNet built in, SHA-256 verified, loads (\(yunet.identity.version))"))
-      } catch {
-        checks.append(Check(name: "default face detector", status: "failed", detail: error.localizedDescription))
-      }
+      checks.append(
+        probe("default face cascade") {
+          _ = try CascadeClassifier(path: CascadeLocations.defaultFrontalFace)
+          return "loads"
+        })
+      checks.append(
+        probe("default face detector") {
+          "YuNet built in, SHA-256 verified, loads (\(try YuNetFaceDetector().identity.version))"
+        })
       checks.append(
         Check(
           name: "face detectors", status: "ok",
