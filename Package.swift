@@ -100,7 +100,7 @@ let package = Package(
     .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Imaging", "Parallel"]),
 
     // Helpers shared by the test targets (temporary folders, sample photographs, the built binary).
-    .target(name: "TestSupport", dependencies: ["Catalog", "Imaging"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Catalog", "Dedup", "Imaging"], path: "Tests/TestSupport"),
     .testTarget(name: "CatalogTests", dependencies: ["CSQLite", "Catalog", "TestSupport"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "Imaging", "TestSupport"]),

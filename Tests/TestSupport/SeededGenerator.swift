@@ -1,14 +1,5 @@
-/// SplitMix64: a small seeded generator, so a test that mutates or samples does the same every run.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-  var state: UInt64
+import Dedup
 
-  public init(seed: UInt64) { state = seed }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
+/// SplitMix64, seeded, so a test that mutates or samples does the same every run: the generator the synthetic
+/// hash benchmarks use.
+public typealias SeededGenerator = SyntheticHashes.Generator
