@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Splitter
 
 #if canImport(Glibc)
   import Glibc
@@ -57,6 +58,10 @@ enum Output {
       }
     } catch let error as ExitCode {
       throw error
+    } catch SplitterError.contradictsSplit(let flag, let split, let made) {
+      // A flag that says other than the split it is given with is a usage error (exit 64).
+      throw ValidationError(
+        SplitterError.contradictsSplit(flag: flag, split: split, made: made).errorDescription ?? flag)
     } catch {
       let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       if global.json { result(json(command, ErrorBody(error: message))) }
