@@ -67,14 +67,33 @@ struct SplitRecipeCommandTests {
         as? [String: Any])
   }
 
+  /// Rows of a read-only query on the workspace's catalog, each column as text (through Python's sqlite3,
+  /// so the test never migrates the catalog: the same test runs against an older binary).
+  static func query(_ ws: String, _ sql: String) throws -> [[String]] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    let script = """
+      import json, sqlite3, sys
+      db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+      print(json.dumps([[None if v is None else str(v) for v in row] for row in db.execute(sys.argv[2])]))
+      """
+    process.arguments = ["python3", "-c", script, ws + "/datasetkit.sqlite", sql]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let rows = try JSONSerialization.jsonObject(with: data) as? [[Any]] ?? []
+    return rows.map { $0.map { $0 as? String ?? "" } }
+  }
+
   static func subsets(_ ws: String, _ split: String) throws -> [Int64: String] {
-    let catalog = try Catalog(workspace: Workspace(root: ws))
     var result: [Int64: String] = [:]
-    for (id, subset) in try catalog.database.rows(
-      "SELECT a.image_id, a.subset FROM split_assignments a JOIN splits s ON s.id = a.split_id WHERE s.name = ?",
-      [.text(split)], { ($0.int64(0), $0.text(1) ?? "") })
-    {
-      result[id] = subset
+    for row in try query(
+      ws,
+      "SELECT a.image_id, a.subset FROM split_assignments a JOIN splits s ON s.id = a.split_id WHERE s.name = '\(split)'"
+    ) {
+      if let id = Int64(row[0]) { result[id] = row[1] }
     }
     return result
   }
@@ -147,11 +166,10 @@ struct SplitRecipeCommandTests {
     #expect(try TestSupport.run(["init", ws]).status == 0)
     #expect(try Self.run(["import", Self.facemask, "--layout", "voc"], in: ws).status == 0)
     // A typo relabelled back: the class exists in the catalog but no box has it.
-    let catalog = try Catalog(workspace: Workspace(root: ws))
-    let (box, original) = try #require(
-      try catalog.database.rows(
-        "SELECT b.id, c.name FROM boxes b JOIN classes c ON c.id = b.class_id ORDER BY b.id LIMIT 1"
-      ) { ($0.int64(0), $0.text(1) ?? "") }.first)
+    let row = try #require(
+      try Self.query(ws, "SELECT b.id, c.name FROM boxes b JOIN classes c ON c.id = b.class_id ORDER BY b.id LIMIT 1")
+        .first)
+    let (box, original) = (row[0], row[1])
     #expect(try Self.run(["review", "relabel", "--label", "withmask", "\(box)"], in: ws).status == 0)
     #expect(try Self.run(["review", "relabel", "--label", original, "\(box)"], in: ws).status == 0)
 
@@ -251,17 +269,17 @@ struct SplitRecipeCommandTests {
     // Now the catalog changes: a re-run merge with another fold relabels members, new photos arrive, a
     // member is marked duplicate (a larger copy of it arrives and dedup keeps the larger).
     try Self.writeRecipe(folder, incorrectTo: "without_mask")
-    let catalog = try Catalog(workspace: Workspace(root: ws))
     // A member photo of the VOC set labelled with_mask in the view, in no duplicate group yet.
     let memberPhoto = try #require(
-      try catalog.database.rows(
+      try Self.query(
+        ws,
         """
         SELECT o.image_id, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
         JOIN image_labels l ON l.image_id = o.image_id AND l.view = 'two' JOIN classes c ON c.id = l.class_id
         WHERE s.name = 'masks' AND c.name = 'with_mask' AND o.image_id NOT IN (SELECT image_id FROM dup_clusters)
         ORDER BY o.image_id
         """
-      ) { ($0.int64(0), $0.text(1) ?? "") }.first { members[$0.0] != nil })
+      ).map { (Int64($0[0]) ?? 0, $0[1]) }.first { members[$0.0] != nil })
     let image = try DecodedImage(
       bytes: Array(try Data(contentsOf: URL(fileURLWithPath: Self.facemask + "/" + memberPhoto.1))))
     let larger = try image.cropped(
@@ -274,8 +292,7 @@ struct SplitRecipeCommandTests {
     let remerged = try Self.run(["merge", folder + "/recipe.yaml"], in: ws)
     #expect(remerged.status == 0, "\(remerged.stderr)")
     #expect(try Self.run(["dedup"], in: ws).status == 0)
-    #expect(
-      try catalog.database.scalarText("SELECT status FROM images WHERE id = ?", [.int(memberPhoto.0)]) == "duplicate")
+    #expect(try Self.query(ws, "SELECT status FROM images WHERE id = \(memberPhoto.0)") == [["duplicate"]])
 
     let second = try Self.run(["export", "--split", "v1", "--format", "folders", "--out", folder + "/b"], in: ws)
     #expect(second.status == 0, "\(second.stderr)")
