@@ -18,6 +18,8 @@ public struct ExportItem: Sendable {
   public var boxes: [ExportBox]
   /// The VOC file this image was imported with, without its objects (written back byte for byte).
   public var vocSkeleton: String?
+  /// Its label in the export's view (a split's frozen label): a class of the export even without a box.
+  public var label: String? = nil
 
   public var stem: String {
     guard let dot = fileName.lastIndex(of: ".") else { return fileName }
@@ -57,11 +59,18 @@ public struct ExportPlan: Sendable {
     self.classes = classes
   }
 
-  /// Keeps only the classes that have a box in the subsets: a class with none (a typo relabelled back, a
-  /// class of other images) never appears in a class list. Sorted by name, or in the view's order.
-  public mutating func keepPresentClasses() {
+  /// Keeps only the classes with at least one exported image (its label) or box: a class with none (a typo
+  /// relabelled back, a class of images not exported) never appears in a class list. Sorted by name, or
+  /// the view's classes in its order. `labels` (`export --label`): only those classes.
+  public mutating func keepPresentClasses(labels: [String] = []) {
     var present: Set<String> = []
-    for subset in subsets { for item in subset.items { for box in item.boxes { present.insert(box.className) } } }
+    for subset in subsets {
+      for item in subset.items {
+        for box in item.boxes { present.insert(box.className) }
+        if let label = item.label { present.insert(label) }
+      }
+    }
+    if !labels.isEmpty { present.formIntersection(labels) }
     classes = viewOrder ? classes.filter { present.contains($0) } : present.sorted()
   }
 }
@@ -102,7 +111,7 @@ public enum DatasetExport {
   /// (`Catalog.effectiveBoxes`: never two annotation files' boxes stacked).
   ///
   /// Without `view`: boxes with their found class names (an unmapped LabelImg file comes back byte for
-  /// byte) and the workspace's frozen class table. With `view` (a view `merge` recorded): only the view's
+  /// byte). With `view` (a view `merge` recorded): only the view's
   /// images and the view's sources' boxes, each box's class through the recipe's class map and the view's
   /// fold (dropped classes drop), and `classes` exactly the view's classes in the view's order.
   /// By default only images with at least one box are exported; `includeUnannotated` adds images with no
@@ -110,10 +119,11 @@ public enum DatasetExport {
   /// An unknown view or label throws, naming what exists.
   ///
   /// `images`: the images to consider (a split's members as frozen, whatever their status now); nil: the
-  /// active images (of the view). Classes are those with a box in the plan (`keepPresentClasses`).
+  /// active images (of the view). `imageLabels`: each image's label (a split's frozen labels); nil: its
+  /// label in the view now. Classes are those with an image or box in the plan (`keepPresentClasses`).
   public static func plan(
     catalog: Catalog, labels: [String] = [], subsetName: String = "all", view: String = "",
-    includeUnannotated: Bool = false, images: [ActiveImage]? = nil
+    includeUnannotated: Bool = false, images: [ActiveImage]? = nil, imageLabels: [Int64: String]? = nil
   ) throws -> ExportPlan {
     var definition: ViewDefinition?
     if !view.isEmpty {
@@ -162,6 +172,7 @@ public enum DatasetExport {
     for origin in try catalog.imageOrigins() where firstOrigin[origin.imageID] == nil {
       firstOrigin[origin.imageID] = (origin.path, origin.license)
     }
+    let labelOf = try imageLabels ?? catalog.creditedLabels(view: view).mapValues(\.label)
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
     var withoutBoxes = 0
@@ -190,13 +201,13 @@ public enum DatasetExport {
       items.append(
         ExportItem(
           imageID: id, sha256: image.sha256, width: image.width, height: image.height, fileName: fileName,
-          license: origin?.license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
+          license: origin?.license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id], label: labelOf[id]))
     }
     var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
     plan.withoutBoxes = withoutBoxes
     plan.withoutBoxIDs = withoutBoxIDs
     plan.viewOrder = definition != nil
-    plan.keepPresentClasses()
+    plan.keepPresentClasses(labels: labels)
     return plan
   }
 

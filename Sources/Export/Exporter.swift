@@ -51,9 +51,6 @@ public struct ExportRequest: Sendable {
   public var selection = ImageSelection()
   /// Box formats: also images with no box (background), which are left out by default.
   public var includeUnannotated: Bool
-  /// The recipe flags as given on the command line (`--view`, `--kind`, `--source`). With a split, the
-  /// view and selection are the split's; a given flag that says otherwise is refused.
-  public var given = SplitRecipeFlags()
 
   public init(
     format: DatasetFormat, output: String, split: String?, link: LinkMode = .copy, view: String = "",
@@ -79,7 +76,7 @@ public struct ExportSummary: Sendable, Codable {
   public var files: Int
   /// Boxes written (box formats).
   public var boxes: Int = 0
-  /// Class names in index order (the workspace's frozen table for box formats).
+  /// Class names in index order: only classes with an exported image or box (sorted, or the view's order).
   public var classes: [String] = []
   /// Per subset, per label.
   public var counts: [String: [String: Int]]
@@ -193,7 +190,11 @@ public enum Exporter {
     var frozen: FrozenSplit?
     if let name = request.split {
       let summary = try SplitCatalog.summary(catalog: catalog, name: name)
-      try request.given.check(against: summary.plan, split: name)
+      // `view` and `selection` as asked may repeat the split's recipe; anything else is refused.
+      try SplitRecipeFlags(
+        view: request.view.isEmpty ? nil : request.view, kind: request.selection.kind,
+        sources: request.selection.sources
+      ).check(against: summary.plan, split: name)
       request.view = summary.plan.view
       request.selection = ImageSelection(kind: summary.plan.kind, sources: summary.plan.sources ?? [])
       guard let id = try SplitCatalog.splitID(catalog: catalog, name: name) else {
@@ -334,9 +335,14 @@ public enum Exporter {
     let format = request.format
     // A split's members as frozen (whatever their status now), in image id order; else the active images.
     let members = frozen?.members.sorted { $0.image.id < $1.image.id }
+    var frozenLabels: [Int64: String]?
+    if let members {
+      frozenLabels = [:]
+      for member in members { if let label = member.label { frozenLabels?[member.image.id] = label } }
+    }
     var plan = try DatasetExport.plan(
       catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated,
-      images: members?.map(\.image))
+      images: members?.map(\.image), imageLabels: frozenLabels)
     if let selected {
       for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
     }
@@ -357,7 +363,7 @@ public enum Exporter {
       splitInfo = ["name": summary.name, "createdAt": summary.createdAt, "plan": planJSON]
     }
     // Only the classes with a box in this export, in the view's order (sorted names without a view).
-    plan.keepPresentClasses()
+    plan.keepPresentClasses(labels: request.labels)
     let staging = output + ".datasetkit-export-\(getpid())"
     try? FileManager.default.removeItem(atPath: staging)
     do {

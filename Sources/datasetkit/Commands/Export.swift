@@ -105,7 +105,6 @@ extension Datasetkit {
           toolVersion: Datasetkit.version, labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit,
           includeUnannotated: includeUnannotated)
         request.selection = ImageSelection(kind: kind, sources: source)
-        request.given = SplitRecipeFlags(view: view, kind: kind, sources: source)
         let report = try Exporter.run(catalog: catalog, request: request)
         // On stderr, whatever the output: notes, and what the catalog changed since the split was made.
         for note in report.notes { Output.note("note: " + note, global) }

@@ -94,7 +94,7 @@ extension Datasetkit {
             catalog: catalog, options: CardOptions(split: splitStats.split, toolVersion: Datasetkit.version))
           try CardPage.write(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: html)
         }
-        if let view, try !catalog.viewNames().contains(view) {
+        if let view, !view.isEmpty, try !catalog.viewNames().contains(view) {
           throw AnnotationsError.unknownView(view, known: try catalog.viewNames())
         }
         let breakdown = wantsBreakdown ? try catalog.sourceBreakdown(view: view ?? "") : nil
