@@ -58,10 +58,13 @@ enum Output {
       }
     } catch let error as ExitCode {
       throw error
-    } catch SplitterError.contradictsSplit(let flag, let split, let made) {
+    } catch let error as SplitterError {
       // A flag that says other than the split it is given with is a usage error (exit 64).
-      throw ValidationError(
-        SplitterError.contradictsSplit(flag: flag, split: split, made: made).errorDescription ?? flag)
+      let message = error.errorDescription ?? String(describing: error)
+      if global.json { result(json(command, ErrorBody(error: message))) }
+      Output.error(message)
+      if case .contradictsSplit = error { throw ExitCode.validationFailure }
+      throw ExitCode.failure
     } catch {
       let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       if global.json { result(json(command, ErrorBody(error: message))) }
