@@ -431,7 +431,7 @@ final class ExportWriter {
     let names = plan.subsets.map(\.name)
     func folder(_ name: String) -> String { "images/\(name)" }
     var yaml =
-      "# Written by datasetkit export --format yolo. Class indices: the classes with a box in this export, "
+      "# Written by datasetkit export --format yolo. Class indices: the classes with an image or box in this export, "
       + (plan.viewOrder ? "in the view's order.\n" : "sorted by name.\n")
     var train: String
     var val: String
