@@ -15,3 +15,7 @@ UPDATE split_assignments SET label = (
 -- Rows of images that are no longer active were ignored by every command before (export, stats, report);
 -- they are not members of what those splits exported, so they go.
 DELETE FROM split_assignments WHERE image_id IN (SELECT id FROM images WHERE status <> 'active');
+
+-- The origins an export of the split credits are those recorded up to its last run: an image imported again
+-- later from another source (the same bytes) gains an origin in the catalog, not in the split's manifest.
+ALTER TABLE split_runs ADD COLUMN origins_through INTEGER;

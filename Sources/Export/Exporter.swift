@@ -202,7 +202,8 @@ public enum Exporter {
       }
       frozen = FrozenSplit(
         summary: summary, members: try SplitCatalog.frozenMembers(catalog: catalog, splitID: id),
-        changes: try SplitCatalog.status(catalog: catalog, name: name).changes)
+        changes: try SplitCatalog.status(catalog: catalog, name: name).changes,
+        originsThrough: try SplitCatalog.originsThrough(catalog: catalog, splitID: id))
     }
     let replacing = try checkTarget(output)
     if request.format.writesBoxes {
@@ -232,7 +233,7 @@ public enum Exporter {
       }
     }
     var origins: [Int64: [ManifestOrigin]] = [:]
-    for origin in try catalog.originCredits() {
+    for origin in try catalog.originCredits(through: frozen?.originsThrough) {
       origins[origin.imageID, default: []].append(ManifestOrigin(origin))
     }
 
@@ -313,6 +314,8 @@ public enum Exporter {
     var summary: SplitSummary
     var members: [FrozenMember]
     var changes: [SplitChange]
+    /// The origins credited: those recorded up to the split's last run.
+    var originsThrough: Int64?
   }
 
   /// The images left out, each with its SHA-256 and first origin, in image id order.
@@ -374,7 +377,7 @@ public enum Exporter {
       var origins: [String: [[String: Any]]] = [:]
       let shaByImage = Dictionary(
         plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
-      for credit in try catalog.originCredits() {
+      for credit in try catalog.originCredits(through: frozen?.originsThrough) {
         guard let sha = shaByImage[credit.imageID] else { continue }
         var origin: [String: Any] = ["source": credit.source, "path": credit.path]
         if let license = credit.license { origin["license"] = license }

@@ -160,6 +160,12 @@ extension SplitCatalog {
     try split(catalog: catalog, name: name, plan: try summary(catalog: catalog, name: name).plan)
   }
 
+  /// The largest origin row id when split `splitID` last ran (nil for a split made before it was recorded):
+  /// the origins its export credits.
+  public static func originsThrough(catalog: Catalog, splitID: Int64) throws -> Int64? {
+    try catalog.database.scalarInt("SELECT MAX(origins_through) FROM split_runs WHERE split_id = ?", [.int(splitID)])
+  }
+
   /// The stored split `name` (its recipe and counts); throws naming the splits that exist.
   public static func summary(catalog: Catalog, name: String) throws -> SplitSummary {
     guard let found = try list(catalog: catalog).first(where: { $0.name == name }) else {

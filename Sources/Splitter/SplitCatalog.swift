@@ -110,7 +110,10 @@ public enum SplitCatalog {
         splitID = db.lastInsertRowID
       }
       try db.run(
-        "INSERT INTO split_runs (split_id, created_at, rebalance, assigned, moved, report) VALUES (?, ?, ?, ?, ?, ?)",
+        """
+        INSERT INTO split_runs (split_id, created_at, rebalance, assigned, moved, report, origins_through)
+        VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM image_origins))
+        """,
         [
           .int(splitID), .text(now), .int(rebalance ? 1 : 0), .int(Int64(outcome.newlyAssigned)),
           .int(Int64(outcome.moved)), .optional(reportJSON),
@@ -656,7 +659,10 @@ extension SplitCatalog {
         [.text(name), .text(plan.canonicalJSON()), .text(now)])
       let id = db.lastInsertRowID
       try db.run(
-        "INSERT INTO split_runs (split_id, created_at, assigned) VALUES (?, ?, ?)",
+        """
+        INSERT INTO split_runs (split_id, created_at, assigned, origins_through)
+        VALUES (?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM image_origins))
+        """,
         [.int(id), .text(now), .int(Int64(rows.count))])
       let run = db.lastInsertRowID
       let labels = try catalog.creditedLabels(view: "")

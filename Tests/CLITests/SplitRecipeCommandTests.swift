@@ -270,16 +270,21 @@ struct SplitRecipeCommandTests {
     // member is marked duplicate (a larger copy of it arrives and dedup keeps the larger).
     try Self.writeRecipe(folder, incorrectTo: "without_mask")
     // A member photo of the VOC set labelled with_mask in the view, in no duplicate group yet.
-    let memberPhoto = try #require(
-      try Self.query(
-        ws,
-        """
-        SELECT o.image_id, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
-        JOIN image_labels l ON l.image_id = o.image_id AND l.view = 'two' JOIN classes c ON c.id = l.class_id
-        WHERE s.name = 'masks' AND c.name = 'with_mask' AND o.image_id NOT IN (SELECT image_id FROM dup_clusters)
-        ORDER BY o.image_id
-        """
-      ).map { (Int64($0[0]) ?? 0, $0[1]) }.first { members[$0.0] != nil })
+    let candidates = try Self.query(
+      ws,
+      """
+      SELECT o.image_id, o.rel_path FROM image_origins o JOIN sources s ON s.id = o.source_id
+      JOIN image_labels l ON l.image_id = o.image_id AND l.view = 'two' JOIN classes c ON c.id = l.class_id
+      WHERE s.name = 'masks' AND c.name = 'with_mask' AND o.image_id NOT IN (SELECT image_id FROM dup_clusters)
+      ORDER BY o.image_id
+      """
+    ).map { (Int64($0[0]) ?? 0, $0[1]) }.filter { members[$0.0] != nil }
+    try #require(candidates.count >= 2)
+    let memberPhoto = candidates[0]
+    // Another member's exact bytes arrive in the folder set: a second origin in the catalog (and a label
+    // from the higher-priority source), not in the split's manifest.
+    try FileManager.default.copyItem(
+      atPath: Self.facemask + "/" + candidates[1].1, toPath: folder + "/kaggle/WithoutMask/same-bytes.png")
     let image = try DecodedImage(
       bytes: Array(try Data(contentsOf: URL(fileURLWithPath: Self.facemask + "/" + memberPhoto.1))))
     let larger = try image.cropped(
