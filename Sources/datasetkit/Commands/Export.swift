@@ -67,14 +67,17 @@ extension Datasetkit {
 
     @Option(
       help:
-        "The label view (a view of a merge recipe; default: the labels as imported). Box formats: each box's class goes through the view's class map and fold, and the class list is exactly the view's classes in its order."
+        "The label view (a view of a merge recipe; default: the split's, else the labels as imported; with --split only the split's may be given). Box formats: each box's class goes through the view's class map and fold, and the class list is the view's classes present, in its order."
     )
     var view: String?
 
-    @Option(help: "Only crops (cut from boxes, e.g. for a face classifier) or only photos: crops or photos.")
+    @Option(
+      help:
+        "Only crops (cut from boxes, e.g. for a face classifier) or only photos: crops or photos (with --split: the split's)."
+    )
     var kind: ImageKind?
 
-    @Option(help: "Only images from this source (repeatable).")
+    @Option(help: "Only images from this source (repeatable; with --split: the split's).")
     var source: [String] = []
 
     @Flag(
