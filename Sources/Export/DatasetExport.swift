@@ -136,6 +136,7 @@ public enum DatasetExport {
     for origin in try catalog.imageOrigins() where firstOrigin[origin.imageID] == nil {
       firstOrigin[origin.imageID] = (origin.path, origin.license)
     }
+    let roots = try catalog.lineageRoots()
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
     var withoutBoxes = 0
@@ -151,6 +152,8 @@ public enum DatasetExport {
         }
       }
       let origin = firstOrigin[id]
+      // A crop's license is its photo's (lineage).
+      let license = roots[id].flatMap { firstOrigin[$0]?.license } ?? origin?.license
       // The name its annotation file gives it (so a LabelImg file is written back unchanged), else the
       // name it first arrived with.
       let annotated = skeletons[id].flatMap { skeletonFileName($0) }
@@ -160,7 +163,7 @@ public enum DatasetExport {
       items.append(
         ExportItem(
           imageID: id, sha256: image.sha256, width: image.width, height: image.height, fileName: fileName,
-          license: origin?.license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
+          license: license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
     }
     var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
     plan.withoutBoxes = withoutBoxes

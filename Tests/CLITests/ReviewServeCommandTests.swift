@@ -11,7 +11,7 @@ struct ReviewServeCommandTests {
   func workspace() throws -> (folder: String, ws: String) {
     let folder = try TestSupport.temporaryFolder("dsk-serve")
     for name in ["messi5.jpg", "home.jpg", "baboon.jpg"] {
-      try TestSupport.write(try TestSupport.photo(name), to: folder + "/photos/photo/" + name)
+      try TestSupport.write(try TestSupport.photo(name), to: folder + "/photos/with_mask/" + name)  // a class the page may give
     }
     let ws = folder + "/ws"
     #expect(try TestSupport.run(["init", ws]).status == 0)
