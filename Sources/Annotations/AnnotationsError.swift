@@ -28,6 +28,9 @@ public enum AnnotationsError: LocalizedError, Equatable {
   case rejectedAnnotation(file: String, problems: [String])
   /// `export --view` names a view no merge recorded.
   case unknownView(String, known: [String])
+  /// A class name a decision may not give (not in the view in force, nor among the catalog's classes): the
+  /// name, the nearest allowed class (nil: none near), the classes allowed, and the view (nil: the catalog's).
+  case unknownClass(String, suggestion: String?, known: [String], view: String?)
 
   public var errorDescription: String? {
     switch self {
@@ -61,6 +64,12 @@ public enum AnnotationsError: LocalizedError, Equatable {
         + (known.isEmpty
           ? "there are no views yet (run `datasetkit merge RECIPE`)"
           : "views: \(known.joined(separator: ", ")) (a view merged before this version needs the merge run again)")
+    case .unknownClass(let name, let suggestion, let known, let view):
+      let hint = suggestion.map { "did you mean \($0)? " } ?? ""
+      let listed = known.isEmpty ? "(none yet)" : known.joined(separator: ", ")
+      let scope = view.map { "view \($0)" } ?? "the catalog"
+      return
+        "'\(name)' is not a class of \(scope); \(hint)classes: \(listed) (--new-class adds a new class on purpose)"
     }
   }
 }

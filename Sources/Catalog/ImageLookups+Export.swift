@@ -78,9 +78,21 @@ extension Catalog {
     try database.rows("SELECT image_id FROM image_labels WHERE view = ?", [.text(view)]) { $0.int64(0) }
   }
 
-  /// Every origin of every image with its credit, by image id, then source name, then path. `through`: only
-  /// origins recorded up to that origin row id (a split's, so its manifest does not gain later origins).
+  /// Every origin of every image with its credit, by image id, then source name, then path. A derived image
+  /// (a crop) is credited with the origins of the photo it was cut from (lineage), not its `crops` source.
+  /// `through`: only origins recorded up to that origin row id (a split's, so its manifest does not gain later
+  /// origins).
   public func originCredits(through: Int64? = nil) throws -> [OriginCredit] {
+    try creditedThroughLineage(try ownOriginCredits(through: through), imageID: \.imageID) { credit, image in
+      var credit = credit
+      credit.imageID = image
+      return credit
+    }
+  }
+
+  /// Every origin of every image as recorded (a crop's is its `crops` source), by image id, source name, path;
+  /// `through` as in `originCredits(through:)`.
+  public func ownOriginCredits(through: Int64? = nil) throws -> [OriginCredit] {
     try database.rows(
       """
       SELECT o.image_id, s.name, o.rel_path, COALESCE(o.license, s.license), o.url, o.page_url, o.creator, o.attribution

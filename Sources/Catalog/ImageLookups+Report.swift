@@ -38,8 +38,18 @@ extension Catalog {
     return labels
   }
 
-  /// Each image with an origin, with the source of its first origin (the one it first arrived from).
+  /// Each image with an origin, with the source of its first origin (the one it first arrived from); a derived
+  /// image (a crop) with its parent photo's (lineage).
   public func firstSourceByImage() throws -> [Int64: Int64] {
+    var firstSource = try ownFirstSourceByImage()
+    for (image, root) in try lineageRoots() {
+      if let source = firstSource[root] { firstSource[image] = source }
+    }
+    return firstSource
+  }
+
+  /// Each image with an origin, with the source of its first origin as recorded.
+  func ownFirstSourceByImage() throws -> [Int64: Int64] {
     var firstSource: [Int64: Int64] = [:]
     for (image, source) in try database.rows(
       "SELECT image_id, source_id FROM image_origins WHERE id IN (SELECT MIN(id) FROM image_origins GROUP BY image_id)",
@@ -72,8 +82,18 @@ extension Catalog {
     try database.scalarInt("SELECT parent_image_id FROM images WHERE id = ?", [.int(id)])
   }
 
-  /// Every origin with the license it credits and whether it records a URL, in no particular order.
+  /// Every origin with the license it credits and whether it records a URL, by image id; a derived image (a
+  /// crop) has its parent photo's origins (lineage).
   public func originLicenses() throws -> [OriginLicense] {
+    try creditedThroughLineage(try ownOriginLicenses(), imageID: \.imageID) { origin, image in
+      var origin = origin
+      origin.imageID = image
+      return origin
+    }
+  }
+
+  /// Every origin with the license it credits, as recorded (a crop's is its `crops` source).
+  func ownOriginLicenses() throws -> [OriginLicense] {
     try database.rows(
       """
       SELECT o.image_id, o.source_id, COALESCE(o.license, s.license, 'unknown'), o.url IS NOT NULL

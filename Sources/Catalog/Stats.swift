@@ -75,13 +75,14 @@ extension Catalog {
           id: $0.int64(0), name: $0.text(1) ?? "", kind: $0.text(2) ?? "", uri: $0.text(3) ?? "",
           images: $0.int(4), files: $0.int(5))
       }
-      let licenses = try database.rows(
-        """
-        SELECT COALESCE(o.license, s.license, 'unknown'), COUNT(DISTINCT o.image_id)
-        FROM image_origins o JOIN sources s ON s.id = o.source_id JOIN images i ON i.id = o.image_id
-        WHERE i.status = 'active' GROUP BY 1 ORDER BY 2 DESC, 1
-        """
-      ) { CatalogStats.LicenseCount(license: $0.text(0) ?? "unknown", images: $0.int(1)) }
+      // A crop counts under its photo's license (lineage).
+      let activeIDs = Set(try database.rows("SELECT id FROM images WHERE status = 'active'") { $0.int64(0) })
+      var licensed: [String: Set<Int64>] = [:]
+      for origin in try originLicenses() where activeIDs.contains(origin.imageID) {
+        licensed[origin.license, default: []].insert(origin.imageID)
+      }
+      let licenses = licensed.map { CatalogStats.LicenseCount(license: $0.key, images: $0.value.count) }
+        .sorted { $0.images != $1.images ? $0.images > $1.images : $0.license < $1.license }
       return CatalogStats(
         images: byStatus.values.reduce(0, +), byStatus: byStatus, labels: labels, unlabeled: unlabeled,
         labelledBySeveralSources: several, view: view, sources: sources, licenses: licenses)
@@ -102,6 +103,14 @@ extension Catalog {
       """, [.text(view)], { ($0.int64(0), $0.text(1) ?? "", $0.isNull(2) ? nil : $0.int64(2)) })
     where result[image] == nil {
       result[image] = (label, source)
+    }
+    // Lineage: a crop labelled by `faces crop` (source `crops`, kind derived) is credited to its photo's source.
+    let derived = Set(try database.rows("SELECT id FROM sources WHERE kind = 'derived'") { $0.int64(0) })
+    if !derived.isEmpty, result.values.contains(where: { $0.source.map(derived.contains) == true }) {
+      let firstSource = try firstSourceByImage()
+      for (image, entry) in result where entry.source.map(derived.contains) == true {
+        if let source = firstSource[image], !derived.contains(source) { result[image] = (entry.label, source) }
+      }
     }
     return result
   }

@@ -173,6 +173,7 @@ public enum DatasetExport {
       firstOrigin[origin.imageID] = (origin.path, origin.license)
     }
     let labelOf = try imageLabels ?? catalog.creditedLabels(view: view).mapValues(\.label)
+    let roots = try catalog.lineageRoots()
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
     var withoutBoxes = 0
@@ -192,6 +193,8 @@ public enum DatasetExport {
         }
       }
       let origin = firstOrigin[id]
+      // A crop's license is its photo's (lineage).
+      let license = roots[id].flatMap { firstOrigin[$0]?.license } ?? origin?.license
       // The name its annotation file gives it (so a LabelImg file is written back unchanged), else the
       // name it first arrived with.
       let annotated = skeletons[id].flatMap { skeletonFileName($0) }
@@ -201,7 +204,7 @@ public enum DatasetExport {
       items.append(
         ExportItem(
           imageID: id, sha256: image.sha256, width: image.width, height: image.height, fileName: fileName,
-          license: origin?.license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id], label: labelOf[id]))
+          license: license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id], label: labelOf[id]))
     }
     var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
     plan.withoutBoxes = withoutBoxes

@@ -111,6 +111,40 @@ struct ManifestFile: Codable {
   var label: String?
   var subset: String
   var origins: [ManifestOrigin]
+  /// A derived image (a face crop): the photo it was cut from, the box, and the photo's origins.
+  var parent: ManifestParent?
+}
+
+/// Lineage in the manifest: the parent photo of a derived image, the box it was cut from (the parent's pixels)
+/// and the parent's origins.
+struct ManifestParent: Codable {
+  struct Corners: Codable {
+    var xmin: Double
+    var ymin: Double
+    var xmax: Double
+    var ymax: Double
+  }
+
+  var sha256: String
+  var box: Corners?
+  var origins: [ManifestOrigin]
+
+  /// Each derived image's parent entry, by image id (`origins`: every image's credited origins).
+  static func all(catalog: Catalog, origins: [Int64: [ManifestOrigin]]) throws -> [Int64: ManifestParent] {
+    try catalog.imageParents().mapValues { parent in
+      ManifestParent(
+        sha256: parent.parentSHA256,
+        box: parent.box.map { Corners(xmin: $0.xmin, ymin: $0.ymin, xmax: $0.xmax, ymax: $0.ymax) },
+        origins: origins[parent.parentID] ?? [])
+    }
+  }
+
+  /// The entry as a JSON object (the box formats' manifest is built as one).
+  var json: [String: Any] {
+    var object: [String: Any] = ["sha256": sha256, "origins": origins.map(\.json)]
+    if let box { object["box"] = ["xmin": box.xmin, "ymin": box.ymin, "xmax": box.xmax, "ymax": box.ymax] }
+    return object
+  }
 }
 
 struct ManifestOrigin: Codable {
@@ -130,6 +164,17 @@ struct ManifestOrigin: Codable {
     pageURL = credit.pageURL
     creator = credit.creator
     attribution = credit.attribution
+  }
+
+  /// The origin as a JSON object, absent fields left out (as `JSONEncoder` writes it).
+  var json: [String: Any] {
+    var object: [String: Any] = ["source": source, "path": path]
+    for (key, value) in [
+      ("license", license), ("url", url), ("pageURL", pageURL), ("creator", creator), ("attribution", attribution),
+    ] {
+      if let value { object[key] = value }
+    }
+    return object
   }
 }
 
@@ -236,6 +281,7 @@ public enum Exporter {
     for origin in try catalog.originCredits(through: frozen?.originsThrough) {
       origins[origin.imageID, default: []].append(ManifestOrigin(origin))
     }
+    let parents = try ManifestParent.all(catalog: catalog, origins: origins)
 
     let staging = output + ".datasetkit-export-\(getpid())"
     try? FileManager.default.removeItem(atPath: staging)
@@ -260,7 +306,8 @@ public enum Exporter {
         if try catalog.store.place(row.sha256, at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
         files.append(
           ManifestFile(
-            path: relative, sha256: row.sha256, label: row.label, subset: subset, origins: origins[row.id] ?? []))
+            path: relative, sha256: row.sha256, label: row.label, subset: subset, origins: origins[row.id] ?? [],
+            parent: parents[row.id]))
         counts[subset, default: [:]][row.label ?? "", default: 0] += 1
       }
       let labels = Set(files.compactMap(\.label)).sorted()
@@ -375,14 +422,20 @@ public enum Exporter {
         publishedAs: output)
       // Provenance in the manifest: the tool, the split, every origin of every image.
       var origins: [String: [[String: Any]]] = [:]
+      var parents: [String: [String: Any]] = [:]
       let shaByImage = Dictionary(
         plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+      var credits: [Int64: [ManifestOrigin]] = [:]
       for credit in try catalog.originCredits(through: frozen?.originsThrough) {
+        credits[credit.imageID, default: []].append(ManifestOrigin(credit))
         guard let sha = shaByImage[credit.imageID] else { continue }
         var origin: [String: Any] = ["source": credit.source, "path": credit.path]
         if let license = credit.license { origin["license"] = license }
         if let url = credit.url { origin["url"] = url }
         origins[sha, default: []].append(origin)
+      }
+      for (image, parent) in try ManifestParent.all(catalog: catalog, origins: credits) {
+        if let sha = shaByImage[image] { parents[sha] = parent.json }
       }
       let manifestPath = staging + "/manifest.json"
       if let data = FileManager.default.contents(atPath: manifestPath),
@@ -397,6 +450,7 @@ public enum Exporter {
           manifest["images"] = images.map { entry -> [String: Any] in
             var entry = entry
             entry["origins"] = origins[entry["sha256"] as? String ?? ""] ?? []
+            if let parent = parents[entry["sha256"] as? String ?? ""] { entry["parent"] = parent }
             return entry
           }
         }

@@ -16,6 +16,13 @@ public struct FaceCropOptions: Sendable {
   public var all = false
   /// Only boxes whose origin is this source (a VOC or YOLO import; a merge recipe's `boxes: crops`).
   public var originSourceID: Int64?
+  /// How the sources rank when several annotation files describe one image (lower first; see
+  /// `Catalog.effectiveBoxes`). Empty: a view `merge` recorded, if any, else the order of import.
+  public var rank: [Int64: Int] = [:]
+  /// The sources whose annotation files compete for an image's one box set (nil: every source). Every
+  /// source's files count even when only `originSourceID`'s boxes are cut, so a face another source's
+  /// chosen file holds is not cut a second time from an alternate.
+  public var annotationSources: Set<Int64>?
   public var maxPixels = ImageHeader.defaultMaxPixels
   public init() {}
 }
@@ -46,8 +53,18 @@ extension Catalog {
     var report = FaceCropReport()
     let allJobs = try BoxStore(catalog: self).croppableBoxes(
       proposed: options.all, originSourceID: options.originSourceID)
-    // A box of an annotation file that is not its image's chosen one is an alternate's: not cut.
-    let chosen = try effectiveBoxes(sources: options.originSourceID.map { [$0] }).chosen
+    // A box of an annotation file that is not its image's chosen one is an alternate's: not cut. The choice
+    // is made among every source's files (not only the source being cut), so two sources annotating one
+    // photo give its faces once.
+    var rank = options.rank
+    if rank.isEmpty {
+      for name in try viewNames() {
+        guard let definition = try viewDefinition(name), !definition.sourceRank.isEmpty else { continue }
+        rank = definition.sourceRank
+        break
+      }
+    }
+    let chosen = try effectiveBoxes(rank: rank, sources: options.annotationSources).chosen
     let jobs = allJobs.filter { job in
       guard let set = job.set, let kept = chosen[job.imageID] else { return true }
       return set == kept

@@ -45,13 +45,17 @@ public struct ReviewReport: Sendable, Codable {
 extension Catalog {
   /// Applies one decision to boxes: appends one `reviews` row per box and updates the box, in one
   /// transaction committed with `synchronous=FULL` (a decision whose call returned survives power loss).
-  /// Unknown ids refuse the whole call.
-  public func review(_ action: ReviewAction, boxes ids: [Int64], reviewer: String) throws -> ReviewReport {
+  /// Unknown ids refuse the whole call; so does a relabel to a class `classes` does not allow
+  /// (`AnnotationsError.unknownClass`, naming the nearest class there is).
+  public func review(
+    _ action: ReviewAction, boxes ids: [Int64], reviewer: String, classes: ClassPolicy = ClassPolicy()
+  ) throws -> ReviewReport {
     let unique = Array(Set(ids)).sorted()
     try requireBoxes(unique)
     var value: String?
     if case .relabel(let label) = action {
       guard !label.trimmingCharacters(in: .whitespaces).isEmpty else { throw LabelingError.noSuchLabel(label) }
+      try checkClasses([label], classes)
       value = label
     }
     let log = ReviewLog(catalog: self)
@@ -73,14 +77,16 @@ extension Catalog {
   }
 
   /// Adds a face the detector missed: a new accepted box with origin `review` on image `imageID`, logged as
-  /// `add`. The rectangle is clamped to the image; an empty one is refused.
+  /// `add`. The rectangle is clamped to the image; an empty one is refused, and so is a class `classes` does
+  /// not allow.
   public func addMissedFace(
-    image imageID: Int64, rect: Box, label: String?, reviewer: String
+    image imageID: Int64, rect: Box, label: String?, reviewer: String, classes: ClassPolicy = ClassPolicy()
   ) throws -> ReviewReport {
     let log = ReviewLog(catalog: self)
     guard let (width, height) = try log.imageSize(imageID) else { throw LabelingError.noSuchImage(imageID) }
     let r = try clamped(rect, width: width, height: height)
     if let label, label.trimmingCharacters(in: .whitespaces).isEmpty { throw LabelingError.noSuchLabel(label) }
+    if let label { try checkClasses([label], classes) }
     let (boxID, reviewID): (Int64, Int64) = try log.durably {
       let labelID: Int64? = try label.map { try self.classID(named: $0) }
       let boxID = try log.addBox(image: imageID, classID: labelID, rect: r)

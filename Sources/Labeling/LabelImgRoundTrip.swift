@@ -152,8 +152,11 @@ extension Catalog {
   /// `reject`, a new one a missed face (`add`), a changed `<name>` a `relabel`; unchanged boxes are left as
   /// they are. The files are compared with the catalog as it is now, so importing a folder again changes
   /// nothing. A file that cannot be used (malformed, an image this export did not write, a box outside
-  /// the image) is reported with the reason and left out whole; the others go on.
-  public func importLabelImg(folder: String, reviewer: String) throws -> LabelImgImportReport {
+  /// the image, a `<name>` that is not a class `classes` allows) is reported with the reason and left out
+  /// whole; the others go on.
+  public func importLabelImg(
+    folder: String, reviewer: String, classes: ClassPolicy = ClassPolicy()
+  ) throws -> LabelImgImportReport {
     let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
     let manifestPath = absolute + "/" + LabelImgManifest.fileName
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
@@ -172,6 +175,8 @@ extension Catalog {
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [])
       .filter { $0.lowercased().hasSuffix(".xml") }.sorted()
     let who = "\(reviewer) labelimg:\(manifest.token)"
+    let vocabulary = try classVocabulary(classes)
+    let policy = ClassPolicy(view: classes.view, allowNew: true)  // checked here, file by file
     var report = LabelImgImportReport(
       folder: absolute, files: [], unchanged: 0, adjusted: 0, rejected: 0, added: 0, relabelled: 0, failed: 0)
     for name in names {
@@ -184,7 +189,8 @@ extension Catalog {
         }
         result.imageID = entry.imageID
         try applyLabelImgFile(
-          name, document: document, entry: entry, manifest: manifest, reviewer: who, into: &result)
+          name, document: document, entry: entry, manifest: manifest, reviewer: who, vocabulary: vocabulary,
+          policy: policy, into: &result)
       } catch {
         result.error = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       }
@@ -212,7 +218,7 @@ extension Catalog {
   /// One file: checked whole first, then its decisions applied.
   private func applyLabelImgFile(
     _ name: String, document: VOCDocument, entry: LabelImgManifest.Entry, manifest: LabelImgManifest,
-    reviewer: String, into result: inout LabelImgFileResult
+    reviewer: String, vocabulary: ClassVocabulary?, policy: ClassPolicy, into result: inout LabelImgFileResult
   ) throws {
     if let filename = document.filename, filename != entry.file {
       throw LabelingError.labelImgFile(name, "<filename> is \(filename), but this export wrote it for \(entry.file)")
@@ -228,6 +234,11 @@ extension Catalog {
       let at =
         "box \(n + 1) (\(object.name.isEmpty ? "no name" : object.name) \(Int(b.xmin)),\(Int(b.ymin))–\(Int(b.xmax)),\(Int(b.ymax)))"
       guard !label.isEmpty else { throw LabelingError.labelImgFile(name, "\(at) has no <name>") }
+      if let vocabulary, label != manifest.unlabeled, !vocabulary.contains(label) {
+        let refusal = AnnotationsError.unknownClass(
+          label, suggestion: vocabulary.suggestion(for: label), known: vocabulary.classes, view: vocabulary.view)
+        throw LabelingError.labelImgFile(name, "\(at): " + (refusal.errorDescription ?? label))
+      }
       guard b.xmin >= 0, b.ymin >= 0, b.xmax <= width, b.ymax <= height, b.xmax - b.xmin >= 2, b.ymax - b.ymin >= 2
       else {
         throw LabelingError.labelImgFile(
@@ -279,7 +290,7 @@ extension Catalog {
     }
     for pair in pairs {
       if labelDiffers(pair.box, pair.label) {
-        _ = try review(.relabel(pair.label), boxes: [pair.box.id], reviewer: reviewer)
+        _ = try review(.relabel(pair.label), boxes: [pair.box.id], reviewer: reviewer, classes: policy)
         result.relabelled.append(pair.box.id)
       } else {
         result.unchanged += 1
@@ -289,7 +300,7 @@ extension Catalog {
       _ = try adjustBox(pair.box.id, to: pair.rect, reviewer: reviewer)
       result.adjusted.append(pair.box.id)
       if labelDiffers(pair.box, pair.label) {
-        _ = try review(.relabel(pair.label), boxes: [pair.box.id], reviewer: reviewer)
+        _ = try review(.relabel(pair.label), boxes: [pair.box.id], reviewer: reviewer, classes: policy)
         result.relabelled.append(pair.box.id)
       }
     }
@@ -299,7 +310,8 @@ extension Catalog {
     }
     for w in unmatched {
       let added = try addMissedFace(
-        image: entry.imageID, rect: w.rect, label: w.label == manifest.unlabeled ? nil : w.label, reviewer: reviewer)
+        image: entry.imageID, rect: w.rect, label: w.label == manifest.unlabeled ? nil : w.label, reviewer: reviewer,
+        classes: policy)
       result.added += added.boxes
     }
   }

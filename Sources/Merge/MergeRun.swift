@@ -101,7 +101,7 @@ public enum MergeRun {
       let result = try LayoutImport.run(request, catalog: catalog) { progress(source.name, $0) }
       let images = result.images
       sourceIDs.append(images.sourceID)
-      var sourceResult = MergeReport.SourceResult(
+      let sourceResult = MergeReport.SourceResult(
         name: source.name, path: source.path, layout: result.layout.layout, added: images.added,
         knownBytes: images.knownBytes, unchanged: images.unchanged,
         notImported: images.rejected.count + images.notImages.count + images.errors.count, labels: images.labels,
@@ -115,26 +115,32 @@ public enum MergeRun {
               "source \(source.name) has `boxes: crops` but its layout is \(result.layout.layout) (\(result.layout.reason)), which has no boxes; give `layout: voc` or `layout: yolo`. The sources before it were imported; no view was written"
           )
         }
-        var options = source.crop
-        options.originSourceID = images.sourceID
-        let cut = try catalog.cropFaces(options)
         cropSources.append(images.sourceID)
-        sourceResult.crops = MergeReport.Crops(
-          boxes: cut.boxes, cut: cut.cropped, cutBefore: cut.alreadyCropped, alternates: cut.alternates,
-          knownBytes: cut.known,
-          failed: cut.failed.map(\.reason))
       }
       report.sources.append(sourceResult)
+    }
+    let rank = Self.sourceRank(recipe, sourceIDs: sourceIDs)
+    // Crops are cut once every source is in: an image's one box set is chosen among all the recipe's
+    // annotation files (recipe priority first), so a photo two sources annotate gives each face one crop,
+    // whichever source is listed first.
+    for (index, source) in recipe.sources.enumerated() where source.boxes == .crops {
+      var options = source.crop
+      options.originSourceID = sourceIDs[index]
+      options.rank = rank
+      options.annotationSources = Set(sourceIDs)
+      let cut = try catalog.cropFaces(options)
+      report.sources[index].crops = MergeReport.Crops(
+        boxes: cut.boxes, cut: cut.cropped, cutBefore: cut.alreadyCropped, alternates: cut.alternates,
+        knownBytes: cut.known,
+        failed: cut.failed.map(\.reason))
     }
 
     let labelled = sourceIDs.filter { !cropSources.contains($0) }
     // Every box's found class counts as found too (a class that never wins a majority still needs a mapping).
-    let rank = Self.sourceRank(recipe, sourceIDs: sourceIDs)
     let majoritySources = Set(labelled).intersection(
       zip(recipe.sources, sourceIDs).filter { $0.0.boxes == .majority }.map(\.1))
     var perSourceBoxes: [Int64: EffectiveBoxes] = [:]
     var boxClasses: [String: Set<Int64>] = [:]
-    var cropBoxes: Set<Int64> = []
     for sourceID in sourceIDs {
       let boxes = try catalog.effectiveBoxes(sources: [sourceID])
       for (image, list) in boxes.boxes {
@@ -143,7 +149,15 @@ public enum MergeRun {
         }
       }
       if majoritySources.contains(sourceID) { perSourceBoxes[sourceID] = boxes }
-      if cropSources.contains(sourceID) { cropBoxes.formUnion(boxes.boxes.values.flatMap { $0.map(\.id) }) }
+    }
+    // The boxes whose crops count: each image's one box set among all the recipe's files (as cut above), when
+    // that set belongs to a `boxes: crops` source.
+    var cropBoxes: Set<Int64> = []
+    if !cropSources.isEmpty {
+      let effective = try catalog.effectiveBoxes(rank: rank, sources: Set(sourceIDs))
+      for (image, set) in effective.chosen where cropSources.contains(set.sourceID) {
+        cropBoxes.formUnion((effective.boxes[image] ?? []).map(\.id))
+      }
     }
     // Labels as found, per image and source: the images' labels, and for `boxes: crops` sources the crops of
     // their effective boxes (not rejected; an alternate file's crops, cut by an older version, are left out),

@@ -33,20 +33,39 @@ public actor ReviewDesk {
   let catalog: Catalog
   let reviewer: String
   let maxPixels: Int
+  /// The classes a relabel or a drawn face may be given (the view in force, or the catalog's classes).
+  let classes: ClassPolicy
 
-  /// Opens the catalog of `workspace`; decisions are logged with `reviewer` (e.g. `web:alice`).
-  public init(workspace: Workspace, reviewer: String, maxPixels: Int = ImageHeader.defaultMaxPixels) throws {
+  /// Opens the catalog of `workspace`; decisions are logged with `reviewer` (e.g. `web:alice`) and may give
+  /// boxes only the classes `classes` allows (an unknown view throws).
+  public init(
+    workspace: Workspace, reviewer: String, maxPixels: Int = ImageHeader.defaultMaxPixels,
+    classes: ClassPolicy = ClassPolicy()
+  ) throws {
     catalog = try Catalog(workspace: workspace)
     self.reviewer = reviewer
     self.maxPixels = maxPixels
+    self.classes = classes
+    _ = try catalog.classVocabulary(classes)
   }
 
-  /// The class names relabel keys 1–9 stand for: `preferred` first (in order), then the classes of the
-  /// catalog's boxes, most used first.
+  /// The class names relabel keys 1–9 stand for: `preferred` first (in order), then the view's classes (a view
+  /// in force), the classes of the catalog's boxes, most used first, and the other classes a decision may give;
+  /// only classes a decision may give.
   public func labels(preferred: [String]) throws -> [String] {
+    let vocabulary = try catalog.classVocabulary(classes)
     let used = try BoxStore(catalog: catalog).classesByUse()
+    let view = vocabulary?.view == nil ? [] : vocabulary?.classes ?? []
     var seen = Set<String>()
-    return (preferred + used).filter { !$0.isEmpty && seen.insert($0).inserted }.prefix(9).map { $0 }
+    return (preferred + view + used + (vocabulary?.classes ?? [])).filter {
+      !$0.isEmpty && (vocabulary?.contains($0) ?? true) && seen.insert($0).inserted
+    }.prefix(9).map { $0 }
+  }
+
+  /// Checks names against the classes a decision may give (`ReviewDesk.init`'s `classes`), before any
+  /// decision: throws `AnnotationsError.unknownClass` with the nearest class.
+  public func checkClasses(_ names: [String]) throws {
+    try catalog.checkClasses(names, classes)
   }
 
   /// One page of the boxes the filter lets through, in box id order.
@@ -99,11 +118,11 @@ public actor ReviewDesk {
   }
 
   public func decide(_ action: ReviewAction, boxes: [Int64]) throws -> ReviewReport {
-    try catalog.review(action, boxes: boxes, reviewer: reviewer)
+    try catalog.review(action, boxes: boxes, reviewer: reviewer, classes: classes)
   }
 
   public func addMissedFace(image: Int64, rect: Box, label: String?) throws -> ReviewReport {
-    try catalog.addMissedFace(image: image, rect: rect, label: label, reviewer: reviewer)
+    try catalog.addMissedFace(image: image, rect: rect, label: label, reviewer: reviewer, classes: classes)
   }
 
   public func adjust(box: Int64, rect: Box) throws -> ReviewReport {

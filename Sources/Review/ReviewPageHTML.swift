@@ -62,7 +62,11 @@ enum ReviewPageHTML {
         const r = await fetch(q(path), {method: "POST", headers: {"Content-Type": "application/json", "X-Review-Token": token},
                                         body: JSON.stringify(body)});
         const text = await r.text();
-        if (!r.ok) throw new Error(text.trim());
+        if (!r.ok) {
+          let message = text.trim();
+          try { const refusal = JSON.parse(text); if (refusal.error) message = refusal.error; } catch (_) {}
+          throw new Error(message);
+        }
         const report = JSON.parse(text);
         state.saved++; state.pending--;
         show("saved: " + report.action + (report.value ? " " + report.value : "") + " · box " + report.boxes.join(" ") +

@@ -112,6 +112,12 @@ public struct ReviewServer: Sendable {
       return Self.text(.badRequest, error.localizedDescription)
     } catch let error as LabelingError {
       return Self.text(.badRequest, error.localizedDescription)
+    } catch AnnotationsError.unknownClass(let name, let suggestion, let known, let view) {
+      // A class outside the vocabulary: 400, with the nearest class for the page to offer.
+      let refusal = AnnotationsError.unknownClass(name, suggestion: suggestion, known: known, view: view)
+      let body = ClassRefusal(
+        error: refusal.errorDescription ?? name, label: name, suggestion: suggestion, classes: known, view: view)
+      return (try? Self.json(body, status: .badRequest)) ?? Self.text(.badRequest, body.error)
     } catch is NIOTooManyBytesError {
       return Self.text(.contentTooLarge, "the request body is over the 1 MiB this page accepts")
     } catch {
@@ -237,10 +243,10 @@ public struct ReviewServer: Sendable {
 
   static func bytes(_ bytes: [UInt8], type: String) -> Response { respond(.ok, bytes, type: type) }
 
-  static func json<T: Encodable>(_ value: T) throws -> Response {
+  static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    return respond(.ok, Array(try encoder.encode(value)), type: "application/json")
+    return respond(status, Array(try encoder.encode(value)), type: "application/json")
   }
 
   static func respond(_ status: HTTPResponse.Status, _ bytes: [UInt8], type: String) -> Response {
@@ -257,6 +263,19 @@ struct PageConfig: Encodable {
   var filter: ReviewFilter
   var perPage: Int
   var thumbnail: Int
+}
+
+/// The answer (400) to a decision naming a class the vocabulary does not hold.
+struct ClassRefusal: Encodable {
+  var error: String
+  /// The name refused.
+  var label: String
+  /// The nearest class there is (nil: none near).
+  var suggestion: String?
+  /// The classes a decision may give.
+  var classes: [String]
+  /// The view in force (nil: the catalog's classes).
+  var view: String?
 }
 
 struct Decision: Decodable {

@@ -6,6 +6,11 @@ import Splitter
   import Glibc
 #endif
 
+/// A library error that is the command line's fault (a name that is not there), exit 64 like a usage error.
+protocol UsageRefusal: Error {
+  var isUsageRefusal: Bool { get }
+}
+
 /// Writes results to stdout and everything else to stderr.
 enum Output {
   static let jsonSchemaVersion = 1
@@ -69,7 +74,7 @@ enum Output {
       let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       if global.json { result(json(command, ErrorBody(error: message))) }
       Output.error(message)
-      throw ExitCode.failure
+      throw (error as? UsageRefusal)?.isUsageRefusal == true ? ExitCode.validationFailure : ExitCode.failure
     }
   }
 

@@ -10,8 +10,9 @@ struct ReviewServeCommandTests {
   /// A workspace of real photographs with eager Haar proposals.
   func workspace() throws -> (folder: String, ws: String) {
     let folder = try TestSupport.temporaryFolder("dsk-serve")
+    // Filed under with_mask: a class the page may give a box.
     for name in ["messi5.jpg", "home.jpg", "baboon.jpg"] {
-      try TestSupport.write(try TestSupport.photo(name), to: folder + "/photos/photo/" + name)
+      try TestSupport.write(try TestSupport.photo(name), to: folder + "/photos/with_mask/" + name)
     }
     let ws = folder + "/ws"
     #expect(try TestSupport.run(["init", ws]).status == 0)

@@ -14,10 +14,12 @@ struct LabelImgRoundTripTests {
   func catalogWithProposals() throws -> (Catalog, String, [Int64]) {
     let folder = try TestSupport.temporaryFolder("dsk-labelimg")
     let catalog = try Workspace.create(at: folder + "/ws")
-    let candidates = try ["home.jpg", "messi5.jpg", "baboon.jpg"].map { name in
+    // Labelled with the mask classes, so the catalog's class list holds the names the edits give boxes.
+    let labelled = zip(["home.jpg", "messi5.jpg", "baboon.jpg"], ["with_mask", "without_mask", "with_mask"])
+    let candidates = try labelled.map { name, label in
       IngestCandidate(
         content: .bytes(try TestSupport.photo(name)), origin: OriginFacts(relativePath: Array(name.utf8)),
-        label: "photo")
+        label: label)
     }
     _ = try Ingester(catalog: catalog).ingest(
       candidates, source: SourceSpec(kind: "folder", name: "photos", uri: folder))

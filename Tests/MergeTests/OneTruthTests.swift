@@ -361,3 +361,74 @@ extension OneTruthTests {
     #expect(cut.boxes == total && cut.cropped == total && cut.alternates == twinBoxes)
   }
 }
+
+extension OneTruthTests {
+  /// The whole Kaggle sample twice: as found, and re-annotated (Spanish class names, every box 1 px lower) by a
+  /// second, lower-priority source over the same photo bytes. Returns the base folder.
+  static func twoSourcesOfOnePhotoSet() throws -> String {
+    let base = try TestSupport.temporaryFolder("onetruth-two")
+    for folder in ["images", "annotations"] {
+      for name in try FileManager.default.contentsOfDirectory(atPath: "\(fixtures)/\(folder)") {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/\(folder)/\(name)")))
+        try TestSupport.write(bytes, to: "\(base)/en/\(folder)/\(name)")
+        let copy =
+          folder == "annotations"
+          ? Array(rewrite(String(decoding: bytes, as: UTF8.self), dy: 1, names: spanish).utf8) : bytes
+        try TestSupport.write(copy, to: "\(base)/es/\(folder)/\(name)")
+      }
+    }
+    return base
+  }
+
+  @Test(
+    "issue 22 reproducer 6: two sources annotating the same photos give one crop per face, the higher priority's boxes"
+  )
+  func oneCropPerFaceAcrossSources() throws {
+    let base = try Self.twoSourcesOfOnePhotoSet()
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    // The lower-priority re-annotation is listed (and imported) first: order must not matter, priority does.
+    try Data(
+      """
+      sources:
+        - {name: spanish, path: es, layout: voc, boxes: crops, priority: 1, crop: {margin: 0.1, size: 32}}
+        - {name: kaggle, path: en, layout: voc, boxes: crops, priority: 2, crop: {margin: 0.1, size: 32}}
+      classes:
+        mask_weared_incorrect: incorrect
+        con_mascarilla: with_mask
+        sin_mascarilla: without_mask
+        mascarilla_mal_puesta: incorrect
+      views:
+        - {name: three, classes: [with_mask, without_mask, incorrect]}
+
+      """.utf8
+    ).write(to: URL(fileURLWithPath: base + "/recipe.yaml"))
+    let catalog = try Workspace.create(at: base + "/ws")
+    let report = try MergeRun.run(try Recipe.load(path: base + "/recipe.yaml"), catalog: catalog)
+    let spanish = try #require(report.sources.first { $0.name == "spanish" }?.crops)
+    let kaggle = try #require(report.sources.first { $0.name == "kaggle" }?.crops)
+    #expect(kaggle.cut == 116 && kaggle.alternates == 0)
+    #expect(spanish.cut == 0 && spanish.alternates == 116 && spanish.boxes == 0)
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM crops") == 116)
+    #expect(try catalog.database.scalarInt("SELECT COUNT(DISTINCT box_id) FROM crops") == 116)
+    // Every crop is of a kaggle box (the recipe's priority), none of the shifted Spanish ones.
+    let cutFrom = try catalog.database.rows(
+      "SELECT DISTINCT s.name FROM crops k JOIN boxes b ON b.id = k.box_id JOIN sources s ON s.id = b.origin_source_id"
+    ) { $0.text(0) ?? "" }
+    #expect(cutFrom == ["kaggle"])
+    #expect(report.views[0].images == 116)
+    #expect(report.views[0].classes == ["with_mask": 90, "without_mask": 20, "incorrect": 6])
+    // Again: nothing more is cut; `faces crop` over the catalog (the recipe's priority, as recorded) neither.
+    let again = try MergeRun.run(try Recipe.load(path: base + "/recipe.yaml"), catalog: catalog)
+    #expect(again.sources.compactMap(\.crops).map(\.cut) == [0, 0])
+    let faces = try catalog.cropFaces(FaceCropOptions())
+    #expect(faces.cropped == 0 && faces.alternates == 116 && faces.alreadyCropped == 116)
+    #expect(try catalog.database.scalarInt("SELECT COUNT(*) FROM crops") == 116)
+
+    // `faces crop` on two plain imports of the same photos: the source imported first counts, once.
+    let plain = try Workspace.create(at: base + "/ws2")
+    _ = try VOCImport.run(root: base + "/en", catalog: plain)
+    _ = try VOCImport.run(root: base + "/es", catalog: plain)
+    let cut = try plain.cropFaces(FaceCropOptions())
+    #expect(cut.cropped == 116 && cut.alternates == 116)
+  }
+}

@@ -14,11 +14,14 @@ func reviewWorkspace() throws -> (Workspace, [Int64]) {
   let folder = try TestSupport.temporaryFolder("review")
   let catalog = try Workspace.create(at: folder)
   var candidates: [IngestCandidate] = []
-  for name in ["messi5.jpg", "home.jpg", "baboon.jpg"] {
+  // Labelled with the mask classes, so the catalog's class vocabulary holds them (decisions may give only those).
+  for (name, label) in zip(
+    ["messi5.jpg", "home.jpg", "baboon.jpg"], ["without_mask", "with_mask", "mask_weared_incorrect"])
+  {
     candidates.append(
       IngestCandidate(
         content: .bytes(try TestSupport.photo(name)), origin: OriginFacts(relativePath: Array(name.utf8)),
-        label: "photo"))
+        label: label))
   }
   _ = try Ingester(catalog: catalog).ingest(candidates, source: SourceSpec(kind: "folder", name: "photos", uri: folder))
   let eager = DetectorSpec(
@@ -105,7 +108,8 @@ struct ReviewServerTests {
     let server = try await RunningServer.start(workspace, options: options)
     defer { server.task.cancel() }
     let config = try #require(try await server.get("/api/config").json() as? [String: Any])
-    #expect(config["labels"] as? [String] == ["with_mask", "without_mask"])
+    // The preferred classes first, then the other classes a decision may give.
+    #expect(config["labels"] as? [String] == ["with_mask", "without_mask", "mask_weared_incorrect"])
     let first = try #require(try await server.get("/api/tiles?per=2&page=0").json() as? [String: Any])
     #expect(first["total"] as? Int == ids.count)
     let tiles = try #require(first["tiles"] as? [[String: Any]])
@@ -197,6 +201,43 @@ struct ReviewServerTests {
     }
     #expect(try catalog.database.scalarInt("SELECT count(*) FROM reviews") == 6)
     #expect(try await server.post("nothing", "{}").status == 404)
+  }
+
+  @Test("issue 22 reproducer 4: /api/decide and /api/add refuse a class outside the vocabulary, 400 with a suggestion")
+  func decideRefusesUnknownClass() async throws {
+    let (workspace, ids) = try reviewWorkspace()
+    let server = try await RunningServer.start(workspace)
+    defer { server.task.cancel() }
+    let catalog = try Catalog(workspace: workspace)
+    let typo = try await server.post("decide", #"{"action":"relabel","label":"withmask","boxes":[\#(ids[0])]}"#)
+    #expect(typo.status == 400)
+    let refusal = try #require(try typo.json() as? [String: Any])
+    #expect(refusal["suggestion"] as? String == "with_mask" && refusal["label"] as? String == "withmask")
+    #expect((refusal["error"] as? String)?.contains("did you mean with_mask?") == true)
+    #expect((refusal["classes"] as? [String])?.contains("without_mask") == true)
+    let nonsense = try await server.post(
+      "decide", #"{"action":"relabel","label":"nonsense_class","boxes":[\#(ids[0])]}"#)
+    #expect(nonsense.status == 400)
+    let none = try #require(try nonsense.json() as? [String: Any])
+    #expect(none["suggestion"] == nil && none["label"] as? String == "nonsense_class")
+    let image = try #require(try catalog.database.scalarInt("SELECT image_id FROM boxes WHERE id = ?", [.int(ids[0])]))
+    let added = try await server.post(
+      "add", #"{"image":\#(image),"label":"without_mask ","rect":{"xmin":10,"ymin":20,"xmax":60,"ymax":81}}"#)
+    #expect(added.status == 200)
+    let drawn = try await server.post(
+      "add", #"{"image":\#(image),"label":"withoutmask","rect":{"xmin":10,"ymin":20,"xmax":60,"ymax":81}}"#)
+    #expect(drawn.status == 400)
+    let drawnRefusal = try drawn.json() as? [String: Any]
+    #expect(drawnRefusal?["suggestion"] as? String == "without_mask")
+    // Nothing refused was written: one add, no relabel, and no class named after a typo.
+    #expect(try catalog.database.rows("SELECT action FROM reviews") { $0.text(0)! } == ["add"])
+    #expect(
+      try catalog.database.scalarInt(
+        "SELECT COUNT(*) FROM classes WHERE name IN ('withmask', 'nonsense_class', 'withoutmask')") == 0)
+    // The relabel keys offer only classes a decision may give.
+    let config = try #require(try await server.get("/api/config").json() as? [String: Any])
+    #expect(
+      (config["labels"] as? [String]).map(Set.init) == ["with_mask", "without_mask", "mask_weared_incorrect"])
   }
 
   @Test("crops mode shows the stored crop objects; a decision on a crop is a decision on its box")

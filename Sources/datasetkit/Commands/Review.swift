@@ -1,3 +1,4 @@
+import Annotations
 import ArgumentParser
 import AutoFace
 import Catalog
@@ -72,6 +73,26 @@ struct BoxSelection: ParsableArguments {
   }
 }
 
+/// Which classes a review decision may give a box: the view's (`--view`), else the catalog's classes in use;
+/// `--new-class` lets a new one in on purpose. A name outside them is refused with the nearest class (exit 64).
+struct ClassOptions: ParsableArguments {
+  @Option(help: "The view in force: a relabel must name one of its classes (default: the catalog's classes).")
+  var view: String?
+
+  @Flag(help: "Allow a class that is not in the view or the catalog yet (a new class, on purpose).")
+  var newClass = false
+
+  var policy: ClassPolicy { ClassPolicy(view: view, allowNew: newClass) }
+}
+
+extension AnnotationsError: UsageRefusal {
+  /// A class outside the vocabulary is a usage error: the command named a class that is not there.
+  var isUsageRefusal: Bool {
+    if case .unknownClass = self { return true }
+    return false
+  }
+}
+
 extension Datasetkit.Review {
   struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -114,6 +135,8 @@ extension Datasetkit.Review {
     @Option(help: "Reviewer name in the review log (default: web:$USER).")
     var reviewer: String?
 
+    @OptionGroup var classes: ClassOptions
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -126,7 +149,8 @@ extension Datasetkit.Review {
       let server: ReviewServer
       do {
         let user = ProcessInfo.processInfo.environment["USER"].map { "web:\($0)" } ?? "web"
-        let desk = try ReviewDesk(workspace: try global.findWorkspace(), reviewer: reviewer ?? user)
+        let desk = try ReviewDesk(
+          workspace: try global.findWorkspace(), reviewer: reviewer ?? user, classes: classes.policy)
         var options = ReviewServerOptions()
         options.host = host
         options.port = port
@@ -221,11 +245,14 @@ extension Datasetkit.Review {
     }
   }
 
-  static func apply(_ action: ReviewAction, _ ids: [Int64], _ global: GlobalOptions, _ command: String) throws {
+  static func apply(
+    _ action: ReviewAction, _ ids: [Int64], _ global: GlobalOptions, _ command: String,
+    classes: ClassPolicy = ClassPolicy()
+  ) throws {
     try Output.run(command, global) {
       let catalog = try global.openCatalog()
       let reviewer = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-      return try catalog.review(action, boxes: ids, reviewer: reviewer)
+      return try catalog.review(action, boxes: ids, reviewer: reviewer, classes: classes)
     } text: { r in
       "\(r.action)\(r.value.map { " → \($0)" } ?? ""): \(r.boxes.count) boxes (\(r.boxes.map(String.init).joined(separator: " ")))"
     }
@@ -264,15 +291,21 @@ extension Datasetkit.Review {
       commandName: "relabel",
       abstract: "Give boxes a class (and accept them).",
       discussion: """
-        Example:
+        The class must be one of the view's (--view) or, without a view, one the catalog already uses; \
+        anything else is refused with the nearest class (exit 64). --new-class adds a class on purpose.
+
+        Examples:
           datasetkit review relabel --label mask_weared_incorrect 3 8-9
+          datasetkit review relabel --label hat --new-class 12
         """)
     @Option(help: "The class, e.g. with_mask.") var label: String
     @Argument(help: "Box ids (as on the contact sheet): 7 12, or ranges 1-12,15.") var ids: [String]
+    @OptionGroup var classes: ClassOptions
     @OptionGroup var global: GlobalOptions
     func validate() throws { _ = try BoxIDs.parse(ids) }
     func run() async throws {
-      try Datasetkit.Review.apply(.relabel(label), try BoxIDs.parse(ids), global, "review relabel")
+      try Datasetkit.Review.apply(
+        .relabel(label), try BoxIDs.parse(ids), global, "review relabel", classes: classes.policy)
     }
   }
 }

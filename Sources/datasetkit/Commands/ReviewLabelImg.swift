@@ -73,7 +73,8 @@ extension Datasetkit.Review {
         becomes an `adjust`, a deleted one a `reject`, a new one a missed face (`add`, origin review), a renamed one \
         a `relabel`; unchanged boxes are left as they are. Importing the same folder again changes nothing.
 
-        A file that cannot be used (malformed XML, an image this export did not write, a box outside the image) is \
+        A file that cannot be used (malformed XML, an image this export did not write, a box outside the image, a \
+        <name> that is not a class of the view or the catalog: --new-class lets new ones in) is \
         listed with the reason and left out whole; the other files go on (exit 1 when any was left out).
 
         Example:
@@ -83,6 +84,8 @@ extension Datasetkit.Review {
     @Argument(help: "The folder written by review labelimg-export.")
     var folder: String
 
+    @OptionGroup var classes: ClassOptions
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -90,7 +93,7 @@ extension Datasetkit.Review {
       try Output.run("review labelimg-import", global) {
         let catalog = try global.openCatalog()
         let reviewer = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
-        let report = try catalog.importLabelImg(folder: folder, reviewer: reviewer)
+        let report = try catalog.importLabelImg(folder: folder, reviewer: reviewer, classes: classes.policy)
         failed = report.failed
         return report
       } text: { r in
