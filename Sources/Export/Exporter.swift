@@ -88,6 +88,13 @@ public struct ExportSummary: Sendable, Codable {
   public var replacedPreviousExport: Bool
 }
 
+/// The one `manifest.json` shape every format writes (`schemas/manifest.schema.json`).
+public enum ManifestSchema {
+  /// 2: every format lists its images under `files` (box formats wrote `images` before), `classes` is
+  /// name → index everywhere.
+  public static let version = 2
+}
+
 /// One entry of `manifest.json`.
 struct ManifestFile: Codable {
   var path: String
@@ -118,7 +125,7 @@ struct ManifestOrigin: Codable {
 }
 
 struct Manifest: Codable {
-  var schemaVersion = 1
+  var schemaVersion = ManifestSchema.version
   var tool: String
   var format: String
   var split: ManifestSplit?
@@ -271,6 +278,8 @@ public enum Exporter {
       catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated)
     if let selected {
       for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
+      // "N images without a box left out" counts only images of the selection (not other kinds or sources).
+      plan.withoutBoxImages.removeAll { !selected.contains($0) }
     }
     var splitInfo: [String: Any]?
     if let name = request.split {
@@ -282,6 +291,7 @@ public enum Exporter {
       plan.subsets = summary.plan.subsets.map { subset in
         ExportSubset(name: subset.name, items: items.filter { subsets[$0.imageID] == subset.name })
       }
+      plan.withoutBoxImages.removeAll { subsets[$0] == nil }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       let planJSON = try JSONSerialization.jsonObject(with: try encoder.encode(summary.plan))
@@ -293,28 +303,38 @@ public enum Exporter {
       let report = try DatasetExport.write(
         plan, format: format, to: staging, store: catalog.store, link: request.link, vocLayout: request.vocLayout,
         publishedAs: output)
-      // Provenance in the manifest: the tool, the split, every origin of every image.
-      var origins: [String: [[String: Any]]] = [:]
+      var counts: [String: [String: Int]] = [:]
+      for subset in plan.subsets {
+        for item in subset.items {
+          for name in Set(item.boxes.map(\.className)) { counts[subset.name, default: [:]][name, default: 0] += 1 }
+          if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
+        }
+      }
+      // Provenance in the manifest: the tool, the split, every origin of every image (the same origin
+      // object as the folder formats').
+      var origins: [String: [Any]] = [:]
       let shaByImage = Dictionary(
         plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+      let originEncoder = JSONEncoder()
+      originEncoder.outputFormatting = [.sortedKeys]
       for credit in try catalog.originCredits() {
         guard let sha = shaByImage[credit.imageID] else { continue }
-        var origin: [String: Any] = ["source": credit.source, "path": credit.path]
-        if let license = credit.license { origin["license"] = license }
-        if let url = credit.url { origin["url"] = url }
+        let origin = try JSONSerialization.jsonObject(with: originEncoder.encode(ManifestOrigin(credit)))
         origins[sha, default: []].append(origin)
       }
       let manifestPath = staging + "/manifest.json"
       if let data = FileManager.default.contents(atPath: manifestPath),
         var manifest = try JSONSerialization.jsonObject(with: data) as? [String: Any]
       {
-        manifest["schemaVersion"] = 1
+        manifest["schemaVersion"] = ManifestSchema.version
         manifest["tool"] = "datasetkit \(request.toolVersion)"
         manifest["split"] = splitInfo ?? NSNull()
         if let selection = ManifestSelection(request.selection) { manifest["selection"] = selection.json }
+        manifest["view"] = request.view
+        manifest["counts"] = counts
         manifest["contents"] = try contents(of: staging)
-        if let images = manifest["images"] as? [[String: Any]] {
-          manifest["images"] = images.map { entry -> [String: Any] in
+        if let files = manifest["files"] as? [[String: Any]] {
+          manifest["files"] = files.map { entry -> [String: Any] in
             var entry = entry
             entry["origins"] = origins[entry["sha256"] as? String ?? ""] ?? []
             return entry
@@ -325,13 +345,6 @@ public enum Exporter {
         try bytes.write(to: URL(fileURLWithPath: manifestPath))
       }
       try swapIn(staging, output, replacing: try checkTarget(output))
-      var counts: [String: [String: Int]] = [:]
-      for subset in plan.subsets {
-        for item in subset.items {
-          for name in Set(item.boxes.map(\.className)) { counts[subset.name, default: [:]][name, default: 0] += 1 }
-          if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
-        }
-      }
       return ExportSummary(
         output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
         classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0,
