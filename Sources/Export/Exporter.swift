@@ -380,8 +380,12 @@ public enum Exporter {
         if let path = file["path"] as? String { written.insert(path) }
       }
       if object["format"] as? String == "csv" { written.insert("data.csv") }
+      // Box formats: `images[].file` before schemaVersion 2, `files[].path` since.
+      let boxFormat = DatasetFormat(rawValue: object["format"] as? String ?? "")?.writesBoxes == true
       let stems = Set(
-        (object["images"] as? [[String: Any]] ?? []).compactMap { ($0["file"] as? String).map(Self.stem) })
+        (object["images"] as? [[String: Any]] ?? []).compactMap { ($0["file"] as? String).map(Self.stem) }
+          + (boxFormat
+            ? (object["files"] as? [[String: Any]] ?? []).compactMap { ($0["path"] as? String).map(Self.stem) } : []))
       if !stems.isEmpty {
         for path in try contents(of: output) {
           let name = String(path.split(separator: "/").last ?? "")

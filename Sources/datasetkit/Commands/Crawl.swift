@@ -256,9 +256,8 @@ extension Datasetkit.Crawl {
           + "; API requests spent \(r.jobRequestsSpent)")
       if let note = r.note { lines.append(note) }
       let limit = global.verbose ? Int.max : 10
-      if let stopped = r.stoppedAtLimit {
-        lines.append(
-          "Stopped at the limit, not the end of the results: \(stopped); run again with a larger --limit to continue.")
+      if r.stoppedAtLimit != nil {
+        lines.append("Not the end of the results: run again with a larger --limit to continue.")
       }
       // Private-address refusals: one line, not one per URL (a list of intranet links gives hundreds).
       if let refused = r.privateAddressRefusals {
