@@ -75,6 +75,22 @@ struct ShortfallCommandTests {
     #expect(shortfalls.first?["asked"] as? Int == 5)
     #expect(shortfalls.first?["got"] as? Int == 3)
     #expect(shortfalls.first?["shortBy"] as? Int == 2)
+
+    // A per-source quota: 5 images of the source in the view, 8 asked.
+    let bySource = """
+      name: per-source
+      sources:
+        - {name: set, path: set}
+      views:
+        - {name: src, classes: [with_mask, without_mask]}
+      quotas:
+        per_source: {set: 8}
+
+      """
+    try TestSupport.write(Array(bySource.utf8), to: base + "/per-source.yaml")
+    let source = try TestSupport.run(["merge", base + "/per-source.yaml"], in: ws)
+    #expect(source.status == 0, "\(source.stderr)")
+    #expect(source.stdout.contains("Quota not met: source set asked 8, got 5 (short by 3)"), "\(source.stdout)")
   }
 
   @Test("crawl: a URL list of 120 is fetched whole without --limit; --limit 50 says it stopped with 70 pending")
