@@ -404,5 +404,18 @@ extension Migration {
         -- whether a class is in use looks boxes up by class.
         CREATE INDEX boxes_class ON boxes (class_id);
         """#),
+    Migration(
+      version: 14, name: "labelimg_verified",
+      sql: #"""
+        -- LabelImg's "Verify Image" (`<annotation verified="yes">`) per image, as the last LabelImg round trip
+        -- (`review labelimg-import`) left it; it overrides the imported VOC file's own attribute. VOC and
+        -- LabelImg exports write it back.
+        CREATE TABLE image_verified (
+          image_id INTEGER PRIMARY KEY REFERENCES images (id),
+          verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
+          decided_by TEXT NOT NULL,
+          decided_at TEXT NOT NULL
+        );
+        """#),
   ]
 }

@@ -10,8 +10,9 @@ public struct CrawlRequest: Sendable {
   public var provider: String
   public var query: String
   public var label: String?
-  /// Stop once this many result images are in the catalog for the job (new or already known bytes).
-  public var limit: Int = 100
+  /// Stop once this many result images are in the catalog for the job (new or already known bytes);
+  /// nil: the provider's default (``CrawlProvider/defaultLimit``: 100, a URL list all of it).
+  public var limit: Int?
   public var settings = ProviderSettings()
   public var transfer = TransferConfiguration()
   /// Images whose shorter side is below this many pixels (from the header) are rejected.
@@ -90,6 +91,27 @@ public struct CrawlReport: Sendable, Codable {
   public var jobStates: [CrawlItemState: Int] = [:]
   public var jobRequestsSpent = 0
   public var note: String?
+  /// The limit this run stopped at (the request's or the provider's default).
+  public var limit = 0
+  /// With status `done`: result URLs of the job not fetched because the limit was reached (saved pages'
+  /// pending items), and whether the provider has further pages beyond them.
+  public var pendingAtLimit = 0
+  public var morePagesAtLimit = false
+  /// Private-address refusals of this run (also in `failed`), summarised: count and the first URL.
+  public var privateAddressRefusals: PrivateRefusals?
+
+  public struct PrivateRefusals: Sendable, Codable {
+    public var count: Int
+    public var first: String
+  }
+
+  /// "stopped at --limit 100; 753 pending" when the job stopped at its limit with results left; nil otherwise.
+  public var stoppedAtLimit: String? {
+    guard status == .done, pendingAtLimit > 0 || morePagesAtLimit else { return nil }
+    let pending = pendingAtLimit > 0 ? "\(pendingAtLimit) pending" : ""
+    let more = morePagesAtLimit ? (pendingAtLimit > 0 ? " and more pages" : "more pages") : ""
+    return "stopped at --limit \(limit); \(pending)\(more)"
+  }
 }
 
 /// One crawl job as `datasetkit crawl status` shows it.
@@ -120,7 +142,7 @@ public enum Crawl {
     guard !request.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw CrawlerError.invalidInput("the query is empty; pass --query with the words to search for")
     }
-    guard request.limit > 0 else { throw CrawlerError.invalidInput("--limit must be positive") }
+    if let limit = request.limit, limit <= 0 { throw CrawlerError.invalidInput("--limit must be positive") }
     let provider = try Providers.make(request.provider, settings: request.settings)
     return try withoutActuallyEscaping(progress) { progress in
       var runner = CrawlRunner(request: request, provider: provider, catalog: catalog, progress: progress)
@@ -148,6 +170,8 @@ struct CrawlRunner {
   var jobID: Int64 = 0
   var sourceID: Int64 = 0
   var source: SourceSpec
+  /// The request's limit, else the provider's default.
+  let limit: Int
 
   init(
     request: CrawlRequest, provider: any CrawlProvider, catalog: Catalog, progress: @escaping (CrawlProgress) -> Void
@@ -159,7 +183,8 @@ struct CrawlRunner {
     var uri = "crawl:\(provider.name):\(request.label ?? ""):\(request.query)"
     if let endpoint = request.settings.endpoint { uri += "@" + Redaction.display(endpoint) }
     source = SourceSpec(kind: "crawl", name: "\(provider.name): \(request.query)", uri: uri)
-    counters.limit = request.limit
+    limit = request.limit ?? provider.defaultLimit
+    counters.limit = limit
   }
 
   /// The job's identity beyond provider, query and label: what changes which results it gets.
@@ -186,11 +211,13 @@ struct CrawlRunner {
         let states = try jobStates()
         let kept = (states[.stored] ?? 0) + (states[.duplicate] ?? 0)
         counters.kept = kept
-        if kept >= request.limit {
+        if kept >= limit {
           report.status = .done
+          report.pendingAtLimit = states[.pending] ?? 0
+          report.morePagesAtLimit = try store.cursor(jobID: jobID) != nil
           break
         }
-        let needed = request.limit - kept
+        let needed = limit - kept
         let pending = states[.pending] ?? 0
         let cursor = try store.cursor(jobID: jobID)
         if pending < min(needed, chunk), let cursor, budgetNote == nil {
@@ -218,6 +245,11 @@ struct CrawlRunner {
     report.jobStates = try jobStates()
     report.jobRequestsSpent = try store.requestsSpent(jobID: jobID)
     report.seconds = Date().timeIntervalSince(started)
+    report.limit = limit
+    let refused = report.failed.filter { $0.kind == .privateAddress }
+    if let first = refused.first {
+      report.privateAddressRefusals = CrawlReport.PrivateRefusals(count: refused.count, first: first.url)
+    }
     return report
   }
 

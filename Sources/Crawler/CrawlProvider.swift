@@ -80,10 +80,16 @@ public protocol CrawlProvider: Sendable {
   var budget: RequestBudget? { get }
   /// The cursor of the first page.
   var firstCursor: String { get }
+  /// Result images a job keeps when no limit is given: 100 for a search, the whole list for a URL list.
+  var defaultLimit: Int { get }
   /// The step that fetches the page at `cursor`.
   func step(query: String, cursor: String) throws -> PageStep
   /// Parses a page's JSON; throws ``CrawlerError/malformedResponse`` for anything else.
   func parse(_ body: [UInt8], query: String, cursor: String, url: String) throws -> ProviderPage
+}
+
+extension CrawlProvider {
+  public var defaultLimit: Int { 100 }
 }
 
 /// What picks and configures a provider.

@@ -250,6 +250,9 @@ public final class TransferSession {
   var spareHandles: [UnsafeMutableRawPointer] = []
   /// When each host may get its next request (rate limit, Retry-After); kept across `run` calls.
   var hostNotBefore: [String: Double] = [:]
+  /// Hosts (`host:port`) whose first connection was refused as private, with the address: later requests
+  /// to them are refused before connecting. Kept across `run` calls.
+  var refusedHosts: [String: String] = [:]
 
   /// Throws when libcurl can't be opened or can't make a multi handle (out of memory).
   public init(_ configuration: TransferConfiguration) throws {
@@ -315,13 +318,18 @@ public final class TransferSession {
     }
 
     var cursor = 0
-    func nextStartable(now: Double) -> Pending? {
+    /// The next request to start, or one refused without a connection (a private address known before
+    /// connecting): such a refusal waits on no rate limit and takes no connection slot.
+    func nextStartable(now: Double) -> (Pending, refused: CrawlerError?)? {
       guard !hostOrder.isEmpty else { return nil }
       for step in 0..<hostOrder.count {
         let host = hostOrder[(cursor + step) % hostOrder.count]
         guard let head = queueHeads[host], let queue = queues[host], head < queue.count else { continue }
-        if (hostNotBefore[host] ?? 0) > now || queue[head].notBefore > now { continue }
-        if activePerHost[host, default: 0] >= max(1, configuration.perHostConnections) { continue }
+        let refused = upFrontRefusal(queue[head])
+        if refused == nil {
+          if (hostNotBefore[host] ?? 0) > now || queue[head].notBefore > now { continue }
+          if activePerHost[host, default: 0] >= max(1, configuration.perHostConnections) { continue }
+        }
         queueHeads[host] = head + 1
         if head + 1 == queue.count {
           queues[host] = []
@@ -329,16 +337,21 @@ public final class TransferSession {
         }
         cursor = (cursor + step + 1) % hostOrder.count
         waiting -= 1
+        if refused != nil { return (queue[head], refused) }
         if interval > 0 { hostNotBefore[host] = now + interval }
         activePerHost[host, default: 0] += 1
-        return queue[head]
+        return (queue[head], nil)
       }
       return nil
     }
 
     while true {
       var now = Self.clock()
-      while active.count < max(1, configuration.concurrency), let pending = nextStartable(now: now) {
+      while active.count < max(1, configuration.concurrency), let (pending, refused) = nextStartable(now: now) {
+        if let refused {
+          try onComplete(pending.request, .failure(refused))
+          continue
+        }
         switch start(pending) {
         case .success(let (handle, transfer)):
           active[handle] = transfer
@@ -392,6 +405,40 @@ public final class TransferSession {
         dsk_curl_multi_poll(multi, Int32(timeout.rounded(.up)))
       }
     }
+  }
+
+  /// A private-address refusal known before connecting: the URL's host is a literal address (any spelling
+  /// `inet_aton` reads: 127.0.0.1, 2130706433, 0x7f.1; or [::1]) the policy refuses, or a name whose first
+  /// connection in this session was refused (it resolved to a private address). Nil: start the transfer
+  /// (the socket check still sees every address it connects to).
+  func upFrontRefusal(_ pending: Pending) -> CrawlerError? {
+    let network = configuration.network
+    guard !network.allowPrivateNetwork, let components = URLComponents(string: pending.url),
+      var host = components.host?.lowercased(), !host.isEmpty
+    else { return nil }
+    let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    var address: String?
+    if let bytes = Self.literalAddress(host) {
+      if !network.allows(address: bytes, port: port) { address = NetworkPolicy.describe(bytes) }
+    } else {
+      address = refusedHosts[Self.hostKey(pending.url)]
+    }
+    guard let address else { return nil }
+    return .privateAddress(url: Redaction.display(pending.url, secrets: pending.request.secrets), address: address)
+  }
+
+  /// The bytes of a literal IPv4 (as `inet_aton` reads it, the way the resolver does) or IPv6 address.
+  static func literalAddress(_ host: String) -> [UInt8]? {
+    if host.contains(":") {
+      var six = in6_addr()
+      guard inet_pton(AF_INET6, host, &six) == 1 else { return nil }
+      return withUnsafeBytes(of: &six) { Array($0) }
+    }
+    guard let first = host.unicodeScalars.first, ("0"..."9").contains(first) else { return nil }
+    var four = in_addr()
+    guard inet_aton(host, &four) != 0 else { return nil }
+    return withUnsafeBytes(of: &four.s_addr) { Array($0) }
   }
 
   enum Outcome {
@@ -457,6 +504,12 @@ public final class TransferSession {
       return .done(.failure(.tooLarge(url: shown, limit: limits.maxBytes)))
     }
     if let refused = transfer.refusedAddress {
+      var redirects = 0
+      dsk_curl_getinfo_long(handle, CURLINFO_REDIRECT_COUNT, &redirects)
+      if pending.hops == 0 && redirects == 0 {
+        // The host itself resolves to a private address: its other URLs are refused without connecting.
+        refusedHosts[Self.hostKey(pending.url)] = refused
+      }
       return .done(.failure(.privateAddress(url: shown, address: refused)))
     }
     guard code == CURLE_OK else {

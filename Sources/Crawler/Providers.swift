@@ -393,6 +393,8 @@ struct URLList: CrawlProvider {
   let pageSize = 500
   var firstCursor: String { "0" }
   var budget: RequestBudget? { nil }
+  /// The whole list: a list is what the user chose, not a search to cut short.
+  var defaultLimit: Int { max(1, rows.count) }
 
   init(path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -18,6 +18,8 @@ public struct ExportItem: Sendable {
   public var boxes: [ExportBox]
   /// The VOC file this image was imported with, without its objects (written back byte for byte).
   public var vocSkeleton: String?
+  /// LabelImg's `verified` as a LabelImg round trip decided it (nil: as the imported file says, else no).
+  public var verified: Bool?
   /// Its label in the export's view (a split's frozen label): a class of the export even without a box.
   public var label: String? = nil
 
@@ -47,9 +49,9 @@ public struct ExportPlan: Sendable {
   /// True when `classes` is a view's list, in its order (else sorted names).
   public var viewOrder = false
   /// Images left out because they have no box (in the view, of the labels): not a detection example.
-  public var withoutBoxes = 0
-  /// Their ids.
-  public var withoutBoxIDs: [Int64] = []
+  public var withoutBoxes: Int { withoutBoxImages.count }
+  /// Those images' ids, so a caller narrowing the plan (`--kind`, `--source`, a split) counts only its own.
+  public var withoutBoxImages: [Int64] = []
   /// The date written into the files that carry one (COCO `info`): a split's creation time, so an export
   /// of a split gives the same bytes every time; nil: now.
   public var createdAt: String?
@@ -168,6 +170,7 @@ public enum DatasetExport {
     where effective.chosen[document.imageID] == document.set {
       skeletons[document.imageID] = document.skeleton
     }
+    let verified = try BoxStore(catalog: catalog).verifiedFlags()
     var firstOrigin: [Int64: (path: String, license: String?)] = [:]
     for origin in try catalog.imageOrigins() where firstOrigin[origin.imageID] == nil {
       firstOrigin[origin.imageID] = (origin.path, origin.license)
@@ -176,8 +179,7 @@ public enum DatasetExport {
     let roots = try catalog.lineageRoots()
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
-    var withoutBoxes = 0
-    var withoutBoxIDs: [Int64] = []
+    var withoutBoxes: [Int64] = []
     for image in try images ?? catalog.activeImages() {
       let id = image.id
       if let members, !members.contains(id) { continue }
@@ -185,10 +187,7 @@ public enum DatasetExport {
         // Background: no box at all (in the view), added only on request; an image whose boxes are all of
         // other classes than `labels` is not background.
         guard includeUnannotated, wanted.isEmpty || (effective.boxes[id] ?? []).isEmpty else {
-          if wanted.isEmpty {
-            withoutBoxes += 1
-            withoutBoxIDs.append(id)
-          }
+          if wanted.isEmpty { withoutBoxes.append(id) }
           continue
         }
       }
@@ -204,11 +203,11 @@ public enum DatasetExport {
       items.append(
         ExportItem(
           imageID: id, sha256: image.sha256, width: image.width, height: image.height, fileName: fileName,
-          license: license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id], label: labelOf[id]))
+          license: license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id], verified: verified[id],
+          label: labelOf[id]))
     }
     var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
-    plan.withoutBoxes = withoutBoxes
-    plan.withoutBoxIDs = withoutBoxIDs
+    plan.withoutBoxImages = withoutBoxes
     plan.viewOrder = definition != nil
     plan.keepPresentClasses(labels: labels)
     return plan
@@ -317,6 +316,8 @@ final class ExportWriter {
   let link: ExportLink
   var files = 0
   var notes: [String] = []
+  /// Where each image was placed (relative to the export), for the manifest's `path`.
+  var placed: [Int64: String] = [:]
 
   init(root: String, finalRoot: String, store: ObjectStore, link: ExportLink) {
     self.root = root
@@ -340,6 +341,7 @@ final class ExportWriter {
   /// the object store.
   func image(_ item: ExportItem, at relative: String) throws {
     try store.place(item.sha256, at: root + "/" + relative, mode: link)
+    placed[item.imageID] = relative
     files += 1
   }
 
@@ -384,9 +386,11 @@ final class ExportWriter {
       if document.path == nil { document.path = path }
       if document.source == nil { document.source = VOCDocument.labelImgSource }
       if document.segmented == nil { document.segmented = "0" }
+      if let verified = item.verified, document.verified != verified { document.verified = verified }
     } else {
       document = VOCDocument.labelImg(
-        folder: folder, filename: item.fileName, path: path, width: item.width, height: item.height)
+        folder: folder, filename: item.fileName, path: path, width: item.width, height: item.height,
+        verified: item.verified ?? false)
     }
     let width = document.size?.width ?? item.width
     let height = document.size?.height ?? item.height
@@ -541,36 +545,39 @@ final class ExportWriter {
 
   // MARK: Manifest
 
-  /// `manifest.json`: every exported file with its SHA-256, subset, size and license (provenance travels
-  /// with the images).
+  /// `manifest.json` in the one manifest shape of every format (`schemas/manifest.schema.json`): the class
+  /// table (name → index) and each image under `files` with its path in the export, SHA-256, subset, size and
+  /// box count. `Exporter` adds the tool, the split, the selection and each file's origins.
   func manifest(_ plan: ExportPlan, format: DatasetFormat) throws {
     struct Entry: Encodable {
-      var file: String
+      var path: String
       var sha256: String
       var subset: String
       var width: Int
       var height: Int
-      var license: String?
       var boxes: Int
+      var origins: [ManifestOrigin] = []
     }
     struct Manifest: Encodable {
+      var schemaVersion = ManifestSchema.version
       var format: String
-      var classes: [String]
-      var images: [Entry]
+      var classes: [String: Int]
+      var files: [Entry]
     }
     var entries: [Entry] = []
     for subset in plan.subsets {
       for item in subset.items {
         entries.append(
           Entry(
-            file: item.fileName, sha256: item.sha256, subset: subset.name, width: item.width, height: item.height,
-            license: item.license, boxes: item.boxes.count))
+            path: placed[item.imageID] ?? item.fileName, sha256: item.sha256, subset: subset.name, width: item.width,
+            height: item.height, boxes: item.boxes.count))
       }
     }
+    let classes = Dictionary(plan.classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try file(
       "manifest.json",
-      [UInt8](try encoder.encode(Manifest(format: format.rawValue, classes: plan.classes, images: entries))))
+      [UInt8](try encoder.encode(Manifest(format: format.rawValue, classes: classes, files: entries))))
   }
 }

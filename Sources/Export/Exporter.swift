@@ -104,6 +104,13 @@ public struct LeftOutImage: Sendable, Codable, Equatable {
   public var subset: String
 }
 
+/// The one `manifest.json` shape every format writes (`schemas/manifest.schema.json`).
+public enum ManifestSchema {
+  /// 2: every format lists its images under `files` (box formats wrote `images` before), `classes` is
+  /// name → index everywhere.
+  public static let version = 2
+}
+
 /// One entry of `manifest.json`.
 struct ManifestFile: Codable {
   var path: String
@@ -179,7 +186,7 @@ struct ManifestOrigin: Codable {
 }
 
 struct Manifest: Codable {
-  var schemaVersion = 1
+  var schemaVersion = ManifestSchema.version
   var tool: String
   var format: String
   var split: ManifestSplit?
@@ -395,6 +402,8 @@ public enum Exporter {
       images: members?.map(\.image), imageLabels: frozenLabels)
     if let selected {
       for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
+      // "N images without a box left out" counts only images of the selection (not other kinds or sources).
+      plan.withoutBoxImages.removeAll { !selected.contains($0) }
     }
     var splitInfo: [String: Any]?
     var leftOut: [Int64: String] = [:]
@@ -405,7 +414,8 @@ public enum Exporter {
       plan.subsets = summary.plan.subsets.map { subset in
         ExportSubset(name: subset.name, items: items.filter { subsets[$0.imageID] == subset.name })
       }
-      for id in plan.withoutBoxIDs { leftOut[id] = subsets[id] ?? "" }
+      plan.withoutBoxImages.removeAll { subsets[$0] == nil }
+      for id in plan.withoutBoxImages { leftOut[id] = subsets[id] ?? "" }
       plan.createdAt = summary.createdAt
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
@@ -420,18 +430,26 @@ public enum Exporter {
       let report = try DatasetExport.write(
         plan, format: format, to: staging, store: catalog.store, link: request.link, vocLayout: request.vocLayout,
         publishedAs: output)
-      // Provenance in the manifest: the tool, the split, every origin of every image.
-      var origins: [String: [[String: Any]]] = [:]
+      var counts: [String: [String: Int]] = [:]
+      for subset in plan.subsets {
+        for item in subset.items {
+          for name in Set(item.boxes.map(\.className)) { counts[subset.name, default: [:]][name, default: 0] += 1 }
+          if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
+        }
+      }
+      // Provenance in the manifest: the tool, the split, every origin of every image (the same origin
+      // object as the folder formats'), and a crop's parent photo.
+      var origins: [String: [Any]] = [:]
       var parents: [String: [String: Any]] = [:]
       let shaByImage = Dictionary(
         plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+      let originEncoder = JSONEncoder()
+      originEncoder.outputFormatting = [.sortedKeys]
       var credits: [Int64: [ManifestOrigin]] = [:]
       for credit in try catalog.originCredits(through: frozen?.originsThrough) {
         credits[credit.imageID, default: []].append(ManifestOrigin(credit))
         guard let sha = shaByImage[credit.imageID] else { continue }
-        var origin: [String: Any] = ["source": credit.source, "path": credit.path]
-        if let license = credit.license { origin["license"] = license }
-        if let url = credit.url { origin["url"] = url }
+        let origin = try JSONSerialization.jsonObject(with: originEncoder.encode(ManifestOrigin(credit)))
         origins[sha, default: []].append(origin)
       }
       for (image, parent) in try ManifestParent.all(catalog: catalog, origins: credits) {
@@ -441,13 +459,15 @@ public enum Exporter {
       if let data = FileManager.default.contents(atPath: manifestPath),
         var manifest = try JSONSerialization.jsonObject(with: data) as? [String: Any]
       {
-        manifest["schemaVersion"] = 1
+        manifest["schemaVersion"] = ManifestSchema.version
         manifest["tool"] = "datasetkit \(request.toolVersion)"
         manifest["split"] = splitInfo ?? NSNull()
         if let selection = ManifestSelection(request.selection) { manifest["selection"] = selection.json }
+        manifest["view"] = request.view
+        manifest["counts"] = counts
         manifest["contents"] = try contents(of: staging)
-        if let images = manifest["images"] as? [[String: Any]] {
-          manifest["images"] = images.map { entry -> [String: Any] in
+        if let files = manifest["files"] as? [[String: Any]] {
+          manifest["files"] = files.map { entry -> [String: Any] in
             var entry = entry
             entry["origins"] = origins[entry["sha256"] as? String ?? ""] ?? []
             if let parent = parents[entry["sha256"] as? String ?? ""] { entry["parent"] = parent }
@@ -459,13 +479,6 @@ public enum Exporter {
         try bytes.write(to: URL(fileURLWithPath: manifestPath))
       }
       try swapIn(staging, output, replacing: try checkTarget(output))
-      var counts: [String: [String: Int]] = [:]
-      for subset in plan.subsets {
-        for item in subset.items {
-          for name in Set(item.boxes.map(\.className)) { counts[subset.name, default: [:]][name, default: 0] += 1 }
-          if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
-        }
-      }
       var summary = ExportSummary(
         output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
         classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0,
@@ -505,8 +518,12 @@ public enum Exporter {
         if let path = file["path"] as? String { written.insert(path) }
       }
       if object["format"] as? String == "csv" { written.insert("data.csv") }
+      // Box formats: `images[].file` before schemaVersion 2, `files[].path` since.
+      let boxFormat = DatasetFormat(rawValue: object["format"] as? String ?? "")?.writesBoxes == true
       let stems = Set(
-        (object["images"] as? [[String: Any]] ?? []).compactMap { ($0["file"] as? String).map(Self.stem) })
+        (object["images"] as? [[String: Any]] ?? []).compactMap { ($0["file"] as? String).map(Self.stem) }
+          + (boxFormat
+            ? (object["files"] as? [[String: Any]] ?? []).compactMap { ($0["path"] as? String).map(Self.stem) } : []))
       if !stems.isEmpty {
         for path in try contents(of: output) {
           let name = String(path.split(separator: "/").last ?? "")

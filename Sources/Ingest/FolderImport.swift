@@ -12,7 +12,7 @@ public enum FolderImport {
     if files.isEmpty && skipped.isEmpty { throw IngestError.emptyFolder(root) }
     let rootPath = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
     let source = SourceSpec(
-      kind: "folder", name: name ?? URL(fileURLWithPath: rootPath).lastPathComponent, uri: rootPath,
+      kind: "folder", name: name ?? SourceSpec.defaultName(forPath: rootPath), uri: rootPath,
       license: license)
     let candidates = Self.candidates(files, license: license)
     var report = try Ingester(catalog: catalog, options: options).ingest(

@@ -61,6 +61,8 @@ public struct LabelImgFileResult: Sendable, Codable, Hashable {
   public var relabelled: [Int64] = []
   /// Why the file was left out (nothing of it applied); nil when it was read.
   public var error: String?
+  /// LabelImg's `verified` when this import changed it (the file was verified, or no longer is).
+  public var verified: Bool?
 }
 
 /// What `review labelimg-import` did.
@@ -123,7 +125,8 @@ extension Catalog {
         }
         let document = VOCDocument.labelImg(
           folder: (absolute as NSString).lastPathComponent, filename: file, path: absolute + "/" + file,
-          width: image.width, height: image.height, objects: objects)
+          width: image.width, height: image.height, objects: objects,
+          verified: try boxStore.isVerified(imageID: imageID))
         guard fm.createFile(atPath: absolute + "/" + stem + ".xml", contents: Data(document.bytes())) else {
           throw LabelingError.labelImgFolder(absolute + "/" + stem + ".xml", "cannot be written")
         }
@@ -177,6 +180,7 @@ extension Catalog {
     let who = "\(reviewer) labelimg:\(manifest.token)"
     let vocabulary = try classVocabulary(classes)
     let policy = ClassPolicy(view: classes.view, allowNew: true)  // checked here, file by file
+    let boxStore = BoxStore(catalog: self)
     var report = LabelImgImportReport(
       folder: absolute, files: [], unchanged: 0, adjusted: 0, rejected: 0, added: 0, relabelled: 0, failed: 0)
     for name in names {
@@ -191,6 +195,11 @@ extension Catalog {
         try applyLabelImgFile(
           name, document: document, entry: entry, manifest: manifest, reviewer: who, vocabulary: vocabulary,
           policy: policy, into: &result)
+        // LabelImg's "Verify Image": kept for the VOC and LabelImg exports to write back.
+        if try boxStore.isVerified(imageID: entry.imageID) != document.verified {
+          try boxStore.setVerified(document.verified, imageID: entry.imageID, by: who, at: Timestamp.now())
+          result.verified = document.verified
+        }
       } catch {
         result.error = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       }

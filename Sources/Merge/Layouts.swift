@@ -133,7 +133,7 @@ public enum LayoutImport {
       let root = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
       let kind = layout == .csv ? "csv" : layout == .yolo ? "yolo" : layout == .voc ? "voc" : "folder"
       source = SourceSpec(
-        kind: kind, name: request.name ?? URL(fileURLWithPath: root).lastPathComponent, uri: root,
+        kind: kind, name: request.name ?? SourceSpec.defaultName(forPath: root), uri: root,
         license: request.license)
     }
     var withRecipe = source

@@ -53,6 +53,20 @@ public struct MergeReport: Sendable, Encodable {
     public var bySource: [String: [String: Int]]
     public var labelsAdded: Int
     public var labelsRemoved: Int
+    /// Quotas the sources could not fill (asked more than there was), per class and per source.
+    public var shortfalls: [Shortfall] = []
+  }
+
+  /// A quota that could not be met: `asked` images of a class (`quotas.per_class`) or from a source
+  /// (`quotas.per_source`), `got` fewer.
+  public struct Shortfall: Sendable, Encodable, Equatable {
+    /// `per_class` or `per_source`.
+    public var quota: String
+    /// The class or the source.
+    public var name: String
+    public var asked: Int
+    public var got: Int
+    public var shortBy: Int
   }
 
   public var recipe: String
@@ -75,14 +89,27 @@ public struct MergeReport: Sendable, Encodable {
   /// Of `twins`, images annotated by files of two or more sources.
   public var annotatedBySeveralSources = 0
   public var views: [ViewResult] = []
+
+  /// Every view's unmet quotas, as `view: class asked N, got M (short by K)` lines.
+  public var shortfallLines: [String] {
+    views.flatMap { view in
+      view.shortfalls.map {
+        "view \(view.name): \($0.quota == "per_source" ? "source" : "class") \($0.name) asked \($0.asked), got \($0.got) (short by \($0.shortBy))"
+      }
+    }
+  }
 }
 
 /// Runs a recipe: imports each source (idempotent: a source seen before adds nothing), maps its classes,
 /// and writes each view as labels with `view = <name>` in `image_labels` (label sets, not copies).
 /// Re-running the same recipe changes nothing; the views are diffed, not rewritten.
 public enum MergeRun {
+  ///
+  /// A quota the sources cannot fill is reported per view in ``MergeReport/ViewResult/shortfalls``; with
+  /// `strict`, any such shortfall refuses the merge before a view is written (the sources are imported).
   public static func run(
-    _ recipe: Recipe, catalog: Catalog, dropUnmapped: Bool = false, options: IngestOptions = IngestOptions(),
+    _ recipe: Recipe, catalog: Catalog, dropUnmapped: Bool = false, strict: Bool = false,
+    options: IngestOptions = IngestOptions(),
     progress: (String, IngestProgress) -> Void = { _, _ in }
   ) throws -> MergeReport {
     var report = MergeReport(recipe: recipe.name)
@@ -256,15 +283,19 @@ public enum MergeRun {
       decided[image] = (winner.target, winner.source, labels[0].sha)
     }
 
-    // Each view: fold, quotas (seeded), then diff against what is stored.
+    // Each view: fold, quotas (seeded); every view's members are known (and a strict merge's quotas
+    // checked) before any view is written; then each is diffed against what is stored.
+    typealias Member = (image: Int64, viewClass: String, source: Int64, key: UInt64)
+    var planned: [(view: Recipe.View, members: [Member], shortfalls: [MergeReport.Shortfall])] = []
     for view in recipe.views {
-      var members: [(image: Int64, viewClass: String, source: Int64, key: UInt64)] = []
+      var members: [Member] = []
       for (image, choice) in decided {
         let viewClass = view.fold[choice.target] ?? (view.classes.contains(choice.target) ? choice.target : nil)
         guard let viewClass else { continue }
         members.append((image, viewClass, choice.source, sampleKey(seed: recipe.seed, sha256: choice.sha)))
       }
       members.sort { $0.key != $1.key ? $0.key < $1.key : $0.image < $1.image }
+      var shortfalls: [MergeReport.Shortfall] = []
       if !recipe.perSource.isEmpty {
         var taken: [Int64: Int] = [:]
         members = members.filter { member in
@@ -272,6 +303,15 @@ public enum MergeRun {
           guard let quota = recipe.perSource[name] else { return true }
           taken[member.source, default: 0] += 1
           return taken[member.source, default: 0] <= quota
+        }
+        for (source, sourceID) in zip(recipe.sources, sourceIDs) {
+          guard let asked = recipe.perSource[source.name] else { continue }
+          let got = min(asked, taken[sourceID] ?? 0)
+          if got < asked {
+            shortfalls.append(
+              MergeReport.Shortfall(
+                quota: "per_source", name: source.name, asked: asked, got: got, shortBy: asked - got))
+          }
         }
       }
       var perClass: [String: Int] = view.classes.reduce(into: [:]) { $0[$1] = recipe.perClass[$1] ?? Int.max }
@@ -285,7 +325,31 @@ public enum MergeRun {
         taken[member.viewClass, default: 0] += 1
         return taken[member.viewClass, default: 0] <= (perClass[member.viewClass] ?? Int.max)
       }
-
+      for name in view.classes {
+        guard let asked = recipe.perClass[name] else { continue }
+        let got = min(asked, taken[name] ?? 0, perClass[name] ?? Int.max)
+        if got < asked {
+          shortfalls.append(
+            MergeReport.Shortfall(quota: "per_class", name: name, asked: asked, got: got, shortBy: asked - got))
+        }
+      }
+      planned.append((view, members, shortfalls))
+    }
+    if strict {
+      let unmet = planned.flatMap { plan in
+        plan.shortfalls.map {
+          "view \(plan.view.name): \($0.quota == "per_source" ? "source" : "class") \($0.name) asked \($0.asked), got \($0.got)"
+        }
+      }
+      if !unmet.isEmpty {
+        throw MergeError.recipe(
+          path: recipe.path, line: nil,
+          reason:
+            "--strict: quotas not met: \(unmet.joined(separator: "; ")). Lower the quotas or add sources. The sources were imported; no view was written"
+        )
+      }
+    }
+    for (view, members, shortfalls) in planned {
       let definition = ViewDefinition(
         name: view.name, classes: view.classes,
         map: Dictionary(
@@ -328,7 +392,7 @@ public enum MergeRun {
       report.views.append(
         MergeReport.ViewResult(
           name: view.name, images: members.count, classes: classes, bySource: bySource, labelsAdded: added,
-          labelsRemoved: removed))
+          labelsRemoved: removed, shortfalls: shortfalls))
     }
     report.conflicts.sort { $0.sha256 < $1.sha256 }
     // Images two or more annotation files describe, as the views see them (by the first view's classes).

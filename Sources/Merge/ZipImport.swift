@@ -236,9 +236,8 @@ public enum ZipImport {
   /// The source row of an archive: kind `zip`, its absolute path as URI.
   public static func source(path: String, name: String?, license: String?) -> SourceSpec {
     let absolute = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-    var base = URL(fileURLWithPath: absolute).lastPathComponent
-    if base.lowercased().hasSuffix(".zip") { base = String(base.dropLast(4)) }
-    return SourceSpec(kind: "zip", name: name ?? base, uri: absolute, license: license)
+    return SourceSpec(
+      kind: "zip", name: name ?? SourceSpec.defaultName(forPath: absolute), uri: absolute, license: license)
   }
 
   /// Why an entry name is unsafe to use as a path, or nil.

@@ -16,7 +16,13 @@ struct GlobalOptions: ParsableArguments {
   @Flag(name: [.short, .long], help: "Print more detail: every file that was skipped or flagged.")
   var verbose = false
 
+  @Flag(
+    name: .long,
+    help: "Show progress on stderr even when it is not a terminal (plain lines); by default only on a terminal.")
+  var progress = false
+
   func validate() throws {
+    if quiet && progress { throw ValidationError("--quiet and --progress cannot be used together") }
     if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
   }
 

@@ -111,24 +111,48 @@ enum Output {
   }
 }
 
-/// A progress bar on stderr: only on a terminal, only when NO_COLOR/--quiet allow, and only once the
-/// work has taken more than a second.
+/// Where progress goes: a line redrawn in place on a terminal (stderr a TTY); plain lines when `--progress`
+/// asks for them on something else (a log, a pipe); nothing otherwise, nor with --quiet.
+enum ProgressMode {
+  case off, terminal, lines
+
+  init(_ global: GlobalOptions, isTerminal: Bool = isatty(STDERR_FILENO) == 1) {
+    if global.quiet {
+      self = .off
+    } else if isTerminal {
+      self = .terminal
+    } else {
+      self = global.progress ? .lines : .off
+    }
+  }
+}
+
+/// A progress bar on stderr (see ``ProgressMode``), only once the work has taken more than a second;
+/// with --progress off a terminal, a plain line at most every 2 s.
 final class ProgressBar {
   let label: String
-  let enabled: Bool
+  let mode: ProgressMode
   let started = Date()
   var drawn = false
+  var lastLine = Date.distantPast
 
   init(_ label: String, _ global: GlobalOptions) {
     self.label = label
-    enabled = !global.quiet && isatty(STDERR_FILENO) == 1
+    mode = ProgressMode(global)
   }
 
   func update(_ done: Int, of total: Int, detail: String = "") {
-    let elapsed = Date().timeIntervalSince(started)
-    guard enabled, elapsed > 1, total > 0 else { return }
-    let line = "\r" + Self.line(label, done: done, of: total, detail: detail, elapsed: elapsed) + "\u{1B}[K"
-    FileHandle.standardError.write(Data(line.utf8))
+    let now = Date()
+    let elapsed = now.timeIntervalSince(started)
+    guard mode != .off, elapsed > 1, total > 0 else { return }
+    let text = Self.line(label, done: done, of: total, detail: detail, elapsed: elapsed)
+    if mode == .lines {
+      guard now.timeIntervalSince(lastLine) >= 2 else { return }
+      lastLine = now
+      FileHandle.standardError.write(Data((text + "\n").utf8))
+      return
+    }
+    FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
     drawn = true
   }
 
@@ -163,6 +187,7 @@ final class ProgressBar {
 
   func finish() {
     if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    drawn = false
   }
 }
 

@@ -313,8 +313,9 @@ struct HostileInputTests {
     try TestSupport.write(jpegs[1], to: base + "/one/images/b.jpg")
     try TestSupport.write(jpegs[0], to: base + "/two/images/a.jpg")
     try TestSupport.write(jpegs[2], to: base + "/two/images/c.jpg")
-    #expect(try TestSupport.run(["import", base + "/one/images"], in: ws).status == 0)
-    let second = try TestSupport.run(["import", base + "/two/images"], in: ws)
+    // Named on purpose: a folder called `images` would take its parent's name (`one`, `two`).
+    #expect(try TestSupport.run(["import", base + "/one/images", "--name", "images"], in: ws).status == 0)
+    let second = try TestSupport.run(["import", base + "/two/images", "--name", "images"], in: ws)
     #expect(second.status == 0)
     #expect(second.stdout.contains("as source \"images-2\""), "\(second.stdout)")
     for arguments in [

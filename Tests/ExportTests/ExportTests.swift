@@ -13,9 +13,9 @@ struct ExportTests {
     let base = try TestSupport.temporaryFolder()
     let catalog = try Workspace.create(at: base + "/ws")
     for (index, jpeg) in try TestSupport.distinctJPEGs(count: 20, width: 120).enumerated() {
-      try TestSupport.write(jpeg, to: "\(base)/data/\(index % 4 == 0 ? "without_mask" : "with_mask")/\(index).jpg")
+      try TestSupport.write(jpeg, to: "\(base)/masks/\(index % 4 == 0 ? "without_mask" : "with_mask")/\(index).jpg")
     }
-    _ = try FolderImport.run(root: base + "/data", catalog: catalog, license: "CC0-1.0")
+    _ = try FolderImport.run(root: base + "/masks", catalog: catalog, license: "CC0-1.0")
     _ = try SplitCatalog.split(
       catalog: catalog, name: "v1", plan: SplitPlan(subsets: try SplitPlan.subsets(ratios: "80/10/10"), seed: 1))
     return (catalog, base)
@@ -94,7 +94,7 @@ struct ExportTests {
     let csv = try String(contentsOfFile: out + "/data.csv", encoding: .utf8).split(separator: "\n")
     #expect(csv.first == "path,label,subset,sha256,source,license,url")
     #expect(csv.count == 21)
-    #expect(csv.dropFirst().allSatisfy { $0.contains(",data,CC0-1.0,") })
+    #expect(csv.dropFirst().allSatisfy { $0.contains(",masks,CC0-1.0,") })
   }
 
   @Test("a non-empty folder that is not an export is refused, untouched")

@@ -81,8 +81,11 @@ extension Datasetkit.Crawl {
     @Option(help: "The URL list for --provider urls: .txt (one URL per line) or .csv with a url column.")
     var urls: String?
 
-    @Option(help: "Stop once this many result images are in the catalog for the job.")
-    var limit = 100
+    @Option(
+      help:
+        "Stop once this many result images are in the catalog for the job (default: 100; --provider urls: the whole list)."
+    )
+    var limit: Int?
 
     @Option(
       help:
@@ -130,7 +133,9 @@ extension Datasetkit.Crawl {
         throw ValidationError("--plan replaces --query and --label; give one or the other")
       }
       let limits = CrawlPlan.limitRange
-      if !limits.contains(limit) { throw ValidationError("--limit must be \(limits.lowerBound)…\(limits.upperBound)") }
+      if let limit, !limits.contains(limit) {
+        throw ValidationError("--limit must be \(limits.lowerBound)…\(limits.upperBound)")
+      }
       if concurrency <= 0 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
       if !(1...1024).contains(perHostConnections) { throw ValidationError("--per-host-connections must be 1…1024") }
       if !(0...10_000).contains(perHostRate) { throw ValidationError("--per-host-rate must be 0…10000") }
@@ -233,7 +238,7 @@ extension Datasetkit.Crawl {
       var lines: [String] = []
       let label = r.label.map { " → \(Output.printable($0))" } ?? ""
       lines.append(
-        "Crawled \(r.provider) \"\(Output.printable(r.query))\"\(label): job \(r.jobID)\(r.resumed ? " (resumed)" : ""), \(r.status.rawValue)"
+        "Crawled \(r.provider) \"\(Output.printable(r.query))\"\(label): job \(r.jobID)\(r.resumed ? " (resumed)" : ""), \(r.stoppedAtLimit ?? r.status.rawValue)"
       )
       lines.append(
         Output.table(
@@ -251,7 +256,17 @@ extension Datasetkit.Crawl {
           + "; API requests spent \(r.jobRequestsSpent)")
       if let note = r.note { lines.append(note) }
       let limit = global.verbose ? Int.max : 10
-      for (title, issues) in [("Rejected", r.rejected), ("Skipped", r.skipped), ("Failed", r.failed)]
+      if r.stoppedAtLimit != nil {
+        lines.append("Not the end of the results: run again with a larger --limit to continue.")
+      }
+      // Private-address refusals: one line, not one per URL (a list of intranet links gives hundreds).
+      if let refused = r.privateAddressRefusals {
+        lines.append(
+          "\(refused.count) URL\(refused.count == 1 ? "" : "s") refused: private addresses (first: \(Output.printable(refused.first))); pass --allow-private-network to allow them"
+        )
+      }
+      let failed = r.failed.filter { $0.kind != .privateAddress }
+      for (title, issues) in [("Rejected", r.rejected), ("Skipped", r.skipped), ("Failed", failed)]
       where !issues.isEmpty {
         lines.append("\(title):")
         for issue in issues.prefix(limit) { lines.append("  \(Output.printable(issue.url)): \(issue.reason)") }
@@ -284,7 +299,10 @@ extension Datasetkit.Crawl {
           jobs.map { job in
             [
               "\(job.id)", job.provider, Output.printable(job.query), Output.printable(job.label ?? "-"),
-              job.status.rawValue + (job.exhausted ? " (no more pages)" : ""),
+              job.status.rawValue
+                + (job.status == .done && ((job.states[.pending] ?? 0) > 0 || !job.exhausted)
+                  ? " (stopped at its limit; \(job.states[.pending] ?? 0) pending\(job.exhausted ? "" : ", more pages"))"
+                  : job.exhausted ? " (no more pages)" : ""),
             ] + states.map { "\(job.states[$0] ?? 0)" } + ["\(job.requestsSpent)"]
           }, leftAligned: [1, 2, 3, 4])
       }
@@ -292,27 +310,26 @@ extension Datasetkit.Crawl {
   }
 }
 
-/// A one-line progress display on stderr: redrawn in place on a TTY, a plain line every 5 s otherwise.
+/// A one-line progress display on stderr (see ``ProgressMode``): redrawn in place on a terminal; with
+/// --progress off a terminal, a plain line at once and then every 5 s; nothing otherwise.
 final class ProgressLine {
-  let enabled: Bool
-  let tty: Bool
-  var lastPrinted: Date
+  let mode: ProgressMode
+  var lastPrinted = Date.distantPast
   var drawn = false
 
   init(_ global: GlobalOptions) {
-    enabled = !global.quiet
-    tty = isatty(STDERR_FILENO) == 1
-    lastPrinted = tty ? .distantPast : Date()  // a log gets its first line after 5 s, not at once
+    mode = ProgressMode(global)
   }
 
   func show(_ text: String) {
-    guard enabled else { return }
     let now = Date()
-    if tty {
+    switch mode {
+    case .off: return
+    case .terminal:
       guard now.timeIntervalSince(lastPrinted) > 0.2 else { return }
       FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
       drawn = true
-    } else {
+    case .lines:
       guard now.timeIntervalSince(lastPrinted) > 5 else { return }
       FileHandle.standardError.write(Data("\(text)\n".utf8))
     }
@@ -321,5 +338,6 @@ final class ProgressLine {
 
   func finish() {
     if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    drawn = false
   }
 }

@@ -55,7 +55,10 @@ extension Datasetkit {
     @Option(help: "How the folder is laid out (auto: guessed, and the guess explained).")
     var layout: Layout = .auto
 
-    @Option(help: "A name for the source (default: the folder's name). Only with one PATH.")
+    @Option(
+      help:
+        "A name for the source (default: the folder's or zip's name; a generic one such as archive, dataset, data or images takes the nearest folder above it with a meaningful name). Only with one PATH."
+    )
     var name: String?
 
     @Option(help: "The license of these images, recorded with every origin (e.g. CC0-1.0).")

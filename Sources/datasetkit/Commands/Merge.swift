@@ -19,6 +19,10 @@ extension Datasetkit {
         crop per box labelled by the box's class (`boxes: crops`, cut by the `faces crop` step with \
         `crop: {margin, size, square}`); the crops, not the whole images, then go into the views.
 
+        A quota the sources cannot fill (per_class 5000 when a class has 3613 images) is reported per view, class \
+        and source (asked, got, short by) in the text and `--json` (`views[].shortfalls`), with a warning on \
+        stderr; --strict makes it an error (exit 1) before any view is written (the sources are imported).
+
         Running the same recipe again changes nothing; adding a source imports only that source. Classes found \
         but not mapped are listed and the merge refuses unless `unmapped: drop` or --drop-unmapped. The same bytes \
         labelled differently by two sources are reported; the higher priority decides.
@@ -33,6 +37,9 @@ extension Datasetkit {
     @Flag(help: "Leave out classes the recipe does not map, instead of refusing.")
     var dropUnmapped = false
 
+    @Flag(help: "Fail (exit 1, no view written) when a quota cannot be met, instead of a warning.")
+    var strict = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -41,9 +48,18 @@ extension Datasetkit {
         let catalog = try global.openCatalog()
         let bar = ProgressBar("merging", global)
         defer { bar.finish() }
-        return try MergeRun.run(parsed, catalog: catalog, dropUnmapped: dropUnmapped) { source, progress in
+        let report = try MergeRun.run(parsed, catalog: catalog, dropUnmapped: dropUnmapped, strict: strict) {
+          source, progress in
           bar.update(progress.processed, of: progress.total, detail: source)
         }
+        bar.finish()
+        let unmet = report.shortfallLines
+        if !unmet.isEmpty {
+          Output.note(
+            "warning: \(unmet.count) quota\(unmet.count == 1 ? "" : "s") not met (first: \(Output.printable(unmet[0]))); --strict makes this an error",
+            global)
+        }
+        return report
       } text: { (report: MergeReport) in
         var out: [String] = []
         out.append("Recipe \(report.recipe)")
@@ -116,6 +132,11 @@ extension Datasetkit {
                   "\(view.classes[name] ?? 0)"
                 ]
               }, leftAligned: [0]))
+          for shortfall in view.shortfalls {
+            out.append(
+              "Quota not met: \(shortfall.quota == "per_source" ? "source" : "class") \(Output.printable(shortfall.name)) asked \(shortfall.asked), got \(shortfall.got) (short by \(shortfall.shortBy))"
+            )
+          }
         }
         return out.joined(separator: "\n")
       } items: { (report: MergeReport) in

@@ -101,6 +101,13 @@ extension Datasetkit.Review {
           "\(r.files.count) files read: \(r.adjusted) moved (adjust), \(r.rejected) deleted (reject), \(r.added) drawn "
             + "(missed faces), \(r.relabelled) relabelled, \(r.unchanged) unchanged"
         ]
+        let verified = r.files.filter { $0.verified == true }.count
+        let unverified = r.files.filter { $0.verified == false }.count
+        if verified + unverified > 0 {
+          lines.append(
+            "LabelImg's verified flag: \(verified) file\(verified == 1 ? "" : "s") marked verified, \(unverified) no longer verified (VOC and LabelImg exports write it back)"
+          )
+        }
         for file in r.files
         where file.error != nil || !(file.adjusted + file.rejected + file.added + file.relabelled).isEmpty {
           if let error = file.error {

@@ -1,14 +1,30 @@
 import Foundation
 
-/// A validator for the part of JSON Schema that `schemas/coco.schema.json` uses: `type` (object, array,
-/// string, integer, number, boolean), `properties`, `required`, `additionalProperties: false`, `items`,
-/// `minItems`, `maxItems`, `minimum`, `minLength`, `enum` (of numbers or strings).
-enum JSONSchemaSubset {
-  static func validate(_ value: Any, against schema: [String: Any], at path: String = "$") -> [String] {
-    var problems: [String] = []
-    if let type = schema["type"] as? String, !matches(value, type) {
-      return ["\(path): expected \(type), found \(describe(value))"]
+/// A validator for the part of JSON Schema that `schemas/coco.schema.json` and `schemas/manifest.schema.json`
+/// use: `type` (object, array, string, integer, number, boolean, null, or a list of them), `properties`,
+/// `required`, `additionalProperties` (false, or a schema every other member must match), `items`,
+/// `minItems`, `maxItems`, `minimum`, `minLength`, `pattern`, `enum` (of numbers or strings) and local
+/// `$ref` (`#/$defs/name`, resolved against `root`). Returns one line per problem, with its JSON path.
+public enum JSONSchemaSubset {
+  public static func validate(
+    _ value: Any, against schema: [String: Any], root: [String: Any]? = nil, at path: String = "$"
+  ) -> [String] {
+    let root = root ?? schema
+    if let reference = schema["$ref"] as? String {
+      let parts = reference.hasPrefix("#/") ? reference.dropFirst(2).split(separator: "/").map(String.init) : []
+      var target: Any? = root
+      for part in parts { target = (target as? [String: Any])?[part] }
+      guard !parts.isEmpty, let resolved = target as? [String: Any] else {
+        return ["\(path): cannot resolve \(reference)"]
+      }
+      return validate(value, against: resolved, root: root, at: path)
     }
+    var problems: [String] = []
+    let types = (schema["type"] as? [String]) ?? (schema["type"] as? String).map { [$0] }
+    if let types, !types.contains(where: { matches(value, $0) }) {
+      return ["\(path): expected \(types.joined(separator: " or ")), found \(describe(value))"]
+    }
+    if value is NSNull { return [] }
     if let allowed = schema["enum"] as? [Any] {
       let ok = allowed.contains { candidate in
         if let a = candidate as? String, let b = value as? String { return a == b }
@@ -23,16 +39,23 @@ enum JSONSchemaSubset {
     if let minLength = schema["minLength"] as? Int, let text = value as? String, text.count < minLength {
       problems.append("\(path): string shorter than \(minLength)")
     }
+    if let pattern = schema["pattern"] as? String, let text = value as? String,
+      text.range(of: pattern, options: .regularExpression) == nil
+    {
+      problems.append("\(path): \"\(text)\" does not match \(pattern)")
+    }
     if let object = value as? [String: Any] {
       for key in schema["required"] as? [String] ?? [] where object[key] == nil {
         problems.append("\(path): missing required \"\(key)\"")
       }
       let properties = schema["properties"] as? [String: Any] ?? [:]
-      for (key, child) in object {
+      for (key, child) in object.sorted(by: { $0.key < $1.key }) {
         if let childSchema = properties[key] as? [String: Any] {
-          problems += validate(child, against: childSchema, at: "\(path).\(key)")
+          problems += validate(child, against: childSchema, root: root, at: "\(path).\(key)")
         } else if (schema["additionalProperties"] as? Bool) == false {
           problems.append("\(path): unexpected property \"\(key)\"")
+        } else if let other = schema["additionalProperties"] as? [String: Any] {
+          problems += validate(child, against: other, root: root, at: "\(path).\(key)")
         }
       }
     }
@@ -45,7 +68,7 @@ enum JSONSchemaSubset {
       }
       if let items = schema["items"] as? [String: Any] {
         for (index, element) in array.enumerated() {
-          problems += validate(element, against: items, at: "\(path)[\(index)]")
+          problems += validate(element, against: items, root: root, at: "\(path)[\(index)]")
         }
       }
     }
@@ -67,6 +90,7 @@ enum JSONSchemaSubset {
     case "number": return number(value) != nil
     case "integer": return number(value).map { $0 == $0.rounded() } ?? false
     case "boolean": return value is Bool
+    case "null": return value is NSNull
     default: return true
     }
   }
