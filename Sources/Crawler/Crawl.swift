@@ -148,6 +148,9 @@ struct CrawlRunner {
   var jobID: Int64 = 0
   var sourceID: Int64 = 0
   var source: SourceSpec
+  /// The URLs that carried a user name and password (`http://user:pass@host/…`), by the URL without them:
+  /// only the fetch uses them; what is printed, stored and exported is the URL without.
+  var credentialed: [String: String] = [:]
 
   init(
     request: CrawlRequest, provider: any CrawlProvider, catalog: Catalog, progress: @escaping (CrawlProgress) -> Void
@@ -160,6 +163,23 @@ struct CrawlRunner {
     if let endpoint = request.settings.endpoint { uri += "@" + Redaction.display(endpoint) }
     source = SourceSpec(kind: "crawl", name: "\(provider.name): \(request.query)", uri: uri)
     counters.limit = request.limit
+    // A URL list is read whole on every run, so a resumed crawl finds the credentials of its saved items again.
+    if let list = provider as? URLList { _ = withoutCredentials(list.rows) }
+  }
+
+  /// `results` with the credentials taken out of their URLs (and remembered for the fetch).
+  mutating func withoutCredentials(_ results: [CrawlResult]) -> [CrawlResult] {
+    results.map { result in
+      var result = result
+      let stripped = Redaction.withoutCredentials(in: result.url)
+      if stripped != result.url {
+        credentialed[stripped] = result.url
+        result.url = stripped
+      }
+      result.pageURL = result.pageURL.map { Redaction.withoutCredentials(in: $0) }
+      result.licenseURL = result.licenseURL.map { Redaction.withoutCredentials(in: $0) }
+      return result
+    }
   }
 
   /// The job's identity beyond provider, query and label: what changes which results it gets.
@@ -269,7 +289,7 @@ struct CrawlRunner {
       counters.pagesFetched += 1
       report.pagesFetched += 1
     }
-    try store.savePage(page.results, next: page.next == cursor ? nil : page.next, jobID: jobID)
+    try store.savePage(withoutCredentials(page.results), next: page.next == cursor ? nil : page.next, jobID: jobID)
     report(progress: ())
   }
 
@@ -305,7 +325,7 @@ struct CrawlRunner {
         counters.skipped += 1
         counters.reasons[CrawlIssueKind.robotsTxt.name, default: 0] += 1
       } else {
-        requests.append(HTTPRequest(url: item.url, redirects: .follow, tag: index))
+        requests.append(HTTPRequest(url: credentialed[item.url] ?? item.url, redirects: .follow, tag: index))
       }
     }
     try commitUpdates(updates)

@@ -132,6 +132,9 @@ struct Manifest: Codable {
   var contents: [String]?
   /// Folders format: each label's folder name (`Exporter.safeComponent`), where they differ.
   var folderNames: [String: String]?
+  /// True when image files are hard or symbolic links into the workspace's object store (`--link hard|sym`):
+  /// they share the store's bytes, so they must not be edited in place (copy a file before changing it).
+  var linkedObjects: Bool?
 }
 
 /// The `--kind` / `--source` selection an export was made with (absent: every image); sources sorted, so
@@ -167,6 +170,11 @@ struct ManifestSplit: Codable {
 public enum Exporter {
   public static func run(catalog: Catalog, request: ExportRequest) throws -> ExportSummary {
     let output = URL(fileURLWithPath: request.output).standardizedFileURL.path
+    try OutputFile.check(output, workspace: catalog.workspace, folder: true)
+    // Two exports to one --out: the second waits for the first (a lock on the folder holding both), then
+    // replaces its export as it would any earlier one.
+    let lock = try OutputFile.lockFolder(containing: output)
+    defer { lock.unlock() }
     Leftovers.clean(in: URL(fileURLWithPath: output).deletingLastPathComponent().path)
     let replacing = try checkTarget(output)
     let selected = try request.selection.imageIDs(in: catalog)
@@ -245,7 +253,8 @@ public enum Exporter {
         tool: "datasetkit \(request.toolVersion)", format: request.format.rawValue, split: splitInfo,
         selection: ManifestSelection(request.selection), view: request.view,
         classes: classes, counts: counts, files: files, contents: try contents(of: staging),
-        folderNames: request.format == .folders ? folderNames(labels) : nil)
+        folderNames: request.format == .folders ? folderNames(labels) : nil,
+        linkedObjects: request.link != .copy && files.count > copied ? true : nil)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
       try encoder.encode(manifest).write(to: URL(fileURLWithPath: staging + "/manifest.json"))
@@ -313,6 +322,7 @@ public enum Exporter {
         manifest["split"] = splitInfo ?? NSNull()
         if let selection = ManifestSelection(request.selection) { manifest["selection"] = selection.json }
         manifest["contents"] = try contents(of: staging)
+        if request.link != .copy && report.images > 0 { manifest["linkedObjects"] = true }
         if let images = manifest["images"] as? [[String: Any]] {
           manifest["images"] = images.map { entry -> [String: Any] in
             var entry = entry

@@ -112,6 +112,9 @@ public struct ReviewServer: Sendable {
       return Self.text(.badRequest, error.localizedDescription)
     } catch let error as LabelingError {
       return Self.text(.badRequest, error.localizedDescription)
+    } catch let error as CatalogError {
+      if case .labelTooLong = error { return Self.text(.badRequest, error.localizedDescription) }
+      return Self.text(.internalServerError, error.localizedDescription)
     } catch is NIOTooManyBytesError {
       return Self.text(.contentTooLarge, "the request body is over the 1 MiB this page accepts")
     } catch {
