@@ -215,6 +215,14 @@ public final class Ingester {
         return .issue(.notImage, FileIssue(path: name, reason: "not an image (\(kind))"), bytes: raw.count)
       case .malformed(let format, let reason):
         return .issue(.rejected, FileIssue(path: name, reason: "\(format.rawValue): \(reason)"), bytes: raw.count)
+      case .image(.gif, _, _, _):
+        // OpenCV 4.6 (Debian 12) has no GIF decoder: a GIF stored would fail in dedup, faces and thumbnails.
+        return .issue(
+          .rejected,
+          FileIssue(
+            path: name,
+            reason: "gif: datasetkit cannot decode GIF images (OpenCV has no GIF decoder); convert it to PNG"),
+          bytes: raw.count)
       case .image(let format, let width, let height, let damage):
         if ImageHeader.pixelCount(width: width, height: height) > options.maxPixels {
           return .issue(

@@ -470,6 +470,51 @@ struct HostileRoundThreeTests {
     #expect(again.stdout.contains(#"3 names became the label "a b""#), "\(again.stdout)")
     #expect(again.stdout.contains(#""a\tb", "a\nb", "a b""#), "\(again.stdout)")
   }
+
+  // MARK: 55. Truncated BMP, plain GIF
+
+  /// A 64×64 24-bit BMP cut to a third of its pixel rows, with `fileSize` in its header (0: not given, as many
+  /// writers leave it).
+  static func truncatedBMP(fileSize: UInt32) -> [UInt8] {
+    let row = 64 * 3
+    let pixels = (0..<(row * 64)).map { UInt8(truncatingIfNeeded: $0 * 7) }
+    let le32 = { (v: UInt32) in [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: v >> $0) } }
+    let le16 = { (v: UInt16) in [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    var header: [UInt8] = Array("BM".utf8) + le32(fileSize) + le32(0) + le32(54)
+    header +=
+      le32(40) + le32(64) + le32(64) + le16(1) + le16(24) + le32(0) + le32(fileSize == 0 ? 0 : UInt32(pixels.count))
+    header += le32(2835) + le32(2835) + le32(0) + le32(0)
+    return header + pixels.prefix(pixels.count / 3)
+  }
+
+  @Test(
+    "a truncated BMP (file size field 0) is quarantined and a GIF refused at import; dedup and faces print no OpenCV text"
+  )
+  func truncatedBMPAndGIF() throws {
+    let (base, ws) = try workspace()
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    try TestSupport.write(Self.truncatedBMP(fileSize: 0), to: base + "/odd/a/cut.bmp")
+    try TestSupport.write(Self.truncatedBMP(fileSize: 54 + 64 * 64 * 3), to: base + "/odd/a/cut-sized.bmp")
+    let gif: [UInt8] =
+      Array("GIF89a".utf8) + [1, 0, 1, 0, 0x80, 0, 0, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0]
+      + [2, 2, 0x44, 1, 0, 0x3B]
+    try TestSupport.write(gif, to: base + "/odd/a/plain.gif")
+    let imported = try TestSupport.run(["import", base + "/odd", "--json"], in: ws)
+    #expect(imported.status == 0, "\(imported.stderr)")
+    let results = try #require(try TestSupport.jsonResult(imported.stdout) as? [[String: Any]])
+    let report = try #require(results.first?["report"] as? [String: Any])
+    let quarantined = (report["quarantined"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+    #expect(Set(quarantined) == ["a/cut.bmp", "a/cut-sized.bmp"], "\(report)")
+    let rejected = report["rejected"] as? [[String: Any]] ?? []
+    #expect(rejected.first?["path"] as? String == "a/plain.gif")
+    #expect((rejected.first?["reason"] as? String)?.contains("cannot decode GIF") == true, "\(rejected)")
+    for arguments in [["dedup", "--dry-run"], ["faces", "detect"], ["review", "sheet", "--out", base + "/s.png"]] {
+      let result = try TestSupport.run(arguments, in: ws)
+      #expect(result.status == 0, "\(arguments): \(result.stderr)")
+      #expect(
+        !result.stderr.contains("OpenCV") && !result.stderr.contains("imdecode"), "\(arguments): \(result.stderr)")
+    }
+  }
 }
 
 final class ResultsBox: @unchecked Sendable {
