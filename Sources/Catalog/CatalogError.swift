@@ -52,7 +52,8 @@ public enum CatalogError: LocalizedError, Equatable {
     case .io(let path, let operation, let code):
       return "\(operation) \(path): \(String(cString: strerror(code)))"
     case .objectCorrupt(let sha, let path):
-      return "object \(path) no longer hashes to \(sha); restore it from its source and re-import"
+      return
+        "object \(path) no longer hashes to \(sha); remove it and re-import a source holding the right bytes (the import puts them back)"
     case .notFound(let what):
       return what
     case .catalogDamaged(let path, let problem, let objects):

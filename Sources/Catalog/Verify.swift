@@ -27,6 +27,7 @@ extension Catalog {
             line +=
               "; its bytes are shared by \(info.st_nlink - 1) hard link\(info.st_nlink == 2 ? "" : "s") (an export made with --link hard)"
               + (sharers.isEmpty ? "" : ": " + sharers.prefix(5).joined(separator: ", "))
+              + "; export again after the repair"
           }
           problems.append(line)
         } catch {

@@ -173,6 +173,12 @@ struct HostileRoundThreeTests {
     #expect(
       detail.contains("hard link") && detail.contains(out + "/" + first) && detail.contains("(export \(out))"),
       "\(detail)")
+    // The way out the message gives: remove the object, re-import (the export is made again after).
+    #expect(detail.contains("remove it and re-import"))
+    let object = ws + "/objects/" + sha.prefix(2) + "/" + sha.dropFirst(2)
+    #expect(unlink(object) == 0)
+    #expect(try TestSupport.run(["import", base + "/data"], in: ws).status == 0)
+    #expect(try TestSupport.run(["doctor", "--deep"], in: ws).status == 0)
   }
 
   // MARK: 40. A catalog is never silently empty
@@ -514,6 +520,56 @@ struct HostileRoundThreeTests {
       #expect(
         !result.stderr.contains("OpenCV") && !result.stderr.contains("imdecode"), "\(arguments): \(result.stderr)")
     }
+  }
+
+  // MARK: 49 (issue item 13). An unreachable host is a failure, never a robots refusal
+
+  @Test("a closed port or a host that hangs up: the URLs fail (not robots.txt refusals) and a re-run stores them")
+  func unreachableHostIsRetried() throws {
+    let base = try TestSupport.temporaryFolder("dsk-round3")
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    let ws = base + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let jpeg = try TestSupport.distinctJPEGs(count: 1)[0]
+    let up = FlagBox()
+    let server = try LoopbackServer { request in
+      guard up.value else { return .close }
+      return request.path == "/a.jpg"
+        ? .respond(status: 200, headers: [("Content-Type", "image/jpeg")], body: jpeg) : .status(404)
+    }
+    defer { server.stop() }
+    let closed = try LoopbackServer { _ in .close }
+    let closedPort = closed.port
+    closed.stop()
+    let list = base + "/urls.txt"
+    try TestSupport.write(
+      Array("\(server.base)/a.jpg\nhttp://127.0.0.1:\(closedPort)/b.jpg\n".utf8), to: list)
+    let arguments = [
+      "crawl", "--provider", "urls", "--urls", list, "--query", "flaky", "--allow-private-network", "--json",
+    ]
+    let first = try TestSupport.run(arguments, in: ws)
+    let report = try #require((try TestSupport.jsonResult(first.stdout) as? [[String: Any]])?.first, "\(first.stderr)")
+    #expect((report["skipped"] as? [Any])?.isEmpty == true, "\(report)")
+    let failed = report["failed"] as? [[String: Any]] ?? []
+    #expect(failed.count == 2, "\(report)")
+    for issue in failed {
+      let reason = issue["reason"] as? String ?? ""
+      #expect(reason.contains("could not be fetched") && !reason.contains("does not allow"), "\(reason)")
+    }
+    up.value = true
+    let second = try TestSupport.run(arguments, in: ws)
+    let again = try #require((try TestSupport.jsonResult(second.stdout) as? [[String: Any]])?.first, "\(second.stderr)")
+    #expect(again["stored"] as? Int == 1, "\(again)")
+    #expect((again["failed"] as? [Any])?.count == 1, "the closed port fails again: \(again)")
+  }
+}
+
+final class FlagBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var flag = false
+  var value: Bool {
+    get { lock.withLock { flag } }
+    set { lock.withLock { flag = newValue } }
   }
 }
 
