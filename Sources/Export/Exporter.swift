@@ -222,6 +222,7 @@ public enum Exporter {
         }
         let name = "\(row.sha256.prefix(16)).\(row.fileExtension)"
         let labelFolder = safeComponent(row.label ?? "")
+        if labelFolder.utf8.count > 255 { throw ExportError.folderNameTooLong(label: row.label ?? "") }
         let folder =
           request.format == .folders
           ? (request.split == nil ? labelFolder : "\(subset)/\(labelFolder)") : "images/\(subset)"
@@ -483,6 +484,9 @@ public enum ExportError: LocalizedError, Equatable {
   case io(path: String, errno: Int32)
   /// Writing an export failed.
   case exportFailed(path: String, message: String)
+  /// A label whose folder name (escaped) is over the 255 bytes a file name may hold (a catalog from before
+  /// labels were limited, or one full of escaped characters).
+  case folderNameTooLong(label: String)
   /// `export --label` names a class the export does not have.
   case unknownLabel(String, known: [String])
 
@@ -497,6 +501,10 @@ public enum ExportError: LocalizedError, Equatable {
     case .io(let path, let code): return "\(path): \(String(cString: strerror(code)))"
     case .exportFailed(let path, let message):
       return "\(path): export failed: \(message)"
+    case .folderNameTooLong(let label):
+      let shown = String(String.UnicodeScalarView(label.unicodeScalars.prefix(40)))
+      return
+        "the label \"\(shown)…\" makes a folder name of \(Exporter.safeComponent(label).utf8.count) bytes, over the 255 a file name may hold; relabel those images (review relabel, or a view of a merge recipe) and export again (nothing was written)"
     case .unknownLabel(let name, let known):
       return
         "no class named \(name) in this export; classes: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"

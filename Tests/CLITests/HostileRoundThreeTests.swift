@@ -360,6 +360,15 @@ struct HostileRoundThreeTests {
       $0.text(0) ?? ""
     }
     #expect(classes.allSatisfy { $0.utf8.count <= 255 }, "\(classes)")
+
+    // A catalog from before the limit holding such a label: the folders export says so, not NSCocoaErrorDomain.
+    try Catalog(workspace: Workspace(root: ws)).database.run(
+      "UPDATE classes SET name = ? WHERE name = 'cat'", [.text(long)])
+    let exported = try TestSupport.run(["export", "--out", base + "/out"], in: ws)
+    #expect(exported.status == 1)
+    #expect(
+      exported.stderr.contains("over the 255 a file name may hold") && !exported.stderr.contains("NSCocoaErrorDomain"))
+    #expect(!FileManager.default.fileExists(atPath: base + "/out"), "\(exported.stderr)")
   }
 
   // MARK: 54. Two exports to one --out at once
