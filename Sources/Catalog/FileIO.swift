@@ -148,7 +148,7 @@ public enum OutputFile {
   /// existing file is not.
   @discardableResult
   public static func check(_ path: String, workspace: Workspace, folder wantsFolder: Bool = false) throws -> String {
-    let target = try resolved(path)
+    let target = try resolved(path, missingFolders: wantsFolder)
     var info = stat()
     if stat(target, &info) == 0 {
       switch info.st_mode & S_IFMT {
@@ -216,10 +216,12 @@ public enum OutputFile {
 
   /// An exclusive lock (`flock`) on the folder holding `path`, waited for: commands that replace something in
   /// that folder take turns. Released by `unlock()` or when the process ends.
+  /// The folder is made if missing.
   public static func lockFolder(containing path: String) throws -> FolderLock {
     let absolute = Workspace.absolute(path)
     let slash = absolute.lastIndex(of: "/") ?? absolute.startIndex
     let folder = slash == absolute.startIndex ? "/" : String(absolute[..<slash])
+    try FileIO.makeDirectories(folder)
     let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if fd < 0 { throw CatalogError.io(path: folder, operation: "open", errno: errno) }
     while flock(fd, LOCK_EX) != 0 {
@@ -231,8 +233,9 @@ public enum OutputFile {
     return FolderLock(descriptor: fd)
   }
 
-  /// The absolute path `path` names, its folder's symbolic links resolved and a link at `path` followed.
-  static func resolved(_ path: String) throws -> String {
+  /// The absolute path `path` names, its folder's symbolic links resolved and a link at `path` followed. With
+  /// `missingFolders` the folders above it need not exist yet (the nearest one that does is resolved).
+  static func resolved(_ path: String, missingFolders: Bool = false) throws -> String {
     let absolute = Workspace.absolute(path)
     if let real = realpath(absolute, nil) {
       defer { free(real) }
@@ -246,6 +249,7 @@ public enum OutputFile {
       throw CatalogError.outputRefused(path: path, reason: "it is a folder; name a file")
     }
     guard let real = realpath(folder, nil) else {
+      if missingFolders && folder != "/" { return try resolved(folder, missingFolders: true) + "/" + name }
       throw CatalogError.outputRefused(path: path, reason: "its folder \(folder) does not exist")
     }
     defer { free(real) }

@@ -127,6 +127,9 @@ struct HostileRoundThreeTests {
     }
     #expect(snapshot(ws) == before)
     #expect(fileType(base + "/fifo") == S_IFIFO)
+    // A new --out whose folders do not exist yet is made, as before.
+    let nested = try TestSupport.run(["export", "--out", base + "/new/nested/out"], in: ws)
+    #expect(nested.status == 0 && FileIO.exists(base + "/new/nested/out/manifest.json"), "\(nested.stderr)")
   }
 
   // MARK: 39. Objects are read-only; hard-link exports say so; doctor --deep names the export
