@@ -78,13 +78,14 @@ extension Catalog {
     try database.rows("SELECT image_id FROM image_labels WHERE view = ?", [.text(view)]) { $0.int64(0) }
   }
 
-  /// Every origin of every image with its credit, by image id, then source name, then path.
-  public func originCredits() throws -> [OriginCredit] {
+  /// Every origin of every image with its credit, by image id, then source name, then path. `through`: only
+  /// origins recorded up to that origin row id (a split's, so its manifest does not gain later origins).
+  public func originCredits(through: Int64? = nil) throws -> [OriginCredit] {
     try database.rows(
       """
       SELECT o.image_id, s.name, o.rel_path, COALESCE(o.license, s.license), o.url, o.page_url, o.creator, o.attribution
-      FROM image_origins o JOIN sources s ON s.id = o.source_id ORDER BY o.image_id, s.name, o.rel_path
-      """
+      FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE o.id <= ? ORDER BY o.image_id, s.name, o.rel_path
+      """, [.int(through ?? Int64.max)]
     ) {
       OriginCredit(
         imageID: $0.int64(0), source: $0.text(1) ?? "", path: $0.text(2) ?? "", license: $0.text(3), url: $0.text(4),

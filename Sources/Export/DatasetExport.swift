@@ -18,6 +18,8 @@ public struct ExportItem: Sendable {
   public var boxes: [ExportBox]
   /// The VOC file this image was imported with, without its objects (written back byte for byte).
   public var vocSkeleton: String?
+  /// Its label in the export's view (a split's frozen label): a class of the export even without a box.
+  public var label: String? = nil
 
   public var stem: String {
     guard let dot = fileName.lastIndex(of: ".") else { return fileName }
@@ -36,13 +38,41 @@ public struct ExportSubset: Sendable {
   }
 }
 
-/// What to write: subsets of images and the class list with frozen indices.
+/// What to write: subsets of images and the class list.
 public struct ExportPlan: Sendable {
   public var subsets: [ExportSubset]
-  /// Every class of the workspace by frozen index (YOLO index; COCO category id = index + 1).
+  /// The classes by index (YOLO index; COCO category id = index + 1): only classes with at least one box
+  /// in the export, sorted by name, or with a view in the view's order (`keepPresentClasses`).
   public var classes: [String]
+  /// True when `classes` is a view's list, in its order (else sorted names).
+  public var viewOrder = false
   /// Images left out because they have no box (in the view, of the labels): not a detection example.
   public var withoutBoxes = 0
+  /// Their ids.
+  public var withoutBoxIDs: [Int64] = []
+  /// The date written into the files that carry one (COCO `info`): a split's creation time, so an export
+  /// of a split gives the same bytes every time; nil: now.
+  public var createdAt: String?
+
+  public init(subsets: [ExportSubset], classes: [String]) {
+    self.subsets = subsets
+    self.classes = classes
+  }
+
+  /// Keeps only the classes with at least one exported image (its label) or box: a class with none (a typo
+  /// relabelled back, a class of images not exported) never appears in a class list. Sorted by name, or
+  /// the view's classes in its order. `labels` (`export --label`): only those classes.
+  public mutating func keepPresentClasses(labels: [String] = []) {
+    var present: Set<String> = []
+    for subset in subsets {
+      for item in subset.items {
+        for box in item.boxes { present.insert(box.className) }
+        if let label = item.label { present.insert(label) }
+      }
+    }
+    if !labels.isEmpty { present.formIntersection(labels) }
+    classes = viewOrder ? classes.filter { present.contains($0) } : present.sorted()
+  }
 }
 
 /// How image files are placed in the export.
@@ -67,6 +97,8 @@ public struct ExportReport: Sendable, Codable {
   public var classes: [String] = []
   public var boxesByClass: [String: Int] = [:]
   public var files = 0
+  /// What the user should know about the files written (e.g. YOLO's val is train when there is no split).
+  public var notes: [String] = []
 }
 
 /// Exports the catalog's images and boxes as VOC, YOLO, COCO or Create ML.
@@ -79,15 +111,19 @@ public enum DatasetExport {
   /// (`Catalog.effectiveBoxes`: never two annotation files' boxes stacked).
   ///
   /// Without `view`: boxes with their found class names (an unmapped LabelImg file comes back byte for
-  /// byte) and the workspace's frozen class table. With `view` (a view `merge` recorded): only the view's
+  /// byte). With `view` (a view `merge` recorded): only the view's
   /// images and the view's sources' boxes, each box's class through the recipe's class map and the view's
   /// fold (dropped classes drop), and `classes` exactly the view's classes in the view's order.
   /// By default only images with at least one box are exported; `includeUnannotated` adds images with no
   /// box on purpose (background). `labels` keeps only boxes of those classes and the images that have one.
   /// An unknown view or label throws, naming what exists.
+  ///
+  /// `images`: the images to consider (a split's members as frozen, whatever their status now); nil: the
+  /// active images (of the view). `imageLabels`: each image's label (a split's frozen labels); nil: its
+  /// label in the view now. Classes are those with an image or box in the plan (`keepPresentClasses`).
   public static func plan(
     catalog: Catalog, labels: [String] = [], subsetName: String = "all", view: String = "",
-    includeUnannotated: Bool = false
+    includeUnannotated: Bool = false, images: [ActiveImage]? = nil, imageLabels: [Int64: String]? = nil
   ) throws -> ExportPlan {
     var definition: ViewDefinition?
     if !view.isEmpty {
@@ -96,7 +132,7 @@ public enum DatasetExport {
       }
       definition = found
     }
-    let classes = try definition?.classes ?? ExportStore(catalog: catalog).frozenClassIndices()
+    let classes = definition?.classes ?? []
     let effective =
       try definition.map { try catalog.effectiveBoxes(rank: $0.sourceRank, sources: Set($0.sourceRank.keys)) }
       ?? catalog.effectiveBoxes()
@@ -106,7 +142,7 @@ public enum DatasetExport {
     }
     let wanted = Set(labels)
     var members: Set<Int64>?
-    if !view.isEmpty {
+    if !view.isEmpty && images == nil {
       members = Set(try catalog.imagesLabelled(inView: view))
     }
     var boxesByImage: [Int64: [ExportBox]] = [:]
@@ -136,17 +172,22 @@ public enum DatasetExport {
     for origin in try catalog.imageOrigins() where firstOrigin[origin.imageID] == nil {
       firstOrigin[origin.imageID] = (origin.path, origin.license)
     }
+    let labelOf = try imageLabels ?? catalog.creditedLabels(view: view).mapValues(\.label)
     var items: [ExportItem] = []
     var usedStems: Set<String> = []
     var withoutBoxes = 0
-    for image in try catalog.activeImages() {
+    var withoutBoxIDs: [Int64] = []
+    for image in try images ?? catalog.activeImages() {
       let id = image.id
       if let members, !members.contains(id) { continue }
       if boxesByImage[id] == nil {
         // Background: no box at all (in the view), added only on request; an image whose boxes are all of
         // other classes than `labels` is not background.
         guard includeUnannotated, wanted.isEmpty || (effective.boxes[id] ?? []).isEmpty else {
-          if wanted.isEmpty { withoutBoxes += 1 }
+          if wanted.isEmpty {
+            withoutBoxes += 1
+            withoutBoxIDs.append(id)
+          }
           continue
         }
       }
@@ -160,10 +201,13 @@ public enum DatasetExport {
       items.append(
         ExportItem(
           imageID: id, sha256: image.sha256, width: image.width, height: image.height, fileName: fileName,
-          license: origin?.license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id]))
+          license: origin?.license, boxes: boxesByImage[id] ?? [], vocSkeleton: skeletons[id], label: labelOf[id]))
     }
     var plan = ExportPlan(subsets: [ExportSubset(name: subsetName, items: items)], classes: classes)
     plan.withoutBoxes = withoutBoxes
+    plan.withoutBoxIDs = withoutBoxIDs
+    plan.viewOrder = definition != nil
+    plan.keepPresentClasses(labels: labels)
     return plan
   }
 
@@ -239,6 +283,7 @@ public enum DatasetExport {
       }
       try writer.manifest(plan, format: format)
       report.files = writer.files
+      report.notes = writer.notes
       if stat(final, &info) == 0 { rmdir(final) }
       if rename(staging, final) != 0 {
         throw ExportError.exportFailed(
@@ -268,6 +313,7 @@ final class ExportWriter {
   let store: ObjectStore
   let link: ExportLink
   var files = 0
+  var notes: [String] = []
 
   init(root: String, finalRoot: String, store: ObjectStore, link: ExportLink) {
     self.root = root
@@ -374,18 +420,47 @@ final class ExportWriter {
       }
     }
     try file("classes.txt", plan.classes.map { $0 + "\n" }.joined())
+    try file("data.yaml", dataYAML(plan))
+  }
+
+  /// Ultralytics' data.yaml for the plan's subsets. train/val/test map to theirs. A train/test split (80/20)
+  /// has no val subset, but Ultralytics needs one and validates on it during training: val is the test
+  /// subset (held-out images, never train), and the file says so. Folds: train is every fold but the last,
+  /// val the last. One subset (no split): val is train, said in the file and in `notes`.
+  func dataYAML(_ plan: ExportPlan) -> String {
     let names = plan.subsets.map(\.name)
-    let train = names.contains("train") ? "train" : names.first ?? "all"
-    let val = names.contains("val") ? "val" : train
-    var yaml = "# Written by datasetkit export --format yolo. Class indices are frozen per workspace.\n"
-    if val == train && !names.contains("val") {
-      yaml += "# No split yet: val is the same images as train (run `datasetkit split`).\n"
+    func folder(_ name: String) -> String { "images/\(name)" }
+    var yaml =
+      "# Written by datasetkit export --format yolo. Class indices: the classes with an image or box in this export, "
+      + (plan.viewOrder ? "in the view's order.\n" : "sorted by name.\n")
+    var train: String
+    var val: String
+    var test: String?
+    if names.contains("train") && names.contains("val") {
+      (train, val) = (folder("train"), folder("val"))
+      test = names.contains("test") ? folder("test") : nil
+    } else if names.contains("train") && names.contains("test") {
+      (train, val, test) = (folder("train"), folder("test"), folder("test"))
+      yaml +=
+        "# The split has no val subset (train/test): val is the test subset, so training validates on held-out\n"
+        + "# images, never on train. For a test set no training run has seen, split with --ratios 80/10/10.\n"
+    } else if names.count > 1 {
+      train = "[" + names.dropLast().map(folder).joined(separator: ", ") + "]"
+      val = folder(names[names.count - 1])
+      yaml += "# Folds: train is every fold but the last, val the last (\(names[names.count - 1])).\n"
+    } else {
+      train = folder(names.first ?? "all")
+      val = train
+      yaml += "# No split: val is the same images as train (run `datasetkit split`, then export --split).\n"
+      notes.append(
+        "no split: data.yaml's val is the same images as train; make a split (`datasetkit split`) and export it with --split"
+      )
     }
-    yaml += "path: \(YOLOFormat.quote(finalRoot))\ntrain: images/\(train)\nval: images/\(val)\n"
-    if names.contains("test") { yaml += "test: images/test\n" }
+    yaml += "path: \(YOLOFormat.quote(finalRoot))\ntrain: \(train)\nval: \(val)\n"
+    if let test { yaml += "test: \(test)\n" }
     yaml += "names:\n"
     for (number, name) in plan.classes.enumerated() { yaml += "  \(number): \(YOLOFormat.quote(name))\n" }
-    try file("data.yaml", yaml)
+    return yaml
   }
 
   // MARK: COCO
@@ -425,8 +500,9 @@ final class ExportWriter {
       let document = COCOFile(
         info: COCOFile.Info(
           description: "datasetkit export, subset \(subset.name)", version: "1.0",
-          year: Calendar(identifier: .gregorian).component(.year, from: Date()),
-          contributor: "datasetkit", date_created: Timestamp.now()),
+          year: plan.createdAt.flatMap { Int($0.prefix(4)) }
+            ?? Calendar(identifier: .gregorian).component(.year, from: Date()),
+          contributor: "datasetkit", date_created: plan.createdAt ?? Timestamp.now()),
         licenses: licenses.enumerated().map { COCOFile.License(id: $0 + 1, name: $1, url: "") },
         images: images, annotations: annotations, categories: categories)
       let encoder = JSONEncoder()

@@ -76,7 +76,7 @@ public struct ExportSummary: Sendable, Codable {
   public var files: Int
   /// Boxes written (box formats).
   public var boxes: Int = 0
-  /// Class names in index order (the workspace's frozen table for box formats).
+  /// Class names in index order: only classes with an exported image or box (sorted, or the view's order).
   public var classes: [String] = []
   /// Per subset, per label.
   public var counts: [String: [String: Int]]
@@ -86,6 +86,22 @@ public struct ExportSummary: Sendable, Codable {
   /// Hard links that fell back to copies (another file system).
   public var copiedInsteadOfLinked: Int
   public var replacedPreviousExport: Bool
+  /// The images left out (counted in `unlabeled`), each named.
+  public var leftOut: [LeftOutImage] = []
+  /// With a split: what changed in the catalog since its members were assigned, which this export does
+  /// not take in (it writes the split as made; `split --update` takes them in).
+  public var splitChanges: [SplitChange] = []
+  /// Things the user should know about the export (e.g. YOLO's val is train when there is no split).
+  public var notes: [String] = []
+}
+
+/// An image an export left out, and why.
+public struct LeftOutImage: Sendable, Codable, Equatable {
+  public var imageID: Int64
+  public var sha256: String
+  /// Its first origin, `source/relative path`.
+  public var path: String
+  public var subset: String
 }
 
 /// One entry of `manifest.json`.
@@ -176,27 +192,56 @@ public enum Exporter {
     let lock = try OutputFile.lockFolder(containing: output)
     defer { lock.unlock() }
     Leftovers.clean(in: URL(fileURLWithPath: output).deletingLastPathComponent().path)
+    var request = request
+    // A split is the whole recipe of its export: its view, kind and sources, its members with the
+    // labels they were assigned with. Flags may repeat the recipe, never change it.
+    var frozen: FrozenSplit?
+    if let name = request.split {
+      let summary = try SplitCatalog.summary(catalog: catalog, name: name)
+      // `view` and `selection` as asked may repeat the split's recipe; anything else is refused.
+      try SplitRecipeFlags(
+        view: request.view.isEmpty ? nil : request.view, kind: request.selection.kind,
+        sources: request.selection.sources
+      ).check(against: summary.plan, split: name)
+      request.view = summary.plan.view
+      request.selection = ImageSelection(kind: summary.plan.kind, sources: summary.plan.sources ?? [])
+      guard let id = try SplitCatalog.splitID(catalog: catalog, name: name) else {
+        throw SplitCatalog.unknownSplit(name, catalog: catalog)
+      }
+      frozen = FrozenSplit(
+        summary: summary, members: try SplitCatalog.frozenMembers(catalog: catalog, splitID: id),
+        changes: try SplitCatalog.status(catalog: catalog, name: name).changes,
+        originsThrough: try SplitCatalog.originsThrough(catalog: catalog, splitID: id))
+    }
     let replacing = try checkTarget(output)
-    let selected = try request.selection.imageIDs(in: catalog)
     if request.format.writesBoxes {
       return try runBoxFormat(
-        catalog: catalog, request: request, output: output, replacing: replacing, selected: selected)
+        catalog: catalog, request: request, output: output, replacing: replacing,
+        selected: frozen == nil ? try request.selection.imageIDs(in: catalog) : nil, frozen: frozen)
     }
     if !request.view.isEmpty, try !catalog.viewNames().contains(request.view) {
       throw AnnotationsError.unknownView(request.view, known: try catalog.viewNames())
     }
-    var subsets: [Int64: String] = [:]
+    let selected = frozen == nil ? try request.selection.imageIDs(in: catalog) : nil
     var splitInfo: ManifestSplit?
-    if let name = request.split {
-      subsets = try SplitCatalog.assignments(catalog: catalog, name: name)
-      guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
-        throw SplitCatalog.unknownSplit(name, catalog: catalog)
+    /// The images written: a split's members as frozen, else every active image with its label now.
+    var rows: [(row: ExportRow, subset: String)]
+    if let frozen {
+      splitInfo = ManifestSplit(
+        name: frozen.summary.name, createdAt: frozen.summary.createdAt, plan: frozen.summary.plan)
+      rows = frozen.members.map {
+        (
+          ExportRow(id: $0.image.id, sha256: $0.image.sha256, fileExtension: $0.image.fileExtension, label: $0.label),
+          $0.subset
+        )
       }
-      splitInfo = ManifestSplit(name: name, createdAt: summary.createdAt, plan: summary.plan)
+    } else {
+      rows = try catalog.activeImagesLabelled(view: request.view).map {
+        (ExportRow(id: $0.id, sha256: $0.sha256, fileExtension: $0.fileExtension, label: $0.label), "all")
+      }
     }
-    let rows = try catalog.activeImagesLabelled(view: request.view)
     var origins: [Int64: [ManifestOrigin]] = [:]
-    for origin in try catalog.originCredits() {
+    for origin in try catalog.originCredits(through: frozen?.originsThrough) {
       origins[origin.imageID, default: []].append(ManifestOrigin(origin))
     }
 
@@ -205,19 +250,12 @@ public enum Exporter {
     try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
     var files: [ManifestFile] = []
     var counts: [String: [String: Int]] = [:]
-    var unlabeled = 0
+    var leftOut: [Int64: String] = [:]
     var copied = 0
     do {
-      for row in rows where selected?.contains(row.id) ?? true {
-        let subset: String
-        if request.split != nil {
-          guard let assigned = subsets[row.id] else { continue }
-          subset = assigned
-        } else {
-          subset = "all"
-        }
+      for (row, subset) in rows where selected?.contains(row.id) ?? true {
         if request.format == .folders && row.label == nil {
-          unlabeled += 1
+          leftOut[row.id] = subset
           continue
         }
         let name = "\(row.sha256.prefix(16)).\(row.fileExtension)"
@@ -264,39 +302,81 @@ public enum Exporter {
       try? FileManager.default.removeItem(atPath: staging)
       throw error
     }
-    return ExportSummary(
+    var summary = ExportSummary(
       output: output, format: request.format.rawValue, split: request.split, files: files.count,
-      classes: Set(files.compactMap(\.label)).sorted(), counts: counts, unlabeled: unlabeled,
+      classes: Set(files.compactMap(\.label)).sorted(), counts: counts, unlabeled: leftOut.count,
       copiedInsteadOfLinked: copied, replacedPreviousExport: replacing)
+    summary.leftOut = try describe(leftOut, catalog: catalog)
+    summary.splitChanges = frozen?.changes ?? []
+    return summary
+  }
+
+  /// An image of a folders or CSV export with its label.
+  struct ExportRow {
+    var id: Int64
+    var sha256: String
+    var fileExtension: String
+    var label: String?
+  }
+
+  /// A split as an export reads it: its recipe, its members as frozen, and the catalog's changes since.
+  struct FrozenSplit {
+    var summary: SplitSummary
+    var members: [FrozenMember]
+    var changes: [SplitChange]
+    /// The origins credited: those recorded up to the split's last run.
+    var originsThrough: Int64?
+  }
+
+  /// The images left out, each with its SHA-256 and first origin, in image id order.
+  static func describe(_ images: [Int64: String], catalog: Catalog) throws -> [LeftOutImage] {
+    try images.keys.sorted().map { id in
+      let origin = try catalog.origins(ofImage: id).first
+      return LeftOutImage(
+        imageID: id, sha256: try catalog.imageDigestAndFormat(id: id)?.sha256 ?? "",
+        path: origin.map { $0.source + "/" + $0.path } ?? "", subset: images[id] ?? "")
+    }
   }
 
   /// VOC, YOLO, COCO, Create ML: the Annotations writers, with the split's subsets (train, val, test in
   /// the plan's order) or one subset `all`; the manifest gains the tool, the split and each image's
   /// origins.
   static func runBoxFormat(
-    catalog: Catalog, request: ExportRequest, output: String, replacing: Bool, selected: Set<Int64>?
+    catalog: Catalog, request: ExportRequest, output: String, replacing: Bool, selected: Set<Int64>?,
+    frozen: FrozenSplit?
   ) throws -> ExportSummary {
     let format = request.format
+    // A split's members as frozen (whatever their status now), in image id order; else the active images.
+    let members = frozen?.members.sorted { $0.image.id < $1.image.id }
+    var frozenLabels: [Int64: String]?
+    if let members {
+      frozenLabels = [:]
+      for member in members { if let label = member.label { frozenLabels?[member.image.id] = label } }
+    }
     var plan = try DatasetExport.plan(
-      catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated)
+      catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated,
+      images: members?.map(\.image), imageLabels: frozenLabels)
     if let selected {
       for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
     }
     var splitInfo: [String: Any]?
-    if let name = request.split {
-      let subsets = try SplitCatalog.assignments(catalog: catalog, name: name)
-      guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
-        throw SplitCatalog.unknownSplit(name, catalog: catalog)
-      }
+    var leftOut: [Int64: String] = [:]
+    if let frozen, let members {
+      let summary = frozen.summary
+      let subsets = Dictionary(members.map { ($0.image.id, $0.subset) }, uniquingKeysWith: { a, _ in a })
       let items = plan.subsets.flatMap(\.items)
       plan.subsets = summary.plan.subsets.map { subset in
         ExportSubset(name: subset.name, items: items.filter { subsets[$0.imageID] == subset.name })
       }
+      for id in plan.withoutBoxIDs { leftOut[id] = subsets[id] ?? "" }
+      plan.createdAt = summary.createdAt
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       let planJSON = try JSONSerialization.jsonObject(with: try encoder.encode(summary.plan))
-      splitInfo = ["name": name, "createdAt": summary.createdAt, "plan": planJSON]
+      splitInfo = ["name": summary.name, "createdAt": summary.createdAt, "plan": planJSON]
     }
+    // Only the classes with a box in this export, in the view's order (sorted names without a view).
+    plan.keepPresentClasses(labels: request.labels)
     let staging = output + ".datasetkit-export-\(getpid())"
     try? FileManager.default.removeItem(atPath: staging)
     do {
@@ -307,7 +387,7 @@ public enum Exporter {
       var origins: [String: [[String: Any]]] = [:]
       let shaByImage = Dictionary(
         plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
-      for credit in try catalog.originCredits() {
+      for credit in try catalog.originCredits(through: frozen?.originsThrough) {
         guard let sha = shaByImage[credit.imageID] else { continue }
         var origin: [String: Any] = ["source": credit.source, "path": credit.path]
         if let license = credit.license { origin["license"] = license }
@@ -343,10 +423,14 @@ public enum Exporter {
           if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
         }
       }
-      return ExportSummary(
+      var summary = ExportSummary(
         output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
         classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0,
         replacedPreviousExport: replacing)
+      summary.leftOut = try describe(leftOut, catalog: catalog)
+      summary.splitChanges = frozen?.changes ?? []
+      summary.notes = report.notes
+      return summary
     } catch {
       try? FileManager.default.removeItem(atPath: staging)
       throw error

@@ -61,6 +61,8 @@ extension DatasetCard {
         guard let summary = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }),
           let id = try SplitCatalog.splitID(catalog: catalog, name: name)
         else { throw SplitCatalog.unknownSplit(name, catalog: catalog) }
+        // The split's view; a --view that says otherwise is refused.
+        try SplitRecipeFlags(view: options.view).check(against: summary.plan, split: name)
         splitID = id
         subsets = summary.plan.subsets.map(\.name)
         weights = summary.plan.subsets.map { max(0, $0.weight.isFinite ? $0.weight : 0) }
@@ -141,16 +143,22 @@ extension DatasetCard {
   }
 
   static func loadRows(_ catalog: Catalog, splitID: Int64?, view: String) throws -> [CardRow] {
-    let labels = try catalog.firstLabelByImage(view: view)
     let firstSource = try catalog.firstSourceByImage()
-    let assigned =
-      try splitID.map { try SplitCatalog.assignedImages(catalog: catalog, splitID: $0) }
-      ?? catalog.activeImages().map { AssignedImage(image: $0, subset: "all") }
-    return assigned.map { row in
-      let id = row.image.id
-      return CardRow(
-        id: id, sha256: row.image.sha256, width: max(0, row.image.width), height: max(0, row.image.height),
-        format: row.image.format, label: labels[id] ?? "", subset: row.subset, source: firstSource[id])
+    if let splitID {
+      // A split's members as frozen, with the labels they were assigned with: what its export writes.
+      return try SplitCatalog.frozenMembers(catalog: catalog, splitID: splitID).sorted { $0.image.id < $1.image.id }
+        .map { row in
+          let id = row.image.id
+          return CardRow(
+            id: id, sha256: row.image.sha256, width: max(0, row.image.width), height: max(0, row.image.height),
+            format: row.image.format, label: row.label ?? "", subset: row.subset, source: firstSource[id])
+        }
+    }
+    let labels = try catalog.firstLabelByImage(view: view)
+    return try catalog.activeImages().map { image in
+      CardRow(
+        id: image.id, sha256: image.sha256, width: max(0, image.width), height: max(0, image.height),
+        format: image.format, label: labels[image.id] ?? "", subset: "all", source: firstSource[image.id])
     }
   }
 

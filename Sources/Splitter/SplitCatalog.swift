@@ -29,6 +29,11 @@ public struct SplitReport: Sendable, Codable {
   public var groupBy: GroupByReport? = nil
   /// Derived images (crops) split with their parent: links between two images of the split.
   public var lineageLinks: Int = 0
+  /// A re-run (`split --update`): the catalog's changes to the members taken in, each with the image's
+  /// id and path (empty for a new split). `left` members left the split, `relabelled` took a new label.
+  public var changes: [SplitChange] = []
+  public var left = 0
+  public var relabelled = 0
 }
 
 /// What a `--group-by` pattern did.
@@ -80,6 +85,11 @@ public enum SplitCatalog {
         groups: loaded.groupSizes.count)
       result.groupBy = loaded.groupBy
       result.lineageLinks = loaded.lineageLinks
+      if existing != nil {
+        result.changes = try describe(catalog: catalog, loaded.changes)
+        result.left = result.changes.filter(\.leaves).count
+        result.relabelled = result.changes.filter { !$0.leaves && $0.kind != .new }.count
+      }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       let reportJSON = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) }
@@ -100,14 +110,33 @@ public enum SplitCatalog {
         splitID = db.lastInsertRowID
       }
       try db.run(
-        "INSERT INTO split_runs (split_id, created_at, rebalance, assigned, moved, report) VALUES (?, ?, ?, ?, ?, ?)",
+        """
+        INSERT INTO split_runs (split_id, created_at, rebalance, assigned, moved, report, origins_through)
+        VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM image_origins))
+        """,
         [
           .int(splitID), .text(now), .int(rebalance ? 1 : 0), .int(Int64(outcome.newlyAssigned)),
           .int(Int64(outcome.moved)), .optional(reportJSON),
         ])
       try store(
         db, input: input, outcome: outcome, groupSizes: loaded.groupSizes, subsets: plan.subsets.map(\.name),
-        splitID: splitID, runID: db.lastInsertRowID)
+        splitID: splitID, runID: db.lastInsertRowID, labels: loaded.labels, labelNames: loaded.labelNames)
+      // Members that left (no longer active, no label in the view, outside --kind/--source) go; members
+      // whose label changed take the new one. Nobody else is touched.
+      let remove = try db.prepare("DELETE FROM split_assignments WHERE split_id = ? AND image_id = ?")
+      let relabel = try db.prepare("UPDATE split_assignments SET label = ? WHERE split_id = ? AND image_id = ?")
+      defer { for statement in [remove, relabel] { statement.reset() } }
+      for change in result.changes where change.kind != .new {
+        if change.leaves {
+          try remove.bind([.int(splitID), .int(change.imageID)])
+          while try remove.step() {}
+          remove.rewind()
+        } else {
+          try relabel.bind([.optional(change.newLabel), .int(splitID), .int(change.imageID)])
+          while try relabel.step() {}
+          relabel.rewind()
+        }
+      }
       return result
     }
   }
@@ -120,13 +149,14 @@ public enum SplitCatalog {
   /// appended at the right edge of its B-tree); the split and run ids are bound once.
   static func store(
     _ db: Database, input: SplitInput, outcome: SplitOutcome, groupSizes: [Int], subsets: [String],
-    splitID: Int64, runID: Int64
+    splitID: Int64, runID: Int64, labels: [Int32], labelNames: [String]
   ) throws {
     let subsetBytes = subsets.map { Array($0.utf8) }
-    func values(_ first: Int32) -> String { "(?1, ?\(first), ?\(first + 1), ?\(first + 2), ?2)" }
-    let columns = "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id) VALUES "
+    let labelBytes = labelNames.map { Array($0.utf8) }
+    func values(_ first: Int32) -> String { "(?1, ?\(first), ?\(first + 1), ?\(first + 2), ?2, ?\(first + 3))" }
+    let columns = "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id, label) VALUES "
     let batch = try db.prepare(
-      columns + (0..<Int32(rowsPerInsert)).map { values(3 + 3 * $0) }.joined(separator: ", "))
+      columns + (0..<Int32(rowsPerInsert)).map { values(3 + 4 * $0) }.joined(separator: ", "))
     let single = try db.prepare(columns + values(3))
     let update = try db.prepare(
       "UPDATE split_assignments SET subset = ?3, run_id = ?2 WHERE split_id = ?1 AND image_id = ?4")
@@ -149,6 +179,12 @@ public enum SplitCatalog {
       } else {
         try statement.bind(utf8: nil, at: first + 2)
       }
+      // The label it is assigned with: frozen, what every export of the split writes.
+      if labels[index] >= 0 {
+        try labelBytes[Int(labels[index])].withUnsafeBufferPointer { try statement.bind(utf8: $0, at: first + 3) }
+      } else {
+        try statement.bind(utf8: nil, at: first + 3)
+      }
     }
     func run(_ statement: Statement) throws {
       while try statement.step() {}
@@ -168,7 +204,7 @@ public enum SplitCatalog {
       }
       pending.append(index)
       if pending.count == rowsPerInsert {
-        for (row, index) in pending.enumerated() { try bindRow(batch, index, from: 3 + 3 * Int32(row)) }
+        for (row, index) in pending.enumerated() { try bindRow(batch, index, from: 3 + 4 * Int32(row)) }
         try run(batch)
         pending.removeAll(keepingCapacity: true)
       }
@@ -238,9 +274,7 @@ public enum SplitCatalog {
   /// Every active image of the plan's view with its group, stratum and current subset, in dense arrays.
   /// Called inside the split's transaction. Rows are read into integer-indexed arrays; the only strings
   /// made per image are none (SHA-256 keys go into one flat `KeyTable`).
-  static func load(catalog: Catalog, plan: SplitPlan, splitID: Int64?) throws -> (
-    input: SplitInput, groupSizes: [Int], groupBy: GroupByReport?, lineageLinks: Int
-  ) {
+  static func load(catalog: Catalog, plan: SplitPlan, splitID: Int64?) throws -> LoadedSplit {
     let db = catalog.database
     for key in plan.stratify where key != "label" && key != "source" {
       throw SplitterError.unknownStratum(key)
@@ -306,16 +340,63 @@ public enum SplitCatalog {
       }
     }
     var assigned = [Int8](repeating: -1, count: n)
+    // Each member's frozen label (a label index; -1: none; -2: a name no class has now) and the members
+    // that are no longer active images.
+    var frozen = [Int32](repeating: -1, count: splitID == nil ? 0 : n)
+    var frozenName: [Int: String] = [:]
+    var inactive: [FrozenRow] = []
     if let splitID {
       let subsetBytes = plan.subsets.map { Array($0.name.utf8) }
-      try scan(db, "SELECT image_id, subset FROM split_assignments WHERE split_id = ?", [.int(splitID)]) { row in
-        guard let p = positions[row.int64(0)],
-          let index = row.withText(1, { text in subsetBytes.firstIndex { $0.elementsEqual(text) } })
-        else { return }
-        assigned[Int(p)] = Int8(index)
+      let labelBytes = labelNames.map { Array($0.utf8) }
+      try scan(db, "SELECT image_id, subset, label FROM split_assignments WHERE split_id = ?", [.int(splitID)]) {
+        row in
+        guard let p = positions[row.int64(0)].map(Int.init) else {
+          inactive.append(FrozenRow(imageID: row.int64(0), subset: row.text(1) ?? "", label: row.text(2)))
+          return
+        }
+        guard let index = row.withText(1, { text in subsetBytes.firstIndex { $0.elementsEqual(text) } }) else {
+          return
+        }
+        assigned[p] = Int8(index)
+        if !row.isNull(2) {
+          if let known = row.withText(2, { text in labelBytes.firstIndex { $0.elementsEqual(text) } }) {
+            frozen[p] = Int32(known)
+          } else {
+            frozen[p] = -2
+            frozenName[p] = row.text(2)
+          }
+        }
       }
     }
+    let selectedBeforeView = included
     for p in 0..<n where included[p] && !plan.view.isEmpty && label[p] < 0 { included[p] = false }
+    // What changed in the catalog since the members were assigned (nothing for a new split).
+    var changes: [SplitChange] = []
+    if splitID != nil {
+      func name(_ index: Int32) -> String? { index >= 0 ? labelNames[Int(index)] : nil }
+      for row in inactive {
+        changes.append(
+          SplitChange(kind: .excluded, imageID: row.imageID, subset: row.subset, label: row.label, leaves: true))
+      }
+      let subsetNames = plan.subsets.map(\.name)
+      for p in 0..<n {
+        let old = frozen[p] == -2 ? frozenName[p] : name(frozen[p])
+        if assigned[p] >= 0 {
+          let subset = subsetNames[Int(assigned[p])]
+          if !included[p] {
+            let kind: SplitChange.Kind = selectedBeforeView[p] ? .unlabelled : .deselected
+            changes.append(SplitChange(kind: kind, imageID: ids[p], subset: subset, label: old, leaves: true))
+          } else if frozen[p] != label[p] || frozen[p] == -2 {
+            changes.append(
+              SplitChange(
+                kind: label[p] < 0 ? .unlabelled : .relabelled, imageID: ids[p], subset: subset, label: old,
+                newLabel: name(label[p])))
+          }
+        } else if included[p] {
+          changes.append(SplitChange(kind: .new, imageID: ids[p], newLabel: name(label[p])))
+        }
+      }
+    }
     // Groups: union-find over positions, joining near-duplicate groups, lineage and --group-by keys.
     // Images that are not active (a duplicate, the parent of a crop) join groups as nodes past `n`, so a
     // crop of a duplicate still goes with the duplicate's kept image.
@@ -395,6 +476,8 @@ public enum SplitCatalog {
     // Dense groups; a group's key is the smallest SHA-256 among its members. Strata are looked up by
     // (label, source) index pair; a stratum's name is made once.
     var input = SplitInput()
+    var memberLabel: [Int32] = []
+    memberLabel.reserveCapacity(n)
     input.imageIDs.reserveCapacity(n)
     input.group.reserveCapacity(n)
     input.stratum.reserveCapacity(n)
@@ -439,9 +522,31 @@ public enum SplitCatalog {
       input.group.append(group)
       input.stratum.append(stratumIndex)
       input.assigned.append(assigned[p])
+      memberLabel.append(label[p])
     }
     input.keys = shas
-    return (input, groupSizes, groupBy, lineageLinks)
+    return LoadedSplit(
+      input: input, groupSizes: groupSizes, groupBy: groupBy, lineageLinks: lineageLinks, labels: memberLabel,
+      labelNames: labelNames, changes: changes)
+  }
+
+  /// An assignment row as stored.
+  struct FrozenRow {
+    var imageID: Int64
+    var subset: String
+    var label: String?
+  }
+
+  /// What `load` read: the assigner's input, and per input image its label now (an index into
+  /// `labelNames`, -1 for none), and the changes since the split's members were assigned.
+  struct LoadedSplit {
+    var input: SplitInput
+    var groupSizes: [Int]
+    var groupBy: GroupByReport?
+    var lineageLinks: Int
+    var labels: [Int32]
+    var labelNames: [String]
+    var changes: [SplitChange]
   }
 
   /// Catalog id → a small integer (a position, a label index): an array when ids are dense enough
@@ -554,13 +659,17 @@ extension SplitCatalog {
         [.text(name), .text(plan.canonicalJSON()), .text(now)])
       let id = db.lastInsertRowID
       try db.run(
-        "INSERT INTO split_runs (split_id, created_at, assigned) VALUES (?, ?, ?)",
+        """
+        INSERT INTO split_runs (split_id, created_at, assigned, origins_through)
+        VALUES (?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM image_origins))
+        """,
         [.int(id), .text(now), .int(Int64(rows.count))])
       let run = db.lastInsertRowID
+      let labels = try catalog.creditedLabels(view: "")
       for (image, subset) in rows {
         try db.run(
-          "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id) VALUES (?, ?, ?, NULL, ?)",
-          [.int(id), .int(image), .text(subset), .int(run)])
+          "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id, label) VALUES (?, ?, ?, NULL, ?, ?)",
+          [.int(id), .int(image), .text(subset), .int(run), .optional(labels[image]?.label)])
       }
     }
     var counts: [String: Int] = [:]
@@ -582,11 +691,13 @@ public struct AssignedImage: Sendable, Hashable {
   }
 }
 
-/// An active image of a split: its subset and the name of the source it first arrived from (`""` for none).
+/// A member of a split: its subset, the label frozen with it and the name of the source it first arrived
+/// from (`""` for none).
 public struct SplitMember: Sendable, Hashable {
   public var imageID: Int64
   public var subset: String
   public var firstSource: String
+  public var label: String?
 }
 
 extension SplitCatalog {
@@ -616,17 +727,19 @@ extension SplitCatalog {
     }
   }
 
-  /// The active images assigned in split `splitID`, each with its subset and first source's name.
+  /// The members of split `splitID` as frozen (whatever their status now), each with its subset, frozen
+  /// label and first source's name.
   public static func members(catalog: Catalog, splitID: Int64) throws -> [SplitMember] {
     try catalog.database.rows(
       """
       SELECT a.image_id, a.subset,
         COALESCE((SELECT s.name FROM image_origins o JOIN sources s ON s.id = o.source_id
-                  WHERE o.image_id = a.image_id ORDER BY o.id LIMIT 1), '')
-      FROM split_assignments a JOIN images i ON i.id = a.image_id
-      WHERE a.split_id = ? AND i.status = 'active'
+                  WHERE o.image_id = a.image_id ORDER BY o.id LIMIT 1), ''), a.label
+      FROM split_assignments a WHERE a.split_id = ?
       """, [.int(splitID)]
-    ) { SplitMember(imageID: $0.int64(0), subset: $0.text(1) ?? "", firstSource: $0.text(2) ?? "") }
+    ) {
+      SplitMember(imageID: $0.int64(0), subset: $0.text(1) ?? "", firstSource: $0.text(2) ?? "", label: $0.text(3))
+    }
   }
 
   /// Calls `body` with every lineage link (derived image, parent image): each crop row's image and parent,

@@ -95,6 +95,8 @@ public enum SplitterError: LocalizedError, Equatable {
   case groupPatternMatchedNothing(pattern: String, scope: String, files: Int, example: String?)
   case unknownSource(String, known: [String])
   case unhashedImages(split: String, count: Int, method: String)
+  /// A flag given with `--split V` that says other than the split was made with.
+  case contradictsSplit(flag: String, split: String, made: String)
 
   public var errorDescription: String? {
     switch self {
@@ -123,6 +125,8 @@ public enum SplitterError: LocalizedError, Equatable {
     case .unhashedImages(let split, let count, let method):
       return
         "\(count) images of split \(split) have no \(method) hash, so near-duplicates among them cannot be seen; run `datasetkit dedup` (or check leakage without --no-hash, which hashes them)"
+    case .contradictsSplit(let flag, let split, let made):
+      return "\(flag) contradicts split \(split), made with \(made); drop the flag or make a new split"
     case .unknownSource(let name, let known):
       return "--source \(name): no such source; sources are: \(known.joined(separator: ", ")) (see `datasetkit stats`)"
     }

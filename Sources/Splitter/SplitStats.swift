@@ -11,6 +11,8 @@ public struct SplitStats: Sendable, Codable, Equatable {
   }
 
   public var split: String
+  /// The split's label view ("" = labels as imported).
+  public var view: String = ""
   public var subsets: [String]
   public var cells: [Cell]
   /// Per label: the largest-remainder targets of its total, and the actual counts.
@@ -28,20 +30,24 @@ public struct SplitStats: Sendable, Codable, Equatable {
 }
 
 extension SplitCatalog {
-  public static func stats(catalog: Catalog, split: String) throws -> SplitStats {
+  /// Counts of split `split` as frozen. `given`: flags the command was given, which must agree with the
+  /// split's recipe (`SplitterError.contradictsSplit`).
+  public static func stats(catalog: Catalog, split: String, given: SplitRecipeFlags = .init()) throws -> SplitStats {
     guard let summary = try list(catalog: catalog).first(where: { $0.name == split }) else {
       throw unknownSplit(split, catalog: catalog)
     }
+    try given.check(against: summary.plan, split: split)
     let id = try splitID(catalog: catalog, name: split) ?? 0
-    // Each image's label and source as `stats` and `merge` credit them (`Catalog.creditedLabels`); an
-    // image without a label is credited to the source it first arrived from.
+    // Every member with the label frozen in the split (what its export writes, whatever was relabelled
+    // since: `split status` lists that), credited to the source `stats` and `merge` credit with its label
+    // (`Catalog.creditedLabels`); an image without one to the source it first arrived from.
     let credited = try catalog.creditedLabels(view: summary.plan.view)
     let sourceNames = Dictionary(try catalog.sourceNames(), uniquingKeysWith: { a, _ in a })
     var counts: [String: [String: [String: Int]]] = [:]
     for member in try members(catalog: catalog, splitID: id) {
       let entry = credited[member.imageID]
       let source = entry?.source.flatMap { sourceNames[$0] } ?? member.firstSource
-      counts[member.subset, default: [:]][entry?.label ?? "", default: [:]][source, default: 0] += 1
+      counts[member.subset, default: [:]][member.label ?? "", default: [:]][source, default: 0] += 1
     }
     var cells: [SplitStats.Cell] = []
     for subset in counts.keys.sorted() {
@@ -51,7 +57,8 @@ extension SplitCatalog {
         }
       }
     }
-    var stats = SplitStats(split: split, subsets: summary.plan.subsets.map(\.name), cells: cells, strata: [])
+    var stats = SplitStats(
+      split: split, view: summary.plan.view, subsets: summary.plan.subsets.map(\.name), cells: cells, strata: [])
     let weights = summary.plan.subsets.map(\.weight)
     for label in stats.labels {
       let actual = stats.subsets.map { stats.images(subset: $0, label: label) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Splitter
 
 #if canImport(Glibc)
   import Glibc
@@ -77,6 +78,13 @@ enum Output {
       }
     } catch let error as ExitCode {
       throw error
+    } catch let error as SplitterError {
+      // A flag that says other than the split it is given with is a usage error (exit 64).
+      let message = error.errorDescription ?? String(describing: error)
+      if global.json { result(json(command, ErrorBody(error: message))) }
+      Output.error(message)
+      if case .contradictsSplit = error { throw ExitCode.validationFailure }
+      throw ExitCode.failure
     } catch {
       let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       if global.json { result(json(command, ErrorBody(error: message))) }

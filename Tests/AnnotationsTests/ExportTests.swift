@@ -146,8 +146,8 @@ struct ExportTests {
     #expect(categories.map { $0["id"] as? Int } == [1, 2, 3, 4])
   }
 
-  @Test("class indices are frozen per workspace: a new class is appended, old ones keep their index")
-  func frozenIndices() throws {
+  @Test("class lists hold only the classes present, sorted; a label filter keeps only its classes")
+  func presentClasses() throws {
     let folder = try TestData.temporaryFolder("export")
     defer { try? FileManager.default.removeItem(at: folder) }
     let dataset = folder.appendingPathComponent("one")
@@ -163,17 +163,17 @@ struct ExportTests {
     try write(vocText(filename: "b.png", boxes: [("ant", 1, 1, 10, 10)]), to: more.appendingPathComponent("b.xml"))
     _ = try VOCImport.run(root: more.path, catalog: catalog)
     let plan = try DatasetExport.plan(catalog: catalog)
-    #expect(plan.classes == ["cat", "zebra", "ant"])
-    // A label filter keeps the indices (classes.txt lists every class) but only matching images and boxes.
+    #expect(plan.classes == ["ant", "cat", "zebra"])
+    // A label filter: only matching images and boxes, and only their classes (index = sorted position).
     let filtered = try DatasetExport.plan(catalog: catalog, labels: ["zebra"])
-    #expect(filtered.classes == ["cat", "zebra", "ant"])
+    #expect(filtered.classes == ["zebra"])
     #expect(filtered.subsets[0].items.map(\.fileName) == ["a.png"])
     #expect(filtered.subsets[0].items[0].boxes.map(\.className) == ["zebra"])
     let out = folder.appendingPathComponent("yolo")
     _ = try DatasetExport.write(filtered, format: .yolo, to: out.path, store: catalog.store)
     #expect(
       try String(contentsOf: out.appendingPathComponent("labels/all/a.txt"), encoding: .utf8)
-        == "1 0.137500 0.183333 0.225000 0.300000\n")
+        == "0 0.137500 0.183333 0.225000 0.300000\n")
     // An export never writes into a folder that holds something.
     #expect(throws: ExportError.self) {
       try DatasetExport.write(filtered, format: .yolo, to: out.path, store: catalog.store)

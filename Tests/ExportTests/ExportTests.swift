@@ -63,7 +63,17 @@ struct ExportTests {
     // and the same selection gives the same bytes.
     #expect(object["selection"] == nil)
     let source = try #require(try catalog.database.scalarText("SELECT name FROM sources"))
-    var selected = ExportRequest(format: .folders, output: base + "/photos", split: "v1", toolVersion: "test")
+    // A split's selection is its own: another one is refused, naming both.
+    var other = ExportRequest(format: .folders, output: base + "/photos", split: "v1", toolVersion: "test")
+    other.selection = ImageSelection(kind: .photos)
+    #expect(
+      throws: SplitterError.contradictsSplit(flag: "--kind photos", split: "v1", made: "no --kind (crops and photos)")
+    ) { try Exporter.run(catalog: catalog, request: other) }
+    _ = try SplitCatalog.split(
+      catalog: catalog, name: "photos",
+      plan: SplitPlan(
+        subsets: try SplitPlan.subsets(ratios: "80/10/10"), seed: 1, kind: .photos, sources: [source]))
+    var selected = ExportRequest(format: .folders, output: base + "/photos", split: "photos", toolVersion: "test")
     selected.selection = ImageSelection(kind: .photos, sources: [source, source])
     #expect(try Exporter.run(catalog: catalog, request: selected).files == 20)
     let photos = try Data(contentsOf: URL(fileURLWithPath: base + "/photos/manifest.json"))
@@ -149,7 +159,7 @@ struct ExportTests {
     #expect(manifest["selection"] == nil)
     // A box format records the selection too.
     var crops = ExportRequest(
-      format: .yolo, output: base + "/yolo-crops", split: "v1", toolVersion: "t", includeUnannotated: true)
+      format: .yolo, output: base + "/yolo-crops", split: nil, toolVersion: "t", includeUnannotated: true)
     crops.selection = ImageSelection(kind: .crops)
     #expect(try Exporter.run(catalog: catalog, request: crops).files == 0)
     let cropManifest = try #require(

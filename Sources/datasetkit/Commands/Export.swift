@@ -10,17 +10,23 @@ extension Datasetkit {
       commandName: "export",
       abstract: "Write a split (or every active image) for training: folders, CSV, VOC, YOLO, COCO, Create ML.",
       discussion: """
-        With --split V every subset of the split is exported (train/val/test or folds); without, every active \
-        image is one subset `all`.
+        With --split V the split is the whole recipe: its view, --kind and --source, its members and the \
+        labels they were assigned with (frozen when the split was made). Exporting it again gives the same \
+        bytes whatever the catalog did since; what changed (members marked duplicate, relabelled, excluded, new \
+        images) is listed, and `datasetkit split --update V` takes it in. --view, --kind and --source may repeat \
+        the split's; another value is a usage error. Without --split, every active image is one subset `all`.
 
         folders: <subset>/<label>/<sha>.<ext>, as Keras image_dataset_from_directory and torchvision ImageFolder \
         read it (<label>/… without --split).
         csv: images/<subset>/… plus data.csv (path,label,subset,sha256,source,license,url).
         voc: LabelImg's exact format (a LabelImg file imported comes back byte for byte); --voc-layout devkit \
         (Annotations/, JPEGImages/, ImageSets/Main/<subset>.txt) or flat.
-        yolo: images/<subset>/, labels/<subset>/, classes.txt, an Ultralytics data.yaml.
+        yolo: images/<subset>/, labels/<subset>/, classes.txt, an Ultralytics data.yaml (train/val/test are the \
+        split's; a train/test split validates on test; without a split val is train, said on stderr).
         coco: annotations/instances_<subset>.json. createml: <subset>/annotations.json.
-        Class indices (YOLO index, COCO id = index + 1) are frozen per workspace, so every export and re-run agrees.
+        Class lists (classes.txt, data.yaml names, COCO categories, manifest classes) hold only the classes with \
+        an image or box in the export: sorted by name (with a view: in the view's order); YOLO index = position, \
+        COCO id = index + 1. The same split exports the same list.
 
         Box formats are detection sets: only images with at least one box (--include-unannotated adds the others \
         as background), each with one annotation file's boxes (when several files or sources describe the same \
@@ -61,14 +67,17 @@ extension Datasetkit {
 
     @Option(
       help:
-        "The label view (a view of a merge recipe; default: the labels as imported). Box formats: each box's class goes through the view's class map and fold, and the class list is exactly the view's classes in its order."
+        "The label view (a view of a merge recipe; default: the split's, else the labels as imported; with --split only the split's may be given). Box formats: each box's class goes through the view's class map and fold, and the class list is the view's classes present, in its order."
     )
-    var view: String = ""
+    var view: String?
 
-    @Option(help: "Only crops (cut from boxes, e.g. for a face classifier) or only photos: crops or photos.")
+    @Option(
+      help:
+        "Only crops (cut from boxes, e.g. for a face classifier) or only photos: crops or photos (with --split: the split's)."
+    )
     var kind: ImageKind?
 
-    @Option(help: "Only images from this source (repeatable).")
+    @Option(help: "Only images from this source (repeatable; with --split: the split's).")
     var source: [String] = []
 
     @Flag(
@@ -95,10 +104,20 @@ extension Datasetkit {
         let catalog = try global.openCatalog()
         let output = out ?? "\(catalog.workspace.exportsPath)/\(split ?? "all")-\(format.rawValue)"
         var request = ExportRequest(
-          format: format, output: output, split: split, link: link, view: view, toolVersion: Datasetkit.version,
-          labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit, includeUnannotated: includeUnannotated)
+          format: format, output: output, split: split, link: link, view: view ?? "",
+          toolVersion: Datasetkit.version, labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit,
+          includeUnannotated: includeUnannotated)
         request.selection = ImageSelection(kind: kind, sources: source)
-        return try Exporter.run(catalog: catalog, request: request)
+        let report = try Exporter.run(catalog: catalog, request: request)
+        // On stderr, whatever the output: notes, and what the catalog changed since the split was made.
+        for note in report.notes { Output.note("note: " + note, global) }
+        if let name = report.split, !report.splitChanges.isEmpty {
+          Output.note(
+            "split \(name) as made (the catalog changed since; `datasetkit split --update \(name)` takes it in):",
+            global)
+          for line in SplitChangeLines.lines(report.splitChanges, verbose: global.verbose) { Output.note(line, global) }
+        }
+        return report
       } text: { (report: ExportSummary) in
         var lines: [String] = []
         let what =
@@ -124,8 +143,19 @@ extension Datasetkit {
           lines.append(
             ["folders", "csv"].contains(report.format)
               ? "\(report.unlabeled) images without a label left out (folders need one)"
+                + (report.leftOut.isEmpty ? "" : ":")
               : "\(report.unlabeled) images without a box left out (a detection set; --include-unannotated adds them as background)"
+                + (report.leftOut.isEmpty ? "" : ":")
           )
+          let shown = global.verbose ? report.leftOut : Array(report.leftOut.prefix(SplitChangeLines.listed))
+          for image in shown {
+            lines.append(
+              "  image \(image.imageID) \(Output.printable(image.path.isEmpty ? image.sha256 : image.path))"
+                + (image.subset.isEmpty ? "" : " (\(image.subset))"))
+          }
+          if shown.count < report.leftOut.count {
+            lines.append("  … and \(report.leftOut.count - shown.count) more (--verbose or --json lists them all)")
+          }
         }
         if report.copiedInsteadOfLinked > 0 {
           lines.append(

@@ -14,9 +14,11 @@ extension Datasetkit {
         Examples:
           datasetkit split --name v1 --ratios 80/10/10 --seed 7
           datasetkit split list
+          datasetkit split status v1
+          datasetkit split --update v1
           datasetkit split diff v1 v2
         """,
-      subcommands: [Create.self, List.self, Show.self, Diff.self],
+      subcommands: [Create.self, List.self, Show.self, Status.self, Diff.self],
       defaultSubcommand: Create.self)
   }
 }
@@ -35,14 +37,24 @@ extension Datasetkit.Split {
         first assigned member). Only --rebalance reassigns everything; moves are counted. --ratios are two or \
         three numbers summing to 100; --folds 2 to 100.
 
+        A split is the whole recipe of its export: its view, --kind, --source and each member with the label it \
+        was assigned with are stored, and `export --split V` writes exactly that, whatever the catalog does \
+        later. `split status V` lists what changed since; `split --update V` (or the same command again) takes \
+        it in: relabelled members take their new label, members marked duplicate, excluded or out of the view \
+        leave, new images are assigned, and no other member moves. Each change is reported by image.
+
         Examples:
           datasetkit split --name v1 --ratios 80/10/10 --seed 7
           datasetkit split --name cv --folds 5 --stratify label,source
           datasetkit split --name v2 --group-by '^(\\d+)_' --view two
+          datasetkit split --update v1
         """)
 
     @Option(help: "The split version's name.")
-    var name: String
+    var name: String?
+
+    @Option(help: "Take the catalog's changes into split V with its own recipe (see `split status V`).")
+    var update: String?
 
     @Option(help: "Subset ratios: train/val/test (80/10/10) or train/test (80/20).")
     var ratios: String = "80/10/10"
@@ -88,6 +100,18 @@ extension Datasetkit.Split {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+      if (name == nil) == (update == nil) {
+        throw ValidationError("give --name V (make or grow a split) or --update V")
+      }
+      if update != nil {
+        let recipe =
+          folds != nil || ratios != "80/10/10" || stratify != "label" || group != "duplicates" || groupBy != nil
+          || groupByPath || kind != nil || !source.isEmpty || !view.isEmpty || seed != 0
+        if recipe || rebalance || fromOriginal {
+          throw ValidationError(
+            "--update takes the split's own recipe; drop the other options (or make a new split with --name)")
+        }
+      }
       if !["duplicates", "none"].contains(group) {
         throw ValidationError("--group takes duplicates or none")
       }
@@ -110,6 +134,8 @@ extension Datasetkit.Split {
     func run() async throws {
       try Output.run("split", global) {
         let catalog = try global.openCatalog()
+        if let update { return try SplitCatalog.update(catalog: catalog, name: update) }
+        let name = self.name ?? ""
         if fromOriginal { return try SplitCatalog.fromOriginal(catalog: catalog, name: name) }
         let plan = SplitPlan(
           subsets: try folds.map(SplitPlan.folds) ?? SplitPlan.subsets(ratios: ratios),
@@ -144,7 +170,55 @@ extension Datasetkit.Split {
         lines.append("\(report.lineageLinks) derived images (crops) kept in their parent's subset")
       }
       for warning in report.warnings { lines.append("warning: \(Output.printable(warning))") }
+      if !report.created {
+        let taken = report.changes.filter { $0.kind != .new }
+        if taken.isEmpty && report.newlyAssigned == 0 {
+          lines.append("No change in the catalog since: the split is as it was.")
+        } else {
+          lines.append(
+            "Taken in: \(report.left) left, \(report.relabelled) relabelled, \(report.newlyAssigned) newly assigned; no other member moved"
+          )
+          lines += SplitChangeLines.lines(report.changes, verbose: global.verbose, done: true)
+        }
+      }
       return lines.joined(separator: "\n")
+    }
+  }
+
+  struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "status",
+      abstract: "What changed in the catalog since a split was made, member by member.",
+      discussion: """
+        Members since marked duplicate, rejected or quarantined, relabelled or without a label in the split's \
+        view, or outside its --kind/--source; and images it would take in. An export of the split writes it as \
+        made; `datasetkit split --update V` takes these changes in. Reads only.
+
+        Example:
+          datasetkit split status v1 --json
+        """)
+    @Argument(help: "The split's name.") var name: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+      try Output.run("split status", global) {
+        try SplitCatalog.status(catalog: global.openCatalog(), name: name)
+      } text: { (status: SplitStatus) in
+        let members = status.counts.values.reduce(0, +)
+        var lines = [
+          "split \(status.name), made \(status.createdAt): \(members) members ("
+            + status.plan.subsets.map { "\($0.name) \(status.counts[$0.name] ?? 0)" }.joined(separator: ", ") + ")"
+        ]
+        if status.isCurrent {
+          lines.append("Up to date: nothing changed in the catalog since.")
+        } else {
+          lines.append(
+            "\(status.changes.count) changes since (an export writes the split as made; `datasetkit split --update \(status.name)` takes them in):"
+          )
+          lines += SplitChangeLines.lines(status.changes, verbose: global.verbose)
+        }
+        return lines.joined(separator: "\n")
+      }
     }
   }
 

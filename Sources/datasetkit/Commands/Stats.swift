@@ -23,7 +23,10 @@ extension Datasetkit {
     )
     var by: String?
 
-    @Option(help: "The split for --by split (default: the newest split).")
+    @Option(
+      help:
+        "The split for --by split (default: the newest split). Its view is the default --view; another --view is refused."
+    )
     var split: String?
 
     @Option(help: "Write the split's dataset card (a self-contained HTML page, as `datasetkit report --split` writes).")
@@ -81,8 +84,11 @@ extension Datasetkit {
           guard let name = try split ?? SplitCatalog.list(catalog: catalog).last?.name else {
             throw SplitCatalog.unknownSplit(split ?? "", catalog: catalog)
           }
-          splitStats = try SplitCatalog.stats(catalog: catalog, split: name)
+          // With --split, an absent --view is the split's; a --view that says otherwise is refused.
+          splitStats = try SplitCatalog.stats(
+            catalog: catalog, split: name, given: SplitRecipeFlags(view: split == nil ? nil : view))
         }
+        let view = view ?? (split == nil ? nil : splitStats?.view)
         if let html, let splitStats {
           // The split's dataset card (the page `datasetkit report --split` writes).
           let card = try DatasetCard.build(
@@ -90,7 +96,7 @@ extension Datasetkit {
           try CardPage.write(
             card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: html, workspace: catalog.workspace)
         }
-        if let view, try !catalog.viewNames().contains(view) {
+        if let view, !view.isEmpty, try !catalog.viewNames().contains(view) {
           throw AnnotationsError.unknownView(view, known: try catalog.viewNames())
         }
         let breakdown = wantsBreakdown ? try catalog.sourceBreakdown(view: view ?? "") : nil
