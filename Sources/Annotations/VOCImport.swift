@@ -63,6 +63,7 @@ public enum VOCImport {
     options: IngestOptions = IngestOptions(), readerOptions: VOCReaderOptions = VOCReaderOptions(),
     progress: (VOCImportProgress) -> Void = { _ in }
   ) throws -> VOCImportReport {
+    try catalog.workspace.checkImportPath(root)
     let (files, skipped) = try FolderWalker.walk(root: root)
     if files.isEmpty && skipped.isEmpty { throw IngestError.emptyFolder(root) }
     let rootPath = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path

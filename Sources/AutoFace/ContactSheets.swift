@@ -58,6 +58,7 @@ extension Catalog {
     let cell = (width: t + 8, height: t + caption + 8)
     var report = ContactSheetReport(sheets: [], boxes: [], failed: [])
     let base = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
+    try OutputFile.check(path, workspace: workspace)
     var page = 0
     var start = 0
     var warned: [(imageID: Int64, warnings: [String])] = []
@@ -94,9 +95,7 @@ extension Catalog {
       page += 1
       let name = page == 1 ? base + ".png" : "\(base)-\(page).png"
       let bytes = try sheet.finished().encoded(.png)
-      guard FileManager.default.createFile(atPath: name, contents: Data(bytes)) else {
-        throw AutoFaceError.modelMissing(path: name, hint: "cannot write the contact sheet there")
-      }
+      try OutputFile.write(bytes, to: name, workspace: workspace)
       report.sheets.append(name)
       start += perSheet
     } while start < tiles.count

@@ -11,12 +11,18 @@ public final class Database {
   public let path: String
   private var statementCache: [String: Statement] = [:]
 
-  /// Opens (or creates, with `create`) the database file at `path`.
-  public init(path: String, create: Bool = false, busyTimeoutMilliseconds: Int32 = 60_000) throws {
+  /// Opens (or creates, with `create`) the database file at `path`. With `readOnly` the file is opened
+  /// read-only and its journal mode left as it is (for a workspace on a read-only mount or without write
+  /// permission); a statement that writes then fails.
+  public init(
+    path: String, create: Bool = false, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 60_000
+  ) throws {
     var db: OpaquePointer?
     let flags =
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0)
-    let rc = sqlite3_open_v2(path, &db, flags, nil)
+      readOnly
+      ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0)
+    let rc = sqlite3_open_v2(readOnly ? Self.readOnlyURI(path) : path, &db, flags, nil)
     guard rc == SQLITE_OK, let db else {
       let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
       if let db { sqlite3_close_v2(db) }
@@ -28,6 +34,10 @@ public final class Database {
     sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
     _ = dsk_sqlite3_enable_defensive(db)
     try execute("PRAGMA foreign_keys = ON")
+    if readOnly {
+      try execute("PRAGMA query_only = ON")
+      return
+    }
     let mode = try scalarText("PRAGMA journal_mode = WAL")
     if mode?.lowercased() != "wal" {
       throw CatalogError.sqlite(
@@ -35,6 +45,22 @@ public final class Database {
         sql: nil)
     }
     try execute("PRAGMA synchronous = NORMAL")
+  }
+
+  /// A `file:` URI opening `path` read-only. Without a write-ahead log to read (none, or empty) it is opened
+  /// `immutable`, which needs no `-shm` file (a read-only folder cannot hold a new one); with a log it is
+  /// opened `mode=ro`, which reads the log through its existing `-shm`.
+  static func readOnlyURI(_ path: String) -> String {
+    var encoded = ""
+    for byte in path.utf8 {
+      let plain =
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        || byte == 0x2F || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
+      encoded += plain ? String(UnicodeScalar(byte)) : String(format: "%%%02X", byte)
+    }
+    var info = stat()
+    let hasLog = stat(path + "-wal", &info) == 0 && info.st_size > 0
+    return "file:" + encoded + (hasLog ? "?mode=ro" : "?immutable=1")
   }
 
   deinit {

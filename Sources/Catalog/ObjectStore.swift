@@ -6,7 +6,8 @@ import Foundation
 
 /// The content-addressed store: `objects/ab/cdef…`, named by the SHA-256 of the bytes.
 ///
-/// Objects are written once and never modified. A batch is staged as temporary files under
+/// Objects are written once and never modified, and are read-only (0444): a hard link in an export shares
+/// the object's bytes, and an editor refuses to save over it instead of silently changing the store. A batch is staged as temporary files under
 /// `objects/tmp/`, flushed with one `syncfs`, renamed into place, and flushed again before the catalog
 /// commits the rows that name them; so a crash at any point leaves no partial file under a final name
 /// and no catalog row without its object. Leftovers of dead processes are removed on open.
@@ -39,7 +40,7 @@ public struct ObjectStore: Sendable {
   public func stage(_ bytes: UnsafeRawBufferPointer, sha256: String) throws -> StagedObject {
     let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     let temporary = "\(temporaryFolder)/\(name)"
-    try FileIO.writeNew(path: Array(temporary.utf8), bytes: bytes)
+    try FileIO.writeNew(path: Array(temporary.utf8), bytes: bytes, mode: 0o444)
     return StagedObject(sha256: sha256, temporaryPath: temporary)
   }
 
@@ -54,6 +55,8 @@ public struct ObjectStore: Sendable {
       var staged = stat()
       if stat(object.temporaryPath, &staged) == 0, contains(object.sha256, size: Int(staged.st_size)) {
         unlink(object.temporaryPath)
+        // An object stored before objects were read-only becomes read-only when it is met again.
+        chmod(final, 0o444)
         continue
       }
       try FileIO.makeDirectory("\(root)/\(object.sha256.prefix(2))")
@@ -71,17 +74,17 @@ public struct ObjectStore: Sendable {
     for object in staged { unlink(object.temporaryPath) }
   }
 
-  /// Removes temporary files left by processes that are no longer running. Returns how many.
+  /// Removes temporary files left by processes that are no longer running. Returns their paths.
   @discardableResult
-  public func removeStaleTemporaries() -> Int {
+  public func removeStaleTemporaries() -> [String] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: temporaryFolder) else {
-      return 0
+      return []
     }
-    var removed = 0
-    for entry in entries {
+    var removed: [String] = []
+    for entry in entries.sorted() {
       guard let pidText = entry.split(separator: "-").first, let pid = Int32(pidText) else { continue }
       if kill(pid, 0) != 0 && errno == ESRCH {
-        if unlink("\(temporaryFolder)/\(entry)") == 0 { removed += 1 }
+        if unlink("\(temporaryFolder)/\(entry)") == 0 { removed.append("\(temporaryFolder)/\(entry)") }
       }
     }
     return removed

@@ -186,7 +186,7 @@ extension Catalog {
   /// The id of a class, created on first use. Call inside a write transaction. The name is stored as
   /// `Catalog.className(_:)` cleans it (NFC, control characters as spaces).
   public func classID(named raw: String) throws -> Int64 {
-    let name = Catalog.className(raw)
+    let name = try Catalog.checkedClassName(raw)
     if let id = try database.scalarInt("SELECT id FROM classes WHERE name = ?", [.text(name)]) {
       return id
     }
@@ -206,6 +206,17 @@ extension Catalog {
         })
     ).trimmingCharacters(in: .whitespacesAndNewlines)
     return cleaned.isEmpty ? "_" : cleaned
+  }
+
+  /// The longest label, in UTF-8 bytes (after `className`): a label is a file or folder name in exports, and
+  /// Linux file systems hold names of at most 255 bytes.
+  public static let maxLabelBytes = 255
+
+  /// `className(raw)`, or `CatalogError.labelTooLong` when that is over `maxLabelBytes`.
+  public static func checkedClassName(_ raw: String) throws -> String {
+    let name = className(raw)
+    if name.utf8.count > maxLabelBytes { throw CatalogError.labelTooLong(label: name, bytes: name.utf8.count) }
+    return name
   }
 
   /// The name of a source.

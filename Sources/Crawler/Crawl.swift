@@ -166,12 +166,18 @@ struct CrawlRunner {
   var report = CrawlReport()
   var counters = CrawlProgress()
   var robots: [String: RobotsRules] = [:]
+  /// Hosts whose robots.txt could not be fetched in this run (DNS failure, refused or timed-out connection):
+  /// their URLs are failures, retried when the job runs again, never robots refusals.
+  var unreachable: [String: CrawlerError] = [:]
   let started = Date()
   var jobID: Int64 = 0
   var sourceID: Int64 = 0
   var source: SourceSpec
   /// The request's limit, else the provider's default.
   let limit: Int
+  /// The URLs that carried a user name and password (`http://user:pass@host/…`), by the URL without them:
+  /// only the fetch uses them; what is printed, stored and exported is the URL without.
+  var credentialed: [String: String] = [:]
 
   init(
     request: CrawlRequest, provider: any CrawlProvider, catalog: Catalog, progress: @escaping (CrawlProgress) -> Void
@@ -185,6 +191,23 @@ struct CrawlRunner {
     source = SourceSpec(kind: "crawl", name: "\(provider.name): \(request.query)", uri: uri)
     limit = request.limit ?? provider.defaultLimit
     counters.limit = limit
+    // A URL list is read whole on every run, so a resumed crawl finds the credentials of its saved items again.
+    if let list = provider as? URLList { _ = withoutCredentials(list.rows) }
+  }
+
+  /// `results` with the credentials taken out of their URLs (and remembered for the fetch).
+  mutating func withoutCredentials(_ results: [CrawlResult]) -> [CrawlResult] {
+    results.map { result in
+      var result = result
+      let stripped = Redaction.withoutCredentials(in: result.url)
+      if stripped != result.url {
+        credentialed[stripped] = result.url
+        result.url = stripped
+      }
+      result.pageURL = result.pageURL.map { Redaction.withoutCredentials(in: $0) }
+      result.licenseURL = result.licenseURL.map { Redaction.withoutCredentials(in: $0) }
+      return result
+    }
   }
 
   /// The job's identity beyond provider, query and label: what changes which results it gets.
@@ -301,7 +324,7 @@ struct CrawlRunner {
       counters.pagesFetched += 1
       report.pagesFetched += 1
     }
-    try store.savePage(page.results, next: page.next == cursor ? nil : page.next, jobID: jobID)
+    try store.savePage(withoutCredentials(page.results), next: page.next == cursor ? nil : page.next, jobID: jobID)
     report(progress: ())
   }
 
@@ -331,13 +354,20 @@ struct CrawlRunner {
     var updates: [Update] = []
     var requests: [HTTPRequest] = []
     for (index, item) in items.enumerated() {
-      if let reason = robotsRefusal(item.url) {
+      if let origin = Self.origin(item.url), let failure = unreachable[origin] {
+        let reason =
+          "robots.txt of \(origin) could not be fetched (\(failure.errorDescription ?? "transfer failed")); retried when the crawl runs again"
+        updates.append(Update(id: item.id, state: .failed, error: reason))
+        report.failed.append(CrawlIssue(url: item.url, reason: reason, kind: CrawlIssueKind(failure)))
+        counters.failed += 1
+        counters.reasons[CrawlIssueKind(failure).name, default: 0] += 1
+      } else if let reason = robotsRefusal(item.url) {
         updates.append(Update(id: item.id, state: .skipped, error: reason))
         report.skipped.append(CrawlIssue(url: item.url, reason: reason, kind: .robotsTxt))
         counters.skipped += 1
         counters.reasons[CrawlIssueKind.robotsTxt.name, default: 0] += 1
       } else {
-        requests.append(HTTPRequest(url: item.url, redirects: .follow, tag: index))
+        requests.append(HTTPRequest(url: credentialed[item.url] ?? item.url, redirects: .follow, tag: index))
       }
     }
     try commitUpdates(updates)
@@ -370,7 +400,7 @@ struct CrawlRunner {
   mutating func loadRobots(for urls: [String], session: TransferSession) throws {
     var wanted: [String: String] = [:]
     for link in urls {
-      guard let origin = Self.origin(link), robots[origin] == nil else { continue }
+      guard let origin = Self.origin(link), robots[origin] == nil, unreachable[origin] == nil else { continue }
       wanted[origin] = origin + "/robots.txt"
     }
     guard !wanted.isEmpty else { return }
@@ -390,6 +420,8 @@ struct CrawlRunner {
         found[origin] = .allowAll  // the image fetch itself reports the refusal
       case .failure(.tooLarge):
         found[origin] = .allowAll  // RFC 9309: parse at least 500 KiB; a huge file is treated as absent
+      case .failure(let error) where Self.isNetworkFailure(error):
+        unreachable[origin] = error  // not an answer from the site: the URLs fail and are retried later
       default:
         found[origin] = .disallowAll  // 5xx or unreachable: assume complete disallow (RFC 9309 2.3.1.4)
       }
@@ -403,6 +435,13 @@ struct CrawlRunner {
     var path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
     if let query = components.percentEncodedQuery { path += "?" + query }
     return rules.allows(path) ? nil : "robots.txt of \(origin) does not allow fetching it"
+  }
+
+  /// True for a transfer that got no HTTP answer: the name did not resolve, the connection was refused, reset
+  /// or timed out.
+  static func isNetworkFailure(_ error: CrawlerError) -> Bool {
+    guard case .transfer = error else { return false }
+    return true
   }
 
   static func origin(_ link: String) -> String? {

@@ -27,7 +27,10 @@ public enum CrawlerError: LocalizedError, Equatable {
   /// The per-provider request budget is spent for now.
   case budgetExhausted(provider: String, limit: Int, windowSeconds: Int, retryAfterSeconds: Int)
 
-  public var errorDescription: String? {
+  /// The message, with the credentials of any URL in it removed (they are used for the fetch only).
+  public var errorDescription: String? { Redaction.withoutCredentials(in: message) }
+
+  var message: String {
     switch self {
     case .transfer(let url, let code, let message):
       return "\(url): transfer failed (curl \(code)): \(message)"

@@ -178,7 +178,15 @@ enum Redaction {
       }
       shown = head + "?" + pairs.joined(separator: "&") + fragment
     }
-    return scrub(shown, secrets: secrets)
+    return scrub(withoutCredentials(in: shown), secrets: secrets)
+  }
+
+  /// `text` with the user name and password of every URL in it removed (`http://alice:S3cret@host/a.jpg` →
+  /// `http://host/a.jpg`): what may be printed, stored or exported of a URL whose fetch needs them.
+  static func withoutCredentials(in text: String) -> String {
+    guard text.contains("@") else { return text }
+    return text.replacingOccurrences(
+      of: "([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\\s]*@", with: "$1", options: .regularExpression)
   }
 
   static func scrub(_ text: String, secrets: [String]) -> String {

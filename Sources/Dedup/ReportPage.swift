@@ -98,10 +98,13 @@ public enum DedupReportPage {
     return html
   }
 
-  /// Renders the page and writes it to `path` (replacing the file at once).
+  /// Renders the page and writes it to `path` (replacing the file at once; `OutputFile` refuses the workspace's
+  /// own files, devices, FIFOs and folders).
   public static func write(_ result: DedupResult, catalog: Catalog, to path: String) throws {
     do {
-      try Data(render(result, catalog: catalog).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      try OutputFile.write(Array(render(result, catalog: catalog).utf8), to: path, workspace: catalog.workspace)
+    } catch let refused as CatalogError {
+      throw refused
     } catch {
       throw DedupError.reportNotWritten(path: path, reason: error.localizedDescription)
     }

@@ -200,6 +200,9 @@ struct Manifest: Codable {
   var contents: [String]?
   /// Folders format: each label's folder name (`Exporter.safeComponent`), where they differ.
   var folderNames: [String: String]?
+  /// True when image files are hard or symbolic links into the workspace's object store (`--link hard|sym`):
+  /// they share the store's bytes, so they must not be edited in place (copy a file before changing it).
+  var linkedObjects: Bool?
 }
 
 /// The `--kind` / `--source` selection an export was made with (absent: every image); sources sorted, so
@@ -235,6 +238,11 @@ struct ManifestSplit: Codable {
 public enum Exporter {
   public static func run(catalog: Catalog, request: ExportRequest) throws -> ExportSummary {
     let output = URL(fileURLWithPath: request.output).standardizedFileURL.path
+    try OutputFile.check(output, workspace: catalog.workspace, folder: true)
+    // Two exports to one --out: the second waits for the first (a lock on the folder holding both), then
+    // replaces its export as it would any earlier one.
+    let lock = try OutputFile.lockFolder(containing: output)
+    defer { lock.unlock() }
     Leftovers.clean(in: URL(fileURLWithPath: output).deletingLastPathComponent().path)
     var request = request
     // A split is the whole recipe of its export: its view, kind and sources, its members with the
@@ -305,6 +313,7 @@ public enum Exporter {
         }
         let name = "\(row.sha256.prefix(16)).\(row.fileExtension)"
         let labelFolder = safeComponent(row.label ?? "")
+        if labelFolder.utf8.count > 255 { throw ExportError.folderNameTooLong(label: row.label ?? "") }
         let folder =
           request.format == .folders
           ? (request.split == nil ? labelFolder : "\(subset)/\(labelFolder)") : "images/\(subset)"
@@ -337,7 +346,8 @@ public enum Exporter {
         tool: "datasetkit \(request.toolVersion)", format: request.format.rawValue, split: splitInfo,
         selection: ManifestSelection(request.selection), view: request.view,
         classes: classes, counts: counts, files: files, contents: try contents(of: staging),
-        folderNames: request.format == .folders ? folderNames(labels) : nil)
+        folderNames: request.format == .folders ? folderNames(labels) : nil,
+        linkedObjects: request.link != .copy && files.count > copied ? true : nil)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
       try encoder.encode(manifest).write(to: URL(fileURLWithPath: staging + "/manifest.json"))
@@ -466,6 +476,7 @@ public enum Exporter {
         manifest["view"] = request.view
         manifest["counts"] = counts
         manifest["contents"] = try contents(of: staging)
+        if request.link != .copy && report.images > 0 { manifest["linkedObjects"] = true }
         if let files = manifest["files"] as? [[String: Any]] {
           manifest["files"] = files.map { entry -> [String: Any] in
             var entry = entry
@@ -628,6 +639,9 @@ public enum ExportError: LocalizedError, Equatable {
   case io(path: String, errno: Int32)
   /// Writing an export failed.
   case exportFailed(path: String, message: String)
+  /// A label whose folder name (escaped) is over the 255 bytes a file name may hold (a catalog from before
+  /// labels were limited, or one full of escaped characters).
+  case folderNameTooLong(label: String)
   /// `export --label` names a class the export does not have.
   case unknownLabel(String, known: [String])
 
@@ -642,6 +656,10 @@ public enum ExportError: LocalizedError, Equatable {
     case .io(let path, let code): return "\(path): \(String(cString: strerror(code)))"
     case .exportFailed(let path, let message):
       return "\(path): export failed: \(message)"
+    case .folderNameTooLong(let label):
+      let shown = String(String.UnicodeScalarView(label.unicodeScalars.prefix(40)))
+      return
+        "the label \"\(shown)…\" makes a folder name of \(Exporter.safeComponent(label).utf8.count) bytes, over the 255 a file name may hold; relabel those images (review relabel, or a view of a merge recipe) and export again (nothing was written)"
     case .unknownLabel(let name, let known):
       return
         "no class named \(name) in this export; classes: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"

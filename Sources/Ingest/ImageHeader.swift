@@ -226,8 +226,32 @@ public enum ImageHeader {
       return .malformed(format: .bmp, reason: "BMP declares \(width)×\(height) pixels")
     }
     let declared = le32(b, 2)
-    let damage = declared > 0 && n < declared ? "truncated BMP (\(n) of \(declared) bytes)" : nil
+    var damage = declared > 0 && n < declared ? "truncated BMP (\(n) of \(declared) bytes)" : nil
+    // An uncompressed bitmap needs its pixel rows whatever its file-size field says (often 0): a file cut short
+    // is damaged, and OpenCV would print its own error about it on stderr.
+    if damage == nil, let needed = bmpUncompressedSize(b, dibSize: dibSize, width: width, height: height),
+      n < needed
+    {
+      damage = "truncated BMP (\(n) of \(needed) bytes)"
+    }
     return .image(format: .bmp, width: width, height: height, damage: damage)
+  }
+
+  /// The bytes an uncompressed BMP needs (pixel offset + rows padded to 4 bytes), or nil for a compressed one
+  /// (RLE, JPEG, PNG inside) whose size the header does not give. Past `Int.max` counts as `Int.max`.
+  static func bmpUncompressedSize(_ b: UnsafeBufferPointer<UInt8>, dibSize: Int, width: Int, height: Int) -> Int? {
+    guard b.count >= 30 else { return nil }
+    let bits = Int(b[dibSize == 12 ? 24 : 28]) | Int(b[dibSize == 12 ? 25 : 29]) << 8
+    if dibSize != 12 {
+      guard b.count >= 34 else { return nil }
+      let compression = le32(b, 30)
+      guard compression == 0 || compression == 3 || compression == 6 else { return nil }
+    }
+    guard [1, 2, 4, 8, 16, 24, 32].contains(bits) else { return nil }
+    let (rowBits, overflow1) = width.multipliedReportingOverflow(by: bits)
+    let (rows, overflow2) = ((rowBits + 31) / 32 * 4).multipliedReportingOverflow(by: height)
+    let (total, overflow3) = rows.addingReportingOverflow(le32(b, 10))
+    return overflow1 || overflow2 || overflow3 ? Int.max : total
   }
 
   static func otherKind(_ b: UnsafeBufferPointer<UInt8>) -> String {

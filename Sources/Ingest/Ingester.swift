@@ -74,8 +74,12 @@ public struct IngestReport: Sendable, Codable {
   public var walkSkipped: [WalkSkip] = []
   /// Names that are not plain UTF-8 text (bytes like 0xFF, control characters such as newline).
   public var oddNames: [String] = []
-  /// Labels of the images recorded in this run (added, known bytes or unchanged), with counts.
+  /// Labels of the images recorded in this run (added, known bytes or unchanged), with counts, as the catalog
+  /// stores them (`Catalog.className`: NFC, control characters as spaces, trimmed).
   public var labels: [String: Int] = [:]
+  /// Labels that several distinct names (folder names, table values) became under that rule, each with the
+  /// names, sorted (`x` and `x `; `a b`, `a<TAB>b` and `a<LF>b`).
+  public var mergedNames: [String: [String]] = [:]
   public var bytesRead: Int64 = 0
 }
 
@@ -116,6 +120,28 @@ public final class Ingester {
     for candidate in candidates where Self.isOdd(candidate.origin.relativePath) {
       report.oddNames.append(FileIO.display(candidate.origin.relativePath))
     }
+    // Labels as the catalog stores them, so counts and collisions are those of the stored labels; a label
+    // over the length limit refuses its files.
+    var spellings: [String: Set<String>] = [:]
+    var candidates = candidates
+    var refused: Set<Int> = []
+    for index in candidates.indices {
+      guard let raw = candidates[index].label else { continue }
+      do {
+        let name = try Catalog.checkedClassName(raw)
+        spellings[name, default: []].insert(raw)
+        candidates[index].label = name
+      } catch {
+        refused.insert(index)
+        report.rejected.append(
+          FileIssue(
+            path: FileIO.display(candidates[index].origin.relativePath), reason: error.localizedDescription))
+      }
+    }
+    if !refused.isEmpty {
+      candidates = candidates.enumerated().filter { !refused.contains($0.offset) }.map(\.element)
+    }
+    report.mergedNames = spellings.filter { $0.value.count > 1 }.mapValues { $0.sorted() }
     // Files recorded before with the same size and modification time are not read again.
     var pending: [IngestCandidate] = []
     pending.reserveCapacity(candidates.count)
@@ -189,6 +215,14 @@ public final class Ingester {
         return .issue(.notImage, FileIssue(path: name, reason: "not an image (\(kind))"), bytes: raw.count)
       case .malformed(let format, let reason):
         return .issue(.rejected, FileIssue(path: name, reason: "\(format.rawValue): \(reason)"), bytes: raw.count)
+      case .image(.gif, _, _, _):
+        // OpenCV 4.6 (Debian 12) has no GIF decoder: a GIF stored would fail in dedup, faces and thumbnails.
+        return .issue(
+          .rejected,
+          FileIssue(
+            path: name,
+            reason: "gif: datasetkit cannot decode GIF images (OpenCV has no GIF decoder); convert it to PNG"),
+          bytes: raw.count)
       case .image(let format, let width, let height, let damage):
         if ImageHeader.pixelCount(width: width, height: height) > options.maxPixels {
           return .issue(

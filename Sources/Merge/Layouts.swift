@@ -107,6 +107,7 @@ public enum LayoutImport {
     _ request: Request, catalog: Catalog, progress: (IngestProgress) -> Void = { _ in }
   ) throws -> LayoutImportResult {
     let path = request.path
+    try catalog.workspace.checkImportPath(path)
     let isArchive = ZipImport.looksLikeArchive(path)
     var archiveReport: ZipEntryReport?
     var files: [FoundFile]

@@ -1,3 +1,4 @@
+import Catalog
 import Dedup
 import Foundation
 
@@ -21,10 +22,15 @@ public enum CardPage {
     return page.html
   }
 
-  /// Renders the page and writes it to `path` (replacing the file at once).
-  public static func write(_ card: DatasetCard, thumbnails: CardThumbnails, to path: String) throws {
+  /// Renders the page and writes it to `path` (replacing the file at once; `OutputFile` refuses the workspace's
+  /// own files, devices, FIFOs and folders).
+  public static func write(
+    _ card: DatasetCard, thumbnails: CardThumbnails, to path: String, workspace: Workspace
+  ) throws {
     do {
-      try Data(render(card, thumbnails: thumbnails).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      try OutputFile.write(Array(render(card, thumbnails: thumbnails).utf8), to: path, workspace: workspace)
+    } catch let refused as CatalogError {
+      throw refused
     } catch {
       throw ReportError.notWritten(path: path, reason: error.localizedDescription)
     }

@@ -118,6 +118,9 @@ public struct ReviewServer: Sendable {
       let body = ClassRefusal(
         error: refusal.errorDescription ?? name, label: name, suggestion: suggestion, classes: known, view: view)
       return (try? Self.json(body, status: .badRequest)) ?? Self.text(.badRequest, body.error)
+    } catch let error as CatalogError {
+      if case .labelTooLong = error { return Self.text(.badRequest, error.localizedDescription) }
+      return Self.text(.internalServerError, error.localizedDescription)
     } catch is NIOTooManyBytesError {
       return Self.text(.contentTooLarge, "the request body is over the 1 MiB this page accepts")
     } catch {

@@ -38,7 +38,9 @@ struct GlobalOptions: ParsableArguments {
     return try Workspace.find(from: FileManager.default.currentDirectoryPath)
   }
 
-  func openCatalog() throws -> Catalog {
-    try Catalog(workspace: findWorkspace())
+  /// The workspace's catalog. `readOnly` for commands that only read: they also work on a workspace that
+  /// cannot be written (a read-only mount), which other commands refuse with a message saying so.
+  func openCatalog(readOnly: Bool = false) throws -> Catalog {
+    try Catalog(workspace: findWorkspace(), readOnly: readOnly)
   }
 }

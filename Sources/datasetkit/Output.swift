@@ -16,16 +16,36 @@ enum Output {
   static let jsonSchemaVersion = 1
 
   static func result(_ text: String) {
-    FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    FileHandle.standardOutput.write(Data((safe(text).hasSuffix("\n") ? safe(text) : safe(text) + "\n").utf8))
   }
 
   static func note(_ text: String, _ global: GlobalOptions) {
     guard !global.quiet else { return }
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((safe(text) + "\n").utf8))
   }
 
   static func error(_ text: String) {
-    FileHandle.standardError.write(Data(("datasetkit: error: " + text + "\n").utf8))
+    FileHandle.standardError.write(Data(("datasetkit: error: " + safe(text) + "\n").utf8))
+  }
+
+  /// `text` with every control character but newline and tab escaped (`\x1B`): a name holding a terminal
+  /// escape sequence (`import --name $'a\e[31mRED'`) is shown, never obeyed. Names that must also stay on one
+  /// line go through `printable` where they are printed.
+  static func safe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { isControl($0) && $0 != "\n" && $0 != "\t" }) else { return text }
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+      if isControl(scalar) && scalar != "\n" && scalar != "\t" {
+        out.append(contentsOf: String(format: "\\x%02X", scalar.value).unicodeScalars)
+      } else {
+        out.append(scalar)
+      }
+    }
+    return String(out)
+  }
+
+  static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
   }
 
   /// Encodes `value` as the command's JSON result: sorted keys, with `schemaVersion`.
@@ -100,7 +120,7 @@ enum Output {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
+        if isControl(scalar) {
           out += String(format: "\\x%02X", scalar.value)
         } else {
           out.unicodeScalars.append(scalar)

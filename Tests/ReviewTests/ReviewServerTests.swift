@@ -193,11 +193,20 @@ struct ReviewServerTests {
       ("add", #"{"image":\#(image),"rect":{"xmin":5000,"ymin":5000,"xmax":6000,"ymax":6000}}"#),
       ("adjust", #"{"box":999999,"rect":{"xmin":1,"ymin":1,"xmax":50,"ymax":40}}"#),
       ("undo", #"{"review":999999}"#),
+      // A label over 255 bytes of UTF-8 (RELIABILITY 53): refused with the limit named.
+      ("decide", #"{"action":"relabel","label":"\#(String(repeating: "é", count: 150))","boxes":[\#(ids[0])]}"#),
+      (
+        "add",
+        #"{"image":\#(image),"label":"\#(String(repeating: "x", count: 256))","rect":{"xmin":10,"ymin":10,"xmax":50,"ymax":40}}"#
+      ),
     ]
     for (name, body) in bad {
       let reply = try await server.post(name, body)
       #expect(reply.status == 400, "\(name) \(body): \(reply.status) \(reply.text)")
       #expect(!reply.text.isEmpty)
+      if body.contains("xxxx") || body.contains("éé") {
+        #expect(reply.text.contains("at most 255 bytes"), "\(reply.text)")
+      }
     }
     #expect(try catalog.database.scalarInt("SELECT count(*) FROM reviews") == 6)
     #expect(try await server.post("nothing", "{}").status == 404)

@@ -73,6 +73,7 @@ extension Datasetkit {
     func run() async throws {
       try Output.run("dedup", global) {
         let catalog = try global.openCatalog()
+        if let report { try OutputFile.check(report, workspace: catalog.workspace) }
         var options = DedupOptions()
         options.method = hash
         options.radius = radius

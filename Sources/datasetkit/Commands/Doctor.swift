@@ -90,13 +90,15 @@ extension Datasetkit {
           detail: "default (YuNet), yunet, haar, lbp, cascades built in; res10 needs --model "
             + "res10_300x300_ssd_iter_140000.caffemodel --config deploy.prototxt (not shipped)"))
       do {
-        let catalog = try global.openCatalog()
+        let catalog = try global.openCatalog(readOnly: true)
         checks.append(
           Check(name: "workspace", status: "ok", detail: "\(catalog.workspace.root) (schema \(catalog.schemaVersion))"))
         let leftovers = catalog.removedLeftovers
         checks.append(
           leftovers.isEmpty
-            ? Check(name: "leftovers", status: "ok", detail: "no staging left by killed processes in tmp/ or exports/")
+            ? Check(
+              name: "leftovers", status: "ok",
+              detail: "no staging left by killed processes in objects/tmp/, tmp/ or exports/")
             : Check(
               name: "leftovers", status: "warning",
               detail:
@@ -114,8 +116,14 @@ extension Datasetkit {
               detail: deep ? "every object present and re-hashed" : "every object present")
             : Check(name: "object store", status: "failed", detail: "\(problems.count) problems, first: \(problems[0])")
         )
+      } catch CatalogError.workspaceNotFound(let folder) {
+        // Outside a workspace doctor checks the system only.
+        checks.append(
+          Check(
+            name: "workspace", status: "warning",
+            detail: CatalogError.workspaceNotFound(searchedFrom: folder).localizedDescription))
       } catch {
-        checks.append(Check(name: "workspace", status: "warning", detail: error.localizedDescription))
+        checks.append(Check(name: "workspace", status: "failed", detail: error.localizedDescription))
       }
       return checks
     }

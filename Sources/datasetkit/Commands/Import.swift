@@ -178,7 +178,7 @@ extension Datasetkit {
       var lines: [String] = []
       let guessed = result.layoutGuessed ? " (guessed)" : ""
       lines.append(
-        "Imported \(result.path) as source \"\(r.sourceName)\"\(r.sourceCreated ? "" : " (seen before)"), layout \(result.layout)\(guessed)"
+        "Imported \(Output.printable(result.path)) as source \"\(Output.printable(r.sourceName))\"\(r.sourceCreated ? "" : " (seen before)"), layout \(result.layout)\(guessed)"
       )
       var rows: [[String]] = [
         ["files seen", "\(r.filesSeen)"],
@@ -205,6 +205,11 @@ extension Datasetkit {
           "Labels: "
             + r.labels.sorted { $0.key < $1.key }.map { "\(Output.printable($0.key)) \($0.value)" }
             .joined(separator: ", "))
+      }
+      for (label, names) in r.mergedNames.sorted(by: { $0.key < $1.key }) {
+        lines.append(
+          "\(names.count) names became the label \"\(Output.printable(label))\" (NFC, control characters as spaces, trimmed): "
+            + names.map { "\"\(Output.printable($0))\"" }.joined(separator: ", "))
       }
       let limit = global.verbose ? Int.max : 10
       func list(_ title: String, _ issues: [FileIssue]) {

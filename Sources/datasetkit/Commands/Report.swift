@@ -68,7 +68,8 @@ extension Datasetkit {
     func run() async throws {
       var warned = false
       try Output.run("report", global) {
-        let catalog = try global.openCatalog()
+        let catalog = try global.openCatalog(readOnly: true)
+        if let out { try OutputFile.check(out, workspace: catalog.workspace) }
         var options = CardOptions(
           split: all ? nil : try split ?? DatasetCard.newestSplit(catalog: catalog), view: view,
           toolVersion: Datasetkit.version)
@@ -79,7 +80,7 @@ extension Datasetkit {
         var result = Result(card: card)
         if let out {
           let thumbnails = CardThumbnails.make(for: card, catalog: catalog)
-          try CardPage.write(card, thumbnails: thumbnails, to: out)
+          try CardPage.write(card, thumbnails: thumbnails, to: out, workspace: catalog.workspace)
           result.decodeWarnings = thumbnails.decodeWarnings
           result.out = out
           result.bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? nil

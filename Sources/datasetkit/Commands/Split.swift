@@ -234,7 +234,7 @@ extension Datasetkit.Split {
 
     func run() async throws {
       try Output.run("split list", global) {
-        try SplitCatalog.list(catalog: global.openCatalog())
+        try SplitCatalog.list(catalog: global.openCatalog(readOnly: true))
       } text: { (splits: [SplitSummary]) in
         splits.isEmpty
           ? "No splits yet: `datasetkit split --name V --ratios 80/10/10`."
@@ -263,7 +263,7 @@ extension Datasetkit.Split {
 
     func run() async throws {
       try Output.run("split show", global) {
-        let catalog = try global.openCatalog()
+        let catalog = try global.openCatalog(readOnly: true)
         guard let split = try SplitCatalog.list(catalog: catalog).first(where: { $0.name == name }) else {
           throw SplitCatalog.unknownSplit(name, catalog: catalog)
         }
@@ -293,7 +293,7 @@ extension Datasetkit.Split {
 
     func run() async throws {
       try Output.run("split diff", global) {
-        try SplitCatalog.diff(catalog: global.openCatalog(), from: from, to: to)
+        try SplitCatalog.diff(catalog: global.openCatalog(readOnly: true), from: from, to: to)
       } text: { (transitions: [String: Int]) in
         Output.table(
           ["\(from) → \(to)", "images"], transitions.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })

@@ -77,7 +77,8 @@ extension Datasetkit {
 
     func run() async throws {
       try Output.run("stats", global) {
-        let catalog = try global.openCatalog()
+        let catalog = try global.openCatalog(readOnly: true)
+        if let html { try OutputFile.check(html, workspace: catalog.workspace) }
         var splitStats: SplitStats?
         if wantsSplit {
           guard let name = try split ?? SplitCatalog.list(catalog: catalog).last?.name else {
@@ -92,7 +93,8 @@ extension Datasetkit {
           // The split's dataset card (the page `datasetkit report --split` writes).
           let card = try DatasetCard.build(
             catalog: catalog, options: CardOptions(split: splitStats.split, toolVersion: Datasetkit.version))
-          try CardPage.write(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: html)
+          try CardPage.write(
+            card, thumbnails: CardThumbnails.make(for: card, catalog: catalog), to: html, workspace: catalog.workspace)
         }
         if let view, !view.isEmpty, try !catalog.viewNames().contains(view) {
           throw AnnotationsError.unknownView(view, known: try catalog.viewNames())
