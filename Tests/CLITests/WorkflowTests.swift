@@ -115,8 +115,9 @@ struct WorkflowTests {
         var result = ""
         var last = text.startIndex
         for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-          let whole = Range(match.range, in: text)!
-          let value = Int(text[Range(match.range(at: 1), in: text)!])! + 1
+          let whole = try #require(Range(match.range, in: text))
+          let digits = try #require(Range(match.range(at: 1), in: text))
+          let value = try #require(Int(text[digits])) + 1
           result += text[last..<whole.lowerBound] + "<\(tag)>\(value)</\(tag)>"
           last = whole.upperBound
         }
