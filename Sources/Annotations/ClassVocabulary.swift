@@ -40,8 +40,10 @@ public struct ClassVocabulary: Sendable, Hashable {
       ?? NearestName.closest(to: cleaned, among: allowed.subtracting(classes).sorted())
   }
 
-  /// Throws `AnnotationsError.unknownClass` (with the suggestion) unless `name` is allowed.
+  /// Throws `AnnotationsError.unknownClass` (with the suggestion) unless `name` is allowed. The label rule comes
+  /// first: a name over `Catalog.maxLabelBytes` is refused with the limit named (`CatalogError.labelTooLong`).
   public func check(_ name: String) throws {
+    _ = try Catalog.checkedClassName(name)
     guard !contains(name) else { return }
     throw AnnotationsError.unknownClass(name, suggestion: suggestion(for: name), known: classes, view: view)
   }
