@@ -170,7 +170,7 @@ struct SplitRecipeCommandTests {
       try Self.query(ws, "SELECT b.id, c.name FROM boxes b JOIN classes c ON c.id = b.class_id ORDER BY b.id LIMIT 1")
         .first)
     let (box, original) = (row[0], row[1])
-    #expect(try Self.run(["review", "relabel", "--label", "withmask", "\(box)"], in: ws).status == 0)
+    #expect(try Self.run(["review", "relabel", "--new-class", "--label", "withmask", "\(box)"], in: ws).status == 0)
     #expect(try Self.run(["review", "relabel", "--label", original, "\(box)"], in: ws).status == 0)
 
     #expect(try Self.run(["split", "--name", "v1", "--ratios", "80/20", "--kind", "photos"], in: ws).status == 0)
