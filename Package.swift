@@ -60,7 +60,7 @@ let package = Package(
     .target(
       name: "AutoFace",
       dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Labeling", "OpenCVShim", "Parallel"]),
-    .target(name: "Splitter", dependencies: ["Catalog"]),
+    .target(name: "Splitter", dependencies: ["Annotations", "Catalog"]),
     .target(name: "Dedup", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Parallel"]),
     // `check leakage`: what ties images of different subsets together (hashes, near-duplicate groups, lineage).
     .target(name: "Leakage", dependencies: ["Catalog", "Dedup", "Splitter"]),

@@ -122,23 +122,24 @@ public enum DatasetExport {
   ///
   /// `images`: the images to consider (a split's members as frozen, whatever their status now); nil: the
   /// active images (of the view). `imageLabels`: each image's label (a split's frozen labels); nil: its
-  /// label in the view now. Classes are those with an image or box in the plan (`keepPresentClasses`).
+  /// label in the view now. `boxSets`: each image's boxes, VOC skeleton and `verified` (a split's frozen
+  /// box sets; an image absent has none); nil: its boxes in the view now (`Catalog.viewBoxes`). Classes are
+  /// those with an image or box in the plan (`keepPresentClasses`).
   public static func plan(
     catalog: Catalog, labels: [String] = [], subsetName: String = "all", view: String = "",
-    includeUnannotated: Bool = false, images: [ActiveImage]? = nil, imageLabels: [Int64: String]? = nil
+    includeUnannotated: Bool = false, images: [ActiveImage]? = nil, imageLabels: [Int64: String]? = nil,
+    boxSets: [Int64: ImageBoxSet]? = nil
   ) throws -> ExportPlan {
-    var definition: ViewDefinition?
-    if !view.isEmpty {
-      guard let found = try catalog.viewDefinition(view) else {
-        throw AnnotationsError.unknownView(view, known: try catalog.viewNames())
-      }
-      definition = found
-    }
+    let inView = try catalog.viewBoxes(view: view)
+    let definition = inView.definition
     let classes = definition?.classes ?? []
-    let effective =
-      try definition.map { try catalog.effectiveBoxes(rank: $0.sourceRank, sources: Set($0.sourceRank.keys)) }
-      ?? catalog.effectiveBoxes()
-    let known = Set(definition?.classes ?? effective.boxes.values.flatMap { $0.map(\.className) })
+    // `boxSets`: each image's boxes as frozen (a split's); else its boxes in the view now.
+    let found: [Int64: ImageBoxSet] =
+      boxSets
+      ?? Dictionary(inView.imageIDs.map { ($0, inView.set(of: $0)) }, uniquingKeysWith: { first, _ in first })
+    let known = Set(
+      definition?.classes ?? inView.effective.boxes.values.flatMap { $0.map(\.className) }
+        + found.values.flatMap { $0.boxes.map(\.className) })
     for label in labels where !known.contains(label) {
       throw ExportError.unknownLabel(label, known: known.sorted())
     }
@@ -148,29 +149,14 @@ public enum DatasetExport {
       members = Set(try catalog.imagesLabelled(inView: view))
     }
     var boxesByImage: [Int64: [ExportBox]] = [:]
-    for (imageID, boxes) in effective.boxes {
-      var kept: [ExportBox] = []
-      for var box in boxes {
-        if let definition {
-          // A class merge mapped goes where the map says; a box named after a view class (added in review)
-          // keeps it.
-          let mapped =
-            definition.map[box.className] == nil
-            ? (definition.classes.contains(box.className) ? box.className : nil)
-            : definition.viewClass(of: box.className)
-          guard let name = mapped else { continue }
-          box.className = name
-        }
-        if wanted.isEmpty || wanted.contains(box.className) { kept.append(box) }
-      }
-      if !kept.isEmpty { boxesByImage[imageID] = kept }
-    }
     var skeletons: [Int64: String] = [:]
-    for document in try BoxStore(catalog: catalog).vocSkeletons()
-    where effective.chosen[document.imageID] == document.set {
-      skeletons[document.imageID] = document.skeleton
+    var verified: [Int64: Bool] = [:]
+    for (imageID, set) in found {
+      let kept = set.boxes.filter { wanted.isEmpty || wanted.contains($0.className) }
+      if !kept.isEmpty { boxesByImage[imageID] = kept }
+      skeletons[imageID] = set.vocSkeleton
+      verified[imageID] = set.verified
     }
-    let verified = try BoxStore(catalog: catalog).verifiedFlags()
     var firstOrigin: [Int64: (path: String, license: String?)] = [:]
     for origin in try catalog.imageOrigins() where firstOrigin[origin.imageID] == nil {
       firstOrigin[origin.imageID] = (origin.path, origin.license)
@@ -186,7 +172,9 @@ public enum DatasetExport {
       if boxesByImage[id] == nil {
         // Background: no box at all (in the view), added only on request; an image whose boxes are all of
         // other classes than `labels` is not background.
-        guard includeUnannotated, wanted.isEmpty || (effective.boxes[id] ?? []).isEmpty else {
+        guard includeUnannotated,
+          wanted.isEmpty || ((boxSets == nil ? inView.effective.boxes[id] : found[id]?.boxes) ?? []).isEmpty
+        else {
           if wanted.isEmpty { withoutBoxes.append(id) }
           continue
         }

@@ -263,7 +263,9 @@ public enum Exporter {
       frozen = FrozenSplit(
         summary: summary, members: try SplitCatalog.frozenMembers(catalog: catalog, splitID: id),
         changes: try SplitCatalog.status(catalog: catalog, name: name).changes,
-        originsThrough: try SplitCatalog.originsThrough(catalog: catalog, splitID: id))
+        originsThrough: try SplitCatalog.originsThrough(catalog: catalog, splitID: id),
+        boxSets: request.format.writesBoxes
+          ? try SplitCatalog.frozenBoxSets(catalog: catalog, splitID: id, view: summary.plan.view) : [:])
     }
     let replacing = try checkTarget(output)
     if request.format.writesBoxes {
@@ -380,6 +382,8 @@ public enum Exporter {
     var changes: [SplitChange]
     /// The origins credited: those recorded up to the split's last run.
     var originsThrough: Int64?
+    /// Box formats: each member's boxes, VOC skeleton and `verified` as frozen (absent: none).
+    var boxSets: [Int64: ImageBoxSet] = [:]
   }
 
   /// The images left out, each with its SHA-256 and first origin, in image id order.
@@ -400,7 +404,8 @@ public enum Exporter {
     frozen: FrozenSplit?
   ) throws -> ExportSummary {
     let format = request.format
-    // A split's members as frozen (whatever their status now), in image id order; else the active images.
+    // A split's members as frozen (whatever their status now) with their labels and boxes as frozen, in
+    // image id order; else the active images with their boxes now.
     let members = frozen?.members.sorted { $0.image.id < $1.image.id }
     var frozenLabels: [Int64: String]?
     if let members {
@@ -409,7 +414,7 @@ public enum Exporter {
     }
     var plan = try DatasetExport.plan(
       catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated,
-      images: members?.map(\.image), imageLabels: frozenLabels)
+      images: members?.map(\.image), imageLabels: frozenLabels, boxSets: frozen?.boxSets)
     if let selected {
       for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
       // "N images without a box left out" counts only images of the selection (not other kinds or sources).

@@ -14,6 +14,8 @@ public struct SplitChange: Sendable, Codable, Equatable {
     /// It lost its label in the split's view: leaves a split with a view; in a split of the labels as
     /// imported it stays, without a label.
     case unlabelled
+    /// Its box set (as a box export writes it) changed: takes the new boxes on update.
+    case boxesChanged
     /// No longer matches the split's --kind / --source: leaves on update.
     case deselected
     /// An image the split would take that is not a member yet: assigned on update.
@@ -35,6 +37,9 @@ public struct SplitChange: Sendable, Codable, Equatable {
   public var path = ""
   /// The image's status now (active, duplicate, rejected, quarantined).
   public var status = ""
+  /// `boxesChanged`: its boxes as frozen and now.
+  public var boxesBefore: Int?
+  public var boxesAfter: Int?
 
   public init(
     kind: Kind, imageID: Int64, subset: String? = nil, label: String? = nil, newLabel: String? = nil,
@@ -102,23 +107,30 @@ extension SplitCatalog {
   }
 
   /// Split `name` as made against the catalog now: which members were since marked duplicate, excluded,
-  /// relabelled, lost their label or left the selection, and which images it would take in — what
-  /// `split --update` would do. Reads only.
+  /// relabelled, lost their label, had their boxes changed or left the selection, and which images it would
+  /// take in — what `split --update` would do. Reads only (a split made before boxes were frozen freezes
+  /// its members' boxes of now first, once).
   public static func status(catalog: Catalog, name: String) throws -> SplitStatus {
     guard let summary = try list(catalog: catalog).first(where: { $0.name == name }),
       let id = try splitID(catalog: catalog, name: name)
     else {
       throw unknownSplit(name, catalog: catalog)
     }
-    let changes: [SplitChange]
-    if summary.plan.groupBy == "original" && summary.plan.stratify.isEmpty && !summary.plan.groupDuplicates {
-      // A split taken from the images' own folders (`--from-original`) is not re-run; only its members
-      // can have changed.
-      changes = try describe(catalog: catalog, try originalSplitChanges(catalog: catalog, splitID: id))
-    } else {
-      changes = try catalog.database.readTransaction {
-        try describe(catalog: catalog, try load(catalog: catalog, plan: summary.plan, splitID: id).changes)
+    // A split made before boxes were frozen freezes today's first (once).
+    try freezeBoxesIfNeeded(catalog: catalog, splitID: id, view: summary.plan.view)
+    let changes: [SplitChange] = try catalog.database.readTransaction {
+      let found: [SplitChange]
+      if summary.plan.groupBy == "original" && summary.plan.stratify.isEmpty && !summary.plan.groupDuplicates {
+        // A split taken from the images' own folders (`--from-original`) is not re-run; only its members
+        // can have changed.
+        found = try originalSplitChanges(catalog: catalog, splitID: id)
+      } else {
+        found = try load(catalog: catalog, plan: summary.plan, splitID: id).changes
       }
+      let leaving = Set(found.filter(\.leaves).map(\.imageID))
+      return try describe(
+        catalog: catalog,
+        found + boxChanges(catalog: catalog, splitID: id, view: summary.plan.view, leaving: leaving))
     }
     var counts: [String: Int] = [:]
     for change in changes { counts[change.kind.rawValue, default: 0] += 1 }
@@ -154,7 +166,7 @@ extension SplitCatalog {
   }
 
   /// Takes the catalog's changes into split `name` with its stored recipe (`split --update`): relabelled
-  /// members take their new label, members no longer active or in the view or selection leave, new images
+  /// members take their new label, members whose boxes changed their new boxes, members no longer active or in the view or selection leave, new images
   /// are assigned; no other member moves.
   public static func update(catalog: Catalog, name: String) throws -> SplitReport {
     try split(catalog: catalog, name: name, plan: try summary(catalog: catalog, name: name).plan)

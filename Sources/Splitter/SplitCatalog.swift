@@ -34,6 +34,8 @@ public struct SplitReport: Sendable, Codable {
   public var changes: [SplitChange] = []
   public var left = 0
   public var relabelled = 0
+  /// Members whose boxes changed since and took the new ones.
+  public var boxesChanged = 0
 }
 
 /// What a `--group-by` pattern did.
@@ -85,10 +87,15 @@ public enum SplitCatalog {
         groups: loaded.groupSizes.count)
       result.groupBy = loaded.groupBy
       result.lineageLinks = loaded.lineageLinks
-      if existing != nil {
-        result.changes = try describe(catalog: catalog, loaded.changes)
+      if let id = existing?.0 {
+        try freezeBoxesIfNeeded(catalog: catalog, splitID: id, view: plan.view, inTransaction: true)
+        let leaving = Set(loaded.changes.filter(\.leaves).map(\.imageID))
+        result.changes = try describe(
+          catalog: catalog,
+          loaded.changes + boxChanges(catalog: catalog, splitID: id, view: plan.view, leaving: leaving))
         result.left = result.changes.filter(\.leaves).count
-        result.relabelled = result.changes.filter { !$0.leaves && $0.kind != .new }.count
+        result.relabelled = result.changes.filter { !$0.leaves && $0.kind != .new && $0.kind != .boxesChanged }.count
+        result.boxesChanged = result.changes.filter { $0.kind == .boxesChanged }.count
       }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
@@ -126,7 +133,7 @@ public enum SplitCatalog {
       let remove = try db.prepare("DELETE FROM split_assignments WHERE split_id = ? AND image_id = ?")
       let relabel = try db.prepare("UPDATE split_assignments SET label = ? WHERE split_id = ? AND image_id = ?")
       defer { for statement in [remove, relabel] { statement.reset() } }
-      for change in result.changes where change.kind != .new {
+      for change in result.changes where change.kind != .new && change.kind != .boxesChanged {
         if change.leaves {
           try remove.bind([.int(splitID), .int(change.imageID)])
           while try remove.step() {}
@@ -137,6 +144,8 @@ public enum SplitCatalog {
           relabel.rewind()
         }
       }
+      // Every member's boxes as an export writes them now (members whose boxes changed take the new ones).
+      try freezeBoxes(catalog: catalog, splitID: splitID, view: plan.view)
       return result
     }
   }
@@ -671,6 +680,7 @@ extension SplitCatalog {
           "INSERT INTO split_assignments (split_id, image_id, subset, group_key, run_id, label) VALUES (?, ?, ?, NULL, ?, ?)",
           [.int(id), .int(image), .text(subset), .int(run), .optional(labels[image]?.label)])
       }
+      try freezeBoxes(catalog: catalog, splitID: id, view: "")
     }
     var counts: [String: Int] = [:]
     for (_, subset) in rows { counts[subset, default: 0] += 1 }

@@ -25,6 +25,8 @@ enum SplitChangeLines {
           first.leaves
           ? (done ? "lost their label in the view: left the split" : "lost their label in the view: leave on update")
           : (done ? "lost their label: kept without one" : "lost their label: stay without one on update")
+      case .boxesChanged:
+        what = done ? "boxes changed: took the new boxes" : "boxes changed since: take the new boxes on update"
       case .deselected:
         what =
           done
@@ -42,6 +44,9 @@ enum SplitChangeLines {
         case .relabelled, .unlabelled:
           detail.append(
             "\(Output.printable(change.label ?? "(no label)")) → \(Output.printable(change.newLabel ?? "(no label)"))")
+        case .boxesChanged:
+          if let label = change.label { detail.append(Output.printable(label)) }
+          detail.append("\(boxes(change.boxesBefore)) → \(boxes(change.boxesAfter))")
         case .new: if let label = change.newLabel { detail.append(Output.printable(label)) }
         default: if let label = change.label { detail.append(Output.printable(label)) }
         }
@@ -51,5 +56,11 @@ enum SplitChangeLines {
       if shown.count < n { lines.append("    … and \(n - shown.count) more (--verbose or --json lists them all)") }
     }
     return lines
+  }
+
+  /// "1 box", "3 boxes".
+  static func boxes(_ count: Int?) -> String {
+    let n = count ?? 0
+    return n == 1 ? "1 box" : "\(n) boxes"
   }
 }

@@ -11,9 +11,9 @@ extension Datasetkit {
       abstract: "Write a split (or every active image) for training: folders, CSV, VOC, YOLO, COCO, Create ML.",
       discussion: """
         With --split V the split is the whole recipe: its view, --kind and --source, its members and the \
-        labels they were assigned with (frozen when the split was made). Exporting it again gives the same \
-        bytes whatever the catalog did since; what changed (members marked duplicate, relabelled, excluded, new \
-        images) is listed, and `datasetkit split --update V` takes it in. --view, --kind and --source may repeat \
+        labels and boxes they were assigned with (frozen when the split was made). Exporting it again gives the \
+        same bytes whatever the catalog did since; what changed (members marked duplicate, relabelled, excluded, \
+        with changed boxes, new images) is listed, and `datasetkit split --update V` takes it in. --view, --kind and --source may repeat \
         the split's; another value is a usage error. Without --split, every active image is one subset `all`.
 
         folders: <subset>/<label>/<sha>.<ext>, as Keras image_dataset_from_directory and torchvision ImageFolder \

@@ -37,10 +37,11 @@ extension Datasetkit.Split {
         first assigned member). Only --rebalance reassigns everything; moves are counted. --ratios are two or \
         three numbers summing to 100; --folds 2 to 100.
 
-        A split is the whole recipe of its export: its view, --kind, --source and each member with the label it \
-        was assigned with are stored, and `export --split V` writes exactly that, whatever the catalog does \
-        later. `split status V` lists what changed since; `split --update V` (or the same command again) takes \
-        it in: relabelled members take their new label, members marked duplicate, excluded or out of the view \
+        A split is the whole recipe of its export: its view, --kind, --source and each member with the label and \
+        the boxes it was assigned with are stored, and `export --split V` writes exactly that, whatever the \
+        catalog does later. `split status V` lists what changed since; `split --update V` (or the same command \
+        again) takes it in: relabelled members take their new label, members whose boxes changed their new \
+        boxes, members marked duplicate, excluded or out of the view \
         leave, new images are assigned, and no other member moves. Each change is reported by image.
 
         Examples:
@@ -176,7 +177,7 @@ extension Datasetkit.Split {
           lines.append("No change in the catalog since: the split is as it was.")
         } else {
           lines.append(
-            "Taken in: \(report.left) left, \(report.relabelled) relabelled, \(report.newlyAssigned) newly assigned; no other member moved"
+            "Taken in: \(report.left) left, \(report.relabelled) relabelled, \(report.boxesChanged) with new boxes, \(report.newlyAssigned) newly assigned; no other member moved"
           )
           lines += SplitChangeLines.lines(report.changes, verbose: global.verbose, done: true)
         }
@@ -191,7 +192,8 @@ extension Datasetkit.Split {
       abstract: "What changed in the catalog since a split was made, member by member.",
       discussion: """
         Members since marked duplicate, rejected or quarantined, relabelled or without a label in the split's \
-        view, or outside its --kind/--source; and images it would take in. An export of the split writes it as \
+        view, whose boxes changed (relabelled, rejected or added in review, another class map), or outside \
+        its --kind/--source; and images it would take in. An export of the split writes it as \
         made; `datasetkit split --update V` takes these changes in. Reads only.
 
         Example:
