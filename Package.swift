@@ -95,7 +95,7 @@ let package = Package(
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
-    .executableTarget(name: "dedup-bench", dependencies: ["Dedup", "Parallel"]),
+    .executableTarget(name: "dedup-bench", dependencies: ["Catalog", "Dedup", "Imaging", "Parallel"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.
     .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Imaging", "Parallel"]),
 
