@@ -197,8 +197,11 @@ public struct RelationThresholds: Sendable, Codable, Equatable {
   public var mirror = 0.85
   /// Upper-part correlation (coarse and detail) at or above which a pair is a painted copy.
   public var painted = 0.85
-  /// Whole-image correlation (coarse and detail) at or above which a pair is an edited copy (related).
-  public var edited = 0.85
+  /// Whole-image coarse correlation, and detail correlation, at or above which a pair is an edited copy (related):
+  /// a copy that is not confirmed the same picture (a noisy or line-drawn photo whose detail a resize or q40 loses)
+  /// still travels with its original.
+  public var edited = 0.90
+  public var editedDetail = 0.75
   /// Candidate radius for related pairs (mirrored, upper-part and whole hashes), beyond the marking radius.
   public var relatedRadius = 12
 
@@ -212,13 +215,16 @@ public func confirmRelation(
   _ a: ImageFingerprint, _ b: ImageFingerprint, wholeDistance: Int?, radius: Int,
   thresholds: RelationThresholds = RelationThresholds()
 ) -> (relation: ImageRelation, evidence: RelationEvidence, similarity: Double)? {
-  let same = a.sameSimilarity(b).score
+  let whole = a.sameSimilarity(b)
+  let same = whole.score
   if let wholeDistance, wholeDistance <= radius, same >= thresholds.same { return (.duplicate, .same, same) }
   let mirror = a.mirrorSimilarity(b).score
   if mirror >= thresholds.mirror { return (.related, .mirror, mirror) }
   let upper = a.upperSimilarity(b).score
   if upper >= thresholds.painted { return (.related, .painted, upper) }
-  if same >= thresholds.edited { return (.related, .edited, same) }
+  if whole.coarse >= thresholds.edited && whole.detail >= thresholds.editedDetail {
+    return (.related, .edited, whole.detail)
+  }
   return nil
 }
 
@@ -287,6 +293,9 @@ public struct RelationSearchResult: Sendable {
   public var relations: [ImagePairRelation]
   /// Images whose fingerprint could not be made (they were hashed, so this is rare: a file gone from the store).
   public var unreadable: [Int64: String]
+  /// Pairs within the radius by the whole-image hash that could not be confirmed (an image unreadable): `dedup`
+  /// marks nothing for them, `check leakage` still reports them by their hash.
+  public var unconfirmed: [NearDuplicateSearch.Pair] = []
 }
 
 extension Catalog {
@@ -318,10 +327,14 @@ extension Catalog {
         unreadable[item.id] = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       }
     }
+    let unconfirmed = candidates.whole.filter { key, distance in
+      distance <= radius && (fingerprints[key.first] == nil || fingerprints[key.second] == nil)
+    }.map { NearDuplicateSearch.Pair(first: $0.key.first, second: $0.key.second, distance: $0.value) }
+      .sorted { ($0.first, $0.second) < ($1.first, $1.second) }
     return RelationSearchResult(
       candidates: keys.count,
       relations: candidates.confirmed(fingerprints: fingerprints, radius: radius, thresholds: thresholds),
-      unreadable: unreadable)
+      unreadable: unreadable, unconfirmed: unconfirmed)
   }
 }
 

@@ -171,6 +171,11 @@ public enum LeakageCheck {
         evidence: "\(pair.relation.rawValue):\(pair.evidence.rawValue)", relation: pair.relation)
       union(pair.first, pair.second)
     }
+    // Hash pairs that could not be confirmed (an image unreadable now): reported by their hash, unconfirmed.
+    for pair in found.unconfirmed {
+      add(pair.first, pair.second, distance: pair.distance, evidence: "hash:\(chosen.rawValue)")
+      union(pair.first, pair.second)
+    }
     // File names sharing a group key.
     let plan = try SplitCatalog.list(catalog: catalog).first { $0.name == split }?.plan
     let pattern =
