@@ -205,6 +205,9 @@ extension Catalog {
     // Duplicate pairs (confirmed beyond the hash, unless `confirm` is off) make clusters; related pairs only
     // join groups.
     let pairs: [NearDuplicateSearch.Pair]
+    // Each image's effective label (its labels as found, through the views' class maps): the keep policy
+    // keeps one image per label, so `with_mask` and `con_mascarilla` copies of one photo are not both kept.
+    let labelsByImage = try effectiveLabelKeys()
     var related: [ImagePairRelation] = []
     var confirmed: [ImagePairRelation] = []
     var candidateCount = 0
@@ -212,11 +215,20 @@ extension Catalog {
       let found = try confirmRelations(
         method: options.method, radius: options.radius, hashes: hashes, thresholds: options.thresholds)
       candidateCount = found.candidates
-      confirmed = found.relations
-      pairs = found.relations.filter { $0.relation == .duplicate }.map {
+      // The same picture under another label (a painted copy that still looks the same at fingerprint size, a
+      // relabelled copy) is a real example of its class: related, never marked.
+      confirmed = found.relations.map { pair in
+        guard pair.relation == .duplicate, (labelsByImage[pair.first] ?? "") != (labelsByImage[pair.second] ?? "")
+        else { return pair }
+        var relabelled = pair
+        relabelled.relation = .related
+        relabelled.evidence = .labels
+        return relabelled
+      }
+      pairs = confirmed.filter { $0.relation == .duplicate }.map {
         NearDuplicateSearch.Pair(first: $0.first, second: $0.second, distance: $0.distance)
       }
-      related = found.relations.filter { $0.relation == .related }
+      related = confirmed.filter { $0.relation == .related }
     } else {
       pairs = search.allPairs(radius: options.radius)
     }
@@ -253,6 +265,8 @@ extension Catalog {
     }
     var sets = UnionFind(count: ids.count)
     for pair in pairs { sets.union(number[pair.first] ?? 0, number[pair.second] ?? 0) }
+    // Joined by duplicate pairs alone: a group is wide when one of these holds several clusters (a chain).
+    var duplicateSets = sets
     // Related links, the surest first, each joining two groups only while the result stays within the limit:
     // a chain of related pairs never grows a group past a dozen images.
     var acceptedLinks: [ImagePairRelation] = []
@@ -275,9 +289,6 @@ extension Catalog {
     // Facts used by the keep policy and the report.
     let facts = try imageFacts(Set(ids))
     let originsByImage = try origins(Set(ids))
-    // Each image's effective label (its labels as found, through the views' class maps): the keep policy
-    // keeps one image per label, so `with_mask` and `con_mascarilla` copies of one photo are not both kept.
-    let labelsByImage = try effectiveLabelKeys()
     // Names may repeat (two sources named after their folder `images`; a name listed twice): the
     // first position counts.
     let rank = Dictionary(
@@ -416,7 +427,9 @@ extension Catalog {
       }
       let groupID = groupClusterIDs.min() ?? 0
       for index in groupRows { rows[index].group = groupID }
-      if stars.count > 1 {
+      var starsPerChain: [Int: Int] = [:]
+      for star in stars { starsPerChain[duplicateSets.find(number[star.kept] ?? 0), default: 0] += 1 }
+      if starsPerChain.values.contains(where: { $0 > 1 }) {
         wideGroups.append(
           NearDuplicateGroup(id: groupID, imageIDs: groupMembers, clusterIDs: groupClusterIDs.sorted()))
       }

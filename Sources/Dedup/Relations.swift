@@ -22,6 +22,8 @@ public enum RelationEvidence: String, Sendable, Codable, Hashable, CaseIterable 
   case painted
   /// The whole images agree loosely (an edited copy, a larger crop): related, not the same picture.
   case edited
+  /// The same picture under another label (set by `dedup`, which knows the labels): related, never marked.
+  case labels
 }
 
 /// A confirmed pair of images (`first` < `second`, catalog ids).
@@ -352,7 +354,7 @@ extension RelationCandidates {
       else { continue }
       let distance: Int
       switch found.evidence {
-      case .same, .edited: distance = whole ?? upper[key] ?? mirror[key] ?? -1
+      case .same, .edited, .labels: distance = whole ?? upper[key] ?? mirror[key] ?? -1
       case .mirror: distance = mirror[key] ?? whole ?? upper[key] ?? -1
       case .painted: distance = upper[key] ?? whole ?? mirror[key] ?? -1
       }
