@@ -212,19 +212,13 @@ extension Catalog {
     var confirmed: [ImagePairRelation] = []
     var candidateCount = 0
     if options.confirm {
-      let found = try confirmRelations(
-        method: options.method, radius: options.radius, hashes: hashes, thresholds: options.thresholds)
-      candidateCount = found.candidates
       // The same picture under another label (a painted copy that still looks the same at fingerprint size, a
       // relabelled copy) is a real example of its class: related, never marked.
-      confirmed = found.relations.map { pair in
-        guard pair.relation == .duplicate, (labelsByImage[pair.first] ?? "") != (labelsByImage[pair.second] ?? "")
-        else { return pair }
-        var relabelled = pair
-        relabelled.relation = .related
-        relabelled.evidence = .labels
-        return relabelled
-      }
+      let found = try confirmRelations(
+        method: options.method, radius: options.radius, hashes: hashes, thresholds: options.thresholds,
+        labels: labelsByImage)
+      candidateCount = found.candidates
+      confirmed = found.relations
       pairs = confirmed.filter { $0.relation == .duplicate }.map {
         NearDuplicateSearch.Pair(first: $0.first, second: $0.second, distance: $0.distance)
       }

@@ -303,9 +303,11 @@ public struct RelationSearchResult: Sendable {
 extension Catalog {
   /// Confirms hash candidates with fingerprints: each image in a candidate pair is decoded once (all cores),
   /// and every pair gets its relation, or none. `hashes` must hold the method's hashes and `relationAlgorithms`.
+  /// With `labels` (each image's effective label key), the same picture under another label is related
+  /// (`labels` evidence), not a duplicate: it is a real example of its class.
   public func confirmRelations(
     method: DedupMethod, radius: Int, hashes: ImageHashes, thresholds: RelationThresholds = RelationThresholds(),
-    maxPixels: Int = ImageHeader.defaultMaxPixels
+    labels: [Int64: String]? = nil, maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws -> RelationSearchResult {
     let candidates = RelationCandidates(
       method: method, hashes: hashes, relatedRadius: max(radius, thresholds.relatedRadius))
@@ -333,10 +335,18 @@ extension Catalog {
       distance <= radius && (fingerprints[key.first] == nil || fingerprints[key.second] == nil)
     }.map { NearDuplicateSearch.Pair(first: $0.key.first, second: $0.key.second, distance: $0.value) }
       .sorted { ($0.first, $0.second) < ($1.first, $1.second) }
+    var relations = candidates.confirmed(fingerprints: fingerprints, radius: radius, thresholds: thresholds)
+    if let labels {
+      for index in relations.indices
+      where relations[index].relation == .duplicate
+        && (labels[relations[index].first] ?? "") != (labels[relations[index].second] ?? "")
+      {
+        relations[index].relation = .related
+        relations[index].evidence = .labels
+      }
+    }
     return RelationSearchResult(
-      candidates: keys.count,
-      relations: candidates.confirmed(fingerprints: fingerprints, radius: radius, thresholds: thresholds),
-      unreadable: unreadable, unconfirmed: unconfirmed)
+      candidates: keys.count, relations: relations, unreadable: unreadable, unconfirmed: unconfirmed)
   }
 }
 

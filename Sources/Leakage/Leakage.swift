@@ -1,3 +1,4 @@
+import Annotations
 import Catalog
 import Dedup
 import Foundation
@@ -164,7 +165,8 @@ public enum LeakageCheck {
     // read-only look) are compared by the whole-image hashes alone.
     let found = try catalog.confirmRelations(
       method: chosen, radius: radius,
-      hashes: try catalog.storedHashes(chosen.algorithms.union(relationAlgorithms)).filter { subsets[$0.key] != nil })
+      hashes: try catalog.storedHashes(chosen.algorithms.union(relationAlgorithms)).filter { subsets[$0.key] != nil },
+      labels: try catalog.effectiveLabelKeys())
     for pair in found.relations {
       add(
         pair.first, pair.second, distance: pair.distance,
