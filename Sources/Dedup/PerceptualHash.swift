@@ -123,13 +123,13 @@ public enum PerceptualHash {
 
   /// The fast pipeline's decode: grayscale, and for JPEG DCT-scaled by the largest of 1/2, 1/4, 1/8 that keeps
   /// the short side at `HashAlgorithm.minimumDecodedSide` or more. The header is checked first.
-  public static func reducedGray(_ bytes: UnsafeRawBufferPointer, maxPixels: Int) throws -> (
-    image: DecodedImage, reduction: Int
-  ) {
+  public static func reducedGray(
+    _ bytes: UnsafeRawBufferPointer, maxPixels: Int, minimumSide: Int = HashAlgorithm.minimumDecodedSide
+  ) throws -> (image: DecodedImage, reduction: Int) {
     let (format, width, height) = try DecodedImage.checkHeader(bytes, maxPixels: maxPixels)
     var reduction = 1
     if format == .jpeg {
-      while reduction < 8 && min(width, height) / (reduction * 2) >= HashAlgorithm.minimumDecodedSide {
+      while reduction < 8 && min(width, height) / (reduction * 2) >= minimumSide {
         reduction *= 2
       }
     }

@@ -106,7 +106,9 @@ public struct ImageFingerprint: Sendable {
     return values.map { $0 / norm }
   }
 
-  /// The views of an encoded image, decoded as the hashes decode it (grayscale, DCT-reduced for JPEG).
+  /// The views of an encoded image, decoded as the hashes decode it (grayscale, DCT-reduced for JPEG to a short
+  /// side of 64 or more). Decoding smaller (a short side of 32) halves the work but misaligns a copy cropped 3 %
+  /// from its original when the two land on different reductions: crop recall fell from 119/121 to 45/121.
   public init(bytes: UnsafeRawBufferPointer, side: Int = ImageFingerprint.side, maxPixels: Int) throws {
     try self.init(gray: try PerceptualHash.reducedGray(bytes, maxPixels: maxPixels).image, side: side)
   }

@@ -4,7 +4,7 @@
 //       all pairs within R over N synthetic hashes drawn in clusters, and Q single queries
 //   dedup-bench hash --from DIR [--algorithms phash,...] [--decode-only]
 //       hash throughput over the images in DIR (files, in name order), on all cores
-//   dedup-bench truth --photos DIR --voc DIR --out DIR
+//   dedup-bench truth --photos DIR --voc DIR --out DIR [--names a.jpg,b.png,...]
 //       a labelled set for the relations: 96×96 face crops cut with the boxes of a VOC folder (images/ +
 //       annotations/) and quadrant tiles of the photos, each with copies that are duplicates (resized 50 %, JPEG
 //       q40, brightened 10 %, cropped 3 %) and related (mirrored; painted mask on faces), and truth.tsv
@@ -160,7 +160,8 @@ case "truth":
       }
     }
   }
-  for name in files(photos) {
+  let chosen = options["--names"].map { Set($0.split(separator: ",").map(String.init)) }
+  for name in files(photos) where chosen?.contains(name) ?? true {
     guard let data = FileManager.default.contents(atPath: photos + "/" + name),
       let photo = try? DecodedImage(bytes: Array(data))
     else { continue }

@@ -89,7 +89,7 @@ extension Datasetkit.Check {
                   Output.printable($0.secondPath), $0.relation ?? "-", $0.distance.map(String.init) ?? "-",
                   Output.printable($0.evidence),
                 ]
-              }))
+              }, leftAligned: [1, 2, 4, 5, 6, 8]))
         }
         return lines.joined(separator: "\n")
       }
