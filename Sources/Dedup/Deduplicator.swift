@@ -197,7 +197,9 @@ extension Catalog {
     let algorithms = options.method.algorithms.union(options.confirm ? relationAlgorithms : [])
     var hashingOptions = HashingOptions(algorithms: algorithms)
     hashingOptions.store = !options.dryRun
-    let (hashing, computed) = try computeHashes(hashingOptions, progress: progress)
+    // The images hashed now keep their fingerprint views (one decode for both), up to 200,000 (500 MB).
+    hashingOptions.keepViews = options.confirm ? 200_000 : 0
+    let (hashing, computed, views) = try computeHashesAndViews(hashingOptions, progress: progress)
     var hashes = try storedHashes(algorithms)
     for (id, values) in computed { hashes[id, default: [:]].merge(values) { $1 } }
 
@@ -216,7 +218,7 @@ extension Catalog {
       // relabelled copy) is a real example of its class: related, never marked.
       let found = try confirmRelations(
         method: options.method, radius: options.radius, hashes: hashes, thresholds: options.thresholds,
-        labels: labelsByImage)
+        labels: labelsByImage, views: views)
       candidateCount = found.candidates
       confirmed = found.relations
       pairs = confirmed.filter { $0.relation == .duplicate }.map {

@@ -96,6 +96,17 @@ public enum PerceptualHash {
     of bytes: UnsafeRawBufferPointer, algorithms: Set<HashAlgorithm>,
     maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws -> (hashes: [HashAlgorithm: UInt64], warnings: [String]) {
+    let all = try hashesWarningsAndViews(of: bytes, algorithms: algorithms, views: false, maxPixels: maxPixels)
+    return (all.hashes, all.warnings)
+  }
+
+  /// ``hashesAndWarnings(of:algorithms:maxPixels:)`` and, with `views` (and a fast algorithm asked for), the
+  /// fingerprint views made from the same grayscale decode.
+  public static func hashesWarningsAndViews(
+    of bytes: UnsafeRawBufferPointer, algorithms: Set<HashAlgorithm>, views: Bool,
+    maxPixels: Int = ImageHeader.defaultMaxPixels
+  ) throws -> (hashes: [HashAlgorithm: UInt64], warnings: [String], views: FingerprintViews?) {
+    var fingerprintViews: FingerprintViews?
     var result: [HashAlgorithm: UInt64] = [:]
     var warnings: [String] = []
     func note(_ image: DecodedImage) {
@@ -107,6 +118,7 @@ public enum PerceptualHash {
       let gray = try reducedGray(bytes, maxPixels: maxPixels).image
       note(gray)
       for algorithm in fast { result[algorithm] = try fastHash(algorithm, gray) }
+      if views { fingerprintViews = try FingerprintViews(gray: gray) }
     }
     let compatible = algorithms.filter(\.isImagehashCompatible)
     if !compatible.isEmpty {
@@ -118,7 +130,7 @@ public enum PerceptualHash {
         result[algorithm] = try imagehashCompatible(algorithm, luma, width: colour.width, height: colour.height)
       }
     }
-    return (result, warnings)
+    return (result, warnings, fingerprintViews)
   }
 
   /// The fast pipeline's decode: grayscale, and for JPEG DCT-scaled by the largest of 1/2, 1/4, 1/8 that keeps

@@ -38,6 +38,24 @@ public struct ImagePairRelation: Sendable, Codable, Hashable {
   public var similarity: Double
 }
 
+/// The pixels of a fingerprint's views (whole, centre, upper part; 8-bit, area-shrunk): 2.5 KB an image, small
+/// enough to keep from the hashing decode for the images a run hashes.
+public struct FingerprintViews: Sendable {
+  public let side: Int
+  let whole: [UInt8]
+  let centre: [UInt8]
+  let upper: [UInt8]
+
+  public init(gray: DecodedImage, side: Int = ImageFingerprint.side) throws {
+    self.side = side
+    whole = try gray.resized(width: side, height: side, interpolation: .area).pixels()
+    centre = try gray.resized(PerceptualHash.centre(of: gray), width: side, height: side, interpolation: .area)
+      .pixels()
+    upper = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
+      .pixels()
+  }
+}
+
 /// Small aligned greyscale views of one image, each zero-mean with unit norm, so the normalised
 /// cross-correlation of two views is one dot product. Brightness and contrast changes leave them alone;
 /// what changes them is a different picture.
@@ -65,21 +83,22 @@ public struct ImageFingerprint: Sendable {
 
   /// The views of a decoded grayscale image.
   public init(gray: DecodedImage, side: Int = ImageFingerprint.side) throws {
+    self.init(views: try FingerprintViews(gray: gray, side: side))
+  }
+
+  /// The views made from their pixels (kept from the hashing decode, so a run that hashes does not decode twice).
+  public init(views: FingerprintViews) {
+    let side = views.side
     self.side = side
-    let whole = try gray.resized(width: side, height: side, interpolation: .area).pixels()
-    let (normalisedFull, mean, flat) = Self.normalised(whole)
+    let (normalisedFull, mean, flat) = Self.normalised(views.whole)
     full = normalisedFull
     self.mean = mean
     self.flat = flat
-    let middle = try gray.resized(PerceptualHash.centre(of: gray), width: side, height: side, interpolation: .area)
-      .pixels()
-    centre = Self.normalised(middle).values
-    let top = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
-      .pixels()
-    upper = Self.normalised(top).values
-    fullDetail = Self.detail(whole, width: side)
-    centreDetail = Self.detail(middle, width: side)
-    upperDetail = Self.detail(top, width: side)
+    centre = Self.normalised(views.centre).values
+    upper = Self.normalised(views.upper).values
+    fullDetail = Self.detail(views.whole, width: side)
+    centreDetail = Self.detail(views.centre, width: side)
+    upperDetail = Self.detail(views.upper, width: side)
   }
 
   /// Each pixel minus the mean of its 3×3 neighbourhood (edges clamped), zero-mean with unit norm (zeros when flat).
@@ -309,7 +328,8 @@ extension Catalog {
   /// (`labels` evidence), not a duplicate: it is a real example of its class.
   public func confirmRelations(
     method: DedupMethod, radius: Int, hashes: ImageHashes, thresholds: RelationThresholds = RelationThresholds(),
-    labels: [Int64: String]? = nil, maxPixels: Int = ImageHeader.defaultMaxPixels
+    labels: [Int64: String]? = nil, views: [Int64: FingerprintViews] = [:],
+    maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws -> RelationSearchResult {
     let candidates = RelationCandidates(
       method: method, hashes: hashes, relatedRadius: max(radius, thresholds.relatedRadius))
@@ -319,12 +339,16 @@ extension Catalog {
       involved.insert(key.first)
       involved.insert(key.second)
     }
-    let shas = try DedupStore(catalog: self).deduplicableImages().filter { involved.contains($0.id) }
+    // Images hashed in this run brought their views from the hashing decode; the others are decoded now.
+    let shas = try DedupStore(catalog: self).deduplicableImages().filter {
+      involved.contains($0.id) && views[$0.id] == nil
+    }
     let store = self.store
     let results = concurrentResults(shas) { item in
       try store.read(item.sha256).withUnsafeBytes { try ImageFingerprint(bytes: $0, maxPixels: maxPixels) }
     }
     var fingerprints: [Int64: ImageFingerprint] = [:]
+    for id in involved { if let known = views[id] { fingerprints[id] = ImageFingerprint(views: known) } }
     var unreadable: [Int64: String] = [:]
     for (item, result) in zip(shas, results) {
       switch result {

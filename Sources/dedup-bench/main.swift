@@ -243,12 +243,22 @@ case "relations":
   var searchTime = 0.0
   var confirmTime = 0.0
   var hashes: ImageHashes = [:]
+  var views: [Int64: FingerprintViews] = [:]
+  // As `dedup` does it: the images hashed now keep their fingerprint views from the same decode.
   hashTime = seconds {
-    let values = concurrentMap(files) { file -> [HashAlgorithm: UInt64]? in
+    let values = concurrentMap(files) { file -> ([HashAlgorithm: UInt64], FingerprintViews?)? in
       guard let data = FileManager.default.contents(atPath: file) else { return nil }
-      return try? PerceptualHash.hashes(of: Array(data), algorithms: algorithms)
+      return try? Data(data).withUnsafeBytes {
+        let all = try PerceptualHash.hashesWarningsAndViews(of: $0, algorithms: algorithms, views: true)
+        return (all.hashes, all.views)
+      }
     }
-    for (index, value) in values.enumerated() { if let value { hashes[Int64(index)] = value } }
+    for (index, value) in values.enumerated() {
+      if let value {
+        hashes[Int64(index)] = value.0
+        views[Int64(index)] = value.1
+      }
+    }
   }
   var candidates: RelationCandidates?
   searchTime = seconds {
@@ -259,12 +269,8 @@ case "relations":
     let keys = candidates.all
     candidateCount = keys.count
     let involved = Array(Set(keys.flatMap { [$0.first, $0.second] })).sorted()
-    let made = concurrentMap(involved) { id -> ImageFingerprint? in
-      guard let data = FileManager.default.contents(atPath: files[Int(id)]) else { return nil }
-      return try? Data(data).withUnsafeBytes { try ImageFingerprint(bytes: $0, maxPixels: 80_000_000) }
-    }
     var fingerprints: [Int64: ImageFingerprint] = [:]
-    for (id, fingerprint) in zip(involved, made) { fingerprints[id] = fingerprint }
+    for id in involved { if let known = views[id] { fingerprints[id] = ImageFingerprint(views: known) } }
     relations = candidates.confirmed(fingerprints: fingerprints, radius: radius)
   }
   var text = ""
