@@ -117,8 +117,36 @@ public enum PerceptualHash {
     if !fast.isEmpty {
       let gray = try reducedGray(bytes, maxPixels: maxPixels).image
       note(gray)
-      for algorithm in fast { result[algorithm] = try fastHash(algorithm, gray) }
-      if views { fingerprintViews = try FingerprintViews(gray: gray) }
+      // The 32×32 shrinks of the whole image and its centre serve pHash, the mirrored pHash, phash-centre and the
+      // fingerprint views alike: each is made once.
+      var whole32: [UInt8]?
+      var centre32: [UInt8]?
+      func wholePixels() throws -> [UInt8] {
+        if let whole32 { return whole32 }
+        let pixels = try gray.resized(width: 32, height: 32, interpolation: .area).pixels()
+        whole32 = pixels
+        return pixels
+      }
+      func centrePixels() throws -> [UInt8] {
+        if let centre32 { return centre32 }
+        let pixels = try gray.resized(centre(of: gray), width: 32, height: 32, interpolation: .area).pixels()
+        centre32 = pixels
+        return pixels
+      }
+      for algorithm in fast {
+        switch algorithm {
+        case .phash: result[algorithm] = try dctBits(try wholePixels())
+        case .phashMirror: result[algorithm] = try dctBits(mirrored(try wholePixels(), width: 32))
+        case .phashCentre: result[algorithm] = try dctBits(try centrePixels())
+        default: result[algorithm] = try fastHash(algorithm, gray)
+        }
+      }
+      if views {
+        fingerprintViews =
+          ImageFingerprint.side == 32
+          ? try FingerprintViews(gray: gray, whole: try wholePixels(), centre: try centrePixels())
+          : try FingerprintViews(gray: gray)
+      }
     }
     let compatible = algorithms.filter(\.isImagehashCompatible)
     if !compatible.isEmpty {

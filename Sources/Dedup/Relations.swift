@@ -54,6 +54,15 @@ public struct FingerprintViews: Sendable {
     upper = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
       .pixels()
   }
+
+  /// The views with the whole and centre shrinks already made (by the hashing, at `side` × `side`).
+  init(gray: DecodedImage, whole: [UInt8], centre: [UInt8], side: Int = ImageFingerprint.side) throws {
+    self.side = side
+    self.whole = whole
+    self.centre = centre
+    upper = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
+      .pixels()
+  }
 }
 
 /// Small aligned greyscale views of one image, each zero-mean with unit norm, so the normalised
