@@ -63,7 +63,7 @@ let package = Package(
     .target(name: "Splitter", dependencies: ["Annotations", "Catalog"]),
     .target(name: "Dedup", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Parallel"]),
     // `check leakage`: what ties images of different subsets together (hashes, near-duplicate groups, lineage).
-    .target(name: "Leakage", dependencies: ["Catalog", "Dedup", "Splitter"]),
+    .target(name: "Leakage", dependencies: ["Annotations", "Catalog", "Dedup", "Splitter"]),
     .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
     .target(
       name: "Merge",
@@ -95,7 +95,7 @@ let package = Package(
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
-    .executableTarget(name: "dedup-bench", dependencies: ["Dedup", "Parallel"]),
+    .executableTarget(name: "dedup-bench", dependencies: ["Catalog", "Dedup", "Imaging", "Parallel"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.
     .executableTarget(name: "faces-bench", dependencies: ["AutoFace", "Catalog", "Imaging", "Parallel"]),
 

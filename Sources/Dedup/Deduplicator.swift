@@ -21,6 +21,12 @@ public struct DedupOptions: Sendable {
   public var sourcePriority: [String] = []
   /// Compute and report, change nothing (hashes are not stored either).
   public var dryRun = false
+  /// Confirm hash candidates with fingerprints before marking, and find related images (mirrors, painted and
+  /// edited copies). Off: the hash alone decides, as before (every pair within the radius is a duplicate).
+  public var confirm = true
+  public var thresholds = RelationThresholds()
+  /// A related link never grows a group past this many images (a chain of related pairs stops here).
+  public var maxRelatedGroup = 12
 
   public init() {}
 }
@@ -72,6 +78,31 @@ public struct NearDuplicateGroup: Sendable, Codable, Hashable {
   public var clusterIDs: [Int64]
 }
 
+/// One image of a related group and the link that tied it in.
+public struct RelatedMember: Sendable, Codable, Hashable {
+  public var imageID: Int64
+  public var sha256: String
+  public var status: ImageStatus
+  public var label: String
+  public var origins: [String]
+  /// The member it is tied to (nil for the group's first image).
+  public var linkedTo: Int64?
+  /// `duplicate` or `related`, and what confirmed it (`same`, `mirror`, `painted`, `edited`).
+  public var relation: String?
+  public var evidence: String?
+  /// Hash distance of the link, and the correlation that confirmed it.
+  public var distance: Int?
+  public var similarity: Double?
+}
+
+/// Images tied by at least one related pair (a mirror, a painted or edited copy), with the duplicate clusters
+/// they are in: a split keeps them in one subset, nothing in it is marked for being in it. At most
+/// `DedupOptions.maxRelatedGroup` images are joined by related links.
+public struct RelatedGroup: Sendable, Codable, Hashable {
+  public var id: Int64
+  public var members: [RelatedMember]
+}
+
 /// Near-duplicate pairs between (or within) two sources.
 public struct SourcePairCount: Sendable, Codable, Hashable {
   public var sourceA: String
@@ -88,6 +119,7 @@ public struct DedupResult: Sendable, Codable {
   public var hashing: HashingReport
   /// Images compared (active or duplicate, with hashes).
   public var imagesSearched: Int
+  /// Pairs confirmed duplicates (with `confirm` off: every pair within the radius).
   public var pairs: Int
   /// Clusters of two or more images, largest first.
   public var clusters: [DuplicateCluster]
@@ -102,6 +134,16 @@ public struct DedupResult: Sendable, Codable {
   /// Images whose status changes (changed) back to `active` (kept after clusters merged).
   public var markedActive: Int
   public var sourceMatrix: [SourcePairCount]
+  /// Hash candidates compared by fingerprint (0 with `confirm` off).
+  public var candidates: Int = 0
+  /// Candidates that were neither duplicates nor related (different pictures that hash alike).
+  public var rejectedCandidates: Int = 0
+  /// Pairs confirmed related, and the related links left out because they would have grown a group past
+  /// `maxRelatedGroup`.
+  public var relatedPairs: Int = 0
+  public var relatedLinksOverLimit: Int = 0
+  /// Groups holding a related link, largest first.
+  public var relatedGroups: [RelatedGroup] = []
 }
 
 /// Union-find over 0..<count with path halving and union by size.
@@ -152,14 +194,40 @@ extension Catalog {
     }) {
       throw DedupError.unknownSource(name, known: sources.map(\.name))
     }
-    var hashingOptions = HashingOptions(algorithms: options.method.algorithms)
+    let algorithms = options.method.algorithms.union(options.confirm ? relationAlgorithms : [])
+    var hashingOptions = HashingOptions(algorithms: algorithms)
     hashingOptions.store = !options.dryRun
-    let (hashing, computed) = try computeHashes(hashingOptions, progress: progress)
-    var hashes = try storedHashes(options.method.algorithms)
+    // The images hashed now keep their fingerprint views (one decode for both), up to 200,000 (500 MB).
+    hashingOptions.keepViews = options.confirm ? 200_000 : 0
+    let (hashing, computed, views) = try computeHashesAndViews(hashingOptions, progress: progress)
+    var hashes = try storedHashes(algorithms)
     for (id, values) in computed { hashes[id, default: [:]].merge(values) { $1 } }
 
     let search = NearDuplicateSearch(method: options.method, hashes: hashes)
-    let pairs = search.allPairs(radius: options.radius)
+    // Duplicate pairs (confirmed beyond the hash, unless `confirm` is off) make clusters; related pairs only
+    // join groups.
+    let pairs: [NearDuplicateSearch.Pair]
+    // Each image's effective label (its labels as found, through the views' class maps): the keep policy
+    // keeps one image per label, so `with_mask` and `con_mascarilla` copies of one photo are not both kept.
+    let labelsByImage = try effectiveLabelKeys()
+    var related: [ImagePairRelation] = []
+    var confirmed: [ImagePairRelation] = []
+    var candidateCount = 0
+    if options.confirm {
+      // The same picture under another label (a painted copy that still looks the same at fingerprint size, a
+      // relabelled copy) is a real example of its class: related, never marked.
+      let found = try confirmRelations(
+        method: options.method, radius: options.radius, hashes: hashes, thresholds: options.thresholds,
+        labels: labelsByImage, views: views)
+      candidateCount = found.candidates
+      confirmed = found.relations
+      pairs = confirmed.filter { $0.relation == .duplicate }.map {
+        NearDuplicateSearch.Pair(first: $0.first, second: $0.second, distance: $0.distance)
+      }
+      related = confirmed.filter { $0.relation == .related }
+    } else {
+      pairs = search.allPairs(radius: options.radius)
+    }
     let method = options.method.rawValue
 
     // Earlier clusters of this method and radius (members since rejected or quarantined are left out:
@@ -187,17 +255,36 @@ extension Catalog {
       neighbours[a, default: [:]][b] = pair.distance
       neighbours[b, default: [:]][a] = pair.distance
     }
+    for pair in related {
+      _ = node(pair.first)
+      _ = node(pair.second)
+    }
     var sets = UnionFind(count: ids.count)
     for pair in pairs { sets.union(number[pair.first] ?? 0, number[pair.second] ?? 0) }
+    // Joined by duplicate pairs alone: a group is wide when one of these holds several clusters (a chain).
+    var duplicateSets = sets
+    // Related links, the surest first, each joining two groups only while the result stays within the limit:
+    // a chain of related pairs never grows a group past a dozen images.
+    var acceptedLinks: [ImagePairRelation] = []
+    var linksOverLimit = 0
+    for pair in related.sorted(by: { ($0.similarity, -$0.first, -$0.second) > ($1.similarity, -$1.first, -$1.second) })
+    {
+      let (a, b) = (sets.find(number[pair.first] ?? 0), sets.find(number[pair.second] ?? 0))
+      if a == b {
+        acceptedLinks.append(pair)
+      } else if sets.size[a] + sets.size[b] <= options.maxRelatedGroup {
+        sets.union(a, b)
+        acceptedLinks.append(pair)
+      } else {
+        linksOverLimit += 1
+      }
+    }
     var components: [Int: [Int64]] = [:]
     for (n, id) in ids.enumerated() { components[sets.find(n), default: []].append(id) }
 
     // Facts used by the keep policy and the report.
     let facts = try imageFacts(Set(ids))
     let originsByImage = try origins(Set(ids))
-    // Each image's effective label (its labels as found, through the views' class maps): the keep policy
-    // keeps one image per label, so `with_mask` and `con_mascarilla` copies of one photo are not both kept.
-    let labelsByImage = try effectiveLabelKeys()
     // Names may repeat (two sources named after their folder `images`; a name listed twice): the
     // first position counts.
     let rank = Dictionary(
@@ -336,12 +423,19 @@ extension Catalog {
       }
       let groupID = groupClusterIDs.min() ?? 0
       for index in groupRows { rows[index].group = groupID }
-      if stars.count > 1 {
+      var starsPerChain: [Int: Int] = [:]
+      for star in stars { starsPerChain[duplicateSets.find(number[star.kept] ?? 0), default: 0] += 1 }
+      if starsPerChain.values.contains(where: { $0 > 1 }) {
         wideGroups.append(
           NearDuplicateGroup(id: groupID, imageIDs: groupMembers, clusterIDs: groupClusterIDs.sorted()))
       }
     }
     let groupOfCluster = Dictionary(rows.map { ($0.cluster, $0.group) }, uniquingKeysWith: { a, _ in a })
+    let relatedGroups = Self.relatedGroups(
+      rows: rows, links: acceptedLinks, duplicates: confirmed.filter { $0.relation == .duplicate },
+      status: { id in statusChanges.last(where: { $0.0 == id })?.1 ?? facts[id]?.status ?? .active },
+      label: { labelsByImage[$0] ?? "" }, sha256: { facts[$0]?.sha256 ?? "" },
+      origins: { (originsByImage[$0] ?? []).map { "\($0.source)/\($0.path)" } })
     for index in clusters.indices { clusters[index].groupID = groupOfCluster[clusters[index].id] ?? clusters[index].id }
     clusters.sort { ($0.members.count, -$0.id) > ($1.members.count, -$1.id) }
     wideGroups.sort { ($0.imageIDs.count, -$0.id) > ($1.imageIDs.count, -$1.id) }
@@ -383,7 +477,57 @@ extension Catalog {
       imagesInClusters: clusters.reduce(0) { $0 + $1.members.count }, groups: groupCount,
       imagesInGroups: ordered.filter { $0.count > 1 }.reduce(0) { $0 + $1.count }, wideGroups: wideGroups,
       markedDuplicate: statusChanges.filter { $0.1 == .duplicate }.count,
-      markedActive: statusChanges.filter { $0.1 == .active }.count, sourceMatrix: sourceMatrix)
+      markedActive: statusChanges.filter { $0.1 == .active }.count, sourceMatrix: sourceMatrix,
+      candidates: candidateCount, rejectedCandidates: max(0, candidateCount - confirmed.count),
+      relatedPairs: related.count, relatedLinksOverLimit: linksOverLimit, relatedGroups: relatedGroups)
+  }
+
+  /// The groups holding an accepted related link, each member tied in by one link (a spanning tree over the
+  /// group's duplicate pairs and related links, from its lowest image id), largest group first.
+  static func relatedGroups(
+    rows: [DedupStore.ClusterRow], links: [ImagePairRelation], duplicates: [ImagePairRelation],
+    status: (Int64) -> ImageStatus, label: (Int64) -> String, sha256: (Int64) -> String,
+    origins: (Int64) -> [String]
+  ) -> [RelatedGroup] {
+    let groupOf = Dictionary(rows.map { ($0.image, $0.group) }, uniquingKeysWith: { a, _ in a })
+    let withLinks = Set(links.compactMap { groupOf[$0.first] })
+    var members: [Int64: [Int64]] = [:]
+    for row in rows where withLinks.contains(row.group) { members[row.group, default: []].append(row.image) }
+    var edges: [Int64: [ImagePairRelation]] = [:]
+    for edge in links + duplicates where withLinks.contains(groupOf[edge.first] ?? -1) {
+      edges[edge.first, default: []].append(edge)
+      edges[edge.second, default: []].append(edge)
+    }
+    var groups: [RelatedGroup] = []
+    for (id, images) in members {
+      let sorted = Array(Set(images)).sorted()
+      guard let root = sorted.first else { continue }
+      var link: [Int64: (Int64, ImagePairRelation)] = [:]
+      var seen: Set<Int64> = [root]
+      var queue = [root]
+      while !queue.isEmpty {
+        let current = queue.removeFirst()
+        for edge in (edges[current] ?? []).sorted(by: { $0.similarity > $1.similarity }) {
+          let other = edge.first == current ? edge.second : edge.first
+          guard seen.insert(other).inserted else { continue }
+          link[other] = (current, edge)
+          queue.append(other)
+        }
+      }
+      let ordered = [root] + sorted.dropFirst().sorted { ($0 == root ? 0 : 1, $0) < ($1 == root ? 0 : 1, $1) }
+      groups.append(
+        RelatedGroup(
+          id: id,
+          members: ordered.map { image in
+            let tie = link[image]
+            return RelatedMember(
+              imageID: image, sha256: sha256(image), status: status(image), label: label(image),
+              origins: origins(image), linkedTo: tie?.0,
+              relation: tie?.1.relation.rawValue, evidence: tie?.1.evidence.rawValue, distance: tie?.1.distance,
+              similarity: tie?.1.similarity)
+          }))
+    }
+    return groups.sorted { ($0.members.count, -$0.id) > ($1.members.count, -$1.id) }
   }
 
   struct StoredImage {

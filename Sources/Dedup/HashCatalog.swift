@@ -12,6 +12,9 @@ public struct HashingOptions: Sendable {
   public var maxPixels = ImageHeader.defaultMaxPixels
   /// Compute but do not store (a dry run).
   public var store = true
+  /// Keep the fingerprint views of the images hashed now (from the same decode), up to this many images (2.5 KB
+  /// each), for a confirmation that follows; 0 keeps none.
+  public var keepViews = 0
 
   public init(algorithms: Set<HashAlgorithm>) {
     self.algorithms = algorithms
@@ -58,6 +61,16 @@ extension Catalog {
   public func computeHashes(
     _ options: HashingOptions, progress: (HashingProgress) -> Void = { _ in }
   ) throws -> (report: HashingReport, computed: ImageHashes) {
+    let all = try computeHashesAndViews(options, progress: progress)
+    return (all.report, all.computed)
+  }
+
+  /// ``computeHashes(_:progress:)`` and the fingerprint views of the images hashed now (see
+  /// `HashingOptions.keepViews`).
+  public func computeHashesAndViews(
+    _ options: HashingOptions, progress: (HashingProgress) -> Void = { _ in }
+  ) throws -> (report: HashingReport, computed: ImageHashes, views: [Int64: FingerprintViews]) {
+    var keptViews: [Int64: FingerprintViews] = [:]
     var report = HashingReport()
     report.algorithms = options.algorithms.map(\.rawValue).sorted()
     let dedupStore = DedupStore(catalog: self)
@@ -74,6 +87,8 @@ extension Catalog {
       return missing.isEmpty ? nil : (image.id, image.sha256, missing)
     }
     report.upToDate = eligible.count - work.count
+    // Views for all the images hashed now, or for none (a partial set would save little and cost memory).
+    let keepViews = work.count <= options.keepViews
     var computed: ImageHashes = [:]
     progress(HashingProgress(processed: 0, total: work.count))
     var start = 0
@@ -83,14 +98,16 @@ extension Catalog {
       let maxPixels = options.maxPixels
       let results = concurrentResults(batch) { item in
         try store.read(item.sha256).withUnsafeBytes {
-          try PerceptualHash.hashesAndWarnings(of: $0, algorithms: item.missing, maxPixels: maxPixels)
+          try PerceptualHash.hashesWarningsAndViews(
+            of: $0, algorithms: item.missing, views: keepViews, maxPixels: maxPixels)
         }
       }
       var rows: [(Int64, [HashAlgorithm: UInt64])] = []
       for (item, result) in zip(batch, results) {
         switch result {
-        case .success(let (values, warnings)):
+        case .success(let (values, warnings, views)):
           rows.append((item.id, values))
+          if let views { keptViews[item.id] = views }
           report.decodeWarnings += try decoderWarnings([(item.id, warnings)])
         case .failure(let error):
           let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
@@ -109,7 +126,7 @@ extension Catalog {
       start += batch.count
       progress(HashingProgress(processed: start, total: work.count))
     }
-    return (report, computed)
+    return (report, computed, keptViews)
   }
 
   /// Stored hashes (current versions) of the active and duplicate images.

@@ -30,6 +30,12 @@ public enum HashAlgorithm: String, Sendable, CaseIterable, Codable, Hashable {
   case dhash
   case phash
   case phashCentre = "phash-centre"
+  /// pHash of the image mirrored left-right: compared against the other image's `phash`, it finds
+  /// mirrored copies (the most common augmentation), which a plain pHash sees as unrelated.
+  case phashMirror = "phash-mirror"
+  /// pHash of the upper `HashAlgorithm.upperFraction` of the image: a painted mask over the lower face
+  /// leaves it alone, so a painted copy and its original agree here where the whole-image hash does not.
+  case phashUpper = "phash-upper"
   case ahashImagehash = "ahash-imagehash"
   case dhashImagehash = "dhash-imagehash"
   case phashImagehash = "phash-imagehash"
@@ -39,6 +45,9 @@ public enum HashAlgorithm: String, Sendable, CaseIterable, Codable, Hashable {
 
   /// The share of width and height kept by `phash-centre`.
   public static let centreFraction = 0.94
+
+  /// The share of the height (from the top) that `phash-upper` hashes.
+  public static let upperFraction = 0.45
 
   /// True for the Pillow-exact pipeline.
   public var isImagehashCompatible: Bool {
@@ -87,23 +96,57 @@ public enum PerceptualHash {
     of bytes: UnsafeRawBufferPointer, algorithms: Set<HashAlgorithm>,
     maxPixels: Int = ImageHeader.defaultMaxPixels
   ) throws -> (hashes: [HashAlgorithm: UInt64], warnings: [String]) {
+    let all = try hashesWarningsAndViews(of: bytes, algorithms: algorithms, views: false, maxPixels: maxPixels)
+    return (all.hashes, all.warnings)
+  }
+
+  /// ``hashesAndWarnings(of:algorithms:maxPixels:)`` and, with `views` (and a fast algorithm asked for), the
+  /// fingerprint views made from the same grayscale decode.
+  public static func hashesWarningsAndViews(
+    of bytes: UnsafeRawBufferPointer, algorithms: Set<HashAlgorithm>, views: Bool,
+    maxPixels: Int = ImageHeader.defaultMaxPixels
+  ) throws -> (hashes: [HashAlgorithm: UInt64], warnings: [String], views: FingerprintViews?) {
+    var fingerprintViews: FingerprintViews?
     var result: [HashAlgorithm: UInt64] = [:]
     var warnings: [String] = []
     func note(_ image: DecodedImage) {
       for warning in image.warnings where !warnings.contains(warning) { warnings.append(warning) }
     }
-    let (format, width, height) = try DecodedImage.checkHeader(bytes, maxPixels: maxPixels)
+    try DecodedImage.checkHeader(bytes, maxPixels: maxPixels)
     let fast = algorithms.filter { !$0.isImagehashCompatible }
     if !fast.isEmpty {
-      var reduction = 1
-      if format == .jpeg {
-        while reduction < 8 && min(width, height) / (reduction * 2) >= HashAlgorithm.minimumDecodedSide {
-          reduction *= 2
+      let gray = try reducedGray(bytes, maxPixels: maxPixels).image
+      note(gray)
+      // The 32×32 shrinks of the whole image and its centre serve pHash, the mirrored pHash, phash-centre and the
+      // fingerprint views alike: each is made once.
+      var whole32: [UInt8]?
+      var centre32: [UInt8]?
+      func wholePixels() throws -> [UInt8] {
+        if let whole32 { return whole32 }
+        let pixels = try gray.resized(width: 32, height: 32, interpolation: .area).pixels()
+        whole32 = pixels
+        return pixels
+      }
+      func centrePixels() throws -> [UInt8] {
+        if let centre32 { return centre32 }
+        let pixels = try gray.resized(centre(of: gray), width: 32, height: 32, interpolation: .area).pixels()
+        centre32 = pixels
+        return pixels
+      }
+      for algorithm in fast {
+        switch algorithm {
+        case .phash: result[algorithm] = try dctBits(try wholePixels())
+        case .phashMirror: result[algorithm] = try dctBits(mirrored(try wholePixels(), width: 32))
+        case .phashCentre: result[algorithm] = try dctBits(try centrePixels())
+        default: result[algorithm] = try fastHash(algorithm, gray)
         }
       }
-      let gray = try DecodedImage(bytes: bytes, grayscale: true, reduction: reduction, maxPixels: maxPixels)
-      note(gray)
-      for algorithm in fast { result[algorithm] = try fastHash(algorithm, gray) }
+      if views {
+        fingerprintViews =
+          ImageFingerprint.side == 32
+          ? try FingerprintViews(gray: gray, whole: try wholePixels(), centre: try centrePixels())
+          : try FingerprintViews(gray: gray)
+      }
     }
     let compatible = algorithms.filter(\.isImagehashCompatible)
     if !compatible.isEmpty {
@@ -115,7 +158,22 @@ public enum PerceptualHash {
         result[algorithm] = try imagehashCompatible(algorithm, luma, width: colour.width, height: colour.height)
       }
     }
-    return (result, warnings)
+    return (result, warnings, fingerprintViews)
+  }
+
+  /// The fast pipeline's decode: grayscale, and for JPEG DCT-scaled by the largest of 1/2, 1/4, 1/8 that keeps
+  /// the short side at `HashAlgorithm.minimumDecodedSide` or more. The header is checked first.
+  public static func reducedGray(
+    _ bytes: UnsafeRawBufferPointer, maxPixels: Int, minimumSide: Int = HashAlgorithm.minimumDecodedSide
+  ) throws -> (image: DecodedImage, reduction: Int) {
+    let (format, width, height) = try DecodedImage.checkHeader(bytes, maxPixels: maxPixels)
+    var reduction = 1
+    if format == .jpeg {
+      while reduction < 8 && min(width, height) / (reduction * 2) >= minimumSide {
+        reduction *= 2
+      }
+    }
+    return (try DecodedImage(bytes: bytes, grayscale: true, reduction: reduction, maxPixels: maxPixels), reduction)
   }
 
   /// Convenience for an array of bytes.
@@ -134,6 +192,8 @@ public enum PerceptualHash {
     case .dhash: return differenceBits(try shrunk(9, 8))
     case .phash: return try dctBits(try shrunk(32, 32))
     case .phashCentre: return try dctBits(try shrunk(32, 32, region: centre(of: gray)))
+    case .phashMirror: return try dctBits(mirrored(try shrunk(32, 32), width: 32))
+    case .phashUpper: return try dctBits(try shrunk(32, 32, region: upper(of: gray)))
     default: preconditionFailure("not a fast algorithm: \(algorithm)")
     }
   }
@@ -144,6 +204,22 @@ public enum PerceptualHash {
     let w = max(1, Int((Double(image.width) * f).rounded()))
     let h = max(1, Int((Double(image.height) * f).rounded()))
     return Box(x: (image.width - w) / 2, y: (image.height - h) / 2, width: w, height: h)
+  }
+
+  /// The upper region `phash-upper` hashes.
+  static func upper(of image: DecodedImage) -> Box {
+    Box(
+      x: 0, y: 0, width: image.width,
+      height: max(1, Int((Double(image.height) * HashAlgorithm.upperFraction).rounded())))
+  }
+
+  /// Rows of `width` pixels, each reversed (a left-right mirror).
+  static func mirrored<T>(_ pixels: [T], width: Int) -> [T] {
+    var out = pixels
+    for start in stride(from: 0, to: pixels.count, by: width) {
+      for x in 0..<width { out[start + x] = pixels[start + width - 1 - x] }
+    }
+    return out
   }
 
   static func imagehashCompatible(_ algorithm: HashAlgorithm, _ luma: [UInt8], width: Int, height: Int)

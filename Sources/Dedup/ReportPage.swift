@@ -24,6 +24,7 @@ public enum DedupReportPage {
       .member img{display:block;max-width:\(thumbnailSide)px;max-height:\(thumbnailSide)px;border:3px solid #bbb}
       .kept img{border-color:#2a2} .kept b{color:#2a2}
       .none{color:#999} .wide{border-color:#d80;background:#fff8ee} .flag{color:#b60;font-weight:bold}
+      .related{border-color:#48c;background:#f2f7ff} .related .member img{border-color:#48c}
       </style></head><body>
       <h1>Near-duplicates</h1>
 
@@ -39,6 +40,17 @@ public enum DedupReportPage {
     html += "transitively form \(result.groups) near-duplicate groups of \(result.imagesInGroups) images; "
     html += "\(result.wideGroups.count) of them hold several clusters (a chain reaching beyond the radius): "
     html += "nothing is marked for being in one, but a split keeps each group in one subset.</p>\n"
+    if result.candidates > 0 {
+      html +=
+        "<p>Two relations. <b>Duplicate</b>: the same picture (resized, re-encoded, brightened, cropped a little), "
+      html +=
+        "confirmed by comparing the pixels; marked, one kept. <b>Related</b>: a mirrored, painted or edited copy; "
+      html +=
+        "never marked, kept in one subset by splits. \(result.candidates) hash candidates: \(result.pairs) duplicate "
+      html +=
+        "pairs, \(result.relatedPairs) related pairs, \(result.rejectedCandidates) rejected (different pictures that "
+      html += "hash alike).</p>\n"
+    }
     if !result.hashing.skipped.isEmpty {
       html += "<p>Skipped (could not be hashed): \(result.hashing.skipped.count)</p><ul>\n"
       for skipped in result.hashing.skipped.prefix(100) {
@@ -60,7 +72,7 @@ public enum DedupReportPage {
       html += "</table>\n"
     }
 
-    html += "<h2>Clusters, largest first</h2>\n"
+    html += "<h2>Duplicate clusters, largest first</h2>\n"
     for cluster in result.clusters.prefix(clusterLimit) {
       let group = wide[cluster.groupID]
       html +=
@@ -94,7 +106,43 @@ public enum DedupReportPage {
       html += "<p>… and \(result.clusters.count - clusterLimit) smaller clusters (see <code>--json</code>).</p>\n"
     }
     if result.clusters.isEmpty { html += "<p class=\"none\">No near-duplicates.</p>\n" }
+    html += relatedGroups(result, catalog: catalog, thumbnailSide: thumbnailSide)
     html += "</body></html>\n"
+    return html
+  }
+
+  /// The related groups, each member with its label, status and the link that tied it in.
+  static func relatedGroups(_ result: DedupResult, catalog: Catalog, thumbnailSide: Int) -> String {
+    var html = "<h2>Related groups (never marked; a split keeps each in one subset)</h2>\n"
+    if result.relatedGroups.isEmpty { return html + "<p class=\"none\">No related images.</p>\n" }
+    for group in result.relatedGroups.prefix(clusterLimit) {
+      html += "<div class=\"cluster related\"><div>Related group \(group.id) — \(group.members.count) images</div>\n"
+      html += "<div class=\"members\">\n"
+      for member in group.members {
+        html += "<div class=\"member\">"
+        if let thumbnail = thumbnail(member.sha256, catalog: catalog, side: thumbnailSide) {
+          html += "<img alt=\"image \(member.imageID)\" src=\"data:image/jpeg;base64,\(thumbnail)\">"
+        } else {
+          html += "<div class=\"none\">(no preview)</div>"
+        }
+        html += "#\(member.imageID) · \(escape(member.status.rawValue))"
+        html += "<br>label " + (member.label.isEmpty ? "<i>none</i>" : "<b>\(escape(member.label))</b>")
+        if let other = member.linkedTo {
+          html += "<br><b>\(escape(member.relation ?? ""))</b> (\(escape(member.evidence ?? ""))) of #\(other)"
+          html += " · distance \(member.distance.map(String.init) ?? "-")"
+          if let similarity = member.similarity { html += " · similarity \(String(format: "%.3f", similarity))" }
+        } else {
+          html += "<br>first of the group"
+        }
+        for origin in member.origins.prefix(3) { html += "<br>\(escape(origin))" }
+        html += "</div>\n"
+      }
+      html += "</div></div>\n"
+    }
+    if result.relatedGroups.count > clusterLimit {
+      html +=
+        "<p>… and \(result.relatedGroups.count - clusterLimit) more related groups (see <code>--json</code>).</p>\n"
+    }
     return html
   }
 

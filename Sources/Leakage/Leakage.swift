@@ -1,21 +1,43 @@
+import Annotations
 import Catalog
 import Dedup
 import Foundation
 import Splitter
 
-/// Two images in different subsets that are (near-)duplicates, or a derived image and its parent, or
-/// two files whose names share a group key.
+/// Two images in different subsets that are duplicates or related (dedup's two relations), or a derived image
+/// and its parent, or two files whose names share a group key.
 public struct LeakedPair: Sendable, Codable, Equatable {
   public var first: Int64
   public var second: Int64
   public var firstSubset: String
   public var secondSubset: String
-  /// Hamming distance of their hashes, or nil when the evidence is not a distance.
+  /// Hamming distance of the hashes that found the pair, or nil when the evidence is not a distance.
   public var distance: Int?
-  /// Comma-separated: "hash:<method>", "group:<method>" (one near-duplicate group), "lineage" (a crop
-  /// and its parent), "lineage+group" (linked through lineage and near-duplicate groups, possibly via
-  /// images outside the split) or "name:<key>" (a shared --group-by key).
+  /// Comma-separated: "duplicate:same" (the same picture, confirmed beyond the hash), "related:mirror",
+  /// "related:painted", "related:edited" (a mirrored, painted or edited copy), "group:<method>" (one group of
+  /// `dedup`), "lineage" (a crop and its parent), "lineage+group" (linked through lineage and groups, possibly
+  /// via images outside the split) or "name:<key>" (a shared --group-by key).
   public var evidence: String
+  /// "duplicate" or "related" when the pixels tie the two (dedup's relations), else nil.
+  public var relation: String?
+  /// The first origin ("source/relative path") of each image.
+  public var firstPath: String = ""
+  public var secondPath: String = ""
+
+  public init(
+    first: Int64, second: Int64, firstSubset: String, secondSubset: String, distance: Int?, evidence: String,
+    relation: String? = nil, firstPath: String = "", secondPath: String = ""
+  ) {
+    self.first = first
+    self.second = second
+    self.firstSubset = firstSubset
+    self.secondSubset = secondSubset
+    self.distance = distance
+    self.evidence = evidence
+    self.relation = relation
+    self.firstPath = firstPath
+    self.secondPath = secondPath
+  }
 }
 
 public struct LeakageReport: Sendable, Codable {
@@ -59,11 +81,14 @@ public enum LeakageCheck {
     var pairs: [LeakedPair] = []
     var indexOfPair: [[Int64]: Int] = [:]
     /// Records a crossing pair; a pair seen before gains the new evidence ("hash:phash+centre, name:142").
-    func add(_ a: Int64, _ b: Int64, distance: Int?, evidence: String) {
+    func add(_ a: Int64, _ b: Int64, distance: Int?, evidence: String, relation: ImageRelation? = nil) {
       let key = [min(a, b), max(a, b)]
       guard let sa = subsets[key[0]], let sb = subsets[key[1]], sa != sb else { return }
       if let index = indexOfPair[key] {
         if distance != nil { pairs[index].distance = distance }
+        if let relation, pairs[index].relation != ImageRelation.duplicate.rawValue {
+          pairs[index].relation = relation.rawValue
+        }
         if !pairs[index].evidence.split(separator: ",").contains(where: {
           $0.trimmingCharacters(in: .whitespaces) == evidence
         }) {
@@ -74,7 +99,8 @@ public enum LeakageCheck {
       indexOfPair[key] = pairs.count
       pairs.append(
         LeakedPair(
-          first: key[0], second: key[1], firstSubset: sa, secondSubset: sb, distance: distance, evidence: evidence))
+          first: key[0], second: key[1], firstSubset: sa, secondSubset: sb, distance: distance, evidence: evidence,
+          relation: relation?.rawValue))
     }
     // Everything linked, for the transitive check at the end (images outside the split included).
     var parent: [Int64: Int64] = [:]
@@ -119,7 +145,8 @@ public enum LeakageCheck {
     var comparedByHash = true
     switch missing {
     case .hash:
-      let (report, _) = try catalog.computeHashes(HashingOptions(algorithms: chosen.algorithms))
+      let (report, _) = try catalog.computeHashes(
+        HashingOptions(algorithms: chosen.algorithms.union(relationAlgorithms)))
       hashedNow = report.hashed
       unhashable = report.skipped.filter { subsets[$0.imageID] != nil }.map { "\($0.origin): \($0.reason)" }
     case .refuse:
@@ -133,7 +160,21 @@ public enum LeakageCheck {
       let hashed = try catalog.storedHashes(chosen.algorithms).filter { $0.value.count == chosen.algorithms.count }
       comparedByHash = hashed.keys.contains { subsets[$0] != nil }
     }
-    for pair in try catalog.nearDuplicateSearch(method: chosen).allPairs(radius: radius) {
+    // Dedup's two relations: hash candidates (whole, mirrored and upper-part hashes, related ones beyond the
+    // radius too) confirmed by fingerprint. Images without the mirrored and upper-part hashes (`--no-hash`, a
+    // read-only look) are compared by the whole-image hashes alone.
+    let found = try catalog.confirmRelations(
+      method: chosen, radius: radius,
+      hashes: try catalog.storedHashes(chosen.algorithms.union(relationAlgorithms)).filter { subsets[$0.key] != nil },
+      labels: try catalog.effectiveLabelKeys())
+    for pair in found.relations {
+      add(
+        pair.first, pair.second, distance: pair.distance,
+        evidence: "\(pair.relation.rawValue):\(pair.evidence.rawValue)", relation: pair.relation)
+      union(pair.first, pair.second)
+    }
+    // Hash pairs that could not be confirmed (an image unreadable now): reported by their hash, unconfirmed.
+    for pair in found.unconfirmed {
       add(pair.first, pair.second, distance: pair.distance, evidence: "hash:\(chosen.rawValue)")
       union(pair.first, pair.second)
     }
@@ -173,6 +214,10 @@ public enum LeakageCheck {
       }
     }
     pairs.sort { ($0.first, $0.second) < ($1.first, $1.second) }
+    for index in pairs.indices {
+      pairs[index].firstPath = try catalog.originName(imageID: pairs[index].first) ?? "image \(pairs[index].first)"
+      pairs[index].secondPath = try catalog.originName(imageID: pairs[index].second) ?? "image \(pairs[index].second)"
+    }
     return LeakageReport(
       split: split, radius: radius, hashAlgorithm: comparedByHash ? chosen.rawValue : nil, imagesChecked: subsets.count,
       hashedNow: hashedNow,

@@ -44,7 +44,7 @@ import Testing
     .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func chainLeavesTheFarEndActive() throws {
     let (catalog, (a, b, c), distances) = try Self.chainCatalog()
-    var options = DedupOptions()
+    var options = DedupOptions.hashOnly
     options.keep = .first
     let result = try catalog.deduplicate(options)
     #expect(result.pairs == 2, "distances \(distances)")
@@ -79,7 +79,7 @@ import Testing
     .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func decisionsSurviveReruns() throws {
     let (catalog, (a, b, c), _) = try Self.chainCatalog()
-    var options = DedupOptions()
+    var options = DedupOptions.hashOnly
     options.keep = .first
     _ = try catalog.deduplicate(options)
     #expect(try CatalogDedupTests.status(catalog, b) == "duplicate")

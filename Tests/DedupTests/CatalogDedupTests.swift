@@ -82,7 +82,7 @@ import Testing
   }
 
   @Test(
-    "near-duplicates with different labels both stay active (one kept per label), in one cluster",
+    "the same picture under two labels: one cluster per label, the two related (one group), one kept per label",
     .requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
   func differentLabelsAreNotDuplicates() throws {
     let catalog = try Self.workspace()
@@ -95,11 +95,17 @@ import Testing
     }
     _ = try Ingester(catalog: catalog).ingest(candidates, source: SourceSpec(kind: "folder", name: "a", uri: "/a"))
     let result = try catalog.deduplicate(DedupOptions())
-    #expect(result.clusters.count == 1)
-    let cluster = try #require(result.clusters.first)
-    #expect(cluster.conflictingLabels)
-    #expect(cluster.members.filter(\.kept).count == 2)
+    // Duplicates only within a label; across labels the copies are related: never marked, one group.
+    #expect(result.clusters.count == 2)
+    #expect(result.clusters.allSatisfy { Set($0.members.map(\.label)).count == 1 && !$0.conflictingLabels })
+    #expect(result.clusters.allSatisfy { $0.members.filter(\.kept).count == 1 })
     #expect(result.markedDuplicate == items.count - 2)
+    #expect(result.relatedGroups.count == 1 && result.relatedGroups.first?.members.count == items.count)
+    #expect(result.groups == 1)
+    // With the hash alone (as before), one cluster keeps one image per label.
+    let hashOnly = try catalog.deduplicate(.hashOnly)
+    #expect(hashOnly.clusters.count == 1 && hashOnly.clusters.first?.conflictingLabels == true)
+    #expect(hashOnly.clusters.first?.members.filter(\.kept).count == 2)
     let activeLabels = try catalog.database.rows(
       """
       SELECT c.name FROM images i JOIN image_labels l ON l.image_id = i.id JOIN classes c ON c.id = l.class_id

@@ -28,7 +28,7 @@ import Testing
     let a2 = try Self.addImage(catalog, "b", hash: 1, pixels: 50)
     let c = try Self.addImage(catalog, "c", hash: 0xFFFF, pixels: 200)
     let c2 = try Self.addImage(catalog, "d", hash: 0xFFFE, pixels: 50)
-    let first = try catalog.deduplicate(DedupOptions())
+    let first = try catalog.deduplicate(.hashOnly)
     #expect(first.hashing.hashed == 0)
     #expect(first.clusters.count == 2)
     let idOfA = try #require(first.clusters.first { $0.keptImageID == a }?.id)
@@ -38,7 +38,7 @@ import Testing
     // The bridge is 8 bits from both kept images, and bigger than both: the kept images stay kept, the
     // bridge joins the first of them (the larger, c); a's cluster stays as it was.
     let bridge = try Self.addImage(catalog, "e", hash: 0xFF, pixels: 500)
-    let second = try catalog.deduplicate(DedupOptions())
+    let second = try catalog.deduplicate(.hashOnly)
     #expect(second.clusters.count == 2)
     let ofC = try #require(second.clusters.first { $0.id == idOfC })
     let ofA = try #require(second.clusters.first { $0.id == idOfA })
@@ -60,7 +60,7 @@ import Testing
     let catalog = try Workspace.create(at: try TestPaths.temporaryFolder().path)
     _ = try Self.addImage(catalog, "a", hash: 0, pixels: 100)
     _ = try Self.addImage(catalog, "b", hash: 0b111, pixels: 50)
-    var options = DedupOptions()
+    var options = DedupOptions.hashOnly
     options.method = .phash
     options.radius = 2
     #expect(try catalog.deduplicate(options).clusters.isEmpty)

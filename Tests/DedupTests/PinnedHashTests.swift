@@ -16,6 +16,8 @@ import Testing
       "phash": "df20607d1fa0d88f",
       "phash-centre": "9f2a687d07a0ca8f",
       "phash-imagehash": "df20607d1fa0d88f",
+      "phash-mirror": "8a7535284af58dda",
+      "phash-upper": "b3784782c9e187b6",
     ],
     "fruits.jpg": [
       "ahash": "00f0f0f0fbbf9f9e",
@@ -25,6 +27,8 @@ import Testing
       "phash": "ec621e33793225e3",
       "phash-centre": "ec621e3b18323de3",
       "phash-imagehash": "ec621e33793225e3",
+      "phash-mirror": "b9374b662c6720b6",
+      "phash-upper": "ec1a3163e38ed4ca",
     ],
     "home.jpg": [
       "ahash": "000002838feb5f3f",
@@ -34,6 +38,8 @@ import Testing
       "phash": "ad770860d6b9e352",
       "phash-centre": "ad770a70d6b96252",
       "phash-imagehash": "ad770860d6b9e352",
+      "phash-mirror": "f8225f2583ecb20f",
+      "phash-upper": "b550ee416a82f5ad",
     ],
     "messi5.jpg": [
       "ahash": "400000106706ffff",
@@ -43,6 +49,8 @@ import Testing
       "phash": "976be132b14ce5e0",
       "phash-centre": "9169e332b34ee1e8",
       "phash-imagehash": "976be132b14ae5e0",
+      "phash-mirror": "c03cb467f41d94b5",
+      "phash-upper": "c163d1e1187fa07b",
     ],
     "smarties.png": [
       "ahash": "fffefafe62098313",
@@ -52,6 +60,8 @@ import Testing
       "phash": "f8c7b81ac5b40b65",
       "phash-centre": "f8c5bc12e5bc0a65",
       "phash-imagehash": "f8c7b80ac5bc0b65",
+      "phash-mirror": "ad92ed4e90e95e30",
+      "phash-upper": "d49aa96c52ad55aa",
     ],
     "starry_night.jpg": [
       "ahash": "031fffbfbe800000",
@@ -61,6 +71,8 @@ import Testing
       "phash": "8da5215e56785ad6",
       "phash-centre": "afa9204ec6785a57",
       "phash-imagehash": "ada5211e46785ad7",
+      "phash-mirror": "f8f0745b132d0f83",
+      "phash-upper": "ad215a52ae5d253b",
     ],
   ]
 

@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import Dedup
+
 /// Paths the tests share: the repository root, Tests/Fixtures and Debian's opencv-doc photos.
 enum TestPaths {
   static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
@@ -23,5 +25,15 @@ enum TestPaths {
       "dedup-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+  }
+}
+
+extension DedupOptions {
+  /// The hash alone decides (`dedup --no-confirm`): for the tests of cluster mechanics (stars, merges, decisions),
+  /// whose pairs are synthetic hashes or shifted windows that no fingerprint would confirm.
+  static var hashOnly: DedupOptions {
+    var options = DedupOptions()
+    options.confirm = false
+    return options
   }
 }

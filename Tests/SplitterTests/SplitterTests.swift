@@ -345,11 +345,12 @@ struct SplitCatalogTests {
           [.int(Int64(id)), .int(Int64(bitPattern: value))])
       }
     }
+    // These rows have no pixels, so the pair cannot be confirmed: it is reported by its hash, unconfirmed.
     let report = try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 8, method: .phash, missing: .refuse)
     #expect(
-      report.pairs == [
-        LeakedPair(first: 5, second: 6, firstSubset: "test", secondSubset: "train", distance: 3, evidence: "hash:phash")
-      ])
+      report.pairs.map { [$0.first, $0.second] } == [[5, 6]] && report.pairs.first?.distance == 3
+        && report.pairs.first?.evidence == "hash:phash" && report.pairs.first?.relation == nil)
+    #expect(report.pairs.allSatisfy { !$0.firstPath.isEmpty && !$0.secondPath.isEmpty })
     #expect(report.hashAlgorithm == "phash")
     #expect(try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 2, method: .phash).pairs.isEmpty)
     // Without the phash+centre hashes (these rows have no pixels to hash), --no-hash refuses.

@@ -4,6 +4,10 @@
   peers.py imagehash DIR WORKERS    imagehash.phash(Image.open(f)) in a multiprocessing Pool
   peers.py imagededup DIR WORKERS   imagededup.methods.PHash().encode_images(DIR, num_enc_workers=WORKERS)
   peers.py pillow-decode DIR WORKERS  Image.open(f).load() only (the Pillow decode baseline)
+  peers.py imagededup-pairs DIR WORKERS OUT   PHash encode_images + find_duplicates (its defaults: max distance
+                                              10), timed together; the pairs to OUT (a, b, duplicate)
+  peers.py score TRUTH.tsv PAIRS NAME         precision and recall of a pair file against the truth of
+                                              `dedup-bench truth` (one line per figure)
 
 imagededup's hashing path needs neither torch, matplotlib nor scikit-learn, but its package __init__ imports them
 (for its CNN method and plots). They are stubbed here so the benchmark does not download ~2 GB of
@@ -54,7 +58,53 @@ def decode_one(path):
     return 0
 
 
+DUPLICATE_EDITS = ("original", "resize50", "jpeg40", "brighten10", "crop3")
+
+
+def score(truth_path, pairs_path, name):
+    """Recall of each edit against its original (with the expected relation when the pairs carry one: duplicate
+    for resize/q40/brighten/crop, related for mirror/painted; any pair for a one-relation tool), and precision."""
+    truth = {}
+    with open(truth_path) as f:
+        next(f)
+        for line in f:
+            file, group, edit = line.rstrip("\n").split("\t")
+            truth[file] = (int(group), edit)
+    found = {}
+    with open(pairs_path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3 and parts[0] in truth and parts[1] in truth:
+                found[frozenset(parts[:2])] = parts[2]
+    originals = {group: file for file, (group, edit) in truth.items() if edit == "original"}
+    cells = []
+    for edit in ("resize50", "jpeg40", "brighten10", "crop3", "mirror", "painted"):
+        expected = "duplicate" if edit in DUPLICATE_EDITS else "related"
+        total = hits = 0
+        for file, (group, e) in truth.items():
+            if e != edit:
+                continue
+            total += 1
+            relation = found.get(frozenset((file, originals[group])))
+            if relation is not None and (relation == expected or name == "imagededup"):
+                hits += 1
+        if total:
+            cells.append("%s %d/%d (%.0f%%)" % (edit, hits, total, 100.0 * hits / total))
+    same = sum(1 for pair in found if len({truth[f][0] for f in pair}) == 1)
+    cross = len(found) - same
+    marked = [pair for pair, relation in found.items() if relation == "duplicate"]
+    marked_right = sum(1 for pair in marked if all(truth[f][1] in DUPLICATE_EDITS for f in pair)
+                       and len({truth[f][0] for f in pair}) == 1)
+    print("%s: recall %s" % (name, ", ".join(cells)))
+    print("%s: %d pairs, precision %.1f%% (%d join different people or pictures); duplicate pairs %d, of which %d are "
+          "the same picture (%.1f%%: a mirror or painted copy marked duplicate counts against)"
+          % (name, len(found), 100.0 * same / max(1, len(found)), cross, len(marked), marked_right,
+             100.0 * marked_right / max(1, len(marked))))
+
+
 def main():
+    if sys.argv[1] == "score":
+        return score(sys.argv[2], sys.argv[3], sys.argv[4])
     peer, folder, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
     files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
     start = time.perf_counter()
@@ -67,6 +117,26 @@ def main():
         logging.disable(logging.WARNING)
         from imagededup.methods import PHash
         results = PHash(verbose=False).encode_images(image_dir=folder, num_enc_workers=workers)
+    elif peer == "imagededup-pairs":
+        sys.meta_path.insert(0, Stubs())
+        import logging
+        logging.disable(logging.WARNING)
+        from imagededup.methods import PHash
+        hasher = PHash(verbose=False)
+        encodings = hasher.encode_images(image_dir=folder, num_enc_workers=workers)
+        duplicates = hasher.find_duplicates(encoding_map=encodings, num_dist_workers=workers)
+        elapsed = time.perf_counter() - start
+        with open(sys.argv[4], "w") as out:
+            seen = set()
+            for a, others in sorted(duplicates.items()):
+                for b in others:
+                    if frozenset((a, b)) not in seen:
+                        seen.add(frozenset((a, b)))
+                        out.write("%s\t%s\tduplicate\n" % (a, b))
+        results = encodings
+        print("imagededup PHash encode + find_duplicates (%d workers): %d images in %.2f s = %.0f images/s: %d pairs"
+              % (workers, len(results), elapsed, len(results) / elapsed, len(seen)))
+        return
     else:
         sys.exit("unknown peer " + peer)
     elapsed = time.perf_counter() - start

@@ -24,8 +24,10 @@ extension Datasetkit.Check {
       commandName: "leakage",
       abstract: "List pairs of images that tie two subsets of a split together; exit 1 when any exist.",
       discussion: """
-        A pair counts when its perceptual hashes are within --radius bits (images without a hash are hashed \
-        first; --no-hash refuses instead), when both are in one near-duplicate group of datasetkit dedup, when one \
+        A pair counts when dedup's relations tie it: a duplicate (hashes within --radius bits, confirmed by \
+        comparing the pixels) or related (a mirrored, painted or edited copy, found by mirrored and upper-part \
+        hashes too, beyond the radius; images without a hash are hashed first, --no-hash refuses instead), when \
+        both are in one group of datasetkit dedup, when one \
         is a crop (or other derived image) of the other — also through images outside the split, such as two \
         crops of one photo — or when their file names share a key of the split's --group-by pattern (or the \
         --group-by given here).
@@ -66,7 +68,7 @@ extension Datasetkit.Check {
         return report
       } text: { (report: LeakageReport) in
         var lines = [
-          "split \(report.split): \(report.imagesChecked) images checked: hash \(report.hashAlgorithm ?? "-") within \(report.radius) bits"
+          "split \(report.split): \(report.imagesChecked) images checked: duplicates (\(report.hashAlgorithm ?? "-") within \(report.radius) bits, confirmed) and related copies"
             + (report.hashedNow > 0 ? " (\(report.hashedNow) images hashed now)" : "")
             + ", near-duplicate groups, \(report.lineageLinks) crop → parent links"
             + (report.groupBy.map { ", names by \(Output.printable($0))" } ?? "")
@@ -80,13 +82,14 @@ extension Datasetkit.Check {
           lines.append("\(report.pairs.count) pairs cross subsets:")
           lines.append(
             Output.table(
-              ["image", "subset", "image", "subset", "distance", "evidence"],
+              ["image", "subset", "path", "image", "subset", "path", "relation", "distance", "evidence"],
               report.pairs.map {
                 [
-                  "\($0.first)", $0.firstSubset, "\($0.second)", $0.secondSubset, $0.distance.map(String.init) ?? "-",
+                  "\($0.first)", $0.firstSubset, Output.printable($0.firstPath), "\($0.second)", $0.secondSubset,
+                  Output.printable($0.secondPath), $0.relation ?? "-", $0.distance.map(String.init) ?? "-",
                   Output.printable($0.evidence),
                 ]
-              }))
+              }, leftAligned: [1, 2, 4, 5, 6, 8]))
         }
         return lines.joined(separator: "\n")
       }

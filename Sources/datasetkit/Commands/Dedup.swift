@@ -14,7 +14,14 @@ extension Datasetkit {
       discussion: """
         Hashes every image that lacks a hash (each image decoded once, on all cores; hashes are stored with their \
         algorithm and version, so a re-run only hashes new images) and finds every pair within --radius bits \
-        exactly. Clusters are stars: the best image by --keep is kept and every image within --radius bits of it \
+        exactly. Two relations: a pair is a *duplicate* (the same picture resized, re-encoded, brightened or \
+        cropped a little) only when a finer comparison confirms it (the normalised cross-correlation of 32×32 \
+        greyscale views, whole and centre); a pair is *related* (a mirrored copy, a mask or anything else painted \
+        over the lower half, an edited copy) when the mirrored image, the upper part or a looser whole-image \
+        comparison confirms it, found by mirrored and upper-part hashes too, within 12 bits. Related images are \
+        never marked; they join one group (at most 12 images through related links), which splits keep whole \
+        and check leakage reports. Candidates confirming neither (aligned faces of two people hash alike) are \
+        left alone. Clusters are stars: the best image by --keep is kept and every confirmed duplicate of it \
         gets status `duplicate`; an image that is only near a near-duplicate (a chain) starts a cluster of its \
         own. Pairs joined transitively form a near-duplicate group, which splits keep whole; groups holding \
         several clusters are reported as wide. Nothing is deleted. Clusters are stored per method and radius; \
@@ -47,6 +54,9 @@ extension Datasetkit {
 
     @Flag(help: "Show what would change; change nothing (hashes are not stored either).")
     var dryRun = false
+
+    @Flag(help: "Let the hash alone decide (every pair within --radius is a duplicate; no related images).")
+    var noConfirm = false
 
     @Option(help: "Write a self-contained HTML report (thumbnails, distances, origins, source matrix).")
     var report: String?
@@ -82,6 +92,7 @@ extension Datasetkit {
           $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
         options.dryRun = dryRun
+        options.confirm = !noConfirm
         let bar = ProgressBar("hashing", global)
         defer { bar.finish() }
         let result = try catalog.deduplicate(options) { bar.update($0.processed, of: $0.total, detail: "images") }
@@ -104,9 +115,15 @@ extension Datasetkit {
       lines.append(
         "Compared \(r.imagesSearched) images by \(r.method) within \(r.radius) bits: \(r.pairs) pairs, \(r.clusters.count) clusters holding \(r.imagesInClusters) images"
       )
+      if r.candidates > 0 || !r.relatedGroups.isEmpty {
+        lines.append(
+          "Confirmed by pixels: \(r.candidates) hash candidates, \(r.pairs) duplicate pairs, \(r.relatedPairs) related pairs "
+            + "(mirrored, painted or edited copies: never marked), \(r.rejectedCandidates) rejected"
+            + (r.relatedLinksOverLimit > 0 ? ", \(r.relatedLinksOverLimit) related links left out (group limit)" : ""))
+      }
       lines.append(
-        "Near-duplicate groups (pairs joined transitively; a split keeps each whole): \(r.groups) holding \(r.imagesInGroups) images, "
-          + "\(r.wideGroups.count) wide (several clusters: a chain beyond the radius of the kept image)")
+        "Groups (duplicates and related images; a split keeps each whole): \(r.groups) holding \(r.imagesInGroups) images, "
+          + "\(r.relatedGroups.count) with related images, \(r.wideGroups.count) wide (several clusters)")
       let verb = r.dryRun ? "Would mark" : "Marked"
       lines.append(
         "\(verb) \(r.markedDuplicate) images duplicate (keep \(r.keep))"
@@ -131,6 +148,28 @@ extension Datasetkit {
             ["cluster", "images", "kept", "farthest from kept", "group", "change"], rows, leftAligned: [2, 4, 5]))
         if r.clusters.count > limit {
           lines.append("… and \(r.clusters.count - limit) more clusters (--verbose lists all)")
+        }
+      }
+      if !r.relatedGroups.isEmpty {
+        lines.append("")
+        let limit = global.verbose ? Int.max : 10
+        let rows = r.relatedGroups.prefix(limit).flatMap { group in
+          group.members.map { member -> [String] in
+            [
+              member.linkedTo == nil ? "\(group.id)" : "", "\(member.imageID)",
+              Output.printable(member.origins.first ?? "#\(member.imageID)"), Output.printable(member.label),
+              member.linkedTo.map { "\($0)" } ?? "-",
+              [member.relation, member.evidence].compactMap { $0 }.joined(separator: ": "),
+              member.distance.map(String.init) ?? "-", member.status.rawValue,
+            ]
+          }
+        }
+        lines.append(
+          Output.table(
+            ["related group", "image", "path", "label", "tied to", "relation", "distance", "status"], rows,
+            leftAligned: [2, 3, 5, 7]))
+        if r.relatedGroups.count > limit {
+          lines.append("… and \(r.relatedGroups.count - limit) more related groups (--verbose lists all)")
         }
       }
       let crossSource = r.sourceMatrix.filter { $0.sourceA != $0.sourceB }

@@ -1,0 +1,413 @@
+import Catalog
+import Foundation
+import Imaging
+import Ingest
+import Parallel
+
+/// How two images are tied: the same picture (`duplicate`: marked, one kept) or a picture made from the
+/// other (`related`: a mirror image, a painted or edited copy; grouped for splits and `check leakage`, never
+/// marked).
+public enum ImageRelation: String, Sendable, Codable, Hashable, CaseIterable {
+  case duplicate
+  case related
+}
+
+/// What confirmed a pair (the finer comparison that passed).
+public enum RelationEvidence: String, Sendable, Codable, Hashable, CaseIterable {
+  /// The whole images agree pixel for pixel at fingerprint size (after a small crop, if any): the same picture.
+  case same
+  /// One is the other mirrored left-right.
+  case mirror
+  /// The upper part agrees, the lower part does not: a mask or something else painted over the lower face.
+  case painted
+  /// The whole images agree loosely (an edited copy, a larger crop): related, not the same picture.
+  case edited
+  /// The same picture under another label (set by `dedup`, which knows the labels): related, never marked.
+  case labels
+}
+
+/// A confirmed pair of images (`first` < `second`, catalog ids).
+public struct ImagePairRelation: Sendable, Codable, Hashable {
+  public var first: Int64
+  public var second: Int64
+  public var relation: ImageRelation
+  public var evidence: RelationEvidence
+  /// Hamming distance of the hashes that made the pair a candidate (whole, mirrored or upper-part pHash).
+  public var distance: Int
+  /// The normalised cross-correlation that confirmed it (−1...1), under `evidence`.
+  public var similarity: Double
+}
+
+/// The pixels of a fingerprint's views (whole, centre, upper part; 8-bit, area-shrunk): 2.5 KB an image, small
+/// enough to keep from the hashing decode for the images a run hashes.
+public struct FingerprintViews: Sendable {
+  public let side: Int
+  let whole: [UInt8]
+  let centre: [UInt8]
+  let upper: [UInt8]
+
+  public init(gray: DecodedImage, side: Int = ImageFingerprint.side) throws {
+    self.side = side
+    whole = try gray.resized(width: side, height: side, interpolation: .area).pixels()
+    centre = try gray.resized(PerceptualHash.centre(of: gray), width: side, height: side, interpolation: .area)
+      .pixels()
+    upper = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
+      .pixels()
+  }
+
+  /// The views with the whole and centre shrinks already made (by the hashing, at `side` × `side`).
+  init(gray: DecodedImage, whole: [UInt8], centre: [UInt8], side: Int = ImageFingerprint.side) throws {
+    self.side = side
+    self.whole = whole
+    self.centre = centre
+    upper = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
+      .pixels()
+  }
+}
+
+/// Small aligned greyscale views of one image, each zero-mean with unit norm, so the normalised
+/// cross-correlation of two views is one dot product. Brightness and contrast changes leave them alone;
+/// what changes them is a different picture.
+public struct ImageFingerprint: Sendable {
+  /// The side of the views, in pixels. 32 was chosen by measurement (see the README's Dedup section):
+  /// 16 lets aligned faces of different people correlate like copies, 64 adds JPEG noise and time.
+  public static let side = 32
+
+  let side: Int
+  /// The whole image.
+  let full: [Float]
+  /// The centre `HashAlgorithm.centreFraction` (a copy cropped a few percent at each edge looks like this).
+  let centre: [Float]
+  /// The upper `HashAlgorithm.upperFraction` (left alone by a mask painted over the lower face), side × side/2.
+  let upper: [Float]
+  /// The same three views high-passed (each pixel minus the mean of its 3×3 neighbourhood), normalised: the
+  /// detail a re-encode, resize or brightness change keeps and a different face or another photo of the same
+  /// person does not. Aligned faces share their coarse layout, so the coarse views alone cannot tell them apart.
+  let fullDetail: [Float]
+  let centreDetail: [Float]
+  let upperDetail: [Float]
+  /// A view with no variation (a blank image): correlation is undefined, the mean decides.
+  let flat: Bool
+  let mean: Float
+
+  /// The views of a decoded grayscale image.
+  public init(gray: DecodedImage, side: Int = ImageFingerprint.side) throws {
+    self.init(views: try FingerprintViews(gray: gray, side: side))
+  }
+
+  /// The views made from their pixels (kept from the hashing decode, so a run that hashes does not decode twice).
+  public init(views: FingerprintViews) {
+    let side = views.side
+    self.side = side
+    let (normalisedFull, mean, flat) = Self.normalised(views.whole)
+    full = normalisedFull
+    self.mean = mean
+    self.flat = flat
+    centre = Self.normalised(views.centre).values
+    upper = Self.normalised(views.upper).values
+    fullDetail = Self.detail(views.whole, width: side)
+    centreDetail = Self.detail(views.centre, width: side)
+    upperDetail = Self.detail(views.upper, width: side)
+  }
+
+  /// Each pixel minus the mean of its 3×3 neighbourhood (edges clamped), zero-mean with unit norm (zeros when flat).
+  static func detail(_ pixels: [UInt8], width: Int) -> [Float] {
+    let height = pixels.count / width
+    var values = [Float](repeating: 0, count: pixels.count)
+    for y in 0..<height {
+      for x in 0..<width {
+        var sum: Float = 0
+        for dy in -1...1 {
+          for dx in -1...1 {
+            let yy = min(height - 1, max(0, y + dy))
+            let xx = min(width - 1, max(0, x + dx))
+            sum += Float(pixels[yy * width + xx])
+          }
+        }
+        values[y * width + x] = Float(pixels[y * width + x]) - sum / 9
+      }
+    }
+    let mean = values.reduce(Float(0), +) / Float(values.count)
+    for i in values.indices { values[i] -= mean }
+    let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+    guard norm > 1e-3 else { return [Float](repeating: 0, count: values.count) }
+    return values.map { $0 / norm }
+  }
+
+  /// The views of an encoded image, decoded as the hashes decode it (grayscale, DCT-reduced for JPEG to a short
+  /// side of 64 or more). Decoding smaller (a short side of 32) halves the work but misaligns a copy cropped 3 %
+  /// from its original when the two land on different reductions: crop recall fell from 119/121 to 45/121.
+  public init(bytes: UnsafeRawBufferPointer, side: Int = ImageFingerprint.side, maxPixels: Int) throws {
+    try self.init(gray: try PerceptualHash.reducedGray(bytes, maxPixels: maxPixels).image, side: side)
+  }
+
+  static func normalised(_ pixels: [UInt8]) -> (values: [Float], mean: Float, flat: Bool) {
+    let count = Float(pixels.count)
+    let mean = pixels.reduce(Float(0)) { $0 + Float($1) } / count
+    var values = pixels.map { Float($0) - mean }
+    let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+    // Less than one grey level of spread on average: nothing to correlate.
+    guard norm >= count.squareRoot() else { return ([Float](repeating: 0, count: pixels.count), mean, true) }
+    for i in values.indices { values[i] /= norm }
+    return (values, mean, false)
+  }
+
+  static func dot(_ a: [Float], _ b: [Float]) -> Double {
+    var sum: Float = 0
+    for i in 0..<min(a.count, b.count) { sum += a[i] * b[i] }
+    return Double(sum)
+  }
+
+  /// `a` · mirror(`b`), rows of `width`.
+  static func mirroredDot(_ a: [Float], _ b: [Float], width: Int) -> Double {
+    var sum: Float = 0
+    let count = min(a.count, b.count)
+    var start = 0
+    while start + width <= count {
+      for x in 0..<width { sum += a[start + x] * b[start + width - 1 - x] }
+      start += width
+    }
+    return Double(sum)
+  }
+
+  /// A comparison: the correlation of the coarse views and of their detail, under the best alignment.
+  public struct Similarity: Sendable, Equatable {
+    public var coarse: Double
+    public var detail: Double
+    /// The weaker of the two: a pair is only as alike as its less alike scale.
+    public var score: Double { min(coarse, detail) }
+  }
+
+  /// The best of several alignments, by the weaker of coarse and detail correlation.
+  static func best(_ candidates: [Similarity]) -> Similarity {
+    candidates.max { $0.score < $1.score } ?? Similarity(coarse: 0, detail: 0)
+  }
+
+  /// The whole images compared as they are, and each against the other's centre (a small crop).
+  public func sameSimilarity(_ other: ImageFingerprint) -> Similarity {
+    if flat || other.flat {
+      let same: Double = flat && other.flat && abs(mean - other.mean) < 8 ? 1 : 0
+      return Similarity(coarse: same, detail: same)
+    }
+    return Self.best([
+      Similarity(coarse: Self.dot(full, other.full), detail: Self.dot(fullDetail, other.fullDetail)),
+      Similarity(coarse: Self.dot(centre, other.full), detail: Self.dot(centreDetail, other.fullDetail)),
+      Similarity(coarse: Self.dot(full, other.centre), detail: Self.dot(fullDetail, other.centreDetail)),
+    ])
+  }
+
+  /// The whole images compared with one mirrored left-right.
+  public func mirrorSimilarity(_ other: ImageFingerprint) -> Similarity {
+    if flat || other.flat { return Similarity(coarse: 0, detail: 0) }
+    func m(_ a: [Float], _ b: [Float]) -> Double { Self.mirroredDot(a, b, width: side) }
+    return Self.best([
+      Similarity(coarse: m(full, other.full), detail: m(fullDetail, other.fullDetail)),
+      Similarity(coarse: m(centre, other.full), detail: m(centreDetail, other.fullDetail)),
+      Similarity(coarse: m(full, other.centre), detail: m(fullDetail, other.centreDetail)),
+    ])
+  }
+
+  /// The upper parts compared (as they are, and mirrored).
+  public func upperSimilarity(_ other: ImageFingerprint) -> Similarity {
+    if flat || other.flat { return Similarity(coarse: 0, detail: 0) }
+    return Self.best([
+      Similarity(coarse: Self.dot(upper, other.upper), detail: Self.dot(upperDetail, other.upperDetail)),
+      Similarity(
+        coarse: Self.mirroredDot(upper, other.upper, width: side),
+        detail: Self.mirroredDot(upperDetail, other.upperDetail, width: side)),
+    ])
+  }
+}
+
+/// The thresholds that turn a hash candidate into a relation, chosen by measurement on the tuning set
+/// (opencv-doc photos and the even-numbered voc-facemask images; see the README's Dedup section).
+public struct RelationThresholds: Sendable, Codable, Equatable {
+  /// Whole-image correlation (coarse and detail) at or above which a candidate within the radius is the same
+  /// picture.
+  public var same = 0.88
+  /// Mirrored whole-image correlation (coarse and detail) at or above which a pair is a mirror image.
+  public var mirror = 0.85
+  /// Upper-part correlation (coarse and detail) at or above which a pair is a painted copy.
+  public var painted = 0.85
+  /// Whole-image coarse correlation, and detail correlation, at or above which a pair is an edited copy (related):
+  /// a copy that is not confirmed the same picture (a noisy or line-drawn photo whose detail a resize or q40 loses)
+  /// still travels with its original.
+  public var edited = 0.90
+  public var editedDetail = 0.75
+  /// Candidate radius for related pairs (mirrored, upper-part and whole hashes), beyond the marking radius.
+  public var relatedRadius = 12
+
+  public init() {}
+}
+
+/// Decides the relation of a candidate pair from the two fingerprints: the same picture first, then a mirror,
+/// a painted copy, an edited copy; nil when none holds (two pictures that happen to hash alike, such as aligned
+/// faces of two people).
+public func confirmRelation(
+  _ a: ImageFingerprint, _ b: ImageFingerprint, wholeDistance: Int?, radius: Int,
+  thresholds: RelationThresholds = RelationThresholds()
+) -> (relation: ImageRelation, evidence: RelationEvidence, similarity: Double)? {
+  let whole = a.sameSimilarity(b)
+  let same = whole.score
+  if let wholeDistance, wholeDistance <= radius, same >= thresholds.same { return (.duplicate, .same, same) }
+  let mirror = a.mirrorSimilarity(b).score
+  if mirror >= thresholds.mirror { return (.related, .mirror, mirror) }
+  let upper = a.upperSimilarity(b).score
+  if upper >= thresholds.painted { return (.related, .painted, upper) }
+  if whole.coarse >= thresholds.edited && whole.detail >= thresholds.editedDetail {
+    return (.related, .edited, whole.detail)
+  }
+  return nil
+}
+
+/// The hashes the relations need besides the method's own.
+public let relationAlgorithms: Set<HashAlgorithm> = [.phash, .phashMirror, .phashUpper]
+
+/// Candidate pairs of the relation search and the hash distance that found each.
+public struct RelationCandidates: Sendable {
+  /// (first, second) with first < second → the smallest distance of each kind of hash.
+  public var whole: [PairKey: Int] = [:]
+  public var mirror: [PairKey: Int] = [:]
+  public var upper: [PairKey: Int] = [:]
+
+  public struct PairKey: Sendable, Hashable, Comparable {
+    public var first: Int64
+    public var second: Int64
+    public init(_ a: Int64, _ b: Int64) {
+      first = min(a, b)
+      second = max(a, b)
+    }
+    public static func < (l: PairKey, r: PairKey) -> Bool { (l.first, l.second) < (r.first, r.second) }
+  }
+
+  /// Every candidate pair once, in id order.
+  public var all: [PairKey] { Set(whole.keys).union(mirror.keys).union(upper.keys).sorted() }
+
+  /// Finds the candidates: whole-image pairs within `relatedRadius` under `method`, mirrored pHash of one
+  /// against pHash of the other, and upper-part pHashes, each within `relatedRadius` (exact search).
+  public init(method: DedupMethod, hashes: ImageHashes, relatedRadius: Int) {
+    for pair in NearDuplicateSearch(method: method, hashes: hashes).allPairs(radius: relatedRadius) {
+      whole[PairKey(pair.first, pair.second)] = pair.distance
+    }
+    var ids: [Int64] = []
+    var values: [UInt64] = []
+    var mirrored: [Bool] = []
+    var upperIDs: [Int64] = []
+    var upperValues: [UInt64] = []
+    for (id, h) in hashes.sorted(by: { $0.key < $1.key }) {
+      if let plain = h[.phash], let flipped = h[.phashMirror] {
+        ids += [id, id]
+        values += [plain, flipped]
+        mirrored += [false, true]
+      }
+      if let up = h[.phashUpper] {
+        upperIDs.append(id)
+        upperValues.append(up)
+      }
+    }
+    for pair in HammingIndex(values).allPairs(radius: relatedRadius) {
+      let (i, j) = (Int(pair.first), Int(pair.second))
+      guard ids[i] != ids[j], mirrored[i] != mirrored[j] else { continue }
+      let key = PairKey(ids[i], ids[j])
+      mirror[key] = min(mirror[key] ?? Int.max, Int(pair.distance))
+    }
+    for pair in HammingIndex(upperValues).allPairs(radius: relatedRadius) {
+      let key = PairKey(upperIDs[Int(pair.first)], upperIDs[Int(pair.second)])
+      upper[key] = min(upper[key] ?? Int.max, Int(pair.distance))
+    }
+  }
+}
+
+/// What the relation search found.
+public struct RelationSearchResult: Sendable {
+  public var candidates: Int
+  /// Confirmed pairs, in id order.
+  public var relations: [ImagePairRelation]
+  /// Images whose fingerprint could not be made (they were hashed, so this is rare: a file gone from the store).
+  public var unreadable: [Int64: String]
+  /// Pairs within the radius by the whole-image hash that could not be confirmed (an image unreadable): `dedup`
+  /// marks nothing for them, `check leakage` still reports them by their hash.
+  public var unconfirmed: [NearDuplicateSearch.Pair] = []
+}
+
+extension Catalog {
+  /// Confirms hash candidates with fingerprints: each image in a candidate pair is decoded once (all cores),
+  /// and every pair gets its relation, or none. `hashes` must hold the method's hashes and `relationAlgorithms`.
+  /// With `labels` (each image's effective label key), the same picture under another label is related
+  /// (`labels` evidence), not a duplicate: it is a real example of its class.
+  public func confirmRelations(
+    method: DedupMethod, radius: Int, hashes: ImageHashes, thresholds: RelationThresholds = RelationThresholds(),
+    labels: [Int64: String]? = nil, views: [Int64: FingerprintViews] = [:],
+    maxPixels: Int = ImageHeader.defaultMaxPixels
+  ) throws -> RelationSearchResult {
+    let candidates = RelationCandidates(
+      method: method, hashes: hashes, relatedRadius: max(radius, thresholds.relatedRadius))
+    let keys = candidates.all
+    var involved: Set<Int64> = []
+    for key in keys {
+      involved.insert(key.first)
+      involved.insert(key.second)
+    }
+    // Images hashed in this run brought their views from the hashing decode; the others are decoded now.
+    let shas = try DedupStore(catalog: self).deduplicableImages().filter {
+      involved.contains($0.id) && views[$0.id] == nil
+    }
+    let store = self.store
+    let results = concurrentResults(shas) { item in
+      try store.read(item.sha256).withUnsafeBytes { try ImageFingerprint(bytes: $0, maxPixels: maxPixels) }
+    }
+    var fingerprints: [Int64: ImageFingerprint] = [:]
+    for id in involved { if let known = views[id] { fingerprints[id] = ImageFingerprint(views: known) } }
+    var unreadable: [Int64: String] = [:]
+    for (item, result) in zip(shas, results) {
+      switch result {
+      case .success(let fingerprint): fingerprints[item.id] = fingerprint
+      case .failure(let error):
+        unreadable[item.id] = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+      }
+    }
+    let unconfirmed = candidates.whole.filter { key, distance in
+      distance <= radius && (fingerprints[key.first] == nil || fingerprints[key.second] == nil)
+    }.map { NearDuplicateSearch.Pair(first: $0.key.first, second: $0.key.second, distance: $0.value) }
+      .sorted { ($0.first, $0.second) < ($1.first, $1.second) }
+    var relations = candidates.confirmed(fingerprints: fingerprints, radius: radius, thresholds: thresholds)
+    if let labels {
+      for index in relations.indices
+      where relations[index].relation == .duplicate
+        && (labels[relations[index].first] ?? "") != (labels[relations[index].second] ?? "")
+      {
+        relations[index].relation = .related
+        relations[index].evidence = .labels
+      }
+    }
+    return RelationSearchResult(
+      candidates: keys.count, relations: relations, unreadable: unreadable, unconfirmed: unconfirmed)
+  }
+}
+
+extension RelationCandidates {
+  /// The candidates whose fingerprints confirm a relation, in id order (pairs lacking a fingerprint are left out).
+  public func confirmed(
+    fingerprints: [Int64: ImageFingerprint], radius: Int, thresholds: RelationThresholds = RelationThresholds()
+  ) -> [ImagePairRelation] {
+    var relations: [ImagePairRelation] = []
+    for key in all {
+      guard let a = fingerprints[key.first], let b = fingerprints[key.second] else { continue }
+      let whole = self.whole[key]
+      guard
+        let found = confirmRelation(a, b, wholeDistance: whole, radius: radius, thresholds: thresholds)
+      else { continue }
+      let distance: Int
+      switch found.evidence {
+      case .same, .edited, .labels: distance = whole ?? upper[key] ?? mirror[key] ?? -1
+      case .mirror: distance = mirror[key] ?? whole ?? upper[key] ?? -1
+      case .painted: distance = upper[key] ?? whole ?? mirror[key] ?? -1
+      }
+      relations.append(
+        ImagePairRelation(
+          first: key.first, second: key.second, relation: found.relation, evidence: found.evidence,
+          distance: distance, similarity: (found.similarity * 1000).rounded() / 1000))
+    }
+    return relations
+  }
+}
