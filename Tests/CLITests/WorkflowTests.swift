@@ -314,6 +314,24 @@ struct WorkflowTests {
     // (Painted copies of the same face jittered twice may be set aside as near-duplicates; what remains of each
     // pair never straddles subsets.)
     #expect(pairSubsets.count >= 5 && pairSubsets.values.allSatisfy { $0.count == 1 }, "\(pairSubsets)")
+
+    // Without --group-by: dedup relates each painted copy to its original (never marks it), so a split keeps
+    // the pairs whole by itself and check leakage finds nothing.
+    let auto = try Self.run(["split", "--name", "auto", "--view", "three", "--ratios", "70/30", "--seed", "1"], in: ws)
+    #expect(auto.status == 0, "\(auto.stderr)")
+    let autoLeakage = try Self.run(["check", "leakage", "--split", "auto"], in: ws)
+    #expect(autoLeakage.status == 0, "\(autoLeakage.stdout)")
+    var autoPairs: [String: Set<String>] = [:]
+    let autoManifest = try Self.checkExport(
+      ws, split: "auto", out: folder + "/auto", ["--format", "csv"],
+      classes: ["with_mask", "without_mask", "incorrect"])
+    for file in autoManifest["files"] as? [[String: Any]] ?? [] {
+      for origin in file["origins"] as? [[String: Any]] ?? [] where origin["source"] as? String == "painted" {
+        let name = URL(fileURLWithPath: origin["path"] as? String ?? "").lastPathComponent
+        autoPairs[name, default: []].insert(file["subset"] as? String ?? "")
+      }
+    }
+    #expect(autoPairs.count >= 8 && autoPairs.values.allSatisfy { $0.count == 1 }, "\(autoPairs)")
   }
 
   /// Workflow (b): a URL list crawled from a loopback server, faces detected, reviewed (relabelled, rejected),
