@@ -437,6 +437,8 @@ public enum Exporter {
       let planJSON = try JSONSerialization.jsonObject(with: try encoder.encode(summary.plan))
       splitInfo = ["name": summary.name, "createdAt": summary.createdAt, "plan": planJSON]
     }
+    // Without a split, the images left out are named too (never only counted).
+    if frozen == nil { for id in plan.withoutBoxImages { leftOut[id] = "" } }
     // Only the classes with a box in this export, in the view's order (sorted names without a view).
     plan.keepPresentClasses(labels: request.labels)
     let staging = output + ".datasetkit-export-\(getpid())"
