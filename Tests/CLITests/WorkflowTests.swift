@@ -99,30 +99,13 @@ struct WorkflowTests {
   /// mascarilla_mal_puesta; every box one pixel lower), with a recipe mapping both onto three classes.
   static func makeDetectionSets(_ folder: String) throws {
     try FileManager.default.copyItem(atPath: facemask, toPath: folder + "/en")
-    let spanish = [
-      "with_mask": "con_mascarilla", "without_mask": "sin_mascarilla", "mask_weared_incorrect": "mascarilla_mal_puesta",
-    ]
     let names = try FileManager.default.contentsOfDirectory(atPath: folder + "/en/annotations").sorted().prefix(8)
     try FileManager.default.createDirectory(atPath: folder + "/es/annotations", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: folder + "/es/images", withIntermediateDirectories: true)
     for name in names {
-      var text = try String(contentsOfFile: folder + "/en/annotations/" + name, encoding: .utf8)
-      for (english, word) in spanish {
-        text = text.replacingOccurrences(of: "<name>\(english)</name>", with: "<name>\(word)</name>")
-      }
-      for tag in ["ymin", "ymax"] {
-        let pattern = try NSRegularExpression(pattern: "<\(tag)>(\\d+)</\(tag)>")
-        var result = ""
-        var last = text.startIndex
-        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-          let whole = try #require(Range(match.range, in: text))
-          let digits = try #require(Range(match.range(at: 1), in: text))
-          let value = try #require(Int(text[digits])) + 1
-          result += text[last..<whole.lowerBound] + "<\(tag)>\(value)</\(tag)>"
-          last = whole.upperBound
-        }
-        text = result + text[last...]
-      }
+      let text = TestSupport.rewriteVOC(
+        try String(contentsOfFile: folder + "/en/annotations/" + name, encoding: .utf8), dy: 1,
+        names: TestSupport.spanishMaskClasses)
       try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/es/annotations/" + name))
       let image = String(name.dropLast(4)) + ".png"
       try FileManager.default.copyItem(atPath: folder + "/en/images/" + image, toPath: folder + "/es/images/" + image)

@@ -15,36 +15,11 @@ import Testing
 @Suite("One truth per image: boxes through class maps and views, one box set per image")
 struct OneTruthTests {
   static let fixtures = TestSupport.testdata + "/voc-facemask"
-  static let spanish = [
-    "with_mask": "con_mascarilla", "without_mask": "sin_mascarilla", "mask_weared_incorrect": "mascarilla_mal_puesta",
-  ]
   /// The photo duplicated inside the Kaggle source (same bytes, second name, boxes 2 px to the right).
   static let twin = "maksssksksss1"
   static let twinCopy = "maksssksksss1001"
   /// The photos the Spanish set re-encodes (same bytes).
   static let shared = ["maksssksksss0", "maksssksksss142", "maksssksksss218", "maksssksksss231"]
-
-  /// Rewrites a VOC file: every number in <tag> shifted, class names renamed, <filename> replaced.
-  static func rewrite(_ xml: String, dx: Int = 0, dy: Int = 0, names: [String: String] = [:], filename: String? = nil)
-    -> String
-  {
-    var text = xml
-    for (tag, delta) in [("xmin", dx), ("xmax", dx), ("ymin", dy), ("ymax", dy)] where delta != 0 {
-      var out = ""
-      var rest = Substring(text)
-      while let open = rest.range(of: "<\(tag)>"), let close = rest[open.upperBound...].range(of: "</\(tag)>") {
-        out += rest[..<open.upperBound]
-        out += String((Int(rest[open.upperBound..<close.lowerBound]) ?? 0) + delta)
-        rest = rest[close.lowerBound...]
-      }
-      text = out + rest
-    }
-    for (from, to) in names { text = text.replacingOccurrences(of: "<name>\(from)</name>", with: "<name>\(to)</name>") }
-    if let filename, let open = text.range(of: "<filename>"), let close = text.range(of: "</filename>") {
-      text.replaceSubrange(open.upperBound..<close.lowerBound, with: filename)
-    }
-    return text
-  }
 
   static func fixtureXML(_ stem: String) throws -> String {
     try String(contentsOfFile: "\(fixtures)/annotations/\(stem).xml", encoding: .utf8)
@@ -70,14 +45,15 @@ struct OneTruthTests {
     }
     try TestSupport.write(try fixtureImage(twin), to: "\(base)/en/images/\(twinCopy).png")
     try TestSupport.write(
-      Array(rewrite(try fixtureXML(twin), dx: 2, filename: "\(twinCopy).png").utf8),
+      Array(TestSupport.rewriteVOC(try fixtureXML(twin), dx: 2, filename: "\(twinCopy).png").utf8),
       to: "\(base)/en/annotations/\(twinCopy).xml")
     // Spanish: four of the photos, class names in Spanish, boxes 1 px lower; plus one photo of its own
     // whose boxes tie (one con_mascarilla, one sin_mascarilla).
     for stem in shared {
       try TestSupport.write(try fixtureImage(stem), to: "\(base)/es/images/\(stem).png")
       try TestSupport.write(
-        Array(rewrite(try fixtureXML(stem), dy: 1, names: spanish).utf8), to: "\(base)/es/annotations/\(stem).xml")
+        Array(TestSupport.rewriteVOC(try fixtureXML(stem), dy: 1, names: TestSupport.spanishMaskClasses).utf8),
+        to: "\(base)/es/annotations/\(stem).xml")
     }
     let own = try TestSupport.distinctJPEGs(count: 3, seed: 12)
     try TestSupport.write(own[0], to: "\(base)/es/images/empate.jpg")
@@ -273,7 +249,8 @@ struct OneTruthTests {
       to: "\(base)/r/images/zz-copy.jpg")
     let original = try String(contentsOfFile: "\(raccoon)/annotations/raccoon-1.xml", encoding: .utf8)
     try TestSupport.write(
-      Array(Self.rewrite(original, dx: -3, filename: "zz-copy.jpg").utf8), to: "\(base)/r/annotations/zz-copy.xml")
+      Array(TestSupport.rewriteVOC(original, dx: -3, filename: "zz-copy.jpg").utf8),
+      to: "\(base)/r/annotations/zz-copy.xml")
     let catalog = try Workspace.create(at: base + "/ws")
     let imported = try VOCImport.run(root: base + "/r", catalog: catalog)
     #expect(imported.twins.count == 1)
@@ -312,7 +289,7 @@ extension OneTruthTests {
     // The same photo under a second name, its XML's boxes 2 px to the right.
     try TestSupport.write(try Self.fixtureImage(Self.twin), to: "\(base)/en/images/\(Self.twinCopy).png")
     try TestSupport.write(
-      Array(Self.rewrite(try Self.fixtureXML(Self.twin), dx: 2, filename: "\(Self.twinCopy).png").utf8),
+      Array(TestSupport.rewriteVOC(try Self.fixtureXML(Self.twin), dx: 2, filename: "\(Self.twinCopy).png").utf8),
       to: "\(base)/en/annotations/\(Self.twinCopy).xml")
     // By hand, from the original files only: every <object>'s <name>.
     var expected: [String: Int] = [:]
@@ -373,7 +350,9 @@ extension OneTruthTests {
         try TestSupport.write(bytes, to: "\(base)/en/\(folder)/\(name)")
         let copy =
           folder == "annotations"
-          ? Array(rewrite(String(decoding: bytes, as: UTF8.self), dy: 1, names: spanish).utf8) : bytes
+          ? Array(
+            TestSupport.rewriteVOC(String(decoding: bytes, as: UTF8.self), dy: 1, names: TestSupport.spanishMaskClasses)
+              .utf8) : bytes
         try TestSupport.write(copy, to: "\(base)/es/\(folder)/\(name)")
       }
     }
