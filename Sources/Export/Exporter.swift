@@ -456,19 +456,15 @@ public enum Exporter {
       }
       // Provenance in the manifest: the tool, the split, every origin of every image (the same origin
       // object as the folder formats'), and a crop's parent photo.
-      var origins: [String: [Any]] = [:]
+      var origins: [String: [[String: Any]]] = [:]
       var parents: [String: [String: Any]] = [:]
       let shaByImage = Dictionary(
         plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
-      let originEncoder = JSONEncoder()
-      originEncoder.outputFormatting = [.sortedKeys]
       var credits: [Int64: [ManifestOrigin]] = [:]
       for credit in try catalog.originCredits(through: frozen?.originsThrough) {
         credits[credit.imageID, default: []].append(ManifestOrigin(credit))
-        guard let sha = shaByImage[credit.imageID] else { continue }
-        let origin = try JSONSerialization.jsonObject(with: originEncoder.encode(ManifestOrigin(credit)))
-        origins[sha, default: []].append(origin)
       }
+      for (image, sha) in shaByImage { origins[sha] = credits[image]?.map(\.json) }
       for (image, parent) in try ManifestParent.all(catalog: catalog, origins: credits) {
         if let sha = shaByImage[image] { parents[sha] = parent.json }
       }
