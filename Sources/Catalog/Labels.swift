@@ -14,6 +14,8 @@ public struct ViewLabel: Sendable, Hashable {
   public var id: Int64
   public var imageID: Int64
   public var classID: Int64
+  /// A person gave it (`review image relabel`): a re-run merge keeps it.
+  public var reviewed = false
 }
 
 extension Catalog {
@@ -29,19 +31,23 @@ extension Catalog {
   }
 
   /// Labels an image with a class as a source found it (`how`: "folder", "voc-majority", …); a label the
-  /// source already gave it is kept. Call inside a write transaction.
+  /// source already gave it is kept, and an image a person relabelled (`how = review`, `review image
+  /// relabel`) keeps that label alone. Call inside a write transaction.
   public func addFoundLabel(imageID: Int64, className: String, sourceID: Int64, how: String, at time: String) throws {
     try database.run(
       """
       INSERT OR IGNORE INTO image_labels (image_id, class_id, source_id, view, how, created_at)
-      VALUES (?, ?, ?, '', ?, ?)
+      SELECT ?1, ?2, ?3, '', ?4, ?5 WHERE NOT EXISTS (
+        SELECT 1 FROM image_labels WHERE image_id = ?1 AND view = '' AND how = 'review')
       """, [.int(imageID), .int(try classID(named: className)), .int(sourceID), .text(how), .text(time)])
   }
 
   /// The labels of a merge view.
   public func viewLabels(view: String) throws -> [ViewLabel] {
-    try database.rows("SELECT id, image_id, class_id FROM image_labels WHERE view = ?", [.text(view)]) {
-      ViewLabel(id: $0.int64(0), imageID: $0.int64(1), classID: $0.int64(2))
+    try database.rows(
+      "SELECT id, image_id, class_id, how = 'review' FROM image_labels WHERE view = ?", [.text(view)]
+    ) {
+      ViewLabel(id: $0.int64(0), imageID: $0.int64(1), classID: $0.int64(2), reviewed: $0.int(3) != 0)
     }
   }
 

@@ -362,9 +362,10 @@ public enum MergeRun {
         for name in view.classes { classIDs[name] = try catalog.classID(named: name) }
         let existing = try catalog.viewLabels(view: view.name)
         let wanted = Dictionary(members.map { ($0.image, $0) }, uniquingKeysWith: { first, _ in first })
-        var kept: Set<Int64> = []
+        // An image a person relabelled in this view keeps that label (`review image relabel`).
+        var kept = Set(existing.filter { $0.reviewed }.map(\.imageID))
         var removed = 0
-        for row in existing {
+        for row in existing where !row.reviewed {
           if let member = wanted[row.imageID], classIDs[member.viewClass] == row.classID, !kept.contains(row.imageID) {
             kept.insert(row.imageID)
           } else {

@@ -21,16 +21,18 @@ extension Datasetkit {
         """,
       subcommands: [
         Serve.self, Sheet.self, Accept.self, Reject.self, Relabel.self, LabelImgExport.self, LabelImgImport.self,
+        ImageDecisions.self, Suspects.self,
       ])
   }
 }
 
-/// Box ids as `review accept|reject|relabel` take them: `7 12`, `1-12,15`, or both; ascending, each once.
+/// Box ids as `review accept|reject|relabel` take them (and image ids as `review image` does): `7 12`,
+/// `1-12,15`, or both; ascending, each once.
 enum BoxIDs {
   /// At most this many ids in one command (a typo like 1-1000000000 is refused, not expanded).
   static let limit = 100_000
 
-  static func parse(_ arguments: [String]) throws -> [Int64] {
+  static func parse(_ arguments: [String], noun: String = "box") throws -> [Int64] {
     var ids = Set<Int64>()
     for argument in arguments {
       for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
@@ -38,16 +40,16 @@ enum BoxIDs {
           $0.trimmingCharacters(in: .whitespaces)
         }
         guard let low = Int64(bounds[0]), low >= 1, let high = bounds.count == 2 ? Int64(bounds[1]) : low else {
-          throw ValidationError("'\(part)' is not a box id or a range like 1-12 (ids are 1 or more)")
+          throw ValidationError("'\(part)' is not a \(noun) id or a range like 1-12 (ids are 1 or more)")
         }
         guard high >= low else { throw ValidationError("'\(part)': the range ends before it starts") }
         guard high - low < Int64(limit), ids.count + Int(high - low) < limit else {
-          throw ValidationError("'\(part)': at most \(limit) box ids in one command")
+          throw ValidationError("'\(part)': at most \(limit) \(noun) ids in one command")
         }
         for id in low...high { ids.insert(id) }
       }
     }
-    guard !ids.isEmpty else { throw ValidationError("give box ids, e.g. 7 12 or 1-12,15") }
+    guard !ids.isEmpty else { throw ValidationError("give \(noun) ids, e.g. 7 12 or 1-12,15") }
     return ids.sorted()
   }
 }

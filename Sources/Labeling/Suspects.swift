@@ -1,0 +1,194 @@
+import Annotations
+import Catalog
+import Foundation
+
+/// Why an image is suspect.
+public struct SuspectReason: Sendable, Codable, Equatable {
+  public enum Kind: String, Sendable, Codable {
+    /// Its duplicates (same picture, confirmed by dedup) carry another label.
+    case duplicates
+    /// The images related to it (mirror, painted or edited copy) carry another label: weaker, a painted mask
+    /// may rightly change the label.
+    case related
+    /// A face crop whose label is not its box's class.
+    case cropBox
+    /// Its source supplies almost all images of its class: a model may learn the source, not the class.
+    case sourceClass
+  }
+
+  public var kind: Kind
+  /// What a person reads: the other labels and the images carrying them.
+  public var detail: String
+  /// The images it disagrees with (neighbours, or the crop's parent photo).
+  public var others: [Int64]
+  /// This reason's share of the score.
+  public var weight: Double
+}
+
+/// An image whose label is likely wrong, with the reasons, most suspect first.
+public struct Suspect: Sendable, Codable, Equatable {
+  public var image: Int64
+  public var sha256: String
+  /// Where it first came from: `source/relative path`.
+  public var path: String
+  /// Its stored object (what a person opens).
+  public var object: String
+  /// Its label in the view ranked (nil: none).
+  public var label: String?
+  public var score: Double
+  public var reasons: [SuspectReason]
+}
+
+/// `review suspects`: the ranking, most suspect first.
+public struct SuspectReport: Sendable, Codable, Equatable {
+  /// The view whose labels were compared (nil: the labels as found, through every view's class map).
+  public var view: String?
+  /// Suspect images in all (before `limit`).
+  public var total: Int
+  public var suspects: [Suspect]
+}
+
+/// How suspects are ranked.
+public struct SuspectOptions: Sendable, Equatable {
+  /// The view whose labels are compared (nil: the labels as found).
+  public var view: String?
+  /// At most this many suspects (0: all).
+  public var limit = 50
+  /// A source supplying at least this share of a class (with at least `minimumClassSize` images) makes its
+  /// images of that class suspect.
+  public var sourceShare = 0.95
+  public var minimumClassSize = 20
+
+  public init(view: String? = nil, limit: Int = 50) {
+    self.view = view
+    self.limit = limit
+  }
+}
+
+extension Catalog {
+  /// Ranks the images whose label most likely is wrong (the cleanlab idea, on what the catalog knows):
+  /// - an image whose duplicates carry another effective label (weight: the share of them that do);
+  /// - the same with related images (half that weight: a painted or edited copy may rightly differ);
+  /// - a crop whose label is not its box's class (0.9);
+  /// - an image whose source supplies almost all of its class (0.1: a confound, not an error).
+  /// Only active images are ranked; reasons add up; ties go by image id.
+  public func suspects(_ options: SuspectOptions) throws -> SuspectReport {
+    let store = SuspectStore(catalog: self)
+    let mappings = try BoxStore(catalog: self).viewClassMappings()
+    // An unknown view throws, naming the views there are.
+    if let view = options.view { _ = try classVocabulary(ClassPolicy(view: view)) }
+    // Labels shown (credited, active images) and labels compared (one key per image).
+    let credited = try creditedLabels(view: options.view ?? "")
+    var key: [Int64: String] = [:]
+    if options.view == nil {
+      key = try effectiveLabelKeys()
+    } else {
+      for (image, entry) in credited { key[image] = entry.label }
+    }
+    var reasons: [Int64: [SuspectReason]] = [:]
+    // Neighbours: duplicate clusters and related groups of every stored dedup run.
+    var clusters: [String: [Int64]] = [:]
+    var groups: [String: [Int64]] = [:]
+    for row in try store.relations() {
+      clusters["\(row.method)|\(row.radius)|\(row.cluster)", default: []].append(row.image)
+      groups["\(row.method)|\(row.radius)|\(row.group)", default: []].append(row.image)
+    }
+    var clusterOf: [Int64: Set<Int64>] = [:]
+    for members in clusters.values where members.count > 1 {
+      for image in members { clusterOf[image, default: []].formUnion(members) }
+    }
+    var seen: Set<String> = []
+    func neighbours(_ sets: [String: [Int64]], kind: SuspectReason.Kind, scale: Double) {
+      for (_, members) in sets.sorted(by: { $0.key < $1.key }) where members.count > 1 {
+        for image in members where credited[image] != nil {
+          guard let mine = key[image] else { continue }
+          // Related: only the images that are not also its duplicates (those count once, as duplicates).
+          let duplicates = kind == .related ? clusterOf[image] ?? [] : []
+          let others = members.filter { $0 != image && key[$0] != nil && !duplicates.contains($0) }
+          let differing = others.filter { key[$0] != mine }
+          guard !others.isEmpty, !differing.isEmpty, seen.insert("\(kind)|\(image)|\(differing)").inserted else {
+            continue
+          }
+          let labels = Set(differing.compactMap { credited[$0]?.label ?? key[$0] }).sorted()
+          reasons[image, default: []].append(
+            SuspectReason(
+              kind: kind,
+              detail:
+                "\(differing.count) of its \(others.count) \(kind == .duplicates ? "duplicates" : "related images") "
+                + "\(differing.count == 1 ? "is" : "are") labelled \(labels.joined(separator: ", ")) "
+                + "(images \(differing.prefix(8).map(String.init).joined(separator: ", ")))",
+              others: differing, weight: scale * Double(differing.count) / Double(others.count)))
+        }
+      }
+    }
+    neighbours(clusters, kind: .duplicates, scale: 1)
+    neighbours(groups, kind: .related, scale: 0.5)
+    // Crops against their boxes (the box's class through the view's class map).
+    let names = try store.classNames()
+    var mapped: [Int64: String] = [:]
+    if let view = options.view {
+      for mapping in mappings where mapping.view == view {
+        if case .map(let target) = mapping.action { mapped[mapping.foundClassID] = target }
+      }
+    }
+    for crop in try store.cropsWithBoxes() {
+      guard let label = credited[crop.crop]?.label, let classID = crop.classID,
+        let boxClass = mapped[classID] ?? (options.view == nil ? names[classID] : nil), boxClass != label
+      else { continue }
+      reasons[crop.crop, default: []].append(
+        SuspectReason(
+          kind: .cropBox,
+          detail: "labelled \(label) but cut from box \(crop.box) of class \(boxClass) on image \(crop.parent)",
+          others: [crop.parent], weight: 0.9))
+    }
+    // Sources that supply almost all of a class.
+    let sources = try store.sourceNames()
+    var byClass: [String: [Int64: [Int64]]] = [:]
+    for (image, entry) in credited {
+      guard let source = entry.source else { continue }
+      byClass[entry.label, default: [:]][source, default: []].append(image)
+    }
+    if byClass.count > 1 {
+      for (label, perSource) in byClass {
+        let total = perSource.values.reduce(0) { $0 + $1.count }
+        guard total >= options.minimumClassSize, perSource.count >= 1 else { continue }
+        for (source, images) in perSource where Double(images.count) >= options.sourceShare * Double(total) {
+          // Only when that source is not the only one: with one source every class is "all one source".
+          guard Set(credited.values.compactMap(\.source)).count > 1 else { continue }
+          let share = Int((100 * Double(images.count) / Double(total)).rounded())
+          for image in images {
+            reasons[image, default: []].append(
+              SuspectReason(
+                kind: .sourceClass,
+                detail:
+                  "source \(sources[source] ?? String(source)) supplies \(share) % of \(label) (\(images.count) of \(total)): a model may learn the source",
+                others: [], weight: 0.1))
+          }
+        }
+      }
+    }
+    var ranked: [Suspect] = []
+    for (image, found) in reasons {
+      let score = found.reduce(0) { $0 + $1.weight }
+      ranked.append(
+        Suspect(
+          image: image, sha256: "", path: "", object: "", label: credited[image]?.label,
+          score: (score * 1000).rounded() / 1000, reasons: found.sorted { $0.weight > $1.weight }))
+    }
+    ranked.sort { ($1.score, $0.image) < ($0.score, $1.image) }
+    let total = ranked.count
+    if options.limit > 0 && ranked.count > options.limit { ranked = Array(ranked.prefix(options.limit)) }
+    for index in ranked.indices {
+      if let naming = try store.naming(ranked[index].image) {
+        ranked[index].sha256 = naming.sha256
+        ranked[index].path = naming.path
+        ranked[index].object = store.path(of: naming.sha256)
+      }
+    }
+    return SuspectReport(view: options.view, total: total, suspects: ranked)
+  }
+}
+
+extension SuspectStore {
+  func path(of sha256: String) -> String { catalog.store.path(of: sha256) }
+}
