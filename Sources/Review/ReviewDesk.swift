@@ -35,6 +35,8 @@ public actor ReviewDesk {
   let maxPixels: Int
   /// The classes a relabel or a drawn face may be given (the view in force, or the catalog's classes).
   let classes: ClassPolicy
+  /// The browser's suspects, ranked, and when (`suspectScores()`).
+  var suspectCache: (at: Date, scores: SuspectScores)?
 
   /// Opens the catalog of `workspace`; decisions are logged with `reviewer` (e.g. `web:alice`) and may give
   /// boxes only the classes `classes` allows (an unknown view throws).

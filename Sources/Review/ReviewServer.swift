@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Imaging
 import Labeling
 import Logging
@@ -24,6 +25,12 @@ public struct ReviewServerOptions: Sendable {
   /// Thumbnail side in pixels.
   public var thumbnail = 160
   public var logLevel: Logger.Level = .warning
+  /// Timeouts and caps against half-sent and idle connections.
+  public var limits = ConnectionLimits()
+  /// Finished thumbnails kept in memory, in bytes.
+  public var thumbnailCacheBytes = 64 << 20
+  /// Decodes running at once (a large image takes every slot).
+  public var decodeSlots = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
   public init() {}
 }
 
@@ -38,11 +45,19 @@ public struct ReviewServer: Sendable {
   public let desk: ReviewDesk
   public let options: ReviewServerOptions
   public let token: String
+  let thumbnails: ThumbnailCache
+  let decoder: DecodeLimiter
+  let waiting: WaitingConnections
+  /// The port bound (known once the server runs): a request naming another `Host` is refused.
+  let served = ServedAddress()
 
   public init(desk: ReviewDesk, options: ReviewServerOptions) {
     self.desk = desk
     self.options = options
     token = options.token ?? Self.randomToken()
+    thumbnails = ThumbnailCache(budget: options.thumbnailCacheBytes)
+    decoder = DecodeLimiter(slots: options.decodeSlots)
+    waiting = WaitingConnections(limit: options.limits.maxWaiting)
   }
 
   /// Listens and serves until SIGINT or SIGTERM (or the task is cancelled). `onReady` gets the page's URL,
@@ -52,13 +67,23 @@ public struct ReviewServer: Sendable {
     logger.logLevel = options.logLevel
     let token = token
     let host = options.host
+    let limits = options.limits
+    let waiting = waiting
+    let served = served
     let app = Application(
-      responder: CallbackResponder<BasicRequestContext> { request, context in
+      responder: CallbackResponder<ReviewContext> { request, context in
         await self.respond(to: request, context: context)
       },
-      configuration: .init(address: .hostname(host, port: options.port), serverName: nil),
+      server: .http1(
+        configuration: .init(
+          additionalChannelHandlers: [ConnectionGuard(limits: limits, waiting: waiting)],
+          idleTimeout: limits.idleTimeout)),
+      configuration: .init(
+        address: .hostname(host, port: options.port), serverName: nil,
+        availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
       onServerRunning: { channel in
         let port = channel.localAddress?.port ?? 0
+        served.set(host: host, port: port)
         let shown = host.contains(":") ? "[\(host)]" : host
         onReady("http://\(shown):\(port)/?token=\(token)")
       },
@@ -71,16 +96,20 @@ public struct ReviewServer: Sendable {
   }
 
   /// Answers one request (the whole routing table; no other code sees a request).
-  func respond(to request: Request, context: BasicRequestContext) async -> Response {
+  func respond(to request: Request, context: ReviewContext) async -> Response {
     let path = request.uri.path
     if Self.climbsOut(request.uri.string) { return Self.text(.notFound, "not found") }
     let query = Self.query(request.uri.query)
+    if let refusal = served.refusal(request) { return Self.text(.forbidden, refusal) }
     guard authorised(request, query: query) else {
       return Self.text(
         .forbidden, "this page needs its access token: open the URL that `datasetkit review serve` printed")
     }
     let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
     do {
+      if let response = try await browseRoute(request, parts: parts, query: query, context: context) {
+        return response
+      }
       switch (request.method, parts.first ?? "", parts.count) {
       case (.get, "", 0):
         return Self.html(ReviewPageHTML.page)
@@ -96,8 +125,8 @@ public struct ReviewServer: Sendable {
       case (.get, "api", 3) where parts[1] == "image":
         return try Self.json(try await desk.image(try Self.id(parts[2])))
       case (.get, "thumb", 2):
-        let side = Int(query["side"] ?? "") ?? options.thumbnail
-        let bytes = try await desk.thumbnail(box: try Self.id(parts[1]), side: max(16, min(side, 1024)))
+        let side = max(16, min(Int(query["side"] ?? "") ?? options.thumbnail, 1024))
+        let bytes = try await boxThumbnail(try Self.id(parts[1]), side: side, context: context)
         return Self.bytes(bytes, type: "image/jpeg")
       case (.get, "object", 2):
         let (bytes, format) = try await desk.imageBytes(try Self.id(parts[1]))
@@ -121,6 +150,9 @@ public struct ReviewServer: Sendable {
     } catch let error as CatalogError {
       if case .labelTooLong = error { return Self.text(.badRequest, error.localizedDescription) }
       return Self.text(.internalServerError, error.localizedDescription)
+    } catch is CancellationError {
+      // The client went away; nobody reads this.
+      return Self.text(.serviceUnavailable, "cancelled")
     } catch is NIOTooManyBytesError {
       return Self.text(.contentTooLarge, "the request body is over the 1 MiB this page accepts")
     } catch {
@@ -128,7 +160,7 @@ public struct ReviewServer: Sendable {
     }
   }
 
-  private func post(_ name: String, request: Request, context: BasicRequestContext) async throws -> Response {
+  private func post(_ name: String, request: Request, context: ReviewContext) async throws -> Response {
     var request = request
     let body = try await request.collectBody(upTo: 1 << 20)
     let data = Data(body.readableBytesView)
