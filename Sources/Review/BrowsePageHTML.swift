@@ -160,7 +160,7 @@ enum BrowsePageHTML {
     }
     function close() { $("detail").style.display = "none"; state.detail = null; }
     document.addEventListener("keydown", ev => {
-      if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT") { if (ev.key === "Enter") { state.page = 0; load(); } return; }
+      if (ev.target.matches("input, select")) { if (ev.key === "Enter") { state.page = 0; load(); } return; }
       const t = focused(); const k = ev.key;
       if (k === "Escape") { close(); return; }
       if (k === "ArrowRight" || k === "l") state.focus = Math.min(state.tiles.length - 1, state.focus + 1);
@@ -190,7 +190,7 @@ enum BrowsePageHTML {
       for (const s of [...subsets].sort()) option($("f-subset"), s);
       $("keys").textContent += " · classes: " + c.classes.slice(0, 9).map((x, i) => `${i + 1} ${x}`).join(", ");
       for (const name of fields) {
-        const v = params.get(name); if (v !== null) { const e = $("f-" + name); if (e.tagName === "SELECT" && ![...e.options].some(o => o.value === v)) option(e, v); e.value = v; }
+        const v = params.get(name); if (v !== null) { const e = $("f-" + name); if (e instanceof HTMLSelectElement && ![...e.options].some(o => o.value === v)) option(e, v); e.value = v; }
         $("f-" + name).addEventListener("change", () => { state.page = 0; load(); });
       }
       $("f-suspects").checked = params.get("suspects") === "1";
