@@ -11,8 +11,9 @@ struct ReviewImageCommandTests {
   func workspace() throws -> (folder: String, ws: String) {
     let folder = try TestSupport.temporaryFolder("dsk-image")
     let codecs = TestSupport.testdata + "/codecs/"
-    for (name, label) in [("jpeg-420.jpg", "with_mask"), ("jpeg-gray.jpg", "with_mask"), ("jpeg-444.jpg", "without_mask")]
-    {
+    for (name, label) in [
+      ("jpeg-420.jpg", "with_mask"), ("jpeg-gray.jpg", "with_mask"), ("jpeg-444.jpg", "without_mask"),
+    ] {
       try TestSupport.write(
         Array(try Data(contentsOf: URL(fileURLWithPath: codecs + name))), to: "\(folder)/set/\(label)/\(name)")
     }
@@ -30,7 +31,8 @@ struct ReviewImageCommandTests {
     let catalog = try Catalog(workspace: Workspace(root: ws))
     return try names.map { name in
       try #require(
-        try catalog.database.scalarInt("SELECT image_id FROM image_origins WHERE rel_path LIKE ?", [.text("%/" + name)]))
+        try catalog.database.scalarInt("SELECT image_id FROM image_origins WHERE rel_path LIKE ?", [.text("%/" + name)])
+      )
     }
   }
 
@@ -61,7 +63,8 @@ struct ReviewImageCommandTests {
     let typo = try TestSupport.run(["review", "image", "relabel", "--label", "withmask", "\(photos[0])"], in: ws)
     #expect(typo.status == 64 && typo.stderr.contains("did you mean with_mask"), "\(typo.stderr)")
     // An id the catalog lacks refuses the whole call.
-    let missing = try TestSupport.run(["review", "image", "relabel", "--label", "with_mask", "\(photos[0]),9999"], in: ws)
+    let missing = try TestSupport.run(
+      ["review", "image", "relabel", "--label", "with_mask", "\(photos[0]),9999"], in: ws)
     #expect(missing.status == 1 && missing.stderr.contains("9999"), "\(missing.stderr)")
 
     // Re-importing the folder does not bring the folder's label back next to the person's.
