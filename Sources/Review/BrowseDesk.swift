@@ -40,7 +40,7 @@ extension ReviewDesk {
   var browseView: String { classes.view ?? "" }
 
   /// One page of the images `filter` lets through: in id order, or most suspect first with `suspects`.
-  public func browse(_ filter: BrowseFilter, page: Int, perPage: Int) throws -> BrowsePage {
+  public func browse(_ filter: BrowseFilter, page: Int, perPage: Int) async throws -> BrowsePage {
     let store = BrowseStore(catalog: catalog)
     let per = max(1, min(perPage, 500))
     let current = max(0, page)
@@ -48,7 +48,8 @@ extension ReviewDesk {
     let view = browseView
     var tiles: [BrowseTile]
     var total: Int
-    let scores = try suspectScores()
+    // Suspects first waits for the ranking; any other page shows the scores known (ranked in the background).
+    let scores = try await suspectScores(wait: filter.suspects) ?? SuspectScores(ranked: [], score: [:])
     if filter.suspects {
       var restricted = filter
       let ranked = scores.ranked.map(\.image)
@@ -76,13 +77,14 @@ extension ReviewDesk {
   }
 
   /// Everything known about one image.
-  public func detail(_ id: Int64) throws -> ImageDetail {
+  public func detail(_ id: Int64) async throws -> ImageDetail {
     let store = BrowseStore(catalog: catalog)
     guard let facts = try store.facts(id), let size = try catalog.imageFacts(id: id) else {
       throw ReviewError.notFound("image \(id)")
     }
     let labels = try store.labels(id)
     let view = browseView
+    let reasons = try await suspectScores(wait: false)?.ranked.first { $0.image == id }?.reasons ?? []
     return ImageDetail(
       image: id, sha256: facts.sha256, format: facts.format, width: size.width, height: size.height,
       status: facts.status, statusReason: facts.reason, kind: facts.parent == nil ? "photo" : "crop",
@@ -90,12 +92,15 @@ extension ReviewDesk {
       origins: try store.origins(id), boxes: try BoxStore(catalog: catalog).tiles(onImage: id),
       relations: try store.relations(id, view: view), splits: try store.memberships(id),
       decisions: try catalog.imageDecisions(id),
-      reasons: try suspectScores().ranked.first { $0.image == id }?.reasons ?? [])
+      reasons: reasons)
   }
 
   /// A decision on images from the page, logged with the page's reviewer; the suspects are ranked again.
   public func decide(_ action: ImageAction, images: [Int64]) throws -> ImageDecisionReport {
-    defer { suspectCache = nil }
+    defer {
+      suspectCache = nil
+      ranking = nil
+    }
     return try catalog.decide(action, images: images, reviewer: reviewer, classes: classes)
   }
 
@@ -105,15 +110,36 @@ extension ReviewDesk {
     return try catalog.store.read(object.sha256)
   }
 
-  /// The suspects of the view, ranked (kept for a while: ranking reads the whole catalog).
-  func suspectScores() throws -> SuspectScores {
+  /// The suspects of the view, ranked. Ranking reads the whole catalog (seconds on 100,000 images), so it
+  /// runs on its own connection off the desk, at most once at a time, and is kept for 30 s (and until the
+  /// page's next decision). `wait` false: what is known now (nil: nothing yet), a ranking started if stale.
+  func suspectScores(wait: Bool) async throws -> SuspectScores? {
     if let cached = suspectCache, Date().timeIntervalSince(cached.at) < 30 { return cached.scores }
-    let report = try catalog.suspects(SuspectOptions(view: classes.view, limit: 0))
-    var score: [Int64: Double] = [:]
-    for suspect in report.suspects { score[suspect.image] = suspect.score }
-    let scores = SuspectScores(ranked: report.suspects, score: score)
-    suspectCache = (Date(), scores)
-    return scores
+    let task: Task<SuspectScores, any Error>
+    if let running = ranking {
+      task = running
+    } else {
+      let workspace = catalog.workspace
+      let view = classes.view
+      task = Task.detached {
+        let report = try Catalog(workspace: workspace).suspects(SuspectOptions(view: view, limit: 0))
+        var score: [Int64: Double] = [:]
+        for suspect in report.suspects { score[suspect.image] = suspect.score }
+        return SuspectScores(ranked: report.suspects, score: score)
+      }
+      ranking = task
+      Task { await self.finish(task) }
+    }
+    guard wait else { return suspectCache?.scores }
+    return try await task.value
+  }
+
+  private func finish(_ task: Task<SuspectScores, any Error>) async {
+    let scores = try? await task.value
+    // A decision since made this ranking stale: it is dropped.
+    guard ranking == task else { return }
+    ranking = nil
+    if let scores { suspectCache = (Date(), scores) }
   }
 }
 

@@ -99,15 +99,25 @@ struct BrowseStore {
     if let kind = filter.kind {
       parts.append(kind == "crop" ? "i.parent_image_id IS NOT NULL" : "i.parent_image_id IS NULL")
     }
+    // Candidates by index (`IN` over the label, origin, split or review rows), not a subquery per image.
+    if let label = filter.label {
+      if label == "(none)" {
+        parts.append("i.id NOT IN (SELECT l.image_id FROM image_labels l WHERE l.view = ?1)")
+      } else {
+        parts.append(
+          "i.id IN (SELECT l.image_id FROM image_labels l JOIN classes c ON c.id = l.class_id WHERE l.view = ?1 AND c.name = ?)"
+        )
+        values.append(.text(label))
+      }
+    }
     if let source = filter.source {
       parts.append(
-        "EXISTS (SELECT 1 FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE o.image_id = i.id AND s.name = ?)"
-      )
+        "i.id IN (SELECT o.image_id FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE s.name = ?)")
       values.append(.text(source))
     }
     if let split = filter.split {
       parts.append(
-        "EXISTS (SELECT 1 FROM split_assignments a JOIN splits sp ON sp.id = a.split_id WHERE a.image_id = i.id AND sp.name = ?"
+        "i.id IN (SELECT a.image_id FROM split_assignments a JOIN splits sp ON sp.id = a.split_id WHERE sp.name = ?"
           + (filter.subset == nil ? ")" : " AND a.subset = ?)"))
       values.append(.text(split))
       if let subset = filter.subset { values.append(.text(subset)) }
@@ -127,7 +137,7 @@ struct BrowseStore {
     }
     if let decided = filter.decided {
       parts.append(
-        (decided ? "" : "NOT ") + "EXISTS (SELECT 1 FROM reviews r WHERE r.subject = 'image' AND r.subject_id = i.id)")
+        "i.id " + (decided ? "" : "NOT ") + "IN (SELECT r.subject_id FROM reviews r WHERE r.subject = 'image')")
     }
     return (parts.isEmpty ? "1" : parts.joined(separator: " AND "), values)
   }
@@ -146,13 +156,10 @@ struct BrowseStore {
       SELECT id, status, width, height, crop, label, source, decided FROM base
       """
     var all = values
-    if let label = filter.label {
-      if label == "(none)" {
-        sql += " WHERE label IS NULL"
-      } else {
-        sql += " WHERE label = ?"
-        all.append(.text(label))
-      }
+    // An image with this class among its labels is shown only when it is the label it is credited with.
+    if let label = filter.label, label != "(none)" {
+      sql += " WHERE label = ?"
+      all.append(.text(label))
     }
     return (sql, all)
   }
@@ -174,7 +181,7 @@ struct BrowseStore {
 
   /// How many images a filter lets through.
   func count(_ filter: BrowseFilter, view: String) throws -> Int {
-    if filter.label == nil {
+    if filter.label == nil || filter.label == "(none)" {
       let (whereSQL, values) = conditions(filter, view: view)
       // ?1 (the view) is not used without a label filter; keep the numbering by naming it.
       return Int(

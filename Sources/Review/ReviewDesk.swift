@@ -37,6 +37,8 @@ public actor ReviewDesk {
   let classes: ClassPolicy
   /// The browser's suspects, ranked, and when (`suspectScores()`).
   var suspectCache: (at: Date, scores: SuspectScores)?
+  /// The ranking running now, if any.
+  var ranking: Task<SuspectScores, any Error>?
 
   /// Opens the catalog of `workspace`; decisions are logged with `reviewer` (e.g. `web:alice`) and may give
   /// boxes only the classes `classes` allows (an unknown view throws).

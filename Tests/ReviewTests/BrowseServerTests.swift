@@ -43,6 +43,11 @@ struct BrowseServerTests {
     let tiles = try #require((try one.json() as? [String: Any])?["tiles"] as? [[String: Any]])
     #expect(tiles.map { $0["image"] as? Int } == [Int(messi)])
     #expect(try await server.get("/api/browse/tiles?status=bogus").status == 400)
+    let suspects = try await server.get("/api/browse/tiles?suspects=1")
+    #expect(suspects.status == 200)
+    #expect((try suspects.json() as? [String: Any])?["total"] as? Int == 0)
+    let unlabelled = try await server.get("/api/browse/tiles?label=(none)")
+    #expect((try unlabelled.json() as? [String: Any])?["total"] as? Int == 0)
     #expect(try await server.get("/api/browse/tiles?group=abc").status == 404)
 
     let body = Array(#"{"action":"exclude","images":[\#(messi)],"reason":"blurred"}"#.utf8)
