@@ -80,43 +80,45 @@ extension ReviewServer {
     }
   }
 
-  /// A box's thumbnail, made once (cached) on a decode thread, and abandoned when its client goes.
+  /// A thumbnail made once by `make` (cached, shared by the requests asking meanwhile), abandoned when its
+  /// client goes.
+  private func cached(
+    _ key: String, _ context: ReviewContext, make: @escaping @Sendable () async throws -> [UInt8]
+  ) async throws -> [UInt8] {
+    let thumbnails = thumbnails
+    return try await untilClientGoes(context) { try await thumbnails.thumbnail(key, make: make) }
+  }
+
+  /// A box's thumbnail, cut on a decode thread (a large image takes every decode slot).
   func boxThumbnail(_ id: Int64, side: Int, context: ReviewContext) async throws -> [UInt8] {
     let desk = desk
     let decoder = decoder
-    let thumbnails = thumbnails
-    return try await untilClientGoes(context) {
-      try await thumbnails.thumbnail("box:\(id):\(side)") {
-        let (bytes, rect) = try await desk.boxSource(id)
-        let pixels = bytes.withUnsafeBytes { raw in
-          (try? DecodedImage.checkHeader(raw, maxPixels: desk.maxPixels)).map { $0.width * $0.height } ?? 0
-        }
-        let weight = await decoder.weight(pixels: pixels)
-        let maxPixels = desk.maxPixels
-        return try await decoder.run(weight: weight) {
-          let image = try DecodedImage(bytes: bytes, maxPixels: maxPixels)
-          return try image.thumbnail(of: rect, margin: 0.2, side: side).encoded(.jpeg(quality: 85))
-        }
+    return try await cached("box:\(id):\(side)", context) {
+      let (bytes, rect) = try await desk.boxSource(id)
+      let maxPixels = desk.maxPixels
+      let pixels = bytes.withUnsafeBytes { raw in
+        (try? DecodedImage.checkHeader(raw, maxPixels: maxPixels)).map { $0.width * $0.height } ?? 0
+      }
+      return try await decoder.run(weight: await decoder.weight(pixels: pixels)) {
+        let image = try DecodedImage(bytes: bytes, maxPixels: maxPixels)
+        return try image.thumbnail(of: rect, margin: 0.2, side: side).encoded(.jpeg(quality: 85))
       }
     }
   }
 
-  /// An image's thumbnail (the whole image), made once on a decode thread (JPEGs DCT-scaled); an image too
-  /// large to preview without decoding it whole is refused (404), not decoded.
+  /// An image's thumbnail (the whole image) on a decode thread, JPEGs DCT-scaled; an image too large to
+  /// preview without decoding it whole is refused (404), not decoded.
   func imageThumbnail(_ id: Int64, side: Int, context: ReviewContext) async throws -> [UInt8] {
     let desk = desk
     let decoder = decoder
-    let thumbnails = thumbnails
-    return try await untilClientGoes(context) {
-      try await thumbnails.thumbnail("image:\(id):\(side)") {
-        let bytes = try await desk.imageSource(id)
-        let maxPixels = desk.maxPixels
-        let made = try await decoder.run {
-          bytes.withUnsafeBytes { DecodedImage.thumbnailJPEG(of: $0, side: side, maxPixels: maxPixels) }
-        }
-        guard let made else { throw ReviewError.notFound("a preview of image \(id) (too large or not decodable)") }
-        return made
+    return try await cached("image:\(id):\(side)", context) {
+      let bytes = try await desk.imageSource(id)
+      let maxPixels = desk.maxPixels
+      let made = try await decoder.run {
+        bytes.withUnsafeBytes { DecodedImage.thumbnailJPEG(of: $0, side: side, maxPixels: maxPixels) }
       }
+      guard let made else { throw ReviewError.notFound("a preview of image \(id) (too large or not decodable)") }
+      return made
     }
   }
 }

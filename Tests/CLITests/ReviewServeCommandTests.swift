@@ -29,19 +29,8 @@ struct ReviewServeCommandTests {
     process.executableURL = URL(fileURLWithPath: TestSupport.binary)
     process.arguments = ["review", "serve", "--port", "0", "--status", "any"] + extra
     process.currentDirectoryURL = URL(fileURLWithPath: ws)
-    let out = Pipe()
-    process.standardOutput = out
     process.standardError = FileHandle.nullDevice
-    try process.run()
-    var line = ""
-    while !line.contains("\n") {
-      let chunk = out.fileHandleForReading.availableData
-      if chunk.isEmpty { break }
-      line += String(decoding: chunk, as: UTF8.self)
-    }
-    let url = line.trimmingCharacters(in: .whitespacesAndNewlines)
-    let port = Int(url.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0
-    let token = url.components(separatedBy: "token=").last ?? ""
+    let (url, port, token) = try RawHTTP.startReviewServer(process)
     #expect(url.hasPrefix("http://127.0.0.1:") && port > 0 && token.count == 32, "\(url)")
     return (process, port, token)
   }

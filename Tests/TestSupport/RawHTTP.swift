@@ -20,16 +20,16 @@ public enum RawHTTP {
     public init(description: String) { self.description = description }
   }
 
-  /// Sends one request to 127.0.0.1:`port` and reads the whole reply (`Connection: close`).
-  public static func request(
-    port: Int, method: String = "GET", target: String, headers: [String: String] = [:], body: [UInt8] = [],
-    timeoutSeconds: Int = 60
-  ) throws -> Reply {
+  /// A TCP socket connected to 127.0.0.1:`port` (the caller closes it); `sendTimeout` also bounds the connect.
+  public static func connected(port: Int, receiveTimeout: Int = 60, sendTimeout: Int? = nil) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
-    defer { close(fd) }
-    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+    var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    if let sendTimeout {
+      var timeout = timeval(tv_sec: sendTimeout, tv_usec: 0)
+      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -39,7 +39,38 @@ public enum RawHTTP {
         connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    guard connected == 0 else { throw Failure(description: "connect to port \(port): errno \(errno)") }
+    guard connected == 0 else {
+      let code = errno
+      close(fd)
+      throw Failure(description: "connect to port \(port): errno \(code)")
+    }
+    return fd
+  }
+
+  /// Starts `process` (a `datasetkit review serve`, its stdout not yet set) and returns the port and token
+  /// of the URL it prints first.
+  public static func startReviewServer(_ process: Process) throws -> (url: String, port: Int, token: String) {
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    var line = ""
+    while !line.contains("\n") {
+      let chunk = out.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      line += String(decoding: chunk, as: UTF8.self)
+    }
+    let url = line.trimmingCharacters(in: .whitespacesAndNewlines)
+    let port = Int(url.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0
+    return (url, port, url.components(separatedBy: "token=").last ?? "")
+  }
+
+  /// Sends one request to 127.0.0.1:`port` and reads the whole reply (`Connection: close`).
+  public static func request(
+    port: Int, method: String = "GET", target: String, headers: [String: String] = [:], body: [UInt8] = [],
+    timeoutSeconds: Int = 60
+  ) throws -> Reply {
+    let fd = try connected(port: port, receiveTimeout: timeoutSeconds)
+    defer { close(fd) }
     var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
     for (name, value) in headers { head += "\(name): \(value)\r\n" }
     if !body.isEmpty || method == "POST" || method == "DELETE" { head += "Content-Length: \(body.count)\r\n" }
