@@ -32,7 +32,7 @@ enum ReviewPageHTML {
     #vbar{position:fixed;top:0;left:0;right:0;background:#2b2d31;padding:6px 12px;font-size:12px;z-index:4}
     </style></head><body>
     <header>
-      <strong>datasetkit review</strong>
+      <strong>datasetkit review</strong> <a id="browse-link" href="#" style="color:#8ab4ff">browse images</a>
       <label>status <select id="f-status"><option>proposed</option><option>accepted</option><option>rejected</option><option>any</option></select></label>
       <label>label <select id="f-label"><option value="">any</option></select></label>
       <label>source <input id="f-source" size="10"></label>
@@ -49,6 +49,7 @@ enum ReviewPageHTML {
     <script>
     "use strict";
     const token = new URLSearchParams(location.search).get("token") || "";
+    document.getElementById("browse-link").href = "/browse?token=" + encodeURIComponent(token);
     const $ = id => document.getElementById(id);
     const state = {labels: [], page: 0, per: 48, tiles: [], focus: 0, total: 0, undo: [], saved: 0, pending: 0,
                    errors: 0, viewer: null, selected: null};

@@ -12,12 +12,13 @@ extension Datasetkit {
     static let configuration = CommandConfiguration(
       commandName: "review",
       abstract:
-        "Review face boxes: in the browser (serve), with contact sheets and decisions by box id, or in LabelImg.",
+        "Review face boxes and whole images: in the browser (serve), by id on the command line, or in LabelImg.",
       discussion: """
         Examples:
           datasetkit review serve
           datasetkit review sheet --out sheet.png && datasetkit review accept 1-40
           datasetkit review labelimg-export --out fix/
+          datasetkit review suspects --limit 20 && datasetkit review image relabel --label without_mask 12-40,57
         """,
       subcommands: [
         Serve.self, Sheet.self, Accept.self, Reject.self, Relabel.self, LabelImgExport.self, LabelImgImport.self,
@@ -104,7 +105,9 @@ extension Datasetkit.Review {
       discussion: """
         Prints the page's URL, with its random access token, on stdout; serves until Ctrl-C. Keys: arrows or \
         h j k l move, a accept, x reject, 1-9 relabel, u undo, n/p page, Enter full image (drag: draw a missed \
-        face; Shift+drag: move the selected box), Esc back. Every decision is committed before the page shows it.
+        face; Shift+drag: move the selected box), Esc back. Every decision is committed before the page shows it. \
+        The same server shows the dataset's images at /browse (filters in the URL; 1-9 relabel, x exclude, \
+        r restore, u undo).
 
         Examples:
           datasetkit review serve
@@ -180,7 +183,9 @@ extension Datasetkit.Review {
       do {
         try await server.run { url in
           Output.result(global.json ? Output.json("review serve", ServeReady(url: url)) : url)
-          Output.note("review page ready; open the URL above in a browser (Ctrl-C stops the server)", global)
+          Output.note(
+            "review page ready; open the URL above in a browser (Ctrl-C stops the server); the dataset's images: "
+              + url.replacingOccurrences(of: "/?token=", with: "/browse?token="), global)
         }
       } catch {
         Output.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
