@@ -161,4 +161,42 @@ struct ReviewImageCommandTests {
     // --limit is range-checked.
     #expect(try TestSupport.run(["review", "suspects", "--limit", "-1"], in: ws).status == 64)
   }
+
+  @Test("a relabel in a merge view survives the merge run again; the view's closed class list applies", .requiresBinary)
+  func relabelInAViewSurvivesMerge() throws {
+    let (folder, ws) = try workspace()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let recipe = """
+      name: two
+      sources:
+        - {name: set, path: set}
+      views:
+        - {name: two, classes: [with_mask, without_mask]}
+
+      """
+    try Data(recipe.utf8).write(to: URL(fileURLWithPath: folder + "/recipe.yaml"))
+    let merged = try TestSupport.run(["merge", folder + "/recipe.yaml"], in: ws)
+    #expect(merged.status == 0, "\(merged.stderr)")
+    let messi = try ids(ws, ["messi5.jpg"])[0]
+    let catalog = try Catalog(workspace: Workspace(root: ws))
+    func viewLabel() throws -> [String] {
+      try catalog.database.rows(
+        "SELECT c.name FROM image_labels l JOIN classes c ON c.id = l.class_id WHERE l.image_id = ? AND l.view = 'two'",
+        [.int(messi)]
+      ) { $0.text(0) ?? "" }
+    }
+    #expect(try viewLabel() == ["without_mask"])
+    let refused = try TestSupport.run(
+      ["review", "image", "relabel", "--view", "two", "--label", "mask_weared_incorrect", "\(messi)"], in: ws)
+    #expect(refused.status == 64, "\(refused.stderr)")
+    let relabel = try TestSupport.run(
+      ["review", "image", "relabel", "--view", "two", "--label", "with_mask", "\(messi)"], in: ws)
+    #expect(relabel.status == 0 && relabel.stdout.contains("(view two)"), "\(relabel.stdout)")
+    #expect(try viewLabel() == ["with_mask"])
+    // The labels as found are the folder's still.
+    #expect(try label(ws, messi) == ["without_mask"])
+    let again = try TestSupport.run(["merge", folder + "/recipe.yaml"], in: ws)
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(try viewLabel() == ["with_mask"])
+  }
 }

@@ -18,7 +18,8 @@ extension Datasetkit {
           datasetkit review serve
           datasetkit review sheet --out sheet.png && datasetkit review accept 1-40
           datasetkit review labelimg-export --out fix/
-          datasetkit review suspects --limit 20 && datasetkit review image relabel --label without_mask 12-40,57
+          datasetkit review suspects --limit 20
+          datasetkit review image relabel --label without_mask 12-40,57
         """,
       subcommands: [
         Serve.self, Sheet.self, Accept.self, Reject.self, Relabel.self, LabelImgExport.self, LabelImgImport.self,
