@@ -5,78 +5,12 @@ import TestSupport
 import Testing
 
 /// RELIABILITY.md case 48 (issue #25 item 12): one real face photo written in all eight EXIF orientations, as JPEG
-/// (APP1) and as PNG (eXIf), each file displaying the same upright picture. Import, detection, crops and the VOC,
+/// (APP1) and as PNG (eXIf), each file displaying the same upright picture (`sample-images orientations`). Import, detection, crops and the VOC,
 /// YOLO and COCO exports must all be in that upright frame, the same for all sixteen files.
 @Suite("CLI: EXIF orientation 1-8 (boxes, crops, exports in the upright frame)")
 struct ExifOrientationTests {
   /// A real photo (voc-facemask, CC0): 600×399, one face right of centre, so a quarter turn or a mirror moves it.
   static let photo = TestSupport.testdata + "/voc-facemask/images/maksssksksss525.png"
-
-  /// Where displayed pixel (x, y) of a `width`×`height` upright image is stored under `orientation`, as the decoder
-  /// (OpenCV's ApplyExifOrientation) turns stored pixels into displayed ones.
-  static func stored(_ orientation: Int, x: Int, y: Int, width: Int, height: Int) -> (x: Int, y: Int) {
-    switch orientation {
-    case 2: (width - 1 - x, y)
-    case 3: (width - 1 - x, height - 1 - y)
-    case 4: (x, height - 1 - y)
-    case 5: (y, x)
-    case 6: (y, width - 1 - x)
-    case 7: (height - 1 - y, width - 1 - x)
-    case 8: (height - 1 - y, x)
-    default: (x, y)
-    }
-  }
-
-  /// An 8-bit RGB PNG of BGR `pixels` (stored deflate blocks), with an eXIf chunk before IDAT when `exif` is given.
-  static func png(bgr pixels: [UInt8], width: Int, height: Int, exif: [UInt8]?) -> [UInt8] {
-    var raw: [UInt8] = []
-    raw.reserveCapacity((width * 3 + 1) * height)
-    for y in 0..<height {
-      raw.append(0)
-      for x in 0..<width {
-        let i = (y * width + x) * 3
-        raw += [pixels[i + 2], pixels[i + 1], pixels[i]]
-      }
-    }
-    var zlib: [UInt8] = [0x78, 0x01]
-    var start = 0
-    repeat {
-      let end = min(raw.count, start + 65_535)
-      let length = end - start
-      zlib += [end == raw.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8)]
-      zlib += [UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
-      zlib += raw[start..<end]
-      start = end
-    } while start < raw.count
-    var a: UInt32 = 1
-    var b: UInt32 = 0
-    for byte in raw {
-      a = (a + UInt32(byte)) % 65_521
-      b = (b + a) % 65_521
-    }
-    zlib += TestSupport.bigEndian32(b << 16 | a)
-    let header =
-      TestSupport.bigEndian32(UInt32(width)) + TestSupport.bigEndian32(UInt32(height)) + [8, 2, 0, 0, 0]
-    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + TestSupport.pngChunk("IHDR", header)
-      + (exif.map { TestSupport.pngChunk("eXIf", $0) } ?? []) + TestSupport.pngChunk("IDAT", zlib)
-      + TestSupport.pngChunk("IEND", [])
-  }
-
-  /// A TIFF header and IFD0 holding only the orientation tag, little-endian ("II") or big-endian ("MM").
-  static func tiff(orientation: Int, intel: Bool) -> [UInt8] {
-    func u16(_ v: Int) -> [UInt8] { intel ? [UInt8(v & 0xFF), UInt8(v >> 8)] : [UInt8(v >> 8), UInt8(v & 0xFF)] }
-    func u32(_ v: Int) -> [UInt8] { intel ? u16(v & 0xFFFF) + u16(v >> 16) : u16(v >> 16) + u16(v & 0xFFFF) }
-    return (intel ? [0x49, 0x49] : [0x4D, 0x4D]) + u16(42) + u32(8) + u16(1)
-      + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0) + u32(0)
-  }
-
-  /// `jpeg` with an APP1 Exif segment right after its SOI marker.
-  static func withExif(_ jpeg: [UInt8], _ tiff: [UInt8]) -> [UInt8] {
-    let payload = Array("Exif".utf8) + [0, 0] + tiff
-    let length = payload.count + 2
-    return Array(jpeg[0..<2]) + [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + payload
-      + Array(jpeg[2...])
-  }
 
   func json(_ text: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -97,24 +31,16 @@ struct ExifOrientationTests {
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let upright = try DecodedImage(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: Self.photo))))
     let (width, height) = (upright.width, upright.height)
-    let pixels = try upright.pixels()
-    #expect(width == 600 && height == 399 && pixels.count == width * height * 3)
+    #expect(width == 600 && height == 399)
     let photos = folder + "/photos"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: TestSupport.repositoryRoot + "/.build/debug/sample-images")
+    process.arguments = ["orientations", "--from", Self.photo, "--out", photos, "--quality", "95"]
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "sample-images orientations failed")
     for orientation in 1...8 {
-      let (sw, sh) = orientation >= 5 ? (height, width) : (width, height)
-      var stored = [UInt8](repeating: 0, count: pixels.count)
-      for y in 0..<height {
-        for x in 0..<width {
-          let s = Self.stored(orientation, x: x, y: y, width: width, height: height)
-          for c in 0..<3 { stored[(s.y * sw + s.x) * 3 + c] = pixels[(y * width + x) * 3 + c] }
-        }
-      }
-      let tiff = Self.tiff(orientation: orientation, intel: orientation % 2 == 0)
-      let plain = Self.png(bgr: stored, width: sw, height: sh, exif: nil)
-      let jpeg = try DecodedImage(bytes: plain).encoded(.jpeg(quality: 95))
-      try TestSupport.write(Self.withExif(jpeg, tiff), to: photos + "/o\(orientation).jpg")
-      try TestSupport.write(
-        Self.png(bgr: stored, width: sw, height: sh, exif: tiff), to: photos + "/p\(orientation).png")
       // The fixture itself: every file decodes to the upright picture.
       for name in ["o\(orientation).jpg", "p\(orientation).png"] {
         let decoded = try DecodedImage(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: photos + "/" + name))))
@@ -204,6 +130,22 @@ struct ExifOrientationTests {
         bytes: Array(try Data(contentsOf: URL(fileURLWithPath: crops + "/images/all/" + file))))
       #expect(try Self.difference(image, face) < 12, "\(file) is not the face")
     }
+
+    // A VOC file written by a tool that read the pixels unturned (LabelImg before 1.8.4): its <size> is the stored
+    // one, and the import's warning says the sides are swapped.
+    let old = folder + "/old-labelimg"
+    try FileManager.default.createDirectory(atPath: old, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: photos + "/o6.jpg", toPath: old + "/o6.jpg")
+    let xml =
+      "<annotation><folder>old-labelimg</folder><filename>o6.jpg</filename><size><width>\(height)</width>"
+      + "<height>\(width)</height><depth>3</depth></size><object><name>face</name><bndbox><xmin>89</xmin>"
+      + "<ymin>110</ymin><xmax>310</xmax><ymax>272</ymax></bndbox></object></annotation>\n"
+    try xml.write(toFile: old + "/o6.xml", atomically: true, encoding: .utf8)
+    let vocImport = try TestSupport.run(["import", old, "--layout", "voc", "--json"], in: ws)
+    #expect(vocImport.status == 0, "\(vocImport.stderr)")
+    #expect(
+      vocImport.stdout.contains("says \(height)×\(width) but o6.jpg is \(width)×\(height) (width and height swapped"),
+      "\(vocImport.stdout)")
   }
 
   /// The text of the first `<name>` element of `xml`.
