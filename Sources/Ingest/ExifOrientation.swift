@@ -56,7 +56,7 @@ public enum ExifOrientation {
     return nil
   }
 
-  /// The first eXIf chunk's data that starts "II" or "MM", before IEND.
+  /// The first eXIf chunk before IEND that libpng keeps: whole, its CRC right, its data starting "II" or "MM".
   static func pngExif(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
     let n = b.count
     var position = 8
@@ -64,11 +64,12 @@ public enum ExifOrientation {
       let length = ImageHeader.be32(b, position)
       let start = position + 8
       if ImageHeader.ascii(b, position + 4, "IEND") { return nil }
-      if ImageHeader.ascii(b, position + 4, "eXIf") {
-        let end = min(n, start + length)
-        if end - start >= 2, b[start] == b[start + 1], b[start] == 0x49 || b[start] == 0x4D {
-          return (start, end)
-        }
+      if ImageHeader.ascii(b, position + 4, "eXIf"), length >= 2, start + length + 4 <= n,
+        CRC32.of(UnsafeBufferPointer(rebasing: b[(position + 4)..<(start + length)]))
+          == UInt32(ImageHeader.be32(b, start + length)),
+        b[start] == b[start + 1], b[start] == 0x49 || b[start] == 0x4D
+      {
+        return (start, start + length)
       }
       guard length <= n else { return nil }
       position = start + length + 4
@@ -130,5 +131,20 @@ public enum ExifOrientation {
       offset += 12
     }
     return 1
+  }
+}
+
+/// CRC-32 (IEEE 802.3, as PNG chunks and zip entries use it), table-driven.
+public enum CRC32 {
+  static let table: [UInt32] = (0..<256).map { n in
+    var c = UInt32(n)
+    for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+    return c
+  }
+
+  public static func of<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    return ~crc
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Ingest
 
 // `sample-images orientations`: one photo written in the eight EXIF orientations, as JPEG (an APP1 segment) and
 // as PNG (an eXIf chunk), every file displaying the same upright picture: the pixels are stored turned or mirrored
@@ -20,20 +21,11 @@ func storedPosition(_ orientation: Int, x: Int, y: Int, width: Int, height: Int)
   }
 }
 
-/// CRC-32 (IEEE), table-driven, for PNG chunks.
-let crcTable: [UInt32] = (0..<256).map { n in
-  var c = UInt32(n)
-  for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-  return c
-}
-
 func bigEndian(_ value: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
 
 func pngChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
   let body = Array(type.utf8) + data
-  var crc: UInt32 = 0xFFFF_FFFF
-  for byte in body { crc = crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-  return bigEndian(data.count) + body + bigEndian(Int(~crc))
+  return bigEndian(data.count) + body + bigEndian(Int(CRC32.of(body)))
 }
 
 /// An 8-bit RGB PNG of BGR `pixels` (stored deflate blocks), with an eXIf chunk before IDAT when `exif` is given.
