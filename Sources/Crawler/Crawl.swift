@@ -22,10 +22,18 @@ public struct CrawlRequest: Sendable {
   /// Overrides the provider's documented request budget.
   public var budget: RequestBudget?
   public var ingest = IngestOptions()
-  /// The most bytes of one provider API page read into memory (a page of 500 results is well under 2 MB);
-  /// a larger answer is stopped in the write callback and the crawl fails with ``CrawlerError/pageTooLarge``.
+  /// The most bytes of one provider API page read into memory: 16 KiB per result asked, at least 1 MiB and at
+  /// most this (8 MiB; a real page of 500 results is a few MB at most). A larger answer is stopped in the write
+  /// callback and the crawl fails with ``CrawlerError/pageTooLarge``: parsing is what costs memory (an 8 MB page
+  /// of 110,000 short results takes about 430 MB), so the bound follows what was asked.
   public var maxPageBytes = CrawlRequest.defaultMaxPageBytes
   public static let defaultMaxPageBytes = 8 << 20
+
+  /// The page byte limit for a page of `results` results.
+  public func pageByteLimit(results: Int) -> Int {
+    let (bytes, overflow) = max(0, results).multipliedReportingOverflow(by: 16 << 10)
+    return min(maxPageBytes, max(1 << 20, overflow ? Int.max : bytes))
+  }
 
   public init(provider: String, query: String, label: String?) {
     self.provider = provider
@@ -315,7 +323,7 @@ struct CrawlRunner {
       page = local
     case .request(var httpRequest):
       try spendBudget()
-      httpRequest.maxBytes = request.maxPageBytes
+      httpRequest.maxBytes = request.pageByteLimit(results: provider.resultsPerPage)
       var outcome: Result<HTTPResponse, CrawlerError>?
       try session.run([httpRequest]) { _, result in outcome = result }
       guard let outcome else { return }

@@ -7,7 +7,7 @@ import Testing
 
 /// RELIABILITY.md case 47 (issue #25 item 11): a provider page far larger than asked. A page holding more results
 /// than its request asked for is cut to the page size and the rest counted; a page body past
-/// `CrawlRequest.maxPageBytes` is stopped in the write callback and never parsed.
+/// `CrawlRequest.pageByteLimit(results:)` is stopped in the write callback and never parsed.
 @Suite("Crawl: provider pages larger than asked")
 struct OversizedPageTests {
   /// The JSON of one API page with `count` results in `provider`'s shape (Openverse `results`, Pixabay `hits`),
@@ -90,11 +90,22 @@ struct OversizedPageTests {
     } throws: { error in
       guard case .pageTooLarge(let name, _, let limit, let asked) = error as? CrawlerError else { return false }
       let message = (error as? CrawlerError)?.errorDescription ?? ""
-      return name == provider && limit == CrawlRequest.defaultMaxPageBytes && asked == 20
-        && message.contains("larger than \(CrawlRequest.defaultMaxPageBytes) bytes for 20 results asked")
+      // 20 results asked: 1 MiB (16 KiB a result, at least 1 MiB).
+      return name == provider && limit == 1 << 20 && asked == 20
+        && message.contains("larger than 1048576 bytes for 20 results asked")
     }
     #expect(Date().timeIntervalSince(started) < 20)
     #expect(try workspace.count("SELECT count(*) FROM crawl_items") == 0)
     #expect(try workspace.count("SELECT count(*) FROM images") == 0)
+  }
+
+  @Test("the page byte limit follows the page size asked: 16 KiB a result, 1 MiB to 8 MiB")
+  func pageByteLimit() {
+    let request = CrawlRequest(provider: "openverse", query: "mask", label: nil)
+    #expect(request.pageByteLimit(results: 20) == 1 << 20)
+    #expect(request.pageByteLimit(results: 200) == 200 << 14)
+    #expect(request.pageByteLimit(results: 500) == 500 << 14)
+    #expect(request.pageByteLimit(results: 600) == 8 << 20)
+    #expect(request.pageByteLimit(results: Int.max) == 8 << 20)
   }
 }
