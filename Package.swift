@@ -93,7 +93,8 @@ let package = Package(
         "Export", "Merge", "Review", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
-    .executableTarget(name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging"]),
+    .executableTarget(
+      name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging", "Ingest"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
     .executableTarget(name: "dedup-bench", dependencies: ["Catalog", "Dedup", "Imaging", "Parallel"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.

@@ -174,7 +174,10 @@ public enum VOCImport {
         report.warnings.append(
           FileFinding(
             file: item.xml, line: nil, severity: .warning, code: "size-mismatch",
-            message: "<size> says \(size.width)×\(size.height) but \(item.image) is \(image.width)×\(image.height)"))
+            message: "<size> says \(size.width)×\(size.height) but \(item.image) is \(image.width)×\(image.height)"
+              + ((size.width, size.height) == (image.height, image.width) && size.width != size.height
+                ? " (width and height swapped: if the image has an EXIF orientation of 5-8, the file's tool read its pixels unturned, as LabelImg before 1.8.4 did, and its boxes are in the stored frame, not the upright one)"
+                : "")))
       }
       pending.append(
         VOCRecord(

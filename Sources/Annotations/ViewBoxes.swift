@@ -59,13 +59,14 @@ extension Catalog {
       try definition.map { try effectiveBoxes(rank: $0.sourceRank, sources: Set($0.sourceRank.keys)) }
       ?? effectiveBoxes()
     var boxes: [Int64: [ExportBox]] = [:]
+    let viewClasses = Set(definition?.classes ?? [])
     for (imageID, found) in effective.boxes {
       var kept: [ExportBox] = []
       for var box in found {
         if let definition {
           let mapped =
             definition.map[box.className] == nil
-            ? (definition.classes.contains(box.className) ? box.className : nil)
+            ? (viewClasses.contains(box.className) ? box.className : nil)
             : definition.viewClass(of: box.className)
           guard let name = mapped else { continue }
           box.className = name

@@ -22,6 +22,18 @@ public struct CrawlRequest: Sendable {
   /// Overrides the provider's documented request budget.
   public var budget: RequestBudget?
   public var ingest = IngestOptions()
+  /// The most bytes of one provider API page read into memory: 16 KiB per result asked, at least 1 MiB and at
+  /// most this (8 MiB; a real page of 500 results is a few MB at most). A larger answer is stopped in the write
+  /// callback and the crawl fails with ``CrawlerError/pageTooLarge``: parsing is what costs memory (an 8 MB page
+  /// of 110,000 short results takes about 430 MB), so the bound follows what was asked.
+  public var maxPageBytes = CrawlRequest.defaultMaxPageBytes
+  public static let defaultMaxPageBytes = 8 << 20
+
+  /// The page byte limit for a page of `results` results.
+  public func pageByteLimit(results: Int) -> Int {
+    let (bytes, overflow) = max(0, results).multipliedReportingOverflow(by: 16 << 10)
+    return min(maxPageBytes, max(1 << 20, overflow ? Int.max : bytes))
+  }
 
   public init(provider: String, query: String, label: String?) {
     self.provider = provider
@@ -99,6 +111,9 @@ public struct CrawlReport: Sendable, Codable {
   public var morePagesAtLimit = false
   /// Private-address refusals of this run (also in `failed`), summarised: count and the first URL.
   public var privateAddressRefusals: PrivateRefusals?
+  /// Results past the page size asked for, dropped: a provider page answering more than
+  /// ``CrawlProvider/resultsPerPage`` is cut to it (never stored as pending items).
+  public var resultsDropped = 0
 
   public struct PrivateRefusals: Sendable, Codable {
     public var count: Int
@@ -306,13 +321,21 @@ struct CrawlRunner {
       return
     case .local(let local):
       page = local
-    case .request(let httpRequest):
+    case .request(var httpRequest):
       try spendBudget()
+      httpRequest.maxBytes = request.pageByteLimit(results: provider.resultsPerPage)
       var outcome: Result<HTTPResponse, CrawlerError>?
       try session.run([httpRequest]) { _, result in outcome = result }
       guard let outcome else { return }
-      let response = try outcome.get()
       let shown = Redaction.display(httpRequest.url, secrets: httpRequest.secrets)
+      let response: HTTPResponse
+      switch outcome {
+      case .success(let answer): response = answer
+      case .failure(.tooLarge(_, let limit)):
+        throw CrawlerError.pageTooLarge(
+          provider: provider.name, url: shown, limit: limit, resultsAsked: provider.resultsPerPage)
+      case .failure(let error): throw error
+      }
       guard response.status == 200 else {
         let snippet = Redaction.scrub(
           String(decoding: response.body.prefix(200), as: UTF8.self), secrets: httpRequest.secrets)
@@ -320,7 +343,13 @@ struct CrawlRunner {
           provider: provider.name, url: shown, status: response.status,
           detail: snippet.split(whereSeparator: \.isNewline).joined(separator: " "))
       }
-      page = try provider.parse(response.body, query: request.query, cursor: cursor, url: shown)
+      var parsed = try provider.parse(response.body, query: request.query, cursor: cursor, url: shown)
+      let most = max(1, provider.resultsPerPage)
+      if parsed.results.count > most {
+        report.resultsDropped += parsed.results.count - most
+        parsed.results.removeSubrange(most...)
+      }
+      page = parsed
       counters.pagesFetched += 1
       report.pagesFetched += 1
     }

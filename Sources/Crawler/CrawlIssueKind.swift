@@ -28,7 +28,7 @@ public enum CrawlIssueKind: Sendable, Hashable {
   /// The kind of a failed transfer, from the error's case (and libcurl's code for a transfer failure).
   public init(_ error: CrawlerError) {
     switch error {
-    case .tooLarge: self = .tooLarge
+    case .tooLarge, .pageTooLarge: self = .tooLarge
     case .privateAddress: self = .privateAddress
     case .crossHostRedirect: self = .redirects
     case .transfer(_, let code, _) where code == Int32(CURLE_OPERATION_TIMEDOUT.rawValue): self = .timeout

@@ -82,6 +82,9 @@ public protocol CrawlProvider: Sendable {
   var firstCursor: String { get }
   /// Result images a job keeps when no limit is given: 100 for a search, the whole list for a URL list.
   var defaultLimit: Int { get }
+  /// The most results one page may hold: what its request asks for (or the API's fixed page size). A page
+  /// answering more is cut to this many and the rest are counted as dropped (`CrawlReport.resultsDropped`).
+  var resultsPerPage: Int { get }
   /// The step that fetches the page at `cursor`.
   func step(query: String, cursor: String) throws -> PageStep
   /// Parses a page's JSON; throws ``CrawlerError/malformedResponse`` for anything else.

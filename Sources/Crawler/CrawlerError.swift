@@ -7,6 +7,8 @@ public enum CrawlerError: LocalizedError, Equatable {
   case transfer(url: String, code: Int32, message: String)
   /// The body passed `--max-bytes`; the transfer was stopped in the write callback.
   case tooLarge(url: String, limit: Int)
+  /// A provider API page passed `CrawlRequest.maxPageBytes`; the transfer was stopped in the write callback.
+  case pageTooLarge(provider: String, url: String, limit: Int, resultsAsked: Int)
   /// The URL is not http or https.
   case unsupportedScheme(url: String)
   /// The host resolved to a private, loopback or link-local address.
@@ -36,6 +38,9 @@ public enum CrawlerError: LocalizedError, Equatable {
       return "\(url): transfer failed (curl \(code)): \(message)"
     case .tooLarge(let url, let limit):
       return "\(url): body larger than \(limit) bytes; stopped (raise --max-bytes to allow bigger files)"
+    case .pageTooLarge(let provider, let url, let limit, let asked):
+      return
+        "\(provider): \(url): the API page is larger than \(limit) bytes for \(asked) results asked; stopped and not read (a page that size is not an answer to the request)"
     case .unsupportedScheme(let url): return "\(url): only http and https URLs are fetched"
     case .privateAddress(let url, let address):
       return

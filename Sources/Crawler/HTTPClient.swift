@@ -110,17 +110,23 @@ public struct HTTPRequest: Sendable {
   public var secrets: [String]
   /// The caller's tag, handed back with the result.
   public var tag: Int
+  /// A body limit for this request below the session's `TransferLimits.maxBytes` (an API page), or nil.
+  public var maxBytes: Int?
 
   public init(
     url: String, headers: [String] = [], redirects: RedirectPolicy = .follow, secrets: [String] = [],
-    tag: Int = 0
+    tag: Int = 0, maxBytes: Int? = nil
   ) {
     self.url = url
     self.headers = headers
     self.redirects = redirects
     self.secrets = secrets
     self.tag = tag
+    self.maxBytes = maxBytes
   }
+
+  /// The body limit this request runs under.
+  func bodyLimit(_ limits: TransferLimits) -> Int { min(limits.maxBytes, maxBytes ?? Int.max) }
 }
 
 /// A finished HTTP exchange.
@@ -470,7 +476,8 @@ public final class TransferSession {
       return .failure(.transfer(url: Redaction.display(url), code: -1, message: "curl_easy_init failed"))
     }
     let limits = configuration.limits
-    let transfer = Transfer(pending: pending, limit: limits.maxBytes, network: configuration.network)
+    let bodyLimit = pending.request.bodyLimit(limits)
+    let transfer = Transfer(pending: pending, limit: bodyLimit, network: configuration.network)
     for header in pending.request.headers { transfer.headerList = dsk_curl_slist_append(transfer.headerList, header) }
     for entry in configuration.resolve { transfer.resolveList = dsk_curl_slist_append(transfer.resolveList, entry) }
     let context = transfer.retain()
@@ -484,7 +491,7 @@ public final class TransferSession {
     dsk_curl_setopt_long(handle, CURLOPT_TIMEOUT, limits.totalTimeoutSeconds)
     dsk_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, limits.lowSpeedBytesPerSecond)
     dsk_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, limits.lowSpeedSeconds)
-    dsk_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limits.maxBytes))
+    dsk_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(bodyLimit))
     dsk_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
     dsk_curl_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
     dsk_curl_setopt_string(handle, CURLOPT_PROXY, "")  // never an ambient proxy: the policy sees the real peer
@@ -509,7 +516,7 @@ public final class TransferSession {
     let limits = configuration.limits
     let shown = Redaction.display(pending.url, secrets: request.secrets)
     if transfer.sink.overLimit || code == CURLE_FILESIZE_EXCEEDED {
-      return .done(.failure(.tooLarge(url: shown, limit: limits.maxBytes)))
+      return .done(.failure(.tooLarge(url: shown, limit: request.bodyLimit(limits))))
     }
     if let refused = transfer.refusedAddress {
       var redirects = 0

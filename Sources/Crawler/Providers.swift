@@ -8,6 +8,7 @@ struct Openverse: CrawlProvider {
   let token: String?
   let licenses: [String]
   let pageSize: Int
+  var resultsPerPage: Int { pageSize }
   var firstCursor: String { "1" }
   var budget: RequestBudget? {
     token == nil ? RequestBudget(limit: 100, windowSeconds: 86400) : RequestBudget(limit: 10000, windowSeconds: 86400)
@@ -60,6 +61,7 @@ struct WikimediaCommons: CrawlProvider {
   let name = "commons"
   let base: String
   let pageSize: Int
+  var resultsPerPage: Int { pageSize }
   var firstCursor: String { "{}" }
   var budget: RequestBudget? { nil }
 
@@ -124,6 +126,7 @@ struct Flickr: CrawlProvider {
   let key: String
   let licenseIDs: [String]
   let pageSize: Int
+  var resultsPerPage: Int { pageSize }
   var firstCursor: String { "1" }
   var budget: RequestBudget? { RequestBudget(limit: 3600, windowSeconds: 3600) }
 
@@ -196,6 +199,7 @@ struct Pexels: CrawlProvider {
   let base: String
   let key: String
   let pageSize: Int
+  var resultsPerPage: Int { pageSize }
   var firstCursor: String { "1" }
   var budget: RequestBudget? { RequestBudget(limit: 200, windowSeconds: 3600) }
 
@@ -234,6 +238,7 @@ struct Pixabay: CrawlProvider {
   let base: String
   let key: String
   let pageSize: Int
+  var resultsPerPage: Int { pageSize }
   var firstCursor: String { "1" }
   var budget: RequestBudget? { RequestBudget(limit: 100, windowSeconds: 60) }
 
@@ -271,6 +276,8 @@ struct Pixabay: CrawlProvider {
 
 /// Google Custom Search JSON API with `searchType=image`; `start + num ≤ 100`.
 struct GoogleCSE: CrawlProvider {
+  /// `num=10`, the API's largest page.
+  var resultsPerPage: Int { 10 }
   let name = "google"
   let base: String
   let key: String
@@ -312,6 +319,8 @@ struct GoogleCSE: CrawlProvider {
 
 /// SerpApi `engine=google_images`; `ijn` is the 0-based page index.
 struct SerpApi: CrawlProvider {
+  /// google_images gives at most 100 results per `ijn` page.
+  var resultsPerPage: Int { 100 }
   let name = "serpapi"
   let base: String
   let key: String
@@ -352,6 +361,7 @@ struct BingV7: CrawlProvider {
   let base: String
   let key: String
   let pageSize: Int
+  var resultsPerPage: Int { pageSize }
   var firstCursor: String { "0" }
   var budget: RequestBudget? { nil }
 
@@ -391,6 +401,7 @@ struct URLList: CrawlProvider {
   let name = "urls"
   let rows: [CrawlResult]
   let pageSize = 500
+  var resultsPerPage: Int { pageSize }
   var firstCursor: String { "0" }
   var budget: RequestBudget? { nil }
   /// The whole list: a list is what the user chose, not a search to cut short.

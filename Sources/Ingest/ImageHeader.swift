@@ -18,7 +18,9 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
 
 /// What the first bytes of a file say it is, read without decoding any pixels.
 public enum SniffResult: Sendable, Equatable {
-  /// An allow-listed image whose header gave its size. `damage` says why it is not a clean file
+  /// An allow-listed image whose header gave its size, in the upright frame: a JPEG or PNG whose EXIF orientation
+  /// is 5–8 has its width and height swapped (``ExifOrientation``), as the decoder turns its pixels, so every box,
+  /// crop and export is in the frame a viewer and LabelImg show. `damage` says why it is not a clean file
   /// (truncated, no end marker, ...), or nil.
   case image(format: ImageFormat, width: Int, height: Int, damage: String?)
   /// An allow-listed signature with a header that cannot be read.
@@ -46,6 +48,18 @@ public enum ImageHeader {
   }
 
   public static func sniff(_ bytes: UnsafeRawBufferPointer) -> SniffResult {
+    let result = storedSniff(bytes)
+    // The one place the EXIF orientation meets a size: everything after this is in the upright frame.
+    if case .image(let format, let width, let height, let damage) = result, format == .jpeg || format == .png,
+      ExifOrientation.swapsSides(ExifOrientation.of(bytes))
+    {
+      return .image(format: format, width: height, height: width, damage: damage)
+    }
+    return result
+  }
+
+  /// The size as stored in the file, before any EXIF orientation.
+  static func storedSniff(_ bytes: UnsafeRawBufferPointer) -> SniffResult {
     let b = bytes.bindMemory(to: UInt8.self)
     let n = b.count
     if n == 0 { return .notImage(kind: "empty") }

@@ -81,6 +81,8 @@ public struct MergeReport: Sendable, Encodable {
   public var labelledBySeveralSources = 0
   /// How a majority tie (an image's boxes as many of one class as of another) is decided.
   public var tieRule = ""
+  /// How many classes of the tie order `tieRule` names (the rest are counted).
+  public static let tieRuleNames = 50
   /// Images whose majority class was a tie, decided by `tieRule`.
   public var majorityTies = 0
   /// Images whose bytes two or more annotation files describe: one file's boxes count (recipe priority,
@@ -223,8 +225,11 @@ public enum MergeRun {
     // files' boxes stacked), counted after the class map, so English and Spanish copies agree; a tie is
     // decided by the tie order (the recipe's `tie_order`, else the views' classes in recipe order).
     let tieOrder = recipe.tieOrder
+    let tieRank = Dictionary(tieOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    let shown = tieOrder.prefix(MergeReport.tieRuleNames).joined(separator: ", ")
+    let more = tieOrder.count > MergeReport.tieRuleNames ? " and \(tieOrder.count - MergeReport.tieRuleNames) more" : ""
     report.tieRule =
-      "class order " + tieOrder.joined(separator: ", ")
+      "class order " + shown + more
       + (!recipe.explicitTieOrder.isEmpty ? " (tie_order)" : " (the views' classes)")
     if !perSourceBoxes.isEmpty {
       let shaByImage = Dictionary(found.map { ($0.image, $0.sha) }, uniquingKeysWith: { a, _ in a })
@@ -236,7 +241,7 @@ public enum MergeRun {
         for (image, _) in boxes.chosen.sorted(by: { $0.key < $1.key }) {
           guard let sha = shaByImage[image] else { continue }
           let list = (boxes.boxes[image] ?? []).filter { $0.origin == "voc" || $0.origin == "yolo" }
-          let decision = Self.majority(list.map(\.className), recipe: recipe, targets: targets, tieOrder: tieOrder)
+          let decision = Self.majority(list.map(\.className), recipe: recipe, targets: targets, tieRank: tieRank)
           if decision.tie { report.majorityTies += 1 }
           guard let label = decision.label else { continue }
           found.append((image, sourceID, label, sha))
@@ -290,7 +295,7 @@ public enum MergeRun {
     for view in recipe.views {
       var members: [Member] = []
       for (image, choice) in decided {
-        let viewClass = view.fold[choice.target] ?? (view.classes.contains(choice.target) ? choice.target : nil)
+        let viewClass = view.fold[choice.target] ?? (view.classSet.contains(choice.target) ? choice.target : nil)
         guard let viewClass else { continue }
         members.append((image, viewClass, choice.source, sampleKey(seed: recipe.seed, sha256: choice.sha)))
       }
@@ -428,7 +433,7 @@ public enum MergeRun {
     switch recipe.classMap[found] ?? (targets.contains(found) ? .to(found) : .drop) {
     case .to(let target):
       if let folded = view.fold[target] { return .map(folded) }
-      return view.classes.contains(target) ? .map(target) : .drop
+      return view.classSet.contains(target) ? .map(target) : .drop
     case .drop: return .drop
     case .ignore: return .ignore
     }
@@ -436,8 +441,8 @@ public enum MergeRun {
 
   /// The majority target class of an image's boxes (found names): each mapped by the class map first;
   /// dropped classes do not vote; an ignored class makes the image's label that class (so it is ignored).
-  /// A tie goes to the class first in `tieOrder` (then by name).
-  static func majority(_ names: [String], recipe: Recipe, targets: Set<String>, tieOrder: [String]) -> (
+  /// A tie goes to the class first in the tie order (`tieRank`: class → position; then by name).
+  static func majority(_ names: [String], recipe: Recipe, targets: Set<String>, tieRank: [String: Int]) -> (
     label: String?, tie: Bool
   ) {
     var counts: [String: Int] = [:]
@@ -450,10 +455,9 @@ public enum MergeRun {
     }
     guard let best = counts.values.max() else { return (nil, false) }
     let leaders = counts.filter { $0.value == best }.map(\.key)
-    let position = Dictionary(tieOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     let winner = leaders.min { a, b in
-      let pa = position[a] ?? Int.max
-      let pb = position[b] ?? Int.max
+      let pa = tieRank[a] ?? Int.max
+      let pb = tieRank[b] ?? Int.max
       return pa != pb ? pa < pb : a < b
     }
     return (winner, leaders.count > 1)

@@ -42,10 +42,21 @@ public struct Recipe: Sendable {
 
   public struct View: Sendable {
     public var name: String
-    public var classes: [String]
+    /// The view's classes in order (no name twice: the recipe is refused).
+    public var classes: [String] { didSet { classSet = Set(classes) } }
+    /// `classes` as a set, for membership tests in time independent of the view's size.
+    public private(set) var classSet: Set<String>
     /// Target class → view class (`incorrect: with_mask` folds it into the 2-class view).
     public var fold: [String: String] = [:]
     public var line: Int
+
+    public init(name: String, classes: [String], fold: [String: String] = [:], line: Int) {
+      self.name = name
+      self.classes = classes
+      classSet = Set(classes)
+      self.fold = fold
+      self.line = line
+    }
   }
 
   public var path: String
@@ -67,7 +78,8 @@ public struct Recipe: Sendable {
   /// order (the first view first), then the other target classes by name.
   public var tieOrder: [String] {
     var order: [String] = []
-    for name in explicitTieOrder + views.flatMap(\.classes) + targets.sorted() where !order.contains(name) {
+    var seen: Set<String> = []
+    for name in explicitTieOrder + views.flatMap(\.classes) + targets.sorted() where seen.insert(name).inserted {
       order.append(name)
     }
     return order
@@ -177,7 +189,11 @@ public struct Recipe: Sendable {
       byPath[key] = source
     }
     for view in recipe.views {
-      for (from, to) in view.fold where !view.classes.contains(to) {
+      var listed: Set<String> = []
+      for name in view.classes where !listed.insert(name).inserted {
+        throw MergeError.recipe(path: path, line: view.line, reason: "view \(view.name) lists class \(name) twice")
+      }
+      for (from, to) in view.fold where !view.classSet.contains(to) {
         throw MergeError.recipe(
           path: path, line: view.line,
           reason: "view \(view.name) folds \(from) into \(to), which is not one of its classes")

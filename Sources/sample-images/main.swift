@@ -14,6 +14,9 @@
 //       --from photos pasted at 36–130 px, two in three with a painted mask (with_mask), the rest
 //       without_mask. Truth boxes follow voc-facemask's convention (the Haar box 0.83 wide, 0.89 high,
 //       centre 0.11 lower).
+//   sample-images orientations --from FILE --out DIR [--quality Q]
+//       The first photo in the eight EXIF orientations: o1.jpg…o8.jpg (APP1) and p1.png…p8.png (eXIf), pixels
+//       stored turned or mirrored so that every file displays the photo upright (Orientations.swift).
 import Annotations
 import AutoFace
 import Catalog
@@ -37,8 +40,8 @@ func fail(_ message: String) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let mode = arguments.first, ["faces", "photos", "scenes"].contains(mode) else {
-  fail("usage: sample-images faces|photos|scenes --from DIR... --out DIR [--count N] [--seed S]")
+guard let mode = arguments.first, ["faces", "photos", "scenes", "orientations"].contains(mode) else {
+  fail("usage: sample-images faces|photos|scenes|orientations --from DIR... --out DIR [--count N] [--seed S]")
 }
 arguments.removeFirst()
 var sources: [String] = []
@@ -118,6 +121,14 @@ func strictFaces() -> [(DecodedImage, Box)] {
 }
 
 switch mode {
+case "orientations":
+  do {
+    let files = try orientedCopies(of: photos[0].image, quality: quality)
+    for file in files { write(file.bytes, out + "/" + file.name) }
+    print("wrote \(files.count) files of \(photos[0].name) in EXIF orientations 1-8 to \(out)")
+  } catch {
+    fail("\(error.localizedDescription)")
+  }
 case "faces":
   let faces = strictFaces()
   for index in 0..<count {

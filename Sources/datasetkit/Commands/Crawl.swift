@@ -255,6 +255,11 @@ extension Datasetkit.Crawl {
             separator: ", ")
           + "; API requests spent \(r.jobRequestsSpent)")
       if let note = r.note { lines.append(note) }
+      if r.resultsDropped > 0 {
+        lines.append(
+          "\(r.resultsDropped) result\(r.resultsDropped == 1 ? "" : "s") dropped: the provider answered more than the page size asked for; each page was cut to it"
+        )
+      }
       let limit = global.verbose ? Int.max : 10
       if r.stoppedAtLimit != nil {
         lines.append("Not the end of the results: run again with a larger --limit to continue.")
