@@ -54,7 +54,7 @@ extension Datasetkit {
           datasetkit export --split v1 --format folders --out ~/datasets/masks
           datasetkit export --split v1 --format yolo --view three --link hard
           datasetkit export --format coco --label with_mask --label without_mask
-          datasetkit export --split v1 --format webdataset --shard-size 500MB --max-side 512
+          datasetkit export --split v1 --format webdataset --max-side 512
         """)
 
     @Option(help: "The split version to export (default: every active image, as subset `all`).")
