@@ -106,13 +106,6 @@ struct ManifestResize: Codable {
   var jpegQuality: Int
   var interpolation = "area"
   var upscale = false
-
-  var json: [String: Any] {
-    var object: [String: Any] = ["jpegQuality": jpegQuality, "interpolation": interpolation, "upscale": upscale]
-    if let maxSide { object["maxSide"] = maxSide }
-    if let shortSide { object["shortSide"] = shortSide }
-    return object
-  }
 }
 
 /// The original of a resized image, in the manifest.
@@ -120,8 +113,17 @@ struct ManifestOriginal: Codable {
   var sha256: String
   var width: Int
   var height: Int
+}
 
-  var json: [String: Any] { ["sha256": sha256, "width": width, "height": height] }
+extension Encodable {
+  /// The value as a JSON object, as `JSONEncoder` writes it (absent optionals left out): for the manifests
+  /// built as JSON objects (box formats, WebDataset samples).
+  var jsonObject: [String: Any] {
+    guard let data = try? JSONEncoder().encode(self),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return [:] }
+    return object
+  }
 }
 
 /// An image as placed in an export: the bytes written (their SHA-256 and size) and, when resized, the

@@ -551,7 +551,7 @@ public enum Exporter {
         manifest["counts"] = counts
         manifest["contents"] = try contents(of: staging)
         if request.link != .copy && format.placesFiles && report.images > resized { manifest["linkedObjects"] = true }
-        if let resize = request.resize { manifest["resize"] = resize.manifest.json }
+        if let resize = request.resize { manifest["resize"] = resize.manifest.jsonObject }
         if let files = manifest["files"] as? [[String: Any]] {
           manifest["files"] = files.map { entry -> [String: Any] in
             var entry = entry

@@ -198,7 +198,7 @@ extension ExportWriter {
           }
         }
         if let license = item.license { sample["license"] = license }
-        if let original = placedImage.original { sample["original"] = original.json }
+        if let original = placedImage.original { sample["original"] = original.jsonObject }
         if let parent = extras.parents[item.imageID] { sample["parent"] = parent }
         members.append(
           (

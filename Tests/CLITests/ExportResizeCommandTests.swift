@@ -1,3 +1,4 @@
+import Annotations
 import Catalog
 import Foundation
 import Imaging
@@ -43,31 +44,12 @@ struct ExportResizeCommandTests {
       sha[fixture.name] = SHA256.hex(of: bytes)
       let stem = String(fixture.name.prefix { $0 != "." })
       let r = fixture.rect
-      let xml = """
-        <annotation>
-        \t<folder>images</folder>
-        \t<filename>\(fixture.name)</filename>
-        \t<size>
-        \t\t<width>\(fixture.width)</width>
-        \t\t<height>\(fixture.height)</height>
-        \t\t<depth>3</depth>
-        \t</size>
-        \t<object>
-        \t\t<name>block</name>
-        \t\t<pose>Unspecified</pose>
-        \t\t<truncated>0</truncated>
-        \t\t<difficult>0</difficult>
-        \t\t<bndbox>
-        \t\t\t<xmin>\(r.x)</xmin>
-        \t\t\t<ymin>\(r.y)</ymin>
-        \t\t\t<xmax>\(r.x + r.width)</xmax>
-        \t\t\t<ymax>\(r.y + r.height)</ymax>
-        \t\t</bndbox>
-        \t</object>
-        </annotation>
-
-        """
-      try TestSupport.write(Array(xml.utf8), to: base + "/src/annotations/\(stem).xml")
+      let document = VOCDocument.labelImg(
+        folder: "images", filename: fixture.name, path: nil, width: fixture.width, height: fixture.height,
+        objects: [
+          VOCObject(name: "block", box: Box(x: r.x, y: r.y, width: r.width, height: r.height), difficult: "0")
+        ])
+      try TestSupport.write(document.bytes(), to: base + "/src/annotations/\(stem).xml")
     }
     #expect(try TestSupport.run(["init", ws]).status == 0)
     let imported = try TestSupport.run(["import", base + "/src", "--layout", "voc"], in: ws)
