@@ -2,6 +2,7 @@ import Annotations
 import Catalog
 import Foundation
 import Imaging
+import Ingest
 
 /// Resizing at export (`--max-side N` / `--short-side N`): an image larger than the bound is decoded,
 /// shrunk with its aspect kept (pixel-area averaging) and written as a new file; its boxes are scaled with
@@ -71,9 +72,25 @@ public struct ExportResize: Sendable, Equatable {
 
   /// The bytes of object `sha256` shrunk to `size`, encoded as `fileExtension` says (PNG, else JPEG at
   /// `jpegQuality`). The decode is header-checked like every decode; the decoded image's own orientation
-  /// (EXIF applied) decides which side is which.
+  /// (EXIF applied) decides which side is which. A JPEG whose sides both divide by 2, 4 or 8 and stay at least
+  /// the target's is decoded DCT-scaled by that factor (most of the decode skipped; every output pixel still
+  /// covers the same square of source pixels, so boxes stay aligned).
   func resizedBytes(of bytes: [UInt8], size: (width: Int, height: Int), fileExtension: String) throws -> [UInt8] {
-    let image = try DecodedImage(bytes: bytes)
+    let header = try bytes.withUnsafeBytes { try DecodedImage.checkHeader($0, maxPixels: ImageHeader.defaultMaxPixels) }
+    var reduction = 1
+    if header.format == .jpeg {
+      let (long, short) = (max(size.width, size.height), min(size.width, size.height))
+      for factor in [8, 4, 2] where reduction == 1 {
+        if header.width % factor == 0 && header.height % factor == 0
+          && max(header.width, header.height) / factor >= long && min(header.width, header.height) / factor >= short
+        {
+          reduction = factor
+        }
+      }
+    }
+    let image = try bytes.withUnsafeBytes {
+      try DecodedImage(bytes: $0, grayscale: false, reduction: reduction)
+    }
     // A decoder that turned the image (EXIF orientation) gives the other side first.
     let turned = (image.width > image.height) != (size.width > size.height) && size.width != size.height
     let small = try image.resized(
