@@ -64,7 +64,7 @@ let package = Package(
     .target(name: "Dedup", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Parallel"]),
     // `check leakage`: what ties images of different subsets together (hashes, near-duplicate groups, lineage).
     .target(name: "Leakage", dependencies: ["Annotations", "Catalog", "Dedup", "Splitter"]),
-    .target(name: "Export", dependencies: ["Annotations", "Catalog", "Splitter"]),
+    .target(name: "Export", dependencies: ["Annotations", "Catalog", "Imaging", "Ingest", "Splitter"]),
     .target(
       name: "Merge",
       dependencies: [

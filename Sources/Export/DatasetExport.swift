@@ -22,6 +22,9 @@ public struct ExportItem: Sendable {
   public var verified: Bool?
   /// Its label in the export's view (a split's frozen label): a class of the export even without a box.
   public var label: String? = nil
+  /// Resized at export (`ExportPlan.resize`): its size in the catalog; `width`, `height` and the boxes are
+  /// then the written image's.
+  public var resizedFrom: (width: Int, height: Int)? = nil
 
   public var stem: String {
     guard let dot = fileName.lastIndex(of: ".") else { return fileName }
@@ -101,6 +104,8 @@ public struct ExportReport: Sendable, Codable {
   public var files = 0
   /// What the user should know about the files written (e.g. YOLO's val is train when there is no split).
   public var notes: [String] = []
+  /// WebDataset: each subset's shards in order.
+  public var shards: [String: [String]] = [:]
 }
 
 /// Exports the catalog's images and boxes as VOC, YOLO, COCO or Create ML.
@@ -238,6 +243,16 @@ public enum DatasetExport {
     _ plan: ExportPlan, format: DatasetFormat, to out: String, store: ObjectStore, link: ExportLink = .copy,
     vocLayout: VOCExportLayout = .devkit, publishedAs: String? = nil
   ) throws -> ExportReport {
+    try write(
+      plan, format: format, to: out, store: store, link: link, vocLayout: vocLayout, publishedAs: publishedAs,
+      extras: WriterExtras())
+  }
+
+  /// `write` with what `Exporter` adds: resizing, shard size and each image's provenance (WebDataset).
+  static func write(
+    _ plan: ExportPlan, format: DatasetFormat, to out: String, store: ObjectStore, link: ExportLink,
+    vocLayout: VOCExportLayout, publishedAs: String?, extras: WriterExtras
+  ) throws -> ExportReport {
     let final = URL(fileURLWithPath: out).standardizedFileURL.path
     guard format.writesBoxes else {
       throw ExportError.exportFailed(
@@ -263,17 +278,19 @@ public enum DatasetExport {
       // `publishedAs`: where a caller will move `out` (paths written into data.yaml and <path> name it).
       let writer = ExportWriter(
         root: staging, finalRoot: publishedAs.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? final,
-        store: store, link: link)
+        store: store, link: link, extras: extras)
       switch format {
       case .voc: try writer.voc(plan, layout: vocLayout)
       case .yolo: try writer.yolo(plan)
       case .coco: try writer.coco(plan)
       case .createml: try writer.createML(plan)
+      case .webdataset: try writer.webDataset(plan)
       case .folders, .csv: break  // refused above: no boxes to write
       }
       try writer.manifest(plan, format: format)
       report.files = writer.files
       report.notes = writer.notes
+      report.shards = writer.shardLists
       if stat(final, &info) == 0 { rmdir(final) }
       if rename(staging, final) != 0 {
         throw ExportError.exportFailed(
@@ -304,15 +321,25 @@ final class ExportWriter {
   let link: ExportLink
   var files = 0
   var notes: [String] = []
+  let extras: WriterExtras
   /// Where each image was placed (relative to the export), for the manifest's `path`.
   var placed: [Int64: String] = [:]
+  /// What was written for each image (its SHA-256, the original's when resized).
+  var written: [Int64: PlacedImage] = [:]
+  /// WebDataset: each image's key in its shard.
+  var keys: [Int64: String] = [:]
+  /// WebDataset: each subset's shards in order.
+  var shardLists: [String: [String]] = [:]
 
-  init(root: String, finalRoot: String, store: ObjectStore, link: ExportLink) {
+  init(root: String, finalRoot: String, store: ObjectStore, link: ExportLink, extras: WriterExtras = WriterExtras()) {
     self.root = root
     self.finalRoot = finalRoot
     self.store = store
     self.link = link
+    self.extras = extras
   }
+
+  var placer: ImagePlacer { ImagePlacer(store: store, link: link, resize: extras.resize) }
 
   func folder(_ relative: String) throws {
     try FileManager.default.createDirectory(atPath: root + "/" + relative, withIntermediateDirectories: true)
@@ -328,7 +355,11 @@ final class ExportWriter {
   /// Places an image: copied, hard-linked (falls back to a copy across file systems) or symlinked to
   /// the object store.
   func image(_ item: ExportItem, at relative: String) throws {
-    try store.place(item.sha256, at: root + "/" + relative, mode: link)
+    let from = item.resizedFrom ?? (item.width, item.height)
+    written[item.imageID] = try placer.place(
+      sha256: item.sha256, width: from.width, height: from.height,
+      size: item.resizedFrom == nil ? nil : (item.width, item.height),
+      fileExtension: URL(fileURLWithPath: item.fileName).pathExtension, at: root + "/" + relative)
     placed[item.imageID] = relative
     files += 1
   }
@@ -368,6 +399,9 @@ final class ExportWriter {
       if document.filename != item.fileName { document.filename = item.fileName }
       if document.size == nil || document.size?.width == 0 {
         document.size = VOCSize(width: item.width, height: item.height)
+      } else if item.resizedFrom != nil {
+        document.size?.width = item.width
+        document.size?.height = item.height
       }
       // LabelImg always writes these; a foreign file gains them.
       if document.folder == nil { document.folder = folder }
@@ -384,8 +418,11 @@ final class ExportWriter {
     let height = document.size?.height ?? item.height
     document.objects = try item.boxes.map { box in
       if box.origin == "voc" {
+        // Resized boxes are whole pixels already; kept inside the image with mins at least 1, as LabelImg saves.
         var object = VOCObject(
-          name: box.className, box: box.box, pose: box.pose, truncated: box.truncated ? "1" : "0",
+          name: box.className,
+          box: item.resizedFrom == nil ? box.box : box.box.labelImgIntegers(width: width, height: height),
+          pose: box.pose, truncated: box.truncated ? "1" : "0",
           difficult: box.difficult ? "1" : "0")
         if let extra = box.extraXML { try object.apply(extraXML: extra) }
         return object
@@ -545,20 +582,27 @@ final class ExportWriter {
       var height: Int
       var boxes: Int
       var origins: [ManifestOrigin] = []
+      /// Resized: the original's SHA-256 and size (`sha256`, `width`, `height` are the written file's).
+      var original: ManifestOriginal?
+      /// WebDataset: the sample's key in its shard (`path`).
+      var key: String?
     }
     struct Manifest: Encodable {
       var schemaVersion = ManifestSchema.version
       var format: String
       var classes: [String: Int]
       var files: [Entry]
+      /// WebDataset: each subset's shards in order.
+      var shards: [String: [String]]?
     }
     var entries: [Entry] = []
     for subset in plan.subsets {
       for item in subset.items {
         entries.append(
           Entry(
-            path: placed[item.imageID] ?? item.fileName, sha256: item.sha256, subset: subset.name, width: item.width,
-            height: item.height, boxes: item.boxes.count))
+            path: placed[item.imageID] ?? item.fileName, sha256: written[item.imageID]?.sha256 ?? item.sha256,
+            subset: subset.name, width: item.width, height: item.height, boxes: item.boxes.count,
+            original: written[item.imageID]?.original, key: keys[item.imageID]))
       }
     }
     let classes = Dictionary(plan.classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -566,6 +610,10 @@ final class ExportWriter {
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try file(
       "manifest.json",
-      [UInt8](try encoder.encode(Manifest(format: format.rawValue, classes: classes, files: entries))))
+      [UInt8](
+        try encoder.encode(
+          Manifest(
+            format: format.rawValue, classes: classes, files: entries,
+            shards: format == .webdataset ? shardLists : nil))))
   }
 }

@@ -1,6 +1,7 @@
 import Annotations
 import Catalog
 import Foundation
+import Imaging
 import Splitter
 
 #if canImport(Glibc)
@@ -8,8 +9,8 @@ import Splitter
 #endif
 
 /// Every export format (the raw values are the `--format` values). `folders` and `csv` are written by
-/// `Exporter`; the box formats `voc`, `yolo`, `coco` and `createml` by `DatasetExport`, one subset per split
-/// subset.
+/// `Exporter`; the box formats `voc`, `yolo`, `coco`, `createml` and `webdataset` by `DatasetExport`, one
+/// subset per split subset.
 public enum DatasetFormat: String, Sendable, Codable, CaseIterable {
   /// `train/<label>/…` for Keras `image_dataset_from_directory` and torchvision `ImageFolder`.
   case folders
@@ -23,15 +24,21 @@ public enum DatasetFormat: String, Sendable, Codable, CaseIterable {
   case coco
   /// Apple Create ML object-detection JSON, one per subset.
   case createml
+  /// WebDataset tar shards per subset: `<key>.jpg`, `<key>.cls` (the label's index), `<key>.json` (label,
+  /// boxes, provenance, license).
+  case webdataset
 
-  /// True for the formats that write boxes (an image's label is its boxes' classes), false for those that
-  /// write one label per image.
+  /// True for the formats written from an image's box set (`DatasetExport`): the detection formats, and
+  /// WebDataset, which writes each image's label and boxes. False for those that write one label per image.
   public var writesBoxes: Bool {
     switch self {
     case .folders, .csv: false
-    case .voc, .yolo, .coco, .createml: true
+    case .voc, .yolo, .coco, .createml, .webdataset: true
     }
   }
+
+  /// True when image files are placed one by one (so `--link` applies); WebDataset writes them into shards.
+  public var placesFiles: Bool { self != .webdataset }
 }
 
 public struct ExportRequest: Sendable {
@@ -51,6 +58,10 @@ public struct ExportRequest: Sendable {
   public var selection = ImageSelection()
   /// Box formats: also images with no box (background), which are left out by default.
   public var includeUnannotated: Bool
+  /// Resize at export (`--max-side` / `--short-side`); nil: images as stored.
+  public var resize: ExportResize?
+  /// WebDataset: the most bytes a shard may hold (`--shard-size`).
+  public var shardSize = ShardSize.defaultBytes
 
   public init(
     format: DatasetFormat, output: String, split: String?, link: LinkMode = .copy, view: String = "",
@@ -93,6 +104,12 @@ public struct ExportSummary: Sendable, Codable {
   public var splitChanges: [SplitChange] = []
   /// Things the user should know about the export (e.g. YOLO's val is train when there is no split).
   public var notes: [String] = []
+  /// Images written resized (`--max-side` / `--short-side`), and the bound as said (`max-side 512, JPEG
+  /// quality 95`); images within the bound are written as they are.
+  public var resized = 0
+  public var resize: String?
+  /// WebDataset: each subset's shard files, in order.
+  public var shards: [String: [String]]?
 }
 
 /// An image an export left out, and why.
@@ -120,6 +137,8 @@ struct ManifestFile: Codable {
   var origins: [ManifestOrigin]
   /// A derived image (a face crop): the photo it was cut from, the box, and the photo's origins.
   var parent: ManifestParent?
+  /// Resized at export: the original's SHA-256 and size (`sha256` is the written file's).
+  var original: ManifestOriginal?
 }
 
 /// Lineage in the manifest: the parent photo of a derived image, the box it was cut from (the parent's pixels)
@@ -203,6 +222,8 @@ struct Manifest: Codable {
   /// True when image files are hard or symbolic links into the workspace's object store (`--link hard|sym`):
   /// they share the store's bytes, so they must not be edited in place (copy a file before changing it).
   var linkedObjects: Bool?
+  /// The resize the export was made with (`--max-side` / `--short-side`); absent: images as stored.
+  var resize: ManifestResize?
 }
 
 /// The `--kind` / `--source` selection an export was made with (absent: every image); sources sorted, so
@@ -285,13 +306,24 @@ public enum Exporter {
         name: frozen.summary.name, createdAt: frozen.summary.createdAt, plan: frozen.summary.plan)
       rows = frozen.members.map {
         (
-          ExportRow(id: $0.image.id, sha256: $0.image.sha256, fileExtension: $0.image.fileExtension, label: $0.label),
+          ExportRow(
+            id: $0.image.id, sha256: $0.image.sha256, fileExtension: $0.image.fileExtension, label: $0.label,
+            width: $0.image.width, height: $0.image.height),
           $0.subset
         )
       }
     } else {
+      // Sizes are needed only to resize.
+      var sizes: [Int64: (Int, Int)] = [:]
+      if request.resize != nil {
+        for image in try catalog.activeImages() { sizes[image.id] = (image.width, image.height) }
+      }
       rows = try catalog.activeImagesLabelled(view: request.view).map {
-        (ExportRow(id: $0.id, sha256: $0.sha256, fileExtension: $0.fileExtension, label: $0.label), "all")
+        (
+          ExportRow(
+            id: $0.id, sha256: $0.sha256, fileExtension: $0.fileExtension, label: $0.label,
+            width: sizes[$0.id]?.0 ?? 0, height: sizes[$0.id]?.1 ?? 0), "all"
+        )
       }
     }
     var origins: [Int64: [ManifestOrigin]] = [:]
@@ -307,13 +339,17 @@ public enum Exporter {
     var counts: [String: [String: Int]] = [:]
     var leftOut: [Int64: String] = [:]
     var copied = 0
+    var resized = 0
+    let placer = ImagePlacer(store: catalog.store, link: request.link, resize: request.resize)
     do {
       for (row, subset) in rows where selected?.contains(row.id) ?? true {
         if request.format == .folders && row.label == nil {
           leftOut[row.id] = subset
           continue
         }
-        let name = "\(row.sha256.prefix(16)).\(row.fileExtension)"
+        let size = request.resize?.target(width: row.width, height: row.height)
+        let fileExtension = size == nil ? row.fileExtension : ExportResize.writtenExtension(row.fileExtension)
+        let name = "\(row.sha256.prefix(16)).\(fileExtension)"
         let labelFolder = safeComponent(row.label ?? "")
         if labelFolder.utf8.count > 255 { throw ExportError.folderNameTooLong(label: row.label ?? "") }
         let folder =
@@ -321,11 +357,15 @@ public enum Exporter {
           ? (request.split == nil ? labelFolder : "\(subset)/\(labelFolder)") : "images/\(subset)"
         let relative = "\(folder)/\(name)"
         try FileManager.default.createDirectory(atPath: "\(staging)/\(folder)", withIntermediateDirectories: true)
-        if try catalog.store.place(row.sha256, at: "\(staging)/\(relative)", mode: request.link) { copied += 1 }
+        let placed = try placer.place(
+          sha256: row.sha256, width: row.width, height: row.height, size: size, fileExtension: fileExtension,
+          at: "\(staging)/\(relative)")
+        if placed.copiedInsteadOfLinked { copied += 1 }
+        if placed.original != nil { resized += 1 }
         files.append(
           ManifestFile(
-            path: relative, sha256: row.sha256, label: row.label, subset: subset, origins: origins[row.id] ?? [],
-            parent: parents[row.id]))
+            path: relative, sha256: placed.sha256, label: row.label, subset: subset, origins: origins[row.id] ?? [],
+            parent: parents[row.id], original: placed.original))
         counts[subset, default: [:]][row.label ?? "", default: 0] += 1
       }
       let labels = Set(files.compactMap(\.label)).sorted()
@@ -349,7 +389,8 @@ public enum Exporter {
         selection: ManifestSelection(request.selection), view: request.view,
         classes: classes, counts: counts, files: files, contents: try contents(of: staging),
         folderNames: request.format == .folders ? folderNames(labels) : nil,
-        linkedObjects: request.link != .copy && files.count > copied ? true : nil)
+        linkedObjects: request.link != .copy && files.count > copied + resized ? true : nil,
+        resize: request.resize?.manifest)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
       try encoder.encode(manifest).write(to: URL(fileURLWithPath: staging + "/manifest.json"))
@@ -364,6 +405,8 @@ public enum Exporter {
       copiedInsteadOfLinked: copied, replacedPreviousExport: replacing)
     summary.leftOut = try describe(leftOut, catalog: catalog)
     summary.splitChanges = frozen?.changes ?? []
+    summary.resized = resized
+    summary.resize = request.resize?.summary
     return summary
   }
 
@@ -373,6 +416,9 @@ public enum Exporter {
     var sha256: String
     var fileExtension: String
     var label: String?
+    /// Its size in the catalog (0 when not needed: no resize).
+    var width = 0
+    var height = 0
   }
 
   /// A split as an export reads it: its recipe, its members as frozen, and the catalog's changes since.
@@ -412,9 +458,21 @@ public enum Exporter {
       frozenLabels = [:]
       for member in members { if let label = member.label { frozenLabels?[member.image.id] = label } }
     }
+    // WebDataset holds classification and detection samples: every image with a label or a box.
+    let webDataset = format == .webdataset
     var plan = try DatasetExport.plan(
-      catalog: catalog, labels: request.labels, view: request.view, includeUnannotated: request.includeUnannotated,
+      catalog: catalog, labels: request.labels, view: request.view,
+      includeUnannotated: request.includeUnannotated || webDataset,
       images: members?.map(\.image), imageLabels: frozenLabels, boxSets: frozen?.boxSets)
+    if webDataset && !request.includeUnannotated {
+      for index in plan.subsets.indices {
+        plan.subsets[index].items.removeAll { item in
+          guard item.label == nil && item.boxes.isEmpty else { return false }
+          plan.withoutBoxImages.append(item.imageID)
+          return true
+        }
+      }
+    }
     if let selected {
       for index in plan.subsets.indices { plan.subsets[index].items.removeAll { !selected.contains($0.imageID) } }
       // "N images without a box left out" counts only images of the selection (not other kinds or sources).
@@ -441,33 +499,46 @@ public enum Exporter {
     if frozen == nil { for id in plan.withoutBoxImages { leftOut[id] = "" } }
     // Only the classes with a box in this export, in the view's order (sorted names without a view).
     plan.keepPresentClasses(labels: request.labels)
+    if let resize = request.resize { plan.resize(resize) }
     let staging = output + ".datasetkit-export-\(getpid())"
     try? FileManager.default.removeItem(atPath: staging)
     do {
-      let report = try DatasetExport.write(
-        plan, format: format, to: staging, store: catalog.store, link: request.link, vocLayout: request.vocLayout,
-        publishedAs: output)
-      var counts: [String: [String: Int]] = [:]
-      for subset in plan.subsets {
-        for item in subset.items {
-          for name in Set(item.boxes.map(\.className)) { counts[subset.name, default: [:]][name, default: 0] += 1 }
-          if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
-        }
-      }
-      // Provenance in the manifest: the tool, the split, every origin of every image (the same origin
-      // object as the folder formats'), and a crop's parent photo.
-      var origins: [String: [[String: Any]]] = [:]
-      var parents: [String: [String: Any]] = [:]
-      let shaByImage = Dictionary(
-        plan.subsets.flatMap(\.items).map { ($0.imageID, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+      // Provenance in the manifest (and in each WebDataset sample): the tool, the split, every origin of every
+      // image (the same origin object as the folder formats'), and a crop's parent photo.
       var credits: [Int64: [ManifestOrigin]] = [:]
       for credit in try catalog.originCredits(through: frozen?.originsThrough) {
         credits[credit.imageID, default: []].append(ManifestOrigin(credit))
       }
-      for (image, sha) in shaByImage { origins[sha] = credits[image]?.map(\.json) }
-      for (image, parent) in try ManifestParent.all(catalog: catalog, origins: credits) {
-        if let sha = shaByImage[image] { parents[sha] = parent.json }
+      var extras = WriterExtras(resize: request.resize, shardSize: request.shardSize)
+      for item in plan.subsets.flatMap(\.items) { extras.origins[item.imageID] = credits[item.imageID]?.map(\.json) }
+      for (image, parent) in try ManifestParent.all(catalog: catalog, origins: credits)
+      where extras.origins[image] != nil {
+        extras.parents[image] = parent.json
       }
+      let report = try DatasetExport.write(
+        plan, format: format, to: staging, store: catalog.store, link: request.link, vocLayout: request.vocLayout,
+        publishedAs: output, extras: extras)
+      var counts: [String: [String: Int]] = [:]
+      for subset in plan.subsets {
+        for item in subset.items {
+          // WebDataset counts an image with a label once, by its label; the detection formats (and WebDataset
+          // samples without a label) by its boxes' classes.
+          if webDataset, let label = item.label {
+            counts[subset.name, default: [:]][label, default: 0] += 1
+            continue
+          }
+          for name in Set(item.boxes.map(\.className)) { counts[subset.name, default: [:]][name, default: 0] += 1 }
+          if item.boxes.isEmpty { counts[subset.name, default: [:]]["", default: 0] += 1 }
+        }
+      }
+      // The manifest's entries are found by their original's SHA-256 (a resized file has its own).
+      var origins: [String: [[String: Any]]] = [:]
+      var parents: [String: [String: Any]] = [:]
+      for item in plan.subsets.flatMap(\.items) {
+        origins[item.sha256] = extras.origins[item.imageID]
+        parents[item.sha256] = extras.parents[item.imageID]
+      }
+      let resized = plan.subsets.reduce(0) { $0 + $1.items.filter { $0.resizedFrom != nil }.count }
       let manifestPath = staging + "/manifest.json"
       if let data = FileManager.default.contents(atPath: manifestPath),
         var manifest = try JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -479,12 +550,15 @@ public enum Exporter {
         manifest["view"] = request.view
         manifest["counts"] = counts
         manifest["contents"] = try contents(of: staging)
-        if request.link != .copy && report.images > 0 { manifest["linkedObjects"] = true }
+        if request.link != .copy && format.placesFiles && report.images > resized { manifest["linkedObjects"] = true }
+        if let resize = request.resize { manifest["resize"] = resize.manifest.jsonObject }
         if let files = manifest["files"] as? [[String: Any]] {
           manifest["files"] = files.map { entry -> [String: Any] in
             var entry = entry
-            entry["origins"] = origins[entry["sha256"] as? String ?? ""] ?? []
-            if let parent = parents[entry["sha256"] as? String ?? ""] { entry["parent"] = parent }
+            let sha =
+              (entry["original"] as? [String: Any])?["sha256"] as? String ?? entry["sha256"] as? String ?? ""
+            entry["origins"] = origins[sha] ?? []
+            if let parent = parents[sha] { entry["parent"] = parent }
             return entry
           }
         }
@@ -500,6 +574,9 @@ public enum Exporter {
       summary.leftOut = try describe(leftOut, catalog: catalog)
       summary.splitChanges = frozen?.changes ?? []
       summary.notes = report.notes
+      summary.resized = resized
+      summary.resize = request.resize?.summary
+      if webDataset { summary.shards = report.shards }
       return summary
     } catch {
       try? FileManager.default.removeItem(atPath: staging)

@@ -35,7 +35,7 @@ struct ManifestSchemaCommandTests {
     defer { try? FileManager.default.removeItem(atPath: base) }
     let schema = try json(TestSupport.repositoryRoot + "/schemas/manifest.schema.json")
     #expect(try TestSupport.run(["split", "--name", "v1"], in: ws).status == 0)
-    for format in ["folders", "csv", "voc", "yolo", "coco", "createml"] {
+    for format in ["folders", "csv", "voc", "yolo", "coco", "createml", "webdataset"] {
       for split in [[], ["--split", "v1"]] {
         let out = base + "/\(format)\(split.isEmpty ? "" : "-v1")"
         let run = try TestSupport.run(["export", "--format", format, "--out", out] + split, in: ws)

@@ -170,8 +170,9 @@ struct ExportTests {
 
   @Test("one format enum: the --format values in their order, which write boxes; the box writer refuses the others")
   func formats() throws {
-    #expect(DatasetFormat.allCases.map(\.rawValue) == ["folders", "csv", "voc", "yolo", "coco", "createml"])
-    #expect(DatasetFormat.allCases.filter(\.writesBoxes) == [.voc, .yolo, .coco, .createml])
+    #expect(
+      DatasetFormat.allCases.map(\.rawValue) == ["folders", "csv", "voc", "yolo", "coco", "createml", "webdataset"])
+    #expect(DatasetFormat.allCases.filter(\.writesBoxes) == [.voc, .yolo, .coco, .createml, .webdataset])
     let (catalog, base) = try setUp()
     let plan = try DatasetExport.plan(catalog: catalog, includeUnannotated: true)
     for format in [DatasetFormat.folders, .csv] {

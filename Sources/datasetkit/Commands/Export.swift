@@ -8,7 +8,8 @@ extension Datasetkit {
   struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "export",
-      abstract: "Write a split (or every active image) for training: folders, CSV, VOC, YOLO, COCO, Create ML.",
+      abstract:
+        "Write a split (or every active image) for training: folders, CSV, VOC, YOLO, COCO, Create ML, WebDataset.",
       discussion: """
         With --split V the split is the whole recipe: its view, --kind and --source, its members and the \
         labels and boxes they were assigned with (frozen when the split was made). Exporting it again gives the \
@@ -24,6 +25,17 @@ extension Datasetkit {
         yolo: images/<subset>/, labels/<subset>/, classes.txt, an Ultralytics data.yaml (train/val/test are the \
         split's; a train/test split validates on test; without a split val is train, said on stderr).
         coco: annotations/instances_<subset>.json. createml: <subset>/annotations.json.
+        webdataset: tar shards <subset>-000000.tar… of at most --shard-size bytes (default 500MB; a sample \
+        larger than that gets a shard of its own, noted) and <subset>-shards.txt listing them. Each sample is \
+        <key>.jpg (or .png…: the image's own format), <key>.cls (its label's class index) and <key>.json (label, \
+        boxes, size, SHA-256, license, origins); the key is the first 16 hex digits of the image's SHA-256 (no \
+        dots). Every image with a label or a box is a sample.
+
+        --max-side N / --short-side N resize at export: an image whose longer (shorter) side is over N is shrunk \
+        to N with its aspect kept, its boxes scaled with it; smaller images are never upscaled and are placed as \
+        they are. A resized PNG stays PNG; other formats are written as JPEG at --jpeg-quality (default 95). \
+        Resized files are new files: --link hard|sym links only the images left as they are. The manifest gives \
+        a resized file's SHA-256 and its original's (`original`).
         Class lists (classes.txt, data.yaml names, COCO categories, manifest classes) hold only the classes with \
         an image or box in the export: sorted by name (with a view: in the view's order); YOLO index = position, \
         COCO id = index + 1. The same split exports the same list.
@@ -42,6 +54,7 @@ extension Datasetkit {
           datasetkit export --split v1 --format folders --out ~/datasets/masks
           datasetkit export --split v1 --format yolo --view three --link hard
           datasetkit export --format coco --label with_mask --label without_mask
+          datasetkit export --split v1 --format webdataset --max-side 512
         """)
 
     @Option(help: "The split version to export (default: every active image, as subset `all`).")
@@ -86,13 +99,63 @@ extension Datasetkit {
     )
     var includeUnannotated = false
 
+    @Option(help: "Resize: the longer side at most N pixels (8-32768; never upscaled; boxes scaled).")
+    var maxSide: Int?
+
+    @Option(help: "Resize: the shorter side at most N pixels (8-32768; never upscaled; boxes scaled).")
+    var shortSide: Int?
+
+    @Option(help: "The JPEG quality of resized images (1-100; default 95). Resized PNGs stay PNG.")
+    var jpegQuality: Int?
+
+    @Option(
+      help:
+        "WebDataset: the most bytes a shard holds, e.g. 500MB (default), 1GB, 64MiB (K/M/G = 1000s, KiB/MiB/GiB = 1024s; 10KB to 1TB)."
+    )
+    var shardSize: String?
+
     @OptionGroup var global: GlobalOptions
 
+    /// The resize asked for, range-checked (nil: none).
+    var resize: ExportResize? {
+      get throws {
+        if maxSide != nil && shortSide != nil {
+          throw ValidationError("--max-side and --short-side exclude each other; give one")
+        }
+        let sides = ExportResize.sides
+        for (flag, value) in [("--max-side", maxSide), ("--short-side", shortSide)] {
+          if let value, !sides.contains(value) {
+            throw ValidationError("\(flag) takes \(sides.lowerBound) to \(sides.upperBound) pixels, not \(value)")
+          }
+        }
+        if let jpegQuality, !ExportResize.qualities.contains(jpegQuality) {
+          throw ValidationError("--jpeg-quality takes 1 to 100, not \(jpegQuality)")
+        }
+        let quality = jpegQuality ?? ExportResize.defaultJPEGQuality
+        if let maxSide { return ExportResize(bound: .maxSide(maxSide), jpegQuality: quality) }
+        if let shortSide { return ExportResize(bound: .shortSide(shortSide), jpegQuality: quality) }
+        if jpegQuality != nil { throw ValidationError("--jpeg-quality applies with --max-side or --short-side") }
+        return nil
+      }
+    }
+
     func validate() throws {
+      _ = try resize
+      if let shardSize {
+        guard format == .webdataset else { throw ValidationError("--shard-size applies to --format webdataset") }
+        guard ShardSize.parse(shardSize) != nil else {
+          throw ValidationError(
+            "--shard-size takes a size from 10KB to 1TB such as 500MB, 1GB or 64MiB, not \"\(shardSize)\"")
+        }
+      }
+      if format == .webdataset && link != .copy {
+        throw ValidationError("--link applies to formats that place image files; webdataset writes them into shards")
+      }
       if !["devkit", "flat"].contains(vocLayout) { throw ValidationError("--voc-layout takes devkit or flat") }
       if vocLayout != "devkit" && format != .voc { throw ValidationError("--voc-layout applies to --format voc only") }
       if includeUnannotated && (format == .folders || format == .csv) {
-        throw ValidationError("--include-unannotated applies to the box formats (voc, yolo, coco, createml)")
+        throw ValidationError(
+          "--include-unannotated applies to the box formats (voc, yolo, coco, createml, webdataset)")
       }
       if !label.isEmpty && (format == .folders || format == .csv) {
         throw ValidationError("--label applies to the box formats (voc, yolo, coco, createml)")
@@ -108,6 +171,8 @@ extension Datasetkit {
           toolVersion: Datasetkit.version, labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit,
           includeUnannotated: includeUnannotated)
         request.selection = ImageSelection(kind: kind, sources: source)
+        request.resize = try resize
+        if let shardSize, let bytes = ShardSize.parse(shardSize) { request.shardSize = bytes }
         let report = try Exporter.run(catalog: catalog, request: request)
         // On stderr, whatever the output: notes, and what the catalog changed since the split was made.
         for note in report.notes { Output.note("note: " + note, global) }
@@ -144,8 +209,11 @@ extension Datasetkit {
             ["folders", "csv"].contains(report.format)
               ? "\(report.unlabeled) images without a label left out (folders need one)"
                 + (report.leftOut.isEmpty ? "" : ":")
-              : "\(report.unlabeled) images without a box left out (a detection set; --include-unannotated adds them as background)"
-                + (report.leftOut.isEmpty ? "" : ":")
+              : report.format == "webdataset"
+                ? "\(report.unlabeled) images without a label or box left out (--include-unannotated adds them)"
+                  + (report.leftOut.isEmpty ? "" : ":")
+                : "\(report.unlabeled) images without a box left out (a detection set; --include-unannotated adds them as background)"
+                  + (report.leftOut.isEmpty ? "" : ":")
           )
           let shown = global.verbose ? report.leftOut : Array(report.leftOut.prefix(SplitChangeLines.listed))
           for image in shown {
@@ -161,6 +229,17 @@ extension Datasetkit {
           lines.append(
             "\(report.copiedInsteadOfLinked) files copied: the export is on another file system than the workspace, so hard links were not possible"
           )
+        }
+        if let resize = report.resize {
+          lines.append(
+            "\(report.resized) images resized (\(resize), never upscaled; \(report.files - report.resized) within the bound written as they are)"
+          )
+        }
+        if let shards = report.shards {
+          lines.append(
+            "Shards: "
+              + shards.keys.sorted().map { "\(Output.printable($0)) \(shards[$0]?.count ?? 0)" }.joined(separator: ", ")
+              + " (lists: <subset>-shards.txt)")
         }
         if report.replacedPreviousExport { lines.append("(replaced the earlier export in that folder)") }
         return lines.joined(separator: "\n")
