@@ -245,6 +245,7 @@ case "relations":
   var hashes: ImageHashes = [:]
   var views: [Int64: FingerprintViews] = [:]
   // As `dedup` does it: the images hashed now keep their fingerprint views from the same decode.
+  setOpenCVThreads(0)
   hashTime = seconds {
     let values = concurrentMap(files) { file -> ([HashAlgorithm: UInt64], FingerprintViews?)? in
       guard let data = FileManager.default.contents(atPath: file) else { return nil }
@@ -269,8 +270,7 @@ case "relations":
     let keys = candidates.all
     candidateCount = keys.count
     let involved = Array(Set(keys.flatMap { [$0.first, $0.second] })).sorted()
-    var fingerprints: [Int64: ImageFingerprint] = [:]
-    for id in involved { if let known = views[id] { fingerprints[id] = ImageFingerprint(views: known) } }
+    let fingerprints = ImageFingerprint.fingerprints(views: views, of: involved)
     relations = candidates.confirmed(fingerprints: fingerprints, radius: radius)
   }
   var text = ""
