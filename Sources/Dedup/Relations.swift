@@ -274,6 +274,10 @@ public struct ImageFingerprint: Sendable {
   public struct Similarity: Sendable, Equatable {
     public var coarse: Double
     public var detail: Double
+    /// For the whole images (``sameSimilarity(_:)``): the largest difference of one 8×8 block of the aligned coarse
+    /// views (root mean square, in standard deviations of the image). A copy that is the same picture differs a
+    /// little everywhere; a copy with something painted over part of it differs a lot in the painted blocks.
+    public var localDifference: Double = 0
     /// The weaker of the two: a pair is only as alike as its less alike scale.
     public var score: Double { min(coarse, detail) }
   }
@@ -289,11 +293,45 @@ public struct ImageFingerprint: Sendable {
       let same: Double = flat && other.flat && abs(mean - other.mean) < 8 ? 1 : 0
       return Similarity(coarse: same, detail: same)
     }
-    return Self.best([
+    let alignments = [(full, other.full), (centre, other.full), (full, other.centre)]
+    let similarities = [
       Similarity(coarse: Self.dot(full, other.full), detail: Self.dot(fullDetail, other.fullDetail)),
       Similarity(coarse: Self.dot(centre, other.full), detail: Self.dot(centreDetail, other.fullDetail)),
       Similarity(coarse: Self.dot(full, other.centre), detail: Self.dot(fullDetail, other.centreDetail)),
-    ])
+    ]
+    var bestIndex = 0
+    for index in similarities.indices where similarities[index].score > similarities[bestIndex].score {
+      bestIndex = index
+    }
+    var result = similarities[bestIndex]
+    result.localDifference = Self.largestBlockDifference(
+      alignments[bestIndex].0, alignments[bestIndex].1, side: side)
+    return result
+  }
+
+  /// The largest root-mean-square difference of one 8×8 block of two normalised views (side × side), in standard
+  /// deviations: a normalised view is (pixel − mean) / (σ · side).
+  static func largestBlockDifference(_ a: [Float], _ b: [Float], side: Int, block: Int = 8) -> Double {
+    guard a.count == side * side, b.count == a.count, side >= block else { return 0 }
+    var largest: Float = 0
+    let scale = Float(side * side) / Float(block * block)
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        for by in stride(from: 0, through: side - block, by: block) {
+          for bx in stride(from: 0, through: side - block, by: block) {
+            var sum: Float = 0
+            for y in by..<(by + block) {
+              for x in bx..<(bx + block) {
+                let d = a[y * side + x] - b[y * side + x]
+                sum += d * d
+              }
+            }
+            largest = max(largest, sum * scale)
+          }
+        }
+      }
+    }
+    return Double(largest.squareRoot())
   }
 
   /// The whole images compared with one mirrored left-right.
@@ -325,6 +363,9 @@ public struct RelationThresholds: Sendable, Codable, Equatable {
   /// Whole-image correlation (coarse and detail) at or above which a candidate within the radius is the same
   /// picture.
   public var same = 0.88
+  /// The largest block difference (``ImageFingerprint/Similarity/localDifference``) at or below which a pair that
+  /// passes `same` is the same picture; above it, part of the picture was painted over: related (painted).
+  public var sameLocal = 0.6
   /// Mirrored whole-image correlation (coarse and detail) at or above which a pair is a mirror image.
   public var mirror = 0.85
   /// Upper-part correlation (coarse and detail) at or above which a pair is a painted copy.
@@ -349,7 +390,9 @@ public func confirmRelation(
 ) -> (relation: ImageRelation, evidence: RelationEvidence, similarity: Double)? {
   let whole = a.sameSimilarity(b)
   let same = whole.score
-  if let wholeDistance, wholeDistance <= radius, same >= thresholds.same { return (.duplicate, .same, same) }
+  if let wholeDistance, wholeDistance <= radius, same >= thresholds.same {
+    return whole.localDifference <= thresholds.sameLocal ? (.duplicate, .same, same) : (.related, .painted, same)
+  }
   let mirror = a.mirrorSimilarity(b).score
   if mirror >= thresholds.mirror { return (.related, .mirror, mirror) }
   let upper = a.upperSimilarity(b).score

@@ -46,6 +46,13 @@ class Stubs:
         pass
 
 
+def cpu_seconds():
+    """User + system CPU seconds of this process and its finished children (the pool's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def imagehash_one(path):
     import imagehash
     from PIL import Image
@@ -143,9 +150,9 @@ def table(truth_path, ours_path, theirs_path, ours_runs, theirs_runs):
     speed ratio, recall per edit and precision of datasetkit and imagededup."""
     def parse(runs):
         values = [tuple(float(v) for v in run.split(":")) for run in runs.split(",") if run]
-        return [t for t, n in values], values[0][1]
-    ours_times, count = parse(ours_runs)
-    theirs_times, _ = parse(theirs_runs)
+        return [v[0] for v in values], int(values[0][1]), [v[2] for v in values]
+    ours_times, count, ours_cpu = parse(ours_runs)
+    theirs_times, _, theirs_cpu = parse(theirs_runs)
     med = lambda values: sorted(values)[len(values) // 2] if len(values) % 2 else \
         sum(sorted(values)[len(values) // 2 - 1:len(values) // 2 + 1]) / 2
     ratios = [b / a for a, b in zip(ours_times, theirs_times)]
@@ -157,6 +164,7 @@ def table(truth_path, ours_path, theirs_path, ours_runs, theirs_runs):
     rows.append(("median time, %d files" % count, "%.2f s" % med(ours_times), "%.2f s" % med(theirs_times)))
     rows.append(("median speed", "%.0f images/s" % (count / med(ours_times)),
                  "%.0f images/s" % (count / med(theirs_times))))
+    rows.append(("median CPU time (user + sys, all workers)", "%.2f s" % med(ours_cpu), "%.2f s" % med(theirs_cpu)))
     for edit in ("resize50", "jpeg40", "brighten10", "crop3", "mirror", "painted"):
         cells = []
         for figs, name in ((ours, "datasetkit"), (theirs, "imagededup")):
@@ -176,8 +184,9 @@ def table(truth_path, ours_path, theirs_path, ours_runs, theirs_runs):
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-    print("speed ratio: %.1fx on the medians (per run: %s; median %.1fx)"
-          % (med(theirs_times) / med(ours_times), " ".join("%.1fx" % r for r in ratios), med(ratios)))
+    print("speed ratio: %.1fx on the median times (per run: %s; median %.1fx); CPU time ratio %.1fx"
+          % (med(theirs_times) / med(ours_times), " ".join("%.1fx" % r for r in ratios), med(ratios),
+             med(theirs_cpu) / med(ours_cpu)))
 
 
 def main():
@@ -203,9 +212,11 @@ def main():
         logging.disable(logging.WARNING)
         from imagededup.methods import PHash
         hasher = PHash(verbose=False)
+        cpu_start = cpu_seconds()
         encodings = hasher.encode_images(image_dir=folder, num_enc_workers=workers)
         duplicates = hasher.find_duplicates(encoding_map=encodings, num_dist_workers=workers)
         elapsed = time.perf_counter() - start
+        cpu = cpu_seconds() - cpu_start
         with open(sys.argv[4], "w") as out:
             seen = set()
             for a, others in sorted(duplicates.items()):
@@ -214,8 +225,8 @@ def main():
                         seen.add(frozenset((a, b)))
                         out.write("%s\t%s\tduplicate\n" % (a, b))
         results = encodings
-        print("imagededup PHash encode + find_duplicates (%d workers): %d images in %.2f s = %.0f images/s: %d pairs"
-              % (workers, len(results), elapsed, len(results) / elapsed, len(seen)))
+        print("imagededup PHash encode + find_duplicates (%d workers): %d images in %.2f s = %.0f images/s: %d pairs; "
+              "cpu %.2f s" % (workers, len(results), elapsed, len(results) / elapsed, len(seen), cpu))
         return
     else:
         sys.exit("unknown peer " + peer)
