@@ -27,40 +27,33 @@ enum PaintedPortraits {
   static func pairs(_ half: RelationsTruth.Half) throws -> [Pair] {
     var random = SeededGenerator(seed: half == .tuning ? 11 : 12)
     var result: [Pair] = []
-    let images = TestPaths.files(in: TestPaths.vocImages)
-    for (index, url) in images.enumerated() where (index % 2 == 0) == (half == .tuning) {
-      let stem = url.deletingPathExtension().lastPathComponent
-      let xmlURL = TestPaths.testdata.appendingPathComponent("voc-facemask/annotations/\(stem).xml")
-      guard let xml = try? String(contentsOf: xmlURL, encoding: .utf8) else { continue }
-      let photo = try DecodedImage(bytes: try TestPaths.bytes(url))
-      for (n, (x0, y0, x1, y1)) in RelationsTruth.boxes(xml).enumerated() where min(x1 - x0, y1 - y0) >= 16 {
-        let face = Double(max(x1 - x0, y1 - y0))
-        let frameWidth = face / Double.random(in: 0.4...0.7, using: &random)
-        let frameHeight = frameWidth * Double(height) / Double(width)
-        let cx = Double(x0 + x1) / 2
-        let cy = Double(y0 + y1) / 2
-        let left = cx - frameWidth * Double.random(in: 0.3...0.7, using: &random)
-        let top = cy - frameHeight * Double.random(in: 0.25...0.55, using: &random)
-        let frame = Box(
-          x: Int(left.rounded()), y: Int(top.rounded()), width: Int(frameWidth.rounded()),
-          height: Int(frameHeight.rounded()))
-        guard frame.x >= 0, frame.y >= 0, frame.x + frame.width <= photo.width,
-          frame.y + frame.height <= photo.height
-        else { continue }
-        let image = try photo.cropped(to: frame, width: width, height: height)
-        // The mask: nose to chin, most of the face's width (as MaskTheFace-style tools paste it), in frame pixels.
-        let scale = Double(width) / frameWidth
-        let canvas = try ImageCanvas(copying: image)
-        try canvas.fillEllipse(
-          centerX: Int(((cx - left) * scale).rounded()),
-          centerY: Int(((Double(y0) + face * 0.72 - top) * scale).rounded()),
-          radiusX: Int((face * 0.45 * scale).rounded()), radiusY: Int((face * 0.28 * scale).rounded()),
-          blue: 230, green: 200, red: 150)
-        result.append(
-          Pair(
-            name: "\(stem)#\(n)", original: try image.encoded(.jpeg(quality: 90)),
-            painted: try canvas.finished().encoded(.jpeg(quality: 90))))
-      }
+    for (name, photo, (x0, y0, x1, y1)) in try RelationsTruth.faceBoxes(half) {
+      let face = Double(max(x1 - x0, y1 - y0))
+      let frameWidth = face / Double.random(in: 0.4...0.7, using: &random)
+      let frameHeight = frameWidth * Double(height) / Double(width)
+      let cx = Double(x0 + x1) / 2
+      let cy = Double(y0 + y1) / 2
+      let left = cx - frameWidth * Double.random(in: 0.3...0.7, using: &random)
+      let top = cy - frameHeight * Double.random(in: 0.25...0.55, using: &random)
+      let frame = Box(
+        x: Int(left.rounded()), y: Int(top.rounded()), width: Int(frameWidth.rounded()),
+        height: Int(frameHeight.rounded()))
+      guard frame.x >= 0, frame.y >= 0, frame.x + frame.width <= photo.width,
+        frame.y + frame.height <= photo.height
+      else { continue }
+      let image = try photo.cropped(to: frame, width: width, height: height)
+      // The mask: nose to chin, most of the face's width (as MaskTheFace-style tools paste it), in frame pixels.
+      let scale = Double(width) / frameWidth
+      let canvas = try ImageCanvas(copying: image)
+      try canvas.fillEllipse(
+        centerX: Int(((cx - left) * scale).rounded()),
+        centerY: Int(((Double(y0) + face * 0.72 - top) * scale).rounded()),
+        radiusX: Int((face * 0.45 * scale).rounded()), radiusY: Int((face * 0.28 * scale).rounded()),
+        blue: 230, green: 200, red: 150)
+      result.append(
+        Pair(
+          name: name, original: try image.encoded(.jpeg(quality: 90)),
+          painted: try canvas.finished().encoded(.jpeg(quality: 90))))
     }
     return result
   }

@@ -73,42 +73,14 @@ DUPLICATE_EDITS = ("original", "resize50", "jpeg40", "brighten10", "crop3")
 def score(truth_path, pairs_path, name):
     """Recall of each edit against its original (with the expected relation when the pairs carry one: duplicate
     for resize/q40/brighten/crop, related for mirror/painted; any pair for a one-relation tool), and precision."""
-    truth = {}
-    with open(truth_path) as f:
-        next(f)
-        for line in f:
-            file, group, edit = line.rstrip("\n").split("\t")
-            truth[file] = (int(group), edit)
-    found = {}
-    with open(pairs_path) as f:
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) >= 3 and parts[0] in truth and parts[1] in truth:
-                found[frozenset(parts[:2])] = parts[2]
-    originals = {group: file for file, (group, edit) in truth.items() if edit == "original"}
-    cells = []
-    for edit in ("resize50", "jpeg40", "brighten10", "crop3", "mirror", "painted"):
-        expected = "duplicate" if edit in DUPLICATE_EDITS else "related"
-        total = hits = 0
-        for file, (group, e) in truth.items():
-            if e != edit:
-                continue
-            total += 1
-            relation = found.get(frozenset((file, originals[group])))
-            if relation is not None and (relation == expected or name == "imagededup"):
-                hits += 1
-        if total:
-            cells.append("%s %d/%d (%.0f%%)" % (edit, hits, total, 100.0 * hits / total))
-    same = sum(1 for pair in found if len({truth[f][0] for f in pair}) == 1)
-    cross = len(found) - same
-    marked = [pair for pair, relation in found.items() if relation == "duplicate"]
-    marked_right = sum(1 for pair in marked if all(truth[f][1] in DUPLICATE_EDITS for f in pair)
-                       and len({truth[f][0] for f in pair}) == 1)
+    figs = figures(truth_path, pairs_path, name)
+    cells = ["%s %d/%d (%.0f%%)" % (edit, hits, total, 100.0 * hits / total)
+             for edit, (hits, total) in figs["recall"].items() if total]
     print("%s: recall %s" % (name, ", ".join(cells)))
     print("%s: %d pairs, precision %.1f%% (%d join different people or pictures); duplicate pairs %d, of which %d are "
           "the same picture (%.1f%%: a mirror or painted copy marked duplicate counts against)"
-          % (name, len(found), 100.0 * same / max(1, len(found)), cross, len(marked), marked_right,
-             100.0 * marked_right / max(1, len(marked))))
+          % (name, figs["pairs"], 100.0 * (figs["pairs"] - figs["cross"]) / max(1, figs["pairs"]), figs["cross"],
+             figs["marked"], figs["right"], 100.0 * figs["right"] / max(1, figs["marked"])))
 
 
 def figures(truth_path, pairs_path, name):
