@@ -91,6 +91,8 @@ extension Catalog {
     let keepViews = work.count <= options.keepViews
     var computed: ImageHashes = [:]
     progress(HashingProgress(processed: 0, total: work.count))
+    // One image per task on every core: OpenCV's own threads would only contend with them for small shrinks.
+    setOpenCVThreads(0)
     var start = 0
     while start < work.count {
       let batch = Array(work[start..<min(work.count, start + options.batchSize)])

@@ -117,10 +117,17 @@ public enum PerceptualHash {
     if !fast.isEmpty {
       let gray = try reducedGray(bytes, maxPixels: maxPixels).image
       note(gray)
-      // The 32×32 shrinks of the whole image and its centre serve pHash, the mirrored pHash, phash-centre and the
-      // fingerprint views alike: each is made once.
+      // The 32×32 shrinks of the whole image, its centre and its upper part serve pHash, the mirrored pHash,
+      // phash-centre, phash-upper and the fingerprint views alike: each is made once.
       var whole32: [UInt8]?
       var centre32: [UInt8]?
+      var upper32: [UInt8]?
+      func upperPixels() throws -> [UInt8] {
+        if let upper32 { return upper32 }
+        let pixels = try gray.resized(upper(of: gray), width: 32, height: 32, interpolation: .area).pixels()
+        upper32 = pixels
+        return pixels
+      }
       func wholePixels() throws -> [UInt8] {
         if let whole32 { return whole32 }
         let pixels = try gray.resized(width: 32, height: 32, interpolation: .area).pixels()
@@ -133,18 +140,28 @@ public enum PerceptualHash {
         centre32 = pixels
         return pixels
       }
+      // pHash and its mirror share one DCT: mirroring the columns flips the sign of the odd horizontal frequencies.
+      var wholeLow: [Double]?
+      func wholeCoefficients() throws -> [Double] {
+        if let wholeLow { return wholeLow }
+        let low = lowFrequencies(try wholePixels())
+        wholeLow = low
+        return low
+      }
       for algorithm in fast {
         switch algorithm {
-        case .phash: result[algorithm] = try dctBits(try wholePixels())
-        case .phashMirror: result[algorithm] = try dctBits(mirrored(try wholePixels(), width: 32))
+        case .phash: result[algorithm] = medianBits(try wholeCoefficients())
+        case .phashMirror: result[algorithm] = medianBits(mirroredFrequencies(try wholeCoefficients()))
         case .phashCentre: result[algorithm] = try dctBits(try centrePixels())
+        case .phashUpper: result[algorithm] = try dctBits(try upperPixels())
         default: result[algorithm] = try fastHash(algorithm, gray)
         }
       }
       if views {
         fingerprintViews =
           ImageFingerprint.side == 32
-          ? try FingerprintViews(gray: gray, whole: try wholePixels(), centre: try centrePixels())
+          ? FingerprintViews(
+            whole: try wholePixels(), centre: try centrePixels(), upperSquare: try upperPixels())
           : try FingerprintViews(gray: gray)
       }
     }
@@ -257,21 +274,63 @@ public enum PerceptualHash {
     return pack(bits)
   }
 
-  /// pHash bits of 32×32 pixels: the DCT rescaled to scipy.fftpack's unnormalised DCT-II (as imagehash
-  /// computes it), 8×8 lowest frequencies, above-median rule.
+  /// pHash bits of 32×32 pixels: the 8×8 lowest frequencies of the 2-D DCT-II, above-median rule (as imagehash
+  /// computes it with scipy.fftpack's unnormalised DCT-II, whose scale is the same for every coefficient, so the
+  /// rule sees the same order).
   static func dctBits(_ pixels: [UInt8]) throws -> UInt64 {
-    let n = 32
-    let coefficients = try DiscreteCosineTransform.forward2D(pixels.map(Double.init), rows: n, cols: n)
-    // cv::dct scales index 0 by √(1/N) and the others by √(2/N); scipy scales every index by 2.
-    let first = 2 / (1 / Double(n)).squareRoot()
-    let other = 2 / (2 / Double(n)).squareRoot()
-    var low: [Double] = []
-    low.reserveCapacity(64)
-    for u in 0..<8 {
-      for v in 0..<8 {
-        low.append(coefficients[u * n + v] * (u == 0 ? first : other) * (v == 0 ? first : other))
+    medianBits(lowFrequencies(pixels))
+  }
+
+  /// cos(π (2n + 1) k / 64) for k < 8, n < 32: the DCT-II basis of the frequencies pHash keeps.
+  static let cosines: [Double] = (0..<8).flatMap { k in
+    (0..<32).map { n in cos(Double.pi * Double((2 * n + 1) * k) / 64) }
+  }
+
+  /// The 8×8 lowest DCT-II coefficients of 32×32 pixels (row frequency × column frequency, unscaled sums): only
+  /// the 64 coefficients pHash keeps, computed separably (a full 32×32 DCT costs 16 times more).
+  static func lowFrequencies(_ pixels: [UInt8]) -> [Double] {
+    precondition(pixels.count == 1024, "pHash needs 32×32 pixels")
+    var rows = [Double](repeating: 0, count: 32 * 8)
+    var out = [Double](repeating: 0, count: 64)
+    cosines.withUnsafeBufferPointer { c in
+      pixels.withUnsafeBufferPointer { p in
+        rows.withUnsafeMutableBufferPointer { r in
+          for y in 0..<32 {
+            for v in 0..<8 {
+              var sum = 0.0
+              for x in 0..<32 { sum += Double(p[y * 32 + x]) * c[v * 32 + x] }
+              r[y * 8 + v] = sum
+            }
+          }
+        }
+        rows.withUnsafeBufferPointer { r in
+          out.withUnsafeMutableBufferPointer { o in
+            for u in 0..<8 {
+              for v in 0..<8 {
+                var sum = 0.0
+                for y in 0..<32 { sum += c[u * 32 + y] * r[y * 8 + v] }
+                o[u * 8 + v] = sum
+              }
+            }
+          }
+        }
       }
     }
+    return out
+  }
+
+  /// The low frequencies of the image mirrored left-right: cos(π (2(N−1−n) + 1) v / 2N) = (−1)^v cos(π (2n + 1) v
+  /// / 2N), so the odd column frequencies change sign and nothing else does.
+  static func mirroredFrequencies(_ low: [Double]) -> [Double] {
+    var out = low
+    for u in 0..<8 {
+      for v in stride(from: 1, to: 8, by: 2) { out[u * 8 + v] = -low[u * 8 + v] }
+    }
+    return out
+  }
+
+  /// A bit per coefficient, set where it is above the median of the 64.
+  static func medianBits(_ low: [Double]) -> UInt64 {
     let sorted = low.sorted()
     let median = (sorted[31] + sorted[32]) / 2
     return pack(low.map { $0 > median })

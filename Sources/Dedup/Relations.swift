@@ -47,21 +47,28 @@ public struct FingerprintViews: Sendable {
   let upper: [UInt8]
 
   public init(gray: DecodedImage, side: Int = ImageFingerprint.side) throws {
-    self.side = side
-    whole = try gray.resized(width: side, height: side, interpolation: .area).pixels()
-    centre = try gray.resized(PerceptualHash.centre(of: gray), width: side, height: side, interpolation: .area)
-      .pixels()
-    upper = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
-      .pixels()
+    self.init(
+      whole: try gray.resized(width: side, height: side, interpolation: .area).pixels(),
+      centre: try gray.resized(PerceptualHash.centre(of: gray), width: side, height: side, interpolation: .area)
+        .pixels(),
+      upperSquare: try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side, interpolation: .area)
+        .pixels(), side: side)
   }
 
-  /// The views with the whole and centre shrinks already made (by the hashing, at `side` × `side`).
-  init(gray: DecodedImage, whole: [UInt8], centre: [UInt8], side: Int = ImageFingerprint.side) throws {
+  /// The views with the shrinks already made (by the hashing, at `side` × `side`): the whole image, its centre and
+  /// its upper part (`phash-upper`'s pixels, whose row pairs are averaged into the side × side/2 upper view).
+  init(whole: [UInt8], centre: [UInt8], upperSquare: [UInt8], side: Int = ImageFingerprint.side) {
     self.side = side
     self.whole = whole
     self.centre = centre
-    upper = try gray.resized(PerceptualHash.upper(of: gray), width: side, height: side / 2, interpolation: .area)
-      .pixels()
+    var upper = [UInt8](repeating: 0, count: side * (side / 2))
+    for y in 0..<(side / 2) {
+      for x in 0..<side {
+        upper[y * side + x] = UInt8(
+          (Int(upperSquare[2 * y * side + x]) + Int(upperSquare[(2 * y + 1) * side + x]) + 1) / 2)
+      }
+    }
+    self.upper = upper
   }
 }
 
@@ -110,28 +117,70 @@ public struct ImageFingerprint: Sendable {
     upperDetail = Self.detail(views.upper, width: side)
   }
 
+  /// The fingerprints of `ids` from their kept views (on all cores); ids without views are left out.
+  public static func fingerprints(views: [Int64: FingerprintViews], of ids: some Collection<Int64>) -> [Int64:
+    ImageFingerprint]
+  {
+    let known = ids.filter { views[$0] != nil }
+    let made = concurrentMap(known) { id in views[id].map(ImageFingerprint.init(views:)) }
+    var result: [Int64: ImageFingerprint] = [:]
+    result.reserveCapacity(known.count)
+    for (id, fingerprint) in zip(known, made) { result[id] = fingerprint }
+    return result
+  }
+
   /// Each pixel minus the mean of its 3×3 neighbourhood (edges clamped), zero-mean with unit norm (zeros when flat).
   static func detail(_ pixels: [UInt8], width: Int) -> [Float] {
     let height = pixels.count / width
+    guard width > 0, height > 0 else { return [] }
+    // The image with its edge pixels repeated once around it, so every 3×3 sum reads in bounds; sums of at most
+    // nine 8-bit values are exact in Float, so the order of the additions does not matter.
+    let paddedWidth = width + 2
+    var padded = [Float](repeating: 0, count: paddedWidth * (height + 2))
     var values = [Float](repeating: 0, count: pixels.count)
-    for y in 0..<height {
-      for x in 0..<width {
-        var sum: Float = 0
-        for dy in -1...1 {
-          for dx in -1...1 {
-            let yy = min(height - 1, max(0, y + dy))
-            let xx = min(width - 1, max(0, x + dx))
-            sum += Float(pixels[yy * width + xx])
+    pixels.withUnsafeBufferPointer { p in
+      padded.withUnsafeMutableBufferPointer { q in
+        for y in -1...height {
+          let sy = min(height - 1, max(0, y))
+          for x in -1...width {
+            q[(y + 1) * paddedWidth + x + 1] = Float(p[sy * width + min(width - 1, max(0, x))])
           }
         }
-        values[y * width + x] = Float(pixels[y * width + x]) - sum / 9
       }
     }
-    let mean = values.reduce(Float(0), +) / Float(values.count)
-    for i in values.indices { values[i] -= mean }
-    let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-    guard norm > 1e-3 else { return [Float](repeating: 0, count: values.count) }
-    return values.map { $0 / norm }
+    padded.withUnsafeBufferPointer { q in
+      values.withUnsafeMutableBufferPointer { v in
+        for y in 0..<height {
+          let above = y * paddedWidth
+          let row = above + paddedWidth
+          let below = row + paddedWidth
+          for x in 0..<width {
+            var sum = q[above + x] + q[above + x + 1]
+            sum += q[above + x + 2]
+            sum += q[row + x] + q[row + x + 1]
+            sum += q[row + x + 2]
+            sum += q[below + x] + q[below + x + 1]
+            sum += q[below + x + 2]
+            v[y * width + x] = q[row + x + 1] - sum / 9
+          }
+        }
+      }
+    }
+    return values.withUnsafeMutableBufferPointer { v -> [Float] in
+      var total: Float = 0
+      for i in 0..<v.count { total += v[i] }
+      let mean = total / Float(v.count)
+      var squares: Float = 0
+      for i in 0..<v.count {
+        v[i] -= mean
+        squares += v[i] * v[i]
+      }
+      let norm = squares.squareRoot()
+      guard norm > 1e-3 else { return [Float](repeating: 0, count: v.count) }
+      let scale = 1 / norm
+      for i in 0..<v.count { v[i] *= scale }
+      return Array(v)
+    }
   }
 
   /// The views of an encoded image, decoded as the hashes decode it (grayscale, DCT-reduced for JPEG to a short
@@ -143,37 +192,92 @@ public struct ImageFingerprint: Sendable {
 
   static func normalised(_ pixels: [UInt8]) -> (values: [Float], mean: Float, flat: Bool) {
     let count = Float(pixels.count)
-    let mean = pixels.reduce(Float(0)) { $0 + Float($1) } / count
-    var values = pixels.map { Float($0) - mean }
-    let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+    var total = 0
+    for pixel in pixels { total += Int(pixel) }
+    let mean = Float(total) / count
+    var values = [Float](repeating: 0, count: pixels.count)
+    var squares: Float = 0
+    pixels.withUnsafeBufferPointer { p in
+      values.withUnsafeMutableBufferPointer { v in
+        for i in 0..<p.count {
+          let value = Float(p[i]) - mean
+          v[i] = value
+          squares += value * value
+        }
+      }
+    }
+    let norm = squares.squareRoot()
     // Less than one grey level of spread on average: nothing to correlate.
     guard norm >= count.squareRoot() else { return ([Float](repeating: 0, count: pixels.count), mean, true) }
-    for i in values.indices { values[i] /= norm }
+    let scale = 1 / norm
+    values.withUnsafeMutableBufferPointer { v in
+      for i in 0..<v.count { v[i] *= scale }
+    }
     return (values, mean, false)
   }
 
+  /// `a` · `b` (eight running sums, which the compiler keeps in one vector register).
   static func dot(_ a: [Float], _ b: [Float]) -> Double {
-    var sum: Float = 0
-    for i in 0..<min(a.count, b.count) { sum += a[i] * b[i] }
-    return Double(sum)
+    let count = min(a.count, b.count)
+    return a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        var sums = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+          sums +=
+            SIMD8(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7])
+            * SIMD8(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7])
+          i += 8
+        }
+        var sum = sums.sum()
+        while i < count {
+          sum += a[i] * b[i]
+          i += 1
+        }
+        return Double(sum)
+      }
+    }
   }
 
   /// `a` · mirror(`b`), rows of `width`.
   static func mirroredDot(_ a: [Float], _ b: [Float], width: Int) -> Double {
-    var sum: Float = 0
     let count = min(a.count, b.count)
-    var start = 0
-    while start + width <= count {
-      for x in 0..<width { sum += a[start + x] * b[start + width - 1 - x] }
-      start += width
+    return a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        var sums = SIMD8<Float>(repeating: 0)
+        var start = 0
+        while start + width <= count {
+          let end = start + width - 1
+          var x = 0
+          while x + 8 <= width {
+            let i = start + x
+            let j = end - x
+            sums +=
+              SIMD8(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7])
+              * SIMD8(b[j], b[j - 1], b[j - 2], b[j - 3], b[j - 4], b[j - 5], b[j - 6], b[j - 7])
+            x += 8
+          }
+          var sum: Float = 0
+          while x < width {
+            sum += a[start + x] * b[end - x]
+            x += 1
+          }
+          sums[0] += sum
+          start += width
+        }
+        return Double(sums.sum())
+      }
     }
-    return Double(sum)
   }
 
   /// A comparison: the correlation of the coarse views and of their detail, under the best alignment.
   public struct Similarity: Sendable, Equatable {
     public var coarse: Double
     public var detail: Double
+    /// For the whole images (``sameSimilarity(_:)``): the largest difference of one 8×8 block of the aligned coarse
+    /// views (root mean square, in standard deviations of the image). A copy that is the same picture differs a
+    /// little everywhere; a copy with something painted over part of it differs a lot in the painted blocks.
+    public var localDifference: Double = 0
     /// The weaker of the two: a pair is only as alike as its less alike scale.
     public var score: Double { min(coarse, detail) }
   }
@@ -189,11 +293,45 @@ public struct ImageFingerprint: Sendable {
       let same: Double = flat && other.flat && abs(mean - other.mean) < 8 ? 1 : 0
       return Similarity(coarse: same, detail: same)
     }
-    return Self.best([
+    let alignments = [(full, other.full), (centre, other.full), (full, other.centre)]
+    let similarities = [
       Similarity(coarse: Self.dot(full, other.full), detail: Self.dot(fullDetail, other.fullDetail)),
       Similarity(coarse: Self.dot(centre, other.full), detail: Self.dot(centreDetail, other.fullDetail)),
       Similarity(coarse: Self.dot(full, other.centre), detail: Self.dot(fullDetail, other.centreDetail)),
-    ])
+    ]
+    var bestIndex = 0
+    for index in similarities.indices where similarities[index].score > similarities[bestIndex].score {
+      bestIndex = index
+    }
+    var result = similarities[bestIndex]
+    result.localDifference = Self.largestBlockDifference(
+      alignments[bestIndex].0, alignments[bestIndex].1, side: side)
+    return result
+  }
+
+  /// The largest root-mean-square difference of one 8×8 block of two normalised views (side × side), in standard
+  /// deviations: a normalised view is (pixel − mean) / (σ · side).
+  static func largestBlockDifference(_ a: [Float], _ b: [Float], side: Int, block: Int = 8) -> Double {
+    guard a.count == side * side, b.count == a.count, side >= block else { return 0 }
+    var largest: Float = 0
+    let scale = Float(side * side) / Float(block * block)
+    a.withUnsafeBufferPointer { a in
+      b.withUnsafeBufferPointer { b in
+        for by in stride(from: 0, through: side - block, by: block) {
+          for bx in stride(from: 0, through: side - block, by: block) {
+            var sum: Float = 0
+            for y in by..<(by + block) {
+              for x in bx..<(bx + block) {
+                let d = a[y * side + x] - b[y * side + x]
+                sum += d * d
+              }
+            }
+            largest = max(largest, sum * scale)
+          }
+        }
+      }
+    }
+    return Double(largest.squareRoot())
   }
 
   /// The whole images compared with one mirrored left-right.
@@ -225,6 +363,9 @@ public struct RelationThresholds: Sendable, Codable, Equatable {
   /// Whole-image correlation (coarse and detail) at or above which a candidate within the radius is the same
   /// picture.
   public var same = 0.88
+  /// The largest block difference (``ImageFingerprint/Similarity/localDifference``) at or below which a pair that
+  /// passes `same` is the same picture; above it, part of the picture was painted over: related (painted).
+  public var sameLocal = 0.6
   /// Mirrored whole-image correlation (coarse and detail) at or above which a pair is a mirror image.
   public var mirror = 0.85
   /// Upper-part correlation (coarse and detail) at or above which a pair is a painted copy.
@@ -249,7 +390,9 @@ public func confirmRelation(
 ) -> (relation: ImageRelation, evidence: RelationEvidence, similarity: Double)? {
   let whole = a.sameSimilarity(b)
   let same = whole.score
-  if let wholeDistance, wholeDistance <= radius, same >= thresholds.same { return (.duplicate, .same, same) }
+  if let wholeDistance, wholeDistance <= radius, same >= thresholds.same {
+    return whole.localDifference <= thresholds.sameLocal ? (.duplicate, .same, same) : (.related, .painted, same)
+  }
   let mirror = a.mirrorSimilarity(b).score
   if mirror >= thresholds.mirror { return (.related, .mirror, mirror) }
   let upper = a.upperSimilarity(b).score
@@ -356,8 +499,7 @@ extension Catalog {
     let results = concurrentResults(shas) { item in
       try store.read(item.sha256).withUnsafeBytes { try ImageFingerprint(bytes: $0, maxPixels: maxPixels) }
     }
-    var fingerprints: [Int64: ImageFingerprint] = [:]
-    for id in involved { if let known = views[id] { fingerprints[id] = ImageFingerprint(views: known) } }
+    var fingerprints = ImageFingerprint.fingerprints(views: views, of: involved)
     var unreadable: [Int64: String] = [:]
     for (item, result) in zip(shas, results) {
       switch result {
@@ -387,27 +529,36 @@ extension Catalog {
 
 extension RelationCandidates {
   /// The candidates whose fingerprints confirm a relation, in id order (pairs lacking a fingerprint are left out).
+  /// On all cores, in chunks of candidates.
   public func confirmed(
     fingerprints: [Int64: ImageFingerprint], radius: Int, thresholds: RelationThresholds = RelationThresholds()
   ) -> [ImagePairRelation] {
-    var relations: [ImagePairRelation] = []
-    for key in all {
-      guard let a = fingerprints[key.first], let b = fingerprints[key.second] else { continue }
-      let whole = self.whole[key]
-      guard
-        let found = confirmRelation(a, b, wholeDistance: whole, radius: radius, thresholds: thresholds)
-      else { continue }
-      let distance: Int
-      switch found.evidence {
-      case .same, .edited, .labels: distance = whole ?? upper[key] ?? mirror[key] ?? -1
-      case .mirror: distance = mirror[key] ?? whole ?? upper[key] ?? -1
-      case .painted: distance = upper[key] ?? whole ?? mirror[key] ?? -1
+    let keys = all
+    let chunk = 512
+    let chunks = stride(from: 0, to: keys.count, by: chunk).map { keys[$0..<min(keys.count, $0 + chunk)] }
+    let whole = self.whole
+    let mirror = self.mirror
+    let upper = self.upper
+    return concurrentMap(chunks) { chunk -> [ImagePairRelation] in
+      var relations: [ImagePairRelation] = []
+      for key in chunk {
+        guard let a = fingerprints[key.first], let b = fingerprints[key.second] else { continue }
+        let wholeDistance = whole[key]
+        guard
+          let found = confirmRelation(a, b, wholeDistance: wholeDistance, radius: radius, thresholds: thresholds)
+        else { continue }
+        let distance: Int
+        switch found.evidence {
+        case .same, .edited, .labels: distance = wholeDistance ?? upper[key] ?? mirror[key] ?? -1
+        case .mirror: distance = mirror[key] ?? wholeDistance ?? upper[key] ?? -1
+        case .painted: distance = upper[key] ?? wholeDistance ?? mirror[key] ?? -1
+        }
+        relations.append(
+          ImagePairRelation(
+            first: key.first, second: key.second, relation: found.relation, evidence: found.evidence,
+            distance: distance, similarity: (found.similarity * 1000).rounded() / 1000))
       }
-      relations.append(
-        ImagePairRelation(
-          first: key.first, second: key.second, relation: found.relation, evidence: found.evidence,
-          distance: distance, similarity: (found.similarity * 1000).rounded() / 1000))
-    }
-    return relations
+      return relations
+    }.flatMap { $0 }
   }
 }

@@ -124,15 +124,17 @@ public enum ImageHeader {
           return .malformed(format: .jpeg, reason: "JPEG frame declares \(width)×\(height) pixels")
         }
         // Inside entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so the first
-        // FF D9 after the scan header is the real end of the image.
-        var j = i + 2 + length
+        // FF D9 after the scan header is the real end of the image. Whether there is one is all that is asked,
+        // so the search runs from the end, where it is (a forward scan reads every byte of the image data).
+        let scanStart = i + 2 + length
+        var j = n - 2
         var foundEnd = false
-        while j + 1 < n {
+        while j >= scanStart {
           if b[j] == 0xFF && b[j + 1] == 0xD9 {
             foundEnd = true
             break
           }
-          j += 1
+          j -= 1
         }
         return .image(
           format: .jpeg, width: width, height: height,

@@ -48,6 +48,14 @@ while !arguments.isEmpty {
   options[flag] = arguments.removeFirst()
 }
 
+/// User + system CPU seconds of the process so far (all threads).
+func cpuSeconds() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  func value(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+  return value(usage.ru_utime) + value(usage.ru_stime)
+}
+
 func seconds(_ body: () throws -> Void) rethrows -> Double {
   let start = DispatchTime.now().uptimeNanoseconds
   try body()
@@ -244,7 +252,9 @@ case "relations":
   var confirmTime = 0.0
   var hashes: ImageHashes = [:]
   var views: [Int64: FingerprintViews] = [:]
+  let cpuStart = cpuSeconds()
   // As `dedup` does it: the images hashed now keep their fingerprint views from the same decode.
+  setOpenCVThreads(0)
   hashTime = seconds {
     let values = concurrentMap(files) { file -> ([HashAlgorithm: UInt64], FingerprintViews?)? in
       guard let data = FileManager.default.contents(atPath: file) else { return nil }
@@ -269,10 +279,10 @@ case "relations":
     let keys = candidates.all
     candidateCount = keys.count
     let involved = Array(Set(keys.flatMap { [$0.first, $0.second] })).sorted()
-    var fingerprints: [Int64: ImageFingerprint] = [:]
-    for id in involved { if let known = views[id] { fingerprints[id] = ImageFingerprint(views: known) } }
+    let fingerprints = ImageFingerprint.fingerprints(views: views, of: involved)
     relations = candidates.confirmed(fingerprints: fingerprints, radius: radius)
   }
+  let cpu = cpuSeconds() - cpuStart
   var text = ""
   for r in relations {
     text +=
@@ -285,10 +295,10 @@ case "relations":
   print(
     String(
       format:
-        "datasetkit relations (%d workers): %d images in %.2f s = %.0f images/s (hash %.2f s, search %.2f s, confirm %d candidates %.2f s): %d duplicate, %d related pairs",
+        "datasetkit relations (%d workers): %d images in %.2f s = %.0f images/s (hash %.2f s, search %.2f s, confirm %d candidates %.2f s): %d duplicate, %d related pairs; cpu %.2f s",
       defaultWorkerCount, files.count, total, Double(files.count) / total, hashTime, searchTime, candidateCount,
       confirmTime, relations.filter { $0.relation == .duplicate }.count,
-      relations.filter { $0.relation == .related }.count))
+      relations.filter { $0.relation == .related }.count, cpu))
 default:
   fail("unknown mode \(mode)")
 }

@@ -48,29 +48,35 @@ enum RelationsTruth {
     return (0..<min(x0.count, y0.count, x1.count, y1.count)).map { (x0[$0], y0[$0], x1[$0], y1[$0]) }
   }
 
-  /// Face crops of one half: every box at least 16 px on its short side, squared around its centre at 1.3 × its
-  /// long side, resized to 96 × 96.
-  static func faces(_ half: Half) throws -> [(String, DecodedImage)] {
-    var result: [(String, DecodedImage)] = []
+  /// The face boxes of one half's voc images with their photo, named `stem#n`: every box at least 16 px on its short
+  /// side.
+  static func faceBoxes(_ half: Half) throws -> [(name: String, photo: DecodedImage, box: (Int, Int, Int, Int))] {
+    var result: [(name: String, photo: DecodedImage, box: (Int, Int, Int, Int))] = []
     let images = TestPaths.files(in: TestPaths.vocImages)
     for (index, url) in images.enumerated() where (index % 2 == 0) == (half == .tuning) {
       let stem = url.deletingPathExtension().lastPathComponent
       let xmlURL = TestPaths.testdata.appendingPathComponent("voc-facemask/annotations/\(stem).xml")
       guard let xml = try? String(contentsOf: xmlURL, encoding: .utf8) else { continue }
       let photo = try DecodedImage(bytes: try TestPaths.bytes(url))
-      for (n, (x0, y0, x1, y1)) in boxes(xml).enumerated() where min(x1 - x0, y1 - y0) >= 16 {
-        let side = Int(Double(max(x1 - x0, y1 - y0)) * 1.3)
-        let cx = (x0 + x1) / 2
-        let cy = (y0 + y1) / 2
-        let x = max(0, min(photo.width - side, cx - side / 2))
-        let y = max(0, min(photo.height - side, cy - side / 2))
-        guard side <= min(photo.width, photo.height) else { continue }
-        result.append(
-          (
-            "\(stem)#\(n)",
-            try photo.cropped(to: Box(x: x, y: y, width: side, height: side), width: faceSide, height: faceSide)
-          ))
+      for (n, box) in boxes(xml).enumerated() where min(box.2 - box.0, box.3 - box.1) >= 16 {
+        result.append(("\(stem)#\(n)", photo, box))
       }
+    }
+    return result
+  }
+
+  /// Face crops of one half: every box squared around its centre at 1.3 × its long side, resized to 96 × 96.
+  static func faces(_ half: Half) throws -> [(String, DecodedImage)] {
+    var result: [(String, DecodedImage)] = []
+    for (name, photo, (x0, y0, x1, y1)) in try faceBoxes(half) {
+      let side = Int(Double(max(x1 - x0, y1 - y0)) * 1.3)
+      let cx = (x0 + x1) / 2
+      let cy = (y0 + y1) / 2
+      let x = max(0, min(photo.width - side, cx - side / 2))
+      let y = max(0, min(photo.height - side, cy - side / 2))
+      guard side <= min(photo.width, photo.height) else { continue }
+      result.append(
+        (name, try photo.cropped(to: Box(x: x, y: y, width: side, height: side), width: faceSide, height: faceSide)))
     }
     return result
   }
