@@ -33,7 +33,7 @@ public struct COCOImageEntry: Sendable, Equatable {
 public struct COCODocument: Sendable {
   public var categories: [Int: String] = [:]
   public var images: [COCOImageEntry] = []
-  /// Entries refused (an annotation, an image, a category), as `file: images[3]: reason`.
+  /// Entries refused (an annotation, an image, a category), as `images[3]: reason` (the caller names the file).
   public var problems: [String] = []
   /// Boxes clamped to their image (a few pixels past the edge).
   public var warnings: [String] = []
@@ -111,7 +111,7 @@ public enum COCOReader {
     // Categories: id → name; a repeated id is ambiguous and refused (its annotations too).
     var ambiguousCategories: Set<Int> = []
     for (position, raw) in categories.enumerated() {
-      let at = "\(file): categories[\(position)]"
+      let at = "categories[\(position)]"
       guard let entry = raw as? [String: Any], let id = integer(entry["id"]) else {
         document.problems.append("\(at): no integer `id`; refused")
         continue
@@ -136,7 +136,7 @@ public enum COCOReader {
     var imageIndex: [Int: Int] = [:]
     var ambiguousImages: Set<Int> = []
     for (position, raw) in images.enumerated() {
-      let at = "\(file): images[\(position)]"
+      let at = "images[\(position)]"
       guard let entry = raw as? [String: Any], let id = integer(entry["id"]) else {
         document.problems.append("\(at): no integer `id`; refused")
         continue
@@ -173,7 +173,7 @@ public enum COCOReader {
     }
     var seenAnnotations: Set<Int> = []
     for (position, raw) in annotations.enumerated() {
-      let at = "\(file): annotations[\(position)]"
+      let at = "annotations[\(position)]"
       guard let entry = raw as? [String: Any], let id = integer(entry["id"]) else {
         document.problems.append("\(at): no integer `id`; refused")
         continue
@@ -245,7 +245,7 @@ public enum COCOReader {
           annotation.box = result.box
           if result.clamped {
             document.warnings.append(
-              "\(at): \(className) box \(values.map(show).joined(separator: ",")) passes the edge of the \(image.width)×\(image.height) image; clamped to \(show(result.box.xmax)),\(show(result.box.ymax))"
+              "\(at): \(className) bbox [\(values.map(show).joined(separator: ","))] passes the edge of the \(image.width)×\(image.height) image; clamped to \(show(result.box.xmax)),\(show(result.box.ymax))"
             )
           }
         case .failure(let problem):

@@ -242,7 +242,7 @@ extension Datasetkit {
         }
         if l.layout == LayoutChoice.coco.rawValue {
           lines.append(
-            "COCO: \(l.annotations ?? 0) annotations, \(l.boxes) boxes stored, \(l.crowdRegions ?? 0) crowd regions kept as provenance (not boxes)"
+            "COCO: \(l.annotations ?? 0) annotations, \(l.boxes) boxes stored, \(l.crowdRegions ?? 0) crowd region\(l.crowdRegions == 1 ? "" : "s") kept as provenance (not boxes)"
           )
           list("Warnings", l.warnings ?? [])
         }
