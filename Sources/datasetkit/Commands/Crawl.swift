@@ -64,7 +64,7 @@ extension Datasetkit.Crawl {
           datasetkit crawl --provider commons --query portrait --label without_mask
           datasetkit crawl --plan plan.json --min-size 128
           datasetkit crawl --provider urls --urls urls.csv
-          datasetkit crawl --provider urls --urls cc3m.tsv --url-col url --caption-col caption
+          datasetkit crawl --provider urls --urls cc3m.tsv --caption-col caption
         """)
 
     @Option(help: "The provider (\(Providers.all.map(\.name).joined(separator: ", "))).")
