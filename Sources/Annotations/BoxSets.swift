@@ -215,9 +215,18 @@ extension Catalog {
   }
 
   /// A path's last component without its extension.
+  /// A COCO image entry's set, `<json>#<file_name>`, stems as its `file_name`.
   static func stem(_ path: String) -> String {
-    let name = path.split(separator: "/").last.map(String.init) ?? path
+    let entry = path.range(of: ".json#").map { String(path[$0.upperBound...]) } ?? path
+    let name = entry.split(separator: "/").last.map(String.init) ?? entry
     guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
     return String(name[..<dot])
   }
+}
+
+/// The origins of boxes read from annotation files (VOC, YOLO, COCO), as against a detector's or a reviewer's.
+public enum AnnotationOrigin {
+  public static let fileOrigins: Set<String> = ["voc", "yolo", "coco"]
+
+  public static func isFile(_ origin: String) -> Bool { fileOrigins.contains(origin) }
 }

@@ -50,14 +50,14 @@ extension BoxStore {
     }
   }
 
-  /// The boxes imported from annotation files of a source (origin `voc` or `yolo`), whatever their status, in id
+  /// The boxes imported from annotation files of a source (origin `voc`, `yolo` or `coco`), whatever their status, in id
   /// order; each box's label is its class ("" for none).
   public func importedBoxes(sourceID: Int64) throws -> [ImageBox] {
     try database.rows(
       """
       SELECT b.image_id, COALESCE(c.name, ''), b.xmin, b.ymin, b.xmax, b.ymax FROM boxes b
       LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.origin IN ('voc', 'yolo') AND b.origin_source_id = ? ORDER BY b.id
+      WHERE b.origin IN ('voc', 'yolo', 'coco') AND b.origin_source_id = ? ORDER BY b.id
       """, [.int(sourceID)]
     ) {
       ImageBox(

@@ -15,18 +15,6 @@ public struct FileBox: Sendable, Hashable {
 }
 
 extension BoxStore {
-  /// Per image and class, the boxes not rejected of the VOC files source `sourceID` imported, by image
-  /// then class name.
-  public func vocBoxClassCounts(sourceID: Int64) throws -> [ImageClassCount] {
-    try database.rows(
-      """
-      SELECT b.image_id, c.name, COUNT(*) FROM boxes b JOIN classes c ON c.id = b.class_id
-      WHERE b.origin = 'voc' AND b.origin_source_id = ? AND b.status != 'rejected'
-      GROUP BY b.image_id, c.name ORDER BY b.image_id, c.name
-      """, [.int(sourceID)]
-    ) { ImageClassCount(imageID: $0.int64(0), className: $0.text(1) ?? "", boxes: $0.int(2)) }
-  }
-
   /// How many boxes not rejected the annotation files of `origin` (`voc`, `yolo`) from source `sourceID`
   /// hold.
   public func liveBoxCount(origin: String, sourceID: Int64) throws -> Int {

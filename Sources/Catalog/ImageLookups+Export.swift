@@ -44,6 +44,8 @@ public struct OriginCredit: Sendable, Hashable {
   public var pageURL: String?
   public var creator: String?
   public var attribution: String?
+  /// A URL list's caption (`crawl --caption-col`).
+  public var caption: String? = nil
 }
 
 extension Catalog {
@@ -95,13 +97,14 @@ extension Catalog {
   public func ownOriginCredits(through: Int64? = nil) throws -> [OriginCredit] {
     try database.rows(
       """
-      SELECT o.image_id, s.name, o.rel_path, COALESCE(o.license, s.license), o.url, o.page_url, o.creator, o.attribution
+      SELECT o.image_id, s.name, o.rel_path, COALESCE(o.license, s.license), o.url, o.page_url, o.creator, o.attribution,
+        o.caption
       FROM image_origins o JOIN sources s ON s.id = o.source_id WHERE o.id <= ? ORDER BY o.image_id, s.name, o.rel_path
       """, [.int(through ?? Int64.max)]
     ) {
       OriginCredit(
         imageID: $0.int64(0), source: $0.text(1) ?? "", path: $0.text(2) ?? "", license: $0.text(3), url: $0.text(4),
-        pageURL: $0.text(5), creator: $0.text(6), attribution: $0.text(7))
+        pageURL: $0.text(5), creator: $0.text(6), attribution: $0.text(7), caption: $0.text(8))
     }
   }
 }

@@ -59,12 +59,14 @@ public struct OriginFacts: Sendable, Hashable {
   public var query: String?
   public var rank: Int?
   public var httpStatus: Int?
+  /// A URL list's caption (img2dataset's `caption_col`), exported with the origin.
+  public var caption: String?
 
   public init(
     relativePath: [UInt8], fileSize: Int64? = nil, modifiedNanoseconds: Int64? = nil,
     originalSplit: String? = nil, url: String? = nil, pageURL: String? = nil, license: String? = nil,
     licenseURL: String? = nil, creator: String? = nil, attribution: String? = nil, query: String? = nil,
-    rank: Int? = nil, httpStatus: Int? = nil
+    rank: Int? = nil, httpStatus: Int? = nil, caption: String? = nil
   ) {
     self.relativePath = relativePath
     self.fileSize = fileSize
@@ -79,6 +81,7 @@ public struct OriginFacts: Sendable, Hashable {
     self.query = query
     self.rank = rank
     self.httpStatus = httpStatus
+    self.caption = caption
   }
 }
 
@@ -262,8 +265,8 @@ extension Catalog {
         """
         INSERT INTO image_origins (image_id, source_id, rel_path, rel_path_bytes, file_size, file_mtime_ns,
           original_split, url, page_url, license, license_url, creator, attribution, query, rank,
-          http_status, retrieved_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          http_status, retrieved_at, caption)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (source_id, rel_path_bytes) DO UPDATE SET image_id = excluded.image_id,
           file_size = excluded.file_size, file_mtime_ns = excluded.file_mtime_ns,
           retrieved_at = excluded.retrieved_at
@@ -274,7 +277,7 @@ extension Catalog {
           .optional(origin.originalSplit), .optional(origin.url), .optional(origin.pageURL),
           .optional(origin.license), .optional(origin.licenseURL), .optional(origin.creator),
           .optional(origin.attribution), .optional(origin.query), .optional(origin.rank),
-          .optional(origin.httpStatus), .text(now),
+          .optional(origin.httpStatus), .text(now), .optional(origin.caption),
         ])
       if let label = arrival.label, !label.isEmpty {
         try addFoundLabel(imageID: imageID, className: label, sourceID: sourceID, how: arrival.labelHow, at: now)

@@ -114,6 +114,10 @@ public struct CrawlReport: Sendable, Codable {
   /// Results past the page size asked for, dropped: a provider page answering more than
   /// ``CrawlProvider/resultsPerPage`` is cut to it (never stored as pending items).
   public var resultsDropped = 0
+  /// A URL list's rows without a usable URL (a missing field, not UTF-8, not a JSON object): how many, and the
+  /// first 20 as `line N: why`.
+  public var listRowsSkipped = 0
+  public var listRowsSkippedFirst: [String] = []
 
   public struct PrivateRefusals: Sendable, Codable {
     public var count: Int
@@ -206,8 +210,13 @@ struct CrawlRunner {
     source = SourceSpec(kind: "crawl", name: "\(provider.name): \(request.query)", uri: uri)
     limit = request.limit ?? provider.defaultLimit
     counters.limit = limit
-    // A URL list is read whole on every run, so a resumed crawl finds the credentials of its saved items again.
-    if let list = provider as? URLList { _ = withoutCredentials(list.rows) }
+    // A URL list is read on every run (one streaming pass), so a resumed crawl finds the credentials of its
+    // saved items again.
+    if let list = provider as? URLList {
+      _ = withoutCredentials(list.credentialed)
+      report.listRowsSkipped = list.skippedCount
+      report.listRowsSkippedFirst = list.skippedRows
+    }
   }
 
   /// `results` with the credentials taken out of their URLs (and remembered for the fetch).
@@ -231,6 +240,10 @@ struct CrawlRunner {
     if let endpoint = request.settings.endpoint { parts["endpoint"] = Redaction.display(endpoint) }
     if !request.settings.licenses.isEmpty { parts["licenses"] = request.settings.licenses.joined(separator: ",") }
     if let list = request.settings.listPath { parts["list"] = list }
+    let options = request.settings.listOptions
+    if let format = options.format { parts["format"] = format.rawValue }
+    if let column = options.urlColumn { parts["url_col"] = column }
+    if let column = options.captionColumn { parts["caption_col"] = column }
     guard let data = try? JSONSerialization.data(withJSONObject: parts, options: [.sortedKeys]) else { return "{}" }
     return String(decoding: data, as: UTF8.self)
   }
@@ -594,7 +607,8 @@ struct BatchIngest {
         let origin = OriginFacts(
           relativePath: Array(item.url.utf8), fileSize: Int64(response.body.count), url: item.url,
           pageURL: facts?.pageURL, license: facts?.license, licenseURL: facts?.licenseURL, creator: facts?.creator,
-          attribution: facts?.attribution, query: request.query, rank: item.rank, httpStatus: response.status)
+          attribution: facts?.attribution, query: request.query, rank: item.rank, httpStatus: response.status,
+          caption: facts?.caption)
         candidates.append(
           IngestCandidate(
             content: .bytes(response.body), origin: origin, label: facts?.label ?? request.label, labelHow: "crawl"))

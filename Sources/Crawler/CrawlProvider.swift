@@ -13,6 +13,8 @@ public struct CrawlResult: Sendable, Codable, Hashable {
   public var height: Int?
   /// A label for this image alone (a URL list's `label` column); the crawl's label otherwise.
   public var label: String?
+  /// A URL list's caption (`--caption-col`), stored with the origin and exported.
+  public var caption: String?
 
   public init(
     url: String, pageURL: String? = nil, license: String? = nil, licenseURL: String? = nil,
@@ -103,8 +105,10 @@ public struct ProviderSettings: Sendable {
   public var licenses: [String] = []
   /// Where API keys come from (the process environment by default).
   public var environment: [String: String] = ProcessInfo.processInfo.environment
-  /// A URL list (txt or CSV) for the `urls` provider.
+  /// A URL list (txt, CSV, TSV or JSONL) for the `urls` provider.
   public var listPath: String?
+  /// Its format and columns (`--input-format`, `--url-col`, `--caption-col`).
+  public var listOptions = URLListOptions()
   /// Results per page; each provider caps it to what its API allows.
   public var pageSize: Int?
 
@@ -122,7 +126,8 @@ public enum Providers {
   public static let all: [Info] = [
     Info(name: "openverse", summary: "Openverse, CC-licensed", keyVariables: ["OPENVERSE_TOKEN (optional)"]),
     Info(name: "commons", summary: "Wikimedia Commons (no key)", keyVariables: []),
-    Info(name: "urls", summary: "a URL list (--urls): .txt or .csv with a url column", keyVariables: []),
+    Info(
+      name: "urls", summary: "a URL list (--urls): .txt, or .csv / .tsv / .jsonl with a url column", keyVariables: []),
     Info(name: "flickr", summary: "Flickr photos.search", keyVariables: ["FLICKR_API_KEY"]),
     Info(name: "pexels", summary: "Pexels search", keyVariables: ["PEXELS_API_KEY"]),
     Info(name: "pixabay", summary: "Pixabay search", keyVariables: ["PIXABAY_API_KEY"]),
@@ -148,9 +153,10 @@ public enum Providers {
     case "urls", "url-list", "urllist":
       guard let path = settings.listPath else {
         throw CrawlerError.invalidInput(
-          "the urls provider needs --urls FILE (a .txt with one URL per line, or a .csv with a url column)")
+          "the urls provider needs --urls FILE (a .txt with one URL per line, or a .csv, .tsv or .jsonl with a url column)"
+        )
       }
-      return try URLList(path: path)
+      return try URLList(path: path, options: settings.listOptions)
     case "flickr": return Flickr(settings: settings, key: try key("FLICKR_API_KEY"))
     case "pexels": return Pexels(settings: settings, key: try key("PEXELS_API_KEY"))
     case "pixabay": return Pixabay(settings: settings, key: try key("PIXABAY_API_KEY"))

@@ -181,6 +181,7 @@ struct ManifestOrigin: Codable {
   var pageURL: String?
   var creator: String?
   var attribution: String?
+  var caption: String?
 
   init(_ credit: OriginCredit) {
     source = credit.source
@@ -190,6 +191,7 @@ struct ManifestOrigin: Codable {
     pageURL = credit.pageURL
     creator = credit.creator
     attribution = credit.attribution
+    caption = credit.caption
   }
 
   /// The origin as a JSON object, absent fields left out (as `JSONEncoder` writes it).
@@ -197,6 +199,7 @@ struct ManifestOrigin: Codable {
     var object: [String: Any] = ["source": source, "path": path]
     for (key, value) in [
       ("license", license), ("url", url), ("pageURL", pageURL), ("creator", creator), ("attribution", attribution),
+      ("caption", caption),
     ] {
       if let value { object[key] = value }
     }
@@ -372,13 +375,13 @@ public enum Exporter {
       let classes = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
       files.sort { $0.path < $1.path }
       if request.format == .csv {
-        var csv = "path,label,subset,sha256,source,license,url\n"
+        var csv = "path,label,subset,sha256,source,license,url,caption\n"
         for file in files {
           let origin = file.origins.first
           csv +=
             [
               file.path, file.label ?? "", file.subset, file.sha256, origin?.source ?? "", origin?.license ?? "",
-              origin?.url ?? "",
+              origin?.url ?? "", origin?.caption ?? "",
             ]
             .map(csvField).joined(separator: ",") + "\n"
         }

@@ -141,7 +141,7 @@ struct ReviewLog {
       SELECT COALESCE(c.name, ''), b.origin = 'review' AND EXISTS (
           SELECT 1 FROM reviews r WHERE r.subject = 'box' AND r.subject_id = b.id AND r.action = 'add'), COUNT(*)
       FROM boxes b JOIN reviewed ON reviewed.image_id = b.image_id LEFT JOIN classes c ON c.id = b.class_id
-      WHERE b.status = 'accepted' AND b.origin NOT IN ('voc', 'yolo')
+      WHERE b.status = 'accepted' AND b.origin NOT IN ('voc', 'yolo', 'coco')
       GROUP BY 1, 2
       """
     ) { ReviewedFaceCount(label: $0.text(0) ?? "", addedByHand: $0.int64(1) != 0, count: Int($0.int64(2))) }

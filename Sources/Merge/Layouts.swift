@@ -19,6 +19,9 @@ public enum LayoutChoice: String, Sendable, Codable, CaseIterable {
   case yolo
   /// File-name regular expressions → label (MaskedFace-Net's `_Mask_Chin.jpg` …).
   case pattern
+  /// COCO detection JSON (`images`, `annotations`, `categories`): every `bbox` is stored as a box (origin
+  /// `coco`), crowd regions and segmentations as provenance; the image's label is its boxes' majority class.
+  case coco
 }
 
 /// Options of the `csv` layout.
@@ -70,8 +73,13 @@ public struct LayoutReport: Sendable, Codable {
   public var problems: [FileIssue] = []
   /// Images for which the layout found no label.
   public var unlabeled = 0
-  /// Boxes of the source's annotation files (VOC, YOLO) in the catalog after the import (not rejected).
+  /// Boxes of the source's annotation files (VOC, YOLO, COCO) in the catalog after the import (not rejected).
   public var boxes = 0
+  /// COCO: annotations in the files, and crowd regions among them (kept as provenance, never boxes).
+  public var annotations: Int?
+  public var crowdRegions: Int?
+  /// COCO: boxes clamped to their image, sizes disagreeing with the image.
+  public var warnings: [FileIssue]?
 }
 
 /// Everything one `import` of a folder or archive did.
@@ -149,6 +157,7 @@ public enum LayoutImport {
     var report = LayoutReport(layout: layout.rawValue, guessed: request.layout == .auto, reason: reason)
     let candidates: [IngestCandidate]
     var yoloFiles: [YOLOLabels.LabelFile] = []
+    var cocoEntries: [COCOLabels.Entry] = []
     switch layout {
     case .csv:
       candidates = try LabelTable.candidates(files, relative: relative, request: request, report: &report)
@@ -156,6 +165,9 @@ public enum LayoutImport {
       (candidates, yoloFiles) = try YOLOLabels.candidates(files, relative: relative, request: request, report: &report)
     case .pattern:
       candidates = try patternCandidates(files, relative: relative, request: request, report: &report)
+    case .coco:
+      (candidates, cocoEntries) = try COCOLabels.candidates(
+        files, relative: relative, request: request, report: &report)
     case .folders, .auto, .voc:
       candidates = FolderImport.candidates(files, license: request.license)
       report.unlabeled = candidates.filter { $0.label == nil }.count
@@ -165,6 +177,16 @@ public enum LayoutImport {
     images.walkSkipped = walkSkipped
     if layout == .yolo {
       try YOLOLabels.record(yoloFiles, sourceID: images.sourceID, catalog: catalog, report: &report)
+    }
+    if layout == .coco {
+      try COCOLabels.record(cocoEntries, sourceID: images.sourceID, catalog: catalog, report: &report)
+      if request.majorityLabels {
+        let labelled = try labelByMajority(origin: "coco", sourceID: images.sourceID, catalog: catalog)
+        images.labels = labelled.labels
+        report.unlabeled = max(0, images.added + images.knownBytes + images.unchanged - labelled.images)
+      } else {
+        report.unlabeled = images.added + images.knownBytes + images.unchanged
+      }
     }
     return LayoutImportResult(layout: report, archive: archiveReport, images: images)
   }
@@ -191,8 +213,20 @@ public enum LayoutImport {
       report.unlabeled = images.added + images.knownBytes + images.unchanged
       return LayoutImportResult(layout: report, archive: nil, images: images, annotations: voc)
     }
+    let labelled = try labelByMajority(origin: "voc", sourceID: sourceID, catalog: catalog)
+    images.labels = labelled.labels
+    report.unlabeled = max(0, images.added + images.knownBytes + images.unchanged - labelled.images)
+    return LayoutImportResult(layout: report, archive: nil, images: images, annotations: voc)
+  }
+
+  /// Labels each image of the source by the majority class of the boxes its annotation files of `origin`
+  /// gave (a tie goes to the first name in sort order), with `how = <origin>-majority`; returns the labels
+  /// given by class and how many images got one.
+  static func labelByMajority(origin: String, sourceID: Int64, catalog: Catalog) throws -> (
+    labels: [String: Int], images: Int
+  ) {
     var best: [Int64: (label: String, count: Int)] = [:]
-    for row in try BoxStore(catalog: catalog).vocBoxClassCounts(sourceID: sourceID)
+    for row in try BoxStore(catalog: catalog).boxClassCounts(origin: origin, sourceID: sourceID)
     where row.boxes > (best[row.imageID]?.count ?? 0) {
       best[row.imageID] = (row.className, row.boxes)
     }
@@ -200,12 +234,10 @@ public enum LayoutImport {
       let now = Timestamp.now()
       for (image, choice) in best {
         try catalog.addFoundLabel(
-          imageID: image, className: choice.label, sourceID: sourceID, how: "voc-majority", at: now)
+          imageID: image, className: choice.label, sourceID: sourceID, how: "\(origin)-majority", at: now)
       }
     }
-    images.labels = best.values.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }
-    report.unlabeled = max(0, images.added + images.knownBytes + images.unchanged - best.count)
-    return LayoutImportResult(layout: report, archive: nil, images: images, annotations: voc)
+    return (best.values.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }, best.count)
   }
 
   static func storedBoxes(origin: String, sourceID: Int64, catalog: Catalog) throws -> Int {
@@ -223,6 +255,9 @@ public enum LayoutImport {
     }
     if VOCLayout.looksLikeVOC(relativePaths: relative) {
       return (.voc, "XML annotation files beside the images")
+    }
+    if let json = relative.first(where: COCOLayout.isAnnotationFile), relative.contains(where: VOCLayout.isImageName) {
+      return (.coco, "COCO file \(json) beside the images")
     }
     if request.table.file != nil || request.table.column != nil || !request.table.values.isEmpty {
       return (.csv, "label table options given")

@@ -136,12 +136,11 @@ public enum MergeRun {
         notImported: images.rejected.count + images.notImages.count + images.errors.count, labels: images.labels,
         boxes: result.layout.boxes, problems: result.layout.problems)
       if source.boxes == .crops {
-        guard result.layout.layout == LayoutChoice.voc.rawValue || result.layout.layout == LayoutChoice.yolo.rawValue
-        else {
+        guard [LayoutChoice.voc, .yolo, .coco].map(\.rawValue).contains(result.layout.layout) else {
           throw MergeError.recipe(
             path: recipe.path, line: source.line,
             reason:
-              "source \(source.name) has `boxes: crops` but its layout is \(result.layout.layout) (\(result.layout.reason)), which has no boxes; give `layout: voc` or `layout: yolo`. The sources before it were imported; no view was written"
+              "source \(source.name) has `boxes: crops` but its layout is \(result.layout.layout) (\(result.layout.reason)), which has no boxes; give `layout: voc`, `yolo` or `coco`. The sources before it were imported; no view was written"
           )
         }
         cropSources.append(images.sourceID)
@@ -173,7 +172,7 @@ public enum MergeRun {
     for sourceID in sourceIDs {
       let boxes = try catalog.effectiveBoxes(sources: [sourceID])
       for (image, list) in boxes.boxes {
-        for box in list where box.origin == "voc" || box.origin == "yolo" {
+        for box in list where AnnotationOrigin.isFile(box.origin) {
           boxClasses[box.className, default: []].insert(image)
         }
       }
@@ -240,7 +239,7 @@ public enum MergeRun {
       for (sourceID, boxes) in perSourceBoxes.sorted(by: { $0.key < $1.key }) {
         for (image, _) in boxes.chosen.sorted(by: { $0.key < $1.key }) {
           guard let sha = shaByImage[image] else { continue }
-          let list = (boxes.boxes[image] ?? []).filter { $0.origin == "voc" || $0.origin == "yolo" }
+          let list = (boxes.boxes[image] ?? []).filter { AnnotationOrigin.isFile($0.origin) }
           let decision = Self.majority(list.map(\.className), recipe: recipe, targets: targets, tieRank: tieRank)
           if decision.tie { report.majorityTies += 1 }
           guard let label = decision.label else { continue }

@@ -301,9 +301,10 @@ struct NodeReader {
     if let cropNode, source.boxes != .crops {
       throw error(cropNode, "source \(name): crop options need `boxes: crops`")
     }
-    if source.boxes == .crops, ![.auto, .voc, .yolo].contains(source.layout) {
+    if source.boxes == .crops, ![.auto, .voc, .yolo, .coco].contains(source.layout) {
       throw error(
-        node, "source \(name): `boxes: crops` needs boxes, from layout voc or yolo, not \(source.layout.rawValue)")
+        node, "source \(name): `boxes: crops` needs boxes, from layout voc, yolo or coco, not \(source.layout.rawValue)"
+      )
     }
     guard FileManager.default.fileExists(atPath: path) else {
       throw error(node, "source \(name): \(path) does not exist")

@@ -137,9 +137,9 @@ struct LineageCommandTests {
     let rows = try String(contentsOfFile: csvOut + "/data.csv", encoding: .utf8).split(separator: "\n").map {
       $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     }
-    #expect(rows.first == ["path", "label", "subset", "sha256", "source", "license", "url"])
+    #expect(rows.first == ["path", "label", "subset", "sha256", "source", "license", "url", "caption"])
     #expect(rows.count == 117)
-    #expect(rows.dropFirst().allSatisfy { $0.count == 7 && $0[4] == "andrewmvd" && $0[5] == "CC0-1.0" })
+    #expect(rows.dropFirst().allSatisfy { $0.count == 8 && $0[4] == "andrewmvd" && $0[5] == "CC0-1.0" })
     // A second export of the same split gives the same manifest, byte for byte.
     let again = try TestSupport.run(["export", "--split", "v1", "--format", "folders", "--out", out], in: ws)
     #expect(again.status == 0)

@@ -92,7 +92,7 @@ struct ExportTests {
     )
     #expect(report.files == 20)
     let csv = try String(contentsOfFile: out + "/data.csv", encoding: .utf8).split(separator: "\n")
-    #expect(csv.first == "path,label,subset,sha256,source,license,url")
+    #expect(csv.first == "path,label,subset,sha256,source,license,url,caption")
     #expect(csv.count == 21)
     #expect(csv.dropFirst().allSatisfy { $0.contains(",masks,CC0-1.0,") })
   }

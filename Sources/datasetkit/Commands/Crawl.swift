@@ -64,6 +64,7 @@ extension Datasetkit.Crawl {
           datasetkit crawl --provider commons --query portrait --label without_mask
           datasetkit crawl --plan plan.json --min-size 128
           datasetkit crawl --provider urls --urls urls.csv
+          datasetkit crawl --provider urls --urls cc3m.tsv --caption-col caption
         """)
 
     @Option(help: "The provider (\(Providers.all.map(\.name).joined(separator: ", "))).")
@@ -78,8 +79,20 @@ extension Datasetkit.Crawl {
     @Option(help: "A crawl plan (JSON) of queries × labels; replaces --query/--label.")
     var plan: String?
 
-    @Option(help: "The URL list for --provider urls: .txt (one URL per line) or .csv with a url column.")
+    @Option(
+      help:
+        "The URL list for --provider urls: .txt (one URL per line), or .csv / .tsv / .jsonl with a url column (img2dataset's formats); read as a stream, so millions of rows need little memory."
+    )
     var urls: String?
+
+    @Option(help: "The URL list's format: txt, csv, tsv or jsonl (default: from the file name's extension).")
+    var inputFormat: String?
+
+    @Option(help: "The column (CSV/TSV header, JSONL key) holding the URL (default: url).")
+    var urlCol: String?
+
+    @Option(help: "A column holding a caption, stored with each image's origin and exported (manifest, data.csv).")
+    var captionCol: String?
 
     @Option(
       help:
@@ -148,6 +161,49 @@ extension Datasetkit.Crawl {
       if let budget, RequestBudget(parsing: budget) == nil {
         throw ValidationError("--budget takes N/second|minute|hour|day, e.g. 200/hour")
       }
+      try validateList()
+    }
+
+    /// `--input-format`, `--url-col`, `--caption-col`: a known format, columns the list's header has.
+    func validateList() throws {
+      if let inputFormat, URLListFormat(rawValue: inputFormat.lowercased()) == nil {
+        let hint =
+          ["parquet", "json", "tsv.gz", "csv.gz", "jsonl.gz"].contains(inputFormat.lowercased())
+          ? " (\(inputFormat) is not read: convert it, e.g. to .jsonl or .tsv, uncompressed)" : ""
+        throw ValidationError(
+          "--input-format must be one of \(URLListFormat.allCases.map(\.rawValue).joined(separator: ", "))\(hint)")
+      }
+      guard urlCol != nil || captionCol != nil || inputFormat != nil else { return }
+      guard let urls else {
+        throw ValidationError("--input-format, --url-col and --caption-col describe a URL list: give --urls FILE")
+      }
+      let options = listOptions
+      let names: [String]
+      do {
+        names = try options.columnNames(path: urls)
+      } catch {
+        throw ValidationError((error as? LocalizedError)?.errorDescription ?? "\(error)")
+      }
+      let format = options.format ?? URLListFormat.guess(path: urls)
+      if format == .txt {
+        throw ValidationError(
+          "\(urls): a .txt list has no columns; --url-col and --caption-col need --input-format csv, tsv or jsonl")
+      }
+      for (flag, name) in [("--url-col", urlCol), ("--caption-col", captionCol)] {
+        guard let name, !names.contains(name), !names.contains(where: { $0.lowercased() == name.lowercased() }) else {
+          continue
+        }
+        let shown = names.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ") + (names.count > 20 ? ", …" : "")
+        throw ValidationError(
+          "\(flag) \(name): \(urls) has no such column; its \(format == .jsonl ? "first object's keys" : "columns") are \(shown)"
+        )
+      }
+    }
+
+    var listOptions: URLListOptions {
+      URLListOptions(
+        format: inputFormat.flatMap { URLListFormat(rawValue: $0.lowercased()) }, urlColumn: urlCol,
+        captionColumn: captionCol)
     }
 
     func requests() throws -> [CrawlRequest] {
@@ -160,6 +216,7 @@ extension Datasetkit.Crawl {
       base.settings.licenses =
         license.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
       base.settings.listPath = urls
+      base.settings.listOptions = listOptions
       if query == nil, let urls { base.query = (urls as NSString).lastPathComponent }
       base.transfer.concurrency = concurrency
       base.transfer.perHostConnections = perHostConnections
@@ -261,6 +318,10 @@ extension Datasetkit.Crawl {
         )
       }
       let limit = global.verbose ? Int.max : 10
+      if r.listRowsSkipped > 0 {
+        lines.append("List rows without a usable URL, skipped: \(r.listRowsSkipped)")
+        for row in r.listRowsSkippedFirst.prefix(limit) { lines.append("  \(Output.printable(row))") }
+      }
       if r.stoppedAtLimit != nil {
         lines.append("Not the end of the results: run again with a larger --limit to continue.")
       }

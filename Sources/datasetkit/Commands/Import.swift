@@ -34,7 +34,12 @@ extension Datasetkit {
         get no label); whitespace-separated files are read too. Layout `yolo`: one .txt per image plus \
         classes.txt; every line is stored as a box (origin `yolo`, pixels as LabelImg reads them) and the image's \
         label is its boxes' majority class. Layout `pattern`: labels from file names, e.g. \
-        --label-pattern '_Mask_Chin\\.jpg$=mask_weared_incorrect' (first match wins).
+        --label-pattern '_Mask_Chin\\.jpg$=mask_weared_incorrect' (first match wins). Layout `coco`: COCO \
+        detection JSON (instances_*.json or annotations/*.json, or the one --label-file names); each bbox \
+        [x,y,w,h] is stored as a box (origin `coco`), crowd regions (iscrowd 1) and segmentations are kept as \
+        provenance, not boxes; file_name is looked up inside the folder only (absolute names and `..` are \
+        refused); every id and number is checked and a bad entry is listed, the rest imports (files over 256 MB \
+        are refused: split them by subset).
 
         Layout `auto` (the default) picks `voc` when the folder looks like one, else `folders`, and says what it \
         guessed and why.
@@ -46,7 +51,7 @@ extension Datasetkit {
         """)
 
     enum Layout: String, ExpressibleByArgument, CaseIterable {
-      case auto, folders, voc, csv, yolo, pattern
+      case auto, folders, voc, csv, yolo, pattern, coco
     }
 
     @Argument(help: "Folders or zip archives to import.")
@@ -234,6 +239,12 @@ extension Datasetkit {
           lines.append(
             "Label rows naming no image: \(l.rowsWithoutImageCount) (e.g. \(l.rowsWithoutImage.prefix(3).joined(separator: ", ")))"
           )
+        }
+        if l.layout == LayoutChoice.coco.rawValue {
+          lines.append(
+            "COCO: \(l.annotations ?? 0) annotations, \(l.boxes) boxes stored, \(l.crowdRegions ?? 0) crowd region\(l.crowdRegions == 1 ? "" : "s") kept as provenance (not boxes)"
+          )
+          list("Warnings", l.warnings ?? [])
         }
         if result.annotations == nil { list("Label problems", l.problems) }
       }
