@@ -44,8 +44,9 @@ public final class DecodedImage: @unchecked Sendable {
     self.init(handle: result.handle, warnings: result.warnings)
   }
 
-  /// The one decode: header checked (allow-list, `maxPixels`), then the shim; the decoder's warnings returned
-  /// with the image. A fatal decoder error throws with the decoder's message and the warnings before it.
+  /// The one decode: header checked (allow-list, `maxPixels`), then the shim within its work budget (JPEG scans,
+  /// passes and memory; PNG text chunks skipped); the decoder's warnings returned with the image. A fatal decoder
+  /// error throws with the decoder's message and the warnings before it; a file over the budget, `overBudget`.
   static func decode(
     _ bytes: UnsafeRawBufferPointer, grayscale: Bool, reduction: Int, maxPixels: Int, decoder: ImageDecoder = .builtIn
   ) throws -> (handle: OpaquePointer, warnings: [String]) {
@@ -63,6 +64,8 @@ public final class DecodedImage: @unchecked Sendable {
       try check(rc, error)
     } catch ImagingError.opencv(let code, let message) where code == Int32(AFS_ERR_DECODE) {
       throw ImagingError.undecodable(([message] + warnings).joined(separator: "; "))
+    } catch ImagingError.opencv(let code, let message) where code == Int32(AFS_ERR_BUDGET) {
+      throw ImagingError.overBudget(message)
     }
     return (try made(out), warnings)
   }

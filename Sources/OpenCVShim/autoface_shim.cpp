@@ -265,16 +265,17 @@ int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reducti
     if (decoder == AFS_DECODER_BUILTIN && format != afs_decoders::Format::other) {
       afs_decoders::Warnings collected;
       std::string failure;
-      const bool ok = afs_decoders::decode(format, bytes, length, color, reduction, decoded, collected, failure);
+      const auto outcome = afs_decoders::decode(format, bytes, length, color, reduction, decoded, collected, failure);
       if (warnings && !collected.empty()) {
         const std::string text = collected.joined();
         auto copy = caller_array<char>(text.size() + 1);
         std::memcpy(copy.get(), text.c_str(), text.size() + 1);
         *warnings = copy.release();
       }
-      if (!ok) {
-        set_error(error, AFS_ERR_DECODE, failure);
-        return AFS_ERR_DECODE;
+      if (outcome != afs_decoders::Outcome::decoded) {
+        const int code = outcome == afs_decoders::Outcome::over_budget ? AFS_ERR_BUDGET : AFS_ERR_DECODE;
+        set_error(error, code, failure);
+        return code;
       }
     } else {
       const int reduced[] = {0, cv::IMREAD_REDUCED_GRAYSCALE_2, cv::IMREAD_REDUCED_GRAYSCALE_4,

@@ -10,6 +10,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 // libjpeg's header needs FILE and size_t declared first.
 #include <stdio.h>
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 
 namespace afs_decoders {
@@ -172,6 +174,8 @@ struct JpegErrors {
   std::jmp_buf jump;
   Warnings *warnings;
   char failure[JMSG_LENGTH_MAX];
+  // `failure` names the Budget limit the file went over.
+  bool over_budget;
 };
 
 // OpenCV's memory source: a suspending reader over the whole buffer (fill_input_buffer has nothing more to give).
@@ -197,7 +201,14 @@ void jpeg_skip_input(j_decompress_ptr cinfo, long count) {
 
 void jpeg_fatal(j_common_ptr cinfo) {
   auto *errors = reinterpret_cast<JpegErrors *>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, errors->failure);
+  if (cinfo->err->msg_code == JERR_NO_BACKING_STORE) {
+    // jmemnobs's answer when an allocation would pass max_memory_to_use.
+    std::snprintf(errors->failure, sizeof(errors->failure), "JPEG needs more than %ld MB of decoder memory",
+                  Budget::max_jpeg_memory / 1000 / 1000);
+    errors->over_budget = true;
+  } else {
+    (*cinfo->err->format_message)(cinfo, errors->failure);
+  }
   std::longjmp(errors->jump, 1);
 }
 // Warnings (level < 0) are kept; trace messages (level >= 0) dropped. libjpeg's own prints only the first warning.
@@ -211,10 +222,66 @@ void jpeg_message(j_common_ptr cinfo, int level) {
 }
 void jpeg_silent(j_common_ptr) {}
 
+// The scan and pass limits of the Budget, checked by libjpeg's progress hook: it is called before every iMCU row
+// is read (jpeg_start_decompress's loop over the scans of a multi-scan file, jpeg_read_scanlines), so a new scan is
+// counted, with the blocks its components hold, before any of its data is decoded.
+struct JpegBudget {
+  jpeg_progress_mgr pub;
+  JpegErrors *errors;
+  int scan;
+  unsigned long long blocks;            // every component's, once
+  unsigned long long block_work;        // blocks of the scans so far
+  unsigned long long coefficient_work;  // coefficients of the scans so far
+};
+
+// No C++ object lives in these frames: they longjmp (as jpeg_fatal does).
+void jpeg_monitor(j_common_ptr common) {
+  auto *budget = reinterpret_cast<JpegBudget *>(common->progress);
+  auto *cinfo = reinterpret_cast<j_decompress_ptr>(common);
+  if (cinfo->input_scan_number == budget->scan) return;
+  budget->scan = cinfo->input_scan_number;
+  JpegErrors *errors = budget->errors;
+  if (budget->scan > Budget::max_jpeg_scans) {
+    std::snprintf(errors->failure, sizeof(errors->failure), "JPEG has more than %d scans", Budget::max_jpeg_scans);
+    errors->over_budget = true;
+    std::longjmp(errors->jump, 1);
+  }
+  if (budget->blocks == 0) {
+    for (int c = 0; c < cinfo->num_components; c++) {
+      budget->blocks += static_cast<unsigned long long>(cinfo->comp_info[c].width_in_blocks) *
+                        cinfo->comp_info[c].height_in_blocks;
+    }
+  }
+  unsigned long long blocks = 0;
+  for (int c = 0; c < cinfo->comps_in_scan && c < MAX_COMPS_IN_SCAN; c++) {
+    const jpeg_component_info *component = cinfo->cur_comp_info[c];
+    if (component) blocks += static_cast<unsigned long long>(component->width_in_blocks) * component->height_in_blocks;
+  }
+  budget->block_work += blocks;
+  budget->coefficient_work += blocks * static_cast<unsigned long long>(std::max(0, cinfo->Se - cinfo->Ss + 1));
+  const char *over = nullptr;
+  unsigned times = 0;
+  if (budget->block_work > budget->blocks * Budget::max_jpeg_block_passes) {
+    over = "blocks";
+    times = Budget::max_jpeg_block_passes;
+  } else if (budget->coefficient_work > budget->blocks * DCTSIZE2 * Budget::max_jpeg_coefficient_passes) {
+    over = "coefficients";
+    times = Budget::max_jpeg_coefficient_passes;
+  }
+  if (over) {
+    std::snprintf(errors->failure, sizeof(errors->failure),
+                  "JPEG's %d scans pass over its %llu blocks' %s more than %u times", budget->scan, budget->blocks,
+                  over, times);
+    errors->over_budget = true;
+    std::longjmp(errors->jump, 1);
+  }
+}
+
 struct JpegRun {
   jpeg_decompress_struct cinfo;
   JpegErrors errors;
   JpegSource source;
+  JpegBudget budget;
   bool created = false;
 };
 
@@ -223,6 +290,10 @@ bool jpeg_header(JpegRun &run, const uint8_t *bytes, size_t length, int reductio
   if (setjmp(run.errors.jump) != 0) return false;
   jpeg_create_decompress(&run.cinfo);
   run.created = true;
+  run.cinfo.mem->max_memory_to_use = Budget::max_jpeg_memory;
+  run.budget.pub.progress_monitor = jpeg_monitor;
+  run.budget.errors = &run.errors;
+  run.cinfo.progress = &run.budget.pub;
   run.cinfo.src = &run.source.pub;
   run.source.pub.init_source = jpeg_stub;
   run.source.pub.fill_input_buffer = jpeg_fill_input;
@@ -311,8 +382,8 @@ bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &h
   return true;
 }
 
-bool decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
-                 std::string &failure) {
+Outcome decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
+                    Warnings &warnings, std::string &failure) {
   JpegRun run;
   std::memset(&run, 0, sizeof(run));
   run.cinfo.err = jpeg_std_error(&run.errors.pub);
@@ -327,20 +398,22 @@ bool decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, 
     }
   } destroy{run};
 
-  int orientation = 1;
-  if (!jpeg_header(run, bytes, length, reduction, orientation)) {
+  auto failed = [&]() {
+    if (run.errors.over_budget) {
+      failure = run.errors.failure;
+      return Outcome::over_budget;
+    }
     failure = std::string("libjpeg: ") + run.errors.failure;
-    return false;
-  }
+    return Outcome::failed;
+  };
+  int orientation = 1;
+  if (!jpeg_header(run, bytes, length, reduction, orientation)) return failed();
   check_size(run.cinfo.output_width, run.cinfo.output_height);
   cv::Mat img(static_cast<int>(run.cinfo.output_height), static_cast<int>(run.cinfo.output_width),
               color ? CV_8UC3 : CV_8UC1);
   int rows_missing = 0;
   volatile bool have_image = false;
-  if (!jpeg_pixels(run, img, rows_missing, have_image)) {
-    failure = std::string("libjpeg: ") + run.errors.failure;
-    return false;
-  }
+  if (!jpeg_pixels(run, img, rows_missing, have_image) || run.errors.over_budget) return failed();
   if (rows_missing > 0) {
     warnings.add(("Premature end of JPEG file: the last " + std::to_string(rows_missing) + " of " +
                   std::to_string(img.rows) + " rows are missing (left black)")
@@ -348,7 +421,7 @@ bool decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, 
   }
   apply_orientation(orientation, img);
   out = img;
-  return true;
+  return Outcome::decoded;
 }
 
 // ---- PNG ---------------------------------------------------------------------------------------------------------
@@ -384,8 +457,16 @@ void png_read_bytes(png_structp png, png_bytep destination, size_t size) {
 }
 
 // grfmt_png.cpp's readHeader: bit depth 1, 2, 4, 8 or 16.
+// Text and suggested-palette chunks are skipped unread (their CRC still checked): nothing here uses them, and each
+// zTXt or iTXt is inflated up to libpng's 8 MB chunk limit, 1,000 of them per file (a 7.7 MB file of zTXt chunks
+// took 343 s). Unknown chunks are skipped by default; iCCP and eXIf are read once each.
+const png_byte png_ignored_chunks[] = {'t', 'E', 'X', 't', '\0', 'z', 'T', 'X', 't', '\0',
+                                       'i', 'T', 'X', 't', '\0', 's', 'P', 'L', 'T', '\0'};
+
 bool png_header(PngRun &run, png_uint_32 &width, png_uint_32 &height, int &bit_depth, int &color_type) {
   if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  png_set_keep_unknown_chunks(run.png, PNG_HANDLE_CHUNK_NEVER, png_ignored_chunks,
+                              static_cast<int>(sizeof(png_ignored_chunks) / 5));
   png_set_read_fn(run.png, &run, png_read_bytes);
   png_read_info(run.png, run.info);
   png_get_IHDR(run.png, run.info, &width, &height, &bit_depth, &color_type, nullptr, nullptr, nullptr);
@@ -426,8 +507,8 @@ bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_byte
   return true;
 }
 
-bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
-                std::string &failure) {
+Outcome decode_png(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
+                   std::string &failure) {
   PngRun run;
   run.bytes = bytes;
   run.length = length;
@@ -446,7 +527,7 @@ bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, c
   int bit_depth = 0, color_type = 0;
   if (!png_header(run, width, height, bit_depth, color_type)) {
     failure = std::string("libpng: ") + run.failure;
-    return false;
+    return Outcome::failed;
   }
   check_size(width, height);
   // Every row is written by png_read_image, or the decode fails and the image is dropped.
@@ -457,7 +538,7 @@ bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, c
   png_uint_32 exif_length = 0;
   if (!png_pixels(run, bit_depth, color_type, color != 0, rows.data(), exif, exif_length)) {
     failure = std::string("libpng: ") + run.failure;
-    return false;
+    return Outcome::failed;
   }
   const int orientation = exif && exif_length > 0 ? ExifOrientation(exif, exif_length).orientation() : 1;
   // imdecode shrinks what a decoder could not decode reduced (INTER_LINEAR_EXACT).
@@ -466,20 +547,20 @@ bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, c
   }
   apply_orientation(orientation, img);
   out = img;
-  return true;
+  return Outcome::decoded;
 }
 
 }  // namespace
 
-bool decode(Format format, const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
-            Warnings &warnings, std::string &failure) {
+Outcome decode(Format format, const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
+               Warnings &warnings, std::string &failure) {
   switch (format) {
     case Format::jpeg: return decode_jpeg(bytes, length, color, reduction, out, warnings, failure);
     case Format::png: return decode_png(bytes, length, color, reduction, out, warnings, failure);
     case Format::other: break;
   }
   failure = "not a JPEG or PNG";
-  return false;
+  return Outcome::failed;
 }
 
 }  // namespace afs_decoders
