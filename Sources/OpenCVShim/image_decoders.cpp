@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 #include <stdexcept>
+#include <vector>
 
 // libjpeg's header needs FILE and size_t declared first.
 #include <stdio.h>
@@ -285,6 +286,36 @@ struct JpegRun {
   bool created = false;
 };
 
+// One libjpeg decompression with our error manager (warnings kept, fatal errors longjmp) and the Budget's monitor,
+// destroyed with the session.
+struct JpegSession {
+  JpegRun run;
+
+  explicit JpegSession(Warnings &warnings) {
+    std::memset(&run, 0, sizeof(run));
+    run.cinfo.err = jpeg_std_error(&run.errors.pub);
+    run.errors.pub.error_exit = jpeg_fatal;
+    run.errors.pub.emit_message = jpeg_message;
+    run.errors.pub.output_message = jpeg_silent;
+    run.errors.warnings = &warnings;
+  }
+  ~JpegSession() {
+    if (run.created) jpeg_destroy_decompress(&run.cinfo);
+  }
+  JpegSession(const JpegSession &) = delete;
+  JpegSession &operator=(const JpegSession &) = delete;
+
+  // What stopped the decode: the Budget's limit, or libjpeg's message.
+  Outcome failed(std::string &failure) const {
+    if (run.errors.over_budget) {
+      failure = run.errors.failure;
+      return Outcome::over_budget;
+    }
+    failure = std::string("libjpeg: ") + run.errors.failure;
+    return Outcome::failed;
+  }
+};
+
 // grfmt_jpeg.cpp's readHeader: APP1 saved for EXIF, scale 1/reduction, output size computed.
 bool jpeg_header(JpegRun &run, const uint8_t *bytes, size_t length, int reduction, int &orientation) {
   if (setjmp(run.errors.jump) != 0) return false;
@@ -344,7 +375,10 @@ void cmyk_row_to_gray(const uint8_t *cmyk, uint8_t *gray, int width) {
 
 // grfmt_jpeg.cpp's readData. `rows_missing` counts rows the data ran out before (OpenCV leaves them as they were
 // allocated; ours are set to zero). An error in jpeg_finish_decompress keeps the image, as OpenCV's does.
-bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &have_image) {
+// With `scratch` (a row of the whole width), `img` is only the band of rows from `top` and columns from `left`:
+// each row is decoded into `scratch` and the band's part copied; decoding stops after the band's last row.
+bool jpeg_pixels(JpegRun &run, cv::Mat &img, int top, int left, uint8_t *scratch, int &rows_missing,
+                 volatile bool &have_image) {
   if (setjmp(run.errors.jump) != 0) return have_image;
   jpeg_decompress_struct *cinfo = &run.cinfo;
   const bool color = img.channels() > 1;
@@ -359,53 +393,40 @@ bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &h
     direct = false;
   }
   jpeg_start_decompress(cinfo);
+  const int width = scratch ? static_cast<int>(cinfo->output_width) : img.cols;
+  const size_t row_bytes = static_cast<size_t>(width) * img.elemSize();
   JSAMPARRAY buffer = nullptr;
   if (!direct) {
     buffer = (*cinfo->mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(cinfo), JPOOL_IMAGE,
-                                         static_cast<JDIMENSION>(img.cols * 4), 1);
+                                         static_cast<JDIMENSION>(width * 4), 1);
   }
-  for (int y = 0; y < img.rows; y++) {
-    uint8_t *data = img.ptr<uint8_t>(y);
+  const int end = scratch ? top + img.rows : img.rows;
+  for (int y = 0; y < end; y++) {
+    const bool inside = !scratch || y >= top;
+    uint8_t *data = scratch ? scratch : img.ptr<uint8_t>(y);
     JSAMPROW row = direct ? data : buffer[0];
     if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
-      std::memset(data, 0, img.step[0]);
-      rows_missing++;
-      continue;
+      std::memset(data, 0, row_bytes);
+      if (inside) rows_missing++;
+    } else if (!direct) {
+      if (color) cmyk_row_to_bgr(buffer[0], data, width);
+      else cmyk_row_to_gray(buffer[0], data, width);
     }
-    if (!direct) {
-      if (color) cmyk_row_to_bgr(buffer[0], data, img.cols);
-      else cmyk_row_to_gray(buffer[0], data, img.cols);
+    if (scratch && inside) {
+      std::memcpy(img.ptr<uint8_t>(y - top), scratch + static_cast<size_t>(left) * img.elemSize(),
+                  static_cast<size_t>(img.cols) * img.elemSize());
     }
   }
   have_image = true;
-  jpeg_finish_decompress(cinfo);
+  if (!scratch) jpeg_finish_decompress(cinfo);
   return true;
 }
 
 Outcome decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
                     Warnings &warnings, std::string &failure) {
-  JpegRun run;
-  std::memset(&run, 0, sizeof(run));
-  run.cinfo.err = jpeg_std_error(&run.errors.pub);
-  run.errors.pub.error_exit = jpeg_fatal;
-  run.errors.pub.emit_message = jpeg_message;
-  run.errors.pub.output_message = jpeg_silent;
-  run.errors.warnings = &warnings;
-  struct Destroy {
-    JpegRun &run;
-    ~Destroy() {
-      if (run.created) jpeg_destroy_decompress(&run.cinfo);
-    }
-  } destroy{run};
-
-  auto failed = [&]() {
-    if (run.errors.over_budget) {
-      failure = run.errors.failure;
-      return Outcome::over_budget;
-    }
-    failure = std::string("libjpeg: ") + run.errors.failure;
-    return Outcome::failed;
-  };
+  JpegSession session(warnings);
+  JpegRun &run = session.run;
+  auto failed = [&]() { return session.failed(failure); };
   int orientation = 1;
   if (!jpeg_header(run, bytes, length, reduction, orientation)) return failed();
   check_size(run.cinfo.output_width, run.cinfo.output_height);
@@ -413,7 +434,7 @@ Outcome decode_jpeg(const uint8_t *bytes, size_t length, int color, int reductio
               color ? CV_8UC3 : CV_8UC1);
   int rows_missing = 0;
   volatile bool have_image = false;
-  if (!jpeg_pixels(run, img, rows_missing, have_image) || run.errors.over_budget) return failed();
+  if (!jpeg_pixels(run, img, 0, 0, nullptr, rows_missing, have_image) || run.errors.over_budget) return failed();
   if (rows_missing > 0) {
     warnings.add(("Premature end of JPEG file: the last " + std::to_string(rows_missing) + " of " +
                   std::to_string(img.rows) + " rows are missing (left black)")
@@ -457,6 +478,33 @@ void png_read_bytes(png_structp png, png_bytep destination, size_t size) {
 }
 
 // grfmt_png.cpp's readHeader: bit depth 1, 2, 4, 8 or 16.
+// One libpng read of a buffer with our error and warning handlers, destroyed with the session.
+struct PngSession {
+  PngRun run;
+
+  PngSession(const uint8_t *bytes, size_t length, Warnings &warnings) {
+    run.bytes = bytes;
+    run.length = length;
+    run.warnings = &warnings;
+    run.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &run, png_fatal, png_warning_collected);
+    if (!run.png) throw std::bad_alloc();
+    run.info = png_create_info_struct(run.png);
+    run.end_info = png_create_info_struct(run.png);
+    if (!run.info || !run.end_info) {
+      png_destroy_read_struct(&run.png, &run.info, &run.end_info);
+      throw std::bad_alloc();
+    }
+  }
+  ~PngSession() { png_destroy_read_struct(&run.png, &run.info, &run.end_info); }
+  PngSession(const PngSession &) = delete;
+  PngSession &operator=(const PngSession &) = delete;
+
+  Outcome failed(std::string &failure) const {
+    failure = std::string("libpng: ") + run.failure;
+    return Outcome::failed;
+  }
+};
+
 // Text and suggested-palette chunks are skipped unread (their CRC still checked): nothing here uses them, and each
 // zTXt or iTXt is inflated up to libpng's 8 MB chunk limit, 1,000 of them per file (a 7.7 MB file of zTXt chunks
 // took 343 s). Unknown chunks are skipped by default; iCCP and eXIf are read once each.
@@ -477,11 +525,8 @@ bool png_header(PngRun &run, png_uint_32 &width, png_uint_32 &height, int &bit_d
   return true;
 }
 
-// grfmt_png.cpp's readData for an 8-bit, 1- or 3-channel result.
-// The eXIf chunk (before or after the pixels) is handed back for the orientation.
-bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_bytepp rows, png_bytep &exif,
-                png_uint_32 &exif_length) {
-  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+// grfmt_png.cpp's transforms to an 8-bit, 1- or 3-channel result (libpng may longjmp: called after setjmp).
+void png_transforms(PngRun &run, int bit_depth, int color_type, bool color) {
   if (bit_depth == 16) png_set_strip_16(run.png);
   png_set_strip_alpha(run.png);
   if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(run.png);
@@ -493,6 +538,14 @@ bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_byte
   } else {
     png_set_rgb_to_gray(run.png, 1, 0.299, 0.587);
   }
+}
+
+// grfmt_png.cpp's readData for an 8-bit, 1- or 3-channel result.
+// The eXIf chunk (before or after the pixels) is handed back for the orientation.
+bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_bytepp rows, png_bytep &exif,
+                png_uint_32 &exif_length) {
+  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  png_transforms(run, bit_depth, color_type, color);
   png_set_interlace_handling(run.png);
   png_read_update_info(run.png, run.info);
   png_read_image(run.png, rows);
@@ -509,26 +562,11 @@ bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_byte
 
 Outcome decode_png(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
                    std::string &failure) {
-  PngRun run;
-  run.bytes = bytes;
-  run.length = length;
-  run.warnings = &warnings;
-  run.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &run, png_fatal, png_warning_collected);
-  if (!run.png) throw std::bad_alloc();
-  struct Destroy {
-    PngRun &run;
-    ~Destroy() { png_destroy_read_struct(&run.png, &run.info, &run.end_info); }
-  } destroy{run};
-  run.info = png_create_info_struct(run.png);
-  run.end_info = png_create_info_struct(run.png);
-  if (!run.info || !run.end_info) throw std::bad_alloc();
-
+  PngSession session(bytes, length, warnings);
+  PngRun &run = session.run;
   png_uint_32 width = 0, height = 0;
   int bit_depth = 0, color_type = 0;
-  if (!png_header(run, width, height, bit_depth, color_type)) {
-    failure = std::string("libpng: ") + run.failure;
-    return Outcome::failed;
-  }
+  if (!png_header(run, width, height, bit_depth, color_type)) return session.failed(failure);
   check_size(width, height);
   // Every row is written by png_read_image, or the decode fails and the image is dropped.
   cv::Mat img(static_cast<int>(height), static_cast<int>(width), color ? CV_8UC3 : CV_8UC1);
@@ -537,8 +575,7 @@ Outcome decode_png(const uint8_t *bytes, size_t length, int color, int reduction
   png_bytep exif = nullptr;
   png_uint_32 exif_length = 0;
   if (!png_pixels(run, bit_depth, color_type, color != 0, rows.data(), exif, exif_length)) {
-    failure = std::string("libpng: ") + run.failure;
-    return Outcome::failed;
+    return session.failed(failure);
   }
   const int orientation = exif && exif_length > 0 ? ExifOrientation(exif, exif_length).orientation() : 1;
   // imdecode shrinks what a decoder could not decode reduced (INTER_LINEAR_EXACT).
@@ -550,6 +587,127 @@ Outcome decode_png(const uint8_t *bytes, size_t length, int color, int reduction
   return Outcome::decoded;
 }
 
+// ---- Regions ------------------------------------------------------------------------------------------------------
+
+// Where the part `r` of the image as shown (EXIF orientation applied, `shown` its size) lies in the image as stored:
+// apply_orientation's transforms undone.
+cv::Rect stored_rect(int orientation, const cv::Rect &r, const cv::Size &shown) {
+  switch (orientation) {
+    case 2: return {shown.width - r.x - r.width, r.y, r.width, r.height};
+    case 3: return {shown.width - r.x - r.width, shown.height - r.y - r.height, r.width, r.height};
+    case 4: return {r.x, shown.height - r.y - r.height, r.width, r.height};
+    case 5: return {r.y, r.x, r.height, r.width};
+    case 6: return {r.y, shown.width - r.x - r.width, r.height, r.width};
+    case 7: return {shown.height - r.y - r.height, shown.width - r.x - r.width, r.height, r.width};
+    case 8: return {shown.height - r.y - r.height, r.x, r.height, r.width};
+    default: return r;
+  }
+}
+
+cv::Size shown_size(int orientation, int width, int height) {
+  return orientation >= 5 && orientation <= 8 ? cv::Size(height, width) : cv::Size(width, height);
+}
+
+Outcome decode_jpeg_region(const uint8_t *bytes, size_t length, const cv::Rect &wanted, cv::Mat &out,
+                           cv::Size &shown, Warnings &warnings, std::string &failure) {
+  JpegSession session(warnings);
+  JpegRun &run = session.run;
+  auto failed = [&]() { return session.failed(failure); };
+  int orientation = 1;
+  if (!jpeg_header(run, bytes, length, 1, orientation)) return failed();
+  check_size(run.cinfo.output_width, run.cinfo.output_height);
+  shown = shown_size(orientation, static_cast<int>(run.cinfo.output_width), static_cast<int>(run.cinfo.output_height));
+  const cv::Rect part = wanted & cv::Rect(0, 0, shown.width, shown.height);
+  out = cv::Mat();
+  if (part.empty()) return Outcome::decoded;
+  const cv::Rect stored = stored_rect(orientation, part, shown);
+  cv::Mat band(stored.height, stored.width, CV_8UC3);
+  std::vector<uint8_t> scratch(static_cast<size_t>(run.cinfo.output_width) * 3);
+  int rows_missing = 0;
+  volatile bool have_image = false;
+  if (!jpeg_pixels(run, band, stored.y, stored.x, scratch.data(), rows_missing, have_image) ||
+      run.errors.over_budget) {
+    return failed();
+  }
+  if (rows_missing > 0) {
+    warnings.add(("Premature end of JPEG file: " + std::to_string(rows_missing) + " rows are missing (left black)")
+                     .c_str());
+  }
+  apply_orientation(orientation, band);
+  out = band;
+  return Outcome::decoded;
+}
+
+// Whether the PNG's chunks (walked in the buffer) include `type`.
+bool png_has_chunk(const uint8_t *bytes, size_t length, const char *type) {
+  size_t at = 8;
+  while (at + 12 <= length) {
+    const size_t size = (static_cast<size_t>(bytes[at]) << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) |
+                        bytes[at + 3];
+    if (std::memcmp(bytes + at + 4, type, 4) == 0) return true;
+    if (size > length - at - 12) return false;
+    at += 12 + size;
+  }
+  return false;
+}
+
+// png_pixels for a band of rows: every pass reads every row, the band's into `band` (whole rows, from `top`), the
+// others into `scratch`; a non-interlaced image stops after the band.
+bool png_band_pixels(PngRun &run, int bit_depth, int color_type, cv::Mat &band, int top, uint8_t *scratch,
+                     int height) {
+  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  png_transforms(run, bit_depth, color_type, true);
+  const int passes = png_set_interlace_handling(run.png);
+  png_read_update_info(run.png, run.info);
+  const int end = passes == 1 ? top + band.rows : height;
+  for (int pass = 0; pass < passes; pass++) {
+    for (int y = 0; y < end; y++) {
+      png_read_row(run.png, y >= top && y < top + band.rows ? band.ptr<uint8_t>(y - top) : scratch, nullptr);
+    }
+  }
+  return true;
+}
+
+Outcome decode_png_region(const uint8_t *bytes, size_t length, const cv::Rect &wanted, cv::Mat &out, cv::Size &shown,
+                          Warnings &warnings, std::string &failure) {
+  PngSession session(bytes, length, warnings);
+  PngRun &run = session.run;
+  png_uint_32 width = 0, height = 0;
+  int bit_depth = 0, color_type = 0;
+  if (!png_header(run, width, height, bit_depth, color_type)) return session.failed(failure);
+  check_size(width, height);
+  png_bytep exif = nullptr;
+  png_uint_32 exif_length = 0;
+  if (png_get_valid(run.png, run.info, PNG_INFO_eXIf)) {
+    png_get_eXIf_1(run.png, run.info, &exif_length, &exif);
+  } else if (png_has_chunk(bytes, length, "eXIf")) {
+    // The orientation comes after the pixels: the whole image, then the part.
+    cv::Mat whole;
+    const Outcome outcome = decode_png(bytes, length, 1, 1, whole, warnings, failure);
+    if (outcome != Outcome::decoded) return outcome;
+    shown = whole.size();
+    const cv::Rect part = wanted & cv::Rect(0, 0, shown.width, shown.height);
+    out = part.empty() ? cv::Mat() : whole(part).clone();
+    return Outcome::decoded;
+  }
+  const int orientation = exif && exif_length > 0 ? ExifOrientation(exif, exif_length).orientation() : 1;
+  shown = shown_size(orientation, static_cast<int>(width), static_cast<int>(height));
+  const cv::Rect part = wanted & cv::Rect(0, 0, shown.width, shown.height);
+  out = cv::Mat();
+  if (part.empty()) return Outcome::decoded;
+  const cv::Rect stored = stored_rect(orientation, part, shown);
+  cv::Mat band(stored.height, static_cast<int>(width), CV_8UC3);
+  std::vector<uint8_t> scratch(static_cast<size_t>(width) * 3);
+  if (!png_band_pixels(run, bit_depth, color_type, band, stored.y, scratch.data(), static_cast<int>(height))) {
+    return session.failed(failure);
+  }
+  cv::Mat piece = band.colRange(stored.x, stored.x + stored.width).clone();
+  band.release();
+  apply_orientation(orientation, piece);
+  out = piece;
+  return Outcome::decoded;
+}
+
 }  // namespace
 
 Outcome decode(Format format, const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
@@ -557,6 +715,17 @@ Outcome decode(Format format, const uint8_t *bytes, size_t length, int color, in
   switch (format) {
     case Format::jpeg: return decode_jpeg(bytes, length, color, reduction, out, warnings, failure);
     case Format::png: return decode_png(bytes, length, color, reduction, out, warnings, failure);
+    case Format::other: break;
+  }
+  failure = "not a JPEG or PNG";
+  return Outcome::failed;
+}
+
+Outcome decode_region(Format format, const uint8_t *bytes, size_t length, const cv::Rect &wanted, cv::Mat &out,
+                      cv::Size &shown, Warnings &warnings, std::string &failure) {
+  switch (format) {
+    case Format::jpeg: return decode_jpeg_region(bytes, length, wanted, out, shown, warnings, failure);
+    case Format::png: return decode_png_region(bytes, length, wanted, out, shown, warnings, failure);
     case Format::other: break;
   }
   failure = "not a JPEG or PNG";

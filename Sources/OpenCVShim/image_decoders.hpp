@@ -62,6 +62,13 @@ enum class Outcome {
 Outcome decode(Format format, const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
                Warnings &warnings, std::string &failure);
 
+// The part `wanted` of the image as shown (EXIF orientation applied), in colour, clipped to the image: `out` (empty
+// when nothing of `wanted` is inside) and the shown image's size in `shown`. Only the rows the part spans are kept:
+// JPEG rows are decoded up to the part's last and copied from one scratch row; PNG rows go through one scratch row
+// but the part's (a whole-width band). The pixels are those of `decode`'s image at the same place.
+Outcome decode_region(Format format, const uint8_t *bytes, size_t length, const cv::Rect &wanted, cv::Mat &out,
+                      cv::Size &shown, Warnings &warnings, std::string &failure);
+
 }  // namespace afs_decoders
 
 #endif

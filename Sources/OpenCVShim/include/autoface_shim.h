@@ -54,6 +54,12 @@ enum { AFS_DECODER_BUILTIN = 0, AFS_DECODER_OPENCV = 1 };
     Callers must have checked the header dimensions first (header bombs). */
 int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reduction, int decoder, afs_image **out,
                      char **warnings, afs_error *error);
+/** The part `rect` of the image as shown (EXIF orientation applied), in colour (BGR), clipped to the image: *out is
+    NULL when nothing of `rect` is inside; *width and *height receive the shown image's size. JPEG and PNG keep only
+    the rows the part spans (a crop of a 13000x13000 PNG holds its band, not the 507 MB image); other formats are
+    decoded whole. Warnings, errors and the work budget as afs_image_decode's. */
+int afs_image_decode_region(const uint8_t *bytes, size_t length, afs_rect rect, afs_image **out, int *width,
+                            int *height, char **warnings, afs_error *error);
 void afs_image_free(afs_image *image);
 void afs_image_size(const afs_image *image, int *width, int *height, int *channels);
 
