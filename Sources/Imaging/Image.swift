@@ -44,27 +44,65 @@ public final class DecodedImage: @unchecked Sendable {
     self.init(handle: result.handle, warnings: result.warnings)
   }
 
-  /// The one decode: header checked (allow-list, `maxPixels`), then the shim; the decoder's warnings returned
-  /// with the image. A fatal decoder error throws with the decoder's message and the warnings before it.
+  /// The one decode: header checked (allow-list, `maxPixels`), then the shim within its work budget (JPEG scans,
+  /// passes and memory; PNG text chunks skipped); the decoder's warnings returned with the image. A fatal decoder
+  /// error throws with the decoder's message and the warnings before it; a file over the budget, `overBudget`.
   static func decode(
     _ bytes: UnsafeRawBufferPointer, grayscale: Bool, reduction: Int, maxPixels: Int, decoder: ImageDecoder = .builtIn
   ) throws -> (handle: OpaquePointer, warnings: [String]) {
     try checkHeader(bytes, maxPixels: maxPixels)
+    let (out, warnings) = try shimDecode { out, text, error in
+      afs_image_decode(
+        bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, grayscale ? 0 : 1, Int32(reduction),
+        decoder.rawValue, &out, &text, &error)
+    }
+    return (try made(out), warnings)
+  }
+
+  /// The part inside `rect` of the image as shown (EXIF orientation applied), in colour, and the shown image's
+  /// size; nil part when `rect` lies outside it. Only the rows the part spans are held (JPEG, PNG; other formats
+  /// are decoded whole), so a crop of a huge photo costs its band, not the photo. Header check and work budget as
+  /// `decode`'s.
+  public static func decodePart(_ bytes: UnsafeRawBufferPointer, rect: Box, maxPixels: Int) throws -> (
+    part: DecodedImage?, width: Int, height: Int
+  ) {
+    try checkHeader(bytes, maxPixels: maxPixels)
+    func int32(_ value: Int) -> Int32 { Int32(clamping: value) }
+    var width: Int32 = 0
+    var height: Int32 = 0
+    let (out, warnings) = try shimDecode { out, text, error in
+      afs_image_decode_region(
+        bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+        afs_rect(x: int32(rect.x), y: int32(rect.y), width: int32(rect.width), height: int32(rect.height)), &out,
+        &width, &height, &text, &error)
+    }
+    return (out.map { DecodedImage(handle: $0, warnings: warnings) }, Int(width), Int(height))
+  }
+
+  /// Runs one of the shim's decodes and returns its image (nil when it made none) and the decoder's warnings; a
+  /// fatal decoder error throws `undecodable` with the decoder's message and the warnings before it, a file over
+  /// the work budget `overBudget`.
+  private static func shimDecode(
+    _ call: (inout OpaquePointer?, inout UnsafeMutablePointer<CChar>?, inout afs_error) -> Int32
+  ) throws -> (OpaquePointer?, [String]) {
     var error = afs_error()
     var out: OpaquePointer?
     var text: UnsafeMutablePointer<CChar>?
-    let rc = afs_image_decode(
-      bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, grayscale ? 0 : 1, Int32(reduction),
-      decoder.rawValue, &out, &text, &error)
+    let rc = call(&out, &text, &error)
     defer { afs_buffer_free(text) }
     let warnings = text.map { String(cString: $0).split(separator: "\n").map(String.init) } ?? []
-    if rc != 0, let out { afs_image_free(out) }
+    if rc != 0, let made = out {
+      afs_image_free(made)
+      out = nil
+    }
     do {
       try check(rc, error)
     } catch ImagingError.opencv(let code, let message) where code == Int32(AFS_ERR_DECODE) {
       throw ImagingError.undecodable(([message] + warnings).joined(separator: "; "))
+    } catch ImagingError.opencv(let code, let message) where code == Int32(AFS_ERR_BUDGET) {
+      throw ImagingError.overBudget(message)
     }
-    return (try made(out), warnings)
+    return (out, warnings)
   }
 
   public var width: Int { size.width }

@@ -248,6 +248,22 @@ int afs_image_codecs(afs_error *error) {
   });
 }
 
+// A built-in decoder's result: its warnings handed to the caller (`warnings` may be NULL), its failure as the error
+// (AFS_ERR_BUDGET for the work budget's refusal, else AFS_ERR_DECODE); AFS_OK when it decoded.
+static int builtin_result(afs_decoders::Outcome outcome, const afs_decoders::Warnings &collected,
+                          const std::string &failure, char **warnings, afs_error *error) {
+  if (warnings && !collected.empty()) {
+    const std::string text = collected.joined();
+    auto copy = caller_array<char>(text.size() + 1);
+    std::memcpy(copy.get(), text.c_str(), text.size() + 1);
+    *warnings = copy.release();
+  }
+  if (outcome == afs_decoders::Outcome::decoded) return AFS_OK;
+  const int code = outcome == afs_decoders::Outcome::over_budget ? AFS_ERR_BUDGET : AFS_ERR_DECODE;
+  set_error(error, code, failure);
+  return code;
+}
+
 int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reduction, int decoder, afs_image **out,
                      char **warnings, afs_error *error) {
   if (warnings) *warnings = nullptr;
@@ -265,17 +281,8 @@ int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reducti
     if (decoder == AFS_DECODER_BUILTIN && format != afs_decoders::Format::other) {
       afs_decoders::Warnings collected;
       std::string failure;
-      const bool ok = afs_decoders::decode(format, bytes, length, color, reduction, decoded, collected, failure);
-      if (warnings && !collected.empty()) {
-        const std::string text = collected.joined();
-        auto copy = caller_array<char>(text.size() + 1);
-        std::memcpy(copy.get(), text.c_str(), text.size() + 1);
-        *warnings = copy.release();
-      }
-      if (!ok) {
-        set_error(error, AFS_ERR_DECODE, failure);
-        return AFS_ERR_DECODE;
-      }
+      const auto outcome = afs_decoders::decode(format, bytes, length, color, reduction, decoded, collected, failure);
+      if (const int code = builtin_result(outcome, collected, failure, warnings, error)) return code;
     } else {
       const int reduced[] = {0, cv::IMREAD_REDUCED_GRAYSCALE_2, cv::IMREAD_REDUCED_GRAYSCALE_4,
                              cv::IMREAD_REDUCED_GRAYSCALE_8};
@@ -288,6 +295,38 @@ int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reducti
       return AFS_ERR_DECODE;
     }
     *out = new afs_image{std::move(decoded)};
+    return AFS_OK;
+  });
+}
+
+int afs_image_decode_region(const uint8_t *bytes, size_t length, afs_rect rect, afs_image **out, int *width,
+                            int *height, char **warnings, afs_error *error) {
+  if (warnings) *warnings = nullptr;
+  return guarded(error, [&]() -> int {
+    *required(out, "out") = nullptr;
+    cv::Mat encoded = encoded_bytes(bytes, length);
+    const cv::Rect wanted(rect.x, rect.y, rect.width, rect.height);
+    const auto format = afs_decoders::format_of(bytes, length);
+    cv::Mat part;
+    cv::Size shown;
+    if (format != afs_decoders::Format::other) {
+      afs_decoders::Warnings collected;
+      std::string failure;
+      const auto outcome = afs_decoders::decode_region(format, bytes, length, wanted, part, shown, collected, failure);
+      if (const int code = builtin_result(outcome, collected, failure, warnings, error)) return code;
+    } else {
+      cv::Mat whole = decode_bytes(encoded, cv::IMREAD_COLOR);
+      if (whole.empty()) {
+        set_error(error, AFS_ERR_DECODE, "OpenCV could not decode the image data");
+        return AFS_ERR_DECODE;
+      }
+      shown = whole.size();
+      const cv::Rect clipped = wanted & cv::Rect(0, 0, shown.width, shown.height);
+      if (!clipped.empty()) part = whole(clipped).clone();
+    }
+    if (width) *width = shown.width;
+    if (height) *height = shown.height;
+    if (!part.empty()) *out = new afs_image{std::move(part)};
     return AFS_OK;
   });
 }

@@ -10,15 +10,18 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <stdexcept>
+#include <vector>
 
 // libjpeg's header needs FILE and size_t declared first.
 #include <stdio.h>
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 
 namespace afs_decoders {
@@ -172,6 +175,8 @@ struct JpegErrors {
   std::jmp_buf jump;
   Warnings *warnings;
   char failure[JMSG_LENGTH_MAX];
+  // `failure` names the Budget limit the file went over.
+  bool over_budget;
 };
 
 // OpenCV's memory source: a suspending reader over the whole buffer (fill_input_buffer has nothing more to give).
@@ -197,7 +202,14 @@ void jpeg_skip_input(j_decompress_ptr cinfo, long count) {
 
 void jpeg_fatal(j_common_ptr cinfo) {
   auto *errors = reinterpret_cast<JpegErrors *>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, errors->failure);
+  if (cinfo->err->msg_code == JERR_NO_BACKING_STORE) {
+    // jmemnobs's answer when an allocation would pass max_memory_to_use.
+    std::snprintf(errors->failure, sizeof(errors->failure), "JPEG needs more than %ld MB of decoder memory",
+                  Budget::max_jpeg_memory / 1000 / 1000);
+    errors->over_budget = true;
+  } else {
+    (*cinfo->err->format_message)(cinfo, errors->failure);
+  }
   std::longjmp(errors->jump, 1);
 }
 // Warnings (level < 0) are kept; trace messages (level >= 0) dropped. libjpeg's own prints only the first warning.
@@ -211,11 +223,97 @@ void jpeg_message(j_common_ptr cinfo, int level) {
 }
 void jpeg_silent(j_common_ptr) {}
 
+// The scan and pass limits of the Budget, checked by libjpeg's progress hook: it is called before every iMCU row
+// is read (jpeg_start_decompress's loop over the scans of a multi-scan file, jpeg_read_scanlines), so a new scan is
+// counted, with the blocks its components hold, before any of its data is decoded.
+struct JpegBudget {
+  jpeg_progress_mgr pub;
+  JpegErrors *errors;
+  int scan;
+  unsigned long long blocks;            // every component's, once
+  unsigned long long block_work;        // blocks of the scans so far
+  unsigned long long coefficient_work;  // coefficients of the scans so far
+};
+
+// No C++ object lives in these frames: they longjmp (as jpeg_fatal does).
+void jpeg_monitor(j_common_ptr common) {
+  auto *budget = reinterpret_cast<JpegBudget *>(common->progress);
+  auto *cinfo = reinterpret_cast<j_decompress_ptr>(common);
+  if (cinfo->input_scan_number == budget->scan) return;
+  budget->scan = cinfo->input_scan_number;
+  JpegErrors *errors = budget->errors;
+  if (budget->scan > Budget::max_jpeg_scans) {
+    std::snprintf(errors->failure, sizeof(errors->failure), "JPEG has more than %d scans", Budget::max_jpeg_scans);
+    errors->over_budget = true;
+    std::longjmp(errors->jump, 1);
+  }
+  if (budget->blocks == 0) {
+    for (int c = 0; c < cinfo->num_components; c++) {
+      budget->blocks += static_cast<unsigned long long>(cinfo->comp_info[c].width_in_blocks) *
+                        cinfo->comp_info[c].height_in_blocks;
+    }
+  }
+  unsigned long long blocks = 0;
+  for (int c = 0; c < cinfo->comps_in_scan && c < MAX_COMPS_IN_SCAN; c++) {
+    const jpeg_component_info *component = cinfo->cur_comp_info[c];
+    if (component) blocks += static_cast<unsigned long long>(component->width_in_blocks) * component->height_in_blocks;
+  }
+  budget->block_work += blocks;
+  budget->coefficient_work += blocks * static_cast<unsigned long long>(std::max(0, cinfo->Se - cinfo->Ss + 1));
+  const char *over = nullptr;
+  unsigned times = 0;
+  if (budget->block_work > budget->blocks * Budget::max_jpeg_block_passes) {
+    over = "blocks";
+    times = Budget::max_jpeg_block_passes;
+  } else if (budget->coefficient_work > budget->blocks * DCTSIZE2 * Budget::max_jpeg_coefficient_passes) {
+    over = "coefficients";
+    times = Budget::max_jpeg_coefficient_passes;
+  }
+  if (over) {
+    std::snprintf(errors->failure, sizeof(errors->failure),
+                  "JPEG's %d scans pass over its %llu blocks' %s more than %u times", budget->scan, budget->blocks,
+                  over, times);
+    errors->over_budget = true;
+    std::longjmp(errors->jump, 1);
+  }
+}
+
 struct JpegRun {
   jpeg_decompress_struct cinfo;
   JpegErrors errors;
   JpegSource source;
+  JpegBudget budget;
   bool created = false;
+};
+
+// One libjpeg decompression with our error manager (warnings kept, fatal errors longjmp) and the Budget's monitor,
+// destroyed with the session.
+struct JpegSession {
+  JpegRun run;
+
+  explicit JpegSession(Warnings &warnings) {
+    std::memset(&run, 0, sizeof(run));
+    run.cinfo.err = jpeg_std_error(&run.errors.pub);
+    run.errors.pub.error_exit = jpeg_fatal;
+    run.errors.pub.emit_message = jpeg_message;
+    run.errors.pub.output_message = jpeg_silent;
+    run.errors.warnings = &warnings;
+  }
+  ~JpegSession() {
+    if (run.created) jpeg_destroy_decompress(&run.cinfo);
+  }
+  JpegSession(const JpegSession &) = delete;
+  JpegSession &operator=(const JpegSession &) = delete;
+
+  // What stopped the decode: the Budget's limit, or libjpeg's message.
+  Outcome failed(std::string &failure) const {
+    if (run.errors.over_budget) {
+      failure = run.errors.failure;
+      return Outcome::over_budget;
+    }
+    failure = std::string("libjpeg: ") + run.errors.failure;
+    return Outcome::failed;
+  }
 };
 
 // grfmt_jpeg.cpp's readHeader: APP1 saved for EXIF, scale 1/reduction, output size computed.
@@ -223,6 +321,10 @@ bool jpeg_header(JpegRun &run, const uint8_t *bytes, size_t length, int reductio
   if (setjmp(run.errors.jump) != 0) return false;
   jpeg_create_decompress(&run.cinfo);
   run.created = true;
+  run.cinfo.mem->max_memory_to_use = Budget::max_jpeg_memory;
+  run.budget.pub.progress_monitor = jpeg_monitor;
+  run.budget.errors = &run.errors;
+  run.cinfo.progress = &run.budget.pub;
   run.cinfo.src = &run.source.pub;
   run.source.pub.init_source = jpeg_stub;
   run.source.pub.fill_input_buffer = jpeg_fill_input;
@@ -273,7 +375,10 @@ void cmyk_row_to_gray(const uint8_t *cmyk, uint8_t *gray, int width) {
 
 // grfmt_jpeg.cpp's readData. `rows_missing` counts rows the data ran out before (OpenCV leaves them as they were
 // allocated; ours are set to zero). An error in jpeg_finish_decompress keeps the image, as OpenCV's does.
-bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &have_image) {
+// With `scratch` (a row of the whole width), `img` is only the band of rows from `top` and columns from `left`:
+// each row is decoded into `scratch` and the band's part copied; decoding stops after the band's last row.
+bool jpeg_pixels(JpegRun &run, cv::Mat &img, int top, int left, uint8_t *scratch, int &rows_missing,
+                 volatile bool &have_image) {
   if (setjmp(run.errors.jump) != 0) return have_image;
   jpeg_decompress_struct *cinfo = &run.cinfo;
   const bool color = img.channels() > 1;
@@ -288,59 +393,48 @@ bool jpeg_pixels(JpegRun &run, cv::Mat &img, int &rows_missing, volatile bool &h
     direct = false;
   }
   jpeg_start_decompress(cinfo);
+  const int width = scratch ? static_cast<int>(cinfo->output_width) : img.cols;
+  const size_t row_bytes = static_cast<size_t>(width) * img.elemSize();
   JSAMPARRAY buffer = nullptr;
   if (!direct) {
     buffer = (*cinfo->mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(cinfo), JPOOL_IMAGE,
-                                         static_cast<JDIMENSION>(img.cols * 4), 1);
+                                         static_cast<JDIMENSION>(width * 4), 1);
   }
-  for (int y = 0; y < img.rows; y++) {
-    uint8_t *data = img.ptr<uint8_t>(y);
+  const int end = scratch ? top + img.rows : img.rows;
+  for (int y = 0; y < end; y++) {
+    const bool inside = !scratch || y >= top;
+    uint8_t *data = scratch ? scratch : img.ptr<uint8_t>(y);
     JSAMPROW row = direct ? data : buffer[0];
     if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
-      std::memset(data, 0, img.step[0]);
-      rows_missing++;
-      continue;
+      std::memset(data, 0, row_bytes);
+      if (inside) rows_missing++;
+    } else if (!direct) {
+      if (color) cmyk_row_to_bgr(buffer[0], data, width);
+      else cmyk_row_to_gray(buffer[0], data, width);
     }
-    if (!direct) {
-      if (color) cmyk_row_to_bgr(buffer[0], data, img.cols);
-      else cmyk_row_to_gray(buffer[0], data, img.cols);
+    if (scratch && inside) {
+      std::memcpy(img.ptr<uint8_t>(y - top), scratch + static_cast<size_t>(left) * img.elemSize(),
+                  static_cast<size_t>(img.cols) * img.elemSize());
     }
   }
   have_image = true;
-  jpeg_finish_decompress(cinfo);
+  if (!scratch) jpeg_finish_decompress(cinfo);
   return true;
 }
 
-bool decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
-                 std::string &failure) {
-  JpegRun run;
-  std::memset(&run, 0, sizeof(run));
-  run.cinfo.err = jpeg_std_error(&run.errors.pub);
-  run.errors.pub.error_exit = jpeg_fatal;
-  run.errors.pub.emit_message = jpeg_message;
-  run.errors.pub.output_message = jpeg_silent;
-  run.errors.warnings = &warnings;
-  struct Destroy {
-    JpegRun &run;
-    ~Destroy() {
-      if (run.created) jpeg_destroy_decompress(&run.cinfo);
-    }
-  } destroy{run};
-
+Outcome decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
+                    Warnings &warnings, std::string &failure) {
+  JpegSession session(warnings);
+  JpegRun &run = session.run;
+  auto failed = [&]() { return session.failed(failure); };
   int orientation = 1;
-  if (!jpeg_header(run, bytes, length, reduction, orientation)) {
-    failure = std::string("libjpeg: ") + run.errors.failure;
-    return false;
-  }
+  if (!jpeg_header(run, bytes, length, reduction, orientation)) return failed();
   check_size(run.cinfo.output_width, run.cinfo.output_height);
   cv::Mat img(static_cast<int>(run.cinfo.output_height), static_cast<int>(run.cinfo.output_width),
               color ? CV_8UC3 : CV_8UC1);
   int rows_missing = 0;
   volatile bool have_image = false;
-  if (!jpeg_pixels(run, img, rows_missing, have_image)) {
-    failure = std::string("libjpeg: ") + run.errors.failure;
-    return false;
-  }
+  if (!jpeg_pixels(run, img, 0, 0, nullptr, rows_missing, have_image) || run.errors.over_budget) return failed();
   if (rows_missing > 0) {
     warnings.add(("Premature end of JPEG file: the last " + std::to_string(rows_missing) + " of " +
                   std::to_string(img.rows) + " rows are missing (left black)")
@@ -348,7 +442,7 @@ bool decode_jpeg(const uint8_t *bytes, size_t length, int color, int reduction, 
   }
   apply_orientation(orientation, img);
   out = img;
-  return true;
+  return Outcome::decoded;
 }
 
 // ---- PNG ---------------------------------------------------------------------------------------------------------
@@ -384,8 +478,43 @@ void png_read_bytes(png_structp png, png_bytep destination, size_t size) {
 }
 
 // grfmt_png.cpp's readHeader: bit depth 1, 2, 4, 8 or 16.
+// One libpng read of a buffer with our error and warning handlers, destroyed with the session.
+struct PngSession {
+  PngRun run;
+
+  PngSession(const uint8_t *bytes, size_t length, Warnings &warnings) {
+    run.bytes = bytes;
+    run.length = length;
+    run.warnings = &warnings;
+    run.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &run, png_fatal, png_warning_collected);
+    if (!run.png) throw std::bad_alloc();
+    run.info = png_create_info_struct(run.png);
+    run.end_info = png_create_info_struct(run.png);
+    if (!run.info || !run.end_info) {
+      png_destroy_read_struct(&run.png, &run.info, &run.end_info);
+      throw std::bad_alloc();
+    }
+  }
+  ~PngSession() { png_destroy_read_struct(&run.png, &run.info, &run.end_info); }
+  PngSession(const PngSession &) = delete;
+  PngSession &operator=(const PngSession &) = delete;
+
+  Outcome failed(std::string &failure) const {
+    failure = std::string("libpng: ") + run.failure;
+    return Outcome::failed;
+  }
+};
+
+// Text and suggested-palette chunks are skipped unread (their CRC still checked): nothing here uses them, and each
+// zTXt or iTXt is inflated up to libpng's 8 MB chunk limit, 1,000 of them per file (a 7.7 MB file of zTXt chunks
+// took 343 s). Unknown chunks are skipped by default; iCCP and eXIf are read once each.
+const png_byte png_ignored_chunks[] = {'t', 'E', 'X', 't', '\0', 'z', 'T', 'X', 't', '\0',
+                                       'i', 'T', 'X', 't', '\0', 's', 'P', 'L', 'T', '\0'};
+
 bool png_header(PngRun &run, png_uint_32 &width, png_uint_32 &height, int &bit_depth, int &color_type) {
   if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  png_set_keep_unknown_chunks(run.png, PNG_HANDLE_CHUNK_NEVER, png_ignored_chunks,
+                              static_cast<int>(sizeof(png_ignored_chunks) / 5));
   png_set_read_fn(run.png, &run, png_read_bytes);
   png_read_info(run.png, run.info);
   png_get_IHDR(run.png, run.info, &width, &height, &bit_depth, &color_type, nullptr, nullptr, nullptr);
@@ -396,11 +525,8 @@ bool png_header(PngRun &run, png_uint_32 &width, png_uint_32 &height, int &bit_d
   return true;
 }
 
-// grfmt_png.cpp's readData for an 8-bit, 1- or 3-channel result.
-// The eXIf chunk (before or after the pixels) is handed back for the orientation.
-bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_bytepp rows, png_bytep &exif,
-                png_uint_32 &exif_length) {
-  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+// grfmt_png.cpp's transforms to an 8-bit, 1- or 3-channel result (libpng may longjmp: called after setjmp).
+void png_transforms(PngRun &run, int bit_depth, int color_type, bool color) {
   if (bit_depth == 16) png_set_strip_16(run.png);
   png_set_strip_alpha(run.png);
   if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(run.png);
@@ -412,6 +538,14 @@ bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_byte
   } else {
     png_set_rgb_to_gray(run.png, 1, 0.299, 0.587);
   }
+}
+
+// grfmt_png.cpp's readData for an 8-bit, 1- or 3-channel result.
+// The eXIf chunk (before or after the pixels) is handed back for the orientation.
+bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_bytepp rows, png_bytep &exif,
+                png_uint_32 &exif_length) {
+  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  png_transforms(run, bit_depth, color_type, color);
   png_set_interlace_handling(run.png);
   png_read_update_info(run.png, run.info);
   png_read_image(run.png, rows);
@@ -426,28 +560,13 @@ bool png_pixels(PngRun &run, int bit_depth, int color_type, bool color, png_byte
   return true;
 }
 
-bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
-                std::string &failure) {
-  PngRun run;
-  run.bytes = bytes;
-  run.length = length;
-  run.warnings = &warnings;
-  run.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &run, png_fatal, png_warning_collected);
-  if (!run.png) throw std::bad_alloc();
-  struct Destroy {
-    PngRun &run;
-    ~Destroy() { png_destroy_read_struct(&run.png, &run.info, &run.end_info); }
-  } destroy{run};
-  run.info = png_create_info_struct(run.png);
-  run.end_info = png_create_info_struct(run.png);
-  if (!run.info || !run.end_info) throw std::bad_alloc();
-
+Outcome decode_png(const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out, Warnings &warnings,
+                   std::string &failure) {
+  PngSession session(bytes, length, warnings);
+  PngRun &run = session.run;
   png_uint_32 width = 0, height = 0;
   int bit_depth = 0, color_type = 0;
-  if (!png_header(run, width, height, bit_depth, color_type)) {
-    failure = std::string("libpng: ") + run.failure;
-    return false;
-  }
+  if (!png_header(run, width, height, bit_depth, color_type)) return session.failed(failure);
   check_size(width, height);
   // Every row is written by png_read_image, or the decode fails and the image is dropped.
   cv::Mat img(static_cast<int>(height), static_cast<int>(width), color ? CV_8UC3 : CV_8UC1);
@@ -456,8 +575,7 @@ bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, c
   png_bytep exif = nullptr;
   png_uint_32 exif_length = 0;
   if (!png_pixels(run, bit_depth, color_type, color != 0, rows.data(), exif, exif_length)) {
-    failure = std::string("libpng: ") + run.failure;
-    return false;
+    return session.failed(failure);
   }
   const int orientation = exif && exif_length > 0 ? ExifOrientation(exif, exif_length).orientation() : 1;
   // imdecode shrinks what a decoder could not decode reduced (INTER_LINEAR_EXACT).
@@ -466,20 +584,152 @@ bool decode_png(const uint8_t *bytes, size_t length, int color, int reduction, c
   }
   apply_orientation(orientation, img);
   out = img;
+  return Outcome::decoded;
+}
+
+// ---- Regions ------------------------------------------------------------------------------------------------------
+
+// Where the part `r` of the image as shown (EXIF orientation applied, `shown` its size) lies in the image as stored:
+// apply_orientation's transforms undone.
+cv::Rect stored_rect(int orientation, const cv::Rect &r, const cv::Size &shown) {
+  switch (orientation) {
+    case 2: return {shown.width - r.x - r.width, r.y, r.width, r.height};
+    case 3: return {shown.width - r.x - r.width, shown.height - r.y - r.height, r.width, r.height};
+    case 4: return {r.x, shown.height - r.y - r.height, r.width, r.height};
+    case 5: return {r.y, r.x, r.height, r.width};
+    case 6: return {r.y, shown.width - r.x - r.width, r.height, r.width};
+    case 7: return {shown.height - r.y - r.height, shown.width - r.x - r.width, r.height, r.width};
+    case 8: return {shown.height - r.y - r.height, r.x, r.height, r.width};
+    default: return r;
+  }
+}
+
+cv::Size shown_size(int orientation, int width, int height) {
+  return orientation >= 5 && orientation <= 8 ? cv::Size(height, width) : cv::Size(width, height);
+}
+
+Outcome decode_jpeg_region(const uint8_t *bytes, size_t length, const cv::Rect &wanted, cv::Mat &out,
+                           cv::Size &shown, Warnings &warnings, std::string &failure) {
+  JpegSession session(warnings);
+  JpegRun &run = session.run;
+  auto failed = [&]() { return session.failed(failure); };
+  int orientation = 1;
+  if (!jpeg_header(run, bytes, length, 1, orientation)) return failed();
+  check_size(run.cinfo.output_width, run.cinfo.output_height);
+  shown = shown_size(orientation, static_cast<int>(run.cinfo.output_width), static_cast<int>(run.cinfo.output_height));
+  const cv::Rect part = wanted & cv::Rect(0, 0, shown.width, shown.height);
+  out = cv::Mat();
+  if (part.empty()) return Outcome::decoded;
+  const cv::Rect stored = stored_rect(orientation, part, shown);
+  cv::Mat band(stored.height, stored.width, CV_8UC3);
+  std::vector<uint8_t> scratch(static_cast<size_t>(run.cinfo.output_width) * 3);
+  int rows_missing = 0;
+  volatile bool have_image = false;
+  if (!jpeg_pixels(run, band, stored.y, stored.x, scratch.data(), rows_missing, have_image) ||
+      run.errors.over_budget) {
+    return failed();
+  }
+  if (rows_missing > 0) {
+    warnings.add(("Premature end of JPEG file: " + std::to_string(rows_missing) + " rows are missing (left black)")
+                     .c_str());
+  }
+  apply_orientation(orientation, band);
+  out = band;
+  return Outcome::decoded;
+}
+
+// Whether the PNG's chunks (walked in the buffer) include `type`.
+bool png_has_chunk(const uint8_t *bytes, size_t length, const char *type) {
+  size_t at = 8;
+  while (at + 12 <= length) {
+    const size_t size = (static_cast<size_t>(bytes[at]) << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) |
+                        bytes[at + 3];
+    if (std::memcmp(bytes + at + 4, type, 4) == 0) return true;
+    if (size > length - at - 12) return false;
+    at += 12 + size;
+  }
+  return false;
+}
+
+// png_pixels for a band of rows: every pass reads every row, the band's into `band` (whole rows, from `top`), the
+// others into `scratch`; a non-interlaced image stops after the band.
+bool png_band_pixels(PngRun &run, int bit_depth, int color_type, cv::Mat &band, int top, uint8_t *scratch,
+                     int height) {
+  if (setjmp(png_jmpbuf(run.png)) != 0) return false;
+  png_transforms(run, bit_depth, color_type, true);
+  const int passes = png_set_interlace_handling(run.png);
+  png_read_update_info(run.png, run.info);
+  const int end = passes == 1 ? top + band.rows : height;
+  for (int pass = 0; pass < passes; pass++) {
+    for (int y = 0; y < end; y++) {
+      png_read_row(run.png, y >= top && y < top + band.rows ? band.ptr<uint8_t>(y - top) : scratch, nullptr);
+    }
+  }
   return true;
+}
+
+Outcome decode_png_region(const uint8_t *bytes, size_t length, const cv::Rect &wanted, cv::Mat &out, cv::Size &shown,
+                          Warnings &warnings, std::string &failure) {
+  PngSession session(bytes, length, warnings);
+  PngRun &run = session.run;
+  png_uint_32 width = 0, height = 0;
+  int bit_depth = 0, color_type = 0;
+  if (!png_header(run, width, height, bit_depth, color_type)) return session.failed(failure);
+  check_size(width, height);
+  png_bytep exif = nullptr;
+  png_uint_32 exif_length = 0;
+  if (png_get_valid(run.png, run.info, PNG_INFO_eXIf)) {
+    png_get_eXIf_1(run.png, run.info, &exif_length, &exif);
+  } else if (png_has_chunk(bytes, length, "eXIf")) {
+    // The orientation comes after the pixels: the whole image, then the part.
+    cv::Mat whole;
+    const Outcome outcome = decode_png(bytes, length, 1, 1, whole, warnings, failure);
+    if (outcome != Outcome::decoded) return outcome;
+    shown = whole.size();
+    const cv::Rect part = wanted & cv::Rect(0, 0, shown.width, shown.height);
+    out = part.empty() ? cv::Mat() : whole(part).clone();
+    return Outcome::decoded;
+  }
+  const int orientation = exif && exif_length > 0 ? ExifOrientation(exif, exif_length).orientation() : 1;
+  shown = shown_size(orientation, static_cast<int>(width), static_cast<int>(height));
+  const cv::Rect part = wanted & cv::Rect(0, 0, shown.width, shown.height);
+  out = cv::Mat();
+  if (part.empty()) return Outcome::decoded;
+  const cv::Rect stored = stored_rect(orientation, part, shown);
+  cv::Mat band(stored.height, static_cast<int>(width), CV_8UC3);
+  std::vector<uint8_t> scratch(static_cast<size_t>(width) * 3);
+  if (!png_band_pixels(run, bit_depth, color_type, band, stored.y, scratch.data(), static_cast<int>(height))) {
+    return session.failed(failure);
+  }
+  cv::Mat piece = band.colRange(stored.x, stored.x + stored.width).clone();
+  band.release();
+  apply_orientation(orientation, piece);
+  out = piece;
+  return Outcome::decoded;
 }
 
 }  // namespace
 
-bool decode(Format format, const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
-            Warnings &warnings, std::string &failure) {
+Outcome decode(Format format, const uint8_t *bytes, size_t length, int color, int reduction, cv::Mat &out,
+               Warnings &warnings, std::string &failure) {
   switch (format) {
     case Format::jpeg: return decode_jpeg(bytes, length, color, reduction, out, warnings, failure);
     case Format::png: return decode_png(bytes, length, color, reduction, out, warnings, failure);
     case Format::other: break;
   }
   failure = "not a JPEG or PNG";
-  return false;
+  return Outcome::failed;
+}
+
+Outcome decode_region(Format format, const uint8_t *bytes, size_t length, const cv::Rect &wanted, cv::Mat &out,
+                      cv::Size &shown, Warnings &warnings, std::string &failure) {
+  switch (format) {
+    case Format::jpeg: return decode_jpeg_region(bytes, length, wanted, out, shown, warnings, failure);
+    case Format::png: return decode_png_region(bytes, length, wanted, out, shown, warnings, failure);
+    case Format::other: break;
+  }
+  failure = "not a JPEG or PNG";
+  return Outcome::failed;
 }
 
 }  // namespace afs_decoders

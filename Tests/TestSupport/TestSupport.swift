@@ -64,13 +64,19 @@ public enum TestSupport {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+    /// The process was still running after `run`'s `timeout` and was killed.
+    public var timedOut = false
+    /// Wall-clock seconds from start to exit.
+    public var seconds = 0.0
   }
 
-  /// Runs the built datasetkit binary and waits for it (`environment` adds to the current one).
+  /// Runs the built datasetkit binary and waits for it (`environment` adds to the current one); with `timeout`, a
+  /// process still running after that many seconds is killed (SIGKILL) and the result says `timedOut`.
   @discardableResult
-  public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:])
-    throws -> ProcessResult
-  {
+  public static func run(
+    _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+    timeout: Double? = nil
+  ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -82,17 +88,30 @@ public enum TestSupport {
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let started = Date()
     try process.run()
+    // `out` marks the process finished, `err` killed.
+    let watch = OutputBox()
+    if let timeout {
+      let pid = process.processIdentifier
+      DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+        guard watch.out.isEmpty else { return }
+        watch.setErr(Data([1]))
+        kill(pid, SIGKILL)
+      }
+    }
     // Read both pipes while the process runs, so a large output cannot block it.
     let group = DispatchGroup()
     let box = OutputBox()
     DispatchQueue.global().async(group: group) { box.setOut(out.fileHandleForReading.readDataToEndOfFile()) }
     DispatchQueue.global().async(group: group) { box.setErr(err.fileHandleForReading.readDataToEndOfFile()) }
     process.waitUntilExit()
+    watch.setOut(Data([1]))
     group.wait()
     return ProcessResult(
       status: process.terminationStatus, stdout: String(decoding: box.out, as: UTF8.self),
-      stderr: String(decoding: box.err, as: UTF8.self))
+      stderr: String(decoding: box.err, as: UTF8.self), timedOut: !watch.err.isEmpty,
+      seconds: Date().timeIntervalSince(started))
   }
 
   /// Mounts a tmpfs of `size` (e.g. "1200k") on a new temporary folder (needs root); `unmount` removes it.
@@ -130,8 +149,10 @@ public enum TestSupport {
 
 final class OutputBox: @unchecked Sendable {
   private let lock = NSLock()
-  private(set) var out = Data()
-  private(set) var err = Data()
-  func setOut(_ data: Data) { lock.withLock { out = data } }
-  func setErr(_ data: Data) { lock.withLock { err = data } }
+  private var outData = Data()
+  private var errData = Data()
+  var out: Data { lock.withLock { outData } }
+  var err: Data { lock.withLock { errData } }
+  func setOut(_ data: Data) { lock.withLock { outData = data } }
+  func setErr(_ data: Data) { lock.withLock { errData = data } }
 }

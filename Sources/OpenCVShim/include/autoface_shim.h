@@ -17,7 +17,8 @@ enum {
   AFS_ERR_LOAD = 4,        /* a model or cascade file could not be loaded */
   AFS_ERR_OPENCV = 5,      /* cv::Exception; the message carries e.what() */
   AFS_ERR_MEMORY = 6,      /* std::bad_alloc */
-  AFS_ERR_UNKNOWN = 7      /* any other exception */
+  AFS_ERR_UNKNOWN = 7,     /* any other exception */
+  AFS_ERR_BUDGET = 8       /* a decode refused by its work budget (too many JPEG scans, passes or memory) */
 };
 
 typedef struct afs_error {
@@ -48,10 +49,17 @@ enum { AFS_DECODER_BUILTIN = 0, AFS_DECODER_OPENCV = 1 };
     or 8: JPEG is decoded DCT-scaled, libjpeg's scale_denom; other formats are decoded whole and shrunk as
     cv::imdecode's IMREAD_REDUCED_* do). color: 1 = BGR, 0 = grayscale. EXIF orientation is applied as
     cv::imdecode does. *warnings (may be NULL) receives the decoder's warnings, one a line, malloc'd (free with
-    afs_buffer_free), or NULL when there were none. A fatal decoder error is AFS_ERR_DECODE with its message.
+    afs_buffer_free), or NULL when there were none. A fatal decoder error is AFS_ERR_DECODE with its message; a
+    file over the work budget (image_decoders.hpp's Budget) is AFS_ERR_BUDGET, its message naming the limit.
     Callers must have checked the header dimensions first (header bombs). */
 int afs_image_decode(const uint8_t *bytes, size_t length, int color, int reduction, int decoder, afs_image **out,
                      char **warnings, afs_error *error);
+/** The part `rect` of the image as shown (EXIF orientation applied), in colour (BGR), clipped to the image: *out is
+    NULL when nothing of `rect` is inside; *width and *height receive the shown image's size. JPEG and PNG keep only
+    the rows the part spans (a crop of a 13000x13000 PNG holds its band, not the 507 MB image); other formats are
+    decoded whole. Warnings, errors and the work budget as afs_image_decode's. */
+int afs_image_decode_region(const uint8_t *bytes, size_t length, afs_rect rect, afs_image **out, int *width,
+                            int *height, char **warnings, afs_error *error);
 void afs_image_free(afs_image *image);
 void afs_image_size(const afs_image *image, int *width, int *height, int *channels);
 

@@ -1,0 +1,1 @@
+../../../Sources/CJPEG/shim.h

@@ -1,0 +1,1 @@
+../../../Sources/COpenCV/shim.h

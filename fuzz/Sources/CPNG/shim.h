@@ -1,0 +1,1 @@
+../../../Sources/CPNG/shim.h

@@ -1,0 +1,1 @@
+../../../Sources/OpenCVShim/image_decoders.cpp
