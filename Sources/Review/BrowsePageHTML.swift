@@ -88,16 +88,19 @@ enum BrowsePageHTML {
     async function load() {
       syncURL();
       show("loading…");
+      // Filters changed quickly send several requests; only the latest one's answer is shown.
+      const mine = state.seq = (state.seq || 0) + 1;
       try {
         const page = await getJSON(q("/api/browse/tiles", Object.assign(filter(), {page: state.page, per: state.per})));
+        if (mine !== state.seq) return;
         state.tiles = page.tiles; state.total = page.total;
         state.focus = Math.min(state.focus, Math.max(0, state.tiles.length - 1));
         render();
         const first = state.page * state.per;
         $("count").textContent = page.total ? `${first + 1}–${first + page.tiles.length} of ${page.total}` : "no image";
         show("ready");
-      } catch (e) { state.errors++; show("error: " + e.message); }
-      state.loads = (state.loads || 0) + 1;
+      } catch (e) { if (mine === state.seq) { state.errors++; show("error: " + e.message); } }
+      if (mine === state.seq) state.loads = (state.loads || 0) + 1;
     }
     function caption(t) {
       return `#${t.image} ${t.label || "(no label)"} · ${t.source || ""}` + (t.status !== "active" ? ` · ${t.status === "rejected" ? "excluded" : t.status}` : "");

@@ -98,8 +98,11 @@ struct BrowseServerTests {
     #expect(await cache.computed == 1)
     // The slot is held by a long decode; a second request waits for it and is cancelled: it never runs.
     let ran = ManagedAtomicFlag()
-    let long = Task { try await limiter.run { Thread.sleep(forTimeInterval: 0.5) } }
-    try await Task.sleep(for: .milliseconds(50))
+    // The long decode holds its slot until the test opens the gate.
+    let gate = DispatchSemaphore(value: 0)
+    let long = Task { try await limiter.run { gate.wait() } }
+    // Polled, not slept on: the other suites of this process may keep the concurrency pool busy for a while.
+    try await until { await limiter.load.busy == 1 }
     let waiting = Task {
       try await cache.thumbnail("other") {
         try await limiter.run {
@@ -108,15 +111,24 @@ struct BrowseServerTests {
         }
       }
     }
-    try await Task.sleep(for: .milliseconds(50))
-    #expect(await limiter.load.waiting == 1)
+    try await until { await limiter.load.waiting == 1 }
     waiting.cancel()
     await #expect(throws: CancellationError.self) { try await waiting.value }
+    gate.signal()
     try await long.value
     try await Task.sleep(for: .milliseconds(100))
     #expect(!ran.isSet)
     #expect(await limiter.load.busy == 0)
   }
+}
+
+/// Waits until `condition` holds, checking every 10 ms for at most 20 s (then fails the test).
+func until(_ condition: () async -> Bool) async throws {
+  for _ in 0..<2000 {
+    if await condition() { return }
+    try await Task.sleep(for: .milliseconds(10))
+  }
+  Issue.record("condition not met within 20 s")
 }
 
 /// A flag set from any thread.
