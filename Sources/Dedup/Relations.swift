@@ -423,6 +423,13 @@ public struct RelationCandidates: Sendable {
     public static func < (l: PairKey, r: PairKey) -> Bool { (l.first, l.second) < (r.first, r.second) }
   }
 
+  /// Drops the candidates `keep` refuses (before any is decoded): e.g. the leakage check's pairs inside one subset.
+  public mutating func keepOnly(_ keep: (PairKey) -> Bool) {
+    whole = whole.filter { keep($0.key) }
+    mirror = mirror.filter { keep($0.key) }
+    upper = upper.filter { keep($0.key) }
+  }
+
   /// Every candidate pair once, in id order.
   public var all: [PairKey] { Set(whole.keys).union(mirror.keys).union(upper.keys).sorted() }
 
@@ -477,14 +484,16 @@ extension Catalog {
   /// Confirms hash candidates with fingerprints: each image in a candidate pair is decoded once (all cores),
   /// and every pair gets its relation, or none. `hashes` must hold the method's hashes and `relationAlgorithms`.
   /// With `labels` (each image's effective label key), the same picture under another label is related
-  /// (`labels` evidence), not a duplicate: it is a real example of its class.
+  /// (`labels` evidence), not a duplicate: it is a real example of its class. With `only`, the candidates it
+  /// refuses are dropped before any image is decoded.
   public func confirmRelations(
     method: DedupMethod, radius: Int, hashes: ImageHashes, thresholds: RelationThresholds = RelationThresholds(),
     labels: [Int64: String]? = nil, views: [Int64: FingerprintViews] = [:],
-    maxPixels: Int = ImageHeader.defaultMaxPixels
+    maxPixels: Int = ImageHeader.defaultMaxPixels, only keep: ((RelationCandidates.PairKey) -> Bool)? = nil
   ) throws -> RelationSearchResult {
-    let candidates = RelationCandidates(
+    var candidates = RelationCandidates(
       method: method, hashes: hashes, relatedRadius: max(radius, thresholds.relatedRadius))
+    if let keep { candidates.keepOnly(keep) }
     let keys = candidates.all
     var involved: Set<Int64> = []
     for key in keys {

@@ -73,10 +73,37 @@ public enum LeakageCheck {
   /// images lacking a hash are hashed first, or refused); in one near-duplicate group of `dedup`; a
   /// derived image and its parent (also through images outside the split, e.g. two crops of one photo);
   /// or files whose names share a key of `groupBy` (default: the split's own pattern).
+  ///
+  /// The hash candidates are confirmed (decoded) only when they cross subsets: a pair inside one subset is never
+  /// reported, and it can change the report only by joining images into a chain that crosses subsets with no
+  /// reported pair (the "lineage+group" pairs). So a first pass confirms the crossing candidates alone, and only
+  /// when that pass finds such a chain is the check run again with every candidate; the report is the same.
   public static func run(
     catalog: Catalog, split: String, radius: Int = 8, method: DedupMethod? = nil, missing: MissingHashes = .hash,
     groupBy: GroupKeyPattern? = nil
   ) throws -> LeakageReport {
+    let first = try search(
+      catalog: catalog, split: split, radius: radius, method: method, missing: missing, groupBy: groupBy,
+      crossingCandidatesOnly: true)
+    guard first.chained else { return first.report }
+    // Hashes missing at the first pass were hashed (or refused) by it; the second compares what is stored now.
+    var report = try search(
+      catalog: catalog, split: split, radius: radius, method: method, missing: missing == .hash ? .storedOnly : missing,
+      groupBy: groupBy, crossingCandidatesOnly: false
+    ).report
+    report.hashedNow = first.report.hashedNow
+    report.unhashable = first.report.unhashable
+    report.hashAlgorithm = first.report.hashAlgorithm
+    return report
+  }
+
+  /// One pass of `run`; `chained`: images of different subsets are linked only through others (no pair of
+  /// them reported directly), which pairs inside one subset may change; `candidates`: the hash candidate pairs
+  /// confirmed.
+  static func search(
+    catalog: Catalog, split: String, radius: Int, method: DedupMethod?, missing: MissingHashes,
+    groupBy: GroupKeyPattern?, crossingCandidatesOnly: Bool
+  ) throws -> (report: LeakageReport, chained: Bool, candidates: Int) {
     let subsets = try SplitCatalog.assignments(catalog: catalog, name: split)
     var pairs: [LeakedPair] = []
     var indexOfPair: [[Int64]: Int] = [:]
@@ -166,7 +193,8 @@ public enum LeakageCheck {
     let found = try catalog.confirmRelations(
       method: chosen, radius: radius,
       hashes: try catalog.storedHashes(chosen.algorithms.union(relationAlgorithms)).filter { subsets[$0.key] != nil },
-      labels: try catalog.effectiveLabelKeys())
+      labels: try catalog.effectiveLabelKeys(),
+      only: crossingCandidatesOnly ? { subsets[$0.first] != subsets[$0.second] } : nil)
     for pair in found.relations {
       add(
         pair.first, pair.second, distance: pair.distance,
@@ -202,12 +230,14 @@ public enum LeakageCheck {
     }
     // What the direct links miss: images tied through others (two crops of one photo left out of the split).
     let explained = Set(pairs.map { find($0.first) })
+    var chained = false
     var firstInSubset: [Int64: [String: Int64]] = [:]
     for (image, subset) in subsets.sorted(by: { $0.key < $1.key }) where parent[image] != nil {
       let root = find(image)
       if firstInSubset[root]?[subset] == nil { firstInSubset[root, default: [:]][subset] = image }
     }
     for (root, bySubset) in firstInSubset where bySubset.count > 1 && !explained.contains(root) {
+      chained = true
       let images = bySubset.values.sorted()
       for other in images.dropFirst() {
         add(images[0], other, distance: nil, evidence: "lineage+group")
@@ -218,9 +248,10 @@ public enum LeakageCheck {
       pairs[index].firstPath = try catalog.originName(imageID: pairs[index].first) ?? "image \(pairs[index].first)"
       pairs[index].secondPath = try catalog.originName(imageID: pairs[index].second) ?? "image \(pairs[index].second)"
     }
-    return LeakageReport(
+    let report = LeakageReport(
       split: split, radius: radius, hashAlgorithm: comparedByHash ? chosen.rawValue : nil, imagesChecked: subsets.count,
       hashedNow: hashedNow,
       unhashable: unhashable, lineageLinks: lineageLinks, groupBy: pattern?.text, pairs: pairs)
+    return (report, chained, found.candidates)
   }
 }

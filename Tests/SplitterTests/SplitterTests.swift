@@ -353,6 +353,25 @@ struct SplitCatalogTests {
     #expect(report.pairs.allSatisfy { !$0.firstPath.isEmpty && !$0.secondPath.isEmpty })
     #expect(report.hashAlgorithm == "phash")
     #expect(try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 2, method: .phash).pairs.isEmpty)
+    // Only the candidates that cross subsets are confirmed (decoded): a planted pair inside one subset is left
+    // out of the first pass, and the report is the one every candidate gives.
+    let subsets = try SplitCatalog.assignments(catalog: catalog, name: "kaggle")
+    let train = subsets.filter { $0.value == "train" && $0.key != 6 }.keys.sorted()
+    let (a, b) = (train[0], train[1])
+    try catalog.database.run(
+      "UPDATE hashes SET value = ? WHERE image_id = ? AND algorithm = 'phash'",
+      [.int(Int64(bitPattern: (UInt64(a) &* 0x9E37_79B9_7F4A_7C15) ^ 0b11)), .int(b)])
+    func pass(_ crossingOnly: Bool) throws -> (report: LeakageReport, chained: Bool, candidates: Int) {
+      try LeakageCheck.search(
+        catalog: catalog, split: "kaggle", radius: 8, method: .phash, missing: .refuse, groupBy: nil,
+        crossingCandidatesOnly: crossingOnly)
+    }
+    let (crossing, every) = (try pass(true), try pass(false))
+    #expect(crossing.candidates == 1 && every.candidates == 2 && !crossing.chained)
+    #expect(crossing.report.pairs == every.report.pairs && crossing.report.pairs.map(\.first) == [5])
+    #expect(
+      try LeakageCheck.run(catalog: catalog, split: "kaggle", radius: 8, method: .phash, missing: .refuse).pairs
+        == every.report.pairs)
     // Without the phash+centre hashes (these rows have no pixels to hash), --no-hash refuses.
     #expect(throws: SplitterError.unhashedImages(split: "kaggle", count: 20, method: "phash+centre")) {
       try LeakageCheck.run(catalog: catalog, split: "kaggle", missing: .refuse)
