@@ -54,8 +54,9 @@ public final class FingerprintViewStore: @unchecked Sendable {
     let offset = off_t(Int(slot) * recordSize)
     var written = 0
     try record.withUnsafeBytes { bytes in
+      guard let base = bytes.baseAddress else { return }
       while written < recordSize {
-        let n = pwrite(descriptor, bytes.baseAddress! + written, recordSize - written, offset + off_t(written))
+        let n = pwrite(descriptor, base + written, recordSize - written, offset + off_t(written))
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else { throw DedupError.viewStore(String(cString: strerror(errno))) }
         written += n
@@ -70,9 +71,10 @@ public final class FingerprintViewStore: @unchecked Sendable {
     var record = [UInt8](repeating: 0, count: recordSize)
     let offset = off_t(Int(slot) * recordSize)
     let complete = record.withUnsafeMutableBytes { bytes -> Bool in
+      guard let base = bytes.baseAddress else { return false }
       var read = 0
       while read < recordSize {
-        let n = pread(descriptor, bytes.baseAddress! + read, recordSize - read, offset + off_t(read))
+        let n = pread(descriptor, base + read, recordSize - read, offset + off_t(read))
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else { return false }
         read += n
