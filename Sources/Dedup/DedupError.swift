@@ -13,6 +13,8 @@ public enum DedupError: LocalizedError, Equatable {
   case unknownImage(Int64)
   /// `dedup keep|unmark` named a rejected or quarantined image.
   case notDeduplicable(Int64, status: String)
+  /// The temporary file that holds a run's fingerprint views could not be made or written.
+  case viewStore(String)
 
   public var errorDescription: String? {
     switch self {
@@ -27,6 +29,9 @@ public enum DedupError: LocalizedError, Equatable {
       return "no image \(id) in the catalog; the ids are in `datasetkit dedup --json` and the dedup report"
     case .notDeduplicable(let id, let status):
       return "image \(id) is \(status), not active or duplicate; dedup decisions apply to those only"
+    case .viewStore(let reason):
+      return
+        "cannot keep the fingerprint views in a temporary file (\(reason)); free disk space in the workspace or TMPDIR"
     }
   }
 }

@@ -197,8 +197,9 @@ extension Catalog {
     let algorithms = options.method.algorithms.union(options.confirm ? relationAlgorithms : [])
     var hashingOptions = HashingOptions(algorithms: algorithms)
     hashingOptions.store = !options.dryRun
-    // The images hashed now keep their fingerprint views (one decode for both), up to 200,000 (500 MB).
-    hashingOptions.keepViews = options.confirm ? 200_000 : 0
+    // The images hashed now keep their fingerprint views (one decode for both) in a temporary file (2.5 KB an
+    // image on disk, not in memory), up to 4,000,000 images (10 GB); beyond that they are decoded again.
+    hashingOptions.keepViews = options.confirm ? 4_000_000 : 0
     let (hashing, computed, views) = try computeHashesAndViews(hashingOptions, progress: progress)
     var hashes = try storedHashes(algorithms)
     for (id, values) in computed { hashes[id, default: [:]].merge(values) { $1 } }

@@ -13,7 +13,7 @@ public struct HashingOptions: Sendable {
   /// Compute but do not store (a dry run).
   public var store = true
   /// Keep the fingerprint views of the images hashed now (from the same decode), up to this many images (2.5 KB
-  /// each), for a confirmation that follows; 0 keeps none.
+  /// each, in a temporary file: see `FingerprintViewStore`), for a confirmation that follows; 0 keeps none.
   public var keepViews = 0
 
   public init(algorithms: Set<HashAlgorithm>) {
@@ -69,8 +69,7 @@ extension Catalog {
   /// `HashingOptions.keepViews`).
   public func computeHashesAndViews(
     _ options: HashingOptions, progress: (HashingProgress) -> Void = { _ in }
-  ) throws -> (report: HashingReport, computed: ImageHashes, views: [Int64: FingerprintViews]) {
-    var keptViews: [Int64: FingerprintViews] = [:]
+  ) throws -> (report: HashingReport, computed: ImageHashes, views: FingerprintViewStore?) {
     var report = HashingReport()
     report.algorithms = options.algorithms.map(\.rawValue).sorted()
     let dedupStore = DedupStore(catalog: self)
@@ -88,7 +87,8 @@ extension Catalog {
     }
     report.upToDate = eligible.count - work.count
     // Views for all the images hashed now, or for none (a partial set would save little and cost memory).
-    let keepViews = work.count <= options.keepViews
+    let keepViews = !work.isEmpty && work.count <= options.keepViews
+    let keptViews = keepViews ? try FingerprintViewStore(folder: workspace.root) : nil
     var computed: ImageHashes = [:]
     progress(HashingProgress(processed: 0, total: work.count))
     // One image per task on every core: OpenCV's own threads would only contend with them for small shrinks.
@@ -109,7 +109,7 @@ extension Catalog {
         switch result {
         case .success(let (values, warnings, views)):
           rows.append((item.id, values))
-          if let views { keptViews[item.id] = views }
+          if let views { try keptViews?.append(item.id, views) }
           report.decodeWarnings += try decoderWarnings([(item.id, warnings)])
         case .failure(let error):
           let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)

@@ -55,6 +55,11 @@ public struct FingerprintViews: Sendable {
         .pixels(), side: side)
   }
 
+  /// The views of an encoded image, decoded as the hashes decode it (see ``ImageFingerprint/init(bytes:side:maxPixels:)``).
+  public init(bytes: UnsafeRawBufferPointer, side: Int = ImageFingerprint.side, maxPixels: Int) throws {
+    try self.init(gray: try PerceptualHash.reducedGray(bytes, maxPixels: maxPixels).image, side: side)
+  }
+
   /// The views with the shrinks already made (by the hashing, at `side` × `side`): the whole image, its centre and
   /// its upper part (`phash-upper`'s pixels, whose row pairs are averaged into the side × side/2 upper view).
   init(whole: [UInt8], centre: [UInt8], upperSquare: [UInt8], side: Int = ImageFingerprint.side) {
@@ -68,6 +73,14 @@ public struct FingerprintViews: Sendable {
           (Int(upperSquare[2 * y * side + x]) + Int(upperSquare[(2 * y + 1) * side + x]) + 1) / 2)
       }
     }
+    self.upper = upper
+  }
+
+  /// The views as stored (the upper view already side × side/2).
+  init(side: Int, whole: [UInt8], centre: [UInt8], upper: [UInt8]) {
+    self.side = side
+    self.whole = whole
+    self.centre = centre
     self.upper = upper
   }
 }
@@ -481,14 +494,16 @@ public struct RelationSearchResult: Sendable {
 }
 
 extension Catalog {
-  /// Confirms hash candidates with fingerprints: each image in a candidate pair is decoded once (all cores),
-  /// and every pair gets its relation, or none. `hashes` must hold the method's hashes and `relationAlgorithms`.
+  /// Confirms hash candidates with fingerprints: each image in a candidate pair is decoded once (all cores) unless
+  /// `views` holds its views already (kept from the hashing decode), and every pair gets its relation, or none.
+  /// Memory stays bounded: the views wait in a temporary file, and fingerprints are made for a few thousand
+  /// images at a time (``RelationCandidates/confirmed(views:radius:thresholds:imagesPerRound:)``). `hashes` must hold the method's hashes and `relationAlgorithms`.
   /// With `labels` (each image's effective label key), the same picture under another label is related
   /// (`labels` evidence), not a duplicate: it is a real example of its class. With `only`, the candidates it
   /// refuses are dropped before any image is decoded.
   public func confirmRelations(
     method: DedupMethod, radius: Int, hashes: ImageHashes, thresholds: RelationThresholds = RelationThresholds(),
-    labels: [Int64: String]? = nil, views: [Int64: FingerprintViews] = [:],
+    labels: [Int64: String]? = nil, views: FingerprintViewStore? = nil,
     maxPixels: Int = ImageHeader.defaultMaxPixels, only keep: ((RelationCandidates.PairKey) -> Bool)? = nil
   ) throws -> RelationSearchResult {
     var candidates = RelationCandidates(
@@ -500,28 +515,34 @@ extension Catalog {
       involved.insert(key.first)
       involved.insert(key.second)
     }
-    // Images hashed in this run brought their views from the hashing decode; the others are decoded now.
+    // Images hashed in this run brought their views from the hashing decode; the others are decoded now, a batch
+    // at a time, into the same temporary file.
+    let viewStore = try views ?? FingerprintViewStore(folder: workspace.root)
     let shas = try DedupStore(catalog: self).deduplicableImages().filter {
-      involved.contains($0.id) && views[$0.id] == nil
+      involved.contains($0.id) && !viewStore.contains($0.id)
     }
     let store = self.store
-    let results = concurrentResults(shas) { item in
-      try store.read(item.sha256).withUnsafeBytes { try ImageFingerprint(bytes: $0, maxPixels: maxPixels) }
-    }
-    var fingerprints = ImageFingerprint.fingerprints(views: views, of: involved)
     var unreadable: [Int64: String] = [:]
-    for (item, result) in zip(shas, results) {
-      switch result {
-      case .success(let fingerprint): fingerprints[item.id] = fingerprint
-      case .failure(let error):
-        unreadable[item.id] = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+    var start = 0
+    while start < shas.count {
+      let batch = shas[start..<min(shas.count, start + 1024)]
+      let results = concurrentResults(Array(batch)) { item in
+        try store.read(item.sha256).withUnsafeBytes { try FingerprintViews(bytes: $0, maxPixels: maxPixels) }
       }
+      for (item, result) in zip(batch, results) {
+        switch result {
+        case .success(let itemViews): try viewStore.append(item.id, itemViews)
+        case .failure(let error):
+          unreadable[item.id] = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+        }
+      }
+      start += batch.count
     }
     let unconfirmed = candidates.whole.filter { key, distance in
-      distance <= radius && (fingerprints[key.first] == nil || fingerprints[key.second] == nil)
+      distance <= radius && (!viewStore.contains(key.first) || !viewStore.contains(key.second))
     }.map { NearDuplicateSearch.Pair(first: $0.key.first, second: $0.key.second, distance: $0.value) }
       .sorted { ($0.first, $0.second) < ($1.first, $1.second) }
-    var relations = candidates.confirmed(fingerprints: fingerprints, radius: radius, thresholds: thresholds)
+    var relations = candidates.confirmed(views: viewStore, radius: radius, thresholds: thresholds)
     if let labels {
       for index in relations.indices
       where relations[index].relation == .duplicate
@@ -543,8 +564,49 @@ extension RelationCandidates {
     fingerprints: [Int64: ImageFingerprint], radius: Int, thresholds: RelationThresholds = RelationThresholds()
   ) -> [ImagePairRelation] {
     let keys = all
+    return confirmed(keys[...], fingerprints: fingerprints, radius: radius, thresholds: thresholds)
+  }
+
+  /// ``confirmed(fingerprints:radius:thresholds:)`` with the views in a store: the candidates in id order, a round
+  /// of them at a time, each round's fingerprints (20 KB an image) made for at most `imagesPerRound` images and
+  /// dropped after it, so memory does not grow with the catalog. The result is the same.
+  public func confirmed(
+    views: FingerprintViewStore, radius: Int, thresholds: RelationThresholds = RelationThresholds(),
+    imagesPerRound: Int = 8192
+  ) -> [ImagePairRelation] {
+    let keys = all
+    var relations: [ImagePairRelation] = []
+    var start = 0
+    while start < keys.count {
+      var ids: Set<Int64> = []
+      var end = start
+      while end < keys.count {
+        let key = keys[end]
+        let extra = (ids.contains(key.first) ? 0 : 1) + (ids.contains(key.second) ? 0 : 1)
+        if end > start && ids.count + extra > imagesPerRound { break }
+        ids.insert(key.first)
+        ids.insert(key.second)
+        end += 1
+      }
+      let round = Array(ids)
+      let made = concurrentMap(round) { id in views.views(of: id).map(ImageFingerprint.init(views:)) }
+      var fingerprints: [Int64: ImageFingerprint] = [:]
+      fingerprints.reserveCapacity(round.count)
+      for (id, fingerprint) in zip(round, made) { fingerprints[id] = fingerprint }
+      relations += confirmed(keys[start..<end], fingerprints: fingerprints, radius: radius, thresholds: thresholds)
+      start = end
+    }
+    return relations
+  }
+
+  func confirmed(
+    _ keys: ArraySlice<PairKey>, fingerprints: [Int64: ImageFingerprint], radius: Int,
+    thresholds: RelationThresholds
+  ) -> [ImagePairRelation] {
     let chunk = 512
-    let chunks = stride(from: 0, to: keys.count, by: chunk).map { keys[$0..<min(keys.count, $0 + chunk)] }
+    let chunks = stride(from: keys.startIndex, to: keys.endIndex, by: chunk).map {
+      keys[$0..<min(keys.endIndex, $0 + chunk)]
+    }
     let whole = self.whole
     let mirror = self.mirror
     let upper = self.upper

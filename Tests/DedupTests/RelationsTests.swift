@@ -302,3 +302,38 @@ struct RelationsRun {
     }
   }
 }
+
+/// The views of a run kept in a temporary file and confirmed a few images at a time (issue #26: dedup's memory
+/// no longer grows 20 KB an image) give the same relations as all fingerprints in memory.
+@Suite struct FingerprintViewStoreTests {
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
+  func roundsConfirmWhatAllAtOnceConfirms() throws {
+    let items = try RelationsTruth.items(.measuring)
+    let run = try RelationsRun(items)
+    let folder = try TestPaths.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try FingerprintViewStore(folder: folder.path)
+    var views: [Int64: FingerprintViews] = [:]
+    for (index, item) in items.enumerated() {
+      let made = try item.bytes.withUnsafeBytes {
+        try FingerprintViews(bytes: $0, maxPixels: ImageHeader.defaultMaxPixels)
+      }
+      views[Int64(index)] = made
+      try store.append(Int64(index), made)
+    }
+    // Unlinked at once: nothing is left in the folder.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    #expect(store.count == items.count)
+    for (id, kept) in views {
+      let back = try #require(store.views(of: id))
+      #expect(back.whole == kept.whole && back.centre == kept.centre && back.upper == kept.upper)
+    }
+    #expect(store.views(of: Int64(items.count)) == nil)
+    let all = run.candidates.confirmed(fingerprints: run.fingerprints, radius: 8)
+    #expect(all.count > 10)
+    for imagesPerRound in [2, 7, 64, 100_000] {
+      let rounds = run.candidates.confirmed(views: store, radius: 8, imagesPerRound: imagesPerRound)
+      #expect(rounds == all, "\(imagesPerRound) images a round")
+    }
+  }
+}
