@@ -113,6 +113,14 @@ struct ReviewImageCommandTests {
       "SELECT a.image_id FROM split_assignments a JOIN splits s ON s.id = a.split_id WHERE s.name = 'v2'"
     ) { $0.int64(0) }
     #expect(members.count == 5 && !members.contains(photos[0]))
+    // And so does its export: five rows, none of them the excluded photo.
+    let out = folder + "/v2-csv"
+    let export = try TestSupport.run(["export", "--split", "v2", "--format", "csv", "--out", out], in: ws)
+    #expect(export.status == 0, "\(export.stderr)")
+    let excludedSHA = try #require(
+      try catalog.database.scalarText("SELECT sha256 FROM images WHERE id = ?", [.int(photos[0])]))
+    let rows = try String(contentsOfFile: out + "/data.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+    #expect(rows.count == 5 && !rows.contains { $0.contains(excludedSHA) }, "\(rows)")
 
     // Twice is a no-op, said so; an empty reason is a usage error.
     let again = try TestSupport.run(["review", "image", "exclude", "--reason", "x", "\(photos[0])"], in: ws)
