@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -18,16 +19,35 @@ public struct WebDriver {
   public var port: Int
   public var session: String
 
+  /// Ports handed to chromedriver: one sequence per test process (from its pid), never one port twice in it.
+  static let nextPort = Atomic<Int>(20_000 + Int(getpid() % 1_000) * 20)
+
   /// Starts chromedriver and a headless Chromium session; `logPerformance` records every network event
-  /// (read them with `performanceLog()`).
+  /// (read them with `performanceLog()`). A chromedriver that exits at once (its port taken) is started again on
+  /// the next port.
   public static func start(logPerformance: Bool = false) async throws -> WebDriver {
-    let port = Int.random(in: 20_000...40_000)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: driverPath)
-    process.arguments = ["--port=\(port)"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    var lastError = ""
+    for _ in 0..<5 {
+      let port = 20_000 + (nextPort.add(1, ordering: .relaxed).newValue - 20_000) % 20_000
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: driverPath)
+      process.arguments = ["--port=\(port)"]
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      if let driver = try await session(process: process, port: port, logPerformance: logPerformance, &lastError) {
+        return driver
+      }
+      if process.isRunning { process.terminate() }
+    }
+    throw RawHTTP.Failure(description: "chromedriver did not start a session: \(lastError)")
+  }
+
+  /// A session on the chromedriver just started on `port`, or nil when that process has exited (its port was
+  /// taken) or never answered.
+  static func session(process: Process, port: Int, logPerformance: Bool, _ lastError: inout String) async throws
+    -> WebDriver?
+  {
     let profile = try TestSupport.temporaryFolder("chromium")
     let capabilities: [String: Any] = [
       "capabilities": [
@@ -42,8 +62,12 @@ public struct WebDriver {
         ].merging(logPerformance ? ["goog:loggingPrefs": ["performance": "ALL"]] : [:]) { $1 }
       ]
     ]
-    var lastError = ""
     for _ in 0..<100 {
+      // An exited driver could not bind its port: whatever answers there is not ours.
+      guard process.isRunning else {
+        lastError = "chromedriver exited (port \(port) taken?)"
+        return nil
+      }
       do {
         let reply = try await RawHTTP.fetchJSON(port: port, method: "POST", target: "/session", capabilities)
         if let value = (reply as? [String: Any])?["value"] as? [String: Any], let id = value["sessionId"] as? String {
@@ -55,8 +79,7 @@ public struct WebDriver {
       }
       try await Task.sleep(for: .milliseconds(200))
     }
-    process.terminate()
-    throw RawHTTP.Failure(description: "chromedriver did not start a session: \(lastError)")
+    return nil
   }
 
   @discardableResult
