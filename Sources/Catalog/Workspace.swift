@@ -191,7 +191,10 @@ public final class Catalog {
     try database.rows("PRAGMA integrity_check") { $0.text(0) ?? "" }
   }
 
-  public var schemaVersion: Int { Int((try? database.scalarInt("PRAGMA user_version")) ?? 0) ?? 0 }
+  /// The catalog's schema version (`PRAGMA user_version`); a read error is thrown, not taken for version 0.
+  public var schemaVersion: Int {
+    get throws { Int(try database.scalarInt("PRAGMA user_version") ?? 0) }
+  }
 }
 
 /// Timestamps in the catalog: ISO 8601 UTC with milliseconds.

@@ -184,7 +184,7 @@ struct CrawlStore {
       var rank = Int(
         try database.scalarInt("SELECT coalesce(max(rank), 0) FROM crawl_items WHERE job_id = ?", [.int(jobID)]) ?? 0)
       for result in results {
-        let metadata = String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self)
+        let metadata = String(decoding: try encoder.encode(result), as: UTF8.self)
         try database.run(
           """
           INSERT OR IGNORE INTO crawl_items (job_id, url, page_url, rank, metadata, state, updated_at)

@@ -675,9 +675,9 @@ int afs_image_blank(int width, int height, int b, int g, int r, afs_image **out,
       set_error(error, AFS_ERR_ARGUMENT, "blank image needs a positive size");
       return AFS_ERR_ARGUMENT;
     }
-    auto image = new afs_image();
-    image->mat = cv::Mat(height, width, CV_8UC3, cv::Scalar(b, g, r));
-    *out = image;
+    // The pixels first: when their allocation throws, nothing is left to free.
+    cv::Mat blank(height, width, CV_8UC3, cv::Scalar(b, g, r));
+    *out = new afs_image{std::move(blank)};
     return AFS_OK;
   });
 }

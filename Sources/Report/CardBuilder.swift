@@ -135,7 +135,7 @@ extension DatasetCard {
       let rule =
         "SHA-256 of the lines \"sha256<TAB>label<TAB>subset\" of every image described, sorted, after a line \"view<TAB>split\""
       return DatasetCard(
-        toolVersion: options.toolVersion, catalogSchema: catalog.schemaVersion,
+        toolVersion: options.toolVersion, catalogSchema: try catalog.schemaVersion,
         fingerprint: fingerprint(rows, view: view, split: options.split ?? ""), fingerprintRule: rule, split: splitInfo,
         view: view, images: total, classes: classes, subsets: subsets, composition: composition, deviations: deviations,
         confounds: confounds, samples: samples, quality: quality, provenance: provenance, warnings: warnings)

@@ -19,8 +19,10 @@ public struct CardThumbnails: Sendable {
   func image(_ sha256: String, side: Int) -> String? { base64["\(sha256)@\(side)"] }
 
   /// Decodes every image the card shows (on all cores); an object that is missing, does not decode or would
-  /// decode to more than `maxDecodedPixels` is drawn as an empty frame.
-  public static func make(for card: DatasetCard, catalog: Catalog, maxDecodedPixels: Int = 40_000_000) -> CardThumbnails
+  /// decode to more than `maxDecodedPixels` is drawn as an empty frame. Recording decoder warnings in the
+  /// catalog's terms can fail (a catalog read): that is thrown, not dropped.
+  public static func make(for card: DatasetCard, catalog: Catalog, maxDecodedPixels: Int = 40_000_000) throws
+    -> CardThumbnails
   {
     var wanted: [(String, Int)] = []
     func add(_ image: CardImage) {
@@ -52,9 +54,10 @@ public struct CardThumbnails: Sendable {
         warned.append((job.0, value.warnings))
       }
     }
-    if !warned.isEmpty, let ids = try? catalog.imageIDs(sha256: warned.map(\.sha256)) {
-      thumbnails.decodeWarnings =
-        (try? catalog.decoderWarnings(warned.compactMap { item in ids[item.sha256].map { ($0, item.warnings) } })) ?? []
+    if !warned.isEmpty {
+      let ids = try catalog.imageIDs(sha256: warned.map(\.sha256))
+      thumbnails.decodeWarnings = try catalog.decoderWarnings(
+        warned.compactMap { item in ids[item.sha256].map { ($0, item.warnings) } })
     }
     return thumbnails
   }

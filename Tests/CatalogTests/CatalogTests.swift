@@ -16,7 +16,7 @@ struct WorkspaceTests {
     #expect(FileManager.default.fileExists(atPath: root + "/exports"))
     #expect(try catalog.database.scalarText("PRAGMA journal_mode") == "wal")
     #expect(try catalog.database.scalarInt("PRAGMA foreign_keys") == 1)
-    #expect(catalog.schemaVersion == Migration.latestVersion)
+    #expect(try catalog.schemaVersion == Migration.latestVersion)
     let tables = try catalog.database.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
       $0.text(0) ?? ""
     }
@@ -173,7 +173,7 @@ struct SplitRunsMigrationTests {
       )
     }
     let migrated = try Catalog(workspace: Workspace(root: root))
-    #expect(migrated.schemaVersion == Migration.latestVersion)
+    #expect(try migrated.schemaVersion == Migration.latestVersion)
     let rows = try migrated.database.rows(
       "SELECT image_id, subset, group_key, run_id FROM split_assignments ORDER BY image_id"
     ) {

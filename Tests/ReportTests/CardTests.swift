@@ -184,10 +184,10 @@ struct CardFigureTests {
     let catalog = try Catalog(workspace: Workspace(root: ws))
     let card = try DatasetCard.build(catalog: catalog, options: CardOptions(toolVersion: "test"))
     let bounded = CardPage.render(
-      card, thumbnails: CardThumbnails.make(for: card, catalog: catalog, maxDecodedPixels: 1_000_000))
+      card, thumbnails: try CardThumbnails.make(for: card, catalog: catalog, maxDecodedPixels: 1_000_000))
     #expect(bounded.components(separatedBy: "data:image/jpeg;base64,").count - 1 == 1)
     #expect(bounded.contains("no preview"))
-    let unbounded = CardPage.render(card, thumbnails: CardThumbnails.make(for: card, catalog: catalog))
+    let unbounded = CardPage.render(card, thumbnails: try CardThumbnails.make(for: card, catalog: catalog))
     #expect(unbounded.components(separatedBy: "data:image/jpeg;base64,").count - 1 == 2)
   }
 }

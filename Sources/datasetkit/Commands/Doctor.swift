@@ -92,7 +92,7 @@ extension Datasetkit {
       do {
         let catalog = try global.openCatalog(readOnly: true)
         checks.append(
-          Check(name: "workspace", status: "ok", detail: "\(catalog.workspace.root) (schema \(catalog.schemaVersion))"))
+          Check(name: "workspace", status: "ok", detail: "\(catalog.workspace.root) (schema \(try catalog.schemaVersion))"))
         let leftovers = catalog.removedLeftovers
         checks.append(
           leftovers.isEmpty

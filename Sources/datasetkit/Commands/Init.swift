@@ -28,7 +28,7 @@ extension Datasetkit {
         let catalog = try Workspace.create(at: directory)
         return Result(
           workspace: catalog.workspace.root, catalog: catalog.workspace.catalogPath,
-          schemaVersion: catalog.schemaVersion)
+          schemaVersion: try catalog.schemaVersion)
       } text: { result in
         "Initialized an empty datasetkit workspace in \(result.workspace) (catalog schema \(result.schemaVersion))"
       }

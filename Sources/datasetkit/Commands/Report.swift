@@ -79,7 +79,7 @@ extension Datasetkit {
         warned = !card.warnings.isEmpty
         var result = Result(card: card)
         if let out {
-          let thumbnails = CardThumbnails.make(for: card, catalog: catalog)
+          let thumbnails = try CardThumbnails.make(for: card, catalog: catalog)
           try CardPage.write(card, thumbnails: thumbnails, to: out, workspace: catalog.workspace)
           result.decodeWarnings = thumbnails.decodeWarnings
           result.out = out
