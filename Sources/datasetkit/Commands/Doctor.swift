@@ -92,7 +92,8 @@ extension Datasetkit {
       do {
         let catalog = try global.openCatalog(readOnly: true)
         checks.append(
-          Check(name: "workspace", status: "ok", detail: "\(catalog.workspace.root) (schema \(try catalog.schemaVersion))"))
+          Check(
+            name: "workspace", status: "ok", detail: "\(catalog.workspace.root) (schema \(try catalog.schemaVersion))"))
         let leftovers = catalog.removedLeftovers
         checks.append(
           leftovers.isEmpty

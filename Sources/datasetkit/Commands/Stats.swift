@@ -94,7 +94,8 @@ extension Datasetkit {
           let card = try DatasetCard.build(
             catalog: catalog, options: CardOptions(split: splitStats.split, toolVersion: Datasetkit.version))
           try CardPage.write(
-            card, thumbnails: try CardThumbnails.make(for: card, catalog: catalog), to: html, workspace: catalog.workspace)
+            card, thumbnails: try CardThumbnails.make(for: card, catalog: catalog), to: html,
+            workspace: catalog.workspace)
         }
         if let view, !view.isEmpty, try !catalog.viewNames().contains(view) {
           throw AnnotationsError.unknownView(view, known: try catalog.viewNames())
