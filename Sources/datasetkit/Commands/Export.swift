@@ -76,7 +76,7 @@ extension Datasetkit {
     var label: [String] = []
 
     @Option(help: "VOC layout: devkit or flat.")
-    var vocLayout: String = "devkit"
+    var vocLayout: VOCExportLayout = .devkit
 
     @Option(
       help:
@@ -151,8 +151,7 @@ extension Datasetkit {
       if format == .webdataset && link != .copy {
         throw ValidationError("--link applies to formats that place image files; webdataset writes them into shards")
       }
-      if !["devkit", "flat"].contains(vocLayout) { throw ValidationError("--voc-layout takes devkit or flat") }
-      if vocLayout != "devkit" && format != .voc { throw ValidationError("--voc-layout applies to --format voc only") }
+      if vocLayout != .devkit && format != .voc { throw ValidationError("--voc-layout applies to --format voc only") }
       if includeUnannotated && (format == .folders || format == .csv) {
         throw ValidationError(
           "--include-unannotated applies to the box formats (voc, yolo, coco, createml, webdataset)")
@@ -168,7 +167,7 @@ extension Datasetkit {
         let output = out ?? "\(catalog.workspace.exportsPath)/\(split ?? "all")-\(format.rawValue)"
         var request = ExportRequest(
           format: format, output: output, split: split, link: link, view: view ?? "",
-          toolVersion: Datasetkit.version, labels: label, vocLayout: vocLayout == "flat" ? .flat : .devkit,
+          toolVersion: Datasetkit.version, labels: label, vocLayout: vocLayout,
           includeUnannotated: includeUnannotated)
         request.selection = ImageSelection(kind: kind, sources: source)
         request.resize = try resize
@@ -250,3 +249,4 @@ extension Datasetkit {
 
 extension DatasetFormat: ExpressibleByArgument {}
 extension LinkMode: ExpressibleByArgument {}
+extension VOCExportLayout: ExpressibleByArgument {}

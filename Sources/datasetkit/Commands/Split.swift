@@ -5,6 +5,13 @@ import Splitter
 
 extension ImageKind: ExpressibleByArgument {}
 
+/// `--group`: what a split keeps whole besides crops with their photo.
+enum GroupRule: String, ExpressibleByArgument, CaseIterable {
+  /// Near-duplicate groups from dedup.
+  case duplicates
+  case none
+}
+
 extension Datasetkit {
   struct Split: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,7 +76,7 @@ extension Datasetkit.Split {
     @Option(
       help:
         "Groups kept whole: duplicates (near-duplicate groups from dedup) or none. Crops always go with their parent.")
-    var group: String = "duplicates"
+    var group: GroupRule = .duplicates
 
     @Option(
       help:
@@ -106,15 +113,12 @@ extension Datasetkit.Split {
       }
       if update != nil {
         let recipe =
-          folds != nil || ratios != "80/10/10" || stratify != "label" || group != "duplicates" || groupBy != nil
+          folds != nil || ratios != "80/10/10" || stratify != "label" || group != .duplicates || groupBy != nil
           || groupByPath || kind != nil || !source.isEmpty || !view.isEmpty || seed != 0
         if recipe || rebalance || fromOriginal {
           throw ValidationError(
             "--update takes the split's own recipe; drop the other options (or make a new split with --name)")
         }
-      }
-      if !["duplicates", "none"].contains(group) {
-        throw ValidationError("--group takes duplicates or none")
       }
       if folds != nil && ratios != "80/10/10" { throw ValidationError("use --folds or --ratios, not both") }
       if let folds, !SplitPlan.foldRange.contains(folds) {
@@ -141,7 +145,7 @@ extension Datasetkit.Split {
         let plan = SplitPlan(
           subsets: try folds.map(SplitPlan.folds) ?? SplitPlan.subsets(ratios: ratios),
           stratify: stratify.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-          groupDuplicates: group == "duplicates", groupBy: groupBy, view: view, seed: seed,
+          groupDuplicates: group == .duplicates, groupBy: groupBy, view: view, seed: seed,
           groupByPath: groupByPath ? true : nil, kind: kind, sources: source.isEmpty ? nil : source)
         return try SplitCatalog.split(catalog: catalog, name: name, plan: plan, rebalance: rebalance)
       } text: { (report: SplitReport) in
