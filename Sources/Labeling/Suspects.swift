@@ -82,17 +82,19 @@ extension Catalog {
     if let view = options.view { _ = try classVocabulary(ClassPolicy(view: view)) }
     // Labels shown (credited, active images) and labels compared (one key per image).
     let credited = try creditedLabels(view: options.view ?? "")
+    // Neighbours: duplicate clusters and related groups of every stored dedup run.
+    let relations = try store.relations()
+    // Keys are compared between neighbours only: made for the images with a relation (a tenth of a catalog).
     var key: [Int64: String] = [:]
     if options.view == nil {
-      key = try effectiveLabelKeys()
+      key = try effectiveLabelKeys(of: Set(relations.map(\.image)))
     } else {
-      for (image, entry) in credited { key[image] = entry.label }
+      for row in relations { key[row.image] = credited[row.image]?.label }
     }
     var reasons: [Int64: [SuspectReason]] = [:]
-    // Neighbours: duplicate clusters and related groups of every stored dedup run.
     var clusters: [String: [Int64]] = [:]
     var groups: [String: [Int64]] = [:]
-    for row in try store.relations() {
+    for row in relations {
       clusters["\(row.method)|\(row.radius)|\(row.cluster)", default: []].append(row.image)
       groups["\(row.method)|\(row.radius)|\(row.group)", default: []].append(row.image)
     }
