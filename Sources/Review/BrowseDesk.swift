@@ -125,6 +125,10 @@ extension ReviewDesk {
     let task: Task<SuspectScores, any Error>
     if let running = ranking, running.state == state {
       task = running.task
+    } else if ranking != nil, !wait {
+      // One ranking at a time in the background (decisions in a row would start one each): the next request
+      // after it ends starts the one of the state then.
+      return suspectCache?.scores
     } else {
       let workspace = catalog.workspace
       let view = classes.view
