@@ -54,9 +54,11 @@ public struct SuspectOptions: Sendable, Equatable {
   public var view: String?
   /// At most this many suspects (0: all).
   public var limit = 50
-  /// A source supplying at least this share of a class (with at least `minimumClassSize` images) makes its
-  /// images of that class suspect.
+  /// A source supplying at least this share of a class (with at least `minimumClassSize` images) and less
+  /// than `sourceShareElsewhere` of the other classes' images makes its images of that class suspect (only
+  /// when two sources or more label the view).
   public var sourceShare = 0.95
+  public var sourceShareElsewhere = 0.5
   public var minimumClassSize = 20
 
   public init(view: String? = nil, limit: Int = 50) {
@@ -70,7 +72,8 @@ extension Catalog {
   /// - an image whose duplicates carry another effective label (weight: the share of them that do);
   /// - the same with related images (half that weight: a painted or edited copy may rightly differ);
   /// - a crop whose label is not its box's class (0.9);
-  /// - an image whose source supplies almost all of its class (0.1: a confound, not an error).
+  /// - an image whose source supplies almost all of its class and under half of the others (0.1: a confound,
+  ///   not an error; only with two sources or more).
   /// Only active images are ranked; reasons add up; ties go by image id.
   public func suspects(_ options: SuspectOptions) throws -> SuspectReport {
     let store = SuspectStore(catalog: self)
@@ -79,17 +82,19 @@ extension Catalog {
     if let view = options.view { _ = try classVocabulary(ClassPolicy(view: view)) }
     // Labels shown (credited, active images) and labels compared (one key per image).
     let credited = try creditedLabels(view: options.view ?? "")
+    // Neighbours: duplicate clusters and related groups of every stored dedup run.
+    let relations = try store.relations()
+    // Keys are compared between neighbours only: made for the images with a relation (a tenth of a catalog).
     var key: [Int64: String] = [:]
     if options.view == nil {
-      key = try effectiveLabelKeys()
+      key = try effectiveLabelKeys(of: Set(relations.map(\.image)))
     } else {
-      for (image, entry) in credited { key[image] = entry.label }
+      for row in relations { key[row.image] = credited[row.image]?.label }
     }
     var reasons: [Int64: [SuspectReason]] = [:]
-    // Neighbours: duplicate clusters and related groups of every stored dedup run.
     var clusters: [String: [Int64]] = [:]
     var groups: [String: [Int64]] = [:]
-    for row in try store.relations() {
+    for row in relations {
       clusters["\(row.method)|\(row.radius)|\(row.cluster)", default: []].append(row.image)
       groups["\(row.method)|\(row.radius)|\(row.group)", default: []].append(row.image)
     }
@@ -141,27 +146,37 @@ extension Catalog {
           detail: "labelled \(label) but cut from box \(crop.box) of class \(boxClass) on image \(crop.parent)",
           others: [crop.parent], weight: 0.9))
     }
-    // Sources that supply almost all of a class.
+    // Sources that supply almost all of a class and little of the others (the card's confound rule). Only
+    // with two sources or more labelling the view: with one, every class is "all one source"; and a source
+    // supplying almost all of every class (a big set beside a small one) is no confound either.
     let sources = try store.sourceNames()
     var byClass: [String: [Int64: [Int64]]] = [:]
+    var perSourceTotal: [Int64: Int] = [:]
+    var counted = 0
     for (image, entry) in credited {
       guard let source = entry.source else { continue }
       byClass[entry.label, default: [:]][source, default: []].append(image)
+      perSourceTotal[source, default: 0] += 1
+      counted += 1
     }
-    if byClass.count > 1 {
-      for (label, perSource) in byClass {
+    if byClass.count > 1, perSourceTotal.count > 1 {
+      for (label, perSource) in byClass.sorted(by: { $0.key < $1.key }) {
         let total = perSource.values.reduce(0) { $0 + $1.count }
-        guard total >= options.minimumClassSize, perSource.count >= 1 else { continue }
-        for (source, images) in perSource where Double(images.count) >= options.sourceShare * Double(total) {
-          // Only when that source is not the only one: with one source every class is "all one source".
-          guard Set(credited.values.compactMap(\.source)).count > 1 else { continue }
+        let others = counted - total
+        guard total >= options.minimumClassSize, others > 0 else { continue }
+        for (source, images) in perSource.sorted(by: { $0.key < $1.key })
+        where Double(images.count) >= options.sourceShare * Double(total) {
+          let elsewhere = Double((perSourceTotal[source] ?? 0) - images.count) / Double(others)
+          guard elsewhere < options.sourceShareElsewhere else { continue }
           let share = Int((100 * Double(images.count) / Double(total)).rounded())
+          let name = sources[source] ?? String(source)
           for image in images {
             reasons[image, default: []].append(
               SuspectReason(
                 kind: .sourceClass,
                 detail:
-                  "source \(sources[source] ?? String(source)) supplies \(share) % of \(label) (\(images.count) of \(total)): a model may learn the source",
+                  "source \(name) supplies \(share) % of \(label) (\(images.count) of \(total)) against "
+                  + "\(Int((100 * elsewhere).rounded())) % of the other classes' images: a model may learn the source",
                 others: [], weight: 0.1))
           }
         }

@@ -51,17 +51,24 @@ extension ReviewDesk {
     // Suspects first waits for the ranking; any other page shows the scores known (ranked in the background).
     let scores = try await suspectScores(wait: filter.suspects) ?? SuspectScores(ranked: [], score: [:])
     if filter.suspects {
+      // The ranked images the other conditions let through, most suspect first; tiles for one page only.
       var restricted = filter
       let ranked = scores.ranked.map(\.image)
       restricted.ids = filter.ids.map { ids in ranked.filter(Set(ids).contains) } ?? ranked
-      let found = try store.tiles(restricted, view: view, limit: nil, offset: 0)
-      let rank = Dictionary(ranked.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-      let ordered = found.sorted { (rank[$0.image] ?? Int.max) < (rank[$1.image] ?? Int.max) }
+      // The ranked ids are the candidates; every other condition is looked up for them only.
+      let passing = Set(try store.ids(restricted, view: view, form: .probe))
+      let ordered = ranked.filter(passing.contains)
       total = ordered.count
-      tiles = offset < ordered.count ? Array(ordered[offset..<min(ordered.count, offset + per)]) : []
+      let shown = offset < ordered.count ? Array(ordered[offset..<min(ordered.count, offset + per)]) : []
+      var only = BrowseFilter()
+      only.ids = shown
+      let found = try store.tiles(only, view: view, limit: nil, offset: 0)
+      let position = Dictionary(shown.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+      tiles = found.sorted { (position[$0.image] ?? Int.max) < (position[$1.image] ?? Int.max) }
     } else {
-      total = try store.count(filter, view: view)
-      tiles = try store.tiles(filter, view: view, limit: per, offset: offset)
+      let counted = try store.count(filter, view: view)
+      total = counted.count
+      tiles = try store.tiles(filter, view: view, limit: per, offset: offset, form: counted.form)
     }
     for index in tiles.indices { tiles[index].suspect = scores.score[tiles[index].image] }
     return BrowsePage(tiles: tiles, total: total, page: current, perPage: per, view: view)
@@ -95,13 +102,10 @@ extension ReviewDesk {
       reasons: reasons)
   }
 
-  /// A decision on images from the page, logged with the page's reviewer; the suspects are ranked again.
+  /// A decision on images from the page, logged with the page's reviewer (the suspects are ranked again: the
+  /// catalog's state changed).
   public func decide(_ action: ImageAction, images: [Int64]) throws -> ImageDecisionReport {
-    defer {
-      suspectCache = nil
-      ranking = nil
-    }
-    return try catalog.decide(action, images: images, reviewer: reviewer, classes: classes)
+    try catalog.decide(action, images: images, reviewer: reviewer, classes: classes)
   }
 
   /// The stored bytes of an image for its thumbnail, checked to exist.
@@ -110,14 +114,21 @@ extension ReviewDesk {
     return try catalog.store.read(object.sha256)
   }
 
-  /// The suspects of the view, ranked. Ranking reads the whole catalog (seconds on 100,000 images), so it
-  /// runs on its own connection off the desk, at most once at a time, and is kept for 30 s (and until the
-  /// page's next decision). `wait` false: what is known now (nil: nothing yet), a ranking started if stale.
+  /// The suspects of the view, ranked. Ranking reads the whole catalog (seconds on 100,000 images in a debug
+  /// build), so it runs on its own connection off the desk, at most once at a time, and is kept as long as the
+  /// catalog is unchanged: no commit by another connection (`PRAGMA data_version`) and no change by the
+  /// desk's own (`total_changes()`). `wait` false: what is known now (nil: nothing yet; possibly the ranking of
+  /// an earlier state), a ranking started if stale.
   func suspectScores(wait: Bool) async throws -> SuspectScores? {
-    if let cached = suspectCache, Date().timeIntervalSince(cached.at) < 30 { return cached.scores }
+    let state = try BrowseStore(catalog: catalog).state()
+    if let cached = suspectCache, cached.state == state { return cached.scores }
     let task: Task<SuspectScores, any Error>
-    if let running = ranking {
-      task = running
+    if let running = ranking, running.state == state {
+      task = running.task
+    } else if ranking != nil, !wait {
+      // One ranking at a time in the background (decisions in a row would start one each): the next request
+      // after it ends starts the one of the state then.
+      return suspectCache?.scores
     } else {
       let workspace = catalog.workspace
       let view = classes.view
@@ -127,19 +138,19 @@ extension ReviewDesk {
         for suspect in report.suspects { score[suspect.image] = suspect.score }
         return SuspectScores(ranked: report.suspects, score: score)
       }
-      ranking = task
-      Task { await self.finish(task) }
+      ranking = (state, task)
+      Task { await self.finish(task, state: state) }
     }
     guard wait else { return suspectCache?.scores }
     return try await task.value
   }
 
-  private func finish(_ task: Task<SuspectScores, any Error>) async {
+  private func finish(_ task: Task<SuspectScores, any Error>, state: String) async {
     let scores = try? await task.value
-    // A decision since made this ranking stale: it is dropped.
-    guard ranking == task else { return }
+    // A newer ranking started since (the catalog changed): this one is dropped.
+    guard ranking?.task == task else { return }
     ranking = nil
-    if let scores { suspectCache = (Date(), scores) }
+    if let scores { suspectCache = (state, scores) }
   }
 }
 

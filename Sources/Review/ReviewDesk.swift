@@ -35,10 +35,10 @@ public actor ReviewDesk {
   let maxPixels: Int
   /// The classes a relabel or a drawn face may be given (the view in force, or the catalog's classes).
   let classes: ClassPolicy
-  /// The browser's suspects, ranked, and when (`suspectScores()`).
-  var suspectCache: (at: Date, scores: SuspectScores)?
-  /// The ranking running now, if any.
-  var ranking: Task<SuspectScores, any Error>?
+  /// The browser's suspects, ranked, and the catalog state they were ranked on (`suspectScores()`).
+  var suspectCache: (state: String, scores: SuspectScores)?
+  /// The ranking running now, if any, and the catalog state it ranks.
+  var ranking: (state: String, task: Task<SuspectScores, any Error>)?
 
   /// Opens the catalog of `workspace`; decisions are logged with `reviewer` (e.g. `web:alice`) and may give
   /// boxes only the classes `classes` allows (an unknown view throws).

@@ -76,6 +76,34 @@ struct BrowseServerTests {
     #expect(try await server.get("/ithumb/\(messi)?side=96").body == thumb.body)
   }
 
+  @Test("suspects are ranked again as soon as another connection changes the catalog")
+  func suspectsFollowTheCatalog() async throws {
+    let (workspace, _) = try reviewWorkspace()
+    let catalog = try Catalog(workspace: workspace)
+    let (messi, home) = (
+      try #require(try catalog.database.scalarInt("SELECT image_id FROM image_origins WHERE rel_path = 'messi5.jpg'")),
+      try #require(try catalog.database.scalarInt("SELECT image_id FROM image_origins WHERE rel_path = 'home.jpg'"))
+    )
+    // One duplicate cluster of two photos under two labels (as dedup would store it): both are suspects.
+    for image in [messi, home] {
+      try catalog.database.run(
+        "INSERT INTO dup_clusters (image_id, cluster_id, method, radius) VALUES (?, 1, 'phash', 8)", [.int(image)])
+    }
+    let server = try await RunningServer.start(workspace)
+    defer { server.task.cancel() }
+    func suspects() async throws -> [Int] {
+      let page = try #require(try await server.get("/api/browse/tiles?suspects=1").json() as? [String: Any])
+      return ((page["tiles"] as? [[String: Any]]) ?? []).compactMap { $0["image"] as? Int }
+    }
+    #expect(Set(try await suspects()) == [Int(messi), Int(home)])
+    // Unchanged catalog: the same ranking, kept.
+    #expect(Set(try await suspects()) == [Int(messi), Int(home)])
+    // Another connection (a CLI command) relabels home like messi5: the next page has no suspect left, at
+    // once (the ranking used to be kept 30 s whatever happened).
+    _ = try Catalog(workspace: workspace).decide(.relabel("without_mask"), images: [home], reviewer: "cli")
+    #expect(try await suspects() == [])
+  }
+
   @Test("one computation for many waiters; a computation nobody waits for any more is cancelled")
   func cacheSharesAndCancels() async throws {
     let cache = ThumbnailCache(budget: 1 << 20)
