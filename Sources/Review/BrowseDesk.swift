@@ -100,6 +100,7 @@ extension ReviewDesk {
     defer {
       suspectCache = nil
       ranking = nil
+      leakRuns = [:]
     }
     return try catalog.decide(action, images: images, reviewer: reviewer, classes: classes)
   }

@@ -23,6 +23,11 @@ public struct BrowseFilter: Sendable, Codable, Equatable {
   public var decided: Bool?
   /// Only the suspects (`review suspects`), most suspect first.
   public var suspects = false
+  /// Photos with a face detection scored at least / at most this, and crops cut from one (0…1).
+  public var minScore: Double?
+  public var maxScore: Double?
+  /// Show the pairs that cross subsets of this split (`check leakage`) instead of a grid.
+  public var leaks: String?
 
   public init() {}
 }
@@ -134,6 +139,11 @@ struct BrowseStore {
     if let ids = filter.ids {
       parts.append(ids.isEmpty ? "0" : "i.id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
       values += ids.map { .int($0) }
+    }
+    if filter.minScore != nil || filter.maxScore != nil {
+      let score = Self.scoreCondition(min: filter.minScore, max: filter.maxScore)
+      parts.append(score.sql)
+      values += score.values
     }
     if let decided = filter.decided {
       parts.append(
