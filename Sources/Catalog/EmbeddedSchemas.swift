@@ -486,5 +486,12 @@ extension Migration {
         -- image's origin into the export manifest and data.csv.
         ALTER TABLE image_origins ADD COLUMN caption TEXT;
         """#),
+    Migration(
+      version: 21, name: "dedup_reviewer",
+      sql: #"""
+        -- Who made a `dedup keep` / `dedup unmark` decision (`--reviewer`, default cli:$USER; the browser's reviewer),
+        -- next to when (created_at). Decisions made before this column have none.
+        ALTER TABLE dedup_decisions ADD COLUMN reviewer TEXT;
+        """#),
   ]
 }

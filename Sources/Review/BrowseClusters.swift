@@ -26,8 +26,9 @@ public struct GroupMember: Sendable, Codable, Equatable {
   /// The label in the browser's view (nil: none).
   public var label: String?
   public var status: String
-  /// A person's `dedup keep` or `dedup unmark` on it.
+  /// A person's `dedup keep` or `dedup unmark` on it, and who made it.
   public var decision: String?
+  public var reviewer: String?
 }
 
 /// A duplicate cluster and its near-duplicate group, seen from one of its images.
@@ -134,7 +135,7 @@ extension ReviewDesk {
           evidence: isKept ? nil : link?.evidence.rawValue,
           linkedTo: isKept ? nil : link.map { $0.first == member.image ? $0.second : $0.first },
           distance: isKept ? 0 : nearest?.distance, label: member.label, status: member.status,
-          decision: member.decision))
+          decision: member.decision, reviewer: member.reviewer))
     }
     let order = ["kept": 0, "duplicate": 1, "related": 2]
     members.sort {
@@ -147,8 +148,8 @@ extension ReviewDesk {
       group: place.group, members: members)
   }
 
-  /// `dedup keep` or `dedup unmark` from the page (`Catalog.decide(_:on:)`, which records its time); the
-  /// suspects and leaks are found again.
+  /// `dedup keep` or `dedup unmark` from the page (`Catalog.decide(_:on:reviewer:)`, recorded with its time and
+  /// the page's reviewer); the suspects and leaks are found again.
   public func dedup(_ decision: DedupDecision, image: Int64) throws -> DedupDecisionResult {
     defer {
       suspectCache = nil
@@ -156,7 +157,7 @@ extension ReviewDesk {
       leakRuns = [:]
     }
     do {
-      return try catalog.decide(decision, on: image)
+      return try catalog.decide(decision, on: image, reviewer: reviewer)
     } catch DedupError.unknownImage {
       throw ReviewError.notFound("image \(image)")
     } catch let error as DedupError {

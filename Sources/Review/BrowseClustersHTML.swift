@@ -35,7 +35,7 @@ enum BrowseClustersHTML {
     function groupCaption(t) {
       const m = memberOf(t); if (!m) return "";
       return m.relation + (m.evidence ? ": " + m.evidence : "") + (m.distance !== null && m.distance !== undefined ? " · d " + m.distance : "")
-        + (m.linkedTo && m.relation === "related" ? " to #" + m.linkedTo : "") + (m.decision ? " · " + m.decision : "");
+        + (m.linkedTo && m.relation === "related" ? " to #" + m.linkedTo : "") + (m.decision ? " · " + m.decision + (m.reviewer ? " by " + m.reviewer : "") : "");
     }
     async function loadLeaks(mine) {
       state.group = null;

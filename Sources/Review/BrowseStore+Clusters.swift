@@ -18,6 +18,7 @@ struct StoredGroupMember: Sendable, Equatable {
   var status: String
   var label: String?
   var decision: String?
+  var reviewer: String?
 }
 
 /// The SQL behind the browser's cluster view and detection-score filter.
@@ -42,14 +43,14 @@ extension BrowseStore {
       SELECT d.image_id, d.cluster_id, d.kept, i.status,
         (SELECT c.name FROM image_labels l JOIN classes c ON c.id = l.class_id WHERE l.image_id = d.image_id
          AND l.view = ? ORDER BY l.source_id IS NULL, l.source_id, c.name LIMIT 1),
-        (SELECT x.decision FROM dedup_decisions x WHERE x.image_id = d.image_id)
-      FROM dup_clusters d JOIN images i ON i.id = d.image_id
+        x.decision, x.reviewer
+      FROM dup_clusters d JOIN images i ON i.id = d.image_id LEFT JOIN dedup_decisions x ON x.image_id = d.image_id
       WHERE d.method = ? AND d.radius = ? AND COALESCE(d.group_id, d.cluster_id) = ? ORDER BY d.image_id
       """, [.text(view), .text(place.method), .int(Int64(place.radius)), .int(place.group)]
     ) {
       StoredGroupMember(
         image: $0.int64(0), cluster: $0.int64(1), kept: $0.int(2) != 0, status: $0.text(3) ?? "", label: $0.text(4),
-        decision: $0.text(5))
+        decision: $0.text(5), reviewer: $0.text(6))
     }
   }
 

@@ -197,6 +197,13 @@ struct BrowseClustersBrowserTests {
           == "keep")
       #expect(try catalog.database.scalarText("SELECT status FROM images WHERE id = ?", [.int(copy)]) == "active")
       #expect(try keptOfCluster(catalog, copy).contains(copy))
+      // Logged with the page's reviewer and the time, as the page's other decisions are.
+      #expect(
+        try catalog.database.scalarText("SELECT reviewer FROM dedup_decisions WHERE image_id = ?", [.int(copy)])
+          == "test")
+      #expect(
+        try catalog.database.scalarText("SELECT created_at FROM dedup_decisions WHERE image_id = ?", [.int(copy)])?
+          .isEmpty == false)
       _ = try catalog.deduplicate(DedupOptions())
       #expect(try keptOfCluster(catalog, copy) == [copy])
       #expect(
@@ -216,7 +223,11 @@ struct BrowseClustersBrowserTests {
       #expect(
         try catalog.database.scalarText("SELECT decision FROM dedup_decisions WHERE image_id = ?", [.int(original)])
           == "unmark")
-      try await browser.wait("window.dsk.group && window.dsk.group.members.some(m => m.decision === 'unmark')")
+      try await browser.wait(
+        "window.dsk.group && window.dsk.group.members.some(m => m.decision === 'unmark' && m.reviewer === 'test')")
+      #expect(
+        (try await browser.script("return document.querySelector('#tile-\(original) .rel').textContent;")
+          as? String)?.hasSuffix("unmark by test") == true)
       #expect(try await browser.script("return window.dsk.errors;") as? Int == 0)
     } catch {
       await browser.quit()
