@@ -78,7 +78,7 @@ let package = Package(
     .target(
       name: "Review",
       dependencies: [
-        "Annotations", "Catalog", "Imaging", "Ingest", "Labeling",
+        "Annotations", "Catalog", "Dedup", "Imaging", "Ingest", "Labeling", "Leakage", "Splitter",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -122,7 +122,9 @@ let package = Package(
       ]),
     .testTarget(
       name: "ReviewTests",
-      dependencies: ["Review", "AutoFace", "Catalog", "Imaging", "Ingest", "Labeling", "TestSupport"]),
+      dependencies: [
+        "Review", "AutoFace", "Catalog", "Dedup", "Imaging", "Ingest", "Labeling", "Leakage", "Splitter", "TestSupport",
+      ]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "Catalog", "Imaging", "TestSupport"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Catalog", "Imaging", "TestSupport", "datasetkit"]),

@@ -487,6 +487,13 @@ extension Migration {
         ALTER TABLE image_origins ADD COLUMN caption TEXT;
         """#),
     Migration(
+      version: 21, name: "dedup_reviewer",
+      sql: #"""
+        -- Who made a `dedup keep` / `dedup unmark` decision (`--reviewer`, default cli:$USER; the browser's reviewer),
+        -- next to when (created_at). Decisions made before this column have none.
+        ALTER TABLE dedup_decisions ADD COLUMN reviewer TEXT;
+        """#),
+    Migration(
       version: 22, name: "browse_indexes",
       sql: #"""
         -- Indexes for the browser's filters (`review serve`, /browse) on large catalogs: each filter finds its

@@ -19,13 +19,18 @@ public struct DedupDecisionResult: Sendable, Codable, Equatable {
   public var status: ImageStatus
   /// The decision it replaced, if any.
   public var replaced: String?
+  /// When it was recorded, and by whom (nil: not given).
+  public var at: String = ""
+  public var reviewer: String?
 }
 
 extension Catalog {
   /// Records a decision on an image and applies it now: a `duplicate` image becomes `active` (and is
   /// marked kept in its stored clusters). The next `dedup` run clusters around it (`keep`) or without it
-  /// (`unmark`); the decision lasts until replaced.
-  public func decide(_ decision: DedupDecision, on imageID: Int64) throws -> DedupDecisionResult {
+  /// (`unmark`); the decision lasts until replaced. It is recorded with its time and `reviewer`.
+  public func decide(_ decision: DedupDecision, on imageID: Int64, reviewer: String? = nil) throws
+    -> DedupDecisionResult
+  {
     let dedupStore = DedupStore(catalog: self)
     return try database.writeTransaction {
       guard let text = try dedupStore.status(ofImage: imageID) else {
@@ -34,13 +39,14 @@ extension Catalog {
       guard let status = ImageStatus(rawValue: text), status == .active || status == .duplicate else {
         throw DedupError.notDeduplicable(imageID, status: text)
       }
-      let replaced = try dedupStore.recordDecision(decision, on: imageID)
+      let (replaced, at) = try dedupStore.recordDecision(decision, on: imageID, reviewer: reviewer)
       if status == .duplicate {
         try dedupStore.setStatus(.active, reason: "dedup \(decision.rawValue) (by a person)", ofImage: imageID)
       }
       try dedupStore.markKept(imageID)
       return DedupDecisionResult(
-        imageID: imageID, decision: decision.rawValue, statusBefore: status, status: .active, replaced: replaced)
+        imageID: imageID, decision: decision.rawValue, statusBefore: status, status: .active, replaced: replaced,
+        at: at, reviewer: reviewer)
     }
   }
 

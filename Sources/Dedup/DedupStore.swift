@@ -66,14 +66,17 @@ public struct DedupStore {
     try database.scalarText("SELECT status FROM images WHERE id = ?", [.int(id)])
   }
 
-  /// Records a person's decision on an image, replacing an earlier one; returns the one replaced. Call
-  /// inside a write transaction.
-  func recordDecision(_ decision: DedupDecision, on imageID: Int64) throws -> String? {
+  /// Records a person's decision on an image, with the time and `reviewer`, replacing an earlier one; returns
+  /// the one replaced and the time recorded. Call inside a write transaction.
+  func recordDecision(_ decision: DedupDecision, on imageID: Int64, reviewer: String?) throws -> (
+    replaced: String?, at: String
+  ) {
     let replaced = try database.scalarText("SELECT decision FROM dedup_decisions WHERE image_id = ?", [.int(imageID)])
+    let now = Timestamp.now()
     try database.run(
-      "INSERT OR REPLACE INTO dedup_decisions (image_id, decision, created_at) VALUES (?, ?, ?)",
-      [.int(imageID), .text(decision.rawValue), .text(Timestamp.now())])
-    return replaced
+      "INSERT OR REPLACE INTO dedup_decisions (image_id, decision, created_at, reviewer) VALUES (?, ?, ?, ?)",
+      [.int(imageID), .text(decision.rawValue), .text(now), .optional(reviewer)])
+    return (replaced, now)
   }
 
   /// Every recorded decision, by image.

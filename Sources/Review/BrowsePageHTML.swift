@@ -3,7 +3,8 @@
 ///
 /// Keys: arrows or h j k l move · 1–9 relabel to the view's classes · x exclude (the reason field's text) ·
 /// r restore · u undo the focused image's last decision · n / p page · Enter or o open · Esc back · g show
-/// the focused image's duplicates and related images. Every text from the catalog goes in through
+/// the focused image's duplicates and related images · K keep / U unmark it in its cluster (`dedup keep` /
+/// `dedup unmark`; `BrowseClustersHTML`). Every text from the catalog goes in through
 /// `textContent`, never as HTML.
 enum BrowsePageHTML {
   static let page = #"""
@@ -33,6 +34,7 @@ enum BrowsePageHTML {
     #facts{font-size:13px;max-width:40vw}
     #facts h3{margin:10px 0 4px;font-size:13px;color:#aaa}
     #facts li{margin:2px 0}
+    \#(BrowseClustersHTML.style)
     </style></head><body>
     <header>
       <strong>datasetkit browse</strong> <a id="boxes-link" href="#">face boxes</a>
@@ -46,11 +48,14 @@ enum BrowsePageHTML {
       <label><input type="checkbox" id="f-suspects"> suspects first</label>
       <label>group of <input id="f-group" size="6"></label>
       <label>ids <input id="f-ids" size="10"></label>
+      <label>score <input id="f-minScore" size="4">–<input id="f-maxScore" size="4"></label>
+      <label>leaks of <select id="f-leaks"><option value="">-</option></select></label>
       <label>reason <input id="reason" size="14" value="excluded in the browser"></label>
       <span id="count"></span>
       <span id="status">loading…</span>
-      <div id="keys">arrows/hjkl move · 1–9 relabel · x exclude · r restore · u undo · g group · n/p page · Enter open · Esc back</div>
+      <div id="keys">arrows/hjkl move · 1–9 relabel · x exclude · r restore · u undo · g group · K keep / U unmark (group) · n/p page · Enter open · Esc back</div>
     </header>
+    <div id="side"></div>
     <div id="grid"></div>
     <div id="detail"><div class="cols"><div id="stage"><img id="full" alt=""></div><div id="facts"></div></div></div>
     <script>
@@ -58,7 +63,7 @@ enum BrowsePageHTML {
     const params = new URLSearchParams(location.search);
     const token = params.get("token") || "";
     const $ = id => document.getElementById(id);
-    const fields = ["label", "source", "kind", "status", "split", "subset", "decided", "group", "ids"];
+    const fields = ["label", "source", "kind", "status", "split", "subset", "decided", "group", "ids", "minScore", "maxScore", "leaks"];
     const state = {config: null, tiles: [], focus: 0, page: Number(params.get("page") || 0), per: 48, total: 0,
                    saved: 0, pending: 0, errors: 0, detail: null, last: null};
     window.dsk = state;
@@ -90,10 +95,14 @@ enum BrowsePageHTML {
       show("loading…");
       // Filters changed quickly send several requests; only the latest one's answer is shown.
       const mine = state.seq = (state.seq || 0) + 1;
+      if (filter().leaks) return loadLeaks(mine);
+      state.leaks = null;
       try {
         const page = await getJSON(q("/api/browse/tiles", Object.assign(filter(), {page: state.page, per: state.per})));
         if (mine !== state.seq) return;
         state.tiles = page.tiles; state.total = page.total;
+        await loadGroup(mine);
+        if (mine !== state.seq) return;
         state.focus = Math.min(state.focus, Math.max(0, state.tiles.length - 1));
         render();
         const first = state.page * state.per;
@@ -106,22 +115,24 @@ enum BrowsePageHTML {
       return `#${t.image} ${t.label || "(no label)"} · ${t.source || ""}` + (t.status !== "active" ? ` · ${t.status === "rejected" ? "excluded" : t.status}` : "");
     }
     function render() {
-      const grid = $("grid"); grid.textContent = "";
+      if (state.leaks) return renderLeaks();
+      const grid = $("grid"); grid.textContent = ""; grid.className = "";
       state.tiles.forEach((t, i) => {
         const d = el("div", undefined, "tile " + t.status + (t.suspect ? " suspect" : "") + (i === state.focus ? " focus" : ""));
         d.id = "tile-" + t.image;
         const img = el("img"); img.loading = "lazy"; img.alt = String(t.image);
         img.src = q("/ithumb/" + t.image, {side: 160});
         d.appendChild(img); d.appendChild(el("div", caption(t), "cap"));
+        if (memberOf(t)) d.appendChild(el("div", groupCaption(t), "cap rel"));
         if (t.suspect) d.title = "suspect, score " + t.suspect;
         d.onclick = () => { state.focus = i; render(); open(); };
         grid.appendChild(d);
       });
     }
-    async function decide(body) {
+    async function decide(body, path) {
       state.pending++; show("saving…");
       try {
-        const r = await fetch(q("/api/browse/decide"), {method: "POST", headers: {"Content-Type": "application/json", "X-Review-Token": token}, body: JSON.stringify(body)});
+        const r = await fetch(q(path || "/api/browse/decide"), {method: "POST", headers: {"Content-Type": "application/json", "X-Review-Token": token}, body: JSON.stringify(body)});
         if (!r.ok) throw new Error(await r.text());
         state.last = await r.json(); state.saved++; show("saved");
       } catch (e) { state.errors++; show("not saved: " + e.message); }
@@ -178,17 +189,18 @@ enum BrowsePageHTML {
       else if (t && k === "x") { decide({action: "exclude", images: [t.image], reason: $("reason").value}); return; }
       else if (t && k === "r") { decide({action: "restore", images: [t.image]}); return; }
       else if (t && k === "u") { decide({action: "undo", images: [t.image]}); return; }
+      else if (t && (k === "K" || k === "U")) { decide({action: k === "K" ? "keep" : "unmark", image: t.image}, "/api/browse/dedup"); return; }
       else return;
       ev.preventDefault(); render();
     });
-    function columns() { const g = $("grid"); return Math.max(1, Math.floor(g.clientWidth / 184)); }
+    function columns() { if (state.leaks) return 2; const g = $("grid"); return Math.max(1, Math.floor(g.clientWidth / 184)); }
     async function start() {
       $("boxes-link").href = q("/");
       try { state.config = await getJSON(q("/api/browse/config")); } catch (e) { state.errors++; show("error: " + e.message); return; }
       const c = state.config;
       for (const l of c.labels) option($("f-label"), l);
       for (const s of c.sources) option($("f-source"), s);
-      for (const s of Object.keys(c.splits).sort()) option($("f-split"), s);
+      for (const s of Object.keys(c.splits).sort()) { option($("f-split"), s); option($("f-leaks"), s); }
       const subsets = new Set(); for (const s of Object.values(c.splits)) for (const x of s) subsets.add(x);
       for (const s of [...subsets].sort()) option($("f-subset"), s);
       $("keys").textContent += " · classes: " + c.classes.slice(0, 9).map((x, i) => `${i + 1} ${x}`).join(", ");
@@ -200,6 +212,7 @@ enum BrowsePageHTML {
       $("f-suspects").addEventListener("change", () => { state.page = 0; load(); });
       await load();
     }
+    \#(BrowseClustersHTML.script)
     start();
     </script></body></html>
     """#

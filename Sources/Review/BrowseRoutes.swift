@@ -7,12 +7,14 @@ import Labeling
 /// - `GET /browse` the page; `GET /api/browse/config` the filter choices;
 /// - `GET /api/browse/tiles?label=&source=&kind=&status=&split=&subset=&group=&ids=&decided=&suspects=&page=&per=`;
 /// - `GET /api/browse/image/ID` everything about an image; `GET /ithumb/ID?side=` its thumbnail;
-/// - `POST /api/browse/decide` `{"action": "relabel|exclude|restore|undo", "images": [...], "label", "reason"}`.
+/// - `POST /api/browse/decide` `{"action": "relabel|exclude|restore|undo", "images": [...], "label", "reason"}`;
+/// - `minScore=&maxScore=`, `leaks=SPLIT`, the group and dedup routes: `BrowseClusters.swift`.
 extension ReviewServer {
   /// Answers a browser route, or nil for any other path.
   func browseRoute(
     _ request: Request, parts: [String], query: [String: String], context: ReviewContext
   ) async throws -> Response? {
+    if let response = try await clusterRoute(request, parts: parts, query: query) { return response }
     switch (request.method, parts.first ?? "", parts.count) {
     case (.get, "browse", 1):
       return Self.html(BrowsePageHTML.page)
@@ -85,6 +87,7 @@ extension ReviewServer {
       filter.decided = decided == "1"
     }
     filter.suspects = value("suspects") == "1"
+    try clusterFilter(query, into: &filter)
     return filter
   }
 }

@@ -23,6 +23,11 @@ public struct BrowseFilter: Sendable, Codable, Equatable {
   public var decided: Bool?
   /// Only the suspects (`review suspects`), most suspect first.
   public var suspects = false
+  /// Photos with a face detection scored at least / at most this, and crops cut from one (0…1).
+  public var minScore: Double?
+  public var maxScore: Double?
+  /// Show the pairs that cross subsets of this split (`check leakage`) instead of a grid.
+  public var leaks: String?
 
   public init() {}
 }
@@ -155,6 +160,11 @@ struct BrowseStore {
       // One JSON value, however many ids (a statement takes at most 32,766 values).
       parts.append("i.id IN (SELECT value FROM json_each(?))")
       values.append(.text("[" + ids.map(String.init).joined(separator: ",") + "]"))
+    }
+    if filter.minScore != nil || filter.maxScore != nil {
+      let score = Self.scoreCondition(min: filter.minScore, max: filter.maxScore)
+      parts.append(score.sql)
+      values += score.values
     }
     if let decided = filter.decided {
       member("r.subject_id", "FROM reviews r WHERE r.subject = 'image'", negated: !decided)

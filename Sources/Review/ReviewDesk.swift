@@ -39,6 +39,8 @@ public actor ReviewDesk {
   var suspectCache: (state: String, scores: SuspectScores)?
   /// The ranking running now, if any, and the catalog state it ranks.
   var ranking: (state: String, task: Task<SuspectScores, any Error>)?
+  /// The browser's `check leakage` runs, by split (`leakReport(_:)`).
+  var leakRuns: [String: LeakRun] = [:]
 
   /// Opens the catalog of `workspace`; decisions are logged with `reviewer` (e.g. `web:alice`) and may give
   /// boxes only the classes `classes` allows (an unknown view throws).

@@ -199,16 +199,17 @@ extension Datasetkit {
 extension Datasetkit.Dedup {
   /// `dedup keep ID` and `dedup unmark ID`.
   struct Decide {
-    static func run(_ decision: DedupDecision, imageID: Int64, global: GlobalOptions) throws {
+    static func run(_ decision: DedupDecision, imageID: Int64, reviewer: String?, global: GlobalOptions) throws {
       try Output.run("dedup \(decision.rawValue)", global) {
-        try global.openCatalog().decide(decision, on: imageID)
+        let user = ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
+        return try global.openCatalog().decide(decision, on: imageID, reviewer: reviewer ?? user)
       } text: { (result: DedupDecisionResult) in
         let what =
           decision == .keep
           ? "kept: always active, and the kept image of its cluster in every later dedup run"
           : "unmarked: not a duplicate of anything in every later dedup run (it stays in its near-duplicate group for splits)"
         return "Image \(result.imageID) \(what); status \(result.statusBefore.rawValue) → \(result.status.rawValue)"
-          + (result.replaced.map { " (replaces an earlier \($0))" } ?? "")
+          + (result.replaced.map { " (replaces an earlier \($0))" } ?? "") + " by \(result.reviewer ?? "-")"
       }
     }
   }
@@ -222,8 +223,9 @@ extension Datasetkit.Dedup {
           datasetkit dedup keep 1234
         """)
     @Argument(help: "The image id (as in `dedup --json` and the report).") var imageID: Int64
+    @Option(help: "Reviewer name recorded with the decision (default: cli:$USER).") var reviewer: String?
     @OptionGroup var global: GlobalOptions
-    func run() async throws { try Decide.run(.keep, imageID: imageID, global: global) }
+    func run() async throws { try Decide.run(.keep, imageID: imageID, reviewer: reviewer, global: global) }
   }
 
   struct Unmark: AsyncParsableCommand {
@@ -235,7 +237,8 @@ extension Datasetkit.Dedup {
           datasetkit dedup unmark 1234
         """)
     @Argument(help: "The image id (as in `dedup --json` and the report).") var imageID: Int64
+    @Option(help: "Reviewer name recorded with the decision (default: cli:$USER).") var reviewer: String?
     @OptionGroup var global: GlobalOptions
-    func run() async throws { try Decide.run(.unmark, imageID: imageID, global: global) }
+    func run() async throws { try Decide.run(.unmark, imageID: imageID, reviewer: reviewer, global: global) }
   }
 }
