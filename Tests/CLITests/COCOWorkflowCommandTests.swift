@@ -22,6 +22,18 @@ struct COCOWorkflowCommandTests {
     return folder
   }
 
+  /// A new workspace with the COCO dataset imported: the temporary folder, the dataset, the workspace, and what
+  /// `import` printed.
+  static func importedCOCO(_ name: String) throws -> (base: String, coco: String, ws: String, imported: String) {
+    let base = try TestSupport.temporaryFolder(name)
+    let coco = try cocoDataset(in: base)
+    let ws = base + "/ws"
+    #expect(try TestSupport.run(["init", ws]).status == 0)
+    let imported = try TestSupport.run(["import", coco], in: ws)
+    #expect(imported.status == 0, "\(imported.stderr)")
+    return (base, coco, ws, imported.stdout)
+  }
+
   static func json(_ text: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
   }
@@ -96,14 +108,9 @@ struct COCOWorkflowCommandTests {
     "a COCO import is listed as kind coco (stats, --json), re-imports into the same source, and a catalog from before keeps every row"
   )
   func cocoSourceKind() throws {
-    let base = try TestSupport.temporaryFolder("dsk-coco-kind")
+    let (base, coco, ws, imported) = try Self.importedCOCO("dsk-coco-kind")
     defer { try? FileManager.default.removeItem(atPath: base) }
-    let coco = try Self.cocoDataset(in: base)
-    let ws = base + "/ws"
-    #expect(try TestSupport.run(["init", ws]).status == 0)
-    let imported = try TestSupport.run(["import", coco], in: ws)
-    #expect(imported.status == 0, "\(imported.stderr)")
-    #expect(imported.stdout.contains("layout coco (guessed)"), "\(imported.stdout)")
+    #expect(imported.contains("layout coco (guessed)"), "\(imported)")
     #expect(try TestSupport.run(["import", Self.voc, "--layout", "voc", "--name", "facemask-voc"], in: ws).status == 0)
     #expect(try Self.kinds(ws) == ["facemask-coco": "coco", "facemask-voc": "voc"])
     let text = try TestSupport.run(["stats"], in: ws)
@@ -165,14 +172,9 @@ struct COCOWorkflowCommandTests {
   @Test(
     "COCO file → split → export as VOC and as COCO: the boxes imported, the VOC twin's; crowd regions stay provenance")
   func cocoSplitExport() throws {
-    let base = try TestSupport.temporaryFolder("dsk-coco-flow")
+    let (base, _, ws, imported) = try Self.importedCOCO("dsk-coco-flow")
     defer { try? FileManager.default.removeItem(atPath: base) }
-    let coco = try Self.cocoDataset(in: base)
-    let ws = base + "/ws"
-    #expect(try TestSupport.run(["init", ws]).status == 0)
-    let imported = try TestSupport.run(["import", coco], in: ws)
-    #expect(imported.status == 0, "\(imported.stderr)")
-    #expect(imported.stdout.contains("116 boxes stored, 1 crowd region kept as provenance"), "\(imported.stdout)")
+    #expect(imported.contains("116 boxes stored, 1 crowd region kept as provenance"), "\(imported)")
     let twin = base + "/ws-voc"
     #expect(try TestSupport.run(["init", twin]).status == 0)
     #expect(try TestSupport.run(["import", Self.voc, "--layout", "voc"], in: twin).status == 0)

@@ -265,6 +265,9 @@ struct WebDatasetCommandTests {
       #expect(
         again.stdout.contains("Resumed: kept \(kept) shards an interrupted export had finished"), "\(again.stdout)")
       #expect(!FileManager.default.fileExists(atPath: resume), "the resume folder was left")
+      // The killed export's staging (`.out.datasetkit-export-PID.partial-PID`) is gone too.
+      let hidden = try FileManager.default.contentsOfDirectory(atPath: base).filter { $0.hasPrefix(".") }
+      #expect(hidden.isEmpty, "\(hidden)")
       for name in finished where name != damaged {
         #expect(Self.identity(out + "/" + name) == identities[name], "\(name) was written again")
       }
