@@ -16,8 +16,11 @@ public enum Leftovers {
       return digits(pid)
     }
     for marker in [".datasetkit-export-", ".datasetkit-old-"] {
-      if let range = name.range(of: marker, options: .backwards), range.lowerBound > name.startIndex {
-        return digits(name[range.upperBound...])
+      // `.<out>.datasetkit-export-PID.partial-PID` (a box format's staging of that staging) is matched below.
+      if let range = name.range(of: marker, options: .backwards), range.lowerBound > name.startIndex,
+        let pid = digits(name[range.upperBound...])
+      {
+        return pid
       }
     }
     if name.hasPrefix("."), let range = name.range(of: ".partial-", options: .backwards),

@@ -32,3 +32,29 @@ public enum SHA256 {
     return String(decoding: out, as: UTF8.self)
   }
 }
+
+/// A SHA-256 fed piece by piece (a file as it is written or read in parts).
+public final class SHA256Stream {
+  private let context: OpaquePointer?
+
+  public init() {
+    context = EVP_MD_CTX_new()
+    EVP_DigestInit_ex(context, EVP_sha256(), nil)
+  }
+
+  deinit { EVP_MD_CTX_free(context) }
+
+  public func update(_ bytes: UnsafeRawBufferPointer) {
+    if bytes.count > 0 { EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) }
+  }
+
+  public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+  /// The lowercase hex digest of everything fed so far; feed nothing after.
+  public func finish() -> String {
+    var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+    var length: UInt32 = 0
+    digest.withUnsafeMutableBufferPointer { out in _ = EVP_DigestFinal_ex(context, out.baseAddress, &length) }
+    return SHA256.hexString(digest)
+  }
+}

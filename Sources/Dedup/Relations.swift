@@ -569,13 +569,15 @@ extension RelationCandidates {
 
   /// ``confirmed(fingerprints:radius:thresholds:)`` with the views in a store: the candidates in id order, a round
   /// of them at a time, each round's fingerprints (20 KB an image) made for at most `imagesPerRound` images and
-  /// dropped after it, so memory does not grow with the catalog. The result is the same.
+  /// dropped after it, so memory does not grow with the catalog. An image whose pairs fall in several rounds has its
+  /// fingerprint made once: kept in an unlinked temporary file beside the views and read back in later rounds.
+  /// The result is the same.
   public func confirmed(
     views: FingerprintViewStore, radius: Int, thresholds: RelationThresholds = RelationThresholds(),
     imagesPerRound: Int = 8192
   ) -> [ImagePairRelation] {
     let keys = all
-    var relations: [ImagePairRelation] = []
+    var rounds: [(keys: Range<Int>, ids: [Int64])] = []
     var start = 0
     while start < keys.count {
       var ids: Set<Int64> = []
@@ -588,13 +590,32 @@ extension RelationCandidates {
         ids.insert(key.second)
         end += 1
       }
-      let round = Array(ids)
-      let made = concurrentMap(round) { id in views.views(of: id).map(ImageFingerprint.init(views:)) }
-      var fingerprints: [Int64: ImageFingerprint] = [:]
-      fingerprints.reserveCapacity(round.count)
-      for (id, fingerprint) in zip(round, made) { fingerprints[id] = fingerprint }
-      relations += confirmed(keys[start..<end], fingerprints: fingerprints, radius: radius, thresholds: thresholds)
+      rounds.append((start..<end, Array(ids)))
       start = end
+    }
+    // Each image's last round: a fingerprint needed again later is kept when made (when the file cannot be
+    // written, or read back, it is made again: the same values).
+    var lastRound: [Int64: Int] = [:]
+    if rounds.count > 1 {
+      for (number, round) in rounds.enumerated() { for id in round.ids { lastRound[id] = number } }
+    }
+    let kept = rounds.count > 1 ? try? FingerprintStore(folder: views.folder, side: views.side) : nil
+    var relations: [ImagePairRelation] = []
+    for (number, round) in rounds.enumerated() {
+      let stored = round.ids.filter { kept?.contains($0) == true }
+      let fresh = round.ids.filter { kept?.contains($0) != true }
+      let made = concurrentMap(fresh) { id in views.views(of: id).map(ImageFingerprint.init(views:)) }
+      let readBack = concurrentMap(stored) { id in
+        kept?.fingerprint(of: id) ?? views.views(of: id).map(ImageFingerprint.init(views:))
+      }
+      var fingerprints: [Int64: ImageFingerprint] = [:]
+      fingerprints.reserveCapacity(round.ids.count)
+      for (id, fingerprint) in zip(stored, readBack) { fingerprints[id] = fingerprint }
+      for (id, fingerprint) in zip(fresh, made) {
+        fingerprints[id] = fingerprint
+        if let kept, let fingerprint, (lastRound[id] ?? number) > number { try? kept.append(id, fingerprint) }
+      }
+      relations += confirmed(keys[round.keys], fingerprints: fingerprints, radius: radius, thresholds: thresholds)
     }
     return relations
   }

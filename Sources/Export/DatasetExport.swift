@@ -106,6 +106,8 @@ public struct ExportReport: Sendable, Codable {
   public var notes: [String] = []
   /// WebDataset: each subset's shards in order.
   public var shards: [String: [String]] = [:]
+  /// WebDataset: shards an interrupted run of the same export had finished, kept (verified) rather than rewritten.
+  public var keptShards = 0
 }
 
 /// Exports the catalog's images and boxes as VOC, YOLO, COCO or Create ML.
@@ -291,6 +293,7 @@ public enum DatasetExport {
       report.files = writer.files
       report.notes = writer.notes
       report.shards = writer.shardLists
+      report.keptShards = writer.keptShards
       if stat(final, &info) == 0 { rmdir(final) }
       if rename(staging, final) != 0 {
         throw ExportError.exportFailed(
@@ -330,6 +333,8 @@ final class ExportWriter {
   var keys: [Int64: String] = [:]
   /// WebDataset: each subset's shards in order.
   var shardLists: [String: [String]] = [:]
+  /// WebDataset: shards kept from an interrupted run (`ShardJournal`).
+  var keptShards = 0
 
   init(root: String, finalRoot: String, store: ObjectStore, link: ExportLink, extras: WriterExtras = WriterExtras()) {
     self.root = root

@@ -110,6 +110,9 @@ public struct ExportSummary: Sendable, Codable {
   public var resize: String?
   /// WebDataset: each subset's shard files, in order.
   public var shards: [String: [String]]?
+  /// WebDataset: shards an interrupted run of the same export had finished, kept after checking their size and
+  /// SHA-256 (the rest were written); nil for other formats.
+  public var keptShards: Int?
 }
 
 /// An image an export left out, and why.
@@ -513,6 +516,10 @@ public enum Exporter {
         credits[credit.imageID, default: []].append(ManifestOrigin(credit))
       }
       var extras = WriterExtras(resize: request.resize, shardSize: request.shardSize)
+      if webDataset {
+        extras.resumeFolder = ShardJournal.folder(forOutput: output)
+        extras.toolVersion = request.toolVersion
+      }
       for item in plan.subsets.flatMap(\.items) { extras.origins[item.imageID] = credits[item.imageID]?.map(\.json) }
       for (image, parent) in try ManifestParent.all(catalog: catalog, origins: credits)
       where extras.origins[image] != nil {
@@ -570,6 +577,8 @@ public enum Exporter {
         try bytes.write(to: URL(fileURLWithPath: manifestPath))
       }
       try swapIn(staging, output, replacing: try checkTarget(output))
+      // The export is in place: an interrupted WebDataset export's shards (kept or not) are no longer needed.
+      try? FileManager.default.removeItem(atPath: ShardJournal.folder(forOutput: output))
       var summary = ExportSummary(
         output: output, format: format.rawValue, split: request.split, files: report.images, boxes: report.boxes,
         classes: report.classes, counts: counts, unlabeled: plan.withoutBoxes, copiedInsteadOfLinked: 0,
@@ -579,7 +588,10 @@ public enum Exporter {
       summary.notes = report.notes
       summary.resized = resized
       summary.resize = request.resize?.summary
-      if webDataset { summary.shards = report.shards }
+      if webDataset {
+        summary.shards = report.shards
+        summary.keptShards = report.keptShards
+      }
       return summary
     } catch {
       try? FileManager.default.removeItem(atPath: staging)

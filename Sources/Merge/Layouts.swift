@@ -140,7 +140,15 @@ public enum LayoutImport {
       source = ZipImport.source(path: path, name: request.name, license: request.license)
     } else {
       let root = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-      let kind = layout == .csv ? "csv" : layout == .yolo ? "yolo" : layout == .voc ? "voc" : "folder"
+      // The source's kind (`sources.kind`): the annotation format when there is one, else `folder`.
+      let kind =
+        switch layout {
+        case .csv: "csv"
+        case .yolo: "yolo"
+        case .voc: "voc"
+        case .coco: "coco"
+        case .auto, .folders, .pattern: "folder"
+        }
       source = SourceSpec(
         kind: kind, name: request.name ?? SourceSpec.defaultName(forPath: root), uri: root,
         license: request.license)

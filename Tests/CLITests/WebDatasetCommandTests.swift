@@ -188,56 +188,99 @@ struct WebDatasetCommandTests {
     }
   }
 
+  /// A file's inode and modification time (to the nanosecond).
+  static func identity(_ path: String) -> [Int]? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return [Int(info.st_ino), info.st_mtim.tv_sec, info.st_mtim.tv_nsec]
+  }
+
   @Test(
-    "an export killed with SIGKILL mid-way leaves nothing under --out; run again, its shards equal an uninterrupted export's"
+    "an export killed with SIGKILL after a seeded number of shards: the re-run keeps the finished shards (same inode and time), writes the rest, ends byte-identical; a damaged one is written again"
   )
-  func killedAndRerun() throws {
+  func killedAndResumed() throws {
     let base = try TestSupport.temporaryFolder("dsk-wds-kill")
     defer { try? FileManager.default.removeItem(atPath: base) }
     let ws = base + "/ws"
     #expect(try TestSupport.run(["init", ws]).status == 0)
-    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 160, width: 320).enumerated() {
+    for (index, jpeg) in try TestSupport.distinctJPEGs(count: 200, width: 320).enumerated() {
       try TestSupport.write(jpeg, to: base + "/in/\(index % 2 == 0 ? "a" : "b")/\(index).jpg")
     }
     #expect(try TestSupport.run(["import", base + "/in"], in: ws).status == 0)
     let arguments = ["export", "--format", "webdataset", "--shard-size", "20KB", "--max-side", "96"]
     let reference = base + "/reference"
     #expect(try TestSupport.run(arguments + ["--out", reference], in: ws).status == 0)
+    let names = try FileManager.default.contentsOfDirectory(atPath: reference).sorted()
+    let shardCount = names.filter { $0.hasSuffix(".tar") }.count
+    #expect(shardCount > 30, "\(shardCount) shards")
+    #expect(!FileManager.default.fileExists(atPath: reference + ".datasetkit-resume"))
 
     let out = base + "/out"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: TestSupport.binary)
-    process.arguments = arguments + ["--out", out]
-    process.currentDirectoryURL = URL(fileURLWithPath: ws)
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let staging = out + ".datasetkit-export-\(process.processIdentifier)"
-    // Killed as soon as a few shards are complete in its staging folder.
-    var complete = 0
-    while process.isRunning && complete < 3 {
-      complete =
-        ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).filter { $0.hasSuffix(".tar") }
-        .count
-      usleep(1000)
-    }
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
-    try #require(process.terminationReason == .uncaughtSignal, "the export finished before it could be killed")
-    #expect(!FileManager.default.fileExists(atPath: out), "a killed export left something under --out")
-    #expect(FileManager.default.fileExists(atPath: staging))
+    let resume = out + ".datasetkit-resume"
+    var generator = SeededGenerator(seed: 0x7764_7331)
+    // First a plain resume, then one with a kept shard damaged (same size, one byte changed).
+    for damage in [false, true] {
+      try? FileManager.default.removeItem(atPath: out)
+      try? FileManager.default.removeItem(atPath: resume)
+      let target = Int.random(in: 3...(shardCount / 4), using: &generator)
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+      process.arguments = arguments + ["--out", out]
+      process.currentDirectoryURL = URL(fileURLWithPath: ws)
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      // Killed once the journal records `target` finished shards.
+      func journal() -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: resume + "/journal.jsonl", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap {
+          try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+      }
+      while process.isRunning && journal().count < target { usleep(1000) }
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      try #require(process.terminationReason == .uncaughtSignal, "the export finished before it could be killed")
+      #expect(!FileManager.default.fileExists(atPath: out), "a killed export left something under --out")
+      let finished = journal().compactMap { $0["shard"] as? String }
+      #expect(finished.count >= target)
+      var identities: [String: [Int]] = [:]
+      for name in finished { identities[name] = Self.identity(resume + "/" + name) }
+      #expect(identities.count == finished.count, "a journalled shard is missing")
+      var damaged: String?
+      if damage {
+        let name = finished[Int.random(in: 0..<finished.count, using: &generator)]
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: resume + "/" + name))
+        try handle.seek(toOffset: 600)
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: 600)
+        try handle.write(contentsOf: [byte ^ 0x5a])
+        try handle.close()
+        damaged = name
+      }
 
-    let again = try TestSupport.run(arguments + ["--out", out], in: ws)
-    #expect(again.status == 0, "\(again.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: staging), "the killed export's staging was not cleaned")
-    let names = try FileManager.default.contentsOfDirectory(atPath: reference).sorted()
-    #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == names)
-    #expect(names.filter { $0.hasSuffix(".tar") }.count > 3)
-    for name in names {
+      let again = try TestSupport.run(arguments + ["--out", out], in: ws)
+      #expect(again.status == 0, "\(again.stderr)")
+      let kept = finished.count - (damage ? 1 : 0)
       #expect(
-        FileManager.default.contents(atPath: out + "/" + name)
-          == FileManager.default.contents(
-            atPath: reference + "/" + name), "\(name) differs from the uninterrupted export's")
+        again.stdout.contains("Resumed: kept \(kept) shards an interrupted export had finished"), "\(again.stdout)")
+      #expect(!FileManager.default.fileExists(atPath: resume), "the resume folder was left")
+      // The killed export's staging (`.out.datasetkit-export-PID.partial-PID`) is gone too.
+      let hidden = try FileManager.default.contentsOfDirectory(atPath: base).filter { $0.hasPrefix(".") }
+      #expect(hidden.isEmpty, "\(hidden)")
+      for name in finished where name != damaged {
+        #expect(Self.identity(out + "/" + name) == identities[name], "\(name) was written again")
+      }
+      if let damaged {
+        #expect(Self.identity(out + "/" + damaged)?.first != identities[damaged]?.first, "damaged \(damaged) was kept")
+      }
+      #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == names)
+      for name in names {
+        #expect(
+          FileManager.default.contents(atPath: out + "/" + name)
+            == FileManager.default.contents(atPath: reference + "/" + name),
+          "\(name) differs from the uninterrupted export's")
+      }
     }
   }
 

@@ -336,4 +336,24 @@ struct RelationsRun {
       #expect(rounds == all, "\(imagesPerRound) images a round")
     }
   }
+
+  /// Fingerprints made in one round and needed in a later one are kept on disk and read back bit for bit.
+  @Test(.requires(TestPaths.hasPhotos, "needs opencv-doc's example photos (scripts/bootstrap installs opencv-doc)"))
+  func fingerprintsReadBackBitForBit() throws {
+    let run = try RelationsRun(try RelationsTruth.items(.measuring))
+    let folder = try TestPaths.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try FingerprintStore(folder: folder.path)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    for (id, fingerprint) in run.fingerprints { try store.append(id, fingerprint) }
+    func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+    for (id, made) in run.fingerprints {
+      let back = try #require(store.fingerprint(of: id))
+      #expect(bits(back.full) == bits(made.full) && bits(back.centre) == bits(made.centre))
+      #expect(bits(back.upper) == bits(made.upper) && bits(back.fullDetail) == bits(made.fullDetail))
+      #expect(bits(back.centreDetail) == bits(made.centreDetail) && bits(back.upperDetail) == bits(made.upperDetail))
+      #expect(back.flat == made.flat && back.mean.bitPattern == made.mean.bitPattern && back.side == made.side)
+    }
+    #expect(store.fingerprint(of: -1) == nil)
+  }
 }

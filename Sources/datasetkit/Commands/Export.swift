@@ -240,6 +240,12 @@ extension Datasetkit {
               + shards.keys.sorted().map { "\(Output.printable($0)) \(shards[$0]?.count ?? 0)" }.joined(separator: ", ")
               + " (lists: <subset>-shards.txt)")
         }
+        if let kept = report.keptShards, kept > 0 {
+          let total = report.shards?.values.reduce(0) { $0 + $1.count } ?? kept
+          lines.append(
+            "Resumed: kept \(kept) shards an interrupted export had finished (size and SHA-256 checked), wrote the other \(total - kept)"
+          )
+        }
         if report.replacedPreviousExport { lines.append("(replaced the earlier export in that folder)") }
         return lines.joined(separator: "\n")
       }
