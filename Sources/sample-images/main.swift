@@ -8,7 +8,7 @@
 //   sample-images photos --from DIR... --out DIR [--count N] [--width PX] [--quality Q] [--seed S]
 //       N distinct JPEGs cut from the photos at random places and scales (about 40 KB at 400 px, q85).
 //   sample-images crops --from DIR... --out DIR [--count N] [--width PX] [--quality Q] [--seed S] [--jobs J]
-//       The same for a million small ones (bench/scale), about 60 times faster: each photo decoded, turned 0-3
+//       The same for a million small ones (bench/scale): each photo decoded, turned 0-3
 //       quarter turns and shrunk once, then N crops of those on J threads (default: one a core); crop i depends
 //       only on the seed and i, so a smaller --count writes the first crops of a larger one (Crops.swift).
 //   sample-images scenes --from FILE|DIR... --background FILE|DIR... --out DIR [--count N] [--seed S]
