@@ -66,16 +66,20 @@ extension Catalog {
       relations[index].relation = .duplicate
       relations[index].evidence = .same
     }
-    if let labels {
-      for index in relations.indices
-      where relations[index].relation == .duplicate
-        && (labels[relations[index].first] ?? "") != (labels[relations[index].second] ?? "")
-      {
-        relations[index].relation = .related
-        relations[index].evidence = .labels
-      }
-    }
+    if let labels { applyLabelRule(&relations, labels: labels) }
     return relations
+  }
+}
+
+/// The label rule: the same picture under another label (`labels`: each image's effective label key) is related
+/// (`labels` evidence), not a duplicate — it is a real example of its class.
+func applyLabelRule(_ relations: inout [ImagePairRelation], labels: [Int64: String]) {
+  for index in relations.indices
+  where relations[index].relation == .duplicate
+    && (labels[relations[index].first] ?? "") != (labels[relations[index].second] ?? "")
+  {
+    relations[index].relation = .related
+    relations[index].evidence = .labels
   }
 }
 
