@@ -94,7 +94,7 @@ let package = Package(
       ]),
     // Developer tool: makes sample photo trees for the demo, tests and benchmarks.
     .executableTarget(
-      name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging", "Ingest"]),
+      name: "sample-images", dependencies: ["Annotations", "AutoFace", "Catalog", "Imaging", "Ingest", "Parallel"]),
     // Developer tool: the figures of bench/dedup (hash throughput, all-pairs search at scale).
     .executableTarget(name: "dedup-bench", dependencies: ["Catalog", "Dedup", "Imaging", "Parallel"]),
     // Developer tool: bench/faces (images/s against opencv-python) and tuning the default face detector.

@@ -226,6 +226,17 @@ extension Catalog {
         NearDuplicateSearch.Pair(first: $0.first, second: $0.second, distance: $0.distance)
       }
       related = confirmed.filter { $0.relation == .related }
+      if !options.dryRun {
+        // Every relation found, for a later search of the same hashes (the dataset card's leakage check).
+        let relationStore = RelationStore(catalog: self)
+        if found.unreadable.isEmpty && found.unconfirmed.isEmpty {
+          try relationStore.replace(
+            method: options.method, radius: options.radius,
+            run: RelationStore.Run(hashes: hashes, thresholds: options.thresholds), relations: confirmed)
+        } else {
+          try relationStore.forget(method: options.method, radius: options.radius)
+        }
+      }
     } else {
       pairs = search.allPairs(radius: options.radius)
     }

@@ -543,15 +543,7 @@ extension Catalog {
     }.map { NearDuplicateSearch.Pair(first: $0.key.first, second: $0.key.second, distance: $0.value) }
       .sorted { ($0.first, $0.second) < ($1.first, $1.second) }
     var relations = candidates.confirmed(views: viewStore, radius: radius, thresholds: thresholds)
-    if let labels {
-      for index in relations.indices
-      where relations[index].relation == .duplicate
-        && (labels[relations[index].first] ?? "") != (labels[relations[index].second] ?? "")
-      {
-        relations[index].relation = .related
-        relations[index].evidence = .labels
-      }
-    }
+    if let labels { applyLabelRule(&relations, labels: labels) }
     return RelationSearchResult(
       candidates: keys.count, relations: relations, unreadable: unreadable, unconfirmed: unconfirmed)
   }

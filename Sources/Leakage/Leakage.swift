@@ -190,11 +190,24 @@ public enum LeakageCheck {
     // Dedup's two relations: hash candidates (whole, mirrored and upper-part hashes, related ones beyond the
     // radius too) confirmed by fingerprint. Images without the mirrored and upper-part hashes (`--no-hash`, a
     // read-only look) are compared by the whole-image hashes alone.
-    let found = try catalog.confirmRelations(
-      method: chosen, radius: radius,
-      hashes: try catalog.storedHashes(chosen.algorithms.union(relationAlgorithms)).filter { subsets[$0.key] != nil },
-      labels: try catalog.effectiveLabelKeys(),
-      only: crossingCandidatesOnly ? { subsets[$0.first] != subsets[$0.second] } : nil)
+    // When the last `dedup` searched exactly the hashes stored now with the same radius and thresholds, its
+    // relations between images of the split are what this search would find: they are read, not searched again.
+    let allHashes = try catalog.storedHashes(chosen.algorithms.union(relationAlgorithms))
+    let labels = try catalog.effectiveLabelKeys()
+    let found: RelationSearchResult
+    if let stored = try catalog.storedRelations(
+      method: chosen, radius: radius, hashes: allHashes, labels: labels,
+      keep: { a, b in
+        guard let sa = subsets[a], let sb = subsets[b] else { return false }
+        return !crossingCandidatesOnly || sa != sb
+      })
+    {
+      found = RelationSearchResult(stored: stored)
+    } else {
+      found = try catalog.confirmRelations(
+        method: chosen, radius: radius, hashes: allHashes.filter { subsets[$0.key] != nil }, labels: labels,
+        only: crossingCandidatesOnly ? { subsets[$0.first] != subsets[$0.second] } : nil)
+    }
     for pair in found.relations {
       add(
         pair.first, pair.second, distance: pair.distance,

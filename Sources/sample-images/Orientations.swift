@@ -36,7 +36,9 @@ func orientedPNG(bgr pixels: [UInt8], width: Int, height: Int, exif: [UInt8]?) -
     raw.append(0)
     for x in 0..<width {
       let i = (y * width + x) * 3
-      raw += [pixels[i + 2], pixels[i + 1], pixels[i]]
+      raw.append(pixels[i + 2])
+      raw.append(pixels[i + 1])
+      raw.append(pixels[i])
     }
   }
   var zlib: [UInt8] = [0x78, 0x01]

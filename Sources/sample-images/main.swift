@@ -7,6 +7,10 @@
 //       the lower face (the synthetic-mask technique of public mask datasets).
 //   sample-images photos --from DIR... --out DIR [--count N] [--width PX] [--quality Q] [--seed S]
 //       N distinct JPEGs cut from the photos at random places and scales (about 40 KB at 400 px, q85).
+//   sample-images crops --from DIR... --out DIR [--count N] [--width PX] [--quality Q] [--seed S] [--jobs J]
+//       The same for a million small ones (bench/scale): each photo decoded, turned 0-3
+//       quarter turns and shrunk once, then N crops of those on J threads (default: one a core); crop i depends
+//       only on the seed and i, so a smaller --count writes the first crops of a larger one (Crops.swift).
 //   sample-images scenes --from FILE|DIR... --background FILE|DIR... --out DIR [--count N] [--seed S]
 //       [--scene-width PX] [--face-sizes MIN-MAX]   (default 480 wide, 4:3; faces 36-130 px, the Haar box's side)
 //       N 480×360 scenes (images/ + annotations/, Pascal VOC as LabelImg writes it, for
@@ -22,6 +26,7 @@ import AutoFace
 import Catalog
 import Foundation
 import Imaging
+import Parallel
 
 struct SeededGenerator: RandomNumberGenerator {
   var state: UInt64
@@ -40,8 +45,8 @@ func fail(_ message: String) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let mode = arguments.first, ["faces", "photos", "scenes", "orientations"].contains(mode) else {
-  fail("usage: sample-images faces|photos|scenes|orientations --from DIR... --out DIR [--count N] [--seed S]")
+guard let mode = arguments.first, ["faces", "photos", "crops", "scenes", "orientations"].contains(mode) else {
+  fail("usage: sample-images faces|photos|crops|scenes|orientations --from DIR... --out DIR [--count N] [--seed S]")
 }
 arguments.removeFirst()
 var sources: [String] = []
@@ -54,6 +59,7 @@ var quality = 85
 var seed: UInt64 = 1
 var sceneWidth = 480
 var faceSizes = 36...130
+var jobs: Int?
 while !arguments.isEmpty {
   let flag = arguments.removeFirst()
   guard !arguments.isEmpty else { fail("\(flag) needs a value") }
@@ -67,6 +73,7 @@ while !arguments.isEmpty {
   case "--width": width = Int(value) ?? width
   case "--quality": quality = Int(value) ?? quality
   case "--seed": seed = UInt64(value) ?? seed
+  case "--jobs": jobs = max(1, min(64, Int(value) ?? 1))
   case "--scene-width": sceneWidth = max(64, min(8000, Int(value) ?? sceneWidth))
   case "--face-sizes":
     let bounds = value.split(separator: "-").compactMap { Int($0) }
@@ -239,6 +246,18 @@ case "scenes":
   print(
     "wrote \(count) scenes to \(out): "
       + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+case "crops":
+  let variants = photoVariants(photos.map(\.image))
+  let start = Date()
+  if let failure = writeCrops(
+    count: count, from: variants, width: width, quality: quality, seed: seed, out: out,
+    workers: jobs ?? defaultWorkerCount)
+  {
+    fail(failure)
+  }
+  print(
+    "wrote \(count) crops to \(out) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"
+      + " (\(variants.count) source variants)")
 default:
   for index in 0..<count {
     let (_, image) = photos[Int.random(in: 0..<photos.count, using: &random)]
