@@ -125,14 +125,38 @@ extension DedupStore {
     try database.scalarInt("SELECT MAX(cluster_id) FROM dup_clusters") ?? 0
   }
 
-  /// Rewrites the clusters of a method and radius whole, and sets the statuses that changed (of images
-  /// still active or duplicate), in one transaction.
+  /// A `dup_pairs` row: a pair a run found (`first` < `second`), its relation and what confirmed it.
+  struct PairRow {
+    var first: Int64
+    var second: Int64
+    var relation: String
+    var evidence: String
+    var distance: Int
+  }
+
+  /// Rewrites the clusters and pairs of a method and radius whole, and sets the statuses that changed (of
+  /// images still active or duplicate), in one transaction.
   func replaceClusters(
-    method: String, radius: Int, rows: [ClusterRow], statusChanges: [(Int64, ImageStatus, String?)]
+    method: String, radius: Int, rows: [ClusterRow], pairs: [PairRow],
+    statusChanges: [(Int64, ImageStatus, String?)]
   ) throws {
     try database.writeTransaction {
       try database.run(
         "DELETE FROM dup_clusters WHERE method = ? AND radius = ?", [.text(method), .int(Int64(radius))])
+      try database.run("DELETE FROM dup_pairs WHERE method = ? AND radius = ?", [.text(method), .int(Int64(radius))])
+      for pair in pairs {
+        try database.run(
+          """
+          INSERT OR REPLACE INTO dup_pairs
+            (method, radius, first_image_id, second_image_id, relation, evidence, distance)
+          VALUES (?, ?, ?, ?, ?, ?, ?)
+          """,
+          [
+            .text(method), .int(Int64(radius)), .int(min(pair.first, pair.second)),
+            .int(max(pair.first, pair.second)), .text(pair.relation), .text(pair.evidence),
+            .int(Int64(pair.distance)),
+          ])
+      }
       for row in rows {
         try database.run(
           """

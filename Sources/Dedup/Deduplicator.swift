@@ -451,7 +451,21 @@ extension Catalog {
     if !options.dryRun {
       // The clusters of this method and radius are rewritten whole: a cluster is a function of the pairs,
       // the earlier kept images and the decisions, all read above.
-      try dedupStore.replaceClusters(method: method, radius: options.radius, rows: rows, statusChanges: statusChanges)
+      // So are its pairs, with what confirmed each (`review suspects` tells a painted copy from the same picture).
+      let storedPairs =
+        options.confirm
+        ? confirmed.map {
+          DedupStore.PairRow(
+            first: $0.first, second: $0.second, relation: $0.relation.rawValue, evidence: $0.evidence.rawValue,
+            distance: $0.distance)
+        }
+        : pairs.map {
+          DedupStore.PairRow(
+            first: $0.first, second: $0.second, relation: ImageRelation.duplicate.rawValue, evidence: "hash",
+            distance: $0.distance)
+        }
+      try dedupStore.replaceClusters(
+        method: method, radius: options.radius, rows: rows, pairs: storedPairs, statusChanges: statusChanges)
     }
 
     // Source × source: near-duplicate pairs by the sources of their two images.

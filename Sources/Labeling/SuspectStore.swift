@@ -10,6 +10,15 @@ struct RelationRow {
   var group: Int64
 }
 
+/// A `dup_pairs` row: a pair a dedup run found and what confirmed it.
+struct PairRelationRow {
+  var method: String
+  var radius: Int
+  var first: Int64
+  var second: Int64
+  var evidence: String
+}
+
 /// An image as a suspect names it: SHA-256, status, first origin (`source/relative path`), source name.
 struct ImageNaming {
   var sha256: String
@@ -33,6 +42,21 @@ struct SuspectStore {
     ) {
       RelationRow(
         image: $0.int64(0), method: $0.text(1) ?? "", radius: $0.int(2), cluster: $0.int64(3), group: $0.int64(4))
+    }
+  }
+
+  /// Every stored pair (`dup_pairs`) of two images that are active or duplicate.
+  func pairs() throws -> [PairRelationRow] {
+    try database.rows(
+      """
+      SELECT p.method, p.radius, p.first_image_id, p.second_image_id, p.evidence FROM dup_pairs p
+      JOIN images a ON a.id = p.first_image_id JOIN images b ON b.id = p.second_image_id
+      WHERE a.status IN ('active', 'duplicate') AND b.status IN ('active', 'duplicate')
+      ORDER BY p.method, p.radius, p.first_image_id, p.second_image_id
+      """
+    ) {
+      PairRelationRow(
+        method: $0.text(0) ?? "", radius: $0.int(1), first: $0.int64(2), second: $0.int64(3), evidence: $0.text(4) ?? "")
     }
   }
 
