@@ -56,7 +56,8 @@ struct SuspectStore {
       """
     ) {
       PairRelationRow(
-        method: $0.text(0) ?? "", radius: $0.int(1), first: $0.int64(2), second: $0.int64(3), evidence: $0.text(4) ?? "")
+        method: $0.text(0) ?? "", radius: $0.int(1), first: $0.int64(2), second: $0.int64(3), evidence: $0.text(4) ?? ""
+      )
     }
   }
 
