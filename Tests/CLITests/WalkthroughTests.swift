@@ -72,8 +72,9 @@ struct WalkthroughTests {
     let shown = try Self.readmeTranscript()
     let firstDifference =
       (0..<min(actual.count, shown.count)).first { actual[$0] != shown[$0] } ?? min(actual.count, shown.count)
+    let same = actual == shown
     #expect(
-      actual == shown,
+      same,
       """
       README's walk-through differs from scripts/walkthrough's transcript at line \(firstDifference + 1):
       README: \(firstDifference < shown.count ? shown[firstDifference] : "(ends)")
