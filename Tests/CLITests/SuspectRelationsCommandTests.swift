@@ -7,22 +7,6 @@ import Testing
 /// confirmed decides whether a label difference is suspect.
 @Suite("CLI: suspects by relation (a painted copy rightly differs, the same picture does not)")
 struct SuspectRelationsCommandTests {
-  /// `sample-images faces` from two of opencv-doc's portraits: `with_mask/000N.jpg` is `without_mask/000N.jpg`
-  /// with a mask painted over the lower face.
-  static func faces(_ out: String, size: Int) throws {
-    let manual = "/usr/share/doc/opencv-doc/opencv4/html"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: TestSupport.repositoryRoot + "/.build/debug/sample-images")
-    process.arguments = [
-      "faces", "--from", manual + "/example.jpg", "--from", manual + "/julia_facedetect_sample.jpg", "--count", "6",
-      "--seed", "3", "--size", "\(size)", "--out", out,
-    ]
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "sample-images faces failed")
-  }
-
   @Test(
     "painted pairs are not suspects; the same picture under another label is, at full weight, as duplicates",
     .requiresBinary,
@@ -32,11 +16,30 @@ struct SuspectRelationsCommandTests {
   func paintedPairsAreNotSuspects() throws {
     let folder = try TestSupport.temporaryFolder("dsk-suspect-relations")
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    try Self.faces(folder + "/painted", size: 112)
-    // The same crops re-shared at 96 px, one unmasked face filed under with_mask.
-    try Self.faces(folder + "/reshared", size: 96)
-    try FileManager.default.moveItem(
-      atPath: folder + "/reshared/without_mask/0002.jpg", toPath: folder + "/reshared/with_mask/0102.jpg")
+    try WorkflowTests.paintPairs(folder + "/painted", count: 6)
+    // The same crops re-shared at 96 px (as `export --max-side 96` writes them), under the same names, one
+    // unmasked face filed under with_mask.
+    let scratch = folder + "/scratch"
+    #expect(try TestSupport.run(["init", scratch]).status == 0)
+    #expect(try TestSupport.run(["import", folder + "/painted"], in: scratch).status == 0)
+    let resized = try TestSupport.run(
+      ["export", "--format", "folders", "--max-side", "96", "--out", folder + "/resized"], in: scratch)
+    try #require(resized.status == 0, "\(resized.stderr)")
+    let names = Dictionary(
+      try Catalog(workspace: Workspace(root: scratch)).database.rows(
+        "SELECT i.sha256, o.rel_path FROM images i JOIN image_origins o ON o.image_id = i.id"
+      ) { ($0.text(0) ?? "", $0.text(1) ?? "") }, uniquingKeysWith: { first, _ in first })
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/resized/manifest.json")))
+        as? [String: Any])
+    for file in try #require(manifest["files"] as? [[String: Any]]) {
+      let original = try #require((file["original"] as? [String: Any])?["sha256"] as? String)
+      let name = try #require(names[original])
+      let target = name == "without_mask/0002.jpg" ? "with_mask/0102.jpg" : name
+      try TestSupport.write(
+        Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/resized/" + (file["path"] as? String ?? "")))),
+        to: folder + "/reshared/" + target)
+    }
     let ws = folder + "/ws"
     #expect(try TestSupport.run(["init", ws]).status == 0)
     for source in ["painted", "reshared"] {
