@@ -10,6 +10,15 @@ struct RelationRow {
   var group: Int64
 }
 
+/// A `dedup_relations` row: a pair a confirming dedup run found and what confirmed it.
+struct PairRelationRow {
+  var method: String
+  var radius: Int
+  var first: Int64
+  var second: Int64
+  var evidence: String
+}
+
 /// An image as a suspect names it: SHA-256, status, first origin (`source/relative path`), source name.
 struct ImageNaming {
   var sha256: String
@@ -33,6 +42,23 @@ struct SuspectStore {
     ) {
       RelationRow(
         image: $0.int64(0), method: $0.text(1) ?? "", radius: $0.int(2), cluster: $0.int64(3), group: $0.int64(4))
+    }
+  }
+
+  /// Every pair the last confirming dedup of each method and radius stored (`dedup_relations`), of two images
+  /// that are active or duplicate.
+  func pairs() throws -> [PairRelationRow] {
+    try database.rows(
+      """
+      SELECT p.method, p.radius, p.first_image_id, p.second_image_id, p.evidence FROM dedup_relations p
+      JOIN images a ON a.id = p.first_image_id JOIN images b ON b.id = p.second_image_id
+      WHERE a.status IN ('active', 'duplicate') AND b.status IN ('active', 'duplicate')
+      ORDER BY p.method, p.radius, p.first_image_id, p.second_image_id
+      """
+    ) {
+      PairRelationRow(
+        method: $0.text(0) ?? "", radius: $0.int(1), first: $0.int64(2), second: $0.int64(3), evidence: $0.text(4) ?? ""
+      )
     }
   }
 

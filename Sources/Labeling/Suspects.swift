@@ -5,10 +5,11 @@ import Foundation
 /// Why an image is suspect.
 public struct SuspectReason: Sendable, Codable, Equatable {
   public enum Kind: String, Sendable, Codable {
-    /// Its duplicates (same picture, confirmed by dedup) carry another label.
+    /// Its duplicates (the same picture, confirmed by dedup; also the same picture dedup left unmarked because
+    /// its labels differ) carry another label.
     case duplicates
-    /// The images related to it (mirror, painted or edited copy) carry another label: weaker, a painted mask
-    /// may rightly change the label.
+    /// Its mirrored or edited copies carry another label: weaker. (A painted copy is not compared: the mask
+    /// painted over the lower face is what changes its class.)
     case related
     /// A face crop whose label is not its box's class.
     case cropBox
@@ -69,8 +70,10 @@ public struct SuspectOptions: Sendable, Equatable {
 
 extension Catalog {
   /// Ranks the images whose label most likely is wrong (the cleanlab idea, on what the catalog knows):
-  /// - an image whose duplicates carry another effective label (weight: the share of them that do);
-  /// - the same with related images (half that weight: a painted or edited copy may rightly differ);
+  /// - an image whose duplicates (the same picture, whatever dedup marked) carry another effective label
+  ///   (weight: the share of them that do);
+  /// - the same with mirrored or edited copies (half that weight); a painted copy's label rightly differs and
+  ///   is not compared (a run without stored pairs, before schema 024, is compared by its clusters and groups);
   /// - a crop whose label is not its box's class (0.9);
   /// - an image whose source supplies almost all of its class and under half of the others (0.1: a confound,
   ///   not an error; only with two sources or more).
@@ -82,19 +85,70 @@ extension Catalog {
     if let view = options.view { _ = try classVocabulary(ClassPolicy(view: view)) }
     // Labels shown (credited, active images) and labels compared (one key per image).
     let credited = try creditedLabels(view: options.view ?? "")
-    // Neighbours: duplicate clusters and related groups of every stored dedup run.
+    // Neighbours: duplicate clusters and related groups of every stored dedup run, and the pairs the runs
+    // confirmed (`dedup_relations`).
     let relations = try store.relations()
+    let pairRows = try store.pairs()
     // Keys are compared between neighbours only: made for the images with a relation (a tenth of a catalog).
+    let related = Set(relations.map(\.image)).union(pairRows.flatMap { [$0.first, $0.second] })
     var key: [Int64: String] = [:]
     if options.view == nil {
-      key = try effectiveLabelKeys(of: Set(relations.map(\.image)))
+      key = try effectiveLabelKeys(of: related)
     } else {
-      for row in relations { key[row.image] = credited[row.image]?.label }
+      for image in related { key[image] = credited[image]?.label }
     }
     var reasons: [Int64: [SuspectReason]] = [:]
+    var seen: Set<String> = []
+    /// A reason when some of an image's neighbours (of one kind) carry another label.
+    func disagreement(_ image: Int64, _ mine: String, others: [Int64], kind: SuspectReason.Kind, scale: Double) {
+      let differing = others.filter { key[$0] != mine }
+      guard !others.isEmpty, !differing.isEmpty, seen.insert("\(kind)|\(image)|\(differing)").inserted else {
+        return
+      }
+      let labels = Set(differing.compactMap { credited[$0]?.label ?? key[$0] }).sorted()
+      let what = kind == .duplicates ? "duplicates (the same picture)" : "related images (mirrored or edited copies)"
+      reasons[image, default: []].append(
+        SuspectReason(
+          kind: kind,
+          detail:
+            "\(differing.count) of its \(others.count) \(what) \(differing.count == 1 ? "is" : "are") labelled "
+            + "\(labels.joined(separator: ", ")) (images \(differing.prefix(8).map(String.init).joined(separator: ", ")))",
+          others: differing, weight: scale * Double(differing.count) / Double(others.count)))
+    }
+    // Neighbours, from the pairs each stored dedup run confirmed: the same picture (`same`, or `labels`: the
+    // same picture under another label, which dedup relates instead of marking) weighs fully; a mirrored or
+    // edited copy half; a painted copy not at all — painting a mask over the lower face is what changes its
+    // class, so its label rightly differs.
+    var runsWithPairs: Set<String> = []
+    var sameAs: [String: [Int64: [Int64]]] = [:]
+    var relatedTo: [String: [Int64: [Int64]]] = [:]
+    for pair in pairRows {
+      let run = "\(pair.method)|\(pair.radius)"
+      runsWithPairs.insert(run)
+      switch pair.evidence {
+      case "painted": continue
+      case "mirror", "edited":
+        relatedTo[run, default: [:]][pair.first, default: []].append(pair.second)
+        relatedTo[run, default: [:]][pair.second, default: []].append(pair.first)
+      default:
+        sameAs[run, default: [:]][pair.first, default: []].append(pair.second)
+        sameAs[run, default: [:]][pair.second, default: []].append(pair.first)
+      }
+    }
+    for (sets, kind, scale) in [(sameAs, SuspectReason.Kind.duplicates, 1.0), (relatedTo, .related, 0.5)] {
+      for (_, partners) in sets.sorted(by: { $0.key < $1.key }) {
+        for (image, others) in partners.sorted(by: { $0.key < $1.key }) where credited[image] != nil {
+          guard let mine = key[image] else { continue }
+          let labelled = others.filter { key[$0] != nil }.sorted()
+          disagreement(image, mine, others: labelled, kind: kind, scale: scale)
+        }
+      }
+    }
+    // A run without stored pairs (before schema 024, or one that could not confirm every candidate): its
+    // duplicate clusters and related groups.
     var clusters: [String: [Int64]] = [:]
     var groups: [String: [Int64]] = [:]
-    for row in relations {
+    for row in relations where !runsWithPairs.contains("\(row.method)|\(row.radius)") {
       clusters["\(row.method)|\(row.radius)|\(row.cluster)", default: []].append(row.image)
       groups["\(row.method)|\(row.radius)|\(row.group)", default: []].append(row.image)
     }
@@ -102,7 +156,6 @@ extension Catalog {
     for members in clusters.values where members.count > 1 {
       for image in members { clusterOf[image, default: []].formUnion(members) }
     }
-    var seen: Set<String> = []
     func neighbours(_ sets: [String: [Int64]], kind: SuspectReason.Kind, scale: Double) {
       for (_, members) in sets.sorted(by: { $0.key < $1.key }) where members.count > 1 {
         for image in members where credited[image] != nil {
@@ -110,19 +163,7 @@ extension Catalog {
           // Related: only the images that are not also its duplicates (those count once, as duplicates).
           let duplicates = kind == .related ? clusterOf[image] ?? [] : []
           let others = members.filter { $0 != image && key[$0] != nil && !duplicates.contains($0) }
-          let differing = others.filter { key[$0] != mine }
-          guard !others.isEmpty, !differing.isEmpty, seen.insert("\(kind)|\(image)|\(differing)").inserted else {
-            continue
-          }
-          let labels = Set(differing.compactMap { credited[$0]?.label ?? key[$0] }).sorted()
-          reasons[image, default: []].append(
-            SuspectReason(
-              kind: kind,
-              detail:
-                "\(differing.count) of its \(others.count) \(kind == .duplicates ? "duplicates" : "related images") "
-                + "\(differing.count == 1 ? "is" : "are") labelled \(labels.joined(separator: ", ")) "
-                + "(images \(differing.prefix(8).map(String.init).joined(separator: ", ")))",
-              others: differing, weight: scale * Double(differing.count) / Double(others.count)))
+          disagreement(image, mine, others: others, kind: kind, scale: scale)
         }
       }
     }

@@ -28,7 +28,7 @@ enum BrowsePageHTML {
     #detail{position:fixed;inset:0;background:rgba(0,0,0,.94);display:none;z-index:3;overflow:auto;padding:12px}
     #detail .cols{display:flex;gap:16px;align-items:flex-start}
     #stage{position:relative;flex:0 0 auto}
-    #stage img{display:block;max-width:70vw;max-height:85vh}
+    #stage img{display:block;max-width:70vw;max-height:85vh;min-width:min(320px,70vw)}
     .box{position:absolute;border:2px solid #f5c542;box-sizing:border-box}
     .box.accepted{border-color:#4cd964}.box.rejected{border-color:#ff3b30;border-style:dashed}
     #facts{font-size:13px;max-width:40vw}

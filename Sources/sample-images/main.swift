@@ -1,7 +1,7 @@
 // sample-images: makes sample photo trees for the demo, the tests and the benchmarks, from real
 // photographs installed by Debian packages (opencv-doc's examples and manual), or any files given.
 //
-//   sample-images faces  --from FILE|DIR... --out DIR [--count N] [--size PX] [--seed S]
+//   sample-images faces  --from FILE|DIR... --out DIR [--count N] [--size PX] [--seed S] [--face-order reading]
 //       with_mask/ and without_mask/ face crops: faces found by the default Haar cascade, jittered
 //       (shift, scale, mirror, brightness); the with_mask copy has a painted surgical-mask shape over
 //       the lower face (the synthetic-mask technique of public mask datasets).
@@ -60,6 +60,7 @@ var seed: UInt64 = 1
 var sceneWidth = 480
 var faceSizes = 36...130
 var jobs: Int?
+var readingOrder = false
 while !arguments.isEmpty {
   let flag = arguments.removeFirst()
   guard !arguments.isEmpty else { fail("\(flag) needs a value") }
@@ -75,6 +76,9 @@ while !arguments.isEmpty {
   case "--seed": seed = UInt64(value) ?? seed
   case "--jobs": jobs = max(1, min(64, Int(value) ?? 1))
   case "--scene-width": sceneWidth = max(64, min(8000, Int(value) ?? sceneWidth))
+  case "--face-order":
+    guard ["detected", "reading"].contains(value) else { fail("--face-order takes detected or reading") }
+    readingOrder = value == "reading"
   case "--face-sizes":
     let bounds = value.split(separator: "-").compactMap { Int($0) }
     guard bounds.count == 2, bounds[0] >= 8, bounds[0] <= bounds[1] else { fail("--face-sizes takes MIN-MAX") }
@@ -114,14 +118,18 @@ func write(_ bytes: [UInt8], _ path: String) {
 
 /// The faces in the photos found by the default Haar cascade with strict settings (a sample of false faces
 /// would teach nothing).
-func strictFaces() -> [(DecodedImage, Box)] {
+func strictFaces(readingOrder: Bool) -> [(DecodedImage, Box)] {
   guard let cascade = try? CascadeClassifier(path: CascadeLocations.defaultFrontalFace) else {
     fail("cannot load \(CascadeLocations.defaultFrontalFace); install opencv-data")
   }
   var faces: [(DecodedImage, Box)] = []
   for (_, image) in photos {
     let strict = CascadeParameters(scaleFactor: 1.1, minNeighbors: 8, minSize: 48, maxSize: 0, equalize: false)
-    for face in (try? cascade.detect(in: image, parameters: strict)) ?? [] { faces.append((image, face)) }
+    var found = (try? cascade.detect(in: image, parameters: strict)) ?? []
+    // `--face-order reading`: top to bottom, left to right. As detected, OpenCV's threads may return a photo's
+    // faces in another order from run to run on a loaded machine.
+    if readingOrder { found.sort { ($0.y, $0.x, $0.width, $0.height) < ($1.y, $1.x, $1.width, $1.height) } }
+    for face in found { faces.append((image, face)) }
   }
   guard !faces.isEmpty else { fail("no faces found in the photos") }
   return faces
@@ -137,7 +145,7 @@ case "orientations":
     fail("\(error.localizedDescription)")
   }
 case "faces":
-  let faces = strictFaces()
+  let faces = strictFaces(readingOrder: readingOrder)
   for index in 0..<count {
     let (image, face) = faces[index % faces.count]
     let scale = Double.random(in: 1.2...1.6, using: &random)
@@ -169,7 +177,7 @@ case "faces":
 case "scenes":
   let scenery = loadPhotos(backgrounds)
   guard !scenery.isEmpty else { fail("no background photos found in \(backgrounds)") }
-  let faces = strictFaces()
+  let faces = strictFaces(readingOrder: readingOrder)
   let sceneHeight = sceneWidth * 3 / 4
   var counts: [String: Int] = [:]
   for index in 0..<count {

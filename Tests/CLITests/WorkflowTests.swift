@@ -229,14 +229,14 @@ struct WorkflowTests {
 
   /// Painted-mask pairs as public mask sets make them: `sample-images faces` cuts jittered face crops from
   /// Debian's opencv-doc photographs and paints a mask on a copy (`with_mask/0001.jpg` is
-  /// `without_mask/0001.jpg` painted).
-  static func paintPairs(_ out: String, count: Int) throws {
+  /// `without_mask/0001.jpg` painted), `size` px square.
+  static func paintPairs(_ out: String, count: Int, size: Int = 160) throws {
     let manual = "/usr/share/doc/opencv-doc/opencv4/html"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestSupport.repositoryRoot + "/.build/debug/sample-images")
     process.arguments = [
       "faces", "--from", manual + "/example.jpg", "--from", manual + "/julia_facedetect_sample.jpg", "--from",
-      TestSupport.debianPhotos + "/messi5.jpg", "--out", out, "--count", "\(count)", "--seed", "3",
+      TestSupport.debianPhotos + "/messi5.jpg", "--out", out, "--count", "\(count)", "--seed", "3", "--size", "\(size)",
     ]
     process.standardOutput = FileHandle.nullDevice
     try process.run()
