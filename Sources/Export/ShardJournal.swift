@@ -129,7 +129,9 @@ final class ShardJournal {
       }
       let name = String(decoding: header[0..<100].prefix { $0 != 0 }, as: UTF8.self)
       let sizeText = String(decoding: header[124..<136].prefix { $0 != 0 && $0 != 0x20 }, as: UTF8.self)
-      guard let size = Int(sizeText, radix: 8), let data = read((size + 511) / 512 * 512),
+      // A tar size field is 11 octal digits: anything else (a sign, more digits) is not a shard this export wrote.
+      guard sizeText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x37 }), let size = Int(sizeText, radix: 8),
+        let data = read((size + 511) / 512 * 512),
         let dot = name.firstIndex(of: ".")
       else { return nil }
       let key = String(name[..<dot])
